@@ -1,0 +1,63 @@
+"""scene_dsl: the scene language of dslkit.
+
+Parse row-form or block-form scene text into a typed AST, print it back in either form,
+canonicalize it, validate it against a versioned contract, bind it to its content.json and
+repair model output deterministically::
+
+    import scene_dsl
+    scene = scene_dsl.parse(open("scene.dsl").read())
+    print(scene_dsl.to_text(scene_dsl.canonicalize(scene), form="row"))
+    for d in scene_dsl.validate(scene, content=content):
+        print(d)
+
+Depends on ``lark`` only.
+"""
+
+from scene_dsl.ast import Attr, Component, Field, Scene, Span
+from scene_dsl.canonical import canonical_text, canonicalize
+from scene_dsl.check import check
+from scene_dsl.content import Binding, bind
+from scene_dsl.contract import Contract, load_contract
+from scene_dsl.errors import (
+    ContractError,
+    Diagnostic,
+    DslkitError,
+    LimitExceededError,
+    SceneSyntaxError,
+    SceneValidationError,
+    Severity,
+)
+from scene_dsl.parser import ParseResult, parse
+from scene_dsl.printer import to_text
+from scene_dsl.repair import Fix, repair
+from scene_dsl.validate import validate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Attr",
+    "Binding",
+    "Component",
+    "Contract",
+    "ContractError",
+    "Diagnostic",
+    "DslkitError",
+    "Field",
+    "Fix",
+    "LimitExceededError",
+    "ParseResult",
+    "Scene",
+    "SceneSyntaxError",
+    "SceneValidationError",
+    "Severity",
+    "Span",
+    "bind",
+    "canonical_text",
+    "canonicalize",
+    "check",
+    "load_contract",
+    "parse",
+    "repair",
+    "to_text",
+    "validate",
+]

@@ -1,0 +1,44 @@
+"""One call that reports everything wrong with a scene text: syntax, contract, content."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from scene_dsl.contract import Contract
+from scene_dsl.errors import Diagnostic
+from scene_dsl.parser import parse
+from scene_dsl.validate import validate
+
+__all__ = ["check"]
+
+
+def check(
+    text: str | bytes,
+    *,
+    contract: str | Path | Contract = "v1",
+    content: Mapping[str, Any] | None = None,
+) -> list[Diagnostic]:
+    """Parse with recovery, then validate what was recovered.
+
+    Args:
+        text: scene program text.
+        contract: contract name, path or object.
+        content: optional content.json mapping; refs are then resolved too.
+
+    Returns:
+        Every diagnostic, sorted by position, each with its source line and caret.
+        Limit violations (size, depth) come back as diagnostics too.
+    """
+    from scene_dsl.errors import LimitExceededError
+
+    try:
+        result = parse(text, errors="collect", contract=contract)
+    except LimitExceededError as exc:
+        return list(exc.diagnostics)
+    diags = list(result.diagnostics)
+    source = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    if result.scene is not None:
+        diags += validate(result.scene, contract, content, source=source)
+    return sorted(diags, key=lambda d: (d.line, d.column, d.code))

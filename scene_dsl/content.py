@@ -1,0 +1,128 @@
+"""Content binding: resolve a scene's content refs against its content.json.
+
+A ref such as ``section_card.0.title`` (optionally written ``@section_card.0.title``) is a
+dotted path through dicts (by key) and lists (by index). An unresolved ref is an error
+diagnostic, never placeholder text. Content that no ref reaches is reported as a warning so
+dead content does not rot unnoticed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scene_dsl.ast import Scene
+from scene_dsl.contract import Contract, load_contract
+from scene_dsl.diagnostics import diag
+from scene_dsl.errors import Diagnostic
+
+__all__ = ["Binding", "bind", "resolve_ref"]
+
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """Resolved refs of one scene."""
+
+    values: dict[str, Any] = field(default_factory=dict)  # ref path -> resolved value
+    diagnostics: tuple[Diagnostic, ...] = ()  # unresolved refs (errors), unused content
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+    def __getitem__(self, ref: str) -> Any:
+        return self.values[ref.lstrip("@")]
+
+    def get(self, ref: str | None, default: Any = None) -> Any:
+        return default if ref is None else self.values.get(ref.lstrip("@"), default)
+
+
+def resolve_ref(content: Any, ref: str) -> tuple[Any, str | None]:
+    """Follow a dotted ref through ``content``.
+
+    Returns:
+        ``(value, None)`` on success, or ``(None, reason)`` naming the step that failed.
+    """
+    node = content
+    walked: list[str] = []
+    for step in ref.lstrip("@").split("."):
+        if isinstance(node, Mapping):
+            if step not in node:
+                keys = ", ".join(sorted(map(str, node))[:8])
+                return None, f"no key {step!r} under {'.'.join(walked) or 'the top level'} (keys: {keys})"
+            node = node[step]
+        elif isinstance(node, list):
+            if not step.isdigit() or int(step) >= len(node):
+                return None, f"{'.'.join(walked)} is a list of {len(node)}; {step!r} is not an index in it"
+            node = node[int(step)]
+        else:
+            return None, f"{'.'.join(walked)} is a {type(node).__name__}, not an object or list"
+        walked.append(step)
+    if node is None:
+        return None, "the value is null"
+    return node, None
+
+
+def _leaf_paths(content: Any, prefix: str, out: list[str]) -> None:
+    stack = [(prefix, content)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, Mapping) and node:
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in node.items())
+        elif isinstance(node, list) and node:
+            stack.extend((f"{path}.{i}" if path else str(i), v) for i, v in enumerate(node))
+        else:
+            out.append(path)
+
+
+def bind(
+    scene: Scene,
+    content: Mapping[str, Any],
+    *,
+    contract: str | Path | Contract = "v1",
+    report_unused: bool = True,
+) -> Binding:
+    """Resolve every content ref of ``scene`` in ``content``.
+
+    Args:
+        scene: the scene whose ``ref``-kind fields are looked up.
+        content: the parsed content.json.
+        contract: tells which fields are content refs (as opposed to ids and enums).
+        report_unused: add a warning for content no ref reaches.
+
+    Returns:
+        A :class:`Binding` with resolved values and diagnostics.
+    """
+    spec = load_contract(contract)
+    values: dict[str, Any] = {}
+    out: list[Diagnostic] = []
+    if not isinstance(content, Mapping):
+        return Binding({}, (diag("S603", f"content must be a JSON object, not {type(content).__name__}"),))
+    for comp in scene.walk():
+        cspec = spec.components.get(comp.name)
+        if cspec is None:
+            continue
+        for f in comp.fields:
+            fspec = cspec.field(f.name)
+            if fspec is None or fspec.kind != "ref" or f.value in values:
+                continue
+            value, why = resolve_ref(content, f.value)
+            if why is not None:
+                at = {"line": f.span.line, "column": f.span.column, "offset": f.span.start} if f.span else {}
+                out.append(diag("S601", f"{comp.name}.{f.name} -> {f.value}: {why}", **at))
+            else:
+                values[f.value] = value
+    if report_unused:
+        leaves: list[str] = []
+        _leaf_paths(content, "", leaves)
+        used = tuple(values)
+        unused = [p for p in leaves if not any(p == u or p.startswith(u + ".") for u in used)]
+        for path in sorted(unused)[:20]:
+            out.append(diag("S602", f"content {path} is not referenced by the scene"))
+        if len(unused) > 20:
+            out.append(diag("S602", f"... and {len(unused) - 20} more unreferenced content paths"))
+    return Binding(values, tuple(out))

@@ -1,0 +1,371 @@
+"""The scene contract: vocabulary as data.
+
+The grammar is generic (bracket tokens); the contract says which attributes, values,
+components and fields exist, their canonical order, which are required or repeatable, how
+row-form positional parts map to named fields, and which components each layout family admits.
+Validation, canonicalisation, repair, the tokenizer and constrained decoding all read it.
+
+Contracts are versioned JSON files. ``load_contract("v1")`` loads the one shipped in the
+package; ``load_contract("path/to/my.json")`` loads a user's own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from scene_dsl.errors import ContractError
+
+__all__ = [
+    "AttributeSpec",
+    "ComponentSpec",
+    "Contract",
+    "FamilySpec",
+    "FieldSpec",
+    "RowSignature",
+    "ToneRule",
+    "load_contract",
+]
+
+ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+REF_RE = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*\Z")
+INT_RE = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One named field of a component."""
+
+    name: str  # e.g. "title_ref"
+    kind: str  # "ref" | "id" | "idref" | "enum" | "int"
+    values: tuple[str, ...] = ()  # allowed values for enums
+    enum: str = ""  # name of the shared enum ("tone", "variant", ...) for enums
+    minimum: int = 0  # inclusive bounds for ints
+    maximum: int = 0
+    required: bool = False
+    repeatable: bool = False
+
+    @property
+    def row_key(self) -> str:
+        """Key used for a named part in row form: ``note_ref`` is written ``note=``."""
+        return self.name[:-4] if self.name.endswith("_ref") and self.kind == "ref" else self.name
+
+    def check(self, value: str) -> str | None:
+        """Return why ``value`` is not allowed for this field, or None when it is."""
+        return _check_kind(self.kind, value, self.values, self.minimum, self.maximum)
+
+
+def _check_kind(kind: str, value: str, values: tuple[str, ...], lo: int, hi: int) -> str | None:
+    if kind == "enum":
+        return None if value in values else f"expected one of {', '.join(values)}"
+    if kind == "int":
+        if not INT_RE.match(value):
+            return "expected a whole number"
+        return None if lo <= int(value) <= hi else f"expected a number from {lo} to {hi}"
+    if kind in ("id", "idref"):
+        return None if ID_RE.match(value) else "expected an identifier like node_1"
+    if kind == "ref":
+        return None if REF_RE.match(value) else "expected a dotted content path like cards.0.title"
+    return f"unknown field kind {kind!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class RowSignature:
+    """One positional shape of a component's row form.
+
+    ``parts`` holds field names; an edge part is ``("from_ref", "to_ref")`` and a trailing
+    variadic field is flagged by ``variadic``.
+    """
+
+    parts: tuple[tuple[str, ...], ...]  # each part: (field,) or (from_field, to_field)
+    variadic: bool = False  # last part repeats: cell_ref*
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(name for part in self.parts for name in part)
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentSpec:
+    """A component: its fields in canonical order and its row-form signatures."""
+
+    name: str
+    fields: tuple[FieldSpec, ...]
+    row: tuple[RowSignature, ...]
+    requires_any: tuple[str, ...] = ()  # at least one of these fields must be present
+    children: tuple[str, ...] = ()  # components allowed as nested sub-blocks
+    singleton: bool = False  # at most one per scene
+    child_only: bool = False  # only valid nested inside a parent block
+    field_index: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    def field(self, name: str) -> FieldSpec | None:
+        i = self.field_index.get(name)
+        return None if i is None else self.fields[i]
+
+    def field_for_row_key(self, key: str) -> FieldSpec | None:
+        """Resolve a row-form named key (``note`` or ``note_ref``) to its field."""
+        return self.field(key) or self.field(key + "_ref")
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeSpec:
+    """A scene attribute such as ``theme`` with its values and default."""
+
+    name: str
+    kind: str  # "enum" | "int" | "id"
+    values: tuple[str, ...] = ()
+    default: str | None = None
+    required: bool = False
+    minimum: int = 0
+    maximum: int = 0
+
+    def check(self, value: str) -> str | None:
+        """Return why ``value`` is not allowed, or None."""
+        return _check_kind(self.kind, value, self.values, self.minimum, self.maximum)
+
+    @property
+    def all_values(self) -> tuple[str, ...]:
+        """Every allowed value (ints expanded); empty for free ids like ``topic``."""
+        if self.kind == "int":
+            return tuple(str(i) for i in range(self.minimum, self.maximum + 1))
+        return self.values
+
+
+@dataclass(frozen=True, slots=True)
+class ToneRule:
+    """A combination rule: when ``when`` holds, ``attribute`` is restricted."""
+
+    code: str
+    when: tuple[tuple[str, str], ...]
+    attribute: str
+    allow: tuple[str, ...] | None
+    forbid: tuple[str, ...]
+    why: str
+
+    def violated(self, attrs: dict[str, str]) -> bool:
+        if not all(attrs.get(k) == v for k, v in self.when):
+            return False
+        value = attrs.get(self.attribute)
+        if value is None:
+            return False
+        return value in self.forbid or (self.allow is not None and value not in self.allow)
+
+
+@dataclass(frozen=True, slots=True)
+class FamilySpec:
+    """A layout family: the components it admits and the ones it needs."""
+
+    name: str
+    admits: frozenset[str]
+    requires_any: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """A loaded, cross-checked contract. Immutable; cached per source."""
+
+    version: str
+    attributes: tuple[AttributeSpec, ...]
+    components: dict[str, ComponentSpec] = field(hash=False)
+    families: dict[str, FamilySpec] = field(hash=False)
+    enums: dict[str, tuple[str, ...]] = field(hash=False)
+    rules: tuple[ToneRule, ...] = ()
+    source: str = ""
+
+    def attribute(self, name: str) -> AttributeSpec | None:
+        for spec in self.attributes:
+            if spec.name == name:
+                return spec
+        return None
+
+    @property
+    def attribute_names(self) -> tuple[str, ...]:
+        """Attribute names in canonical order."""
+        return tuple(a.name for a in self.attributes)
+
+    def attribute_rank(self, name: str) -> int:
+        """Canonical position of an attribute; unknown attributes sort last."""
+        names = self.attribute_names
+        return names.index(name) if name in names else len(names)
+
+
+def _parse_kind(text: str, enums: dict[str, tuple[str, ...]], where: str) -> dict[str, Any]:
+    head, _, rest = text.partition(":")
+    if head in ("ref", "id", "idref"):
+        return {"kind": head}
+    if head == "enum":
+        if rest not in enums:
+            raise ContractError(f"{where}: unknown enum {rest!r}")
+        return {"kind": "enum", "enum": rest, "values": enums[rest]}
+    if head == "int":
+        lo, _, hi = rest.partition(":")
+        try:
+            return {"kind": "int", "minimum": int(lo), "maximum": int(hi)}
+        except ValueError:
+            raise ContractError(f"{where}: int kind needs int:MIN:MAX, got {text!r}") from None
+    raise ContractError(f"{where}: unknown field kind {text!r}")
+
+
+def _build(data: dict[str, Any], source: str) -> Contract:
+    try:
+        enums = {k: tuple(v) for k, v in data["enums"].items()}
+        attributes = tuple(
+            AttributeSpec(
+                name=a["name"],
+                kind=a.get("kind", "enum"),
+                values=tuple(a.get("values", ())),
+                default=a.get("default"),
+                required=bool(a.get("required", False)),
+                minimum=int(a.get("min", 0)),
+                maximum=int(a.get("max", 0)),
+            )
+            for a in data["attributes"]
+        )
+        components: dict[str, ComponentSpec] = {}
+        for name, c in data["components"].items():
+            where = f"component {name}"
+            required = set(c.get("required", ()))
+            repeatable = set(c.get("repeatable", ()))
+            fields = tuple(
+                FieldSpec(
+                    name=fname,
+                    required=fname in required,
+                    repeatable=fname in repeatable,
+                    **_parse_kind(kind, enums, f"{where} field {fname}"),
+                )
+                for fname, kind in c["fields"].items()
+            )
+            index = {f.name: i for i, f in enumerate(fields)}
+            for group, label in ((required, "required"), (repeatable, "repeatable")):
+                if group - index.keys():
+                    raise ContractError(f"{where}: {label} names unknown {sorted(group - index.keys())}")
+            row = tuple(_parse_signature(sig, index, where) for sig in c.get("row", [[]]))
+            components[name] = ComponentSpec(
+                name=name,
+                fields=fields,
+                row=row,
+                requires_any=tuple(c.get("requires_any", ())),
+                children=tuple(c.get("children", ())),
+                singleton=bool(c.get("singleton", False)),
+                child_only=bool(c.get("child_only", False)),
+                field_index=index,
+            )
+        common = set(data.get("common_components", ()))
+        families = {
+            name: FamilySpec(
+                name=name,
+                admits=frozenset(common | set(f["admits"])),
+                requires_any=tuple(f.get("requires_any", ())),
+            )
+            for name, f in data["families"].items()
+        }
+        rules = tuple(
+            ToneRule(
+                code=r["code"],
+                when=tuple(r["when"].items()),
+                attribute=r["attribute"],
+                allow=tuple(r["allow"]) if "allow" in r else None,
+                forbid=tuple(r.get("forbid", ())),
+                why=r["why"],
+            )
+            for r in data.get("rules", ())
+        )
+        contract = Contract(
+            version=str(data["version"]),
+            attributes=attributes,
+            components=components,
+            families=families,
+            enums=enums,
+            rules=rules,
+            source=source,
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ContractError(f"malformed contract {source}: missing or bad entry {exc}") from None
+    _cross_check(contract)
+    return contract
+
+
+def _parse_signature(sig: list[str], index: dict[str, int], where: str) -> RowSignature:
+    parts: list[tuple[str, ...]] = []
+    variadic = False
+    for i, item in enumerate(sig):
+        if item.endswith("*"):
+            if i != len(sig) - 1:
+                raise ContractError(f"{where}: only the last row part may repeat ({item})")
+            variadic = True
+            item = item[:-1]
+        names = tuple(item.split("->"))
+        for n in names:
+            if n not in index:
+                raise ContractError(f"{where}: row signature names unknown field {n!r}")
+        parts.append(names)
+    return RowSignature(parts=tuple(parts), variadic=variadic)
+
+
+def _cross_check(contract: Contract) -> None:
+    layout = contract.attribute("layout")
+    if layout is None:
+        raise ContractError("contract has no 'layout' attribute")
+    missing = set(layout.values) - contract.families.keys()
+    if missing:
+        raise ContractError(f"layout values without a family: {sorted(missing)}")
+    for fam in contract.families.values():
+        unknown = fam.admits - contract.components.keys()
+        if unknown:
+            raise ContractError(f"family {fam.name} admits unknown components {sorted(unknown)}")
+    for comp in contract.components.values():
+        for child in comp.children:
+            if child not in contract.components:
+                raise ContractError(f"component {comp.name} has unknown child {child!r}")
+
+
+@lru_cache(maxsize=16)
+def _load_cached(key: str) -> Contract:
+    if ID_RE.match(key):
+        try:
+            text = resources.files("scene_dsl").joinpath("contracts").joinpath(f"{key}.json").read_text("utf-8")
+        except FileNotFoundError:
+            raise ContractError(
+                f"no bundled contract named {key!r} (bundled: {', '.join(bundled_contracts())})"
+            ) from None
+        source = f"scene_dsl/contracts/{key}.json"
+    else:
+        path = Path(key)
+        try:
+            text = path.read_text("utf-8")
+        except OSError as exc:
+            raise ContractError(f"cannot read contract {key}: {exc.strerror}") from None
+        source = str(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ContractError(f"contract {source} is not JSON: {exc.msg} at {exc.lineno}:{exc.colno}") from None
+    return _build(data, source)
+
+
+def bundled_contracts() -> list[str]:
+    """Names of the contracts shipped in the package."""
+    folder = resources.files("scene_dsl").joinpath("contracts")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
+
+
+def load_contract(contract: str | Path | Contract = "v1") -> Contract:
+    """Load a contract by bundled name (``"v1"``) or by path to a JSON file.
+
+    Args:
+        contract: a bundled name, a path, or an already loaded :class:`Contract` (returned as is).
+
+    Returns:
+        The loaded contract (cached: loading the same name twice returns the same object).
+
+    Raises:
+        ContractError: the file is missing, not JSON, or internally inconsistent.
+    """
+    if isinstance(contract, Contract):
+        return contract
+    return _load_cached(str(contract))

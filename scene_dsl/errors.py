@@ -1,0 +1,238 @@
+"""The one error and diagnostic hierarchy of dslkit.
+
+Every package of the toolkit (``scene_dsl``, ``trace_dsl``, ``compilers``, ``tokenizer``,
+``train``) reports problems with the :class:`Diagnostic` shape defined here and raises
+subclasses of :class:`DslkitError`. There is no second definition anywhere: other packages
+import from this module (it depends on nothing but the standard library, so importing it
+stays cheap).
+
+A diagnostic prints like::
+
+    S102 missing-value @ 3:7: expected a value after ':'
+      [canvas:]
+            ^
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+__all__ = [
+    "CompileError",
+    "ContractError",
+    "Diagnostic",
+    "DslSyntaxError",
+    "DslkitError",
+    "ErrorMode",
+    "LimitExceededError",
+    "SceneSyntaxError",
+    "SceneValidationError",
+    "Severity",
+    "SolverError",
+    "TokenizerError",
+    "TraceSyntaxError",
+    "TraceValidationError",
+    "ValidationError",
+    "caret_context",
+    "line_col",
+]
+
+
+class Severity(str, enum.Enum):
+    """How bad a diagnostic is. Errors make a program invalid; warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    def __str__(self) -> str:  # so f-strings print "error", not "Severity.ERROR"
+        return self.value
+
+
+ErrorMode = str  # "raise" | "collect"; a plain str keeps call sites readable
+
+
+def line_col(text: str, offset: int) -> tuple[int, int]:
+    """Return the 1-based ``(line, column)`` of a 0-based character ``offset`` in ``text``.
+
+    CRLF counts as one line break; the column counts characters, not bytes.
+    """
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    start = text.rfind("\n", 0, offset) + 1
+    return line, offset - start + 1
+
+
+def caret_context(text: str, line: int, column: int, *, width: int = 100) -> tuple[str, str]:
+    """Return ``(source_line, caret_line)`` for a 1-based position, clipped to ``width``.
+
+    Long lines are windowed around the column so a 1 MB single-line input still gives a
+    readable two-line context.
+    """
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return "", ""
+    src = lines[line - 1].rstrip("\r")
+    col = max(1, column)
+    start = 0
+    if len(src) > width:
+        start = max(0, min(col - 1 - width // 2, len(src) - width))
+        src = src[start : start + width]
+    # Control characters (NUL, tabs) would misalign the caret or corrupt terminals.
+    shown = "".join(ch if ch.isprintable() else "?" for ch in src)
+    return shown, " " * (col - 1 - start) + "^"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in a program, with a stable code and a 1-based position.
+
+    Diagnostics are plain data: comparable, hashable, picklable and JSON-friendly via
+    :meth:`to_dict`. Source context is excluded from equality so two runs over the same
+    program compare equal regardless of how much context each captured.
+    """
+
+    code: str  # stable id, e.g. "S102"; never reused for another meaning
+    failure_class: str  # training-method class, e.g. "scene_prefix_failure"
+    message: str  # one sentence for a person
+    line: int = 0  # 1-based; 0 when the problem has no position (e.g. whole-file)
+    column: int = 0  # 1-based character column
+    severity: Severity = Severity.ERROR
+    offset: int = -1  # 0-based character offset, -1 when unknown
+    name: str = ""  # short kebab-case name shown beside the code, e.g. "missing-value"
+    source_line: str = field(default="", compare=False)
+    caret: str = field(default="", compare=False)
+
+    @property
+    def is_error(self) -> bool:
+        """True when the diagnostic makes the program invalid."""
+        return self.severity is Severity.ERROR
+
+    def with_source(self, text: str) -> Diagnostic:
+        """Return a copy carrying the source line and caret for its position in ``text``."""
+        if self.line <= 0:
+            return self
+        src, caret = caret_context(text, self.line, self.column)
+        return replace(self, source_line=src, caret=caret)
+
+    def headline(self) -> str:
+        """``S102 missing-value @ 3:7: message`` (position omitted when unknown)."""
+        label = f"{self.code} {self.name}" if self.name else self.code
+        where = f" @ {self.line}:{self.column}" if self.line > 0 else ""
+        sev = "" if self.is_error else f" ({self.severity})"
+        return f"{label}{where}{sev}: {self.message}"
+
+    def format(self) -> str:
+        """The headline followed by the source line and a caret, when known."""
+        out = self.headline()
+        if self.source_line or self.caret:
+            out += f"\n  {self.source_line}\n  {self.caret}"
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON shape used by every ``--json`` command line of the toolkit."""
+        return {
+            "code": self.code,
+            "failure_class": self.failure_class,
+            "severity": self.severity.value,
+            "message": self.message,
+            "line": self.line,
+            "column": self.column,
+        }
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+class DslkitError(Exception):
+    """Base of every error the toolkit raises on purpose.
+
+    Carries zero or more diagnostics. ``str(err)`` formats them with positions. Picklable,
+    so errors cross process boundaries (multiprocessing, torch DataLoader workers).
+    """
+
+    def __init__(self, message: str = "", diagnostics: Sequence[Diagnostic] = ()) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        if not message and self.diagnostics:
+            message = "\n".join(d.format() for d in self.diagnostics)
+        self.message = message
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.message, self.diagnostics))
+
+    @property
+    def diagnostic(self) -> Diagnostic | None:
+        """The first (primary) diagnostic, if any."""
+        return self.diagnostics[0] if self.diagnostics else None
+
+    @property
+    def code(self) -> str:
+        """Code of the primary diagnostic ("" when there is none)."""
+        d = self.diagnostic
+        return d.code if d else ""
+
+    @property
+    def line(self) -> int:
+        d = self.diagnostic
+        return d.line if d else 0
+
+    @property
+    def column(self) -> int:
+        d = self.diagnostic
+        return d.column if d else 0
+
+    @classmethod
+    def from_diagnostics(cls, diagnostics: Iterable[Diagnostic]) -> DslkitError:
+        """Build an error of this class from diagnostics (errors first)."""
+        diags = sorted(diagnostics, key=lambda d: (not d.is_error, d.line, d.column))
+        return cls("", diags)
+
+
+class DslSyntaxError(DslkitError):
+    """The text is not in the language: it does not parse."""
+
+
+class SceneSyntaxError(DslSyntaxError):
+    """A scene DSL text does not parse."""
+
+
+class TraceSyntaxError(DslSyntaxError):
+    """A trace DSL text does not parse."""
+
+
+class LimitExceededError(DslSyntaxError):
+    """An input exceeded a size or depth limit set by a parameter."""
+
+
+class ValidationError(DslkitError):
+    """A program parses but breaks its contract (vocabulary, references, structure)."""
+
+
+class SceneValidationError(ValidationError):
+    """A scene breaks its contract or its content binding."""
+
+
+class TraceValidationError(ValidationError):
+    """A trace breaks its expert vocabulary or structural rules."""
+
+
+class ContractError(DslkitError):
+    """A contract file is missing, malformed or inconsistent."""
+
+
+class CompileError(DslkitError):
+    """A compiler could not turn a program into its output (carries the scene diagnostics)."""
+
+
+class SolverError(DslkitError):
+    """The trace solver hit an execution error (division by zero, undefined variable, ...).
+
+    The solver reports these as statuses; the exception exists for callers that ask to raise.
+    """
+
+
+class TokenizerError(DslkitError):
+    """A tokenizer could not be built, saved, loaded or linted."""

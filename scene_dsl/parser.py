@@ -1,0 +1,495 @@
+"""Parse scene DSL text (row form, block form, or a mix) into the typed AST.
+
+The Lark LALR grammar (``scene.lark``) owns the token structure; a tree-less builder runs as
+the parser reduces (no parse tree, no recursion, so 10,000-deep nesting cannot blow the
+stack) and turns tokens into AST nodes, consulting the contract only to tell attributes from
+row-form components and to map row positional parts to named fields.
+
+``parse(text)`` raises :class:`SceneSyntaxError` on the first batch of problems;
+``parse(text, errors="collect")`` recovers (drops bad tokens, closes what is open) and
+returns a :class:`ParseResult` with every diagnostic, so a probe sees all problems in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, overload
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from scene_dsl.ast import Attr, Component, Field, Scene, Span
+from scene_dsl.contract import ComponentSpec, Contract, load_contract
+from scene_dsl.diagnostics import diag
+from scene_dsl.errors import Diagnostic, LimitExceededError, SceneSyntaxError
+
+__all__ = ["DEFAULT_MAX_CHARS", "DEFAULT_MAX_DEPTH", "ParseResult", "parse"]
+
+DEFAULT_MAX_CHARS = 2_000_000  # a scene is a few KB; this bounds work, not the language
+DEFAULT_MAX_DEPTH = 32  # v1 nests two levels; deeper is almost surely a model looping
+_MAX_COLLECTED = 64  # collect mode stops adding diagnostics after this many
+
+# Tokens a model leaks from its prompt or special vocabulary into a scene.
+PROMPT_TAGS = frozenset({"task", "goal", "audience", "OUT", "IN", "bos", "eos", "pad"})
+_SPECIAL_RE = re.compile(r"<\|[^|<>\s]{0,32}\|>|</s>|<s>")
+_SKIP_TO_RE = re.compile(r"[\[<]")  # where lexing may sensibly restart after garbage
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """Outcome of ``parse(..., errors="collect")``."""
+
+    scene: Scene | None  # best-effort AST (None when nothing usable was recovered)
+    diagnostics: tuple[Diagnostic, ...]  # every problem found, errors and warnings
+
+    @property
+    def ok(self) -> bool:
+        """True when no diagnostic is an error."""
+        return not any(d.is_error for d in self.diagnostics)
+
+
+class _Dispatch:
+    """The transformer Lark holds; forwards reduce callbacks to the current call's builder."""
+
+    builder: _Builder
+
+    def block(self, children: list[Any]) -> Any:
+        return self.builder.block(children)
+
+    def start(self, children: list[Any]) -> Any:
+        return self.builder.start(children)
+
+
+_local = threading.local()
+
+
+def _lark() -> tuple[Lark, _Dispatch]:
+    # One parser per thread (the dispatcher holds per-call state), built on first use rather
+    # than at import, so ``import scene_dsl.errors`` stays cheap.
+    cached = getattr(_local, "lark", None)
+    if cached is None:
+        dispatch = _Dispatch()
+        lark = Lark.open_from_package(
+            "scene_dsl",
+            "scene.lark",
+            parser="lalr",
+            lexer="contextual",
+            transformer=dispatch,  # type: ignore[arg-type]
+            maybe_placeholders=False,
+        )
+        cached = _local.lark = (lark, dispatch)
+    return cached
+
+
+def _span(tok: Token) -> Span:
+    return Span(tok.line or 0, tok.column or 0, tok.start_pos or 0, tok.end_pos or 0)
+
+
+class _Builder(Transformer[Token, Any]):
+    """Reduce callbacks: tokens -> AST nodes. Records problems instead of raising."""
+
+    def __init__(self, contract: Contract, text: str, max_depth: int) -> None:
+        super().__init__(visit_tokens=False)
+        self.contract = contract
+        self.text = text
+        self.max_depth = max_depth
+        self.diagnostics: list[Diagnostic] = []
+        self._depth: dict[int, int] = {}  # id(component) -> nesting depth, for max_depth
+
+    # -- helpers --------------------------------------------------------------------------
+    def _report(self, code: str, message: str, offset: int, **kw: Any) -> None:
+        self.diagnostics.append(diag(code, message, text=self.text, offset=offset, **kw))
+
+    def _leak(self, tok: Token, name: str) -> bool:
+        if name in PROMPT_TAGS:
+            self._report("S401", f"prompt or special token {tok.value} leaked into the scene", tok.start_pos or 0)
+            return True
+        return False
+
+    def _split_pair(self, tok: Token) -> tuple[str, str, int]:
+        """``[name:payload]`` -> (name, payload, offset of payload)."""
+        text = tok.value
+        colon = text.index(":")
+        return text[1:colon], text[colon + 1 : -1], (tok.start_pos or 0) + colon + 1
+
+    def _value(self, raw: str, offset: int, what: str) -> str | None:
+        if not raw:
+            self._report("S102", f"expected a value for {what}", offset)
+            return None
+        return raw[1:] if raw.startswith("@") else raw
+
+    # -- row form ---------------------------------------------------------------------------
+    def _row_component(self, tok: Token, name: str, payload: str, offset: int) -> Component | None:
+        spec = self.contract.components[name]
+        line_tok = _span(tok)
+        positional: list[tuple[str, int]] = []
+        fields_named: list[Field] = []
+        pos = offset
+        for part in payload.split("|") if payload else []:
+            key, eq, value = part.partition("=")
+            if eq:
+                fspec = spec.field_for_row_key(key)
+                fname = fspec.name if fspec else key
+                v = self._value(value, pos + len(key) + 1, f"{name}.{key}")
+                if v is not None:
+                    fields_named.append(Field(fname, v, self._sub_span(line_tok, tok, pos)))
+            else:
+                positional.append((part, pos))
+            pos += len(part) + 1
+        sig_fields = self._map_positional(tok, spec, positional, line_tok)
+        if sig_fields is None:
+            return None
+        return Component(name, tuple(sig_fields + fields_named), (), line_tok, "row")
+
+    def _sub_span(self, base: Span, tok: Token, offset: int) -> Span:
+        return Span(base.line, base.column + (offset - (tok.start_pos or 0)), offset, offset)
+
+    def _map_positional(
+        self, tok: Token, spec: ComponentSpec, parts: list[tuple[str, int]], base: Span
+    ) -> list[Field] | None:
+        n = len(parts)
+        chosen = None
+        for sig in spec.row:
+            fixed = len(sig.parts) - (1 if sig.variadic else 0)
+            if n == len(sig.parts) or (sig.variadic and n >= fixed + 1):
+                chosen = sig
+                break
+        if chosen is None:
+            shapes = " or ".join(
+                str(len(s.parts)) + ("+" if s.variadic else "") for s in spec.row
+            )
+            self._report(
+                "S106",
+                f"{spec.name} takes {shapes} positional part(s) in row form, got {n}",
+                tok.start_pos or 0,
+            )
+            return None
+        out: list[Field] = []
+        for i, (raw, off) in enumerate(parts):
+            names = chosen.parts[min(i, len(chosen.parts) - 1)]
+            if len(names) == 2:  # an edge part: from->to
+                src, arrow, dst = raw.partition("->")
+                if not arrow or not src or not dst:
+                    self._report("S107", f"expected an edge like a->b for {spec.name}, got {raw!r}", off)
+                    continue
+                out.append(Field(names[0], src, self._sub_span(base, tok, off)))
+                out.append(Field(names[1], dst, self._sub_span(base, tok, off + len(src) + 2)))
+            else:
+                v = self._value(raw, off, f"{spec.name}.{names[0]}")
+                if v is not None:
+                    out.append(Field(names[0], v, self._sub_span(base, tok, off)))
+        return out
+
+    # -- items -----------------------------------------------------------------------------
+    def _items(self, items: list[Any], parent: str | None) -> tuple[list[Attr], list[Field], list[Component]]:
+        attrs: list[Attr] = []
+        fields: list[Field] = []
+        comps: list[Component] = []
+        pending_role: tuple[str, Token] | None = None
+        for item in items:
+            if isinstance(item, Component):
+                comps.append(item)
+                continue
+            if item is None:  # a block already reported and dropped
+                continue
+            tok: Token = item
+            if pending_role is not None and tok.type != "REF":
+                role, rtok = pending_role
+                self._report("S104", f"[field:{role}] must be followed by a [@path] token", rtok.start_pos or 0)
+                pending_role = None
+            if tok.type == "REF":
+                if pending_role is None:
+                    self._report("S105", f"stray value token {tok.value}: put it after a [field:role] token", tok.start_pos or 0)
+                    continue
+                role, rtok = pending_role
+                pending_role = None
+                v = self._value(tok.value[1:-1], (tok.start_pos or 0) + 1, f"field {role}")
+                if v is None:
+                    continue
+                spec = self.contract.components.get(parent or "")
+                fspec = spec.field_for_row_key(role) if spec else None
+                fields.append(Field(fspec.name if fspec else role + "_ref", v, _span(rtok)))
+                continue
+            name, payload, off = self._split_pair(tok)
+            if self._leak(tok, name):
+                continue
+            if parent is not None and name == "field":
+                if not payload:
+                    self._report("S102", "expected a role name after [field:", off)
+                else:
+                    pending_role = (payload, tok)
+                continue
+            if name in self.contract.components and (parent is None or "|" in payload or "=" in payload or name in self._child_names(parent)):
+                comp = self._row_component(tok, name, payload, off)
+                if comp is not None:
+                    comps.append(comp)
+                continue
+            if parent is None:
+                attrs.append(Attr(name, payload, _span(tok)))
+                if not payload:
+                    self._report("S102", f"expected a value after '{name}:'", off)
+                continue
+            v = self._value(payload, off, f"{parent}.{name}")
+            if v is not None:
+                fields.append(Field(name, v, _span(tok)))
+        if pending_role is not None:
+            role, rtok = pending_role
+            self._report("S104", f"[field:{role}] must be followed by a [@path] token", rtok.start_pos or 0)
+        return attrs, fields, comps
+
+    def _child_names(self, parent: str) -> tuple[str, ...]:
+        spec = self.contract.components.get(parent)
+        return spec.children if spec else ()
+
+    # -- rules -----------------------------------------------------------------------------
+    def block(self, children: list[Any]) -> Component | None:
+        open_tok: Token = children[0]
+        close_tok: Token = children[-1]
+        name = open_tok.value[1:-1]
+        closing = close_tok.value[2:-1]
+        if name != closing and closing != "":  # "" = synthetic close added by recovery
+            self._report(
+                "S202",
+                f"[{name}] is closed by [/{closing}]; expected [/{name}]",
+                close_tok.start_pos or 0,
+            )
+        if self._leak(open_tok, name):
+            return None
+        attrs, fields, comps = self._items(children[1:-1], name)
+        depth = 1 + max((self._depth.get(id(c), 1) for c in comps), default=0)
+        if depth > self.max_depth:
+            raise LimitExceededError.from_diagnostics(
+                [diag("S502", f"blocks nest deeper than max_depth={self.max_depth}", text=self.text, offset=open_tok.start_pos or 0)]
+            )
+        for a in attrs:  # cannot happen: attrs only come from the top level
+            self._report("S103", f"attribute {a.key} inside [{name}]", a.span.start if a.span else 0)
+        span = Span(open_tok.line or 0, open_tok.column or 0, open_tok.start_pos or 0, close_tok.end_pos or 0)
+        comp = Component(name, tuple(fields), tuple(comps), span, "block")
+        if depth > 1:
+            self._depth[id(comp)] = depth
+        return comp
+
+    def start(self, children: list[Any]) -> Scene:
+        open_tok: Token = children[0]
+        close_tok: Token = children[-1]
+        attrs, fields, comps = self._items(children[1:-1], None)
+        span = Span(open_tok.line or 0, open_tok.column or 0, open_tok.start_pos or 0, close_tok.end_pos or 0)
+        return Scene(tuple(attrs), tuple(comps), span)
+
+
+class _Done(Exception):
+    """Raised from the error handler to finish a recovered parse early."""
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+
+
+def _describe_unexpected(exc: UnexpectedInput, text: str, blocks_open: bool) -> Diagnostic:
+    """Map a Lark failure to a stable code and failure class."""
+    pos = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
+    if isinstance(exc, UnexpectedCharacters):
+        m = _SPECIAL_RE.match(text, pos)
+        if m:
+            return diag("S401", f"special token {m.group()} leaked into the scene", text=text, offset=pos)
+        ch = text[pos] if pos < len(text) else ""
+        if ch == "[":
+            shown = text[pos : _garbage_end(text, pos)].strip()[:40]
+            return diag("S101", f"malformed token {shown!r}: expected [name], [/name], [name:value] or [@path]", text=text, offset=pos)
+        if ch == "]":
+            return diag("S108", "']' without a matching '['", text=text, offset=pos)
+        return diag("S100", f"unexpected text {text[pos:pos + 12]!r} outside a bracket token", text=text, offset=pos)
+    assert isinstance(exc, (UnexpectedToken, UnexpectedEOF))
+    tok = getattr(exc, "token", None)
+    ttype = tok.type if tok is not None else "$END"
+    expected = set(getattr(exc, "expected", ()) or ())
+    if expected == {"SCENE_OPEN"}:
+        if ttype == "$END":
+            return diag("S001", "empty program: expected [scene]", text=text, offset=0)
+        return diag("S001", f"expected [scene] first, found {tok}", text=text, offset=pos)
+    if ttype == "$END":
+        if blocks_open:
+            return diag("S203", "input ends inside an open block: close it before [/scene]", text=text, offset=len(text))
+        return diag("S002", "input ends before [/scene]", text=text, offset=len(text))
+    if expected and expected <= {"$END", "<END-OF-FILE>"}:
+        return diag("S003", f"text after [/scene]: {tok}", text=text, offset=pos)
+    if ttype == "SCENE_OPEN":
+        return diag("S204", "[scene] opened again inside a scene", text=text, offset=pos)
+    if ttype == "SCENE_CLOSE":
+        return diag("S203", "[/scene] while a block is still open", text=text, offset=pos)
+    if ttype == "CLOSE":
+        return diag("S201", f"{tok} closes a block that is not open", text=text, offset=pos)
+    return diag("S109", f"unexpected token {tok}", text=text, offset=pos)
+
+
+def _blocks_open(exc: UnexpectedInput) -> bool:
+    ip = getattr(exc, "interactive_parser", None)
+    if ip is None:
+        return False
+    try:
+        return "CLOSE" in ip.accepts()
+    except Exception:  # accepts() re-runs the parser; any failure just means "unknown"
+        return False
+
+
+def _decode(text: str | bytes) -> str:
+    if isinstance(text, str):
+        return text
+    try:
+        return text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        good = text[: exc.start].decode("utf-8")
+        raise SceneSyntaxError.from_diagnostics(
+            [diag("S110", f"input is not UTF-8: byte 0x{text[exc.start]:02x}", text=good, offset=len(good))]
+        ) from None
+
+
+@overload
+def parse(
+    text: str | bytes,
+    *,
+    errors: Literal["raise"] = "raise",
+    contract: str | Path | Contract = "v1",
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> Scene: ...
+
+
+@overload
+def parse(
+    text: str | bytes,
+    *,
+    errors: Literal["collect"],
+    contract: str | Path | Contract = "v1",
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> ParseResult: ...
+
+
+def parse(
+    text: str | bytes,
+    *,
+    errors: str = "raise",
+    contract: str | Path | Contract = "v1",
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> Scene | ParseResult:
+    """Parse scene text in row form, block form, or a mix of both.
+
+    Args:
+        text: the program (``str``, or UTF-8 ``bytes``).
+        errors: ``"raise"`` raises on any syntax problem; ``"collect"`` recovers and returns
+            a :class:`ParseResult` with every diagnostic found.
+        contract: contract name, path or object; used to tell attributes from row-form
+            components and to map row positional parts to fields.
+        max_chars: inputs longer than this are rejected (work stays linear and bounded).
+        max_depth: maximum block nesting.
+
+    Returns:
+        The :class:`Scene` (``errors="raise"``) or a :class:`ParseResult` (``"collect"``).
+
+    Raises:
+        SceneSyntaxError: the text does not parse (``errors="raise"``).
+        LimitExceededError: the input is longer than ``max_chars`` or nests deeper than
+            ``max_depth`` (raised in both modes: recovering would mean reading it all).
+    """
+    if errors not in ("raise", "collect"):
+        raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    source = _decode(text)
+    if len(source) > max_chars:
+        raise LimitExceededError.from_diagnostics(
+            [diag("S501", f"input has {len(source)} characters; max_chars is {max_chars}", text=source[: max_chars + 1], offset=max_chars)]
+        )
+    builder = _Builder(load_contract(contract), source, max_depth)
+    lark, dispatch = _lark()
+    dispatch.builder = builder
+    if errors == "raise":
+        try:
+            scene: Scene = lark.parse(source)
+        except UnexpectedInput as exc:
+            first = _describe_unexpected(exc, source, _blocks_open(exc))
+            raise SceneSyntaxError.from_diagnostics([first, *builder.diagnostics]) from None
+        if any(d.is_error for d in builder.diagnostics):
+            raise SceneSyntaxError.from_diagnostics(builder.diagnostics)
+        return scene
+    return _parse_collect(lark, source, builder)
+
+
+def _parse_collect(lark: Lark, source: str, builder: _Builder) -> ParseResult:
+    """Parse with recovery: drop what does not fit, close what is open, keep every problem."""
+    found: list[Diagnostic] = []
+
+    def on_error(exc: UnexpectedInput) -> bool:
+        if len(found) >= _MAX_COLLECTED:
+            return False
+        ip = exc.interactive_parser
+        if isinstance(exc, UnexpectedCharacters):
+            found.append(_describe_unexpected(exc, source, False))
+            # Skip the garbage run in one step instead of one character per callback.
+            state = ip.lexer_thread.state
+            pos = state.line_ctr.char_pos
+            state.line_ctr.feed(source[pos : _garbage_end(source, pos)])
+            return True
+        assert isinstance(exc, UnexpectedToken)
+        accepts = ip.accepts()
+        tok = exc.token
+        if accepts == {"SCENE_OPEN"}:
+            found.append(_describe_unexpected(exc, source, False))
+            ip.feed_token(Token("SCENE_OPEN", "[scene]", 0, 1, 1))
+            if tok.type != "$END":
+                ip.feed_token(tok)
+                return True
+            _close_all(ip, ip.accepts(), len(source))  # nothing but garbage: S001 says it all
+            raise _Done(ip.feed_eof())
+        if tok.type == "$END" or accepts <= {"$END", "<END-OF-FILE>"}:
+            if tok.type == "$END":
+                found.append(_describe_unexpected(exc, source, "CLOSE" in accepts))
+            else:
+                found.append(_describe_unexpected(exc, source, False))
+            _close_all(ip, accepts, len(source))
+            raise _Done(ip.feed_eof())
+        if tok.type == "SCENE_CLOSE" and "CLOSE" in accepts:
+            found.append(_describe_unexpected(exc, source, True))
+            _close_blocks(ip, accepts, tok.start_pos or 0)
+            ip.feed_token(tok)
+            return True
+        found.append(_describe_unexpected(exc, source, "CLOSE" in accepts))
+        return True  # drop the offending token
+
+    scene: Scene | None
+    try:
+        scene = lark.parse(source, on_error=on_error)
+    except _Done as done:
+        scene = done.result
+    except UnexpectedInput as exc:  # gave up (too many problems)
+        if len(found) < _MAX_COLLECTED:
+            found.append(_describe_unexpected(exc, source, False))
+        scene = None
+    diagnostics = sorted([*found, *builder.diagnostics], key=lambda d: (d.line, d.column))
+    return ParseResult(scene, tuple(diagnostics))
+
+
+def _garbage_end(source: str, pos: int) -> int:
+    """End of an unlexable run: through the next ']' if it comes before a '[', else up to
+    the next '[' or special-token start."""
+    nxt = _SKIP_TO_RE.search(source, pos + 1)
+    stop = nxt.start() if nxt else len(source)
+    close = source.find("]", pos, stop)
+    return close + 1 if close >= 0 else stop
+
+
+def _close_blocks(ip: Any, accepts: set[str], offset: int) -> set[str]:
+    """Feed synthetic close tokens until no block is open; return what the parser accepts."""
+    while "SCENE_CLOSE" not in accepts and "CLOSE" in accepts:
+        ip.feed_token(Token("CLOSE", "[/]", offset, 0, 0))
+        accepts = ip.accepts()
+    return accepts
+
+
+def _close_all(ip: Any, accepts: set[str], offset: int) -> None:
+    """Close every open block, then the scene."""
+    accepts = _close_blocks(ip, accepts, offset)
+    if "SCENE_CLOSE" in accepts:
+        ip.feed_token(Token("SCENE_CLOSE", "[/scene]", offset, 0, 0))
