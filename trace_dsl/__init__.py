@@ -1,0 +1,61 @@
+"""The trace DSL: a strict, grammar-defined YAML subset for computation traces.
+
+Parse text to a frozen AST, print it back canonically, check expert vocabularies, convert to and
+from plain JSON traces, extract a trace from model output. The solver lives in
+``compilers.trace_solver``; the GSM8K converter in :mod:`trace_dsl.gsm8k`.
+"""
+
+from scene_dsl.errors import LimitExceededError, TraceSyntaxError, TraceValidationError
+
+from .ast import (
+    AddEntity,
+    Compare,
+    Compute,
+    Consume,
+    Formula,
+    Given,
+    Init,
+    Percent,
+    Query,
+    State,
+    Step,
+    SubTrace,
+    Trace,
+    Transfer,
+)
+from .canonical import canonicalize
+from .extract import extract
+from .interop import from_obj, to_obj
+from .numbers import preprocess_numbers
+from .parser import ParseResult, parse
+from .printer import to_text
+from .validate import validate
+
+__all__ = [
+    "AddEntity",
+    "Compare",
+    "Compute",
+    "Consume",
+    "Formula",
+    "Given",
+    "Init",
+    "LimitExceededError",
+    "ParseResult",
+    "Percent",
+    "Query",
+    "State",
+    "Step",
+    "SubTrace",
+    "Trace",
+    "TraceSyntaxError",
+    "TraceValidationError",
+    "Transfer",
+    "canonicalize",
+    "extract",
+    "from_obj",
+    "parse",
+    "preprocess_numbers",
+    "to_obj",
+    "to_text",
+    "validate",
+]

@@ -1,0 +1,172 @@
+"""Make the numbers of a word problem explicit: ``preprocess_numbers`` and ``find_numbers``.
+
+Word problems spell numbers many ways (``80,000``, ``twenty-five``, ``a dozen``, ``half``,
+``two thirds``). Rewriting them to digits lets the GSM8K converter ground every ``init`` value
+in the question and name it after the words beside it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+__all__ = ["NumberMention", "Rewrite", "find_numbers", "preprocess_numbers"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    """One rewrite made by :func:`preprocess_numbers`."""
+
+    original: str  # text as it was, e.g. "a dozen"
+    replacement: str  # text it became, e.g. "12"
+    start: int  # 0-based offset in the original text
+
+
+@dataclass(frozen=True, slots=True)
+class NumberMention:
+    """A number found in (preprocessed) text."""
+
+    value: Fraction  # exact value
+    start: int  # 0-based offset of the first character
+    end: int  # offset one past the last character
+    text: str  # as written
+
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19,
+}  # fmt: skip
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90,
+}  # fmt: skip
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_ORD_FRACTIONS = {
+    "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4,
+    "fourth": 4, "fourths": 4, "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6,
+    "eighth": 8, "eighths": 8, "tenth": 10, "tenths": 10,
+}  # fmt: skip
+_MULTIPLIERS = {"twice": 2, "double": 2, "doubled": 2, "doubles": 2, "triple": 3, "tripled": 3,
+                "triples": 3, "thrice": 3, "quadruple": 4, "quadrupled": 4}  # fmt: skip
+
+_WORD = r"[A-Za-z]+"
+_SMALL = "|".join(sorted(list(_UNITS) + list(_TENS), key=len, reverse=True))
+# "twenty-five", "one hundred", "two thousand", "forty five"
+_NUMBER_WORDS = re.compile(
+    rf"\b(?:(?P<a>a|an)\s+)?(?P<n>(?:{_SMALL})(?:[- ](?:{_SMALL}))?)?(?:\s*\b(?P<scale>hundred|thousand|million))?\b",
+    re.IGNORECASE,
+)
+_THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]*\d)")
+_FRACTION_WORDS = re.compile(
+    rf"\b(?P<num>a|an|one|two|three|four|five|six|seven|nine)[- ](?P<den>{'|'.join(_ORD_FRACTIONS)})\b",
+    re.IGNORECASE,
+)
+_DOZEN = re.compile(r"\b(?:(?P<half>half\s+a)|(?P<a>a|one))?\s*\bdozens?\b", re.IGNORECASE)
+_HALF = re.compile(r"\bhalf\b", re.IGNORECASE)
+_MULT = re.compile(rf"\b(?:{'|'.join(_MULTIPLIERS)})\b", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:/\d+)?(?!\.?\d)")
+
+
+def _words_value(n: str | None, scale: str | None, article: str | None) -> int | None:
+    total = 0
+    if n:
+        for part in re.split(r"[- ]", n.lower()):
+            total += _UNITS.get(part, 0) + _TENS.get(part, 0)
+    elif article and scale:
+        total = 1
+    else:
+        return None
+    if scale:
+        total *= _SCALES[scale.lower()]
+    return total
+
+
+def _sub(pattern: re.Pattern[str], text: str, fn, rewrites: list[Rewrite], base: list[int]) -> str:  # type: ignore[no-untyped-def]
+    out: list[str] = []
+    last = 0
+    for m in pattern.finditer(text):
+        if m.end() == m.start():
+            continue
+        rep = fn(m)
+        if rep is None or rep == m.group(0):
+            continue
+        out.append(text[last : m.start()])
+        out.append(rep)
+        rewrites.append(Rewrite(m.group(0), rep, m.start()))
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _fmt(v: Fraction | int) -> str:
+    f = Fraction(v)
+    return str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
+
+
+def preprocess_numbers(question: str) -> tuple[str, list[Rewrite]]:
+    """Rewrite spelled-out and formatted numbers as plain digits.
+
+    Handles thousands separators (``80,000`` -> ``80000``), number words (``twenty-five``,
+    ``two hundred``), ``a dozen`` / ``half a dozen`` / ``dozen``, fraction words (``half``,
+    ``two thirds`` -> ``2/3``) and multiplier words (``twice`` -> ``2 times``).
+
+    Args:
+        question: the problem text.
+
+    Returns:
+        ``(text, rewrites)``: the rewritten text and what was rewritten, in order of
+        application (offsets refer to the text each rewrite was applied to).
+    """
+    rewrites: list[Rewrite] = []
+    base = [0]
+    text = _sub(_THOUSANDS, question, lambda m: m.group(0).replace(",", ""), rewrites, base)
+
+    def dozen(m: re.Match[str]) -> str:
+        if m.group("half"):
+            return "6"
+        if m.group("a"):
+            return "12"
+        return " 12" if m.group(0).startswith((" ", "\t")) else "12"
+
+    text = _sub(_DOZEN, text, dozen, rewrites, base)
+
+    def fraction(m: re.Match[str]) -> str:
+        num = m.group("num").lower()
+        n = 1 if num in ("a", "an", "one") else _UNITS[num]
+        return _fmt(Fraction(n, 1)) + "/" + str(_ORD_FRACTIONS[m.group("den").lower()])
+
+    text = _sub(_FRACTION_WORDS, text, fraction, rewrites, base)
+
+    def words(m: re.Match[str]) -> str | None:
+        value = _words_value(m.group("n"), m.group("scale"), m.group("a"))
+        if value is None:
+            return None
+        return str(value)
+
+    text = _sub(_NUMBER_WORDS, text, words, rewrites, base)
+    text = _sub(_HALF, text, lambda m: "1/2", rewrites, base)
+    text = _sub(_MULT, text, lambda m: f"{_MULTIPLIERS[m.group(0).lower()]} times", rewrites, base)
+    return text, rewrites
+
+
+def find_numbers(text: str) -> list[NumberMention]:
+    """Find plain numbers (``12``, ``1.5``, ``-3``, ``3/4``) in already preprocessed text.
+
+    Args:
+        text: text, usually the output of :func:`preprocess_numbers`.
+
+    Returns:
+        The mentions in order; a fraction ``p/q`` is one mention with value ``p/q``.
+    """
+    out = []
+    for m in _NUMBER.finditer(text):
+        raw = m.group(0)
+        try:
+            value = Fraction(raw)
+        except (ValueError, ZeroDivisionError):
+            continue
+        out.append(NumberMention(value, m.start(), m.end(), raw))
+    return out

@@ -1,0 +1,639 @@
+"""Parse trace text into a :class:`~trace_dsl.ast.Trace`, with positioned diagnostics.
+
+Two front ends share one builder:
+
+- the Lark LALR parser of ``trace.lark`` (the definition of the language; loaded once, lazily);
+- a line-regex fast path that only recognises the canonical layout (what ``to_text`` prints and
+  what models are trained to emit). It was added because Lark costs ~1 ms per GSM8K-sized trace
+  and the solver's target is >= 5,000 traces/s. Anything the fast path does not recognise, and
+  any input on which the builder reports a problem, is re-parsed by Lark, so every diagnostic
+  comes from the grammar with exact positions. Property tests check both front ends agree.
+
+Both produce a raw tree of plain tuples which :func:`_build` checks against the step schemas
+(unknown, duplicate and missing keys, wrong value types) and turns into AST nodes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Literal, overload
+
+from scene_dsl.errors import (
+    Diagnostic,
+    DslkitError,
+    LimitExceededError,
+    TraceSyntaxError,
+    TraceValidationError,
+)
+
+from .ast import (
+    AddEntity,
+    Arg,
+    Compare,
+    Compute,
+    Consume,
+    Formula,
+    Given,
+    Init,
+    Number,
+    Percent,
+    Query,
+    State,
+    Step,
+    SubTrace,
+    Trace,
+    Transfer,
+)
+from .codes import diagnostic
+from .experts import ALL_OPS, COMPUTE_OPS
+from .validate import validate as _validate
+
+__all__ = ["MAX_STEPS", "MAX_TEXT", "ParseResult", "parse"]
+
+MAX_TEXT = 1_000_000  # characters; bigger inputs are refused before lexing
+MAX_STEPS = 10_000  # steps over all blocks
+MAX_NUMBER_CHARS = 64  # characters in one number literal
+
+# YAML 1.1 reads these plain scalars as booleans or null; refuse them as names.
+RESERVED = frozenset({"yes", "no", "true", "false", "on", "off", "null"})
+
+_NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SOURCE_RE = re.compile(r"(?:prev|sub(?:0|[1-9][0-9]*))\.result")
+# a digit glued to ',' or ':' and another digit: 80,000 / 1:30 (never valid in this language)
+_GLUED_RE = re.compile(r"[0-9]([,:])[0-9]")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """What ``parse(..., errors="collect")`` returns: a trace (or None) and every problem."""
+
+    trace: Trace | None  # None when the text does not parse
+    diagnostics: tuple[Diagnostic, ...]  # errors first, then warnings
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error."""
+        return self.trace is not None and not any(d.is_error for d in self.diagnostics)
+
+
+# --------------------------------------------------------------------------- raw tree
+# value: (kind, payload, line, column); kind in num/name/str/seq/map
+# pair: (key, line, column, value); step: (pairs, line, column)
+# block: (expert, line, column, dash_column, trace_line, trace_column, steps)
+V = tuple[str, Any, int, int]
+RawPair = tuple[str, int, int, V]
+RawStep = tuple[list[RawPair], int, int]
+RawBlock = tuple[str, int, int, int, int, int, list[RawStep]]
+
+
+class _Problems(Exception):
+    """Internal: carries diagnostics out of the front ends."""
+
+    def __init__(self, diags: list[Diagnostic], cls: type[DslkitError] = TraceSyntaxError):
+        super().__init__()
+        self.diags = diags
+        self.cls = cls
+
+
+# --------------------------------------------------------------------------- Lark front end
+_LARK: Any = None
+
+
+def _lark() -> Any:
+    """Build the Lark parser once (lazily, so importing trace_dsl stays cheap)."""
+    global _LARK
+    if _LARK is None:
+        from lark import Lark, Token, Transformer
+
+        def val(tok: Any) -> Any:
+            if isinstance(tok, Token):
+                kind = {"NUMBER": "num", "NAME": "name", "STRING": "str"}[tok.type]
+                payload = tok.value[1:-1] if kind == "str" else tok.value
+                return (kind, payload, tok.line, tok.column)
+            return tok
+
+        class _Raw(Transformer):  # type: ignore[type-arg]
+            def pair(self, c: list[Any]) -> RawPair:
+                return (c[0].value, c[0].line, c[0].column, val(c[1]))
+
+            def flow_seq(self, c: list[Any]) -> V:
+                return ("seq", [val(x) for x in c[1:] if x is not None], c[0].line, c[0].column)
+
+            def flow_map(self, c: list[Any]) -> V:
+                return ("map", [x for x in c[1:] if x is not None], c[0].line, c[0].column)
+
+            def step(self, c: list[Any]) -> RawStep:
+                return ([x for x in c[1:] if x is not None], c[0].line, c[0].column)
+
+            def expert_pair(self, c: list[Any]) -> tuple[str, int, int]:
+                return (c[1].value, c[0].line, c[0].column)
+
+            def trace_key(self, c: list[Any]) -> tuple[int, int]:
+                return (c[0].line, c[0].column)
+
+            def single(self, c: list[Any]) -> tuple[bool, list[RawBlock]]:
+                (name, line, col), (tl, tc) = c[0], c[1]
+                return (False, [(name, line, col, 0, tl, tc, c[2:])])
+
+            def block(self, c: list[Any]) -> RawBlock:
+                (name, line, col), (tl, tc) = c[1], c[2]
+                return (name, line, col, c[0].column, tl, tc, c[3:])
+
+            def composed(self, c: list[Any]) -> tuple[bool, list[RawBlock]]:
+                return (True, list(c))
+
+            def start(self, c: list[Any]) -> Any:
+                return c[0]
+
+        _LARK = Lark.open_from_package(
+            "trace_dsl",
+            "trace.lark",
+            parser="lalr",
+            propagate_positions=True,
+            transformer=_Raw(),
+            maybe_placeholders=True,
+        )
+    return _LARK
+
+
+def _lark_raw(text: str) -> tuple[bool, list[RawBlock]]:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+    try:
+        return _lark().parse(text)  # type: ignore[no-any-return]
+    except UnexpectedCharacters as exc:
+        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        if ch in "&*!":
+            code, msg = "T103", f"{ch!r}: YAML anchors, aliases and tags are not part of the language"
+        elif ch == '"':
+            code, msg = "T101", "unterminated or invalid string (no escapes, no newlines)"
+        else:
+            code, msg = "T101", f"unexpected character {ch!r}"
+        raise _Problems([diagnostic(code, msg, exc.line, exc.column, exc.pos_in_stream)]) from None
+    except UnexpectedToken as exc:
+        tok = exc.token
+        if tok.type == "$END":
+            raise _Problems([_eof(text)]) from None
+        expected = ", ".join(sorted(_pretty(t) for t in exc.expected)[:6])
+        msg = f"unexpected {tok.value!r}; expected {expected}"
+        raise _Problems(
+            [diagnostic("T107", msg, tok.line, tok.column, tok.start_pos or -1)]
+        ) from None
+    except UnexpectedEOF:
+        raise _Problems([_eof(text)]) from None
+
+
+def _eof(text: str) -> Diagnostic:
+    from scene_dsl.errors import line_col
+
+    line, col = line_col(text, len(text))
+    return diagnostic("T108", "unexpected end of input (a trace needs at least one step)", line, col)
+
+
+_PRETTY = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "_NL": "a newline",
+    "COLON": "':'",
+    "COMMA": "','",
+    "RBRACE": "'}'",
+    "RSQB": "']'",
+    "LBRACE": "'{'",
+    "LSQB": "'['",
+    "STEP_OPEN": "'- {'",
+    "DASH": "'-'",
+    "EXPERT": "'expert'",
+    "TRACE": "'trace'",
+}
+
+
+def _pretty(terminal: str) -> str:
+    return _PRETTY.get(terminal, terminal)
+
+
+# --------------------------------------------------------------------------- fast front end
+_NUM = r"-?[0-9]+(?:\.[0-9]+)?"
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+_PAIR_RE = re.compile(
+    rf"({_NAME}): (?:({_NUM})|({_NAME})|\[([^\[\]{{}}\"]*)\]|\{{([^\[\]{{}}\"]*)\}}|\"([^\"\\\n]*)\")(, |\Z)"
+)
+_ITEM_RE = re.compile(rf"(?:({_NUM})|({_NAME}))\Z")
+_MAP_ITEM_RE = re.compile(rf"({_NAME}): (?:({_NUM})|({_NAME}))\Z")
+_EXPERT_LINE = re.compile(r"(- )?expert: ([A-Za-z_][A-Za-z0-9_]*)\Z")
+
+
+def _fast_value(m: re.Match[str]) -> V | None:
+    num, name, seq, mp, string = m.group(2, 3, 4, 5, 6)
+    if num is not None:
+        return ("num", num, 0, 0)
+    if name is not None:
+        return ("name", name, 0, 0)
+    if string is not None:
+        return ("str", string, 0, 0)
+    if seq is not None:
+        items: list[V] = []
+        if seq:
+            for part in seq.split(", "):
+                im = _ITEM_RE.match(part)
+                if im is None:
+                    return None
+                n, nm = im.group(1, 2)
+                items.append(("num", n, 0, 0) if n is not None else ("name", nm, 0, 0))
+        return ("seq", items, 0, 0)
+    pairs: list[RawPair] = []
+    if mp:
+        for part in mp.split(", "):
+            im = _MAP_ITEM_RE.match(part)
+            if im is None:
+                return None
+            k, n, nm = im.group(1, 2, 3)
+            pairs.append((k, 0, 0, ("num", n, 0, 0) if n is not None else ("name", nm, 0, 0)))
+    return ("map", pairs, 0, 0)
+
+
+def _fast_step(line: str, indent: int, lineno: int) -> RawStep | None:
+    body_start = indent + 3
+    if not line.endswith("}") or line[indent:body_start] != "- {" or line[:indent].strip():
+        return None
+    body = line[body_start:-1]
+    pairs: list[RawPair] = []
+    pos, end = 0, len(body)
+    while pos < end:
+        m = _PAIR_RE.match(body, pos)
+        if m is None:
+            return None
+        value = _fast_value(m)
+        if value is None:
+            return None
+        pairs.append((m.group(1), 0, 0, value))
+        pos = m.end()
+        if m.group(7) == ", " and pos == end:
+            return None  # trailing ", }"
+    return (pairs, lineno, indent + 1)
+
+
+def _fast_raw(text: str) -> tuple[bool, list[RawBlock]] | None:
+    """Recognise the canonical layout only; None means "ask Lark"."""
+    if "\r" in text or "#" in text:
+        return None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    n = len(lines)
+    if n < 3:
+        return None
+    m = _EXPERT_LINE.match(lines[0])
+    if m is None:
+        return None
+    composed = m.group(1) is not None
+    indent = 2 if composed else 0
+    trace_line = "  trace:" if composed else "trace:"
+    blocks: list[RawBlock] = []
+    i = 0
+    while i < n:
+        m = _EXPERT_LINE.match(lines[i])
+        if m is None or (m.group(1) is not None) != composed or i + 1 >= n:
+            return None
+        if lines[i + 1] != trace_line:
+            return None
+        steps: list[RawStep] = []
+        j = i + 2
+        while j < n and lines[j].startswith("- {", indent):
+            step = _fast_step(lines[j], indent, j + 1)
+            if step is None:
+                return None
+            steps.append(step)
+            j += 1
+        if not steps:
+            return None
+        blocks.append((m.group(2), i + 1, indent + 1 if composed else 1, 1 if composed else 0, i + 2, indent + 1, steps))
+        i = j
+    if not composed and len(blocks) != 1:
+        return None
+    return (composed, blocks)
+
+
+# --------------------------------------------------------------------------- builder
+def _number(v: V, key: str, diags: list[Diagnostic]) -> Number | None:
+    kind, raw, line, col = v
+    if kind != "num":
+        what = "a YAML boolean/null" if kind == "name" and raw.lower() in RESERVED else repr(raw)
+        diags.append(diagnostic("T204", f"{key!r} needs a number, got {what}", line, col))
+        return None
+    if len(raw) > MAX_NUMBER_CHARS:
+        diags.append(diagnostic("T003", f"number literal longer than {MAX_NUMBER_CHARS} characters", line, col))
+        return None
+    if _NUMBER_RE.fullmatch(raw) is None:
+        diags.append(diagnostic("T106", f"bad number {raw!r} (no leading zeros, no '+', no exponent)", line, col))
+        return None
+    if "." not in raw:
+        return int(raw)
+    f = Fraction(raw)
+    return f.numerator if f.denominator == 1 else f
+
+
+def _ident(v: V, key: str, diags: list[Diagnostic]) -> str | None:
+    kind, raw, line, col = v
+    if kind != "name" or "." in raw:
+        diags.append(diagnostic("T204", f"{key!r} needs a variable name, got {raw!r}", line, col))
+        return None
+    if raw.lower() in RESERVED:
+        diags.append(diagnostic("T209", f"{raw!r} reads as a YAML boolean/null; pick another name", line, col))
+        return None
+    return raw  # type: ignore[no-any-return]
+
+
+def _arg(v: V, key: str, diags: list[Diagnostic]) -> Arg | None:
+    if v[0] == "num":
+        return _number(v, key, diags)
+    if v[0] == "name":
+        return _ident(v, key, diags)
+    diags.append(diagnostic("T204", f"{key!r} needs a variable name or a number", v[2], v[3]))
+    return None
+
+
+def _args(v: V, key: str, diags: list[Diagnostic]) -> tuple[Arg, ...] | None:
+    if v[0] != "seq":
+        diags.append(diagnostic("T204", f"{key!r} needs a list like [a, b]", v[2], v[3]))
+        return None
+    out = [_arg(item, key, diags) for item in v[1]]
+    if any(a is None for a in out):
+        return None
+    return tuple(out)  # type: ignore[arg-type]
+
+
+def _num_map(v: V, key: str, diags: list[Diagnostic]) -> tuple[tuple[str, Number], ...] | None:
+    if v[0] != "map":
+        diags.append(diagnostic("T204", f"{key!r} needs a map like {{name: 3}}", v[2], v[3]))
+        return None
+    seen: set[str] = set()
+    out: list[tuple[str, Number]] = []
+    ok = True
+    for k, kl, kc, item in v[1]:
+        if k in seen:
+            diags.append(diagnostic("T202", f"duplicate name {k!r} in {key!r}", kl, kc))
+            ok = False
+        seen.add(k)
+        name = _ident(("name", k, kl, kc), key, diags)
+        num = _number(item, k, diags)
+        if name is None or num is None:
+            ok = False
+        else:
+            out.append((name, num))
+    return tuple(out) if ok else None
+
+
+def _compute_op(v: V, key: str, diags: list[Diagnostic]) -> str | None:
+    if v[0] != "name" or v[1] not in COMPUTE_OPS:
+        diags.append(
+            diagnostic("T206", f"unknown compute_op {v[1]!r}; expected one of {', '.join(COMPUTE_OPS)}", v[2], v[3])
+        )
+        return None
+    return v[1]  # type: ignore[no-any-return]
+
+
+def _source(v: V, key: str, diags: list[Diagnostic]) -> str | None:
+    if v[0] != "name" or _SOURCE_RE.fullmatch(v[1]) is None:
+        diags.append(diagnostic("T208", f"source must be prev.result or subN.result, got {v[1]!r}", v[2], v[3]))
+        return None
+    return v[1]  # type: ignore[no-any-return]
+
+
+def _text(v: V, key: str, diags: list[Diagnostic]) -> str | None:
+    if v[0] in ("str", "name", "num"):
+        return v[1]  # type: ignore[no-any-return]
+    diags.append(diagnostic("T204", f"{key!r} needs a quoted string", v[2], v[3]))
+    return None
+
+
+_ARG_PAIR = (("base", _arg), ("rate", _arg), ("var", _ident))
+# op -> (fields in canonical order: (key, converter)), required keys
+SCHEMAS: dict[str, tuple[tuple[tuple[str, Any], ...], frozenset[str]]] = {
+    "init": ((("var", _ident), ("value", _number), ("source", _source)), frozenset({"var"})),
+    "given": ((("values", _num_map),), frozenset({"values"})),
+    "compute": ((("compute_op", _compute_op), ("args", _args), ("var", _ident)), frozenset({"compute_op", "args", "var"})),
+    "compare": ((("compute_op", _compute_op), ("args", _args), ("var", _ident)), frozenset({"compute_op", "args", "var"})),
+    "query": ((("var", _ident),), frozenset({"var"})),
+    "state": ((("assertions", _num_map),), frozenset({"assertions"})),
+    "formula": ((("expression", _text),), frozenset({"expression"})),
+    "transfer": (
+        (("from_entity", _ident), ("to_entity", _ident), ("amount", _arg)),
+        frozenset({"from_entity", "to_entity", "amount"}),
+    ),
+    "consume": ((("entity", _ident), ("amount", _arg)), frozenset({"entity", "amount"})),
+    "add_entity": ((("entity", _ident), ("amount", _arg)), frozenset({"entity", "amount"})),
+    "percent_off": (_ARG_PAIR, frozenset({"base", "rate", "var"})),
+    "percent_increase": (_ARG_PAIR, frozenset({"base", "rate", "var"})),
+    "percent_of": (_ARG_PAIR, frozenset({"base", "rate", "var"})),
+}
+assert set(SCHEMAS) == ALL_OPS
+
+
+def _build_step(raw: RawStep, diags: list[Diagnostic]) -> Step | None:
+    pairs, line, col = raw
+    fields: dict[str, V] = {}
+    bad = False
+    for key, kl, kc, value in pairs:
+        if key in fields:
+            diags.append(diagnostic("T202", f"duplicate key {key!r}", kl, kc))
+            bad = True
+        else:
+            fields[key] = value
+    opv = fields.pop("op", None)
+    if opv is None:
+        diags.append(diagnostic("T203", "step has no 'op' key", line, col))
+        return None
+    if opv[0] != "name" or opv[1] not in SCHEMAS:
+        diags.append(diagnostic("T205", f"unknown op {opv[1]!r}; expected one of {', '.join(sorted(SCHEMAS))}", opv[2], opv[3]))
+        return None
+    op: str = opv[1]
+    schema, required = SCHEMAS[op]
+    out: dict[str, Any] = {}
+    for key, conv in schema:
+        v = fields.pop(key, None)
+        if v is None:
+            if key in required:
+                diags.append(diagnostic("T203", f"{op!r} step needs {key!r}", line, col))
+                bad = True
+            continue
+        converted = conv(v, key, diags)
+        if converted is None:
+            bad = True
+        out[key] = converted
+    for key, (_, kl, kc, _v) in ((k, _find(pairs, k)) for k in fields):
+        allowed = ", ".join(k for k, _ in schema)
+        diags.append(diagnostic("T201", f"unknown key {key!r} for op {op!r} (allowed: op, {allowed})", kl, kc))
+        bad = True
+    if bad:
+        return None
+    if op == "init":
+        if ("value" in out) == ("source" in out):
+            diags.append(diagnostic("T207", "init needs exactly one of 'value' or 'source'", line, col))
+            return None
+        return Init(out["var"], out.get("value"), out.get("source"), line, col)
+    if op == "compute":
+        return Compute(out["compute_op"], out["args"], out["var"], line, col)
+    if op == "query":
+        return Query(out["var"], line, col)
+    if op.startswith("percent_"):
+        return Percent(op, out["base"], out["rate"], out["var"], line, col)
+    if op == "given":
+        return Given(out["values"], line, col)
+    if op == "state":
+        return State(out["assertions"], line, col)
+    if op == "formula":
+        return Formula(out["expression"], line, col)
+    if op == "compare":
+        return Compare(out["compute_op"], out["args"], out["var"], line, col)
+    if op == "transfer":
+        return Transfer(out["from_entity"], out["to_entity"], out["amount"], line, col)
+    if op == "consume":
+        return Consume(out["entity"], out["amount"], line, col)
+    return AddEntity(out["entity"], out["amount"], line, col)
+
+
+def _find(pairs: list[RawPair], key: str) -> RawPair:
+    return next(p for p in pairs if p[0] == key)
+
+
+def _build(
+    composed: bool, raw_blocks: list[RawBlock], diags: list[Diagnostic], check_layout: bool = True
+) -> Trace | None:
+    blocks: list[SubTrace] = []
+    total = 0
+    for expert, line, col, dash_col, tl, tc, raw_steps in raw_blocks:
+        if not raw_steps:
+            diags.append(diagnostic("T210", "a trace needs at least one step", line, col))
+            continue
+        if not check_layout:
+            total += len(raw_steps)
+            if total > MAX_STEPS:
+                raise _Problems([diagnostic("T002", f"more than {MAX_STEPS} steps")], LimitExceededError)
+            steps = [_build_step(s, diags) for s in raw_steps]
+            if all(s is not None for s in steps):
+                blocks.append(SubTrace(expert, tuple(steps), line, col))  # type: ignore[arg-type]
+            continue
+        # indentation: YAML would nest differently (or reject) when these columns drift
+        want_key = 3 if composed else 1
+        if col != want_key:
+            diags.append(diagnostic("T109", f"'expert' must start at column {want_key}", line, col))
+        if tc != want_key:
+            diags.append(diagnostic("T109", f"'trace' must be aligned with 'expert' (column {want_key})", tl, tc))
+        if composed and dash_col != 1:
+            diags.append(diagnostic("T109", "a block's '-' must start at column 1", line, dash_col))
+        step_cols = {s[2] for s in raw_steps}
+        first = raw_steps[0][2]
+        if first not in (want_key, want_key + 2) or len(step_cols) > 1:
+            bad = next((s for s in raw_steps if s[2] != first), raw_steps[0])
+            diags.append(
+                diagnostic("T109", f"steps must all start at column {want_key} (or {want_key + 2})", bad[1], bad[2])
+            )
+        total += len(raw_steps)
+        if total > MAX_STEPS:
+            raise _Problems([diagnostic("T002", f"more than {MAX_STEPS} steps", raw_steps[0][1], 1)], LimitExceededError)
+        steps = [_build_step(s, diags) for s in raw_steps]
+        if all(s is not None for s in steps):
+            blocks.append(SubTrace(expert, tuple(steps), line, col))  # type: ignore[arg-type]
+    if diags:
+        return None
+    return Trace(tuple(blocks), composed)
+
+
+def _prescan(text: str) -> None:
+    from scene_dsl.errors import line_col
+
+    if len(text) > MAX_TEXT:
+        raise _Problems([diagnostic("T001", f"input longer than {MAX_TEXT} characters", 1, 1, 0)], LimitExceededError)
+    tab = text.find("\t")
+    if tab >= 0:
+        line, col = line_col(text, tab)
+        raise _Problems([diagnostic("T102", "tab character; indent with spaces", line, col, tab)])
+    for m in _GLUED_RE.finditer(text):
+        start = text.rfind("\n", 0, m.start()) + 1
+        if text.count('"', start, m.start()) % 2:
+            continue  # inside a quoted string
+        line, col = line_col(text, m.start(1))
+        if m.group(1) == ",":
+            msg = "thousands separator in a number: write 80000, not 80,000 (list items use ', ')"
+            raise _Problems([diagnostic("T104", msg, line, col, m.start(1))])
+        msg = "':' inside a number (YAML would read 1:30 as 90): write minutes as a plain number"
+        raise _Problems([diagnostic("T105", msg, line, col, m.start(1))])
+    if not text.strip():
+        raise _Problems([diagnostic("T110", "empty input: expected 'expert:' or '- expert:'", 1, 1, 0)])
+
+
+def _parse(text: str, validate: bool) -> Trace:
+    if not isinstance(text, str):
+        raise TypeError(f"parse() needs str, got {type(text).__name__}")
+    _prescan(text)
+    diags: list[Diagnostic] = []
+    fast = _fast_raw(text)
+    trace = _build(*fast, diags) if fast is not None else None
+    if trace is None:
+        diags = []
+        if not text.endswith("\n"):
+            text_nl = text + "\n"  # the grammar ends every line with a newline
+        else:
+            text_nl = text
+        trace = _build(*_lark_raw(text_nl), diags)
+        if trace is None:
+            raise _Problems(diags, TraceValidationError)
+    if validate:
+        vocab = _validate(trace)
+        if vocab:
+            raise _Problems(vocab, TraceValidationError)
+    return trace
+
+
+def _error_class(diags: tuple[Diagnostic, ...]) -> type[DslkitError]:
+    """Limits beat syntax beat schema: the class follows the most basic code present."""
+    codes = {d.code[:2] for d in diags}
+    if "T0" in codes:
+        return LimitExceededError
+    if "T1" in codes:
+        return TraceSyntaxError
+    return TraceValidationError
+
+
+@overload
+def parse(text: str, *, errors: Literal["raise"] = "raise", validate: bool = True) -> Trace: ...
+@overload
+def parse(text: str, *, errors: Literal["collect"], validate: bool = True) -> ParseResult: ...
+
+
+def parse(text: str, *, errors: str = "raise", validate: bool = True) -> Trace | ParseResult:
+    """Parse trace text (single or composed form).
+
+    Args:
+        text: the trace source.
+        errors: ``"raise"`` raises the toolkit error; ``"collect"`` returns a
+            :class:`ParseResult` with every diagnostic found (syntax stops at the first error).
+        validate: also check expert vocabularies (``T301``, ``T302``).
+
+    Returns:
+        The :class:`Trace` (``errors="raise"``) or a :class:`ParseResult`.
+
+    Raises:
+        TraceSyntaxError: the text is not in the grammar (``T1xx``).
+        TraceValidationError: keys, types or vocabulary are wrong (``T2xx``, ``T3xx``).
+        LimitExceededError: input, step count or a number literal is too large.
+    """
+    if errors not in ("raise", "collect"):
+        raise ValueError(f"errors must be 'raise' or 'collect', got {errors!r}")
+    try:
+        trace = _parse(text, validate)
+    except _Problems as exc:
+        diags = tuple(d.with_source(text) for d in sorted(exc.diags, key=lambda d: (d.line, d.column)))
+        if errors == "collect":
+            return ParseResult(None, diags)
+        raise _error_class(diags)("", diags) from None
+    except RecursionError:
+        diag = diagnostic("T001", "input nests too deeply", 1, 1, 0)
+        if errors == "collect":
+            return ParseResult(None, (diag,))
+        raise LimitExceededError("", [diag]) from None
+    return ParseResult(trace, ()) if errors == "collect" else trace
