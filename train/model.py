@@ -1,0 +1,472 @@
+"""A small decoder-only transformer, in one file, in the spirit of nanoGPT.
+
+The model knows nothing about scenes or traces: it maps token ids to next-token logits. Everything
+language-specific (which ids end a program, which ids are legal next) comes in from outside through
+``stop_ids`` and ``logits_processor`` at generation time, so a grammar-constrained decoder can be
+plugged in without touching this file.
+
+Generation uses a key/value cache. The cache is exposed as a step API (:meth:`GPT.init_cache`,
+:meth:`GPT.forward_step`) so an external decoder can drive the model one token at a time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn as nn
+from torch.nn import functional as F
+
+__all__ = [
+    "GPT",
+    "FinishReason",
+    "GPTConfig",
+    "Generation",
+    "KVCache",
+    "LogitsProcessor",
+    "resolve_device",
+]
+
+IGNORE_INDEX = -100  # target value for positions that carry no loss (prompt, padding)
+
+FinishReason = Literal["stop", "budget", "context"]
+
+# (ids generated so far for this row, logits for the next token of this row) -> logits.
+# The ids list is the decoder's own list: it grows by exactly one id between two calls for the
+# same row, so a stateful processor can advance its parser by ``ids[-1]`` instead of re-reading.
+LogitsProcessor = Callable[[Sequence[int], torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """Shape of the model. Frozen: a checkpoint's config must describe its weights forever."""
+
+    # Ids are whatever the tokenizer emits; 0 means "take it from the training data" (the loop
+    # fills it in before building the model), a GPT itself needs a positive value.
+    vocab_size: int = 0
+    # Longest sequence the model sees (prompt + target - 1). Positions are learned, so a model
+    # cannot read past this; generation stops with finish_reason="context" when it gets there.
+    block_size: int = 256
+    n_layer: int = 4
+    n_head: int = 4
+    # Width of the residual stream; must divide by n_head. Parameters grow ~ 12 * n_layer * n_embd^2.
+    n_embd: int = 128
+    # Memorisation runs want 0.0; generalisation runs on small data usually want 0.1-0.2.
+    dropout: float = 0.0
+    # Biases in Linear/LayerNorm: off is slightly faster and no worse at this scale (nanoGPT).
+    bias: bool = False
+    # Share the input embedding with the output projection: fewer parameters for a small model,
+    # and rare tokens (payload BPE pieces) get gradient from both ends.
+    tie_weights: bool = True
+
+    def __post_init__(self) -> None:
+        if self.n_embd % self.n_head != 0:
+            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+        if min(self.block_size, self.n_layer, self.n_head, self.n_embd) <= 0:
+            raise ValueError("block_size, n_layer, n_head and n_embd must be positive")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+def resolve_device(name: str) -> torch.device:
+    """Turn a config device name into a ``torch.device``.
+
+    Args:
+        name: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+
+    Returns:
+        The device. Asking for CUDA on a machine without it raises ``RuntimeError`` rather than
+        silently training on CPU.
+    """
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} requested but CUDA is not available")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"unsupported device {name!r}: use 'auto', 'cpu' or 'cuda'")
+    return device
+
+
+@dataclass
+class KVCache:
+    """Keys and values of every layer for the positions fed so far.
+
+    Preallocated to ``block_size`` so a step writes in place instead of concatenating.
+    """
+
+    keys: list[torch.Tensor]  # per layer: (batch, n_head, block_size, head_dim)
+    values: list[torch.Tensor]  # same shape as keys
+    pos: int = 0  # number of positions already written (the next token goes here)
+
+    @property
+    def batch_size(self) -> int:
+        return self.keys[0].shape[0]
+
+    @property
+    def capacity(self) -> int:
+        return self.keys[0].shape[2]
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What one generated row ended up as."""
+
+    ids: tuple[int, ...]  # new tokens only; includes the stop id when it ended on one
+    finish_reason: FinishReason  # "stop": emitted a stop id; "budget"/"context": ran out
+
+    @property
+    def stopped(self) -> bool:
+        """True when generation ended on a stop id (the structural end marker, EOS, ...)."""
+        return self.finish_reason == "stop"
+
+    @property
+    def hit_budget(self) -> bool:
+        """True when generation was cut off: max_new_tokens or the context window ran out."""
+        return self.finish_reason != "stop"
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.n_head = config.n_head
+        self.n_embd = config.n_embd
+        self.dropout = config.dropout
+        # One matmul for q, k and v together.
+        self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
+        self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
+        self.resid_dropout = nn.Dropout(config.dropout)
+
+    def forward(
+        self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+    ) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
+        # (B, T, C) -> (B, n_head, T, head_dim)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        dropout_p = self.dropout if self.training else 0.0
+        if cache is None:
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+        else:
+            pos = cache.pos
+            cache.keys[layer][:, :, pos : pos + T] = k
+            cache.values[layer][:, :, pos : pos + T] = v
+            k = cache.keys[layer][:, :, : pos + T]
+            v = cache.values[layer][:, :, : pos + T]
+            if pos == 0:
+                # Prefill: exactly the uncached computation.
+                y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+            elif T == 1:
+                # One new token sees every cached position: no mask needed.
+                y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
+            else:
+                # Several new tokens after a prefix: query i (absolute pos + i) sees keys <= pos + i.
+                mask = torch.ones(T, pos + T, dtype=torch.bool, device=x.device).tril(diagonal=pos)
+                y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        return self.resid_dropout(self.c_proj(y))
+
+
+class MLP(nn.Module):
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
+        self.gelu = nn.GELU()
+        self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: x + attn(ln(x)), then x + mlp(ln(x))."""
+
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(config.n_embd, bias=config.bias)
+        self.attn = CausalSelfAttention(config)
+        self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
+        self.mlp = MLP(config)
+
+    def forward(
+        self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+    ) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x), cache, layer)
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT(nn.Module):
+    """Decoder-only transformer over token ids.
+
+    Args:
+        config: the model shape; ``config.vocab_size`` must be positive.
+    """
+
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        if config.vocab_size <= 0:
+            raise ValueError("GPTConfig.vocab_size must be set (> 0) before building a GPT")
+        self.config = config
+        self.transformer = nn.ModuleDict(
+            dict(
+                wte=nn.Embedding(config.vocab_size, config.n_embd),
+                wpe=nn.Embedding(config.block_size, config.n_embd),
+                drop=nn.Dropout(config.dropout),
+                h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
+                ln_f=nn.LayerNorm(config.n_embd, bias=config.bias),
+            )
+        )
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        if config.tie_weights:
+            self.transformer.wte.weight = self.lm_head.weight
+        self.apply(self._init_weights)
+        # GPT-2: scale the residual projections by 1/sqrt(2 * n_layer) so the residual stream's
+        # variance does not grow with depth at initialisation.
+        for name, p in self.named_parameters():
+            if name.endswith("c_proj.weight"):
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def num_params(self, non_embedding: bool = False) -> int:
+        """Count parameters (shared tied weights once).
+
+        Args:
+            non_embedding: leave out the position embedding (and the token embedding when it is
+                not tied to the output head), the usual way to quote model size.
+
+        Returns:
+            The number of scalar parameters.
+        """
+        n = sum(p.numel() for p in self.parameters())
+        if non_embedding:
+            n -= self.transformer.wpe.weight.numel()
+            if not self.config.tie_weights:
+                n -= self.transformer.wte.weight.numel()
+        return n
+
+    @property
+    def device(self) -> torch.device:
+        return self.lm_head.weight.device
+
+    def _embed(self, idx: torch.Tensor, start: int) -> torch.Tensor:
+        T = idx.shape[1]
+        if start + T > self.config.block_size:
+            raise ValueError(
+                f"sequence of {start + T} positions exceeds block_size {self.config.block_size}"
+            )
+        pos = torch.arange(start, start + T, dtype=torch.long, device=idx.device)
+        return self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
+
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Next-token logits for every position, and the loss when targets are given.
+
+        Args:
+            idx: (batch, time) token ids, time <= block_size.
+            targets: (batch, time) next-token ids; ``-100`` marks positions without loss
+                (prompt tokens, padding).
+
+        Returns:
+            ``(logits, loss)``: logits (batch, time, vocab) and the mean cross-entropy over the
+            positions whose target is not -100 (``None`` without targets).
+        """
+        x = self._embed(idx, 0)
+        for block in self.transformer.h:
+            x = block(x)
+        logits = self.lm_head(self.transformer.ln_f(x))
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(
+                logits.view(-1, logits.size(-1)).float(),
+                targets.reshape(-1),
+                ignore_index=IGNORE_INDEX,
+            )
+        return logits, loss
+
+    # --- step API for decoders -------------------------------------------------------------
+
+    @torch.no_grad()
+    def init_cache(self, batch: int) -> KVCache:
+        """An empty key/value cache for ``batch`` rows, on the model's device and dtype.
+
+        Args:
+            batch: number of rows that will be decoded together.
+
+        Returns:
+            A cache to pass to :meth:`forward_step`.
+        """
+        c = self.config
+        shape = (batch, c.n_head, c.block_size, c.n_embd // c.n_head)
+        dtype = self.lm_head.weight.dtype
+        return KVCache(
+            keys=[torch.zeros(shape, dtype=dtype, device=self.device) for _ in range(c.n_layer)],
+            values=[torch.zeros(shape, dtype=dtype, device=self.device) for _ in range(c.n_layer)],
+        )
+
+    @torch.no_grad()
+    def forward_step(self, idx_new: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Feed new tokens after the cached ones and return their logits.
+
+        The first call is the prefill (the whole prompt); later calls usually feed one token.
+        Call ``model.eval()`` first so dropout is off.
+
+        Args:
+            idx_new: (batch, t) ids at positions ``cache.pos .. cache.pos + t - 1``.
+            cache: from :meth:`init_cache`; advanced by ``t`` positions in place.
+
+        Returns:
+            (batch, t, vocab) logits; ``[:, -1]`` predicts the next token.
+        """
+        if idx_new.shape[0] != cache.batch_size:
+            raise ValueError(f"batch {idx_new.shape[0]} does not match cache {cache.batch_size}")
+        x = self._embed(idx_new, cache.pos)
+        for layer, block in enumerate(self.transformer.h):
+            x = block(x, cache, layer)
+        cache.pos += idx_new.shape[1]
+        return self.lm_head(self.transformer.ln_f(x))
+
+    # --- generation ------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def generate(
+        self,
+        idx: Sequence[int] | torch.Tensor,
+        max_new_tokens: int,
+        *,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        stop_ids: Collection[int] = (),
+        logits_processor: LogitsProcessor | None = None,
+        generator: torch.Generator | None = None,
+        use_cache: bool = True,
+    ) -> Generation:
+        """Continue one prompt. See :meth:`generate_batch` for the arguments.
+
+        Args:
+            idx: the prompt ids, a list or a 1-D (or (1, t)) tensor.
+
+        Returns:
+            The :class:`Generation` of the row.
+        """
+        prompt = torch.as_tensor(idx, dtype=torch.long, device=self.device).reshape(1, -1)
+        return self.generate_batch(
+            prompt,
+            max_new_tokens,
+            temperature=temperature,
+            top_k=top_k,
+            stop_ids=stop_ids,
+            logits_processor=logits_processor,
+            generator=generator,
+            use_cache=use_cache,
+        )[0]
+
+    @torch.no_grad()
+    def generate_batch(
+        self,
+        idx: torch.Tensor,
+        max_new_tokens: int,
+        *,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        stop_ids: Collection[int] = (),
+        logits_processor: LogitsProcessor | None = None,
+        generator: torch.Generator | None = None,
+        use_cache: bool = True,
+    ) -> list[Generation]:
+        """Continue a batch of equal-length prompts until each stops or runs out.
+
+        Args:
+            idx: (batch, t) prompt ids (group prompts by length; there is no padding here).
+            max_new_tokens: token budget per row.
+            temperature: 0 means greedy (argmax); otherwise logits are divided by it and sampled.
+            top_k: keep only the k most likely tokens before sampling.
+            stop_ids: a row ends (``finish_reason="stop"``) right after emitting one of these.
+            logits_processor: ``(ids_so_far, logits) -> logits`` called per unfinished row and
+                step, before temperature and top-k; set disallowed ids to ``-inf`` to constrain.
+            generator: the random generator for sampling (reproducible decoding).
+            use_cache: False recomputes the whole sequence every step (a reference for tests).
+
+        Returns:
+            One :class:`Generation` per row.
+        """
+        if idx.dim() != 2 or idx.shape[1] == 0:
+            raise ValueError("idx must be a non-empty (batch, time) tensor")
+        B, prompt_len = idx.shape
+        block_size = self.config.block_size
+        if prompt_len > block_size:
+            raise ValueError(f"prompt of {prompt_len} tokens exceeds block_size {block_size}")
+        stops = frozenset(stop_ids)
+        was_training = self.training
+        self.eval()
+        try:
+            rows: list[list[int]] = [[] for _ in range(B)]
+            reasons: list[FinishReason | None] = [None] * B
+            cache = self.init_cache(B) if use_cache else None
+            seq = idx.to(self.device)
+            if cache is not None:
+                logits = self.forward_step(seq, cache)[:, -1, :]
+            else:
+                logits = self(seq)[0][:, -1, :]
+            for step in range(max_new_tokens):
+                logits = logits.float()
+                if logits_processor is not None:
+                    for b in range(B):
+                        if reasons[b] is None:
+                            logits[b] = logits_processor(rows[b], logits[b])
+                next_ids = _choose(logits, temperature, top_k, generator)
+                for b, token in enumerate(next_ids.tolist()):
+                    if reasons[b] is None:
+                        rows[b].append(token)
+                        if token in stops:
+                            reasons[b] = "stop"
+                if all(r is not None for r in reasons) or step + 1 == max_new_tokens:
+                    break
+                if (
+                    prompt_len + step + 1 > block_size
+                ):  # no position left to feed the new token into
+                    reasons = [r if r is not None else "context" for r in reasons]
+                    break
+                new = next_ids.view(B, 1)
+                if cache is not None:
+                    logits = self.forward_step(new, cache)[:, -1, :]
+                else:
+                    seq = torch.cat([seq, new], dim=1)
+                    logits = self(seq)[0][:, -1, :]
+        finally:
+            self.train(was_training)
+        return [
+            Generation(tuple(r), reason or "budget")
+            for r, reason in zip(rows, reasons, strict=True)
+        ]
+
+
+def _choose(
+    logits: torch.Tensor,
+    temperature: float,
+    top_k: int | None,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """Pick one id per row from (batch, vocab) logits: argmax, or sample with temperature/top-k."""
+    if temperature <= 0.0:
+        return logits.argmax(dim=-1)
+    logits = logits / temperature
+    if top_k is not None and top_k < logits.size(-1):
+        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = F.softmax(logits, dim=-1)
+    return torch.multinomial(probs, num_samples=1, generator=generator).view(-1)

@@ -1,0 +1,224 @@
+"""Token-id rows packed into flat arrays, and the batches the loop cuts from them.
+
+A training row is a prompt and a target, both token ids. Thousands of short variable-length rows
+are stored as two flat int32 arrays plus offsets (the CSR layout), so a dataset is one ``.npz``
+that loads in milliseconds and never pickles anything.
+
+Loss is taken on target tokens only: in a batch the model reads ``prompt + target[:-1]`` and is
+scored on predicting ``target``; prompt positions and padding get the ignore index (-100).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from train.model import IGNORE_INDEX
+
+__all__ = ["PackedRows", "make_batch", "synthetic_rows"]
+
+FORMAT_VERSION = 1
+
+
+def _pack(seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.zeros(len(seqs) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(s) for s in seqs])
+    flat = np.fromiter((t for s in seqs for t in s), dtype=np.int64, count=int(offsets[-1]))
+    return flat, offsets
+
+
+@dataclass(frozen=True)
+class PackedRows:
+    """Many (prompt_ids, target_ids) rows in flat arrays with offsets.
+
+    Row ``i`` is ``prompt_tokens[prompt_offsets[i]:prompt_offsets[i+1]]`` and likewise for the
+    target. Build with :meth:`from_rows`, persist with :meth:`save` / :meth:`load`.
+    """
+
+    prompt_tokens: np.ndarray  # int32, all prompts concatenated
+    prompt_offsets: np.ndarray  # int64, len(rows) + 1, starts at 0
+    target_tokens: np.ndarray  # int32, all targets concatenated
+    target_offsets: np.ndarray  # int64, len(rows) + 1, starts at 0
+    vocab_size: int  # ids are < vocab_size; the model is built with this many embeddings
+
+    def __post_init__(self) -> None:
+        n = len(self.prompt_offsets) - 1
+        if n < 0 or len(self.target_offsets) != n + 1:
+            raise ValueError("prompt_offsets and target_offsets must both have len(rows) + 1")
+        for name, toks, offs in (
+            ("prompt", self.prompt_tokens, self.prompt_offsets),
+            ("target", self.target_tokens, self.target_offsets),
+        ):
+            if offs[0] != 0 or offs[-1] != len(toks) or np.any(np.diff(offs) < 0):
+                raise ValueError(f"{name}_offsets do not describe {name}_tokens")
+            if len(toks) and (toks.min() < 0 or toks.max() >= self.vocab_size):
+                raise ValueError(f"{name} ids must lie in [0, {self.vocab_size})")
+        if n and np.any(np.diff(self.target_offsets) == 0):
+            raise ValueError("every row needs at least one target token (it is what is trained)")
+        if n and np.any(np.diff(self.prompt_offsets) == 0):
+            raise ValueError("every row needs at least one prompt token (generation starts there)")
+
+    @classmethod
+    def from_rows(
+        cls, rows: Iterable[tuple[Sequence[int], Sequence[int]]], vocab_size: int | None = None
+    ) -> PackedRows:
+        """Pack ``(prompt_ids, target_ids)`` pairs.
+
+        Args:
+            rows: the rows, in order (row i keeps index i).
+            vocab_size: size of the id space; defaults to ``max id + 1``. Pass the tokenizer's
+                vocabulary size so the model has an embedding for every id it may meet later.
+
+        Returns:
+            The packed rows.
+        """
+        prompts: list[Sequence[int]] = []
+        targets: list[Sequence[int]] = []
+        for p, t in rows:
+            prompts.append(p)
+            targets.append(t)
+        p_flat, p_off = _pack(prompts)
+        t_flat, t_off = _pack(targets)
+        if vocab_size is None:
+            vocab_size = int(max(p_flat.max(initial=-1), t_flat.max(initial=-1))) + 1
+        return cls(p_flat.astype(np.int32), p_off, t_flat.astype(np.int32), t_off, vocab_size)
+
+    def __len__(self) -> int:
+        return len(self.prompt_offsets) - 1
+
+    def prompt(self, i: int) -> np.ndarray:
+        """The prompt ids of row ``i``."""
+        return self.prompt_tokens[self.prompt_offsets[i] : self.prompt_offsets[i + 1]]
+
+    def target(self, i: int) -> np.ndarray:
+        """The target ids of row ``i``."""
+        return self.target_tokens[self.target_offsets[i] : self.target_offsets[i + 1]]
+
+    def row_lengths(self) -> np.ndarray:
+        """Total ids per row (prompt + target)."""
+        return np.diff(self.prompt_offsets) + np.diff(self.target_offsets)
+
+    def max_positions(self) -> int:
+        """The block size needed to train on every row whole: longest row minus one."""
+        return int(self.row_lengths().max(initial=1)) - 1
+
+    def save(self, path: str | Path) -> Path:
+        """Write the rows to ``path`` (an ``.npz``; the suffix is added when missing).
+
+        Returns:
+            The path written.
+        """
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_name(path.name + ".npz")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            path,
+            format_version=np.int64(FORMAT_VERSION),
+            vocab_size=np.int64(self.vocab_size),
+            prompt_tokens=self.prompt_tokens,
+            prompt_offsets=self.prompt_offsets,
+            target_tokens=self.target_tokens,
+            target_offsets=self.target_offsets,
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> PackedRows:
+        """Read rows written by :meth:`save` (no pickle is ever loaded).
+
+        Args:
+            path: the ``.npz`` file.
+
+        Returns:
+            The packed rows.
+        """
+        with np.load(Path(path), allow_pickle=False) as z:
+            version = int(z["format_version"])
+            if version != FORMAT_VERSION:
+                raise ValueError(f"{path}: packed format {version}, expected {FORMAT_VERSION}")
+            return cls(
+                prompt_tokens=z["prompt_tokens"].astype(np.int32),
+                prompt_offsets=z["prompt_offsets"].astype(np.int64),
+                target_tokens=z["target_tokens"].astype(np.int32),
+                target_offsets=z["target_offsets"].astype(np.int64),
+                vocab_size=int(z["vocab_size"]),
+            )
+
+
+def make_batch(
+    data: PackedRows, indices: Sequence[int] | np.ndarray, pad_id: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cut a right-padded training batch out of packed rows.
+
+    Args:
+        data: the rows.
+        indices: which rows, in batch order.
+        pad_id: id put in padded input positions (never scored, so any valid id works).
+
+    Returns:
+        ``(x, y)``, both (len(indices), longest row - 1) int64: ``x`` is prompt + target[:-1],
+        ``y`` holds the next ids on target positions and -100 on prompt and padding positions.
+    """
+    seqs = []
+    prompt_lens = []
+    for i in indices:
+        p, t = data.prompt(int(i)), data.target(int(i))
+        seqs.append(np.concatenate([p, t]))
+        prompt_lens.append(len(p))
+    width = max(len(s) for s in seqs) - 1
+    x = np.full((len(seqs), width), pad_id, dtype=np.int64)
+    y = np.full((len(seqs), width), IGNORE_INDEX, dtype=np.int64)
+    for r, (s, p_len) in enumerate(zip(seqs, prompt_lens, strict=True)):
+        n = len(s) - 1
+        x[r, :n] = s[:-1]
+        # y[j] predicts s[j + 1]; the first target token is predicted at position p_len - 1.
+        y[r, p_len - 1 : n] = s[p_len:]
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def synthetic_rows(
+    n_rows: int,
+    vocab_size: int = 64,
+    *,
+    prompt_len: tuple[int, int] = (3, 6),
+    target_len: tuple[int, int] = (6, 12),
+    end_id: int | None = 1,
+    seed: int = 0,
+) -> PackedRows:
+    """Random prompt -> target rows with distinct prompts, for smoke tests and benchmarks.
+
+    There is no structure to learn, so a model can only memorise them: the memorisation gate
+    with no language attached.
+
+    Args:
+        n_rows: how many rows.
+        vocab_size: ids are drawn from ``[2, vocab_size)`` (0 and 1 stay free for pad and end).
+        prompt_len: inclusive (min, max) prompt length.
+        target_len: inclusive (min, max) target length, end id included.
+        end_id: appended to every target so decoding can stop on it; ``None`` for no end id.
+        seed: fixes the rows.
+
+    Returns:
+        The packed rows.
+    """
+    rng = np.random.default_rng(seed)
+    seen: set[tuple[int, ...]] = set()
+    rows: list[tuple[list[int], list[int]]] = []
+    while len(rows) < n_rows:
+        p = tuple(
+            int(t) for t in rng.integers(2, vocab_size, rng.integers(*prompt_len, endpoint=True))
+        )
+        if p in seen:
+            continue
+        seen.add(p)
+        body = rng.integers(
+            2, vocab_size, int(rng.integers(*target_len, endpoint=True)) - (end_id is not None)
+        )
+        t = [int(v) for v in body] + ([end_id] if end_id is not None else [])
+        rows.append((list(p), t))
+    return PackedRows.from_rows(rows, vocab_size=vocab_size)
