@@ -57,6 +57,8 @@ CODES: dict[str, tuple[str, str, Severity]] = {
     "S701": ("text-shrunk", "text_fit", Severity.WARNING),
     "S702": ("text-ellipsized", "text_fit", Severity.WARNING),
     "S703": ("unread-content-key", "unused_content", Severity.WARNING),
+    "S704": ("svg-not-well-formed", "render_failure", Severity.ERROR),
+    "S705": ("external-reference", "unsafe_reference", Severity.WARNING),
 }
 
 
