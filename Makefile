@@ -1,0 +1,51 @@
+# dslkit developer commands. `make demo` and `make test` work on a fresh machine:
+# each creates .venv if missing, installs what it needs, then runs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+# torch only as the local CPU build: a looser spec can pull a multi-GB CUDA wheel.
+TORCH := torch==2.13.0
+WHEEL_VENV := .venv-wheel
+
+.PHONY: demo test bench lint wheel-check clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The stamp tracks pyproject.toml so a dependency change reinstalls.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q --upgrade "pip>=23" "setuptools>=61" wheel
+	$(PIP) install -q "$(TORCH)"
+	$(PIP) install -q -e ".[all,test]"
+	@touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m train demo
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -n 2 -q -p no:cacheprovider
+	$(MAKE) --no-print-directory wheel-check
+
+# Build the wheel, install it alone into a clean venv and run the CLI on a bundled example:
+# a grammar or contract file missing from the package data fails here.
+wheel-check: $(VENV)/.installed
+	rm -rf dist $(WHEEL_VENV)
+	$(PIP) wheel -q --no-deps --no-build-isolation -w dist .
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install -q --disable-pip-version-check dist/dslkit-*.whl
+	cd /tmp && $(CURDIR)/$(WHEEL_VENV)/bin/python -m scene_dsl check $(CURDIR)/examples/scenes/*.dsl
+	cd /tmp && $(CURDIR)/$(WHEEL_VENV)/bin/python -c "import sys, scene_dsl, trace_dsl; \
+		bad = {'torch', 'tokenizers', 'cairosvg'} & set(sys.modules); \
+		assert not bad, bad; print('wheel ok: scene_dsl', scene_dsl.__version__, 'imports only lark')"
+
+bench: $(VENV)/.installed
+	@for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+clean:
+	rm -rf $(VENV) $(WHEEL_VENV) dist build *.egg-info runs

@@ -1,0 +1,8 @@
+[scene]
+[layout:table_matrix] [theme:paper_editorial] [tone:blue] [density:compact] [topic:quant_formats]
+[header_band] [headline_ref:header.headline] [subtitle_ref:header.subtitle] [/header_band]
+[table_block] [block_title_ref:groups.0.title]
+  [table_header] [cell_ref:groups.0.columns.0] [cell_ref:groups.0.columns.1] [/table_header]
+  [table_row] [cell_ref:groups.0.rows.0.0] [cell_ref:groups.0.rows.0.1] [row_state:highlight] [/table_row]
+[/table_block]
+[/scene]

@@ -1,0 +1,161 @@
+"""``python -m scene_dsl``: check, format, convert and repair scene files.
+
+Exit codes: 0 when every file is fine, 1 when any file has an error, 2 on usage errors
+(bad flags, unreadable files, malformed content.json or contract).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from scene_dsl.canonical import canonicalize
+from scene_dsl.check import check
+from scene_dsl.contract import load_contract
+from scene_dsl.errors import DslkitError
+from scene_dsl.parser import parse
+from scene_dsl.printer import to_text
+from scene_dsl.repair import repair
+
+__all__ = ["main"]
+
+
+class _UsageError(Exception):
+    """Bad invocation: reported on stderr with exit code 2."""
+
+
+def _read(path: str) -> str:
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        return Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _UsageError(f"cannot read {path}: {exc}") from None
+
+
+def _load_content(path: str | None) -> Any:
+    if path is None:
+        return None
+    try:
+        return json.loads(_read(path))
+    except json.JSONDecodeError as exc:
+        raise _UsageError(f"{path}:{exc.lineno}:{exc.colno}: content is not valid JSON: {exc.msg}") from None
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    contract = load_contract(args.contract)
+    content = _load_content(args.content)
+    failed = False
+    for path in args.files:
+        diags = check(_read(path), contract=contract, content=content)
+        ok = not any(d.is_error for d in diags)
+        failed |= not ok
+        if args.json:
+            print(json.dumps({"file": path, "ok": ok, "diagnostics": [d.to_dict() for d in diags]}))
+        else:
+            for d in diags:
+                print(f"{path}:{d.format()}")
+            errors = sum(d.is_error for d in diags)
+            print(f"{path}: {'ok' if ok else 'FAILED'} ({errors} error(s), {len(diags) - errors} warning(s))")
+    return 1 if failed else 0
+
+
+def _parse_or_report(path: str, contract: Any) -> Any:
+    text = _read(path)
+    try:
+        return parse(text, contract=contract)
+    except DslkitError as exc:
+        for d in exc.diagnostics:
+            print(f"{path}:{d.format()}", file=sys.stderr)
+        return None
+
+
+def _cmd_fmt(args: argparse.Namespace) -> int:
+    contract = load_contract(args.contract)
+    status = 0
+    for path in args.files:
+        scene = _parse_or_report(path, contract)
+        if scene is None:
+            status = 1
+            continue
+        scene = canonicalize(scene, contract, omit_defaults=args.omit_defaults)
+        text = to_text(scene, form=args.form, inline=args.inline, contract=contract)
+        sys.stdout.write(text + ("\n" if args.inline else ""))
+    return status
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    return _cmd_fmt(args)
+
+
+def _cmd_repair(args: argparse.Namespace) -> int:
+    contract = load_contract(args.contract)
+    status = 0
+    for path in args.files:
+        try:
+            scene, fixes = repair(_read(path), contract)
+        except DslkitError as exc:
+            for d in exc.diagnostics:
+                print(f"{path}:{d.format()}", file=sys.stderr)
+            status = 1
+            continue
+        text = to_text(scene, form=args.form, contract=contract)
+        if args.json:
+            print(json.dumps({"file": path, "text": text, "fixes": [f.to_dict() for f in fixes]}))
+        else:
+            sys.stdout.write(text)
+            for f in fixes:
+                where = f"{f.line}:{f.column}: " if f.line else ""
+                print(f"{path}:{where}fix {f.code}: {f.message}", file=sys.stderr)
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m scene_dsl",
+        description="Check, format, convert and repair scene DSL files.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("files", nargs="+", metavar="FILE", help="scene files ('-' reads stdin)")
+        p.add_argument("--contract", default="v1", help="bundled contract name or path (default: v1)")
+
+    p = sub.add_parser("check", help="report syntax, contract and content problems")
+    common(p)
+    p.add_argument("--content", metavar="C.json", help="content.json to resolve refs against")
+    p.add_argument("--json", action="store_true", help="one JSON object per file")
+    p.set_defaults(func=_cmd_check)
+
+    for name, helptext, func in (
+        ("fmt", "print the canonical text", _cmd_fmt),
+        ("convert", "print the scene in another form", _cmd_convert),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        common(p)
+        p.add_argument("--form", choices=("block", "row"), default="block", required=name == "convert")
+        p.add_argument("--inline", action="store_true", help="one line, single spaces (training rows)")
+        p.add_argument("--omit-defaults", action="store_true", help="drop default-valued attributes")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("repair", help="deterministically repair model output; fixes go to stderr")
+    common(p)
+    p.add_argument("--form", choices=("block", "row"), default="block")
+    p.add_argument("--json", action="store_true", help="print {file, text, fixes} per file")
+    p.set_defaults(func=_cmd_repair)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (_UsageError, DslkitError) as exc:  # contract or content problems are usage errors
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
