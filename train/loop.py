@@ -367,8 +367,7 @@ def _fit(
                 pad_id=config.data.pad_id,
                 dtype=config.dtype,
             )
-        code = 0.0
-        if ddp.main:
+        if ddp.main:  # generation-based metrics: rank 0 only, then shared
             model.eval()
             if config.exact_match:
                 rows_data = train_data if config.exact_match == "train" else dev_data
@@ -384,17 +383,18 @@ def _fit(
             if evaluate is not None:
                 metrics.update({k: float(v) for k, v in evaluate(model, step).items()})
             model.train()
-            improved, reason = gates.update(step, metrics)
-            evals.append({"step": step, **metrics})
-            log.write("eval", step=step, **metrics)
-            if improved:
-                save_model(model, out_dir / "best.pt")
-            code = float(STOP_REASONS.index(reason)) if reason else 0.0
-        if ddp.world > 1:  # every rank must stop at the same step, or the others hang
-            flag = torch.tensor([code], device=device)
-            dist.broadcast(flag, src=0)
-            code = float(flag.item())
-        return STOP_REASONS[int(code)] if code else None
+        if ddp.world > 1:
+            # Every rank takes the same gate decisions from the same metrics, so they all stop
+            # at the same step (a rank that stopped alone would leave the others hanging).
+            shared = [metrics]
+            dist.broadcast_object_list(shared, src=0)
+            metrics = shared[0]
+        improved, reason = gates.update(step, metrics)
+        evals.append({"step": step, **metrics})
+        log.write("eval", step=step, **metrics)
+        if improved and ddp.main:
+            save_model(model, out_dir / "best.pt")
+        return reason
 
     def save_full() -> None:
         payload = model_payload(model)
