@@ -1,0 +1,595 @@
+"""Convert GSM8K solutions into traces that solve exactly to the gold answer.
+
+A GSM8K answer is prose with calculator annotations (``16-3-4 = <<16-3-4=9>>9``) and a final
+``#### 18``. The converter
+
+1. collects the solution's equations in order: every annotation, plus plain-text equations
+   (``40 / 10 = 4 days``) whose left side, stripped of unit words, evaluates exactly to the
+   stated right side (so prose is never guessed at: an equation is kept only when it checks);
+2. turns each expression into ``compute`` steps; a number equal to an earlier equation's
+   result becomes a reference to that step, any other number an ``init``;
+3. keeps the last equation whose result equals the gold answer as ``result`` and drops the
+   steps that do not feed it;
+4. names each init after the question words beside its number (``eggs``, ``price``), or after
+   a known unit constant (``minutes_per_hour``), and labels it grounded / constant / ungrounded.
+
+Nothing here is keyed to particular problems; every rule is about the shape of the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .ast import Compute, Init, Query, SubTrace, Trace
+from .numbers import find_numbers, preprocess_numbers
+
+__all__ = [
+    "Conversion",
+    "Failure",
+    "InitGrounding",
+    "convert",
+    "convert_detailed",
+    "grounding",
+    "parse_gold",
+]
+
+Number = int | Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a problem could not be converted."""
+
+    category: str  # stable: no_equations, no_equation_for_answer, bad_gold, ...
+    message: str  # one sentence
+
+
+@dataclass(frozen=True, slots=True)
+class InitGrounding:
+    """Where an init value comes from."""
+
+    var: str  # the init's variable
+    value: Number  # its value
+    kind: str  # "grounded" (in the question), "constant" (a unit constant) or "ungrounded"
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """A converted problem: the trace, the gold answer and the grounding of every init."""
+
+    trace: Trace
+    answer: Number  # gold answer
+    inits: tuple[InitGrounding, ...]
+
+    @property
+    def grounded_ratio(self) -> float:
+        """Share of inits whose value is grounded in the question or a unit constant."""
+        if not self.inits:
+            return 1.0
+        return sum(g.kind != "ungrounded" for g in self.inits) / len(self.inits)
+
+
+# ---------------------------------------------------------------------------------- constants
+# value -> (name, words that make the constant plausible); values a solution may use without
+# the question stating them (7 days a week, 60 minutes an hour, 100 percent ...)
+_CONSTANTS: dict[Fraction, str] = {
+    Fraction(7): "days_per_week",
+    Fraction(60): "minutes_per_hour",
+    Fraction(24): "hours_per_day",
+    Fraction(12): "months_per_year",
+    Fraction(52): "weeks_per_year",
+    Fraction(365): "days_per_year",
+    Fraction(30): "days_per_month",
+    Fraction(31): "days_per_month",
+    Fraction(4): "weeks_per_month",
+    Fraction(100): "percent",
+    Fraction(1, 100): "percent",
+    Fraction(1000): "thousand",
+    Fraction(3600): "seconds_per_hour",
+    Fraction(16): "ounces_per_pound",
+    Fraction(3): "feet_per_yard",
+    Fraction(5280): "feet_per_mile",
+    Fraction(10): "ten",
+    Fraction(2): "two",
+    Fraction(1): "one",
+    Fraction(1, 2): "half",
+    Fraction(1, 4): "quarter",
+    Fraction(0): "zero",
+}
+
+_STOP = frozenset(
+    """a an the of per each every more less than and or to in on at for from by with as is are was
+    were be been times time how many much what which that this these those it its his her their
+    our your my other another all some about over under into out up down off only just then
+    so if but not no yes do does did has have had will would can could should may might must
+    he she they we you i s t one two half total new old first second third same extra""".split()
+)
+_WORD_AFTER = re.compile(r"[\s$%\-]*([A-Za-z][A-Za-z'\-]*)")
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z]*)[^A-Za-z0-9]*\Z")
+_IDENT_BAD = re.compile(r"[^a-z0-9_]")
+_RESERVED_NAMES = frozenset({"yes", "no", "true", "false", "on", "off", "null", "result", "prev"})
+
+
+# ---------------------------------------------------------------------------------- expressions
+_TOKEN = re.compile(
+    r"\s*(?:(?P<frac>(?<![\d.,])\d+/\d+(?![\d.]))|(?P<num>\d+(?:,\d{3})+(?:\.\d+)?|\d*\.\d+|\d+)|(?P<op>\*\*|[-+*/^()×÷−–])|(?P<pct>%)|(?P<word>[A-Za-z][A-Za-z'’]*)|(?P<other>\S))"
+)
+_OPS = {"×": "*", "÷": "/", "−": "-", "–": "-", "^": "**"}
+
+
+class _Bad(Exception):
+    pass
+
+
+Node = tuple  # ("num", Fraction, text) | ("op", name, [children])
+
+
+def _lex(text: str) -> list[tuple[str, str]]:
+    return [(m.lastgroup or "other", m.group(m.lastgroup or "other")) for m in _TOKEN.finditer(text)]
+
+
+def _tokens(raw: list[tuple[str, str]], pct_mode: str, frac_mode: bool) -> list[tuple[str, object]] | None:
+    """Turn lexemes into expression tokens; unit words are dropped, ``x`` between numbers
+    means times; with ``frac_mode`` a glued ``2/3`` is one parenthesised fraction and ``1 1/2``
+    a mixed number."""
+    out: list[tuple[str, object]] = []
+    i = 0
+    n = len(raw)
+    while i < n:
+        kind, val = raw[i]
+        if kind == "frac":
+            p, q = val.split("/")
+            if frac_mode:
+                mixed = bool(out) and out[-1][0] == "num"
+                if mixed:
+                    whole = out.pop()
+                    out.extend((("op", "("), whole, ("op", "+")))
+                out.extend((("op", "("), ("num", Fraction(p)), ("op", "/"), ("num", Fraction(q)), ("op", ")")))
+                if mixed:
+                    out.append(("op", ")"))
+            else:
+                out.extend((("num", Fraction(p)), ("op", "/"), ("num", Fraction(q))))
+        elif kind == "num":
+            out.append(("num", Fraction(val.replace(",", ""))))
+        elif kind == "op":
+            out.append(("op", _OPS.get(val, val)))
+        elif kind == "pct":
+            if not out or (out[-1][0] != "num" and out[-1] != ("op", ")")):
+                return None
+            if pct_mode == "scale":
+                out.extend((("op", "/"), ("num", Fraction(100))))
+        elif kind == "word":
+            if val in ("x", "X") and out and out[-1][0] == "num":
+                out.append(("op", "*"))
+            elif i + 2 < n and raw[i + 1] == ("op", "/") and raw[i + 2][0] == "word":
+                i += 2  # unit ratio like minutes/hour: skip it whole
+        elif kind == "other":
+            if val == "$":
+                pass
+            else:
+                return None
+        i += 1
+    # parentheses as tokens of their own kind
+    return [("(" if t == ("op", "(") else ")" if t == ("op", ")") else t[0], t[1]) for t in out]
+
+
+class _Parser:
+    """Recursive descent over + - * / ** with the usual precedence."""
+
+    def __init__(self, toks: list[tuple[str, object]]) -> None:
+        self.toks = toks
+        self.i = 0
+
+    def peek(self) -> tuple[str, object] | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def parse(self) -> Node:
+        node = self.expr()
+        if self.i != len(self.toks):
+            raise _Bad("trailing tokens")
+        return node
+
+    def expr(self) -> Node:
+        node = self.term()
+        while (t := self.peek()) is not None and t[0] == "op" and t[1] in ("+", "-"):
+            self.i += 1
+            node = ("op", "add" if t[1] == "+" else "sub", [node, self.term()])
+        return node
+
+    def term(self) -> Node:
+        node = self.power()
+        while True:
+            t = self.peek()
+            if t is not None and t[0] == "op" and t[1] in ("*", "/"):
+                self.i += 1
+                node = ("op", "mul" if t[1] == "*" else "div", [node, self.power()])
+            elif t is not None and t[0] == "(":
+                node = ("op", "mul", [node, self.power()])  # implicit product: 2(3+4)
+            else:
+                return node
+
+    def power(self) -> Node:
+        node = self.unary()
+        t = self.peek()
+        if t is not None and t == ("op", "**"):
+            self.i += 1
+            node = ("op", "pow", [node, self.power()])
+        return node
+
+    def unary(self) -> Node:
+        t = self.peek()
+        if t == ("op", "-"):
+            self.i += 1
+            inner = self.unary()
+            if inner[0] == "num":
+                return ("num", -inner[1])
+            return ("op", "mul", [inner, ("num", Fraction(-1))])
+        return self.atom()
+
+    def atom(self) -> Node:
+        t = self.peek()
+        if t is None:
+            raise _Bad("unexpected end")
+        self.i += 1
+        if t[0] == "num":
+            return ("num", t[1])
+        if t[0] == "(":
+            node = self.expr()
+            if self.peek() is None or self.peek()[0] != ")":  # type: ignore[index]
+                raise _Bad("missing )")
+            self.i += 1
+            return node
+        raise _Bad(f"unexpected {t}")
+
+
+def _eval(node: Node) -> Fraction:
+    if node[0] == "num":
+        return node[1]  # type: ignore[no-any-return]
+    a, b = (_eval(c) for c in node[2])
+    op = node[1]
+    if op == "add":
+        return a + b
+    if op == "sub":
+        return a - b
+    if op == "mul":
+        return a * b
+    if op == "div":
+        if b == 0:
+            raise _Bad("division by zero")
+        return a / b
+    if b.denominator != 1 or abs(b) > 64:
+        raise _Bad("pow out of range")
+    return a ** int(b)
+
+
+def _flatten(node: Node) -> Node:
+    """Merge chains of add/mul into one n-ary step (fewer, more readable steps)."""
+    if node[0] == "num":
+        return node
+    op, kids = node[1], [_flatten(c) for c in node[2]]
+    if op in ("add", "mul"):
+        flat: list[Node] = []
+        for k in kids:
+            if k[0] == "op" and k[1] == op:
+                flat.extend(k[2])
+            else:
+                flat.append(k)
+        kids = flat
+    return ("op", op, kids)
+
+
+def _parse_tokens(toks: list[tuple[str, object]] | None) -> Node | None:
+    if not toks:
+        return None
+    try:
+        return _Parser(toks).parse()
+    except (_Bad, IndexError):
+        return None
+
+
+def _parse_expr(text: str, pct_mode: str) -> Node | None:
+    return _parse_tokens(_tokens(_lex(text), pct_mode, False))
+
+
+# ---------------------------------------------------------------------------------- equations
+_ANNOTATION = re.compile(r"<<([^<>]*)>>")
+_RHS_NUMBER = re.compile(r"\s*\$?\s*(-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?|-?\.\d+)\s*(%?)")
+_SEGMENT_BREAK = re.compile(r"[:;=?!]|\.(?:\s|$)|,\s|\b(?:so|and|then|is|are|of|gives|be)\b", re.IGNORECASE)
+
+
+def _equations(answer: str) -> Iterator[tuple[Node, Fraction]]:
+    """Yield (expression, result) for every equation of a solution, in text order."""
+    body = answer.split("####")[0]
+    pos = 0
+    for m in re.finditer(r"<<([^<>]*)>>|=", body):
+        if m.group(0) != "=":
+            expr, _, res = m.group(1).rpartition("=")
+            node = _parse_expr(expr, "plain")
+            try:
+                value = Fraction(res.strip().replace(",", ""))
+            except (ValueError, ZeroDivisionError):
+                continue
+            if node is not None and node[0] == "num":
+                # <<6=6>>: a bare result; the equation is in the prose before it ("8 - 2 = ")
+                eq = body.rfind("=", pos, m.start())
+                line_start = body.rfind("\n", 0, m.start()) + 1
+                if eq >= max(pos, line_start) and not body[eq + 1 : m.start()].strip(" $"):
+                    found = _plain_equation(body[max(pos, line_start) : eq], res.strip(), False)
+                    if found is not None:
+                        node = found[0]
+            if node is not None:
+                try:
+                    if _eval(node) == value:
+                        yield node, value
+                except (_Bad, ZeroDivisionError, OverflowError):
+                    pass
+            pos = m.end()
+            continue
+        if m.start() < pos:
+            continue
+        rest = body[m.end() : m.end() + 40]
+        if rest.lstrip(" $").startswith("<<"):
+            continue  # the text copy of an annotation: the annotation itself is used
+        rhs = _RHS_NUMBER.match(rest)
+        line_start = body.rfind("\n", 0, m.start()) + 1
+        left = body[max(line_start, pos) : m.start()]
+        if rhs is None:
+            continue
+        found = _plain_equation(left, rhs.group(1), rhs.group(2) == "%")
+        if found is not None:
+            yield found
+
+
+def _plain_equation(left: str, rhs_text: str, rhs_pct: bool) -> tuple[Node, Fraction] | None:
+    """The longest suffix of ``left`` that is an expression equal to the right side."""
+    try:
+        rhs = Fraction(rhs_text.replace(",", ""))
+    except (ValueError, ZeroDivisionError):
+        return None
+    targets = (rhs, rhs / 100) if rhs_pct else (rhs,)
+    raw = _lex(left)
+    starts = [i for i, (k, v) in enumerate(raw) if k in ("num", "frac") or v == "("]
+    for mode, frac in (("plain", False), ("scale", False), ("plain", True), ("scale", True)):
+        if frac and not any(k == "frac" for k, _ in raw):
+            continue
+        if mode == "scale" and not any(k == "pct" for k, _ in raw):
+            continue
+        for start in starts[-8:]:
+            node = _parse_tokens(_tokens(raw[start:], mode, frac))
+            if node is None or node[0] == "num":
+                continue
+            try:
+                value = _eval(node)
+            except (_Bad, ZeroDivisionError, OverflowError):
+                continue
+            if value in targets:
+                return node, value
+    return None
+
+
+# ---------------------------------------------------------------------------------- conversion
+def parse_gold(answer: str) -> Number | None:
+    """Read the gold answer after ``####`` (commas allowed); None when absent or not a number."""
+    _, sep, tail = answer.rpartition("####")
+    if not sep:
+        return None
+    text = tail.strip().replace(",", "").replace("$", "")
+    try:
+        f = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return f.numerator if f.denominator == 1 else f
+
+
+class _Question:
+    """Numbers of the question (after preprocess_numbers) and the words beside them."""
+
+    def __init__(self, question: str) -> None:
+        text, _ = preprocess_numbers(question)
+        self.text = text
+        self.mentions = find_numbers(text)
+        values: dict[Fraction, int] = {}
+        for i, m in enumerate(self.mentions):
+            values.setdefault(m.value, i)
+            tail = text[m.end : m.end + 9].lstrip().lower()
+            if tail.startswith(("%", "percent")):
+                values.setdefault(m.value / 100, i)
+            if "/" in m.text:
+                p, q = m.text.split("/")
+                values.setdefault(Fraction(p), i)
+                values.setdefault(Fraction(q), i)
+        self.values = values
+
+    def name_for(self, value: Fraction) -> str | None:
+        i = self.values.get(value)
+        if i is None:
+            return None
+        m = self.mentions[i]
+        for w in _WORD_AFTER.finditer(self.text, m.end, min(len(self.text), m.end + 60)):
+            word = w.group(1).lower().replace("'", "").replace("-", "_")
+            if word not in _STOP and len(word) > 1:
+                return word
+            if w.end() - m.end > 40:
+                break
+        before = _WORD_BEFORE.search(self.text, max(0, m.start - 30), m.start)
+        if before:
+            word = before.group(1).lower()
+            if word not in _STOP:
+                return word
+        return None
+
+
+def _ident(word: str) -> str:
+    word = _IDENT_BAD.sub("_", word.lower()).strip("_")[:24] or "n"
+    if word[0].isdigit():
+        word = "n_" + word
+    return word
+
+
+def _to_number(v: Fraction) -> Number:
+    return v.numerator if v.denominator == 1 else v
+
+
+def _decimal_ok(v: Fraction) -> bool:
+    d = v.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    return d == 1
+
+
+def convert_detailed(question: str, answer: str) -> Conversion | Failure:
+    """Convert one GSM8K problem, keeping the grounding of every init.
+
+    Args:
+        question: the problem text.
+        answer: the annotated solution ending with ``#### N``.
+
+    Returns:
+        A :class:`Conversion` whose trace solves exactly to the gold answer, or a
+        :class:`Failure` with a stable category.
+    """
+    gold = parse_gold(answer)
+    if gold is None:
+        return Failure("bad_gold", "no '#### N' gold answer")
+    equations = list(_equations(answer))
+    if not equations:
+        category = "no_annotations" if "<<" not in answer else "no_equations"
+        return Failure(category, "the solution has no equation that checks")
+    final = max((i for i, (_, v) in enumerate(equations) if v == gold), default=None)
+    if final is None:
+        return Failure("no_equation_for_answer", "no equation of the solution equals the gold answer")
+    equations = equations[: final + 1]
+    q = _Question(question)
+
+    # emit steps: (kind, payload); compute steps reference earlier results by value
+    computes: list[tuple[str, list[object], str]] = []  # (op, args, var)
+    inits: dict[Fraction, str] = {}  # value -> init var (one init per distinct value)
+    init_order: list[Fraction] = []
+    results: list[tuple[Fraction, str]] = []  # (value, var) of each equation, in order
+    counter = [0]
+
+    def new_var() -> str:
+        counter[0] += 1
+        return f"s{counter[0]}"
+
+    def literal(value: Fraction) -> str:
+        for rv, var in reversed(results):
+            if rv == value:
+                return var
+        var = inits.get(value)
+        if var is None:
+            var = f"i{len(inits)}"
+            inits[value] = var
+            init_order.append(value)
+            computes.append(("init", [value], var))
+        return var
+
+    def emit(node: Node) -> str:
+        if node[0] == "num":
+            return literal(node[1])
+        args = [emit(c) for c in node[2]]
+        var = new_var()
+        computes.append((node[1], args, var))  # type: ignore[arg-type]
+        return var
+
+    for node, value in equations:
+        node = _flatten(node)
+        if node[0] == "num":
+            var = literal(node[1])
+        else:
+            var = emit(node)
+        results.append((value, var))
+    result_var = results[-1][1]
+    if result_var.startswith("i"):
+        return Failure("answer_is_given", "the answer is a number of the question, never computed")
+
+    # keep only what feeds the result
+    needed = {result_var}
+    kept: list[tuple[str, list[object], str]] = []
+    for op, args, var in reversed(computes):
+        if var in needed:
+            kept.append((op, args, var))
+            if op != "init":
+                needed.update(a for a in args if isinstance(a, str))
+    kept.reverse()
+
+    # names: inits after the question's words, intermediates step1.., the answer 'result'
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    grounding_list: list[InitGrounding] = []
+    step_no = 0
+    for op, args, var in kept:
+        if op == "init":
+            value = args[0]
+            assert isinstance(value, Fraction)
+            if not _decimal_ok(value):
+                return Failure("not_decimal", f"init value {value} has no finite decimal form")
+            word = q.name_for(value)
+            if word is not None:
+                kind = "grounded"
+            elif value in _CONSTANTS:
+                word, kind = _CONSTANTS[value], "constant"
+            else:
+                word, kind = "value", "ungrounded"
+            base = _ident(word)
+            if base in _RESERVED_NAMES or re.fullmatch(r"step\d+", base):
+                base = base + "_n"
+            name, k = base, 2
+            while name in used:
+                name, k = f"{base}_{k}", k + 1
+            used.add(name)
+            names[var] = name
+            grounding_list.append(InitGrounding(name, _to_number(value), kind))
+        elif var == result_var:
+            names[var] = "result"
+        else:
+            step_no += 1
+            names[var] = f"step{step_no}"
+    steps: list[object] = []
+    for op, args, var in kept:
+        if op == "init":
+            steps.append(Init(names[var], _to_number(args[0])))  # type: ignore[arg-type]
+        else:
+            steps.append(Compute(op, tuple(names[a] for a in args), names[var]))  # type: ignore[index]
+    steps.append(Query("result"))
+    trace = Trace((SubTrace("arithmetic", tuple(steps)),))  # type: ignore[arg-type]
+    return Conversion(trace, gold, tuple(grounding_list))
+
+
+def convert(question: str, answer: str) -> Trace | Failure:
+    """Convert one GSM8K problem into a trace that solves exactly to its gold answer.
+
+    Args:
+        question: the problem text.
+        answer: the annotated solution ending with ``#### N``.
+
+    Returns:
+        The :class:`Trace`, or a :class:`Failure` with a stable category.
+    """
+    out = convert_detailed(question, answer)
+    return out.trace if isinstance(out, Conversion) else out
+
+
+def grounding(question: str, trace: Trace) -> tuple[InitGrounding, ...]:
+    """Label every init of a trace as grounded in the question, a unit constant, or neither.
+
+    Args:
+        question: the problem text (numbers are preprocessed first).
+        trace: any trace.
+
+    Returns:
+        One :class:`InitGrounding` per init with a literal value.
+    """
+    q = _Question(question)
+    out = []
+    for step in trace.steps:
+        if isinstance(step, Init) and step.value is not None:
+            v = Fraction(step.value)
+            kind = "grounded" if v in q.values else "constant" if v in _CONSTANTS else "ungrounded"
+            out.append(InitGrounding(step.var, step.value, kind))
+    return tuple(out)
