@@ -300,9 +300,21 @@ _RHS_NUMBER = re.compile(r"\s*\$?\s*(-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?|-?\.\d+
 _SEGMENT_BREAK = re.compile(r"[:;=?!]|\.(?:\s|$)|,\s|\b(?:so|and|then|is|are|of|gives|be)\b", re.IGNORECASE)
 
 
-def _equations(answer: str) -> Iterator[tuple[Node, Fraction]]:
-    """Yield (expression, result) for every equation of a solution, in text order."""
+def _equations(answer: str) -> list[tuple[Node, Fraction]]:
+    """Every equation of a solution as (expression, result), in text order."""
     body = answer.split("####")[0]
+    found = list(_arith_equations(body))
+    if re.search(r"(?<![A-Za-z])[A-Za-z]\s*=|\d[A-Za-z](?![A-Za-z])", body):
+        bare = _ANNOTATION.sub(lambda m: "", body)
+        # offsets of the stripped text differ slightly; order by line is what matters
+        scale = len(body) / max(1, len(bare))
+        found += [(int(p * scale), n, v) for p, n, v in _linear_equations(bare)]
+        found.sort(key=lambda t: t[0])
+    return [(n, v) for _, n, v in found]
+
+
+def _arith_equations(body: str) -> Iterator[tuple[int, Node, Fraction]]:
+    """Annotations and plain-text arithmetic equations as (offset, expression, result)."""
     pos = 0
     for m in re.finditer(r"<<([^<>]*)>>|=", body):
         if m.group(0) != "=":
@@ -323,7 +335,7 @@ def _equations(answer: str) -> Iterator[tuple[Node, Fraction]]:
             if node is not None:
                 try:
                     if _eval(node) == value:
-                        yield node, value
+                        yield m.start(), node, value
                 except (_Bad, ZeroDivisionError, OverflowError):
                     pass
             pos = m.end()
@@ -340,7 +352,62 @@ def _equations(answer: str) -> Iterator[tuple[Node, Fraction]]:
             continue
         found = _plain_equation(left, rhs.group(1), rhs.group(2) == "%")
         if found is not None:
-            yield found
+            yield m.start(), found[0], found[1]
+
+
+_LIN_TERM = re.compile(
+    r"\s*([+-]?)\s*(?:(\d+(?:\.\d+)?|\.\d+|\(\d+/\d+\)|\d+/\d+)\s*\*?\s*)?([A-Za-z])?(?![A-Za-z0-9(])\s*"
+)
+_LIN_EQ = re.compile(r"([0-9A-Za-z.+\-*/() ]+?)=\s*\$?\s*(-?\d+(?:\.\d+)?)(?![\d.]*[A-Za-z(*/+])")
+
+
+def _linear(lhs: str) -> tuple[Fraction, Fraction, str] | None:
+    """``a*x + b`` (one letter variable, numeric coefficients) -> (a, b, x); None otherwise."""
+    pos, a, b, var, end = 0, Fraction(0), Fraction(0), "", len(lhs.rstrip())
+    first = True
+    while pos < end:
+        m = _LIN_TERM.match(lhs, pos)
+        if m is None or m.end() == pos or (not first and not m.group(1)):
+            return None
+        sign, num, letter = m.groups()
+        if num is None and letter is None:
+            return None
+        coef = Fraction(num.strip("()")) if num else Fraction(1)
+        coef = -coef if sign == "-" else coef
+        if letter:
+            if var and letter != var:
+                return None
+            var, a = letter, a + coef
+        else:
+            b += coef
+        pos, first = m.end(), False
+    if not var or a == 0:
+        return None
+    return a, b, var
+
+
+def _linear_equations(body: str) -> Iterator[tuple[int, Node, Fraction]]:
+    """Solve ``a*x + b = c`` lines for x when the solution states x (or uses it) later."""
+    for m in _LIN_EQ.finditer(body):
+        lhs, rhs = m.group(1), Fraction(m.group(2))
+        lin = None
+        # the longest suffix of the left side that is linear in one letter
+        for cut in [0, *(i + 1 for i, ch in enumerate(lhs) if ch == " ")]:
+            lin = _linear(lhs[cut:])
+            if lin is not None:
+                break
+        if lin is None:
+            continue
+        a, b, _var = lin
+        if a == 1 and b == 0:
+            continue
+        x = (rhs - b) / a
+        node: Node = ("num", rhs)
+        if b != 0:
+            node = ("op", "sub", [node, ("num", b)])
+        if a != 1:
+            node = ("op", "div", [node, ("num", a)])
+        yield m.end(), node, x
 
 
 def _plain_equation(left: str, rhs_text: str, rhs_pct: bool) -> tuple[Node, Fraction] | None:
