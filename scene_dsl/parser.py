@@ -142,7 +142,13 @@ class _Builder(Transformer[Token, Any]):
         sig_fields = self._map_positional(tok, spec, positional, line_tok)
         if sig_fields is None:
             return None
-        return Component(name, tuple(sig_fields + fields_named), (), line_tok, "row")
+        # A row token has no field order of its own (positional parts come in signature
+        # order, named parts anywhere), so its fields take the contract order; the sort is
+        # stable, keeping repeated fields in source order. Without it, printing a canonical
+        # scene in row form did not parse back equal (positional parts first, then `ref=`).
+        last = len(spec.fields)
+        fields = sorted(sig_fields + fields_named, key=lambda f: spec.field_index.get(f.name, last))
+        return Component(name, tuple(fields), (), line_tok, "row")
 
     def _sub_span(self, base: Span, tok: Token, offset: int) -> Span:
         return Span(base.line, base.column + (offset - (tok.start_pos or 0)), offset, offset)
@@ -151,6 +157,11 @@ class _Builder(Transformer[Token, Any]):
         self, tok: Token, spec: ComponentSpec, parts: list[tuple[str, int]], base: Span
     ) -> list[Field] | None:
         n = len(parts)
+        if n == 0:
+            # Every field is named (`[stage_card:stage_id=s1|title=@t]`) or there is none
+            # (`[continuum_arc:]`): this is what the printer writes when no signature is
+            # complete, so it must parse; required fields are the validator's business.
+            return []
         chosen = None
         for sig in spec.row:
             fixed = len(sig.parts) - (1 if sig.variadic else 0)
