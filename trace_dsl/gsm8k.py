@@ -468,6 +468,7 @@ class _Question:
                 p, q = m.text.split("/")
                 values.setdefault(Fraction(p), i)
                 values.setdefault(Fraction(q), i)
+                values.setdefault(1 / Fraction(q), i)  # 20/100 grounds .01 as well
         self.values = values
 
     def name_for(self, value: Fraction) -> str | None:

@@ -67,6 +67,7 @@ _FRACTION_WORDS = re.compile(
 _DOZEN = re.compile(r"\b(?:(?P<half>half\s+a)|(?P<a>a|one))?\s*\bdozens?\b", re.IGNORECASE)
 _HALF = re.compile(r"\bhalf\b", re.IGNORECASE)
 _MULT = re.compile(rf"\b(?:{'|'.join(_MULTIPLIERS)})\b", re.IGNORECASE)
+_PERCENT = re.compile(r"(?<![\w./])(\d+(?:\.\d+)?)\s*(?:%|percent\b)", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:/\d+)?(?!\.?\d)")
 
 
@@ -111,7 +112,8 @@ def preprocess_numbers(question: str) -> tuple[str, list[Rewrite]]:
 
     Handles thousands separators (``80,000`` -> ``80000``), number words (``twenty-five``,
     ``two hundred``), ``a dozen`` / ``half a dozen`` / ``dozen``, fraction words (``half``,
-    ``two thirds`` -> ``2/3``) and multiplier words (``twice`` -> ``2 times``).
+    ``two thirds`` -> ``2/3``), percents (``20%`` -> ``20/100``) and multiplier words
+    (``twice`` -> ``2 times``).
 
     Args:
         question: the problem text.
@@ -148,6 +150,7 @@ def preprocess_numbers(question: str) -> tuple[str, list[Rewrite]]:
 
     text = _sub(_NUMBER_WORDS, text, words, rewrites, base)
     text = _sub(_HALF, text, lambda m: "1/2", rewrites, base)
+    text = _sub(_PERCENT, text, lambda m: f"{m.group(1)}/100", rewrites, base)
     text = _sub(_MULT, text, lambda m: f"{_MULTIPLIERS[m.group(0).lower()]} times", rewrites, base)
     return text, rewrites
 

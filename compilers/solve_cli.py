@@ -1,0 +1,60 @@
+"""``python -m compilers solve FILE [--expected N] [--expert NAME] [--json]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = ["register"]
+
+
+def _load(path: str) -> Any:
+    """Text or JSON trace; '-' reads stdin. JSON is recognised by its first character."""
+    text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8", newline="").read()  # noqa: SIM115
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text  # the trace parser reports a positioned error
+    return text
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from .trace_solver import Status, verify
+
+    try:
+        trace = _load(args.file)
+    except OSError as exc:
+        print(f"{args.file}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        v = verify(trace, args.expected, expected_expert=args.expert)
+    except ValueError as exc:
+        print(f"--expected: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(v.to_dict()))
+    else:
+        answer = v.answer
+        shown = "-" if answer is None else str(answer)
+        if answer is not None and not isinstance(answer, int):
+            shown += f" (~{float(answer):.6g})"
+        print(f"{v.status.value}: answer {shown}, reward {v.reward}")
+        if v.error is not None:
+            e = v.error
+            where = f" (block {e.block}, step {e.step})" if e.step is not None else ""
+            pos = f" @ {e.line}:{e.column}" if e.line else ""
+            print(f"  {e.code} {e.name}{pos}{where}: {e.message}", file=sys.stderr)
+    return 0 if v.status in (Status.SOLVED, Status.CORRECT) else 1
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``solve`` sub-command to ``python -m compilers``."""
+    p = subparsers.add_parser("solve", help="solve a trace exactly (text or JSON; '-' reads stdin)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--expected", help="expected answer (a number)")
+    p.add_argument("--expert", help="expected expert name")
+    p.add_argument("--json", action="store_true", help="print {status, answer, reward, expert, error}")
+    p.set_defaults(func=_solve)

@@ -1,0 +1,194 @@
+"""``python -m trace_dsl check|fmt|gsm8k``: lint, format and build traces from GSM8K."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from scene_dsl.errors import Diagnostic, DslkitError
+
+from .canonical import canonicalize
+from .parser import parse
+from .printer import to_text
+
+__all__ = ["build_parser", "main"]
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    with open(path, encoding="utf-8", newline="") as fh:
+        return fh.read()
+
+
+def _diagnose(text: str) -> tuple[str | None, list[Diagnostic]]:
+    result = parse(text, errors="collect")
+    if result.trace is None:
+        return None, list(result.diagnostics)
+    return to_text(canonicalize(result.trace)), []
+
+
+def _report(path: str, diags: list[Diagnostic], as_json: bool, extra: dict[str, object] | None = None) -> None:
+    ok = not any(d.is_error for d in diags)
+    if as_json:
+        obj: dict[str, object] = {"file": path, "ok": ok, "diagnostics": [d.to_dict() for d in diags]}
+        obj.update(extra or {})
+        print(json.dumps(obj))
+    else:
+        for d in diags:
+            print(f"{path}:{d.line}:{d.column}: {d.format()}", file=sys.stderr)
+
+
+def _check(args: argparse.Namespace) -> int:
+    failed = False
+    for path in args.files:
+        try:
+            text = _read(path)
+        except OSError as exc:
+            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+            return 2
+        _, diags = _diagnose(text)
+        failed |= bool(diags)
+        _report(path, diags, args.json)
+        if not diags and not args.json:
+            print(f"{path}: ok")
+    return 1 if failed else 0
+
+
+def _fmt(args: argparse.Namespace) -> int:
+    failed = False
+    for path in args.files:
+        try:
+            text = _read(path)
+        except OSError as exc:
+            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+            return 2
+        canonical, diags = _diagnose(text)
+        if canonical is None:
+            failed = True
+            _report(path, diags, args.json)
+            continue
+        changed = canonical != text
+        if args.check:
+            failed |= changed
+        if args.write and changed and path != "-":
+            Path(path).write_text(canonical, encoding="utf-8")
+        if args.json:
+            _report(path, [], True, {"changed": changed, "text": canonical})
+        elif not args.write and not args.check:
+            sys.stdout.write(canonical)
+        elif args.check and changed:
+            print(f"{path}: not canonical", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _gsm8k(args: argparse.Namespace) -> int:
+    from compilers.trace_solver import Status, verify
+
+    from .gsm8k import Conversion, convert_detailed
+
+    start = time.perf_counter()
+    try:
+        with open(args.path, encoding="utf-8") as fh:
+            lines = fh.readlines()
+    except OSError as exc:
+        print(f"{args.path}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 2
+    if args.limit:
+        lines = lines[: args.limit]
+    categories: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    correct = 0
+    out = open(args.out, "w", encoding="utf-8") if args.out else None  # noqa: SIM115
+    try:
+        for n, line in enumerate(lines, 1):
+            try:
+                row = json.loads(line)
+                question, answer = row["question"], row["answer"]
+            except (ValueError, KeyError, TypeError):
+                print(f"{args.path}:{n}: not a GSM8K row (needs 'question' and 'answer')", file=sys.stderr)
+                return 2
+            conv = convert_detailed(question, answer)
+            record: dict[str, object] = {"question": question}
+            if isinstance(conv, Conversion):
+                text = to_text(conv.trace)
+                status = verify(text, conv.answer).status
+                correct += status is Status.CORRECT
+                kinds.update(g.kind for g in conv.inits)
+                category = None if status is Status.CORRECT else f"verify_{status.value}"
+                answer_value: object = conv.answer if isinstance(conv.answer, int) else float(conv.answer)
+                record.update(trace=text, answer=answer_value, status=status.value,
+                              grounded_ratio=round(conv.grounded_ratio, 4), failure_category=category)  # fmt: skip
+            else:
+                category = conv.category
+                record.update(trace=None, answer=None, status="failed", grounded_ratio=None,
+                              failure_category=category)  # fmt: skip
+            if category:
+                categories[category] += 1
+            if out is not None:
+                out.write(json.dumps(record) + "\n")
+    finally:
+        if out is not None:
+            out.close()
+    total = len(lines)
+    inits = sum(kinds.values())
+    summary = {
+        "problems": total,
+        "correct": correct,
+        "correct_rate": round(correct / total, 4) if total else 0.0,
+        "inits": inits,
+        "grounded_rate": round((kinds["grounded"] + kinds["constant"]) / inits, 4) if inits else 0.0,
+        "question_grounded_rate": round(kinds["grounded"] / inits, 4) if inits else 0.0,
+        "init_kinds": dict(kinds),
+        "failures": dict(categories.most_common()),
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+    if args.report:
+        Path(args.report).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(
+        f"converted and correct: {correct}/{total} ({summary['correct_rate']:.2%}); "
+        f"grounded inits (question or unit constant): {summary['grounded_rate']:.2%} "
+        f"(in the question: {summary['question_grounded_rate']:.2%}); {summary['seconds']}s"
+    )
+    for cat, count in categories.most_common():
+        print(f"  {cat}: {count}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m trace_dsl``."""
+    parser = argparse.ArgumentParser(prog="python -m trace_dsl", description="dslkit trace DSL tools.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    p = sub.add_parser("check", help="parse and validate trace files ('-' reads stdin)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="one JSON object per file")
+    p.set_defaults(func=_check)
+    p = sub.add_parser("fmt", help="print trace files in canonical form")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="one JSON object per file (with 'text')")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="rewrite files in place")
+    mode.add_argument("--check", action="store_true", help="exit 1 when a file is not canonical")
+    p.set_defaults(func=_fmt)
+    p = sub.add_parser("gsm8k", help="convert a GSM8K jsonl split into verified traces")
+    p.add_argument("path", metavar="PATH.jsonl")
+    p.add_argument("--out", metavar="TRACES.jsonl", help="write one JSON line per problem")
+    p.add_argument("--report", metavar="REPORT.json", help="write the summary as JSON")
+    p.add_argument("--limit", type=int, default=0, help="only the first N problems")
+    p.set_defaults(func=_gsm8k)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 errors found, 2 usage)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DslkitError as exc:  # pragma: no cover - commands report problems themselves
+        print(str(exc), file=sys.stderr)
+        return 1
