@@ -1,0 +1,77 @@
+"""Shared helpers for the data and decoding tests: a character-level tokenizer and a tiny gold pack.
+
+The tokenizer package is exercised by its own tests; these tests only need *some* tokenizer with
+the DslTokenizer surface (encode, decode, vocab_strings, special_ids), whose multi-character
+pieces stay inside one grammar terminal, as the real pre-tokenizer guarantees.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+import scene_dsl
+from scene_dsl.strategies import sample_content, sample_scene
+
+SPECIALS = ("<|pad|>", "<|bos|>", "<|eos|>", "[OUT]")
+
+
+class CharTokenizer:
+    """Specials, a few whole reserved tokens, then single characters (nothing is unknown)."""
+
+    def __init__(self, pieces: Sequence[str] = (), alphabet: str | None = None) -> None:
+        chars = alphabet or "".join(chr(c) for c in range(32, 127)) + "\n"
+        self._vocab = [*SPECIALS, *pieces, *sorted(set(chars))]
+        self._ids = {s: i for i, s in enumerate(self._vocab)}
+        self.special_ids = {s: self._ids[s] for s in SPECIALS}
+        self.reserved_ids = frozenset(self._ids[p] for p in pieces)
+        self._pieces = sorted(pieces, key=len, reverse=True)
+        self.vocab_size = len(self._vocab)
+
+    def vocab_strings(self) -> list[str]:
+        return list(self._vocab)
+
+    def encode(self, text: str) -> list[int]:
+        out: list[int] = []
+        i = 0
+        while i < len(text):
+            for p in (*SPECIALS, *self._pieces):
+                if text.startswith(p, i):
+                    out.append(self._ids[p])
+                    i += len(p)
+                    break
+            else:
+                out.append(self._ids.get(text[i], self._ids["?"]))
+                i += 1
+        return out
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return "".join(self._vocab[i] for i in ids)
+
+
+def scene_tokenizer() -> CharTokenizer:
+    """Reserved scene structure (tag opens/closes, attr=value tokens) plus characters."""
+    c = scene_dsl.load_contract("v1")
+    pieces = ["[scene]", "[/scene]", " "]
+    for a in c.attributes:
+        pieces += [f"[{a.name}:{v}]" for v in a.all_values] or [f"[{a.name}:"]
+    for name, comp in c.components.items():
+        pieces += [f"[{name}]", f"[/{name}]", f"[{name}:"]
+        pieces += [f"[{f.name}:" for f in comp.fields]
+    return CharTokenizer(sorted(set(pieces)))
+
+
+def write_gold_pack(root: Path, n: int = 4, seed: int = 7) -> Path:
+    """A gold-pack-shaped folder of ``n`` sampled cases (scene.dsl + content.json)."""
+    rng = random.Random(seed)
+    for i in range(n):
+        scene = sample_scene(rng)
+        case = root / f"case_{i:02d}"
+        case.mkdir(parents=True, exist_ok=True)
+        (case / "scene.dsl").write_text(scene_dsl.canonical_text(scene), encoding="utf-8")
+        (case / "content.json").write_text(
+            json.dumps(sample_content(scene, rng=rng)), encoding="utf-8"
+        )
+    return root
