@@ -98,9 +98,14 @@ class _Builder(Transformer[Token, Any]):
         self.max_depth = max_depth
         self.diagnostics: list[Diagnostic] = []
         self._depth: dict[int, int] = {}  # id(component) -> nesting depth, for max_depth
+        self._attr_names = frozenset(contract.attribute_names)  # for S103, looked up per token
 
     # -- helpers --------------------------------------------------------------------------
     def _report(self, code: str, message: str, offset: int, **kw: Any) -> None:
+        if len(self.diagnostics) >= _MAX_COLLECTED:
+            # Bounded like the collect-mode handler: each diagnostic costs O(offset) for its
+            # line:column and caret, so 250k stray tokens in 1 MB made parsing quadratic.
+            return
         self.diagnostics.append(diag(code, message, text=self.text, offset=offset, **kw))
 
     def _leak(self, tok: Token, name: str) -> bool:
@@ -207,6 +212,9 @@ class _Builder(Transformer[Token, Any]):
             if item is None:  # a block already reported and dropped
                 continue
             tok: Token = item
+            if tok.type == "LEAK":
+                self._report("S401", f"prompt token {tok.value} leaked into the scene", tok.start_pos or 0)
+                continue
             if pending_role is not None and tok.type != "REF":
                 role, rtok = pending_role
                 self._report("S104", f"[field:{role}] must be followed by a [@path] token", rtok.start_pos or 0)
@@ -227,13 +235,27 @@ class _Builder(Transformer[Token, Any]):
             name, payload, off = self._split_pair(tok)
             if self._leak(tok, name):
                 continue
+            if parent is not None and name in self._attr_names and not self._has_field(parent, name):
+                # A scene attribute inside a block (often a block left open): report it here,
+                # where the token is, instead of as an unknown field of the block.
+                self._report("S103", f"scene attribute [{name}:...] inside [{parent}]: attributes come before the components", tok.start_pos or 0)
+                continue
             if parent is not None and name == "field":
                 if not payload:
                     self._report("S102", "expected a role name after [field:", off)
                 else:
                     pending_role = (payload, tok)
                 continue
-            if name in self.contract.components and (parent is None or "|" in payload or "=" in payload or name in self._child_names(parent)):
+            # Inside a block, [name:x] is a field unless it can only be a row component: a
+            # component name that is no field of the block (v1 has none) is a misplaced
+            # component, so the validator reports the nesting (S205), not an unknown field.
+            if name in self.contract.components and (
+                parent is None
+                or "|" in payload
+                or "=" in payload
+                or name in self._child_names(parent)
+                or not self._has_field(parent, name)
+            ):
                 comp = self._row_component(tok, name, payload, off)
                 if comp is not None:
                     comps.append(comp)
@@ -250,6 +272,10 @@ class _Builder(Transformer[Token, Any]):
             role, rtok = pending_role
             self._report("S104", f"[field:{role}] must be followed by a [@path] token", rtok.start_pos or 0)
         return attrs, fields, comps
+
+    def _has_field(self, parent: str, name: str) -> bool:
+        spec = self.contract.components.get(parent)
+        return spec is not None and spec.field(name) is not None
 
     def _child_names(self, parent: str) -> tuple[str, ...]:
         spec = self.contract.components.get(parent)
@@ -305,6 +331,10 @@ def _describe_unexpected(exc: UnexpectedInput, text: str, blocks_open: bool) -> 
         m = _SPECIAL_RE.match(text, pos)
         if m:
             return diag("S401", f"special token {m.group()} leaked into the scene", text=text, offset=pos)
+        if exc.allowed and exc.allowed <= {"$END", "<END-OF-FILE>"}:
+            # Free text after [/scene] is a suffix failure like a token there (was S100).
+            shown = text[pos : pos + 20]
+            return diag("S003", f"text after [/scene]: {shown!r}", text=text, offset=pos)
         ch = text[pos] if pos < len(text) else ""
         if ch == "[":
             shown = text[pos : _garbage_end(text, pos)].strip()[:40]

@@ -9,13 +9,14 @@ and, when content is given, that every content ref resolves.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from scene_dsl.ast import Component, Scene, Span
 from scene_dsl.contract import Contract, load_contract
 from scene_dsl.diagnostics import diag
-from scene_dsl.errors import Diagnostic
+from scene_dsl.errors import Diagnostic, caret_context
 
 __all__ = ["validate"]
 
@@ -52,8 +53,21 @@ def validate(
 
         out.extend(bind(scene, content, contract=spec).diagnostics)
     if source is not None:
-        out = [d.with_source(source) for d in out]
+        out = _with_sources(out, source)
     return sorted(out, key=lambda d: (d.line, d.column, d.code))
+
+
+def _with_sources(diags: list[Diagnostic], source: str) -> list[Diagnostic]:
+    # Diagnostic.with_source splits the whole text per call: quadratic for a large scene with
+    # many problems. Split once and hand caret_context just the one line (same result).
+    lines = source.split("\n")
+    out = []
+    for d in diags:
+        if 1 <= d.line <= len(lines):
+            src, caret = caret_context(lines[d.line - 1], 1, d.column)
+            d = replace(d, source_line=src, caret=caret)
+        out.append(d)
+    return out
 
 
 def _check_attrs(scene: Scene, contract: Contract, out: list[Diagnostic]) -> None:
