@@ -476,15 +476,23 @@ class _Question:
         if i is None:
             return None
         m = self.mentions[i]
+        # "... with four. She sells": at a clause end the noun usually comes before the number
+        after_end = self.text[m.end : m.end + 2].lstrip()[:1] in (".", "?", "!", ";", ",", "")
+        if after_end:
+            word = self._word_before(m.start)
+            if word is not None:
+                return word
         for w in _WORD_AFTER.finditer(self.text, m.end, min(len(self.text), m.end + 60)):
             word = w.group(1).lower().replace("'", "").replace("-", "_")
             if word not in _STOP and len(word) > 1:
                 return word
             if w.end() - m.end > 40:
                 break
-        before = _WORD_BEFORE.search(self.text, max(0, m.start - 30), m.start)
-        if before:
-            word = before.group(1).lower()
+        return self._word_before(m.start)
+
+    def _word_before(self, start: int) -> str | None:
+        for w in reversed(list(re.finditer(r"[A-Za-z][A-Za-z]+", self.text[max(0, start - 40) : start]))):
+            word = w.group(0).lower()
             if word not in _STOP:
                 return word
         return None
