@@ -1,0 +1,169 @@
+"""Scene sub-commands of ``python -m compilers``: compile, gold check, gallery.
+
+    python -m compilers compile SCENE --content C.json -o OUT.svg [--png OUT.png --width N]
+    python -m compilers gold check DIR [--json] [--update]
+    python -m compilers gallery DIR -o gallery.html
+
+Every failure prints diagnostics with positions on stderr and exits 1; nothing prints a
+traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from scene_dsl.errors import Diagnostic, DslkitError
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``compile``, ``gold`` and ``gallery`` sub-commands.
+
+    Args:
+        subparsers: the object returned by ``ArgumentParser.add_subparsers``.
+    """
+    p = subparsers.add_parser(
+        "compile",
+        help="compile a scene + content.json to SVG (and PNG)",
+        description="Compile a scene DSL file with its content.json to SVG, optionally PNG.",
+    )
+    p.add_argument("scene", metavar="SCENE", help="scene DSL file (row or block form)")
+    p.add_argument("--content", "-c", required=True, metavar="C.json", help="content.json")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.svg", help="SVG to write")
+    p.add_argument("--png", metavar="OUT.png", help="also rasterise to this PNG")
+    p.add_argument(
+        "--width", type=int, metavar="N", help="PNG width in pixels (default: SVG width)"
+    )
+    p.add_argument("--contract", default="v1", help="contract name or path (default v1)")
+    p.set_defaults(func=_cmd_compile)
+
+    gold = subparsers.add_parser("gold", help="gold-pack gate", description="Gold-pack commands.")
+    gold_sub = gold.add_subparsers(dest="gold_command", metavar="ACTION", required=True)
+    g = gold_sub.add_parser(
+        "check",
+        help="check every case of a gold pack",
+        description="Round-trip every case: forms, canonical text, refs, contract, SVG bytes, PNG SSIM.",
+    )
+    g.add_argument("directory", metavar="DIR", help="gold pack folder")
+    g.add_argument("--json", action="store_true", help="print the report as JSON")
+    g.add_argument(
+        "--update", action="store_true", help="rewrite scene.row.dsl and the goldens first"
+    )
+    g.add_argument("--contract", default="v1", help="contract name or path (default v1)")
+    g.set_defaults(func=_cmd_gold_check)
+
+    gal = subparsers.add_parser(
+        "gallery",
+        help="write one self-contained HTML page of a gold pack",
+        description="Every case's render beside its DSL, prompt and check results, in one HTML file.",
+    )
+    gal.add_argument("directory", metavar="DIR", help="gold pack folder")
+    gal.add_argument("-o", "--output", required=True, metavar="gallery.html", help="HTML to write")
+    gal.add_argument("--contract", default="v1", help="contract name or path (default v1)")
+    gal.set_defaults(func=_cmd_gallery)
+
+
+def _print_diags(label: str, diags: Any, text: str | None = None) -> None:
+    for d in diags:
+        if isinstance(d, Diagnostic):
+            if text is not None and d.line > 0 and not d.source_line:
+                d = d.with_source(text)
+            print(f"{label}: {d.format()}", file=sys.stderr)
+        else:
+            print(f"{label}: {d}", file=sys.stderr)
+
+
+def _read_text(path: str, what: str) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        print(f"error: {what} not found: {path}", file=sys.stderr)
+    except IsADirectoryError:
+        print(f"error: {what} is a folder, not a file: {path}", file=sys.stderr)
+    except UnicodeDecodeError as exc:
+        print(f"error: {what} is not UTF-8 ({path}, byte {exc.start})", file=sys.stderr)
+    return None
+
+
+def _cmd_compile(args: argparse.Namespace) -> int:
+    text = _read_text(args.scene, "scene")
+    raw = _read_text(args.content, "content")
+    if text is None or raw is None:
+        return 1
+    try:
+        content = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        print(
+            f"{args.content}:{exc.lineno}:{exc.colno}: content is not JSON: {exc.msg}",
+            file=sys.stderr,
+        )
+        return 1
+    if args.width is not None and args.width <= 0:
+        print(f"error: --width must be a positive integer, not {args.width}", file=sys.stderr)
+        return 1
+    from compilers.scene_svg import compile_scene
+
+    try:
+        svg = compile_scene(text, content, contract=args.contract)
+    except DslkitError as exc:
+        if exc.diagnostics:
+            _print_diags(args.scene, exc.diagnostics, text)
+        else:
+            print(f"{args.scene}: {exc}", file=sys.stderr)
+        return 1
+    _print_diags(args.scene, getattr(svg, "warnings", ()), text)
+    try:
+        Path(args.output).write_bytes(svg.text.encode("utf-8"))
+        if args.png:
+            from compilers.raster import to_png
+
+            Path(args.png).write_bytes(to_png(svg.text, width=args.width))
+    except OSError as exc:
+        print(f"error: cannot write output: {exc}", file=sys.stderr)
+        return 1
+    except DslkitError as exc:
+        _print_diags(args.scene, exc.diagnostics)
+        return 1
+    size = f"{svg.width}x{svg.height}"
+    print(f"wrote {args.output} ({size})" + (f" and {args.png}" if args.png else ""))
+    return 0
+
+
+def _cmd_gold_check(args: argparse.Namespace) -> int:
+    from compilers.gold import check_gold_pack
+
+    try:
+        report = check_gold_pack(args.directory, update=args.update, contract=args.contract)
+    except NotADirectoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, sort_keys=False))
+    else:
+        if report.updated:
+            print(f"updated {len(report.updated)} files")
+        print(report.format())
+    return 0 if report.ok else 1
+
+
+def _cmd_gallery(args: argparse.Namespace) -> int:
+    from compilers.gallery import build_gallery
+
+    try:
+        html, report = build_gallery(args.directory, contract=args.contract)
+    except NotADirectoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        Path(args.output).write_text(html, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {exc}", file=sys.stderr)
+        return 1
+    passed = sum(c.ok for c in report.cases)
+    print(f"wrote {args.output}: {len(report.cases)} cases, {passed} pass")
+    return 0
