@@ -1,0 +1,106 @@
+"""Building: reserved structure is one id, specials stay out of text, bad arguments are errors."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import tokenizer
+from scene_dsl.errors import TokenizerError
+from tokenizer.reserved import SPECIAL_TOKENS, reserved_tokens
+
+
+@pytest.mark.parametrize("language", ["scene", "trace"])
+def test_every_structural_token_is_one_id_under_atomic(toks, language):
+    tok = toks["atomic"]
+    for t in reserved_tokens(language, "atomic"):
+        assert tok.encode(t.text) == [tok.reserved_ids[t.text]], t.text
+
+
+def test_split_names_and_punctuation_are_one_id_each(toks):
+    tok = toks["split"]
+    for t in reserved_tokens("both", "split"):
+        assert len(tok.encode(t.text)) == 1, t.text
+    # a split-mode name is matched at word boundaries only: `top` does not cut `stop_1`
+    assert len(tok.encode("stop_1")) >= 1
+    assert tok.reserved_ids["top"] not in tok.encode("stop_1")
+    ids = tok.encode("[emphasis:top]")
+    assert [tok.vocab_strings()[i] for i in ids] == ["[", "emphasis", ":", "top", "]"]
+
+
+def test_bpe_reserves_nothing_but_specials(toks):
+    tok = toks["bpe"]
+    assert tok.reserved_ids == {}
+    assert len(tok.encode("[scene]")) > 1
+
+
+def test_reserved_ids_follow_specials_in_contract_order(toks):
+    tok = toks["atomic"]
+    assert list(tok.special_ids.values()) == list(range(len(SPECIAL_TOKENS)))
+    ids = list(tok.reserved_ids.values())
+    assert ids == list(range(len(SPECIAL_TOKENS), len(SPECIAL_TOKENS) + len(ids)))
+    assert tok.meta.reserved[:2] == ("[scene]", "[/scene]")
+
+
+@pytest.mark.parametrize("g", tokenizer.GRANULARITIES)
+def test_text_never_encodes_to_a_special_id(toks, g):
+    tok = toks[g]
+    text = "[scene] <|eos|> [OUT] <|bos|><|pad|> [/scene]"
+    ids = tok.encode(text)
+    assert not set(ids) & set(tok.special_ids.values())
+    assert tok.decode(ids) == text
+
+
+def test_encode_row_frames_prompt_and_target(toks):
+    tok = toks["atomic"]
+    prompt, target = "[task:svg] [layout:timeline] [OUT]", "[scene] [/scene]"
+    p, t = tok.encode_row(prompt, target)
+    assert p[0] == tok.bos_id and p[-1] == tok.out_id and p.count(tok.out_id) == 1
+    assert t[-1] == tok.eos_id and tok.eos_id not in t[:-1]
+    assert tok.decode(p[1:]) == prompt and tok.decode(t[:-1]) == target
+    # a prompt without the marker gets one
+    p2, _ = tok.encode_row("[task:svg]", target)
+    assert p2[-1] == tok.out_id and tok.decode(p2[1:-1]) == "[task:svg]"
+
+
+def test_payload_is_learned_from_the_corpus(toks):
+    tok = toks["atomic"]
+    # `header` (a gold content key) appears often enough to be one learned token
+    (i,) = tok.encode("header")
+    assert i not in tok.reserved_ids.values() and tok.vocab_strings()[i] == "header"
+
+
+def test_reserved_never_scraped_from_corpus():
+    junk = "[compare_bar:@compare_bar.0.label|@compare_bar.0.value|accent=amber]"
+    tok = tokenizer.build("scene", corpus=[junk] * 500, granularity="atomic", vocab_size=1600)
+    assert junk not in tok.reserved_ids
+    assert tok.meta.reserved == tuple(t.text for t in reserved_tokens("scene", "atomic"))
+    # the payload is learned but never merged across `.`, `|` or `]`
+    strings = tok.vocab_strings()
+    fixed = {*tok.reserved_ids.values(), *tok.special_ids.values()}
+    learned = [strings[i] for i in range(tok.vocab_size) if i not in fixed]
+    assert "compare_bar" in learned
+    assert not [s for s in learned if len(s) > 1 and re.search(r"[\[\]|.:=@]", s)]
+
+
+def test_encode_batch_equals_encode(toks, corpus):
+    tok = toks["atomic"]
+    assert tok.encode_batch(corpus[:50]) == [tok.encode(t) for t in corpus[:50]]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"language": "yaml"}, "K001"),
+        ({"granularity": "chars"}, "K001"),
+        ({"vocab_size": 300}, "K001"),
+        ({"corpus": ["", ""]}, "K002"),
+    ],
+)
+def test_bad_arguments_are_toolkit_errors(kwargs, code):
+    args = {"language": "scene", "corpus": ["[scene] [/scene]"], "granularity": "atomic", **kwargs}
+    language = args.pop("language")
+    with pytest.raises(TokenizerError) as info:
+        tokenizer.build(language, **args)
+    assert info.value.code == code

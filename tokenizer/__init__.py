@@ -1,0 +1,37 @@
+"""tokenizer: reserved-structure tokenizers for the dslkit languages.
+
+Reserve structure, not payload: tag opens and closes, enumerated ``[key:value]`` pairs,
+field-role prefixes, trace keys and op names come from the contracts (``scene_dsl`` contract,
+``trace_dsl`` experts); refs, ids, numbers and prose are learned byte-level BPE, so nothing is
+ever unknown and ``decode(encode(x)) == x``::
+
+    import tokenizer
+    tok = tokenizer.build("scene", corpus=texts, granularity="atomic")
+    tok.save("out/tok")
+    print(tokenizer.lint(tok).format())
+
+Depends on ``tokenizers`` (HuggingFace) besides the DSL packages.
+"""
+
+from tokenizer.build import DEFAULT_VOCAB_SIZE, build
+from tokenizer.model import DslTokenizer, TokenizerMeta, load
+from tokenizer.reserved import (
+    GRANULARITIES,
+    LANGUAGES,
+    SPECIAL_TOKENS,
+    ReservedToken,
+    reserved_tokens,
+)
+
+__all__ = [
+    "DEFAULT_VOCAB_SIZE",
+    "GRANULARITIES",
+    "LANGUAGES",
+    "SPECIAL_TOKENS",
+    "DslTokenizer",
+    "ReservedToken",
+    "TokenizerMeta",
+    "build",
+    "load",
+    "reserved_tokens",
+]

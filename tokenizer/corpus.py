@@ -1,0 +1,223 @@
+"""Training corpora: read corpus files, or the default corpus (gold pack plus generated programs).
+
+Scenes are drawn with ``scene_dsl.strategies.sample_scene`` (valid, canonical, seeded) and printed
+in both forms and both surfaces (file: newlines; training row: single spaces). Traces come from
+``examples/traces`` plus a small seeded sampler here (``trace_dsl`` ships no sampler yet): it
+builds trace ASTs over the expert vocabularies and prints them with ``trace_dsl.to_text``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from tokenizer.codes import fail
+
+__all__ = [
+    "EXAMPLES_DIR",
+    "default_corpus",
+    "gold_scenes",
+    "gold_traces",
+    "read_corpus",
+    "read_rows",
+    "sample_scene_texts",
+    "sample_trace_texts",
+]
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
+
+
+def gold_scenes(examples: Path = EXAMPLES_DIR) -> list[str]:
+    """Texts of the bundled gold pack (``examples/gold/*/scene.dsl`` and ``scene.row.dsl``)."""
+    paths = sorted((examples / "gold").glob("*/scene.dsl")) + sorted(
+        (examples / "gold").glob("*/scene.row.dsl")
+    )
+    return [p.read_text("utf-8") for p in paths]
+
+
+def gold_traces(examples: Path = EXAMPLES_DIR) -> list[str]:
+    """Texts of the example traces (``examples/traces/*.trace``)."""
+    return [p.read_text("utf-8") for p in sorted((examples / "traces").glob("*.trace"))]
+
+
+def sample_scene_texts(n: int, *, seed: int = 0, contract: str = "v1") -> list[str]:
+    """``n`` valid scene texts, cycling block/row form and file/row surface.
+
+    Args:
+        n: how many texts.
+        seed: seed of the sampler (same seed, same texts).
+        contract: scene contract.
+
+    Returns:
+        Canonical scene texts.
+    """
+    from scene_dsl.printer import to_text
+    from scene_dsl.strategies import sample_scene
+
+    rng = random.Random(seed)
+    out: list[str] = []
+    for i in range(n):
+        scene = sample_scene(rng, contract)
+        out.append(
+            to_text(scene, form=("block", "row")[i % 2], inline=bool(i // 2 % 2), contract=contract)
+        )
+    return out
+
+
+_NAMES = ("eggs", "price", "apples", "total", "speed", "hours", "cost", "marbles", "tax", "width")
+_ENTITIES = ("alice", "bob", "shop", "jar", "box")
+
+
+def _number(rng: random.Random) -> int | object:
+    from fractions import Fraction
+
+    if rng.random() < 0.2:
+        return Fraction(rng.randint(1, 999), rng.choice((2, 4, 5, 10, 100)))
+    return rng.randint(0, 500)
+
+
+def _trace_block(rng: random.Random, expert: str, source: str | None) -> object:
+    from trace_dsl import ast as T
+    from trace_dsl.experts import ARITY, COMPUTE_OPS
+
+    names = rng.sample(_NAMES, 3)
+    steps: list[object] = []
+    if source is not None:
+        steps.append(T.Init(var="prev", source=source))
+        names[0] = "prev"
+    else:
+        steps.append(T.Init(var=names[0], value=_number(rng)))  # type: ignore[arg-type]
+    steps.append(T.Init(var=names[1], value=_number(rng)))  # type: ignore[arg-type]
+    if expert == "percentage":
+        op = rng.choice(T.PERCENT_OPS)
+        steps.append(T.Percent(op=op, base=names[0], rate=rng.randint(1, 90), var="result"))
+    elif expert == "entity_track":
+        a, b = rng.sample(_ENTITIES, 2)
+        steps.append(T.AddEntity(entity=a, amount=names[0]))
+        steps.append(T.Transfer(from_entity=a, to_entity=b, amount=names[1]))
+        steps.append(T.Consume(entity=b, amount=1))
+        steps.append(T.Compute(compute_op="add", args=(names[0], names[1]), var="result"))
+    else:
+        op = rng.choice(COMPUTE_OPS)
+        lo, _ = ARITY[op]
+        args = tuple(names[:lo]) if lo <= 2 else tuple(names[:2])
+        cls = T.Compare if expert == "comparison" else T.Compute
+        steps.append(cls(compute_op=op, args=args, var="step1"))
+        steps.append(T.Compute(compute_op="add", args=("step1", rng.randint(0, 9)), var="result"))
+    steps.append(T.Query(var="result"))
+    return T.SubTrace(expert=expert, steps=tuple(steps))  # type: ignore[arg-type]
+
+
+def sample_trace_texts(n: int, *, seed: int = 0) -> list[str]:
+    """``n`` trace texts (single and composed) over every expert.
+
+    Args:
+        n: how many texts.
+        seed: seed of the sampler.
+
+    Returns:
+        Canonical trace texts that ``trace_dsl.parse`` accepts.
+    """
+    from trace_dsl import ast as T
+    from trace_dsl.experts import EXPERTS
+    from trace_dsl.printer import to_text
+
+    rng = random.Random(seed)
+    out: list[str] = []
+    for _ in range(n):
+        k = 1 if rng.random() < 0.7 else rng.randint(2, 3)
+        blocks = []
+        for j in range(k):
+            source = (
+                None if j == 0 else rng.choice(("prev.result", f"sub{rng.randrange(j)}.result"))
+            )
+            blocks.append(_trace_block(rng, rng.choice(EXPERTS), source))
+        out.append(to_text(T.Trace(blocks=tuple(blocks), composed=k > 1)))  # type: ignore[arg-type]
+    return out
+
+
+def default_corpus(language: str = "scene", *, n_generated: int = 2000, seed: int = 0) -> list[str]:
+    """The corpus used when none is given: gold programs plus generated ones.
+
+    Args:
+        language: ``scene``, ``trace`` or ``both``.
+        n_generated: generated programs per language.
+        seed: sampler seed.
+
+    Returns:
+        Texts to train on.
+    """
+    out: list[str] = []
+    if language in ("scene", "both"):
+        out += gold_scenes() + sample_scene_texts(n_generated, seed=seed)
+    if language in ("trace", "both"):
+        out += gold_traces() + sample_trace_texts(n_generated, seed=seed)
+    return out
+
+
+def read_corpus(paths: Sequence[str | Path]) -> list[str]:
+    """Read corpus files: ``.jsonl`` rows give their ``prompt`` and ``target`` (or ``text``)
+    fields; any other file (``.dsl``, ``.trace``, text) is one text.
+
+    Raises:
+        TokenizerError: K003 for a missing or unreadable file or a bad JSONL line.
+    """
+    out: list[str] = []
+    for p in map(Path, paths):
+        if p.suffix == ".jsonl":
+            for row in _jsonl(p, "K003"):
+                out.extend(
+                    str(row[k]) for k in ("prompt", "target", "text") if isinstance(row.get(k), str)
+                )
+        else:
+            out.append(_read(p, "K003"))
+    return out
+
+
+def read_rows(path: str | Path) -> list[dict[str, str]]:
+    """Read budget rows: JSONL objects with string ``prompt`` and ``target`` fields.
+
+    Raises:
+        TokenizerError: K005 naming the line and what is wrong.
+    """
+    p = Path(path)
+    rows: list[dict[str, str]] = []
+    for i, row in enumerate(_jsonl(p, "K005"), 1):
+        if not (isinstance(row.get("prompt"), str) and isinstance(row.get("target"), str)):
+            line = getattr(row, "_line", i)
+            raise fail(
+                "K005",
+                f"{p}: row {line} needs string 'prompt' and 'target' fields",
+                line=line,
+                column=1,
+            )
+        rows.append({"prompt": str(row["prompt"]), "target": str(row["target"])})
+    return rows
+
+
+def _read(p: Path, code: str) -> str:
+    try:
+        return p.read_text("utf-8")
+    except FileNotFoundError:
+        raise fail(code, f"{p}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise fail(code, f"{p}: not UTF-8 (byte {exc.start})") from None
+    except OSError as exc:
+        raise fail(code, f"{p}: cannot read ({exc.strerror})") from None
+
+
+def _jsonl(p: Path, code: str) -> Iterator[dict[str, object]]:
+    for n, line in enumerate(_read(p, code).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise fail(
+                code, f"{p}:{n}:{exc.colno}: not JSON ({exc.msg})", line=n, column=exc.colno
+            ) from None
+        if not isinstance(row, dict):
+            raise fail(code, f"{p}:{n}: expected a JSON object per line", line=n, column=1)
+        yield row

@@ -1,0 +1,276 @@
+"""``DslTokenizer``: a ``tokenizers.Tokenizer`` plus what the toolkit needs to know about it.
+
+Id layout (stable for a given reserved list): special tokens first (``<|bos|>`` 0, ``<|eos|>``
+1, ``<|pad|>`` 2, ``[OUT]`` 3), then the reserved structure tokens in contract order, then the
+256 byte-level tokens, then learned merges. Text never encodes to a special id: a leaked
+``<|eos|>`` or ``[OUT]`` inside a target encodes as its characters, so specials appear only
+where training code puts them (:meth:`DslTokenizer.encode_row`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tokenizers import Tokenizer
+
+from tokenizer.codes import fail
+from tokenizer.reserved import SPECIAL_TOKENS, reserved_hash
+
+__all__ = ["META_FILE", "TOKENIZER_FILE", "DslTokenizer", "TokenizerMeta", "load"]
+
+TOKENIZER_FILE = "tokenizer.json"
+META_FILE = "dslkit_tokenizer.json"
+META_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TokenizerMeta:
+    """What a saved tokenizer was built from (written beside ``tokenizer.json``)."""
+
+    language: str  # scene | trace | both
+    granularity: str  # atomic | split | bpe
+    contract_version: str  # scene contract version ("" for trace-only)
+    reserved: tuple[str, ...]  # reserved texts in id order (after the specials)
+    reserved_hash: str  # reserved_hash(reserved): changes when ids would change
+    vocab_size: int  # total ids, specials and reserved included
+    special_tokens: tuple[str, ...] = SPECIAL_TOKENS
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "format": META_FORMAT,
+            "language": self.language,
+            "granularity": self.granularity,
+            "contract_version": self.contract_version,
+            "reserved_hash": self.reserved_hash,
+            "vocab_size": self.vocab_size,
+            "special_tokens": list(self.special_tokens),
+            "reserved": list(self.reserved),
+        }
+
+
+@dataclass(eq=False)
+class DslTokenizer:
+    """A built tokenizer. Wraps (does not subclass) a ``tokenizers.Tokenizer``."""
+
+    tokenizer: Tokenizer  # the HF tokenizer; specials are matched in text only by encode_special
+    meta: TokenizerMeta
+    _text_tok: Tokenizer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # A copy whose special tokens are *not* matched in text, so user text (targets
+        # included) can never produce a special id. encode_special_tokens is not saved in
+        # tokenizer.json, hence a dedicated instance rather than a flag flipped per call.
+        self._text_tok = Tokenizer.from_str(self.tokenizer.to_str())
+        self._text_tok.encode_special_tokens = True
+        self._vocab_bytes: list[bytes] | None = None
+
+    # -- ids -----------------------------------------------------------------------------
+    @property
+    def vocab_size(self) -> int:
+        """Number of ids (every id is in ``range(vocab_size)``)."""
+        return self.tokenizer.get_vocab_size(with_added_tokens=True)
+
+    @property
+    def special_ids(self) -> dict[str, int]:
+        """Special token text -> id (``<|bos|>``, ``<|eos|>``, ``<|pad|>``, ``[OUT]``)."""
+        return {t: self._id(t) for t in self.meta.special_tokens}
+
+    @property
+    def bos_id(self) -> int:
+        return self._id("<|bos|>")
+
+    @property
+    def eos_id(self) -> int:
+        return self._id("<|eos|>")
+
+    @property
+    def pad_id(self) -> int:
+        return self._id("<|pad|>")
+
+    @property
+    def out_id(self) -> int:
+        return self._id("[OUT]")
+
+    @property
+    def reserved_ids(self) -> dict[str, int]:
+        """Reserved structure text -> id, in id order."""
+        return {t: self._id(t) for t in self.meta.reserved}
+
+    def _id(self, text: str) -> int:
+        i = self.tokenizer.token_to_id(text)
+        if i is None:  # only a hand-edited tokenizer.json gets here
+            raise fail("K004", f"token {text!r} is missing from the vocabulary")
+        return i
+
+    # -- encode / decode -----------------------------------------------------------------
+    def encode(self, text: str) -> list[int]:
+        """Encode text to ids (no special tokens added or matched).
+
+        Args:
+            text: any unicode text.
+
+        Returns:
+            Ids with ``decode(encode(text)) == text``.
+        """
+        return self._text_tok.encode(text, add_special_tokens=False).ids
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        """Encode many texts at once (parallel in Rust unless RAYON_NUM_THREADS=1).
+
+        Args:
+            texts: the texts.
+
+        Returns:
+            One id list per text, equal to ``[encode(t) for t in texts]``.
+        """
+        encs = self._text_tok.encode_batch_fast(list(texts), add_special_tokens=False)
+        return [e.ids for e in encs]
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Decode ids to text exactly (special tokens are shown as their text)."""
+        return self.tokenizer.decode(list(ids), skip_special_tokens=False)
+
+    def tokens(self, text: str) -> list[tuple[int, str]]:
+        """``(id, exact text)`` per token of ``text``: shows where the boundaries fall."""
+        strings = self.vocab_strings()
+        return [(i, strings[i]) for i in self.encode(text)]
+
+    def encode_prompt(self, text: str) -> list[int]:
+        """Encode a prompt: like :meth:`encode`, but special texts (the ``[OUT]`` marker that
+        ``train.data`` prompts end with) map to their special ids."""
+        return self.tokenizer.encode(text, add_special_tokens=False).ids
+
+    def encode_row(self, prompt: str, target: str) -> tuple[list[int], list[int]]:
+        """Frame a training row: ``<|bos|> prompt [OUT]`` and ``target <|eos|>``.
+
+        Args:
+            prompt: prompt text; a trailing ``[OUT]`` marker becomes the special id (one is
+                added when the prompt has none).
+            target: target text (encoded with :meth:`encode`: never holds a special id).
+
+        Returns:
+            ``(prompt_ids, target_ids)``; the loss is taken on ``target_ids`` only.
+        """
+        p = [self.bos_id, *self.encode_prompt(prompt)]
+        if p[-1] != self.out_id:
+            p.append(self.out_id)
+        return p, [*self.encode(target), self.eos_id]
+
+    # -- vocabulary views for constrained decoding ------------------------------------------
+    def vocab_bytes(self) -> list[bytes]:
+        """Id -> exact bytes the token decodes to (partial UTF-8 for some byte tokens)."""
+        if self._vocab_bytes is None:
+            self._vocab_bytes = _vocab_bytes(self.tokenizer)
+        return self._vocab_bytes
+
+    def vocab_strings(self) -> list[str]:
+        """Id -> exact text of that token.
+
+        Tokens holding a partial UTF-8 sequence (single bytes >= 0x80) decode with
+        ``surrogateescape``, so ``"".join(parts).encode("utf-8", "surrogateescape")`` restores
+        the exact bytes; every ASCII token (all structure) is its plain text.
+        """
+        return [b.decode("utf-8", "surrogateescape") for b in self.vocab_bytes()]
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write ``tokenizer.json`` (loads with ``tokenizers.Tokenizer.from_file``) and metadata.
+
+        Args:
+            directory: created when missing.
+
+        Returns:
+            The directory.
+        """
+        out = Path(directory)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            self.tokenizer.save(str(out / TOKENIZER_FILE))
+            (out / META_FILE).write_text(json.dumps(self.meta.to_dict(), indent=1) + "\n", "utf-8")
+        except OSError as exc:
+            raise fail("K004", f"cannot write tokenizer to {out}: {exc.strerror}") from None
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DslTokenizer):
+            return NotImplemented
+        return self.meta == other.meta and self.tokenizer.to_str() == other.tokenizer.to_str()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _vocab_bytes(tok: Tokenizer) -> list[bytes]:
+    char_to_byte = {c: i for i, c in enumerate(_byte_alphabet())}
+    added = {i: t.content for i, t in tok.get_added_tokens_decoder().items()}
+    out: list[bytes] = []
+    for i in range(tok.get_vocab_size(with_added_tokens=True)):
+        if i in added:
+            out.append(added[i].encode("utf-8"))
+            continue
+        piece = tok.id_to_token(i) or ""
+        if all(c in char_to_byte for c in piece):
+            out.append(bytes(char_to_byte[c] for c in piece))
+        else:  # not a byte-level string (cannot come out of training): raw text
+            out.append(piece.encode("utf-8"))
+    return out
+
+
+def _byte_alphabet() -> list[str]:
+    # GPT-2 byte -> printable char table, the one ByteLevel uses (index = byte value).
+    bs = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(0xA1, 0xAC + 1))
+        + list(range(0xAE, 0xFF + 1))
+    )
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    table = dict(zip(bs, cs, strict=True))
+    return [chr(table[b]) for b in range(256)]
+
+
+def load(directory: str | Path) -> DslTokenizer:
+    """Load a tokenizer saved with :meth:`DslTokenizer.save`.
+
+    Args:
+        directory: folder holding ``tokenizer.json`` and the metadata file.
+
+    Returns:
+        The tokenizer (equal to the one saved).
+
+    Raises:
+        TokenizerError: K004 when the folder is not a saved dslkit tokenizer.
+    """
+    d = Path(directory)
+    try:
+        tok = Tokenizer.from_file(str(d / TOKENIZER_FILE))
+        raw = json.loads((d / META_FILE).read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise fail(
+            "K004", f"{d} is not a saved tokenizer: {Path(str(exc.filename)).name} is missing"
+        ) from None
+    except (OSError, ValueError, Exception) as exc:  # HF raises a bare Exception on bad JSON
+        raise fail("K004", f"{d} is not a saved tokenizer: {exc}") from None
+    try:
+        reserved = tuple(raw["reserved"])
+        meta = TokenizerMeta(
+            language=raw["language"],
+            granularity=raw["granularity"],
+            contract_version=raw["contract_version"],
+            reserved=reserved,
+            reserved_hash=raw["reserved_hash"],
+            vocab_size=int(raw["vocab_size"]),
+            special_tokens=tuple(raw["special_tokens"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise fail("K004", f"{d / META_FILE} is malformed: missing or bad entry {exc}") from None
+    if reserved_hash(reserved) != meta.reserved_hash:
+        raise fail("K004", f"{d / META_FILE}: reserved list does not match its hash")
+    return DslTokenizer(tok, meta)
