@@ -1,0 +1,61 @@
+"""Property tests: print/parse round trip, fast path == Lark, the solver is total."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compilers import Result, Status, solve
+from scene_dsl.errors import DslkitError
+from trace_dsl import canonicalize, from_obj, parse, to_obj, to_text
+from trace_dsl import parser as trace_parser
+from trace_dsl.strategies import trace_texts, traces
+
+SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(traces())
+def test_print_parse_round_trip(trace) -> None:  # type: ignore[no-untyped-def]
+    text = to_text(trace)
+    assert parse(text) == trace
+    assert to_text(canonicalize(text)) == to_text(canonicalize(trace))
+    assert from_obj(to_obj(trace)) == trace
+
+
+@SETTINGS
+@given(trace_texts())
+def test_fast_path_agrees_with_lark(text: str) -> None:
+    fast = trace_parser._fast_raw(text)
+    assert fast is not None  # canonical text always takes the fast path
+    assert parse(text) == trace_parser._build(*trace_parser._lark_raw(text), [])
+
+
+@SETTINGS
+@given(traces())
+def test_solver_is_total_on_valid_traces(trace) -> None:  # type: ignore[no-untyped-def]
+    r = solve(trace)
+    assert isinstance(r, Result)
+    assert (r.status is Status.SOLVED) == (r.error is None) == (r.answer is not None)
+
+
+@SETTINGS
+@given(trace_texts(), st.data())
+def test_parse_and_solve_only_raise_toolkit_errors_on_mutations(text: str, data: st.DataObject) -> None:
+    i = data.draw(st.integers(0, len(text)))
+    junk = data.draw(st.sampled_from(["", ",", ":", "{", "}", "[", "-", " ", "\t", "&", "yes", "1,000", "\n", "#", '"']))
+    cut = data.draw(st.integers(0, 3))
+    mutated = text[:i] + junk + text[i + cut :]
+    try:
+        parse(mutated)
+    except DslkitError as exc:
+        assert exc.diagnostics and exc.diagnostics[0].code.startswith("T")
+        assert exc.diagnostics[0].line >= 0
+    r = solve(mutated)
+    assert isinstance(r, Result) and isinstance(r.status, Status)
+
+
+@pytest.mark.parametrize("text", ["", "expert", "- expert: arithmetic\n", "\x00\x01", "{}" * 5000])
+def test_solver_total_on_garbage(text: str) -> None:
+    assert solve(text).status is Status.PARSE_FAIL
