@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from compilers.trace_solver import Status, solve, verify  # noqa: E402
-from trace_dsl import Compute, Init, Trace, parse, to_text  # noqa: E402
-from trace_dsl.gsm8k import Conversion, convert_detailed  # noqa: E402
+from compilers.trace_solver import Status, solve, verify
+from trace_dsl import Compute, Init, Trace, parse, to_text
+from trace_dsl.gsm8k import Conversion, convert_detailed
 
 _PY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k" / "train.jsonl"
@@ -71,15 +71,17 @@ def main() -> int:
             correct += verify(text, conv.answer).status is Status.CORRECT
             texts.append(text)
     convert_s = time.perf_counter() - start
-    print(f"convert+verify whole split: {len(rows)} problems in {convert_s:.2f}s "
-          f"({correct / len(rows):.2%} correct; target < 10 s)")
+    print(
+        f"convert+verify whole split: {len(rows)} problems in {convert_s:.2f}s "
+        f"({correct / len(rows):.2%} correct; target < 10 s)"
+    )
 
     exprs = [compile(expression(parse(t)), "<trace>", "eval") for t in texts]
     src = [expression(parse(t)) for t in texts]
     solve_rate = timed(lambda t: solve(t), texts, args.seconds)
     parse_rate = timed(parse, texts, args.seconds)
-    eval_rate = timed(lambda s: eval(s), src, args.seconds)  # noqa: S307 - trusted, generated
-    eval_compiled = timed(lambda c: eval(c), exprs, args.seconds)  # noqa: S307
+    eval_rate = timed(lambda s: eval(s), src, args.seconds)
+    eval_compiled = timed(lambda c: eval(c), exprs, args.seconds)
     print(f"parse only:               {parse_rate:12,.0f} traces/s")
     print(f"parse+solve (exact):      {solve_rate:12,.0f} traces/s (target >= 5,000)")
     print(f"baseline eval(str):       {eval_rate:12,.0f} expressions/s")

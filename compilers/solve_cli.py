@@ -56,5 +56,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--expected", help="expected answer (a number)")
     p.add_argument("--expert", help="expected expert name")
-    p.add_argument("--json", action="store_true", help="print {status, answer, reward, expert, error}")
+    p.add_argument(
+        "--json", action="store_true", help="print {status, answer, reward, expert, error}"
+    )
     p.set_defaults(func=_solve)

@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Union
+from typing import Any
 
 from scene_dsl.errors import Diagnostic, DslkitError, SolverError
 from trace_dsl.ast import (
@@ -35,9 +35,9 @@ from trace_dsl.ast import (
 from trace_dsl.codes import SOLVER_CODES, diagnostic
 from trace_dsl.experts import ARITY, DOMAIN_OPS, ops_for
 
-__all__ = ["RewardLadder", "Result", "Status", "StepError", "Verification", "solve", "verify"]
+__all__ = ["Result", "RewardLadder", "Status", "StepError", "Verification", "solve", "verify"]
 
-Number = Union[int, Fraction]
+Number = int | Fraction
 
 # A value whose numerator or denominator needs more bits than this is an overflow: it keeps
 # every step O(1)-ish and no GSM8K-sized problem comes near it (2**4096 ~ 10**1233).
@@ -108,7 +108,9 @@ class StepError:
         """The error as a toolkit :class:`Diagnostic`."""
         if self.code in SOLVER_CODES:
             return diagnostic(self.code, self.message, self.line, self.column)
-        return Diagnostic(self.code, "trace_parse_failure", self.message, self.line, self.column, name=self.name)
+        return Diagnostic(
+            self.code, "trace_parse_failure", self.message, self.line, self.column, name=self.name
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +274,9 @@ def _apply(op: str, vals: list[Number]) -> Number:
     return _check(out)
 
 
-def _run_block(steps: Sequence[Step], expert: str, answers: list[Number | None], index: int) -> tuple[Number | None, int]:
+def _run_block(
+    steps: Sequence[Step], expert: str, answers: list[Number | None], index: int
+) -> tuple[Number | None, int]:
     """Run one block with a fresh state; returns (answer, steps run). Raises _Fail with .step."""
     env: dict[str, Number] = {}
     computed: set[str] = set()  # written by compute or a domain op (queryable)
@@ -293,7 +297,9 @@ def _run_block(steps: Sequence[Step], expert: str, answers: list[Number | None],
             if op not in allowed:
                 owner = next((e for e, ops in DOMAIN_OPS.items() if op in ops), None)
                 hint = f" (it belongs to {owner!r})" if owner else ""
-                raise _Fail("X204", f"op {op!r} is not in the vocabulary of expert {expert!r}{hint}")
+                raise _Fail(
+                    "X204", f"op {op!r} is not in the vocabulary of expert {expert!r}{hint}"
+                )
             t = type(step)
             if t is Init:
                 if step.source is not None:  # type: ignore[union-attr]
@@ -309,7 +315,9 @@ def _run_block(steps: Sequence[Step], expert: str, answers: list[Number | None],
                 if var not in env:
                     raise _Fail("X202", f"query of undefined variable {var!r}")
                 if var not in computed:
-                    raise _Fail("X203", f"query of {var!r}, which was only initialised, never computed")
+                    raise _Fail(
+                        "X203", f"query of {var!r}, which was only initialised, never computed"
+                    )
                 answer = env[var]
             elif t is Percent:
                 base, rate = get(step.base), get(step.rate)  # type: ignore[union-attr]
@@ -331,7 +339,9 @@ def _run_block(steps: Sequence[Step], expert: str, answers: list[Number | None],
                     if name not in env:
                         raise _Fail("X202", f"state asserts undefined variable {name!r}")
                     if env[name] != value:
-                        raise _Fail("X212", f"state asserts {name} = {value}, but it is {env[name]}")
+                        raise _Fail(
+                            "X212", f"state asserts {name} = {value}, but it is {env[name]}"
+                        )
             elif t is Formula:
                 pass  # documentation only
             elif t is Transfer:
@@ -382,9 +392,13 @@ def _piped(source: str, answers: list[Number | None], index: int) -> Number:
     return value
 
 
-def _error(code: str, message: str, step: int | None = None, block: int = 0, node: object = None) -> StepError:
+def _error(
+    code: str, message: str, step: int | None = None, block: int = 0, node: object = None
+) -> StepError:
     entry = SOLVER_CODES[code]
-    return StepError(code, entry.name, message, step, block, getattr(node, "line", 0), getattr(node, "column", 0))
+    return StepError(
+        code, entry.name, message, step, block, getattr(node, "line", 0), getattr(node, "column", 0)
+    )
 
 
 def _as_trace(trace: Trace | str | Mapping[str, Any] | Sequence[Any]) -> Trace | StepError:
@@ -423,20 +437,35 @@ def solve(trace: Trace | str | Mapping[str, Any] | Sequence[Any]) -> Result:
     expert = parsed.blocks[-1].expert if parsed.blocks else None
     if sum(len(b.steps) for b in parsed.blocks) > MAX_STEPS:
         return Result(
-            Status.INVALID_TRACE, expert=expert, error=_error("X214", f"more than {MAX_STEPS} steps"), trace=parsed
+            Status.INVALID_TRACE,
+            expert=expert,
+            error=_error("X214", f"more than {MAX_STEPS} steps"),
+            trace=parsed,
         )
     answers: list[Number | None] = []
     for bi, block in enumerate(parsed.blocks):
         if block.expert not in DOMAIN_OPS:
             err = _error("X213", f"unknown expert {block.expert!r}", None, bi, block)
-            return Result(Status.WRONG_EXPERT, expert=expert, error=err, block_answers=tuple(answers), trace=parsed)
+            return Result(
+                Status.WRONG_EXPERT,
+                expert=expert,
+                error=err,
+                block_answers=tuple(answers),
+                trace=parsed,
+            )
         try:
             answer, _ = _run_block(block.steps, block.expert, answers, bi)
         except _Fail as exc:
             si = getattr(exc, "step", None)
             node = block.steps[si] if si is not None else block
             err = _error(exc.code, exc.message, si, bi, node)
-            return Result(Status.INVALID_TRACE, expert=expert, error=err, block_answers=tuple(answers), trace=parsed)
+            return Result(
+                Status.INVALID_TRACE,
+                expert=expert,
+                error=err,
+                block_answers=tuple(answers),
+                trace=parsed,
+            )
         except RecursionError:  # pragma: no cover - no recursion in the solver
             err = _error("X206", "recursion limit", None, bi, block)
             return Result(Status.INVALID_TRACE, expert=expert, error=err, trace=parsed)
@@ -444,8 +473,20 @@ def solve(trace: Trace | str | Mapping[str, Any] | Sequence[Any]) -> Result:
     final = answers[-1] if answers else None
     if final is None:
         bi = len(parsed.blocks) - 1
-        err = _error("X209", "the trace has no query, so no answer", None, bi, parsed.blocks[-1] if parsed.blocks else None)
-        return Result(Status.INVALID_TRACE, expert=expert, error=err, block_answers=tuple(answers), trace=parsed)
+        err = _error(
+            "X209",
+            "the trace has no query, so no answer",
+            None,
+            bi,
+            parsed.blocks[-1] if parsed.blocks else None,
+        )
+        return Result(
+            Status.INVALID_TRACE,
+            expert=expert,
+            error=err,
+            block_answers=tuple(answers),
+            trace=parsed,
+        )
     return Result(Status.SOLVED, final, expert, None, tuple(answers), parsed)
 
 
@@ -466,7 +507,9 @@ def _expected_number(value: object) -> Number:
             return _norm(Fraction(text))
         except (ValueError, ZeroDivisionError):
             raise ValueError(f"expected answer {value!r} is not a number") from None
-    raise ValueError(f"expected answer must be a number or numeric string, got {type(value).__name__}")
+    raise ValueError(
+        f"expected answer must be a number or numeric string, got {type(value).__name__}"
+    )
 
 
 def verify(
@@ -507,12 +550,28 @@ def verify(
         raise ValueError("tolerance must be >= 0")
     result = solve(trace_or_text)
     status = result.status
-    if status is not Status.PARSE_FAIL and expected_expert is not None and result.trace is not None:
-        if all(b.expert != expected_expert for b in result.trace.blocks):
-            status = Status.WRONG_EXPERT
-            if result.error is None:
-                err = StepError("X213", "wrong-expert", f"expected expert {expected_expert!r}, got {result.expert!r}")
-                result = Result(Status.WRONG_EXPERT, result.answer, result.expert, err, result.block_answers, result.trace)
+    if (
+        status is not Status.PARSE_FAIL
+        and expected_expert is not None
+        and result.trace is not None
+        and all(b.expert != expected_expert for b in result.trace.blocks)
+    ):
+        # a wrong expert outranks the execution status
+        status = Status.WRONG_EXPERT
+        if result.error is None:
+            err = StepError(
+                "X213",
+                "wrong-expert",
+                f"expected expert {expected_expert!r}, got {result.expert!r}",
+            )
+            result = Result(
+                Status.WRONG_EXPERT,
+                result.answer,
+                result.expert,
+                err,
+                result.block_answers,
+                result.trace,
+            )
     if status is Status.SOLVED and expected:
         ans = result.answer
         assert ans is not None

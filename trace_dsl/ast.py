@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import ClassVar, Union
+from typing import ClassVar
 
-Number = Union[int, Fraction]
-Arg = Union[str, int, Fraction]  # a variable name or a literal number
+Number = int | Fraction
+Arg = str | int | Fraction  # a variable name or a literal number
 
 
 def _pos() -> int:
@@ -143,7 +143,19 @@ class Percent:
     column: int = _pos()
 
 
-Step = Union[Init, Given, Compute, Compare, Query, State, Formula, Transfer, Consume, AddEntity, Percent]
+Step = (
+    Init
+    | Given
+    | Compute
+    | Compare
+    | Query
+    | State
+    | Formula
+    | Transfer
+    | Consume
+    | AddEntity
+    | Percent
+)
 
 PERCENT_OPS: tuple[str, ...] = ("percent_off", "percent_increase", "percent_of")
 

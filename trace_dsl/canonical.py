@@ -48,9 +48,9 @@ def integral_numbers(trace: Trace) -> Trace:
 
 def unwrap_single_block(trace: Trace) -> Trace:
     """A composed trace of one block that pipes nothing is printed in the single form."""
-    if trace.composed and len(trace.blocks) == 1:
-        if not any(isinstance(s, Init) and s.source is not None for s in trace.blocks[0].steps):
-            return replace(trace, composed=False)
+    pipes = any(isinstance(s, Init) and s.source is not None for s in trace.blocks[0].steps)
+    if trace.composed and len(trace.blocks) == 1 and not pipes:
+        return replace(trace, composed=False)
     return trace
 
 

@@ -33,10 +33,16 @@ def _diagnose(text: str) -> tuple[str | None, list[Diagnostic]]:
     return to_text(canonicalize(result.trace)), []
 
 
-def _report(path: str, diags: list[Diagnostic], as_json: bool, extra: dict[str, object] | None = None) -> None:
+def _report(
+    path: str, diags: list[Diagnostic], as_json: bool, extra: dict[str, object] | None = None
+) -> None:
     ok = not any(d.is_error for d in diags)
     if as_json:
-        obj: dict[str, object] = {"file": path, "ok": ok, "diagnostics": [d.to_dict() for d in diags]}
+        obj: dict[str, object] = {
+            "file": path,
+            "ok": ok,
+            "diagnostics": [d.to_dict() for d in diags],
+        }
         obj.update(extra or {})
         print(json.dumps(obj))
     else:
@@ -111,7 +117,10 @@ def _gsm8k(args: argparse.Namespace) -> int:
                 row = json.loads(line)
                 question, answer = row["question"], row["answer"]
             except (ValueError, KeyError, TypeError):
-                print(f"{args.path}:{n}: not a GSM8K row (needs 'question' and 'answer')", file=sys.stderr)
+                print(
+                    f"{args.path}:{n}: not a GSM8K row (needs 'question' and 'answer')",
+                    file=sys.stderr,
+                )
                 return 2
             conv = convert_detailed(question, answer)
             record: dict[str, object] = {"question": question}
@@ -121,7 +130,9 @@ def _gsm8k(args: argparse.Namespace) -> int:
                 correct += status is Status.CORRECT
                 kinds.update(g.kind for g in conv.inits)
                 category = None if status is Status.CORRECT else f"verify_{status.value}"
-                answer_value: object = conv.answer if isinstance(conv.answer, int) else float(conv.answer)
+                answer_value: object = (
+                    conv.answer if isinstance(conv.answer, int) else float(conv.answer)
+                )
                 record.update(trace=text, answer=answer_value, status=status.value,
                               grounded_ratio=round(conv.grounded_ratio, 4), failure_category=category)  # fmt: skip
             else:
@@ -142,7 +153,9 @@ def _gsm8k(args: argparse.Namespace) -> int:
         "correct": correct,
         "correct_rate": round(correct / total, 4) if total else 0.0,
         "inits": inits,
-        "grounded_rate": round((kinds["grounded"] + kinds["constant"]) / inits, 4) if inits else 0.0,
+        "grounded_rate": round((kinds["grounded"] + kinds["constant"]) / inits, 4)
+        if inits
+        else 0.0,
         "question_grounded_rate": round(kinds["grounded"] / inits, 4) if inits else 0.0,
         "init_kinds": dict(kinds),
         "failures": dict(categories.most_common()),
@@ -162,7 +175,9 @@ def _gsm8k(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m trace_dsl``."""
-    parser = argparse.ArgumentParser(prog="python -m trace_dsl", description="dslkit trace DSL tools.")
+    parser = argparse.ArgumentParser(
+        prog="python -m trace_dsl", description="dslkit trace DSL tools."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     p = sub.add_parser("check", help="parse and validate trace files ('-' reads stdin)")
     p.add_argument("files", nargs="+", metavar="FILE")

@@ -79,7 +79,9 @@ SOLVER_CODES: dict[str, Code] = {c.code: c for c in (
 # fmt: on
 
 
-def diagnostic(code: str, message: str, line: int = 0, column: int = 0, offset: int = -1) -> Diagnostic:
+def diagnostic(
+    code: str, message: str, line: int = 0, column: int = 0, offset: int = -1
+) -> Diagnostic:
     """Build a :class:`Diagnostic` for a code of either table.
 
     Args:

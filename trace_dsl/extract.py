@@ -7,7 +7,15 @@ import re
 __all__ = ["STOP_MARKERS", "extract"]
 
 # special tokens after which nothing belongs to the trace
-STOP_MARKERS: tuple[str, ...] = ("</s>", "<|eos|>", "<|endoftext|>", "<|im_end|>", "<|end|>", "<eos>", "[OUT]")
+STOP_MARKERS: tuple[str, ...] = (
+    "</s>",
+    "<|eos|>",
+    "<|endoftext|>",
+    "<|im_end|>",
+    "<|end|>",
+    "<eos>",
+    "[OUT]",
+)
 
 _FENCE_OPEN = re.compile(r"```[ ]*(?:ya?ml|trace)?[ ]*\r?\n")
 _START = re.compile(r"^(?:- )?expert:", re.MULTILINE)

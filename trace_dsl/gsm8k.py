@@ -101,11 +101,108 @@ _CONSTANTS: dict[Fraction, str] = {
 }
 
 _STOP = frozenset(
-    """a an the of per each every more less than and or to in on at for from by with as is are was
-    were be been times time how many much what which that this these those it its his her their
-    our your my other another all some about over under into out up down off only just then
-    so if but not no yes do does did has have had will would can could should may might must
-    he she they we you i s t one two half total new old first second third same extra""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "per",
+        "each",
+        "every",
+        "more",
+        "less",
+        "than",
+        "and",
+        "or",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "by",
+        "with",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "times",
+        "time",
+        "how",
+        "many",
+        "much",
+        "what",
+        "which",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "his",
+        "her",
+        "their",
+        "our",
+        "your",
+        "my",
+        "other",
+        "another",
+        "all",
+        "some",
+        "about",
+        "over",
+        "under",
+        "into",
+        "out",
+        "up",
+        "down",
+        "off",
+        "only",
+        "just",
+        "then",
+        "so",
+        "if",
+        "but",
+        "not",
+        "no",
+        "yes",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "must",
+        "he",
+        "she",
+        "they",
+        "we",
+        "you",
+        "i",
+        "s",
+        "t",
+        "one",
+        "two",
+        "half",
+        "total",
+        "new",
+        "old",
+        "first",
+        "second",
+        "third",
+        "same",
+        "extra",
+    ]
 )
 _WORD_AFTER = re.compile(r"[\s$%\-]*([A-Za-z][A-Za-z'\-]*)")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z]*)[^A-Za-z0-9]*\Z")
@@ -128,10 +225,14 @@ Node = tuple  # ("num", Fraction, text) | ("op", name, [children])
 
 
 def _lex(text: str) -> list[tuple[str, str]]:
-    return [(m.lastgroup or "other", m.group(m.lastgroup or "other")) for m in _TOKEN.finditer(text)]
+    return [
+        (m.lastgroup or "other", m.group(m.lastgroup or "other")) for m in _TOKEN.finditer(text)
+    ]
 
 
-def _tokens(raw: list[tuple[str, str]], pct_mode: str, frac_mode: bool) -> list[tuple[str, object]] | None:
+def _tokens(
+    raw: list[tuple[str, str]], pct_mode: str, frac_mode: bool
+) -> list[tuple[str, object]] | None:
     """Turn lexemes into expression tokens; unit words are dropped, ``x`` between numbers
     means times; with ``frac_mode`` a glued ``2/3`` is one parenthesised fraction and ``1 1/2``
     a mixed number."""
@@ -147,7 +248,15 @@ def _tokens(raw: list[tuple[str, str]], pct_mode: str, frac_mode: bool) -> list[
                 if mixed:
                     whole = out.pop()
                     out.extend((("op", "("), whole, ("op", "+")))
-                out.extend((("op", "("), ("num", Fraction(p)), ("op", "/"), ("num", Fraction(q)), ("op", ")")))
+                out.extend(
+                    (
+                        ("op", "("),
+                        ("num", Fraction(p)),
+                        ("op", "/"),
+                        ("num", Fraction(q)),
+                        ("op", ")"),
+                    )
+                )
                 if mixed:
                     out.append(("op", ")"))
             else:
@@ -297,7 +406,9 @@ def _parse_expr(text: str, pct_mode: str) -> Node | None:
 # ---------------------------------------------------------------------------------- equations
 _ANNOTATION = re.compile(r"<<([^<>]*)>>")
 _RHS_NUMBER = re.compile(r"\s*\$?\s*(-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?|-?\.\d+)\s*(%?)")
-_SEGMENT_BREAK = re.compile(r"[:;=?!]|\.(?:\s|$)|,\s|\b(?:so|and|then|is|are|of|gives|be)\b", re.IGNORECASE)
+_SEGMENT_BREAK = re.compile(
+    r"[:;=?!]|\.(?:\s|$)|,\s|\b(?:so|and|then|is|are|of|gives|be)\b", re.IGNORECASE
+)
 
 
 def _equations(answer: str) -> list[tuple[Node, Fraction]]:
@@ -491,7 +602,9 @@ class _Question:
         return self._word_before(m.start)
 
     def _word_before(self, start: int) -> str | None:
-        for w in reversed(list(re.finditer(r"[A-Za-z][A-Za-z]+", self.text[max(0, start - 40) : start]))):
+        for w in reversed(
+            list(re.finditer(r"[A-Za-z][A-Za-z]+", self.text[max(0, start - 40) : start]))
+        ):
             word = w.group(0).lower()
             if word not in _STOP:
                 return word
@@ -538,7 +651,9 @@ def convert_detailed(question: str, answer: str) -> Conversion | Failure:
         return Failure(category, "the solution has no equation that checks")
     final = max((i for i, (_, v) in enumerate(equations) if v == gold), default=None)
     if final is None:
-        return Failure("no_equation_for_answer", "no equation of the solution equals the gold answer")
+        return Failure(
+            "no_equation_for_answer", "no equation of the solution equals the gold answer"
+        )
     equations = equations[: final + 1]
     q = _Question(question)
 
@@ -575,10 +690,7 @@ def convert_detailed(question: str, answer: str) -> Conversion | Failure:
 
     for node, value in equations:
         node = _flatten(node)
-        if node[0] == "num":
-            var = literal(node[1])
-        else:
-            var = emit(node)
+        var = literal(node[1]) if node[0] == "num" else emit(node)
         results.append((value, var))
     result_var = results[-1][1]
     if result_var.startswith("i"):

@@ -17,7 +17,21 @@ from typing import Any
 from scene_dsl.errors import Diagnostic, DslkitError, LimitExceededError, TraceValidationError
 
 from . import parser as _p
-from .ast import Arg, Compare, Compute, Consume, Formula, Given, Init, Number, Percent, Query, State, Step, Trace, Transfer
+from .ast import (
+    Arg,
+    Compare,
+    Compute,
+    Formula,
+    Given,
+    Init,
+    Number,
+    Percent,
+    Query,
+    State,
+    Step,
+    Trace,
+    Transfer,
+)
 from .codes import diagnostic
 from .printer import format_number
 from .validate import validate as _validate
@@ -112,7 +126,9 @@ def from_obj(obj: Mapping[str, Any] | Sequence[Any], *, validate: bool = True) -
         diags: list[Diagnostic] = []
         trace = _p._build(composed, raws, diags, check_layout=False)
     except _Bad as exc:
-        cls: type[DslkitError] = LimitExceededError if exc.diag.code.startswith("T0") else TraceValidationError
+        cls: type[DslkitError] = (
+            LimitExceededError if exc.diag.code.startswith("T0") else TraceValidationError
+        )
         raise cls("", [exc.diag]) from None
     except _p._Problems as exc:
         raise LimitExceededError("", exc.diags) from None

@@ -167,7 +167,10 @@ def _lark_raw(text: str) -> tuple[bool, list[RawBlock]]:
     except UnexpectedCharacters as exc:
         ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         if ch in "&*!":
-            code, msg = "T103", f"{ch!r}: YAML anchors, aliases and tags are not part of the language"
+            code, msg = (
+                "T103",
+                f"{ch!r}: YAML anchors, aliases and tags are not part of the language",
+            )
         elif ch == '"':
             code, msg = "T101", "unterminated or invalid string (no escapes, no newlines)"
         else:
@@ -190,7 +193,9 @@ def _eof(text: str) -> Diagnostic:
     from scene_dsl.errors import line_col
 
     line, col = line_col(text, len(text))
-    return diagnostic("T108", "unexpected end of input (a trace needs at least one step)", line, col)
+    return diagnostic(
+        "T108", "unexpected end of input (a trace needs at least one step)", line, col
+    )
 
 
 _PRETTY = {
@@ -310,7 +315,17 @@ def _fast_raw(text: str) -> tuple[bool, list[RawBlock]] | None:
             j += 1
         if not steps:
             return None
-        blocks.append((m.group(2), i + 1, indent + 1 if composed else 1, 1 if composed else 0, i + 2, indent + 1, steps))
+        blocks.append(
+            (
+                m.group(2),
+                i + 1,
+                indent + 1 if composed else 1,
+                1 if composed else 0,
+                i + 2,
+                indent + 1,
+                steps,
+            )
+        )
         i = j
     if not composed and len(blocks) != 1:
         return None
@@ -325,10 +340,18 @@ def _number(v: V, key: str, diags: list[Diagnostic]) -> Number | None:
         diags.append(diagnostic("T204", f"{key!r} needs a number, got {what}", line, col))
         return None
     if len(raw) > MAX_NUMBER_CHARS:
-        diags.append(diagnostic("T003", f"number literal longer than {MAX_NUMBER_CHARS} characters", line, col))
+        diags.append(
+            diagnostic(
+                "T003", f"number literal longer than {MAX_NUMBER_CHARS} characters", line, col
+            )
+        )
         return None
     if _NUMBER_RE.fullmatch(raw) is None:
-        diags.append(diagnostic("T106", f"bad number {raw!r} (no leading zeros, no '+', no exponent)", line, col))
+        diags.append(
+            diagnostic(
+                "T106", f"bad number {raw!r} (no leading zeros, no '+', no exponent)", line, col
+            )
+        )
         return None
     if "." not in raw:
         return int(raw)
@@ -342,7 +365,11 @@ def _ident(v: V, key: str, diags: list[Diagnostic]) -> str | None:
         diags.append(diagnostic("T204", f"{key!r} needs a variable name, got {raw!r}", line, col))
         return None
     if raw.lower() in RESERVED:
-        diags.append(diagnostic("T209", f"{raw!r} reads as a YAML boolean/null; pick another name", line, col))
+        diags.append(
+            diagnostic(
+                "T209", f"{raw!r} reads as a YAML boolean/null; pick another name", line, col
+            )
+        )
         return None
     return raw  # type: ignore[no-any-return]
 
@@ -390,7 +417,12 @@ def _num_map(v: V, key: str, diags: list[Diagnostic]) -> tuple[tuple[str, Number
 def _compute_op(v: V, key: str, diags: list[Diagnostic]) -> str | None:
     if v[0] != "name" or v[1] not in COMPUTE_OPS:
         diags.append(
-            diagnostic("T206", f"unknown compute_op {v[1]!r}; expected one of {', '.join(COMPUTE_OPS)}", v[2], v[3])
+            diagnostic(
+                "T206",
+                f"unknown compute_op {v[1]!r}; expected one of {', '.join(COMPUTE_OPS)}",
+                v[2],
+                v[3],
+            )
         )
         return None
     return v[1]  # type: ignore[no-any-return]
@@ -398,7 +430,11 @@ def _compute_op(v: V, key: str, diags: list[Diagnostic]) -> str | None:
 
 def _source(v: V, key: str, diags: list[Diagnostic]) -> str | None:
     if v[0] != "name" or _SOURCE_RE.fullmatch(v[1]) is None:
-        diags.append(diagnostic("T208", f"source must be prev.result or subN.result, got {v[1]!r}", v[2], v[3]))
+        diags.append(
+            diagnostic(
+                "T208", f"source must be prev.result or subN.result, got {v[1]!r}", v[2], v[3]
+            )
+        )
         return None
     return v[1]  # type: ignore[no-any-return]
 
@@ -415,8 +451,14 @@ _ARG_PAIR = (("base", _arg), ("rate", _arg), ("var", _ident))
 SCHEMAS: dict[str, tuple[tuple[tuple[str, Any], ...], frozenset[str]]] = {
     "init": ((("var", _ident), ("value", _number), ("source", _source)), frozenset({"var"})),
     "given": ((("values", _num_map),), frozenset({"values"})),
-    "compute": ((("compute_op", _compute_op), ("args", _args), ("var", _ident)), frozenset({"compute_op", "args", "var"})),
-    "compare": ((("compute_op", _compute_op), ("args", _args), ("var", _ident)), frozenset({"compute_op", "args", "var"})),
+    "compute": (
+        (("compute_op", _compute_op), ("args", _args), ("var", _ident)),
+        frozenset({"compute_op", "args", "var"}),
+    ),
+    "compare": (
+        (("compute_op", _compute_op), ("args", _args), ("var", _ident)),
+        frozenset({"compute_op", "args", "var"}),
+    ),
     "query": ((("var", _ident),), frozenset({"var"})),
     "state": ((("assertions", _num_map),), frozenset({"assertions"})),
     "formula": ((("expression", _text),), frozenset({"expression"})),
@@ -448,7 +490,14 @@ def _build_step(raw: RawStep, diags: list[Diagnostic]) -> Step | None:
         diags.append(diagnostic("T203", "step has no 'op' key", line, col))
         return None
     if opv[0] != "name" or opv[1] not in SCHEMAS:
-        diags.append(diagnostic("T205", f"unknown op {opv[1]!r}; expected one of {', '.join(sorted(SCHEMAS))}", opv[2], opv[3]))
+        diags.append(
+            diagnostic(
+                "T205",
+                f"unknown op {opv[1]!r}; expected one of {', '.join(sorted(SCHEMAS))}",
+                opv[2],
+                opv[3],
+            )
+        )
         return None
     op: str = opv[1]
     schema, required = SCHEMAS[op]
@@ -466,13 +515,19 @@ def _build_step(raw: RawStep, diags: list[Diagnostic]) -> Step | None:
         out[key] = converted
     for key, (_, kl, kc, _v) in ((k, _find(pairs, k)) for k in fields):
         allowed = ", ".join(k for k, _ in schema)
-        diags.append(diagnostic("T201", f"unknown key {key!r} for op {op!r} (allowed: op, {allowed})", kl, kc))
+        diags.append(
+            diagnostic(
+                "T201", f"unknown key {key!r} for op {op!r} (allowed: op, {allowed})", kl, kc
+            )
+        )
         bad = True
     if bad:
         return None
     if op == "init":
         if ("value" in out) == ("source" in out):
-            diags.append(diagnostic("T207", "init needs exactly one of 'value' or 'source'", line, col))
+            diags.append(
+                diagnostic("T207", "init needs exactly one of 'value' or 'source'", line, col)
+            )
             return None
         return Init(out["var"], out.get("value"), out.get("source"), line, col)
     if op == "compute":
@@ -512,7 +567,9 @@ def _build(
         if not check_layout:
             total += len(raw_steps)
             if total > MAX_STEPS:
-                raise _Problems([diagnostic("T002", f"more than {MAX_STEPS} steps")], LimitExceededError)
+                raise _Problems(
+                    [diagnostic("T002", f"more than {MAX_STEPS} steps")], LimitExceededError
+                )
             steps = [_build_step(s, diags) for s in raw_steps]
             if all(s is not None for s in steps):
                 blocks.append(SubTrace(expert, tuple(steps), line, col))  # type: ignore[arg-type]
@@ -522,7 +579,11 @@ def _build(
         if col != want_key:
             diags.append(diagnostic("T109", f"'expert' must start at column {want_key}", line, col))
         if tc != want_key:
-            diags.append(diagnostic("T109", f"'trace' must be aligned with 'expert' (column {want_key})", tl, tc))
+            diags.append(
+                diagnostic(
+                    "T109", f"'trace' must be aligned with 'expert' (column {want_key})", tl, tc
+                )
+            )
         if composed and dash_col != 1:
             diags.append(diagnostic("T109", "a block's '-' must start at column 1", line, dash_col))
         step_cols = {s[2] for s in raw_steps}
@@ -530,11 +591,19 @@ def _build(
         if first not in (want_key, want_key + 2) or len(step_cols) > 1:
             bad = next((s for s in raw_steps if s[2] != first), raw_steps[0])
             diags.append(
-                diagnostic("T109", f"steps must all start at column {want_key} (or {want_key + 2})", bad[1], bad[2])
+                diagnostic(
+                    "T109",
+                    f"steps must all start at column {want_key} (or {want_key + 2})",
+                    bad[1],
+                    bad[2],
+                )
             )
         total += len(raw_steps)
         if total > MAX_STEPS:
-            raise _Problems([diagnostic("T002", f"more than {MAX_STEPS} steps", raw_steps[0][1], 1)], LimitExceededError)
+            raise _Problems(
+                [diagnostic("T002", f"more than {MAX_STEPS} steps", raw_steps[0][1], 1)],
+                LimitExceededError,
+            )
         steps = [_build_step(s, diags) for s in raw_steps]
         if all(s is not None for s in steps):
             blocks.append(SubTrace(expert, tuple(steps), line, col))  # type: ignore[arg-type]
@@ -547,7 +616,10 @@ def _prescan(text: str) -> None:
     from scene_dsl.errors import line_col
 
     if len(text) > MAX_TEXT:
-        raise _Problems([diagnostic("T001", f"input longer than {MAX_TEXT} characters", 1, 1, 0)], LimitExceededError)
+        raise _Problems(
+            [diagnostic("T001", f"input longer than {MAX_TEXT} characters", 1, 1, 0)],
+            LimitExceededError,
+        )
     tab = text.find("\t")
     if tab >= 0:
         line, col = line_col(text, tab)
@@ -563,7 +635,9 @@ def _prescan(text: str) -> None:
         msg = "':' inside a number (YAML would read 1:30 as 90): write minutes as a plain number"
         raise _Problems([diagnostic("T105", msg, line, col, m.start(1))])
     if not text.strip():
-        raise _Problems([diagnostic("T110", "empty input: expected 'expert:' or '- expert:'", 1, 1, 0)])
+        raise _Problems(
+            [diagnostic("T110", "empty input: expected 'expert:' or '- expert:'", 1, 1, 0)]
+        )
 
 
 def _parse(text: str, validate: bool) -> Trace:
@@ -575,10 +649,8 @@ def _parse(text: str, validate: bool) -> Trace:
     trace = _build(*fast, diags) if fast is not None else None
     if trace is None:
         diags = []
-        if not text.endswith("\n"):
-            text_nl = text + "\n"  # the grammar ends every line with a newline
-        else:
-            text_nl = text
+        # the grammar ends every line with a newline
+        text_nl = text if text.endswith("\n") else text + "\n"
         trace = _build(*_lark_raw(text_nl), diags)
         if trace is None:
             raise _Problems(diags, TraceValidationError)
@@ -627,7 +699,9 @@ def parse(text: str, *, errors: str = "raise", validate: bool = True) -> Trace |
     try:
         trace = _parse(text, validate)
     except _Problems as exc:
-        diags = tuple(d.with_source(text) for d in sorted(exc.diags, key=lambda d: (d.line, d.column)))
+        diags = tuple(
+            d.with_source(text) for d in sorted(exc.diags, key=lambda d: (d.line, d.column))
+        )
         if errors == "collect":
             return ParseResult(None, diags)
         raise _error_class(diags)("", diags) from None

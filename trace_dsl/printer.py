@@ -13,7 +13,6 @@ terminating decimals (a value like 1/3 is not representable and is refused, neve
 
 from __future__ import annotations
 
-
 from scene_dsl.errors import TraceValidationError
 
 from .ast import (
@@ -97,7 +96,11 @@ def step_to_text(step: Step) -> str:
         args = ", ".join(_arg(a) for a in step.args)
         body = f"compute_op: {step.compute_op}, args: [{args}], var: {step.var}"
     elif isinstance(step, Init):
-        tail = f"value: {format_number(step.value)}" if step.value is not None else f"source: {step.source}"
+        tail = (
+            f"value: {format_number(step.value)}"
+            if step.value is not None
+            else f"source: {step.source}"
+        )
         body = f"var: {step.var}, {tail}"
     elif isinstance(step, Query):
         body = f"var: {step.var}"
@@ -139,5 +142,3 @@ def to_text(trace: Trace) -> str:
         lines.append("trace:")
         lines.extend(f"- {step_to_text(s)}" for s in block.steps)
     return "\n".join(lines) + "\n"
-
-

@@ -34,9 +34,9 @@ __all__ = ["names", "numbers", "steps", "trace_texts", "traces"]
 
 def names() -> st.SearchStrategy[str]:
     """Variable names (short, so generated traces reuse them and actually compute)."""
-    return st.sampled_from(["a", "b", "c", "x", "total", "prev", "step1", "result"]) | st.from_regex(
-        r"[a-z_][a-z0-9_]{0,6}", fullmatch=True
-    ).filter(lambda s: s not in RESERVED)
+    return st.sampled_from(
+        ["a", "b", "c", "x", "total", "prev", "step1", "result"]
+    ) | st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True).filter(lambda s: s not in RESERVED)
 
 
 def numbers() -> st.SearchStrategy[Any]:
@@ -50,15 +50,21 @@ def numbers() -> st.SearchStrategy[Any]:
 
 def _args(op: str) -> st.SearchStrategy[tuple[Any, ...]]:
     lo, hi = ARITY[op]
-    return st.lists(names() | numbers(), min_size=lo, max_size=hi if hi is not None else 4).map(tuple)
+    return st.lists(names() | numbers(), min_size=lo, max_size=hi if hi is not None else 4).map(
+        tuple
+    )
 
 
 def _compute(cls: type) -> st.SearchStrategy[Any]:
-    return st.sampled_from(COMPUTE_OPS).flatmap(lambda op: st.builds(cls, st.just(op), _args(op), names()))
+    return st.sampled_from(COMPUTE_OPS).flatmap(
+        lambda op: st.builds(cls, st.just(op), _args(op), names())
+    )
 
 
 def _pairs() -> st.SearchStrategy[tuple[tuple[str, Any], ...]]:
-    return st.dictionaries(names(), numbers(), min_size=1, max_size=3).map(lambda d: tuple(d.items()))
+    return st.dictionaries(names(), numbers(), min_size=1, max_size=3).map(
+        lambda d: tuple(d.items())
+    )
 
 
 def steps(expert: str, *, first_block: bool = True) -> st.SearchStrategy[Any]:
@@ -81,7 +87,9 @@ def steps(expert: str, *, first_block: bool = True) -> st.SearchStrategy[Any]:
     allowed = sorted(ops_for(expert))
     options = [by_op[op] for op in allowed]
     if not first_block:
-        options.append(st.builds(Init, names(), st.none(), st.sampled_from(["prev.result", "sub0.result"])))
+        options.append(
+            st.builds(Init, names(), st.none(), st.sampled_from(["prev.result", "sub0.result"]))
+        )
     return st.one_of(options)
 
 

@@ -141,18 +141,82 @@ def test_caller_errors_raise() -> None:
 
 # ---------------------------------------------------------------- one test per X code
 X_CASES: dict[str, tuple[str, int | None]] = {
-    "X201": (steps("{op: init, var: a, value: 1}", "{op: compute, compute_op: div, args: [a, 0], var: r}", "{op: query, var: r}"), 1),
-    "X202": (steps("{op: compute, compute_op: add, args: [a, 1], var: r}", "{op: query, var: r}"), 0),
+    "X201": (
+        steps(
+            "{op: init, var: a, value: 1}",
+            "{op: compute, compute_op: div, args: [a, 0], var: r}",
+            "{op: query, var: r}",
+        ),
+        1,
+    ),
+    "X202": (
+        steps("{op: compute, compute_op: add, args: [a, 1], var: r}", "{op: query, var: r}"),
+        0,
+    ),
     "X203": (steps("{op: init, var: a, value: 1}", "{op: query, var: a}"), 1),
-    "X204": (steps("{op: init, var: a, value: 1}", "{op: percent_of, base: a, rate: 5, var: r}", "{op: query, var: r}"), 1),
-    "X205": (steps("{op: init, var: a, source: prev.result}", "{op: compute, compute_op: add, args: [a, 1], var: r}", "{op: query, var: r}"), 0),
-    "X206": (steps("{op: init, var: a, value: 10}", "{op: compute, compute_op: pow, args: [a, 100000000000], var: r}", "{op: query, var: r}"), 1),
-    "X207": (steps("{op: init, var: a, value: 1}", "{op: transfer, from_entity: a, to_entity: b, amount: 2}", "{op: query, var: b}", expert="entity_track"), 1),
-    "X208": (steps("{op: consume, entity: a, amount: 2}", "{op: query, var: a}", expert="entity_track"), 0),
-    "X209": (steps("{op: init, var: a, value: 1}", "{op: compute, compute_op: add, args: [a, 1], var: r}"), None),
-    "X210": (steps("{op: init, var: a, value: 1}", "{op: compute, compute_op: sub, args: [a, 1, 1], var: r}", "{op: query, var: r}"), 1),
-    "X211": (steps("{op: compute, compute_op: sqrt, args: [-4], var: r}", "{op: query, var: r}"), 0),
-    "X212": (steps("{op: compute, compute_op: add, args: [1, 1], var: r}", "{op: state, assertions: {r: 3}}", "{op: query, var: r}"), 1),
+    "X204": (
+        steps(
+            "{op: init, var: a, value: 1}",
+            "{op: percent_of, base: a, rate: 5, var: r}",
+            "{op: query, var: r}",
+        ),
+        1,
+    ),
+    "X205": (
+        steps(
+            "{op: init, var: a, source: prev.result}",
+            "{op: compute, compute_op: add, args: [a, 1], var: r}",
+            "{op: query, var: r}",
+        ),
+        0,
+    ),
+    "X206": (
+        steps(
+            "{op: init, var: a, value: 10}",
+            "{op: compute, compute_op: pow, args: [a, 100000000000], var: r}",
+            "{op: query, var: r}",
+        ),
+        1,
+    ),
+    "X207": (
+        steps(
+            "{op: init, var: a, value: 1}",
+            "{op: transfer, from_entity: a, to_entity: b, amount: 2}",
+            "{op: query, var: b}",
+            expert="entity_track",
+        ),
+        1,
+    ),
+    "X208": (
+        steps("{op: consume, entity: a, amount: 2}", "{op: query, var: a}", expert="entity_track"),
+        0,
+    ),
+    "X209": (
+        steps(
+            "{op: init, var: a, value: 1}", "{op: compute, compute_op: add, args: [a, 1], var: r}"
+        ),
+        None,
+    ),
+    "X210": (
+        steps(
+            "{op: init, var: a, value: 1}",
+            "{op: compute, compute_op: sub, args: [a, 1, 1], var: r}",
+            "{op: query, var: r}",
+        ),
+        1,
+    ),
+    "X211": (
+        steps("{op: compute, compute_op: sqrt, args: [-4], var: r}", "{op: query, var: r}"),
+        0,
+    ),
+    "X212": (
+        steps(
+            "{op: compute, compute_op: add, args: [1, 1], var: r}",
+            "{op: state, assertions: {r: 3}}",
+            "{op: query, var: r}",
+        ),
+        1,
+    ),
     "X213": (steps("{op: init, var: a, value: 1}", expert="algebra"), None),
 }
 
@@ -183,14 +247,28 @@ def test_every_solver_code_has_a_test() -> None:
 
 
 def test_error_names_the_block_in_composed_traces() -> None:
-    text = (EXAMPLES / "discount_shipping.trace").read_text().replace("shipping, value: 10", "shipping, value: 0")
-    text = text.replace("compute_op: add, args: [prev, shipping]", "compute_op: div, args: [prev, shipping]")
+    text = (
+        (EXAMPLES / "discount_shipping.trace")
+        .read_text()
+        .replace("shipping, value: 10", "shipping, value: 0")
+    )
+    text = text.replace(
+        "compute_op: add, args: [prev, shipping]", "compute_op: div, args: [prev, shipping]"
+    )
     r = solve(text)
     assert r.error is not None and (r.error.code, r.error.block, r.error.step) == ("X201", 1, 2)
 
 
 @pytest.mark.parametrize(
-    "args", ["[2, -5000]", "[0.5, 100000]", "[-8, 0.5]", "[0, -1]", "[2, 0.5]", "[1, 100000000000000000000]"]
+    "args",
+    [
+        "[2, -5000]",
+        "[0.5, 100000]",
+        "[-8, 0.5]",
+        "[0, -1]",
+        "[2, 0.5]",
+        "[1, 100000000000000000000]",
+    ],
 )
 def test_pow_is_bounded_and_total(args: str) -> None:
     text = steps(f"{{op: compute, compute_op: pow, args: {args}, var: r}}", "{op: query, var: r}")
@@ -201,7 +279,7 @@ def test_pow_is_bounded_and_total(args: str) -> None:
 def test_huge_products_overflow_instead_of_hanging() -> None:
     big = "9" * 60
     lines = [f"{{op: init, var: a, value: {big}}}"]
-    lines += [f"{{op: compute, compute_op: mul, args: [a, a, a, a, a, a], var: a}}" for _ in range(20)]
+    lines += ["{op: compute, compute_op: mul, args: [a, a, a, a, a, a], var: a}" for _ in range(20)]
     r = solve(steps(*lines, "{op: query, var: a}"))
     assert r.status is Status.INVALID_TRACE and r.error is not None and r.error.code == "X206"
 

@@ -23,5 +23,7 @@ def gsm8k_path() -> Path | None:
 def gsm8k_train() -> Path:
     path = gsm8k_path()
     if path is None:
-        pytest.skip("GSM8K train split not found: set DSLKIT_GSM8K or add ../shared/data/gsm8k/train.jsonl")
+        pytest.skip(
+            "GSM8K train split not found: set DSLKIT_GSM8K or add ../shared/data/gsm8k/train.jsonl"
+        )
     return path

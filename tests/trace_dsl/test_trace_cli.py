@@ -27,16 +27,22 @@ def test_check_ok_and_error_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert (lines[1]["diagnostics"][0]["line"], lines[1]["diagnostics"][0]["column"]) == (3, 31)
 
 
-def test_check_text_output_names_file_and_position(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_text_output_names_file_and_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.trace"
     bad.write_text(BAD)
     assert main(["check", str(bad)]) == 1
     assert f"{bad}:3:31: T104 thousands-separator" in capsys.readouterr().err
 
 
-def test_fmt_prints_canonical_text_and_check_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fmt_prints_canonical_text_and_check_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     messy = tmp_path / "m.trace"
-    messy.write_text("expert:  arithmetic\ntrace:\n  - {var: x, op: init, value: 1.50}\n  - {op: compute, compute_op: add, args: [x,x], var: r}\n  - {op: query, var: r}\n")
+    messy.write_text(
+        "expert:  arithmetic\ntrace:\n  - {var: x, op: init, value: 1.50}\n  - {op: compute, compute_op: add, args: [x,x], var: r}\n  - {op: query, var: r}\n"
+    )
     assert main(["fmt", "--check", str(messy)]) == 1
     capsys.readouterr()
     assert main(["fmt", str(messy)]) == 0
@@ -58,21 +64,38 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
 
 
 def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, *args], cwd=REPO, input=stdin, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, *args], cwd=REPO, input=stdin, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_solve_cli_json_from_stdin_text() -> None:
-    proc = _run("-m", "compilers", "solve", "-", "--expected", "18", "--json", stdin=EGGS.read_text())
+    proc = _run(
+        "-m", "compilers", "solve", "-", "--expected", "18", "--json", stdin=EGGS.read_text()
+    )
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == {"status": "correct", "answer": 18, "reward": 1.0, "expert": "arithmetic", "error": None}
+    assert json.loads(proc.stdout) == {
+        "status": "correct",
+        "answer": 18,
+        "reward": 1.0,
+        "expert": "arithmetic",
+        "error": None,
+    }
 
 
 def test_solve_cli_json_trace_with_error() -> None:
-    obj = {"expert": "arithmetic", "trace": [{"op": "init", "var": "a", "value": 1}, {"op": "query", "var": "a"}]}
+    obj = {
+        "expert": "arithmetic",
+        "trace": [{"op": "init", "var": "a", "value": 1}, {"op": "query", "var": "a"}],
+    }
     proc = _run("-m", "compilers", "solve", "-", "--json", stdin=json.dumps(obj))
     assert proc.returncode == 1
     out = json.loads(proc.stdout)
-    assert out["status"] == "invalid_trace" and out["error"]["code"] == "X203" and out["error"]["step"] == 1
+    assert (
+        out["status"] == "invalid_trace"
+        and out["error"]["code"] == "X203"
+        and out["error"]["step"] == 1
+    )
 
 
 def test_solve_cli_wrong_expert_text_mode() -> None:
@@ -83,7 +106,10 @@ def test_solve_cli_wrong_expert_text_mode() -> None:
 def test_gsm8k_cli_writes_lines_and_report(tmp_path: Path) -> None:
     src = tmp_path / "mini.jsonl"
     rows = [
-        {"question": "Janet has 16 eggs and eats 3. How many are left?", "answer": "16 - 3 = <<16-3=13>>13\n#### 13"},
+        {
+            "question": "Janet has 16 eggs and eats 3. How many are left?",
+            "answer": "16 - 3 = <<16-3=13>>13\n#### 13",
+        },
         {"question": "What is x?", "answer": "Think.\n#### 4"},
     ]
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))

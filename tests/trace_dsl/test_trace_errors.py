@@ -13,7 +13,9 @@ from trace_dsl.codes import TRACE_CODES
 from trace_dsl.parser import MAX_STEPS, MAX_TEXT
 
 HEAD = "expert: arithmetic\ntrace:\n"
-OK_TAIL = "- {op: compute, compute_op: add, args: [x, 1], var: result}\n- {op: query, var: result}\n"
+OK_TAIL = (
+    "- {op: compute, compute_op: add, args: [x, 1], var: result}\n- {op: query, var: result}\n"
+)
 
 
 def trace_with(step: str) -> str:
@@ -23,7 +25,12 @@ def trace_with(step: str) -> str:
 # code -> (text, error class, line, column); columns are 1-based
 CASES: dict[str, tuple[str, type, int, int]] = {
     "T001": ("x" * (MAX_TEXT + 1), LimitExceededError, 1, 1),
-    "T003": (trace_with("- {op: init, var: x, value: 1" + "0" * 80 + "}"), LimitExceededError, 3, 29),
+    "T003": (
+        trace_with("- {op: init, var: x, value: 1" + "0" * 80 + "}"),
+        LimitExceededError,
+        3,
+        29,
+    ),
     "T101": (trace_with("- {op: init, var: x, value: $5}"), TraceSyntaxError, 3, 29),
     "T102": (trace_with("-\t{op: init, var: x, value: 5}"), TraceSyntaxError, 3, 2),
     "T103": (trace_with("- {op: init, var: x, value: &a 5}"), TraceSyntaxError, 3, 29),
@@ -32,19 +39,55 @@ CASES: dict[str, tuple[str, type, int, int]] = {
     "T106": (trace_with("- {op: init, var: x, value: 016}"), TraceSyntaxError, 3, 29),
     "T107": (trace_with("- {op: init var: x, value: 5}"), TraceSyntaxError, 3, 13),
     "T108": (HEAD, TraceSyntaxError, 3, 1),
-    "T109": (HEAD + "- {op: init, var: x, value: 5}\n  - {op: query, var: x}\n", TraceSyntaxError, 4, 3),
+    "T109": (
+        HEAD + "- {op: init, var: x, value: 5}\n  - {op: query, var: x}\n",
+        TraceSyntaxError,
+        4,
+        3,
+    ),
     "T110": ("  \n\n", TraceSyntaxError, 1, 1),
-    "T201": (trace_with("- {op: init, var: x, colour: red, value: 5}"), TraceValidationError, 3, 22),
+    "T201": (
+        trace_with("- {op: init, var: x, colour: red, value: 5}"),
+        TraceValidationError,
+        3,
+        22,
+    ),
     "T202": (trace_with("- {op: init, var: x, value: 5, value: 6}"), TraceValidationError, 3, 32),
     "T203": (trace_with("- {op: init, value: 5}"), TraceValidationError, 3, 1),
     "T204": (trace_with("- {op: init, var: x, value: yes}"), TraceValidationError, 3, 29),
     "T205": (trace_with("- {op: initialise, var: x, value: 5}"), TraceValidationError, 3, 8),
-    "T206": (HEAD + "- {op: init, var: x, value: 5}\n- {op: compute, compute_op: plus, args: [x, x], var: r}\n- {op: query, var: r}\n", TraceValidationError, 4, 29),
-    "T207": (trace_with("- {op: init, var: x, value: 5, source: prev.result}"), TraceValidationError, 3, 1),
-    "T208": (trace_with("- {op: init, var: x, source: previous.answer}"), TraceValidationError, 3, 30),
+    "T206": (
+        HEAD
+        + "- {op: init, var: x, value: 5}\n- {op: compute, compute_op: plus, args: [x, x], var: r}\n- {op: query, var: r}\n",
+        TraceValidationError,
+        4,
+        29,
+    ),
+    "T207": (
+        trace_with("- {op: init, var: x, value: 5, source: prev.result}"),
+        TraceValidationError,
+        3,
+        1,
+    ),
+    "T208": (
+        trace_with("- {op: init, var: x, source: previous.answer}"),
+        TraceValidationError,
+        3,
+        30,
+    ),
     "T209": (trace_with("- {op: init, var: true, value: 5}"), TraceValidationError, 3, 19),
-    "T301": ("expert: algebra\ntrace:\n- {op: init, var: x, value: 5}\n" + OK_TAIL, TraceValidationError, 1, 1),
-    "T302": (trace_with("- {op: transfer, from_entity: a, to_entity: b, amount: 1}"), TraceValidationError, 3, 1),
+    "T301": (
+        "expert: algebra\ntrace:\n- {op: init, var: x, value: 5}\n" + OK_TAIL,
+        TraceValidationError,
+        1,
+        1,
+    ),
+    "T302": (
+        trace_with("- {op: transfer, from_entity: a, to_entity: b, amount: 1}"),
+        TraceValidationError,
+        3,
+        1,
+    ),
 }
 
 
@@ -87,7 +130,11 @@ def test_every_code_has_a_test() -> None:
 
 
 def test_collect_mode_gathers_every_schema_problem() -> None:
-    text = HEAD + "- {op: init, var: x, value: yes}\n- {op: init, var: y, colour: 1, value: 2}\n" + OK_TAIL
+    text = (
+        HEAD
+        + "- {op: init, var: x, value: yes}\n- {op: init, var: y, colour: 1, value: 2}\n"
+        + OK_TAIL
+    )
     result = parse(text, errors="collect")
     assert result.trace is None and not result.ok
     assert [(d.code, d.line) for d in result.diagnostics] == [("T204", 3), ("T201", 4)]
@@ -116,11 +163,17 @@ def test_errors_pickle() -> None:
     [
         ({"expert": "arithmetic", "trace": [{"op": "init", "var": "x", "value": "16"}]}, "T204"),
         ({"expert": "arithmetic", "trace": [{"op": "init", "var": "x", "value": True}]}, "T204"),
-        ({"expert": "arithmetic", "trace": [{"op": "init", "var": "x", "value": 1}], "extra": 1}, "T201"),
+        (
+            {"expert": "arithmetic", "trace": [{"op": "init", "var": "x", "value": 1}], "extra": 1},
+            "T201",
+        ),
         ({"expert": "arithmetic"}, "T203"),
         ([], "T210"),
         ("expert: arithmetic", "T204"),
-        ({"expert": "arithmetic", "trace": [{"op": "init", "var": "x", "value": float("nan")}]}, "T106"),
+        (
+            {"expert": "arithmetic", "trace": [{"op": "init", "var": "x", "value": float("nan")}]},
+            "T106",
+        ),
     ],
 )
 def test_json_shape_errors(obj: object, code: str) -> None:

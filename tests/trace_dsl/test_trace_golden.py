@@ -55,8 +55,13 @@ def test_json_round_trip(path: Path) -> None:
 
 
 def test_spans_are_excluded_from_equality() -> None:
-    a = parse("expert: arithmetic\ntrace:\n- {op: init, var: x, value: 1}\n- {op: query, var: x}\n", validate=True)
-    b = parse("\n\nexpert: arithmetic\ntrace:\n  - {op: init, var: x, value: 1}\n  - {op: query, var: x}\n")
+    a = parse(
+        "expert: arithmetic\ntrace:\n- {op: init, var: x, value: 1}\n- {op: query, var: x}\n",
+        validate=True,
+    )
+    b = parse(
+        "\n\nexpert: arithmetic\ntrace:\n  - {op: init, var: x, value: 1}\n  - {op: query, var: x}\n"
+    )
     assert a == b
     assert (a.steps[0].line, b.steps[0].line) == (3, 5)
     assert b.steps[0].column == 3

@@ -61,11 +61,21 @@ def test_failures_have_categories() -> None:
 
 def test_parse_gold_reads_commas_and_negatives() -> None:
     assert parse_gold("...\n#### 1,200") == 1200
-    assert parse_gold("#### -3.5") == parse("expert: arithmetic\ntrace:\n- {op: init, var: x, value: -3.5}\n- {op: query, var: x}\n", validate=False).steps[0].value  # type: ignore[union-attr]
+    assert (
+        parse_gold("#### -3.5")
+        == parse(
+            "expert: arithmetic\ntrace:\n- {op: init, var: x, value: -3.5}\n- {op: query, var: x}\n",
+            validate=False,
+        )
+        .steps[0]
+        .value
+    )  # type: ignore[union-attr]
 
 
 def test_preprocess_numbers_rewrites_and_reports() -> None:
-    text, rewrites = preprocess_numbers("He paid 80,000 for a dozen cows, twenty-five pigs and half a goat.")
+    text, rewrites = preprocess_numbers(
+        "He paid 80,000 for a dozen cows, twenty-five pigs and half a goat."
+    )
     assert text == "He paid 80000 for 12 cows, 25 pigs and 1/2 a goat."
     assert {r.original for r in rewrites} == {"80,000", "a dozen", "twenty-five", "half"}
 
@@ -88,7 +98,10 @@ def test_whole_training_split_meets_targets(gsm8k_train: Path) -> None:
         conv = convert_detailed(row["question"], row["answer"])
         if isinstance(conv, Failure):
             continue
-        if verify(to_text(conv.trace), row["answer"].rpartition("####")[2]).status is Status.CORRECT:
+        if (
+            verify(to_text(conv.trace), row["answer"].rpartition("####")[2]).status
+            is Status.CORRECT
+        ):
             correct += 1
         kinds.update(g.kind for g in conv.inits)
     assert len(rows) > 7000

@@ -42,9 +42,15 @@ def test_solver_is_total_on_valid_traces(trace) -> None:  # type: ignore[no-unty
 
 @SETTINGS
 @given(trace_texts(), st.data())
-def test_parse_and_solve_only_raise_toolkit_errors_on_mutations(text: str, data: st.DataObject) -> None:
+def test_parse_and_solve_only_raise_toolkit_errors_on_mutations(
+    text: str, data: st.DataObject
+) -> None:
     i = data.draw(st.integers(0, len(text)))
-    junk = data.draw(st.sampled_from(["", ",", ":", "{", "}", "[", "-", " ", "\t", "&", "yes", "1,000", "\n", "#", '"']))
+    junk = data.draw(
+        st.sampled_from(
+            ["", ",", ":", "{", "}", "[", "-", " ", "\t", "&", "yes", "1,000", "\n", "#", '"']
+        )
+    )
     cut = data.draw(st.integers(0, 3))
     mutated = text[:i] + junk + text[i + cut :]
     try:
