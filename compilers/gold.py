@@ -236,6 +236,8 @@ def check_case(path: str | Path, *, update: bool = False, contract: str = "v1") 
         family, ssim = _run_checks(case, update=update, contract=contract, sd=scene_dsl)
     except DslkitError as exc:  # a toolkit error the checks did not anticipate: still a result
         case.messages.append(f"error: {exc.message.splitlines()[0] if exc.message else exc!r}")
+    except Exception as exc:  # a compiler bug must fail this case, not hide the other cases
+        case.messages.append(f"internal error (a bug, please report): {type(exc).__name__}: {exc}")
     return CaseResult(
         name=case.path.name,
         family=family,

@@ -1,0 +1,124 @@
+"""compilers.raster: no external resource is ever read; output is deterministic."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from compilers.raster import external_refs, png_to_array, sanitize_svg, to_png
+from scene_dsl.errors import CompileError
+
+BASE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    'width="120" height="80" viewBox="0 0 120 80">'
+    '<rect width="120" height="80" fill="#202020"/>{body}</svg>'
+)
+
+
+def _red_png(path) -> str:
+    Image.new("RGB", (120, 80), (255, 0, 0)).save(path)
+    return path.as_uri()
+
+
+def _red_share(png: bytes) -> float:
+    a = png_to_array(png).astype(int)
+    red = (a[..., 0] > 200) & (a[..., 1] < 60) & (a[..., 2] < 60)
+    return float(red.mean())
+
+
+@pytest.mark.parametrize("attr", ["href", "xlink:href"])
+def test_local_file_image_is_not_read(tmp_path, attr):
+    uri = _red_png(tmp_path / "red.png")
+    svg = BASE.format(body=f'<image {attr}="{uri}" x="0" y="0" width="120" height="80"/>')
+    # The test can fail: cairosvg itself, when allowed, does paint the file.
+    import cairosvg
+
+    assert _red_share(cairosvg.svg2png(bytestring=svg.encode(), unsafe=True)) > 0.9
+    assert _red_share(to_png(svg)) == 0.0
+    assert external_refs(svg) == [uri]
+
+
+def test_passwd_and_http_references_never_fetched(monkeypatch):
+    calls = []
+
+    def spy(url, *args, **kwargs):  # any network or file fetch through cairosvg lands here
+        calls.append(url)
+        raise AssertionError(f"fetched {url}")
+
+    import cairosvg.url
+
+    monkeypatch.setattr(cairosvg.url, "fetch", spy)
+    monkeypatch.setattr(cairosvg.url, "urlopen", spy, raising=False)
+    body = (
+        '<image href="file:///etc/passwd" width="10" height="10"/>'
+        '<image xlink:href="http://127.0.0.1:9/x.png" width="10" height="10"/>'
+        '<use href="https://example.invalid/sprite.svg#icon"/>'
+        '<rect width="10" height="10" style="fill:url(http://example.invalid/p.svg#g)"/>'
+        "<style>@import url(http://example.invalid/a.css); rect{fill:#333}</style>"
+    )
+    png = to_png(BASE.format(body=body))
+    assert png.startswith(b"\x89PNG")
+    assert calls == []
+
+
+def test_sanitize_removes_exactly_the_external_refs():
+    body = (
+        '<defs><linearGradient id="g"><stop offset="0" stop-color="#fff"/></linearGradient></defs>'
+        '<rect width="10" height="10" fill="url(#g)"/>'
+        '<image href="file:///etc/passwd" width="10" height="10"/>'
+    )
+    svg = BASE.format(body=body)
+    clean, diags = sanitize_svg(svg)
+    assert "passwd" not in clean
+    assert "url(#g)" in clean  # fragment references survive
+    assert [d.code for d in diags] == ["S705"]
+    untouched, none = sanitize_svg(BASE.format(body=""))
+    assert untouched == BASE.format(body="") and none == []
+
+
+def test_data_uri_image_still_renders():
+    buf = io.BytesIO()
+    Image.new("RGB", (120, 80), (255, 0, 0)).save(buf, format="PNG")
+    uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    svg = BASE.format(
+        body=f'<image href="{uri}" width="120" height="80" preserveAspectRatio="none"/>'
+    )
+    assert external_refs(svg) == []
+    assert _red_share(to_png(svg)) > 0.9
+
+
+def test_entities_and_malformed_xml_are_toolkit_errors():
+    xxe = (
+        '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>&x;</text></svg>'
+    )
+    with pytest.raises(CompileError) as err:
+        to_png(xxe)
+    assert err.value.code == "S704"
+    with pytest.raises(CompileError) as err:
+        to_png('<svg xmlns="http://www.w3.org/2000/svg">\n<rect></svg>')
+    assert err.value.code == "S704" and err.value.line == 2
+
+
+def test_deterministic_and_width():
+    svg = BASE.format(
+        body='<circle cx="60" cy="40" r="30" fill="#4a9"/><text x="5" y="15">Hi</text>'
+    )
+    a, b = to_png(svg, width=300), to_png(svg, width=300)
+    assert a == b
+    assert png_to_array(a).shape == (200, 300, 3)
+    assert png_to_array(to_png(svg)).shape == (80, 120, 3)
+    with pytest.raises(ValueError):
+        to_png(svg, width=0)
+
+
+def test_svg_object_and_alpha_composited_on_white():
+    class Svg:  # duck-typed like compilers.scene_svg.Svg
+        text = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"></svg>'
+
+    arr = png_to_array(to_png(Svg()))
+    assert np.all(arr == 255)  # transparent -> white, not black
