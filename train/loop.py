@@ -273,7 +273,12 @@ def fit(
     """
     ddp, device = _setup_distributed(config)
     try:
-        return _fit(config, train_data, dev_data, evaluate, log_path, ddp, device)
+        result = _fit(config, train_data, dev_data, evaluate, log_path, ddp, device)
+        if ddp.owns_group:
+            # Tear down together: gloo can abort a process whose peer destroyed the group while
+            # it was still inside its last collective.
+            dist.barrier()
+        return result
     finally:
         if ddp.owns_group:
             dist.destroy_process_group()

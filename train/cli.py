@@ -1,0 +1,134 @@
+"""``python -m train <command>``: one function per sub-command.
+
+To add a command, write ``_add_<name>(parser)`` and ``_run_<name>(args) -> int`` and list them
+in :data:`COMMANDS`; :func:`main` does the rest. Toolkit errors print one clean message and exit
+with status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from scene_dsl.errors import DslkitError
+
+__all__ = ["COMMANDS", "Command", "build_parser", "main"]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A sub-command: its name, one-line help, argument setup and runner."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def _add_fit(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", type=Path, help="run config (.toml or .json)")
+    p.add_argument(
+        "overrides",
+        nargs=argparse.REMAINDER,
+        metavar="--key=value",
+        help="config overrides checked against the declared types, e.g. --model.n_layer=2",
+    )
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    # Imported here: `python -m train --help` should not pay for importing torch.
+    from train.config import ConfigError, load_config
+    from train.loop import fit
+    from train.packing import PackedRows
+
+    config = load_config(args.config, args.overrides)
+
+    def rows(key: str, path: str) -> PackedRows:
+        try:
+            return PackedRows.load(path)
+        except (OSError, ValueError, KeyError) as e:
+            raise ConfigError(
+                f"config key {key!r}: cannot load packed rows from {path}: {e}"
+            ) from e
+
+    if not config.data.train:
+        raise ConfigError("config key 'data.train' is empty: point it at a packed .npz file")
+    train_rows = rows("data.train", config.data.train)
+    dev_rows = rows("data.dev", config.data.dev) if config.data.dev else None
+    result = fit(config, train_rows, dev_rows)
+    if int(os.environ.get("RANK", "0")) == 0:
+        last = result.evals[-1] if result.evals else {}
+        metrics = " ".join(f"{k}={v:.4g}" for k, v in last.items() if k != "step")
+        print(
+            f"step {result.step} stop={result.stop_reason} params={result.model.num_params():,} "
+            f"train_loss={result.train_loss:.4f} tokens/s={result.tokens_per_s:,.0f}"
+            + (f" | eval@{last['step']:.0f} {metrics}" if last else "")
+        )
+        print(f"wrote {result.out_dir}")
+    return 0
+
+
+def _add_synth(p: argparse.ArgumentParser) -> None:
+    p.add_argument("out_dir", type=Path, help="writes train.npz and dev.npz here")
+    p.add_argument("--rows", type=int, default=20, help="training rows (default 20)")
+    p.add_argument("--dev-rows", type=int, default=8, help="dev rows (default 8)")
+    p.add_argument("--vocab", type=int, default=32, help="vocabulary size (default 32)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _run_synth(args: argparse.Namespace) -> int:
+    from train.packing import synthetic_rows
+
+    train_path = synthetic_rows(args.rows, args.vocab, seed=args.seed).save(
+        args.out_dir / "train.npz"
+    )
+    dev_path = synthetic_rows(args.dev_rows, args.vocab, seed=args.seed + 1).save(
+        args.out_dir / "dev.npz"
+    )
+    print(f"wrote {train_path} ({args.rows} rows) and {dev_path} ({args.dev_rows} rows)")
+    return 0
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("fit", "train a model from a run config", _add_fit, _run_fit),
+    Command(
+        "synth",
+        "write random prompt->target rows (no language) for smoke runs and benchmarks",
+        _add_synth,
+        _run_synth,
+    ),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m train`` parser with one subparser per entry of :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m train", description="dslkit training: fit small models on packed rows."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        p = sub.add_parser(command.name, help=command.help, description=command.help)
+        command.add_arguments(p)
+        p.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a sub-command.
+
+    Args:
+        argv: arguments without the program name (default ``sys.argv[1:]``).
+
+    Returns:
+        The exit status: 0 on success, 2 on a toolkit error (config, data) or bad usage.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except DslkitError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
