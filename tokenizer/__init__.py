@@ -13,7 +13,9 @@ ever unknown and ``decode(encode(x)) == x``::
 Depends on ``tokenizers`` (HuggingFace) besides the DSL packages.
 """
 
+from tokenizer.budget import BudgetReport, budget
 from tokenizer.build import DEFAULT_VOCAB_SIZE, build
+from tokenizer.lint import LintReport, lint
 from tokenizer.model import DslTokenizer, TokenizerMeta, load
 from tokenizer.reserved import (
     GRANULARITIES,
@@ -28,10 +30,14 @@ __all__ = [
     "GRANULARITIES",
     "LANGUAGES",
     "SPECIAL_TOKENS",
+    "BudgetReport",
     "DslTokenizer",
+    "LintReport",
     "ReservedToken",
     "TokenizerMeta",
+    "budget",
     "build",
+    "lint",
     "load",
     "reserved_tokens",
 ]

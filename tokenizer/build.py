@@ -29,7 +29,7 @@ from tokenizer.reserved import (
     reserved_tokens,
 )
 
-__all__ = ["DEFAULT_VOCAB_SIZE", "build"]
+__all__ = ["DEFAULT_VOCAB_SIZE", "build", "reserved_matcher"]
 
 DEFAULT_VOCAB_SIZE = 2048
 _JOIN = "\x00"  # the pre-tokenizer isolates NUL, so joined payload pieces never merge
@@ -100,9 +100,16 @@ def build(
     return DslTokenizer(tok, meta)
 
 
-def _extractor(res: tuple[ReservedToken, ...]) -> Tokenizer:
-    # Matches reserved tokens exactly as the final tokenizer will (same HF added-token
-    # matcher); everything between them is one "unknown" span whose offsets we read back.
+def reserved_matcher(res: Sequence[ReservedToken]) -> Tokenizer:
+    """A tokenizer that finds reserved texts exactly as a built tokenizer does (the same HF
+    added-token matcher, leftmost-longest); everything between matches is one id-0 span.
+
+    Args:
+        res: the reserved tokens.
+
+    Returns:
+        A ``tokenizers.Tokenizer``; read matches from ``encode(text).offsets``.
+    """
     tok = Tokenizer(models.WordLevel({"<unk>": 0}, unk_token="<unk>"))
     tok.add_tokens([AddedToken(t.text, normalized=False, single_word=t.single_word) for t in res])
     return tok
@@ -111,7 +118,7 @@ def _extractor(res: tuple[ReservedToken, ...]) -> Tokenizer:
 def _payload(texts: list[str], res: tuple[ReservedToken, ...]) -> list[str]:
     if not res:
         return texts
-    ext = _extractor(res)
+    ext = reserved_matcher(res)
     out: list[str] = []
     for start in range(0, len(texts), _BATCH):
         chunk = texts[start : start + _BATCH]
