@@ -613,6 +613,8 @@ def _check_scene(row: Row, contract: str, compile_scene: Any, out: list[QcProble
             out.append(
                 QcProblem("compile", row.id, str(e).splitlines()[0] if str(e) else type(e).__name__)
             )
+        except Exception as e:  # a compiler crash is a compile failure of this row, not of QC
+            out.append(QcProblem("compile", row.id, f"compiler crashed: {type(e).__name__}: {e}"))
 
 
 def _check_trace(row: Row, solve: Any, out: list[QcProblem]) -> None:
@@ -640,12 +642,26 @@ def _check_trace(row: Row, solve: Any, out: list[QcProblem]) -> None:
         out.append(QcProblem("solve", row.id, f"solves to {result.answer}, expected {row.answer}"))
 
 
-def _budget(tokenizer: Any, row: Row, ctx: int | None) -> tuple[int, str | None]:
-    """Token count of a row (prompt + target + eos) and why it is over ``ctx`` (or None)."""
-    n = len(tokenizer.encode(row.prompt)) + len(tokenizer.encode(row.target)) + 1
-    if ctx is not None and n - 1 > ctx:  # the model reads n - 1 positions (see train.packing)
-        return n, f"{n} tokens (prompt + target + eos) need {n - 1} positions > ctx {ctx}"
-    return n, None
+def _encode_row(tokenizer: Any, row: Row) -> tuple[list[int], list[int]]:
+    """``(prompt_ids, target_ids)`` framed the tokenizer's way (bos ... [OUT], target eos)."""
+    if hasattr(tokenizer, "encode_row"):
+        return tokenizer.encode_row(row.prompt, row.target)  # type: ignore[no-any-return]
+    return tokenizer.encode(row.prompt), [
+        *tokenizer.encode(row.target),
+        tokenizer.special_ids["<|eos|>"],
+    ]
+
+
+def _row_totals(tokenizer: Any, rows: Sequence[Row], ctx: int | None) -> list[int]:
+    """Tokens per row (prompt + target + eos), from the tokenizer package's budget report."""
+    if rows and hasattr(tokenizer, "encode_row"):
+        from tokenizer.budget import budget
+
+        report = budget(
+            tokenizer, [{"prompt": r.prompt, "target": r.target} for r in rows], ctx or 1
+        )
+        return [c.total for c in report.rows]
+    return [sum(map(len, _encode_row(tokenizer, r))) for r in rows]
 
 
 def qc(
@@ -729,9 +745,11 @@ def qc(
                             f"{name} decodes differently from char {at}: {text[at : at + 20]!r}",
                         )
                     )
-            n, why = _budget(tokenizer, row, ctx)
+        for row, n in zip(rows, _row_totals(tokenizer, rows, ctx), strict=True):
             max_tokens = max(max_tokens, n)
-            if why:
+            # the model reads n - 1 positions: prompt + target[:-1] (see train.packing)
+            if ctx is not None and n - 1 > ctx:
+                why = f"{n} tokens (prompt + target + eos) need {n - 1} positions > ctx {ctx}"
                 problems.append(QcProblem("over_budget", row.id, why))
     return QcReport(len(rows), tuple(problems), tuple(checked), tuple(skipped), max_tokens)
 
@@ -740,8 +758,8 @@ def qc(
 def pack(rows: Sequence[Row], tokenizer: TokenizerLike, *, vocab_size: int | None = None) -> Any:
     """Encode rows to token ids and pack them for the training loop.
 
-    Prompts are encoded as is (they end with ``[OUT]``); every target ends with the eos id, so
-    decoding can stop on it. The loop never trains on prompt tokens (``train.packing``).
+    Rows are framed by the tokenizer's ``encode_row`` (``<|bos|> prompt [OUT]`` and
+    ``target <|eos|>``): every target ends with the eos id, so decoding can stop on it. The loop never trains on prompt tokens (``train.packing``).
 
     Args:
         rows: the rows, in order (row i of the pack is rows[i]).
@@ -753,10 +771,9 @@ def pack(rows: Sequence[Row], tokenizer: TokenizerLike, *, vocab_size: int | Non
     """
     from train.packing import PackedRows
 
-    eos = tokenizer.special_ids["<|eos|>"]
     if vocab_size is None:
         vocab_size = _vocab_size(tokenizer)
-    pairs = [(tokenizer.encode(r.prompt), [*tokenizer.encode(r.target), eos]) for r in rows]
+    pairs = [_encode_row(tokenizer, r) for r in rows]
     return PackedRows.from_rows(pairs, vocab_size=vocab_size)
 
 

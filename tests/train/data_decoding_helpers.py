@@ -47,6 +47,13 @@ class CharTokenizer:
                 i += 1
         return out
 
+    def encode_row(self, prompt: str, target: str) -> tuple[list[int], list[int]]:
+        """Same framing as ``tokenizer.DslTokenizer.encode_row``."""
+        p = [self.special_ids["<|bos|>"], *self.encode(prompt)]
+        if p[-1] != self.special_ids["[OUT]"]:
+            p.append(self.special_ids["[OUT]"])
+        return p, [*self.encode(target), self.special_ids["<|eos|>"]]
+
     def decode(self, ids: Sequence[int]) -> str:
         return "".join(self._vocab[i] for i in ids)
 
