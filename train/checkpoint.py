@@ -15,7 +15,7 @@ import dataclasses
 import os
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -116,7 +116,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> GPT:
 
 def capture_rng() -> dict[str, Any]:
     """RNG states of python, numpy (global) and torch (CPU and every CUDA device)."""
-    np_state = np.random.get_state()
+    np_state = cast(tuple[Any, ...], np.random.get_state(legacy=True))
     return {
         "python": random.getstate(),
         # numpy's state holds an ndarray; store it as a list so weights_only loading accepts it.

@@ -22,7 +22,7 @@ from train.model import GPTConfig
 try:  # stdlib from 3.11; on 3.10 configs are JSON
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - exercised on 3.10 only
-    tomllib = None  # type: ignore[assignment]
+    tomllib = None
 
 __all__ = [
     "AXES",
@@ -196,7 +196,7 @@ def _convert(key: str, value: Any, tp: Any) -> Any:
         else:
             raise bad("a list")
         return tuple(_convert(f"{key}[{i}]", x, elem) for i, x in enumerate(items))
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
             raise ConfigError(f"config key {key!r} is a section: set its fields as {key}.<name>")
         return config_from_dict(tp, value, prefix=f"{key}.")

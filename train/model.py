@@ -213,18 +213,14 @@ class GPT(nn.Module):
         if config.vocab_size <= 0:
             raise ValueError("GPTConfig.vocab_size must be set (> 0) before building a GPT")
         self.config = config
-        self.transformer = nn.ModuleDict(
-            dict(
-                wte=nn.Embedding(config.vocab_size, config.n_embd),
-                wpe=nn.Embedding(config.block_size, config.n_embd),
-                drop=nn.Dropout(config.dropout),
-                h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
-                ln_f=nn.LayerNorm(config.n_embd, bias=config.bias),
-            )
-        )
+        self.wte = nn.Embedding(config.vocab_size, config.n_embd)  # token embedding
+        self.wpe = nn.Embedding(config.block_size, config.n_embd)  # learned positions
+        self.drop = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layer)])
+        self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         if config.tie_weights:
-            self.transformer.wte.weight = self.lm_head.weight
+            self.wte.weight = self.lm_head.weight
         self.apply(self._init_weights)
         # GPT-2: scale the residual projections by 1/sqrt(2 * n_layer) so the residual stream's
         # variance does not grow with depth at initialisation.
@@ -253,9 +249,9 @@ class GPT(nn.Module):
         """
         n = sum(p.numel() for p in self.parameters())
         if non_embedding:
-            n -= self.transformer.wpe.weight.numel()
+            n -= self.wpe.weight.numel()
             if not self.config.tie_weights:
-                n -= self.transformer.wte.weight.numel()
+                n -= self.wte.weight.numel()
         return n
 
     @property
@@ -269,7 +265,7 @@ class GPT(nn.Module):
                 f"sequence of {start + T} positions exceeds block_size {self.config.block_size}"
             )
         pos = torch.arange(start, start + T, dtype=torch.long, device=idx.device)
-        return self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
+        return self.drop(self.wte(idx) + self.wpe(pos))
 
     def forward(
         self, idx: torch.Tensor, targets: torch.Tensor | None = None
@@ -286,9 +282,9 @@ class GPT(nn.Module):
             positions whose target is not -100 (``None`` without targets).
         """
         x = self._embed(idx, 0)
-        for block in self.transformer.h:
+        for block in self.blocks:
             x = block(x)
-        logits = self.lm_head(self.transformer.ln_f(x))
+        logits = self.lm_head(self.ln_f(x))
         loss = None
         if targets is not None:
             loss = F.cross_entropy(
@@ -335,10 +331,10 @@ class GPT(nn.Module):
         if idx_new.shape[0] != cache.batch_size:
             raise ValueError(f"batch {idx_new.shape[0]} does not match cache {cache.batch_size}")
         x = self._embed(idx_new, cache.pos)
-        for layer, block in enumerate(self.transformer.h):
+        for layer, block in enumerate(self.blocks):
             x = block(x, cache, layer)
         cache.pos += idx_new.shape[1]
-        return self.lm_head(self.transformer.ln_f(x))
+        return self.lm_head(self.ln_f(x))
 
     # --- generation ------------------------------------------------------------------------
 

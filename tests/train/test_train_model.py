@@ -50,7 +50,7 @@ def test_rejects_sequences_longer_than_block_size() -> None:
 
 def test_tied_weights_share_one_matrix_and_count_once() -> None:
     tied, untied = make_model(), make_model(tie_weights=False)
-    assert tied.lm_head.weight is tied.transformer.wte.weight
+    assert tied.lm_head.weight is tied.wte.weight
     assert untied.num_params() - tied.num_params() == 37 * 32
     assert tied.num_params(non_embedding=True) == tied.num_params() - 24 * 32
 
