@@ -1,5 +1,9 @@
 """Training corpora: read corpus files, or the default corpus (gold pack plus generated programs).
 
+The default scene corpus is the gold pack's scenes (both forms) and prompts plus generated
+scenes. Generated refs reuse few words, so payload merges stay few; train on materialised rows
+(``--corpus rows.jsonl``) for a tokenizer that has seen real content paths.
+
 Scenes are drawn with ``scene_dsl.strategies.sample_scene`` (valid, canonical, seeded) and printed
 in both forms and both surfaces (file: newlines; training row: single spaces). Traces come from
 ``examples/traces`` plus a small seeded sampler here (``trace_dsl`` ships no sampler yet): it
@@ -18,6 +22,7 @@ from tokenizer.codes import fail
 __all__ = [
     "EXAMPLES_DIR",
     "default_corpus",
+    "gold_prompts",
     "gold_scenes",
     "gold_traces",
     "read_corpus",
@@ -35,6 +40,11 @@ def gold_scenes(examples: Path = EXAMPLES_DIR) -> list[str]:
         (examples / "gold").glob("*/scene.row.dsl")
     )
     return [p.read_text("utf-8") for p in paths]
+
+
+def gold_prompts(examples: Path = EXAMPLES_DIR) -> list[str]:
+    """Prompts of the bundled gold pack (``examples/gold/*/prompt.txt``)."""
+    return [p.read_text("utf-8") for p in sorted((examples / "gold").glob("*/prompt.txt"))]
 
 
 def gold_traces(examples: Path = EXAMPLES_DIR) -> list[str]:
@@ -151,7 +161,7 @@ def default_corpus(language: str = "scene", *, n_generated: int = 2000, seed: in
     """
     out: list[str] = []
     if language in ("scene", "both"):
-        out += gold_scenes() + sample_scene_texts(n_generated, seed=seed)
+        out += gold_scenes() + gold_prompts() + sample_scene_texts(n_generated, seed=seed)
     if language in ("trace", "both"):
         out += gold_traces() + sample_trace_texts(n_generated, seed=seed)
     return out
