@@ -180,3 +180,20 @@ def test_exact_match_without_stop_ids_compares_target_length() -> None:
     )
     assert exact_match(model, rigged) == {"exact": 1.0, "budget_hit": 1.0}
     assert exact_match(model, data)["exact"] == 0.0
+
+
+def test_bfloat16_autocast_trains(tmp_path) -> None:
+    rows = synthetic_rows(8, 32)
+    result = fit(tiny(tmp_path, "--max_steps=6", "--log_every=1", "--dtype=bfloat16"), rows, rows)
+    losses = [r["loss"] for r in records(tmp_path / "log.jsonl") if r["event"] == "train"]
+    assert len(losses) == 6 and all(np.isfinite(losses)) and losses[-1] < losses[0]
+    assert np.isfinite(result.evals[-1]["dev_loss"])
+    assert next(result.model.parameters()).dtype == torch.float32  # master weights stay fp32
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_trains_on_cuda(tmp_path) -> None:
+    rows = synthetic_rows(8, 32)
+    result = fit(tiny(tmp_path, "--max_steps=4", "--device=cuda"), rows)
+    assert result.model.device.type == "cuda" and np.isfinite(result.train_loss)
+    assert load_model(tmp_path / "model.pt").device.type == "cpu"
