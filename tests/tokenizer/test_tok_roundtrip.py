@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import tokenizer
 import trace_dsl
 from scene_dsl.strategies import scene_texts
-from tokenizer.corpus import gold_scenes, sample_trace_texts
+from tokenizer.corpus import gold_scenes, sample_scene_texts, sample_trace_texts
 from tokenizer.pretok import segments
 
 GRANS = tokenizer.GRANULARITIES
@@ -104,3 +104,26 @@ def test_vocab_strings_are_exact(toks):
     assert joined.encode("utf-8", "surrogateescape").decode("utf-8") == text
     for t, i in tok.reserved_ids.items():
         assert strings[i] == t
+
+
+def test_boundary_check_catches_a_coarse_pre_tokenizer(monkeypatch):
+    # With the stock GPT-2 byte-level split, learned tokens like ' [' or '19' cross grammar
+    # boundaries: the property check above must notice (it is not vacuous).
+    import sys
+
+    from tokenizers import pre_tokenizers
+
+    monkeypatch.setattr(
+        sys.modules["tokenizer.build"],
+        "pre_tokenizer",
+        lambda: pre_tokenizers.ByteLevel(add_prefix_space=False),
+    )
+    texts = sample_scene_texts(200, seed=3)
+    tok = tokenizer.build("scene", corpus=texts, granularity="bpe")
+    failures = 0
+    for text in texts[:20]:
+        try:
+            assert_boundaries(tok, text)
+        except AssertionError:
+            failures += 1
+    assert failures == 20
