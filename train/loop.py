@@ -58,8 +58,8 @@ class FitResult:
     evals: list[dict[str, float]] = field(default_factory=list)  # one per eval, with "step"
     best_metric: float | None = None  # best value of the primary metric
     best_step: int = -1
-    train_loss: float = math.nan  # loss of the last step
-    tokens_per_s: float = math.nan  # trained-on input tokens per second over this call
+    train_loss: float = math.nan  # mean loss over the last logging window
+    tokens_per_s: float = math.nan  # input tokens per second of training (evals excluded)
     out_dir: Path | None = None  # where model.pt / ckpt.pt / log.jsonl went (rank 0)
 
 
@@ -419,7 +419,10 @@ def _fit(
     stop_reason = "max_steps" if end_step == config.max_steps else "stop_at"
     last_loss = math.nan
     started = window_start = time.perf_counter()
+    paused = 0.0  # seconds spent in evals and checkpoints: not training throughput
     tokens_total = tokens_window = 0
+    loss_window = torch.zeros((), device=device)  # summed on device: no sync per step
+    steps_window = 0
     global_batch = config.batch_size * ddp.world
     row_lengths = train_data.row_lengths()
     try:
@@ -450,15 +453,20 @@ def _fit(
             n_tokens = int(row_lengths[global_rows].sum()) - len(global_rows)
             tokens_total += n_tokens
             tokens_window += n_tokens
+            loss_window += loss.detach().float()
+            steps_window += 1
             bar.update(1)
 
             if step % config.log_every == 0 or step == end_step:
-                last_loss = float(loss.item())
+                last_loss = float(loss_window.item()) / steps_window  # mean over the window
                 now = time.perf_counter()
                 tps = tokens_window / max(now - window_start, 1e-9)
                 log.write("train", step=step, loss=last_loss, lr=lr, tokens_per_s=round(tps, 1))
                 bar.set_postfix(loss=f"{last_loss:.4f}", lr=f"{lr:.2e}", tok_s=f"{tps:,.0f}")
-                window_start, tokens_window = now, 0
+                window_start, tokens_window, steps_window = now, 0, 0
+                loss_window.zero_()
+
+            pause_start = time.perf_counter()
 
             final = step == config.max_steps
             due = config.eval_every and step % config.eval_every == 0
@@ -472,13 +480,16 @@ def _fit(
                 or (not config.ckpt_every and due)
             ):
                 save_full()
+            pause = time.perf_counter() - pause_start
+            paused += pause
+            window_start += pause
             if reason:
                 break
     finally:
         bar.close()
 
     elapsed = time.perf_counter() - started
-    tps_all = tokens_total / elapsed if elapsed > 0 else math.nan
+    tps_all = tokens_total / (elapsed - paused) if elapsed > paused else math.nan
     model.eval()
     if ddp.main:
         save_model(model, out_dir / "model.pt")
@@ -489,6 +500,7 @@ def _fit(
             train_loss=last_loss,
             tokens_per_s=round(tps_all, 1),
             elapsed_s=round(elapsed, 3),
+            eval_s=round(paused, 3),
             best_metric=gates.best,
             best_step=gates.best_step,
         )
