@@ -1,0 +1,62 @@
+"""Layout engines, one per family: ``LAYOUTS[family](ctx, rect, components, parent_id)``.
+
+Each engine receives the family components (common components are drawn by the page) in
+source order and the rectangle left for the body, and places cards, panels and connectors
+inside it without overlap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from compilers.scene_svg.canvas import Ctx, Rect
+from compilers.scene_svg.layouts.board import layout_board, layout_dual
+from compilers.scene_svg.layouts.chart import layout_span_chart
+from compilers.scene_svg.layouts.graph import (
+    layout_architecture,
+    layout_decision,
+    layout_flow,
+    layout_technical,
+)
+from compilers.scene_svg.layouts.lanes import (
+    layout_pipeline,
+    layout_system,
+    layout_timeline,
+    layout_timeline_flow,
+)
+from compilers.scene_svg.layouts.memory import layout_memory, layout_memory_training
+from compilers.scene_svg.layouts.spectrum import layout_spectrum
+from compilers.scene_svg.layouts.stack import (
+    layout_concept,
+    layout_dashboard,
+    layout_micrographic,
+    layout_poster,
+)
+from compilers.scene_svg.layouts.table import layout_table
+from scene_dsl.ast import Component
+
+__all__ = ["LAYOUTS", "Layout"]
+
+Layout = Callable[[Ctx, Rect, list[Component], str], None]
+
+LAYOUTS: dict[str, Layout] = {
+    "poster_stack": layout_poster,
+    "comparison_span_chart": layout_span_chart,
+    "pipeline_lane": layout_pipeline,
+    "dashboard_cards": layout_dashboard,
+    "timeline_flow": layout_timeline_flow,
+    "timeline": layout_timeline,
+    "system_diagram": layout_system,
+    "concept_editorial": layout_concept,
+    "utility_micrographic": layout_micrographic,
+    "dual_panel_compare": layout_dual,
+    "table_matrix": layout_table,
+    "decision_tree": layout_decision,
+    "memory_map": layout_memory,
+    "flow_graph": layout_flow,
+    "comparison_board": layout_board,
+    "architecture_map": layout_architecture,
+    "spectrum_map": layout_spectrum,
+    "technical_diagram": layout_technical,
+    "memory_training_map": layout_memory_training,
+}

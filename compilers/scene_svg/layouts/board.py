@@ -1,0 +1,194 @@
+"""comparison_board and dual_panel_compare: columns of metrics with callouts.
+
+Each comparison column is a panel with a title band; its metrics are rows of label + mono
+value with a mini bar scaled against the same metric label in every column. Callouts run
+full width under the columns. dual_panel_compare adds a "vs" badge between two panels and
+puts info cards / concept panels in a band underneath.
+"""
+
+from __future__ import annotations
+
+from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, parse_number
+from compilers.scene_svg.draw import card, panel, pill
+from compilers.scene_svg.layouts.common import card_height
+from scene_dsl.ast import Component
+
+__all__ = ["layout_board", "layout_dual"]
+
+
+def _columns(ctx: Ctx, r: Rect, comps: list[Component], parent: str, *, vs: bool) -> None:
+    st = ctx.style
+    pal = st.palette
+    f = st.font
+    cols = [c for c in comps if c.name == "comparison_column"]
+    metrics = [c for c in comps if c.name == "comparison_metric"]
+    col_items = [ctx.item(c) for c in cols]
+    met_items = [(m.get("column") or "", ctx.item(m)) for m in metrics]
+    best: dict[str, float] = {}
+    for _, it in met_items:
+        label = str(it.roles.get("label") or it.roles.get("title") or "")
+        n = parse_number(it.roles.get("value"))
+        if n is not None:
+            best[label] = max(best.get(label, 0.0), abs(n))
+    gap = st.gap * (3.2 if vs else 1.0)
+    cells = r.columns(len(cols), gap)
+    for i, (cell, c, it) in enumerate(zip(cells, cols, col_items, strict=False)):
+        tone = st.tone_at(i, it.tone())
+        color = pal.accent(tone)
+        pid = panel(ctx, cell, parent=parent, stem="col")
+        ctx.rect(Rect(cell.x + 1, cell.y + 1, cell.w - 2, 5), fill=color, rx=2.5)
+        if pal.glow:
+            ctx.rect(cell.inset(-3), fill="none", stroke=color, rx=15, sw=4, opacity=0.15)
+        inner = cell.inset(st.pad)
+        badge = it.text("badge", primary=False)
+        head_h = f * 1.2 * LINE_HEIGHT * 2
+        hr, inner = inner.take_top(head_h, 10)
+        bw = 0.0
+        if badge and hr.h >= f * 0.75 * 1.7:
+            bw = pill(
+                ctx,
+                hr.r,
+                hr.y,
+                badge,
+                f * 0.75,
+                tone=tone,
+                parent=pid,
+                max_w=hr.w * 0.4,
+                anchor="end",
+            )
+        secs = [
+            Section(
+                "title",
+                it.text("title", "label", "headline") or "",
+                f * 1.2,
+                pal.ink,
+                "bold",
+                max_lines=2,
+                gap=2,
+            )
+        ]
+        sub = it.text("subtitle", "caption", "body", primary=False)
+        if sub:
+            secs.append(Section("subtitle", sub, f * 0.8, pal.muted, max_lines=1, gap=0))
+        ctx.stack(Rect(hr.x, hr.y, max(1.0, hr.w - bw - 8), hr.h), secs, parent=pid, comp=c)
+        ctx.line(inner.x, inner.y - 5, inner.r, inner.y - 5, stroke=pal.line, sw=1, dash="4 4")
+        mine = [m for cid, m in met_items if cid == c.get("column_id")]
+        if not mine:
+            continue
+        row_h = min(f * 4.2, (inner.h - (len(mine) - 1) * 6) / len(mine))
+        y = inner.y
+        for m in mine:
+            mr = Rect(inner.x, y, inner.w, row_h)
+            _metric(ctx, mr, m, pid, color, pal.soft(tone), best)
+            y += row_h + 6
+    if vs and len(cells) == 2:
+        cx = (cells[0].r + cells[1].x) / 2
+        cy = r.y + r.h * 0.42
+        rad = min(22.0, (cells[1].x - cells[0].r) / 2 - 2)
+        if rad > 8:
+            ctx.circle(cx, cy, rad, fill=pal.surface2, stroke=st.accent(0), sw=2)
+            ctx.draw_lines(
+                cx,
+                cy - f * 0.85 * LINE_HEIGHT / 2,
+                ["vs"],
+                f * 0.85,
+                color=pal.ink,
+                weight="bold",
+                anchor="middle",
+            )
+
+
+def _metric(
+    ctx: Ctx, r: Rect, it: Item, parent: str, color: str, soft: str, best: dict[str, float]
+) -> None:
+    st = ctx.style
+    pal = st.palette
+    f = st.font
+    label = it.text("label", "title") or ""
+    value = it.text("value", primary=False) or ""
+    note = it.text("caption", "note", "body", primary=False)
+    bar_h = 6.0
+    text_r = Rect(r.x, r.y, r.w, max(0.0, r.h - bar_h - 6))
+    secs = []
+    if label:
+        secs.append(Section("label", label, f * 0.82, pal.muted, max_lines=1, gap=2))
+    if value:
+        secs.append(Section("value", value, f * 1.45, color, "bold", mono=True, max_lines=1, gap=2))
+    if note:
+        secs.append(Section("caption", note, f * 0.76, pal.muted, max_lines=1, gap=0))
+    ctx.stack(text_r, secs, parent=parent, comp=it.comp)
+    n = parse_number(it.roles.get("value"))
+    top = best.get(str(it.roles.get("label") or it.roles.get("title") or ""))
+    if n is not None and top:
+        by = r.b - bar_h - 2
+        ctx.rect(Rect(r.x, by, r.w, bar_h), fill=pal.surface2, rx=3)
+        grad = ctx.gradient(color, soft)
+        ctx.rect(
+            Rect(r.x, by, max(bar_h, r.w * min(1.0, abs(n) / top)), bar_h),
+            fill=f"url(#{grad})",
+            rx=3,
+        )
+
+
+def _callouts(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Rect:
+    st = ctx.style
+    pal = st.palette
+    calls = [c for c in comps if c.name == "comparison_callout"]
+    rest = r
+    placed = []
+    for c in reversed(calls):
+        it = ctx.item(c)
+        text = it.text("text", "body", "title") or ""
+        h = ctx.stack_height(
+            [Section("text", text, st.font, pal.ink, max_lines=2, gap=0)], r.w - 2 * st.pad - 40
+        )
+        cr, rest = rest.take_bottom(h + st.pad * 1.2, st.gap)
+        placed.append((cr, it, text))
+    for cr, it, text in reversed(placed):
+        tone = st.tone_at(it.index, it.tone())
+        cid = panel(
+            ctx, cr, parent=parent, stem="callout", fill=pal.soft(tone), stroke=pal.accent(tone)
+        )
+        ctx.draw_lines(
+            cr.x + st.pad + 6,
+            cr.cy - st.font * 1.3 * LINE_HEIGHT / 2,
+            ["\u2192"],
+            st.font * 1.3,
+            color=pal.accent(tone),
+            weight="bold",
+        )
+        inner = Rect(
+            cr.x + st.pad + 34,
+            cr.y + st.pad * 0.6,
+            max(1.0, cr.w - 2 * st.pad - 34),
+            cr.h - st.pad * 1.2,
+        )
+        ctx.stack(
+            inner,
+            [Section("text", text, st.font, pal.ink, max_lines=2, gap=0)],
+            parent=cid,
+            comp=it.comp,
+            valign="middle",
+        )
+    return rest
+
+
+def layout_board(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """comparison_board: metric columns side by side, callouts underneath."""
+    rest = _callouts(ctx, r, comps, parent)
+    _columns(ctx, rest, comps, parent, vs=False)
+
+
+def layout_dual(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """dual_panel_compare: two (or more) panels with a vs badge, then cards and callouts."""
+    st = ctx.style
+    rest = _callouts(ctx, r, comps, parent)
+    extra = [c for c in comps if c.name in ("info_card", "concept_panel")]
+    if extra:
+        items = [ctx.item(c) for c in extra]
+        w = (rest.w - st.gap * (len(items) - 1)) / len(items)
+        h = min(rest.h * 0.4, max(card_height(ctx, it, w) for it in items))
+        band, rest = rest.take_bottom(h, st.gap)
+        for cell, it in zip(band.columns(len(items), st.gap), items, strict=False):
+            card(ctx, cell, it, parent=parent, index=it.index)
+    _columns(ctx, rest, comps, parent, vs=True)

@@ -1,0 +1,176 @@
+"""comparison_span_chart: horizontal compare bars on one value axis, span brackets, floors.
+
+Geometry: a chart panel; a label column, a bar zone (the value scale) and a value column per
+row; an axis under the rows (``axis``: min/max/label/ticks); ``span_bracket start..end``
+brackets rows start to end (0-based bar indices, clamped) in a column on the right;
+``floor_band`` draws a dashed floor line at its value across every bar and a legend line under
+the axis.
+"""
+
+from __future__ import annotations
+
+from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect, parse_number
+from compilers.scene_svg.draw import bar_row, panel
+from compilers.scene_svg.layouts.common import fmt_tick, nice_max, text_w
+from compilers.scene_svg.text import measure_text
+from scene_dsl.ast import Component
+
+__all__ = ["layout_span_chart"]
+
+
+def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """Draw the chart family into ``r``."""
+    st = ctx.style
+    pal = st.palette
+    bars = [ctx.item(c) for c in comps if c.name == "compare_bar"]
+    axis_c = next((c for c in comps if c.name == "axis"), None)
+    axis = ctx.item(axis_c) if axis_c is not None else None
+    spans = [ctx.item(c) for c in comps if c.name == "span_bracket"]
+    floors = [ctx.item(c) for c in comps if c.name == "floor_band"]
+    pid = panel(ctx, r, parent=parent, stem="chart")
+    inner = r.inset(st.pad * 1.2)
+    f = st.font
+    small = f * 0.8
+    # bottom: floors legend, axis
+    legend_h = (small * LINE_HEIGHT + 6) * len(floors)
+    if legend_h:
+        legend, inner = inner.take_bottom(legend_h, 8)
+    axis_h = small * LINE_HEIGHT * (2.2 if axis is not None and axis.has("label") else 1.2) + 8
+    axis_r, inner = inner.take_bottom(axis_h, 4)
+    bracket_w = min(200.0, inner.w * 0.22) if spans else 0.0
+    if bracket_w:
+        bracket_col, inner = inner.take_right(bracket_w, 10)
+    values = [it.text("value", primary=False) or "" for it in bars]
+    nums = [parse_number(it.roles.get("value")) for it in bars]
+    vmin = 0.0
+    vmax_data = max((n for n in nums if n is not None), default=1.0)
+    vmax = nice_max(vmax_data)
+    if axis is not None:
+        lo = parse_number(axis.raw("min")) if axis.has("min") else None
+        hi = parse_number(axis.raw("max")) if axis.has("max") else None
+        vmin = lo if lo is not None else vmin
+        vmax = hi if hi is not None and hi > vmin else vmax
+    value_w = (
+        max((measure_text(v, f * 1.05, weight="bold", mono=True) for v in values), default=0.0) + 14
+    )
+    labels = [str(it.roles.get("label") or it.roles.get("title") or "") for it in bars]
+    label_w = min(
+        inner.w * 0.3, max((text_w(x, f * 1.02, True) for x in labels), default=60.0) + 10
+    )
+    n = max(1, len(bars))
+    row_gap = st.gap * 0.6
+    row_h = min((inner.h - row_gap * (n - 1)) / n, f * 5.2)
+    total = row_h * n + row_gap * (n - 1)
+    rows = Rect(inner.x, inner.y + (inner.h - total) / 2, inner.w, total).rows(n, row_gap)
+    zone = None
+    for i, (row, it) in enumerate(zip(rows, bars, strict=False)):
+        zone = bar_row(
+            ctx,
+            row,
+            it,
+            parent=pid,
+            index=i,
+            vmax=vmax,
+            vmin=vmin,
+            label_w=label_w,
+            value_w=value_w,
+        )
+    if zone is None:
+        return
+    zx, zw = zone.x, zone.w
+
+    def xpos(v: float) -> float:
+        return zx + zw * max(0.0, min(1.0, (v - vmin) / (vmax - vmin or 1.0)))
+
+    # axis
+    ay = axis_r.y + 4
+    ctx.line(zx, ay, zx + zw, ay, stroke=pal.line, sw=1.5)
+    ticks = int(axis_c.get("ticks") or 5) if axis_c is not None else 5
+    for k in range(ticks + 1):
+        v = vmin + (vmax - vmin) * k / ticks
+        x = xpos(v)
+        ctx.line(x, ay, x, ay + 5, stroke=pal.line, sw=1.2)
+        ctx.line(x, rows[0].y, x, rows[-1].b, stroke=pal.line, sw=0.6, dash="2 5", opacity=0.6)
+        label = fmt_tick(v)
+        tw = text_w(label, small, mono=True) + 2
+        tx = max(axis_r.x, min(axis_r.r - tw, x - tw / 2))
+        ctx.text(
+            Rect(tx, ay + 7, tw, small * LINE_HEIGHT),
+            label,
+            small,
+            color=pal.muted,
+            parent=pid,
+            max_lines=1,
+            mono=True,
+        )
+    if axis is not None:
+        label = axis.text("label", "title")
+        if label:
+            ctx.text(
+                Rect(zx, ay + 9 + small * LINE_HEIGHT, zw, small * LINE_HEIGHT),
+                label,
+                small,
+                color=pal.muted,
+                parent=pid,
+                comp=axis.comp,
+                role="label",
+                max_lines=1,
+                anchor="middle",
+            )
+    # floors
+    for k, it in enumerate(floors):
+        tone_c = pal.danger if k == 0 else st.accent(k + 1)
+        v = parse_number(it.roles.get("value"))
+        label = it.text("label", "title") or ""
+        value = it.text("value", primary=False)
+        if v is not None:
+            x = xpos(v)
+            ctx.line(x, rows[0].y - 6, x, rows[-1].b + 6, stroke=tone_c, sw=1.6, dash="6 4")
+        lr = Rect(legend.x, legend.y + k * (small * LINE_HEIGHT + 6), legend.w, small * LINE_HEIGHT)
+        ctx.rect(Rect(lr.x, lr.cy - 1, 22, 2.5), fill=tone_c)
+        text = f"{label} \u00b7 {value}" if value else label
+        ctx.text(
+            Rect(lr.x + 30, lr.y, lr.w - 30, lr.h),
+            text,
+            small,
+            color=pal.ink,
+            parent=pid,
+            comp=it.comp,
+            role="label",
+            max_lines=1,
+        )
+    # span brackets
+    last_bottom = -1e9
+    for k, it in enumerate(spans):
+        a = int(it.comp.get("start") or 0)
+        b = int(it.comp.get("end") or 0)
+        a, b = sorted((min(a, n - 1), min(b, n - 1)))
+        color = st.accent(k, it.tone())
+        x = bracket_col.x + 6 + (k % 3) * 6
+        y0, y1 = rows[a].y + 4, rows[b].b - 4
+        ctx.path(
+            f"M{x:.1f} {y0:.1f} H{x + 8:.1f} V{y1:.1f} H{x:.1f}", stroke=color, sw=2, join="miter"
+        )
+        label = it.text("label")
+        if label:
+            lx = bracket_col.x + 30
+            size = small
+            lh = size * LINE_HEIGHT
+            lines_h = min(3 * lh, max(lh, y1 - y0))
+            ly = max((y0 + y1) / 2 - lines_h / 2, last_bottom + 6, r.y + 4)
+            lr = Rect(lx, ly, max(1.0, bracket_col.r - lx), min(lines_h, max(0.0, inner.b - ly)))
+            if lr.h >= lh * 0.8:
+                used = ctx.text(
+                    lr,
+                    label,
+                    size,
+                    color=color,
+                    parent=pid,
+                    comp=it.comp,
+                    role="label",
+                    max_lines=3,
+                    weight="bold",
+                )
+                last_bottom = ly + used
+            else:
+                ctx.warn("S702", it.comp, "label", "no room for the bracket label")

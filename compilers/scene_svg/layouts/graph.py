@@ -1,0 +1,346 @@
+"""Graph families: decision_tree, flow_graph, architecture_map, technical_diagram.
+
+Layered (Sugiyama-style) layout from the topology refs:
+
+1. cycles are broken by a depth-first search in source order (back edges are drawn, but
+   do not constrain layers);
+2. longest-path layering: a node sits one layer after its deepest predecessor;
+3. edges spanning several layers get dummy waypoints in the layers between, so they route
+   around the nodes there;
+4. four barycenter sweeps (down, up) order each layer to reduce crossings (stable sorts:
+   deterministic);
+5. layers run top to bottom (decision trees, tall canvases) or left to right; connectors are
+   orthogonal through the channels between layers, labelled just before their target.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from compilers.scene_svg.canvas import Ctx, Item, Rect
+from compilers.scene_svg.draw import card, connector
+from compilers.scene_svg.layouts.common import card_height
+from compilers.scene_svg.layouts.lanes import _edge_label, terminal
+from scene_dsl.ast import Component
+
+__all__ = ["layered", "layout_architecture", "layout_decision", "layout_flow", "layout_technical"]
+
+NODE_FIELDS = ("node_id", "stage_id")
+STATE_TONE = {"success": "green", "warning": "amber", "danger": "purple", "highlight": "blue"}
+
+
+def _layers(
+    ids: list[str], edges: list[tuple[str, str]]
+) -> tuple[dict[str, int], set[tuple[str, str]]]:
+    succ: dict[str, list[str]] = {i: [] for i in ids}
+    for a, b in edges:
+        succ[a].append(b)
+    # iterative DFS in source order: edges to a node still on the stack are back edges
+    state: dict[str, int] = {}
+    back: set[tuple[str, str]] = set()
+    for root in ids:
+        if root in state:
+            continue
+        stack = [(root, 0)]
+        state[root] = 1
+        while stack:
+            v, k = stack.pop()
+            if k < len(succ[v]):
+                stack.append((v, k + 1))
+                w = succ[v][k]
+                if state.get(w) == 1:
+                    back.add((v, w))
+                elif w not in state:
+                    state[w] = 1
+                    stack.append((w, 0))
+            else:
+                state[v] = 2
+    forward = [(a, b) for a, b in edges if (a, b) not in back and a != b]
+    indeg = {i: 0 for i in ids}
+    for _, b in forward:
+        indeg[b] += 1
+    layer = {i: 0 for i in ids}
+    queue = [i for i in ids if indeg[i] == 0]
+    fsucc: dict[str, list[str]] = {i: [] for i in ids}
+    for a, b in forward:
+        fsucc[a].append(b)
+    head = 0
+    while head < len(queue):
+        v = queue[head]
+        head += 1
+        for w in fsucc[v]:
+            layer[w] = max(layer[w], layer[v] + 1)
+            indeg[w] -= 1
+            if indeg[w] == 0:
+                queue.append(w)
+    return layer, back
+
+
+def layered(
+    ctx: Ctx,
+    r: Rect,
+    nodes: list[tuple[str, Item]],
+    edges: list[tuple[str, str, Item | None, bool]],
+    parent: str,
+    *,
+    vertical: bool,
+    node_style: dict[str, str] | None = None,
+) -> dict[str, Rect]:
+    """Lay out ``nodes`` in layers and draw ``edges`` (from, to, label item, dashed).
+
+    Returns node id -> card rectangle.
+    """
+    st = ctx.style
+    pal = st.palette
+    ids = [i for i, _ in nodes]
+    known = set(ids)
+    pairs = [(a, b) for a, b, _, _ in edges if a in known and b in known]
+    layer, back = _layers(ids, pairs)
+    nlayers = max(layer.values(), default=0) + 1
+    order: list[list[str]] = [[] for _ in range(nlayers)]
+    for i in ids:
+        order[layer[i]].append(i)
+    # dummy chains for long forward edges
+    chains: dict[int, list[str]] = {}
+    preds: dict[str, list[str]] = {}
+    succs: dict[str, list[str]] = {}
+    for k, (a, b, _, _) in enumerate(edges):
+        if a not in known or b not in known or (a, b) in back or a == b:
+            continue
+        la, lb = layer[a], layer[b]
+        chain = [a]
+        for lv in range(la + 1, lb):
+            d = f"\x00d{k}_{lv}"
+            order[lv].append(d)
+            layer[d] = lv
+            chain.append(d)
+        chain.append(b)
+        chains[k] = chain
+        for u, v in itertools.pairwise(chain):
+            succs.setdefault(u, []).append(v)
+            preds.setdefault(v, []).append(u)
+    pos = {v: i for lay in order for i, v in enumerate(lay)}
+    for _ in range(4):
+        for lv in range(1, nlayers):
+            order[lv].sort(key=lambda v: _bary(preds.get(v), pos, pos[v]))
+            pos.update({v: i for i, v in enumerate(order[lv])})
+        for lv in range(nlayers - 2, -1, -1):
+            order[lv].sort(key=lambda v: _bary(succs.get(v), pos, pos[v]))
+            pos.update({v: i for i, v in enumerate(order[lv])})
+    items = dict(nodes)
+    labelled = any(it is not None and it.has("label", "_primary") for _, _, it, _ in edges)
+    lgap = max(
+        st.gap * 2.5, (64.0 if labelled else 44.0) if vertical else (110.0 if labelled else 56.0)
+    )
+    cross_gap = st.gap * 1.2
+    dummy = 14.0
+    main_len = r.h if vertical else r.w
+    cross_len = r.w if vertical else r.h
+    if nlayers > 1:  # many layers: channels shrink before nodes vanish
+        lgap = min(lgap, main_len * 0.4 / (nlayers - 1))
+    widest = max(len(lay) for lay in order)
+    if widest > 1:
+        cross_gap = min(cross_gap, cross_len * 0.3 / (widest - 1))
+    band = max(0.0, (main_len - lgap * (nlayers - 1)) / nlayers)
+    rects: dict[str, Rect] = {}
+    points: dict[str, tuple[float, float]] = {}
+    for lv, lay in enumerate(order):
+        real = [v for v in lay if v in items]
+        ndum = len(lay) - len(real)
+        dummy = min(14.0, cross_len * 0.2 / max(1, ndum))
+        avail = max(0.0, cross_len - cross_gap * (len(lay) - 1) - ndum * dummy)
+        size = avail / max(1, len(real))
+        if vertical:
+            size = min(size, 300.0)
+            nat = max((card_height(ctx, items[v], size) for v in real), default=band)
+            thick = min(band, nat * 1.05)
+        else:
+            thick = min(band, 320.0)
+            nat = max((card_height(ctx, items[v], thick) for v in real), default=size)
+            size = min(size, max(nat * 1.05, 70.0))
+        used = len(real) * size + ndum * dummy + cross_gap * (len(lay) - 1)
+        c = (r.x if vertical else r.y) + (cross_len - used) / 2
+        m = (r.y if vertical else r.x) + lv * (band + lgap) + (band - thick) / 2
+        for v in lay:
+            extent = size if v in items else dummy
+            rect = Rect(c, m, extent, thick) if vertical else Rect(m, c, thick, extent)
+            if v in items:
+                rects[v] = rect
+            points[v] = (rect.cx, rect.cy)
+            c += extent + cross_gap
+    # edges first, so cards sit on top of connector ends
+    index = {v: i for i, v in enumerate(ids)}
+    for k, (a, b, it, dashed) in enumerate(edges):
+        if a not in rects or b not in rects:
+            continue
+        ra, rb = rects[a], rects[b]
+        color = st.accent(index[a], items[a].tone())
+        if k in chains:
+            pts = _route(chains[k], rects, points, vertical, lgap)
+        else:
+            pts = _back_route(ra, rb, vertical)
+        connector(ctx, pts, color=color if not dashed else pal.muted, vertical=vertical)
+        label = it.text("label") if it is not None else None
+        if label:
+            if vertical:
+                _edge_label(ctx, rb.cx, rb.y - 6, min(rb.w, 200.0), label, color)
+            else:
+                _edge_label(ctx, rb.x - lgap / 2, rb.cy - 3, lgap - 10, label, color)
+    style = node_style or {}
+    for i, (v, it) in enumerate(nodes):
+        tone = STATE_TONE.get(it.state()) if v in style and style[v] == "outcome" else None
+        fill = pal.soft(tone) if tone else None
+        card(
+            ctx,
+            rects[v],
+            it,
+            parent=parent,
+            index=i,
+            valign="middle",
+            fill=fill,
+            tone=tone,
+            title_roles=("title", "label", "name", "question"),
+        )
+    return rects
+
+
+def _bary(neigh: list[str] | None, pos: dict[str, int], cur: int) -> tuple[float, int]:
+    if not neigh:
+        return (float(cur), cur)
+    return (sum(pos[n] for n in neigh) / len(neigh), cur)
+
+
+def _route(
+    chain: list[str],
+    rects: dict[str, Rect],
+    points: dict[str, tuple[float, float]],
+    vertical: bool,
+    lgap: float,
+) -> list[tuple[float, float]]:
+    a, b = chain[0], chain[-1]
+    ra, rb = rects[a], rects[b]
+    pts: list[tuple[float, float]] = []
+    if vertical:
+        pts.append((ra.cx, ra.b + 1))
+        x, y = ra.cx, ra.b
+        for v in chain[1:]:
+            nx = points[v][0]
+            top = rb.y if v == b else points[v][1] - 7
+            mid = y + (lgap / 2 if v != b else (top - y) / 2)
+            mid = min(mid, top - 8)
+            pts += [(x, mid), (nx, mid)]
+            x, y = nx, (points[v][1] + 7 if v != b else rb.y)
+            if v != b:
+                pts.append((x, y))
+        pts.append((rb.cx, rb.y - 3))
+    else:
+        pts.append((ra.r + 1, ra.cy))
+        x, y = ra.r, ra.cy
+        for v in chain[1:]:
+            ny = points[v][1]
+            left = rb.x if v == b else points[v][0] - 7
+            mid = x + (left - x) / 2
+            pts += [(mid, y), (mid, ny)]
+            x, y = (points[v][0] + 7 if v != b else rb.x), ny
+            if v != b:
+                pts.append((x, y))
+        pts.append((rb.x - 3, rb.cy))
+    return _dedupe(pts)
+
+
+def _back_route(ra: Rect, rb: Rect, vertical: bool) -> list[tuple[float, float]]:
+    if vertical:  # leave on the right, come back into the target's right side
+        x = max(ra.r, rb.r) + 12
+        return [(ra.r + 1, ra.cy), (x, ra.cy), (x, rb.cy), (rb.r + 3, rb.cy)]
+    y = max(ra.b, rb.b) + 12
+    return [(ra.cx, ra.b + 1), (ra.cx, y), (rb.cx, y), (rb.cx, rb.b + 3)]
+
+
+def _dedupe(pts: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for p in pts:
+        if not out or abs(out[-1][0] - p[0]) > 0.01 or abs(out[-1][1] - p[1]) > 0.01:
+            out.append(p)
+    return out
+
+
+def _node_id(c: Component) -> str:
+    return next((c.get(f) for f in NODE_FIELDS if c.get(f)), "") or ""
+
+
+def _graph(
+    ctx: Ctx, r: Rect, comps: list[Component], parent: str, *, vertical: bool
+) -> dict[str, Rect]:
+    node_comps = [c for c in comps if c.name in ("decision_node", "outcome_panel", "graph_node")]
+    edge_comps = [c for c in comps if c.name in ("decision_edge", "flow_arrow", "system_link")]
+    nodes = [(_node_id(c), ctx.item(c)) for c in node_comps]
+    edges = [
+        (e.get("from_ref") or "", e.get("to_ref") or "", ctx.item(e), e.name == "system_link")
+        for e in edge_comps
+    ]
+    style = {_node_id(c): "outcome" for c in node_comps if c.name == "outcome_panel"}
+    return layered(ctx, r, nodes, edges, parent, vertical=vertical, node_style=style)
+
+
+def layout_decision(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """decision_tree: questions top to bottom, outcome panels tinted by their row_state."""
+    _graph(ctx, r, comps, parent, vertical=True)
+
+
+def layout_flow(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """flow_graph: left to right (top to bottom on a tall canvas)."""
+    _graph(ctx, r, comps, parent, vertical=ctx.style.canvas == "tall")
+
+
+def _side(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Rect:
+    """Info cards and terminal panels in a side column (wide) or a bottom row (tall/square)."""
+    st = ctx.style
+    side = [c for c in comps if c.name in ("info_card", "terminal_panel")]
+    if not side:
+        return r
+    if st.canvas == "wide":
+        col, rest = r.take_right(r.w * 0.28, st.gap * 1.5)
+        cells = col.rows(len(side), st.gap)
+    else:
+        col, rest = r.take_bottom(r.h * 0.3, st.gap * 1.5)
+        cells = col.columns(len(side), st.gap)
+    for cell, c in zip(cells, side, strict=False):
+        it = ctx.item(c)
+        if c.name == "terminal_panel":
+            terminal(ctx, cell, it, parent)
+        else:
+            card(ctx, cell, it, parent=parent, index=it.index)
+    return rest
+
+
+def layout_architecture(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """architecture_map: the node graph; system links are dashed; side cards on the right."""
+    rest = _side(ctx, r, comps, parent)
+    _graph(
+        ctx,
+        rest,
+        [c for c in comps if c.name not in ("info_card", "terminal_panel")],
+        parent,
+        vertical=ctx.style.canvas == "tall",
+    )
+
+
+def layout_technical(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """technical_diagram: artifact panels across the top, the node graph, formula and terminal
+    strips at the bottom."""
+    from compilers.scene_svg.layouts.stack import Band, make_bands, run_bands
+
+    st = ctx.style
+    arts = [c for c in comps if c.name == "artifact_panel"]
+    graph = [c for c in comps if c.name in ("graph_node", "flow_arrow")]
+    rest = [c for c in comps if c.name in ("formula_strip", "terminal_panel")]
+    bands = make_bands(ctx, arts, parent, max(len(arts), 1) if arts else 1)
+    if any(c.name == "graph_node" for c in graph):
+        bands.append(
+            Band(
+                lambda w: st.font * 8 + 20,
+                lambda rr: _graph(ctx, rr, graph, parent, vertical=False),
+            )
+        )
+    bands.extend(make_bands(ctx, rest, parent, 1))
+    run_bands(ctx, r, bands)

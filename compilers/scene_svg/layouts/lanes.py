@@ -1,0 +1,371 @@
+"""Stage families: pipeline_lane, timeline_flow, timeline, system_diagram.
+
+Stages are cards in reading order. ``flow_rows`` places them left to right and wraps to more
+rows when they do not fit at a minimum width (or puts them in lanes when stages name one);
+arrows between neighbours are straight, others route through the channel between rows.
+"""
+
+from __future__ import annotations
+
+import math
+
+from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
+from compilers.scene_svg.draw import card, connector, panel
+from compilers.scene_svg.layouts.common import card_height, fill_heights
+from compilers.scene_svg.text import fit_text
+from scene_dsl.ast import Component
+
+__all__ = [
+    "flow_rows",
+    "layout_pipeline",
+    "layout_system",
+    "layout_timeline",
+    "layout_timeline_flow",
+]
+
+LANES = ("top", "center", "bottom")
+STAGE_ID_FIELDS = ("stage_id", "node_id", "segment_id")
+
+
+def _edge_label(
+    ctx: Ctx, x: float, y: float, w: float, text: str, color: str, *, above: bool = True
+) -> None:
+    """A small connector label centred at (x, y) on a background chip (not a layout box)."""
+    st = ctx.style
+    pal = st.palette
+    size = st.font * 0.76
+    fit = fit_text(text, max(10.0, w - 10), size, 2, min_scale=0.85)
+    if fit.shrunk or fit.ellipsized:
+        ctx.warn(
+            "S701" if not fit.ellipsized else "S702",
+            None,
+            "label",
+            "connector label cut to fit the gap",
+        )
+    lh = fit.size * LINE_HEIGHT
+    h = lh * len(fit.lines) + 4
+    from compilers.scene_svg.text import measure_text
+
+    tw = max(measure_text(line, fit.size) for line in fit.lines) + 10
+    top = y - h - 3 if above else y + 3
+    ctx.rect(Rect(x - tw / 2, top, tw, h), fill=pal.bg, rx=4, opacity=0.85)
+    ctx.draw_lines(x, top + 2, fit.lines, fit.size, color=color, anchor="middle")
+
+
+def stage_kicker(item: Item, index: int) -> str:
+    date = item.text("date", "when", "kicker", primary=False)
+    return date if date else f"{index + 1:02d}"
+
+
+def flow_rows(
+    ctx: Ctx,
+    r: Rect,
+    comps: list[Component],
+    edges: list[Component],
+    parent: str,
+    *,
+    min_w: float = 170.0,
+    implicit: bool = True,
+    lanes: bool = True,
+) -> dict[str, Rect]:
+    """Place stage cards (wrapping or in lanes) and draw the arrows between them.
+
+    Returns stage id -> card rectangle.
+    """
+    st = ctx.style
+    pal = st.palette
+    items = [ctx.item(c) for c in comps]
+    ids = [
+        next((c.get(f) for f in STAGE_ID_FIELDS if c.get(f)), f"_{i}") or f"_{i}"
+        for i, c in enumerate(comps)
+    ]
+    edge_items = [(e, ctx.item(e)) for e in edges]
+    labelled = any(it.has("label", "_primary") for _, it in edge_items)
+    gx = max(st.gap * 2, 74.0 if labelled else 40.0)
+    n = len(items)
+    if n == 0:
+        return {}
+    used_lanes = [ln for ln in LANES if any(c.get("lane") == ln for c in comps)] if lanes else []
+    positions: list[tuple[int, int]] = []  # (row, col)
+    if len(used_lanes) > 1:
+        lane_of = [
+            used_lanes.index(c.get("lane")) if c.get("lane") in used_lanes else 0 for c in comps
+        ]
+        positions = [(lane_of[i], i) for i in range(n)]
+        nrows, ncols = len(used_lanes), n
+    else:
+        per_row = max(1, int((r.w + gx) // (min_w + gx)))
+        nrows = math.ceil(n / per_row)
+        per_row = math.ceil(n / nrows)
+        positions = [(i // per_row, i % per_row) for i in range(n)]
+        ncols = per_row
+    gy = max(st.gap * 2, 56.0 if labelled else 40.0) if nrows > 1 else st.gap
+    top_channel = 22.0  # room above the first row for arrows that skip a stage
+    area = Rect(r.x, r.y + top_channel, r.w, max(0.0, r.h - top_channel))
+    cw = (area.w - gx * (ncols - 1)) / ncols
+    natural = [0.0] * nrows
+    for i, it in enumerate(items):
+        row = positions[i][0]
+        natural[row] = max(natural[row], card_height(ctx, it, cw) + st.font * 0.78 * 1.7 + 6)
+    hs = fill_heights(natural, area.h, gy, grow=1.25)
+    total = sum(hs) + gy * (nrows - 1)
+    y0 = area.y + max(0.0, (area.h - total) / 2)
+    row_y = []
+    y = y0
+    for h in hs:
+        row_y.append(y)
+        y += h + gy
+    if len(used_lanes) > 1:
+        for row in range(nrows):
+            band = Rect(area.x - 8, row_y[row] - 6, area.w + 16, hs[row] + 12)
+            ctx.rect(band, fill=pal.surface2, rx=14, opacity=0.35)
+    rects: dict[str, Rect] = {}
+    for i, it in enumerate(items):
+        row, col = positions[i]
+        cell = Rect(area.x + col * (cw + gx), row_y[row], cw, hs[row])
+        rects[ids[i]] = cell
+        card(
+            ctx,
+            cell,
+            it,
+            parent=parent,
+            index=i,
+            kicker=stage_kicker(it, i),
+            title_roles=("title", "label", "name"),
+        )
+    pairs: list[tuple[str, str, Item | None]] = [
+        (e.get("from_ref") or "", e.get("to_ref") or "", it) for e, it in edge_items
+    ]
+    if not pairs and implicit:
+        pairs = [(ids[i], ids[i + 1], None) for i in range(n - 1)]
+    index_of = {sid: i for i, sid in enumerate(ids)}
+    for k, (a_id, b_id, it) in enumerate(pairs):
+        a, b = rects.get(a_id), rects.get(b_id)
+        if a is None or b is None:
+            continue
+        tone = st.tone_at(
+            index_of.get(a_id, 0), items[index_of[a_id]].tone() if a_id in index_of else None
+        )
+        color = pal.accent(tone)
+        label = it.text("label") if it is not None else None
+        pa, pb = positions[index_of[a_id]], positions[index_of[b_id]]
+        if pa[0] == pb[0] and pb[1] == pa[1] + 1:
+            yy = a.cy if abs(a.cy - b.cy) < 1 else (a.cy + b.cy) / 2
+            connector(ctx, [(a.r + 4, yy), (b.x - 6, yy)], color=color)
+            if label:
+                _edge_label(ctx, (a.r + b.x) / 2, yy - 6, gx, label, pal.muted)
+        elif pa[0] == pb[0]:
+            ch = a.y - 12 - (k % 2) * 6
+            pts = [(a.cx, a.y - 2), (a.cx, ch), (b.cx, ch), (b.cx, b.y - 4)]
+            connector(ctx, pts, color=color, vertical=True)
+            if label:
+                _edge_label(ctx, (a.cx + b.cx) / 2, ch, abs(b.cx - a.cx), label, pal.muted)
+        else:
+            down = b.y > a.y
+            ch = (a.b + b.y) / 2 if down else (b.b + a.y) / 2
+            start = (a.cx, a.b + 2) if down else (a.cx, a.y - 2)
+            end = (b.cx, b.y - 4) if down else (b.cx, b.b + 4)
+            connector(ctx, [start, (a.cx, ch), (b.cx, ch), end], color=color, vertical=True)
+            if label:
+                _edge_label(
+                    ctx, (a.cx + b.cx) / 2, ch + 8, max(abs(b.cx - a.cx), cw), label, pal.muted
+                )
+    return rects
+
+
+def _split(
+    comps: list[Component], edge_names: tuple[str, ...]
+) -> tuple[list[Component], list[Component]]:
+    stages = [c for c in comps if c.name not in edge_names]
+    edges = [c for c in comps if c.name in edge_names]
+    return stages, edges
+
+
+def layout_pipeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """pipeline_lane: stage cards in lanes (or wrapped rows) joined by arrows."""
+    stages, edges = _split(comps, ("flow_arrow",))
+    flow_rows(ctx, r, stages, edges, parent)
+
+
+def layout_timeline_flow(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """timeline_flow: stage cards with arrows above a time rail with one tick per stage."""
+    st = ctx.style
+    pal = st.palette
+    stages, edges = _split(comps, ("flow_arrow", "timeline_arrow"))
+    rail_h = 26.0
+    body, rail = r.take_top(max(0.0, r.h - rail_h), 6)
+    rects = flow_rows(ctx, body, stages, edges, parent)
+    if not rects:
+        return
+    y = rail.cy
+    ctx.line(rail.x, y, rail.r, y, stroke=pal.line, sw=2)
+    for i, rect in enumerate(rects.values()):
+        color = st.accent(i)
+        ctx.circle(rect.cx, y, 5.5, fill=color, stroke=pal.bg, sw=2)
+
+
+def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """timeline: a horizontal axis with a dot per stage; cards alternate above and below it
+    (a stage's ``lane`` pins it to a side); dates sit on the axis in mono."""
+    st = ctx.style
+    pal = st.palette
+    stages, edges = _split(comps, ("timeline_arrow", "flow_arrow"))
+    items = [ctx.item(c) for c in stages]
+    n = len(items)
+    if n == 0:
+        return
+    axis_y = r.cy
+    colw = r.w / n
+    side = []
+    for i, c in enumerate(stages):
+        lane = c.get("lane")
+        side.append(
+            "top"
+            if lane == "top"
+            else "bottom"
+            if lane == "bottom"
+            else ("top" if i % 2 == 0 else "bottom")
+        )
+    # neighbours on the same side share the space; alternating sides may overlap columns
+    cw = (
+        min(300.0, colw * 2 - st.gap)
+        if all(side[i] != side[i + 1] for i in range(n - 1))
+        else colw - st.gap
+    )
+    cw = max(60.0, min(cw, r.w))
+    date_h = st.font * 0.9 * LINE_HEIGHT + 8
+    half = (r.h - 2 * date_h) / 2 - 14
+    ctx.line(r.x, axis_y, r.r, axis_y, stroke=pal.line, sw=2.5)
+    if pal.glow:
+        ctx.line(r.x, axis_y, r.r, axis_y, stroke=st.accent(0), sw=6, opacity=0.2)
+    ids = {}
+    placed: dict[str, list[Rect]] = {"top": [], "bottom": []}
+    for i, it in enumerate(items):
+        cx = r.x + colw * (i + 0.5)
+        x = max(r.x, min(r.r - cw, cx - cw / 2))
+        nat = min(half, card_height(ctx, it, cw) + 4)
+        if side[i] == "top":
+            cell = Rect(x, axis_y - date_h - 14 - nat, cw, nat)
+        else:
+            cell = Rect(x, axis_y + date_h + 14, cw, nat)
+        # never overlap the previous card on the same side: narrow this one if needed
+        prev = placed[side[i]][-1] if placed[side[i]] else None
+        if prev is not None and cell.x < prev.r + st.gap:
+            nx = prev.r + st.gap
+            cell = Rect(nx, cell.y, max(10.0, min(cw, r.r - nx)), cell.h)
+        placed[side[i]].append(cell)
+        tone = st.tone_at(i, it.tone())
+        color = pal.accent(tone)
+        stem_from = cell.b if side[i] == "top" else cell.y
+        ctx.line(cx, stem_from, cx, axis_y, stroke=color, sw=1.5, dash="3 3")
+        ctx.circle(cx, axis_y, 7, fill=color, stroke=pal.bg, sw=2.5)
+        date = it.text("date", "when", primary=False)
+        if date:
+            dr = Rect(
+                max(r.x, cx - colw / 2 + 2),
+                axis_y - date_h if side[i] == "bottom" else axis_y + 8,
+                min(colw - 4, r.w),
+                date_h - 8,
+            )
+            ctx.text(
+                dr,
+                date,
+                st.font * 0.9,
+                color=color,
+                parent=parent,
+                comp=it.comp,
+                role="date",
+                max_lines=1,
+                weight="bold",
+                mono=True,
+                anchor="middle",
+            )
+        card(ctx, cell, it, parent=parent, index=i, title_roles=("title", "label", "name"))
+        ids[stages[i].get("stage_id") or f"_{i}"] = (cx, axis_y)
+    for e in edges:
+        it = ctx.item(e)
+        a, b = ids.get(e.get("from_ref") or ""), ids.get(e.get("to_ref") or "")
+        label = it.text("label")
+        if a is None or b is None:
+            continue
+        connector(ctx, [(a[0] + 10, a[1]), (b[0] - 10, b[1])], color=st.accent(0))
+        if label:
+            _edge_label(
+                ctx,
+                (a[0] + b[0]) / 2,
+                a[1] + 4,
+                abs(b[0] - a[0]) - 20,
+                label,
+                pal.muted,
+                above=False,
+            )
+
+
+def layout_system(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """system_diagram: stages sit on a link line (a bus through their middles), system links
+    are arrows between them, terminal panels take the lower part."""
+    st = ctx.style
+    pal = st.palette
+    stages = [c for c in comps if c.name == "system_stage"]
+    links = [c for c in comps if c.name == "system_link"]
+    terms = [c for c in comps if c.name == "terminal_panel"]
+    body = r
+    if terms:
+        th = r.h * (0.36 if st.canvas != "tall" else 0.3)
+        tr, body = r.take_bottom(th, st.gap * 1.5)
+        cols = tr.columns(len(terms), st.gap)
+        for cell, t in zip(cols, terms, strict=False):
+            terminal(ctx, cell, ctx.item(t), parent)
+    if stages:
+        y = body.cy
+        ctx.line(body.x, y, body.r, y, stroke=pal.line, sw=3)
+        if pal.glow:
+            ctx.line(body.x, y, body.r, y, stroke=st.accent(0), sw=8, opacity=0.18)
+        rects = flow_rows(ctx, body, stages, links, parent, implicit=False, lanes=False)
+        for i, rect in enumerate(rects.values()):
+            ctx.circle(rect.cx, rect.b + 1, 4, fill=st.accent(i))
+
+
+def terminal(ctx: Ctx, r: Rect, item: Item, parent: str) -> str:
+    """A terminal window: title bar with three dots, monospaced lines with a prompt."""
+    st = ctx.style
+    pal = st.palette
+    tid = panel(ctx, r, parent=parent, stem="term", fill=pal.terminal_bg, stroke=pal.line)
+    bar = 26.0
+    for k, c in enumerate((pal.danger, pal.amber, pal.green)):
+        ctx.circle(r.x + 16 + k * 14, r.y + bar / 2, 4.5, fill=c)
+    title = item.text("title", "label", primary=False)
+    if title and r.w > 120:
+        ctx.text(
+            Rect(r.x + 64, r.y + 4, r.w - 76, bar - 6),
+            title,
+            st.font * 0.78,
+            color=pal.muted,
+            parent=tid,
+            comp=item.comp,
+            role="title",
+            max_lines=1,
+            mono=True,
+            valign="middle",
+        )
+    ctx.line(r.x, r.y + bar, r.r, r.y + bar, stroke=pal.line, sw=1)
+    lines = item.texts("lines", "items")
+    if not lines:
+        body = item.text("body", "text")
+        lines = body.split("\n") if body else []
+    size = st.font * 0.82
+    secs = [
+        Section(
+            f"lines.{i}",
+            ("$ " if not ln.startswith(("$", ">", "#")) and i == 0 else "") + ln,
+            size,
+            pal.terminal_ink if i else pal.green,
+            mono=True,
+            max_lines=2,
+            gap=2,
+        )
+        for i, ln in enumerate(lines)
+    ]
+    inner = Rect(r.x + 14, r.y + bar + 10, max(1.0, r.w - 28), max(0.0, r.h - bar - 20))
+    ctx.stack(inner, secs, parent=tid, comp=item.comp)
+    return tid

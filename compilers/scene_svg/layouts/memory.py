@@ -1,0 +1,204 @@
+"""memory_map and memory_training_map: an address strip over a segment tower, region
+brackets beside it, info cards (or stages and bars) to the side.
+
+Segment heights follow their ``size`` when it is numeric (each keeps a minimum share so a
+tiny segment stays legible); brackets span from their first to their last segment.
+"""
+
+from __future__ import annotations
+
+from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect, Section, parse_number
+from compilers.scene_svg.draw import card, panel
+from compilers.scene_svg.layouts.common import text_w
+from scene_dsl.ast import Component
+
+__all__ = ["layout_memory", "layout_memory_training"]
+
+STATE_TONE = {"success": "green", "warning": "amber", "highlight": "blue", "danger": "purple"}
+
+
+def _tower(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    st = ctx.style
+    pal = st.palette
+    f = st.font
+    segs = [c for c in comps if c.name == "memory_segment"]
+    addr = next((c for c in comps if c.name == "address_strip"), None)
+    brackets = [c for c in comps if c.name == "region_bracket"]
+    bw = min(210.0, r.w * 0.34) if brackets else 0.0
+    col, bcol = (r.take_left(r.w - bw - 12, 12)) if bw else (r, None)
+    if addr is not None:
+        it = ctx.item(addr)
+        ar, col = col.take_top(f * 0.85 * LINE_HEIGHT + 18, 8)
+        aid = panel(ctx, ar, parent=parent, stem="addr", fill=pal.surface2, rx=8)
+        start = it.text("start", "label", "title") or ""
+        end = it.text("end", primary=False) or ""
+        inner = ar.inset(10, 4)
+        ctx.line(inner.x, inner.b - 1, inner.r, inner.b - 1, stroke=pal.line, sw=1)
+        for k in range(9):
+            x = inner.x + inner.w * k / 8
+            ctx.line(x, inner.b - (6 if k % 4 else 10), x, inner.b - 1, stroke=pal.muted, sw=1)
+        half = Rect(inner.x, inner.y, inner.w / 2 - 4, inner.h - 8)
+        ctx.text(
+            half,
+            start,
+            f * 0.85,
+            color=pal.ink,
+            parent=aid,
+            comp=addr,
+            role="start",
+            max_lines=1,
+            mono=True,
+            valign="middle",
+        )
+        if end:
+            ctx.text(
+                Rect(inner.cx + 4, inner.y, inner.w / 2 - 4, inner.h - 8),
+                end,
+                f * 0.85,
+                color=pal.ink,
+                parent=aid,
+                comp=addr,
+                role="end",
+                max_lines=1,
+                mono=True,
+                anchor="end",
+                valign="middle",
+            )
+    items = [ctx.item(c) for c in segs]
+    sizes = [parse_number(it.roles.get("size")) for it in items]
+    known = [s for s in sizes if s is not None and s > 0]
+    base = (sum(known) / len(known)) if known else 1.0
+    weights = [max((s if s is not None and s > 0 else base), 0.0) for s in sizes]
+    total = sum(weights) or 1.0
+    n = len(items)
+    sgap = min(3.0, col.h / max(1, n - 1) * 0.1) if n > 1 else 0.0
+    min_h = min(f * 2.4, (col.h - sgap * (n - 1)) / max(1, n))
+    free = col.h - n * min_h - (n - 1) * sgap
+    hs = [min_h + max(0.0, free) * w / total for w in weights]
+    y = col.y
+    where: dict[str, tuple[float, float]] = {}
+    for i, (it, h) in enumerate(zip(items, hs, strict=False)):
+        seg = Rect(col.x, y, col.w, h)
+        state = it.state()
+        tone = STATE_TONE.get(state) or st.tone_at(i, it.tone())
+        color = pal.accent(tone)
+        sid = panel(ctx, seg, parent=parent, stem="seg", fill=pal.soft(tone), stroke=color, rx=6)
+        ctx.rect(Rect(seg.x, seg.y, 6, seg.h), fill=color, rx=3)
+        size = it.text("size", primary=False)
+        inner = seg.inset(14, 4)
+        sw = min(inner.w * 0.4, text_w(size, f * 0.9, mono=True) + 4) if size else 0.0
+        label_r = Rect(inner.x, inner.y, max(1.0, inner.w - sw - 10), inner.h)
+        secs = [
+            Section(
+                "label",
+                it.text("label", "title") or "",
+                f * 0.98,
+                pal.ink,
+                "bold",
+                max_lines=2,
+                gap=2,
+            )
+        ]
+        body = it.text("body", "caption", "note", primary=False)
+        if body:
+            secs.append(Section("body", body, f * 0.8, pal.muted, max_lines=2, gap=0))
+        ctx.stack(label_r, secs, parent=sid, comp=it.comp, valign="middle")
+        if size:
+            ctx.text(
+                Rect(inner.r - sw, inner.y, sw, inner.h),
+                size,
+                f * 0.9,
+                color=color,
+                parent=sid,
+                comp=it.comp,
+                role="size",
+                max_lines=1,
+                weight="bold",
+                mono=True,
+                anchor="end",
+                valign="middle",
+            )
+        where[segs[i].get("segment_id") or ""] = (seg.y, seg.b)
+        y += h + sgap
+    if bcol is None:
+        return
+    last = -1e9
+    for k, c in enumerate(brackets):
+        it = ctx.item(c)
+        a, b = where.get(c.get("from_ref") or ""), where.get(c.get("to_ref") or "")
+        if a is None or b is None:
+            continue
+        y0, y1 = min(a[0], b[0]) + 3, max(a[1], b[1]) - 3
+        color = st.accent(k, it.tone())
+        x = bcol.x + 4 + (k % 3) * 7
+        ctx.path(
+            f"M{x:.1f} {y0:.1f} H{x + 10:.1f} V{y1:.1f} H{x:.1f}", stroke=color, sw=2, join="miter"
+        )
+        label = it.text("label")
+        if label:
+            lx = bcol.x + 34
+            lh = f * 0.85 * LINE_HEIGHT
+            h = min(3 * lh, max(lh, y1 - y0))
+            ly = max((y0 + y1) / 2 - h / 2, last + 6)
+            lr = Rect(lx, ly, max(1.0, bcol.r - lx), max(0.0, min(h, r.b - ly)))
+            if lr.h >= lh:
+                last = ly + ctx.text(
+                    lr,
+                    label,
+                    f * 0.85,
+                    color=color,
+                    parent=parent,
+                    comp=c,
+                    role="label",
+                    max_lines=3,
+                    weight="bold",
+                )
+            else:
+                ctx.warn("S702", c, "label", "no room for the bracket label")
+
+
+def _side_cards(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    from compilers.scene_svg.layouts.stack import bars_panel
+
+    st = ctx.style
+    cards = [c for c in comps if c.name == "info_card"]
+    bars = [c for c in comps if c.name == "compare_bar"]
+    blocks = len(cards) + (1 if bars else 0)
+    cells = r.rows(max(1, blocks), st.gap)
+    for cell, c in zip(cells, cards, strict=False):
+        it = ctx.item(c)
+        card(ctx, cell, it, parent=parent, index=it.index)
+    if bars:
+        bars_panel(ctx, cells[len(cards)], [ctx.item(c) for c in bars], parent)
+
+
+def layout_memory(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """memory_map: tower (+ brackets) on the left, info cards on the right (below on tall)."""
+    st = ctx.style
+    has_side = any(c.name == "info_card" for c in comps)
+    if not has_side:
+        _tower(ctx, r, comps, parent)
+        return
+    if st.canvas == "tall":
+        side, main = r.take_bottom(r.h * 0.3, st.gap * 1.5)
+    else:
+        side, main = r.take_right(r.w * 0.34, st.gap * 1.5)
+    _tower(ctx, main, comps, parent)
+    _side_cards(ctx, side, comps, parent)
+
+
+def layout_memory_training(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """memory_training_map: the tower, training stages as a flow band below it, bars aside."""
+    from compilers.scene_svg.layouts.lanes import flow_rows
+
+    st = ctx.style
+    stages = [c for c in comps if c.name == "stage_card"]
+    arrows = [c for c in comps if c.name == "flow_arrow"]
+    main = r
+    if stages:
+        band, main = r.take_bottom(min(r.h * 0.36, st.font * 9 + 22), st.gap * 1.5)
+        flow_rows(ctx, band, stages, arrows, parent)
+    if any(c.name == "compare_bar" for c in comps):
+        side, main = main.take_right(main.w * 0.36, st.gap * 1.5)
+        _side_cards(ctx, side, comps, parent)
+    _tower(ctx, main, comps, parent)

@@ -1,0 +1,470 @@
+"""Card families: poster_stack, dashboard_cards, concept_editorial, utility_micrographic.
+
+Components are grouped into bands in source order (consecutive cards form a grid band, stage
+cards a flow band, compare bars a chart band, badges a badge band, formulas a strip); bands
+take their natural heights, scaled to fill the region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
+from compilers.scene_svg.draw import bar_row, card, panel, pill
+from compilers.scene_svg.layouts.common import card_height, fill_heights, grid, nice_max, text_w
+from compilers.scene_svg.text import measure_text
+from scene_dsl.ast import Component
+
+__all__ = ["layout_concept", "layout_dashboard", "layout_micrographic", "layout_poster"]
+
+CARDS = ("section_card", "info_card", "concept_panel", "artifact_panel")
+
+
+def _band_kind(name: str) -> str:
+    if name in CARDS:
+        return "cards"
+    if name in ("stage_card", "flow_arrow"):
+        return "stages"
+    if name == "compare_bar":
+        return "bars"
+    if name == "micrographic_badge":
+        return "badges"
+    return name  # formula_strip, principle_pair, micrographic_band: one band each
+
+
+def bands(comps: list[Component]) -> list[tuple[str, list[Component]]]:
+    """Group consecutive components of one kind into bands (source order)."""
+    out: list[tuple[str, list[Component]]] = []
+    for c in comps:
+        kind = _band_kind(c.name)
+        if out and out[-1][0] == kind and kind in ("cards", "stages", "bars", "badges"):
+            out[-1][1].append(c)
+        else:
+            out.append((kind, [c]))
+    return out
+
+
+class Band:
+    """One band: natural height at a width, and a draw function for its rectangle."""
+
+    def __init__(
+        self, height: Callable[[float], float], draw: Callable[[Rect], None], grow: bool = True
+    ) -> None:
+        self.height = height
+        self.draw = draw
+        self.grow = grow
+
+
+def run_bands(ctx: Ctx, r: Rect, bands_: list[Band]) -> None:
+    """Stack bands top to bottom, scaled to fill ``r``."""
+    st = ctx.style
+    if not bands_:
+        return
+    natural = [b.height(r.w) for b in bands_]
+    hs = fill_heights(natural, r.h, st.gap, grow=1.8)
+    total = sum(hs) + st.gap * (len(hs) - 1)
+    y = r.y + max(0.0, (r.h - total) / 2) if total < r.h * 0.7 else r.y
+    for b, h in zip(bands_, hs, strict=False):
+        b.draw(Rect(r.x, y, r.w, h))
+        y += h + st.gap
+
+
+def card_band(ctx: Ctx, comps: list[Component], parent: str, cols: int) -> Band:
+    items = [ctx.item(c) for c in comps]
+    cols = max(1, min(cols, len(items)))
+
+    def is_hero(it: Item) -> bool:
+        return it.variant() == "hero" and cols > 1
+
+    def height(w: float) -> float:
+        rows: list[float] = []
+        row: list[Item] = []
+        colw = (w - ctx.style.gap * (cols - 1)) / cols
+        for it in items:
+            if is_hero(it):
+                rows.append(card_height(ctx, it, w, scale=1.15))
+                continue
+            row.append(it)
+            if len(row) == cols:
+                rows.append(max(card_height(ctx, x, colw) for x in row))
+                row = []
+        if row:
+            rows.append(max(card_height(ctx, x, colw) for x in row))
+        return sum(rows) + ctx.style.gap * (len(rows) - 1)
+
+    def draw(r: Rect) -> None:
+        def one(cell: Rect, it: Item, i: int) -> None:
+            card(
+                ctx,
+                cell,
+                it,
+                parent=parent,
+                index=it.index,
+                scale=1.15 if is_hero(it) else 1.0,
+                value_big=is_hero(it),
+            )
+
+        grid(
+            ctx,
+            r,
+            items,
+            cols,
+            parent,
+            draw=one,
+            spans=is_hero,
+            grow=3.0,
+            heights=lambda it, w: card_height(ctx, it, w, scale=1.15 if is_hero(it) else 1.0),
+        )
+
+    return Band(height, draw)
+
+
+def bars_panel(
+    ctx: Ctx, r: Rect, items: list[Item], parent: str, *, title: str | None = None
+) -> str:
+    """A panel of horizontal compare bars sharing one value scale."""
+    st = ctx.style
+    pal = st.palette
+    pid = panel(ctx, r, parent=parent, stem="bars")
+    inner = r.inset(st.pad)
+    if title:
+        tr, inner = inner.take_top(st.font * LINE_HEIGHT, 8)
+        ctx.text(tr, title, st.font, color=pal.muted, parent=pid, max_lines=1, weight="bold")
+    nums = [n for n in (_num(it) for it in items) if n is not None]
+    vmax = nice_max(max(nums)) if nums else 1.0
+    values = [it.text("value", primary=False) or "" for it in items]
+    value_w = (
+        max(
+            (measure_text(v, st.font * 1.05, weight="bold", mono=True) for v in values), default=0.0
+        )
+        + 14
+    )
+    labels = [it.roles.get("label") or it.roles.get("title") or "" for it in items]
+    label_w = min(
+        inner.w * 0.32,
+        max((text_w(str(x), st.font * 1.02, True) for x in labels), default=60.0) + 8,
+    )
+    rows = inner.rows(len(items), st.gap * 0.5)
+    for _i, (row, it) in enumerate(zip(rows, items, strict=False)):
+        bar_row(
+            ctx, row, it, parent=pid, index=it.index, vmax=vmax, label_w=label_w, value_w=value_w
+        )
+    return pid
+
+
+def _num(it: Item) -> float | None:
+    from compilers.scene_svg.canvas import parse_number
+
+    return parse_number(it.roles.get("value"))
+
+
+def bars_band(ctx: Ctx, comps: list[Component], parent: str) -> Band:
+    items = [ctx.item(c) for c in comps]
+    row_h = ctx.style.font * 3.4
+    return Band(
+        lambda w: len(items) * row_h + 2 * ctx.style.pad,
+        lambda r: bars_panel(ctx, r, items, parent),
+    )
+
+
+def badge_tile(ctx: Ctx, r: Rect, it: Item, parent: str) -> None:
+    """A metric tile: big mono value, label under it, accent underline."""
+    st = ctx.style
+    pal = st.palette
+    tone = st.tone_at(it.index, it.tone())
+    color = pal.accent(tone)
+    tid = panel(ctx, r, parent=parent, stem="tile")
+    ctx.rect(
+        Rect(r.x + st.pad, r.b - 5, max(0.0, min(48.0, r.w - 2 * st.pad)), 3), fill=color, rx=1.5
+    )
+    inner = r.inset(st.pad * 0.8, st.pad * 0.6)
+    secs = []
+    value = it.text("value", primary=False)
+    label = it.text("label", "title", "caption")
+    if value:
+        secs.append(
+            Section(
+                "value",
+                value,
+                st.font * 1.9,
+                color,
+                "bold",
+                mono=True,
+                max_lines=1,
+                gap=2,
+                anchor="middle",
+            )
+        )
+    if label:
+        secs.append(
+            Section("label", label, st.font * 0.85, pal.muted, max_lines=2, gap=0, anchor="middle")
+        )
+    ctx.stack(inner, secs, parent=tid, comp=it.comp, valign="middle")
+
+
+def badges_band(ctx: Ctx, comps: list[Component], parent: str) -> Band:
+    items = [ctx.item(c) for c in comps]
+    h = ctx.style.font * (1.9 + 1.7) * LINE_HEIGHT * 0.85 + ctx.style.pad * 1.2
+
+    def draw(r: Rect) -> None:
+        cols = min(len(items), 6)
+        rows = (len(items) + cols - 1) // cols
+        for ri, rr in enumerate(r.rows(rows, ctx.style.gap)):
+            for cell, it in zip(
+                rr.columns(cols, ctx.style.gap), items[ri * cols : (ri + 1) * cols], strict=False
+            ):
+                badge_tile(ctx, cell, it, parent)
+
+    return Band(lambda w: h * ((len(items) + 5) // 6), draw, grow=False)
+
+
+def formula_band(ctx: Ctx, comp: Component, parent: str) -> Band:
+    it = ctx.item(comp)
+    st = ctx.style
+    pal = st.palette
+
+    def secs() -> list[Section]:
+        formula = it.text("formula", "text", "value")
+        caption = it.text("caption", "note", "body", primary=False)
+        out = []
+        if formula:
+            out.append(
+                Section(
+                    "formula",
+                    formula,
+                    st.font * 1.3,
+                    pal.ink,
+                    "bold",
+                    mono=True,
+                    max_lines=2,
+                    gap=6,
+                    anchor="middle",
+                )
+            )
+        if caption:
+            out.append(
+                Section(
+                    "caption",
+                    caption,
+                    st.font * 0.85,
+                    pal.muted,
+                    max_lines=2,
+                    gap=0,
+                    anchor="middle",
+                )
+            )
+        return out
+
+    def draw(r: Rect) -> None:
+        pid = panel(
+            ctx,
+            r,
+            parent=parent,
+            stem="formula",
+            fill=pal.surface2,
+            dash="6 5",
+            stroke=st.accent(it.index, it.tone()),
+        )
+        ctx.stack(r.inset(st.pad, st.pad * 0.7), secs(), parent=pid, comp=comp, valign="middle")
+
+    return Band(lambda w: ctx.stack_height(secs(), w - 2 * st.pad) + st.pad * 1.4, draw, grow=False)
+
+
+def principle_band(ctx: Ctx, comp: Component, parent: str) -> Band:
+    """Two principles side by side joined by a double arrow."""
+    it = ctx.item(comp)
+    st = ctx.style
+    pal = st.palette
+    left = it.text("left", "title", "label")
+    right = it.text("right", "body", "caption", primary=False)
+
+    def side_secs(text: str | None, role: str) -> list[Section]:
+        return (
+            [
+                Section(
+                    role, text, st.font * 1.05, pal.ink, "bold", max_lines=3, gap=0, anchor="middle"
+                )
+            ]
+            if text
+            else []
+        )
+
+    def height(w: float) -> float:
+        cw = (w - 60) / 2 - 2 * st.pad
+        return (
+            max(
+                ctx.stack_height(side_secs(left, "left"), cw),
+                ctx.stack_height(side_secs(right, "right"), cw),
+            )
+            + 2 * st.pad
+        )
+
+    def draw(r: Rect) -> None:
+        a, rest = r.take_left((r.w - 60) / 2, 60)
+        b = rest
+        for cell, text, role, k in ((a, left, "left", 0), (b, right, "right", 1)):
+            pid = panel(ctx, cell, parent=parent, stem="principle")
+            ctx.rect(
+                Rect(cell.x + 1, cell.y + 1, 5, cell.h - 2),
+                fill=st.accent(it.index + k, it.tone()),
+                rx=2,
+            )
+            ctx.stack(
+                cell.inset(st.pad), side_secs(text, role), parent=pid, comp=comp, valign="middle"
+            )
+        mx = r.cx
+        ctx.line(mx - 20, r.cy, mx + 20, r.cy, stroke=st.accent(it.index), sw=2)
+        ctx.path(
+            f"M{mx - 14:.0f} {r.cy - 6:.1f} L{mx - 22:.0f} {r.cy:.1f} L{mx - 14:.0f} {r.cy + 6:.1f}",
+            stroke=st.accent(it.index),
+            sw=2,
+        )
+        ctx.path(
+            f"M{mx + 14:.0f} {r.cy - 6:.1f} L{mx + 22:.0f} {r.cy:.1f} L{mx + 14:.0f} {r.cy + 6:.1f}",
+            stroke=st.accent(it.index),
+            sw=2,
+        )
+
+    return Band(height, draw, grow=False)
+
+
+def micro_band(ctx: Ctx, comp: Component, parent: str) -> Band:
+    """A titled band of item chips."""
+    it = ctx.item(comp)
+    st = ctx.style
+    pal = st.palette
+    title = it.text("title", "label", primary=False)
+    entries = it.texts("items", "bullets", "parts")
+    size = st.font * 0.88
+    chip_h = size * 1.7
+
+    def layout_chips(w: float) -> list[list[str]]:
+        rows: list[list[str]] = [[]]
+        x = 0.0
+        for e in entries:
+            cw = measure_text(e, size, weight="bold") + size * 1.4
+            if rows[-1] and x + cw > w:
+                rows.append([])
+                x = 0.0
+            rows[-1].append(e)
+            x += cw + 8
+        return rows
+
+    def height(w: float) -> float:
+        inner = w - 2 * st.pad
+        h = len(layout_chips(inner)) * (chip_h + 8) + 2 * st.pad
+        return h + (st.font * LINE_HEIGHT + 8 if title else 0)
+
+    def draw(r: Rect) -> None:
+        pid = panel(ctx, r, parent=parent, stem="band")
+        inner = r.inset(st.pad)
+        if title:
+            tr, inner = inner.take_top(st.font * LINE_HEIGHT, 8)
+            ctx.text(
+                tr,
+                title,
+                st.font,
+                color=pal.ink,
+                parent=pid,
+                comp=comp,
+                role="title",
+                max_lines=1,
+                weight="bold",
+            )
+        y = inner.y
+        for k, row in enumerate(layout_chips(inner.w)):
+            if y + chip_h > inner.b + 0.01:
+                ctx.warn("S702", comp, "items", "chips left out: no room in the band")
+                break
+            x = inner.x
+            for j, e in enumerate(row):
+                w = pill(
+                    ctx,
+                    x,
+                    y,
+                    e,
+                    size,
+                    tone=st.tone_at(it.index + j + k, it.tone()),
+                    parent=pid,
+                    max_w=inner.r - x,
+                )
+                x += w + 8
+            y += chip_h + 8
+
+    return Band(height, draw, grow=False)
+
+
+def stage_band(ctx: Ctx, comps: list[Component], parent: str) -> Band:
+    from compilers.scene_svg.layouts.lanes import flow_rows
+
+    stages = [c for c in comps if c.name == "stage_card"]
+    arrows = [c for c in comps if c.name == "flow_arrow"]
+    st = ctx.style
+
+    def height(w: float) -> float:
+        per = max(1, int((w + 40) // (170 + 40)))
+        rows = (len(stages) + per - 1) // per
+        return rows * st.font * 9 + (rows - 1) * 40 + 22
+
+    return Band(height, lambda r: flow_rows(ctx, r, stages, arrows, parent))
+
+
+def make_bands(ctx: Ctx, comps: list[Component], parent: str, cols: int) -> list[Band]:
+    out: list[Band] = []
+    for kind, group in bands(comps):
+        if kind == "cards":
+            out.append(card_band(ctx, group, parent, cols))
+        elif kind == "stages":
+            out.append(stage_band(ctx, group, parent))
+        elif kind == "bars":
+            out.append(bars_band(ctx, group, parent))
+        elif kind == "badges":
+            out.append(badges_band(ctx, group, parent))
+        elif kind == "formula_strip":
+            out.append(formula_band(ctx, group[0], parent))
+        elif kind == "principle_pair":
+            out.append(principle_band(ctx, group[0], parent))
+        elif kind == "micrographic_band":
+            out.append(micro_band(ctx, group[0], parent))
+        elif kind == "terminal_panel":
+            from compilers.scene_svg.layouts.lanes import terminal
+
+            it = ctx.item(group[0])
+            out.append(
+                Band(
+                    lambda w, it=it: (
+                        ctx.style.font * 1.3 * (len(it.roles.get("lines") or [1, 1]) + 2) + 40
+                    ),
+                    lambda r, it=it: terminal(ctx, r, it, parent),
+                    grow=False,
+                )
+            )
+    return out
+
+
+def layout_poster(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """poster_stack: a tall stack of bands; cards fill ``columns`` per row (hero cards span)."""
+    cols = ctx.style.columns if ctx.style.canvas != "tall" else min(ctx.style.columns, 2)
+    run_bands(ctx, r, make_bands(ctx, comps, parent, cols))
+
+
+def layout_dashboard(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """dashboard_cards: metric tiles on top, a card grid of ``columns``, bars at the bottom."""
+    order = {"badges": 0, "cards": 1, "bars": 2}
+    grouped: dict[str, list[Component]] = {}
+    for c in comps:
+        grouped.setdefault(_band_kind(c.name), []).append(c)
+    out: list[Band] = []
+    for kind in sorted(grouped, key=lambda k: order.get(k, 3)):
+        out.extend(make_bands(ctx, grouped[kind], parent, ctx.style.columns))
+    run_bands(ctx, r, out)
+
+
+def layout_concept(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """concept_editorial: concept panels in ``columns``, principle pairs and formulas as strips."""
+    run_bands(ctx, r, make_bands(ctx, comps, parent, ctx.style.columns))
+
+
+def layout_micrographic(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """utility_micrographic: metric tiles (up to six a row) and chip bands."""
+    run_bands(ctx, r, make_bands(ctx, comps, parent, ctx.style.columns))

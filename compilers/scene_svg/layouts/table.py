@@ -1,0 +1,179 @@
+"""table_matrix: group panels, each with a title, a header row and rows tinted by row_state.
+
+Column widths follow the measured width of their widest cell (each column keeps a minimum
+share); numeric cells are set in mono. Several table blocks sit side by side up to
+``columns`` (stacked on a tall canvas), sized by their row counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
+from compilers.scene_svg.draw import panel
+from compilers.scene_svg.text import measure_text
+from scene_dsl.ast import Component
+
+__all__ = ["layout_table"]
+
+_NUMERIC = re.compile(
+    r"\s*[-+~\u2248]?\$?\d[\d,.]*\s*(%|x|ms|s|GB|MB|KB|GiB|MiB|B|bit|bits|k|M)?\s*\Z"
+)
+STATE_TONE = {"highlight": None, "success": "green", "warning": "amber", "danger": "danger"}
+
+
+def _cells(
+    ctx: Ctx, comp: Component
+) -> tuple[Item, list[str], list[tuple[Item | None, list[str], str]]]:
+    item = ctx.item(comp)
+    header: list[str] = []
+    rows: list[tuple[Item | None, list[str], str]] = []
+    for child in comp.children:
+        it = ctx.item(child)
+        cells = it.texts("cells")
+        if child.name == "table_header":
+            header = cells
+        else:
+            rows.append((it, cells, it.state()))
+    if not header:
+        header = item.texts("columns", "header")
+    if not rows:
+        rows = [(None, r, "normal") for r in item.rows("rows")]
+    return item, header, rows
+
+
+def layout_table(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
+    """Draw every table block of the scene into ``r``."""
+    st = ctx.style
+    blocks = [_cells(ctx, c) for c in comps if c.name == "table_block"]
+    if not blocks:
+        return
+    cols = 1 if st.canvas == "tall" else max(1, min(st.columns, len(blocks)))
+    rows_of_blocks = [blocks[i : i + cols] for i in range(0, len(blocks), cols)]
+    weights = [max(len(b[2]) + 2 for b in row) for row in rows_of_blocks]
+    for band, row in zip(
+        r.rows_weighted([float(w) for w in weights], st.gap), rows_of_blocks, strict=False
+    ):
+        for cell, block in zip(band.columns(len(row), st.gap), row, strict=False):
+            _block(ctx, cell, *block, parent=parent)
+
+
+def _block(
+    ctx: Ctx,
+    r: Rect,
+    item: Item,
+    header: list[str],
+    rows: list[tuple[Item | None, list[str], str]],
+    *,
+    parent: str,
+) -> None:
+    st = ctx.style
+    pal = st.palette
+    tone = st.tone_at(item.index, item.tone())
+    color = pal.accent(tone)
+    gid = panel(ctx, r, parent=parent, stem="table")
+    ctx.rect(Rect(r.x + 1, r.y + 1, r.w - 2, 4), fill=color, rx=2)
+    inner = r.inset(st.pad)
+    f = st.font
+    title = item.text("title", "label")
+    if title:
+        tr, inner = inner.take_top(f * 1.1 * LINE_HEIGHT, 8)
+        ctx.text(
+            tr,
+            title,
+            f * 1.1,
+            color=pal.ink,
+            parent=gid,
+            comp=item.comp,
+            role="title",
+            max_lines=1,
+            weight="bold",
+        )
+    ncols = max([len(header)] + [len(c) for _, c, _ in rows] + [1])
+    widths = [0.0] * ncols
+    for cells in [header] + [c for _, c, _ in rows]:
+        for i, text in enumerate(cells):
+            widths[i] = max(widths[i], min(measure_text(text, f * 0.92), 360.0))
+    gap = 14.0
+    avail = inner.w - gap * (ncols + 1)
+    total = sum(widths) or 1.0
+    floor_share = avail / ncols * 0.45
+    shares = [max(floor_share, avail * w / total) for w in widths]
+    k = avail / sum(shares)
+    shares = [s * k for s in shares]
+    nrows = len(rows) + (1 if header else 0)
+    row_h = min(f * 2.6, inner.h / max(1, nrows)) if nrows else 0.0
+    y = inner.y
+    if header:
+        hr = Rect(inner.x, y, inner.w, row_h)
+        hid = panel(ctx, hr, parent=gid, stem="thead", fill=pal.surface2, stroke=pal.surface2, rx=6)
+        _row_cells(ctx, hr, header, shares, gap, hid, f * 0.8, pal.muted, item, header=True)
+        y += row_h
+    for k_row, (it, cells, state) in enumerate(rows):
+        rr = Rect(inner.x, y, inner.w, row_h)
+        if rr.b > inner.b + 0.01:
+            ctx.warn("S702", item.comp, "rows", f"{len(rows) - k_row} table rows left out: no room")
+            break
+        st_tone = STATE_TONE.get(state, "") if state != "normal" else ""
+        fill = "none"
+        if state == "highlight":
+            fill = pal.soft(tone)
+        elif st_tone == "danger":
+            fill = pal.danger
+        elif st_tone:
+            fill = pal.soft(st_tone)
+        rid = panel(
+            ctx,
+            rr,
+            parent=gid,
+            stem="row",
+            fill=fill,
+            stroke=fill if fill != "none" else "none",
+            rx=6,
+        )
+        if st_tone == "danger":
+            ctx.rect(rr, fill=pal.surface, rx=6, opacity=0.8)
+        if state != "normal":
+            stripe = (
+                color
+                if state == "highlight"
+                else (pal.danger if st_tone == "danger" else pal.accent(st_tone))
+            )
+            ctx.rect(Rect(rr.x, rr.y + 4, 3, max(0.0, rr.h - 8)), fill=stripe, rx=1.5)
+        elif k_row > 0:
+            ctx.line(rr.x + 6, rr.y, rr.r - 6, rr.y, stroke=pal.line, sw=0.8, dash="3 4")
+        _row_cells(ctx, rr, cells, shares, gap, rid, f * 0.92, pal.ink, it or item)
+        y += row_h
+
+
+def _row_cells(
+    ctx: Ctx,
+    r: Rect,
+    cells: list[str],
+    shares: list[float],
+    gap: float,
+    parent: str,
+    size: float,
+    color: str,
+    item: Item,
+    header: bool = False,
+) -> None:
+    x = r.x + gap
+    for i, share in enumerate(shares):
+        text = cells[i] if i < len(cells) else ""
+        if text:
+            mono = not header and bool(_NUMERIC.match(text))
+            ctx.text(
+                Rect(x, r.y + 2, share, max(0.0, r.h - 4)),
+                text.upper() if header else text,
+                size,
+                color=color,
+                parent=parent,
+                comp=item.comp,
+                role="cells",
+                max_lines=2,
+                weight="bold" if header or i == 0 else "normal",
+                mono=mono,
+                valign="middle",
+            )
+        x += share + gap

@@ -1,0 +1,392 @@
+"""The page around every family: background motif, frame, emphasis, header band, strips, footer.
+
+Common components (the contract's ``common_components``) render here the same way in every
+family. Components written before the first family component stack above the family body,
+the rest below it, in source order.
+"""
+
+from __future__ import annotations
+
+from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, num
+from compilers.scene_svg.draw import RADIUS, pill, pill_width
+from compilers.scene_svg.theme import TONES
+from scene_dsl.ast import Component
+
+__all__ = [
+    "background",
+    "draw_footer",
+    "draw_header",
+    "draw_strip",
+    "emphasis",
+    "frame",
+    "strip_height",
+]
+
+
+def background(ctx: Ctx) -> None:
+    """Canvas fill (a subtle vertical gradient) and the background motif."""
+    st = ctx.style
+    pal = st.palette
+    w, h = st.width, st.height
+    grad = ctx.gradient(pal.bg2, pal.bg, vertical=True)
+    ctx.rect(Rect(0, 0, w, h), fill=f"url(#{grad})")
+    motif = st.background
+    if motif == "grid":
+        step = 40.0
+        d = "".join(f"M{num(x)} 0V{h}" for x in _steps(step, w)) + "".join(
+            f"M0 {num(y)}H{w}" for y in _steps(step, h)
+        )
+        ctx.path(d, stroke=pal.faint, sw=1, join=None)
+    elif motif == "mesh":
+        step = 56.0
+        d = "".join(f"M{num(x)} 0L{num(x + h)} {h}" for x in _steps(step, w + h, start=-h))
+        d += "".join(f"M{num(x)} 0L{num(x - h)} {h}" for x in _steps(step, w + h))
+        ctx.path(d, stroke=pal.faint, sw=1, join=None)
+    elif motif == "rings":
+        cx, cy = w * 0.86, h * 0.18
+        for i in range(1, 9):
+            ctx.circle(cx, cy, 70.0 * i, fill="none", stroke=pal.faint, sw=1.5)
+    if pal.glow:  # a soft glow pool behind the header
+        ctx.circle(w * 0.18, 0, min(w, h) * 0.45, fill=st.accent(0), opacity=0.06)
+
+
+def _steps(step: float, limit: float, start: float = 0.0) -> list[float]:
+    out = []
+    x = start + step
+    while x < limit:
+        out.append(x)
+        x += step
+    return out
+
+
+def frame(ctx: Ctx, content: Rect) -> None:
+    """``frame:card`` draws a rounded border around the content; ``frame:panel`` a filled panel."""
+    st = ctx.style
+    pal = st.palette
+    outer = content.inset(-min(16.0, st.margin * 0.5))
+    if st.frame == "card":
+        ctx.rect(outer, fill="none", stroke=pal.line, rx=RADIUS + 6, sw=1.5)
+    elif st.frame == "panel":
+        ctx.rect(outer, fill=pal.surface, stroke=pal.line, rx=RADIUS + 6, sw=1, opacity=0.55)
+
+
+def emphasis(ctx: Ctx, content: Rect) -> None:
+    """Accent mark: ``top`` a bar across the top edge, ``left`` a bar down the left edge,
+    ``center`` a short bar centred above the content."""
+    st = ctx.style
+    color = st.accent(0)
+    if st.emphasis == "top":
+        ctx.rect(Rect(0, 0, st.width, 5), fill=color)
+    elif st.emphasis == "left":
+        ctx.rect(Rect(0, 0, 6, st.height), fill=color)
+    else:
+        ctx.rect(Rect(st.width / 2 - 40, max(4.0, content.y - 22), 80, 4), fill=color, rx=2)
+
+
+def _header_sections(ctx: Ctx, item: Item, width: float) -> tuple[str | None, list[Section]]:
+    st = ctx.style
+    pal = st.palette
+    anchor = "middle" if st.hero == "center" else "start"
+    kicker = item.text("kicker", primary=False)
+    head = item.text("headline", "title")
+    sub = item.text("subtitle", "body", "caption", primary=False)
+    big = 34.0 if st.width >= 1000 else 31.0
+    secs = []
+    if head:
+        secs.append(
+            Section(
+                "headline",
+                head,
+                big * (st.font / 15.0),
+                pal.ink,
+                "bold",
+                max_lines=2,
+                gap=8,
+                anchor=anchor,
+            )
+        )
+    if sub and st.hero != "split":
+        secs.append(
+            Section("subtitle", sub, st.font * 1.13, pal.muted, max_lines=2, gap=0, anchor=anchor)
+        )
+    return kicker, secs
+
+
+def header_height(ctx: Ctx, item: Item, width: float) -> float:
+    kicker, secs = _header_sections(ctx, item, width)
+    # measuring must not mark roles read twice in a different order; Item.text is idempotent
+    h = ctx.stack_height(secs, width * (0.6 if ctx.style.hero == "split" else 1.0))
+    if kicker:
+        h += ctx.style.font * 0.85 * LINE_HEIGHT + 8
+    return h + 10
+
+
+def draw_header(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:
+    """Kicker (accent caps with a tick), headline, subtitle; ``hero`` sets the alignment:
+    left, center, or split (headline left, subtitle in a right column)."""
+    st = ctx.style
+    pal = st.palette
+    kicker, secs = _header_sections(ctx, item, r.w)
+    tone = st.tone_at(0, item.tone())
+    color = pal.accent(tone)
+    body = r
+    if kicker:
+        ks = st.font * 0.85
+        kh = ks * LINE_HEIGHT
+        kr, body = r.take_top(kh, 8)
+        if st.hero == "center":
+            ctx.text(
+                kr,
+                kicker.upper(),
+                ks,
+                color=color,
+                parent=parent,
+                comp=item.comp,
+                role="kicker",
+                max_lines=1,
+                weight="bold",
+                anchor="middle",
+            )
+        else:
+            ctx.rect(Rect(kr.x, kr.cy - 1.5, 18, 3), fill=color, rx=1.5)
+            ctx.text(
+                Rect(kr.x + 26, kr.y, max(1.0, kr.w - 26), kh),
+                kicker.upper(),
+                ks,
+                color=color,
+                parent=parent,
+                comp=item.comp,
+                role="kicker",
+                max_lines=1,
+                weight="bold",
+            )
+    if st.hero == "split":
+        left, right = body.take_left(body.w * 0.6, 24)
+        ctx.stack(left, secs, parent=parent, comp=item.comp)
+        sub = item.text("subtitle", "body", "caption", primary=False)
+        if sub:
+            ctx.line(right.x - 12, right.y + 4, right.x - 12, right.b - 4, stroke=color, sw=2)
+            ctx.stack(
+                right,
+                [Section("subtitle", sub, st.font * 1.05, pal.muted, max_lines=4, gap=0)],
+                parent=parent,
+                comp=item.comp,
+                valign="middle",
+            )
+    else:
+        ctx.stack(body, secs, parent=parent, comp=item.comp)
+
+
+def draw_footer(ctx: Ctx, r: Rect, item: Item | None, parent: str) -> None:
+    """Dashed rule, footer text on the left, the topic tag in mono on the right."""
+    st = ctx.style
+    pal = st.palette
+    ctx.line(r.x, r.y + 1, r.r, r.y + 1, stroke=pal.line, sw=1, dash="4 5")
+    size = st.font * 0.8
+    inner = Rect(r.x, r.y + 8, r.w, max(0.0, r.h - 8))
+    tag = st.topic.replace("_", " ") if st.topic else ""
+    tag_w = min(inner.w * 0.35, pill_width(tag, size * 0.9)) if tag else 0.0
+    if tag and inner.h >= size * 1.6:
+        pill(
+            ctx,
+            inner.r,
+            inner.y + (inner.h - size * 1.53) / 2,
+            tag,
+            size * 0.9,
+            tone=st.tone_at(0),
+            parent=parent,
+            max_w=tag_w,
+            anchor="end",
+        )
+    if item is not None:
+        text = item.text("text", "body", "note", "caption", "title")
+        if text:
+            tr = Rect(inner.x, inner.y, max(1.0, inner.w - tag_w - 16), inner.h)
+            ctx.text(
+                tr,
+                text,
+                size,
+                color=pal.muted,
+                parent=parent,
+                comp=item.comp,
+                role="text",
+                max_lines=2,
+                valign="middle",
+            )
+
+
+# ---- strips (common components) ---------------------------------------------------------
+
+
+def _strip_sections(ctx: Ctx, item: Item, kind: str, width: float) -> list[Section]:
+    st = ctx.style
+    pal = st.palette
+    f = st.font
+    out: list[Section] = []
+    if kind in ("thesis_box", "note_band"):
+        title = item.text("title", "kicker", "label", primary=False)
+        body = item.text("body", "text", "detail", "caption")
+        if title:
+            out.append(
+                Section(
+                    "title", title, f * 0.95, st.accent(0, item.tone()), "bold", max_lines=1, gap=4
+                )
+            )
+        if body:
+            out.append(
+                Section(
+                    "body",
+                    body,
+                    f * (1.12 if kind == "thesis_box" else 0.95),
+                    pal.ink,
+                    "bold" if kind == "thesis_box" else "normal",
+                    max_lines=3,
+                    gap=0,
+                )
+            )
+    elif kind in ("conclusion_strip", "callout_strip"):
+        text = item.text("text", "body", "title", "label")
+        if text:
+            out.append(
+                Section(
+                    "text",
+                    text,
+                    f * (1.05 if kind == "conclusion_strip" else 0.98),
+                    pal.ink,
+                    "bold" if kind == "conclusion_strip" else "normal",
+                    max_lines=2,
+                    gap=0,
+                )
+            )
+    elif kind == "annotation":
+        text = item.text("text", "body", "note", "label")
+        target = item.comp.get("target")
+        if text:
+            out.append(
+                Section(
+                    "text",
+                    (f"{target.replace('_', ' ')} \u2014 " if target else "") + text,
+                    f * 0.88,
+                    pal.muted,
+                    max_lines=2,
+                    gap=0,
+                )
+            )
+    return out
+
+
+def strip_height(ctx: Ctx, comp: Component, item: Item, width: float) -> float:
+    """Natural height of one strip at ``width``."""
+    st = ctx.style
+    if comp.name == "divider":
+        return 10.0
+    if comp.name in ("entry_badge",):
+        return st.font * 0.85 * 1.7
+    if comp.name in ("legend_row", "legend_block"):
+        return st.font * 0.85 * LINE_HEIGHT * (2.2 if item.has("title") else 1.0) + 12
+    secs = _strip_sections(ctx, item, comp.name, width - 2 * st.pad - 12)
+    return ctx.stack_height(secs, width - 2 * st.pad - 12) + 2 * st.pad * 0.75
+
+
+def draw_strip(ctx: Ctx, r: Rect, comp: Component, item: Item, parent: str, index: int) -> None:
+    """Draw one common component in ``r`` (already sized by the page)."""
+    st = ctx.style
+    pal = st.palette
+    tone = st.tone_at(index, item.tone())
+    color = pal.accent(tone)
+    name = comp.name
+    if name == "divider":
+        style = comp.get("style") or "line"
+        dash = {"line": None, "dash": "8 6", "dot": "1.5 6", "gap": None}[style]
+        if style != "gap":
+            ctx.line(
+                r.x,
+                r.cy,
+                r.r,
+                r.cy,
+                stroke=pal.line,
+                sw=1.5,
+                dash=dash,
+                cap="round" if style == "dot" else None,
+            )
+        return
+    if name == "entry_badge":
+        label = item.text("label", "title")
+        value = item.text("value", primary=False)
+        text = f"{label}: {value}" if label and value else (label or value or "")
+        if text:
+            pill(ctx, r.x, r.y, text, st.font * 0.85, tone=tone, parent=parent, max_w=r.w)
+        return
+    if name in ("legend_row", "legend_block"):
+        _legend(ctx, r, item, parent)
+        return
+    sid = ctx.new_id("strip")
+    ctx.box(sid, "panel", r, parent)
+    fill = {"conclusion_strip": pal.soft(tone), "note_band": pal.surface2}.get(name, pal.surface)
+    stroke = color if name in ("conclusion_strip", "thesis_box") else pal.line
+    ctx.rect(
+        r, fill=fill, stroke=stroke, rx=10, dash="5 4" if name == "annotation" else None, bid=sid
+    )
+    if name in ("thesis_box", "callout_strip", "note_band"):
+        ctx.rect(Rect(r.x + 5, r.y + 8, 4, max(0.0, r.h - 16)), fill=color, rx=2)
+    inner = r.inset(st.pad, st.pad * 0.75)
+    inner = Rect(inner.x + 8, inner.y, max(1.0, inner.w - 8), inner.h)
+    ctx.stack(
+        inner, _strip_sections(ctx, item, name, inner.w), parent=sid, comp=comp, valign="middle"
+    )
+
+
+def _legend(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:
+    st = ctx.style
+    pal = st.palette
+    size = st.font * 0.85
+    lh = size * LINE_HEIGHT
+    y = r.y
+    title = item.text("title", primary=False)
+    if title:
+        ctx.text(
+            Rect(r.x, y, r.w, lh),
+            title,
+            size,
+            color=pal.muted,
+            parent=parent,
+            comp=item.comp,
+            role="title",
+            max_lines=1,
+            weight="bold",
+        )
+        y += lh + 4
+    entries: list[tuple[str, str]] = []
+    for tone in (*TONES, "mixed"):
+        text = item.text(tone, primary=False)
+        if text:
+            entries.append((tone, text))
+    for i, text in enumerate(item.texts("items")):
+        entries.append((st.tone_at(i), text))
+    x = r.x
+    for tone, text in entries:
+        color = pal.accent(tone) if tone in TONES else pal.muted
+        room = r.r - x - 16
+        if room < size * 4:
+            ctx.warn("S702", item.comp, "items", "legend entries cut: no room left on the line")
+            break
+        tw = min(room, ctx_measure(text, size) + 2)
+        ctx.circle(x + 5, y + lh / 2, 5, fill=color)
+        used = ctx.text(
+            Rect(x + 14, y, tw, lh),
+            text,
+            size,
+            color=pal.ink,
+            parent=parent,
+            comp=item.comp,
+            role="items",
+            max_lines=1,
+        )
+        del used
+        x += 14 + tw + 18
+
+
+def ctx_measure(text: str, size: float) -> float:
+    from compilers.scene_svg.text import measure_text
+
+    return measure_text(text, size)
