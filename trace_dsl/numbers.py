@@ -43,7 +43,7 @@ _TENS = {
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
     "eighty": 80, "ninety": 90,
 }  # fmt: skip
-_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 _ORD_FRACTIONS = {
     "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4,
     "fourth": 4, "fourths": 4, "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6,
@@ -67,8 +67,30 @@ _FRACTION_WORDS = re.compile(
 _DOZEN = re.compile(r"\b(?:(?P<half>half\s+a)|(?P<a>a|one))?\s*\bdozens?\b", re.IGNORECASE)
 _HALF = re.compile(r"\bhalf\b", re.IGNORECASE)
 _MULT = re.compile(rf"\b(?:{'|'.join(_MULTIPLIERS)})\b", re.IGNORECASE)
-_PERCENT = re.compile(r"(?<![\w./])(\d+(?:\.\d+)?)\s*(?:%|percent\b)", re.IGNORECASE)
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:/\d+)?(?!\.?\d)")
+_PERCENT = re.compile(r"(?<![\w./])(\d+(?:\.\d+)?|\.\d+)\s*(?:%|percent\b)", re.IGNORECASE)
+# ".5 hours", "$.25": a decimal without its leading zero is a number too
+_NUMBER = re.compile(r"(?<![\w.])-?(?:\d+(?:\.\d+)?|\.\d+)(?:/\d+)?(?!\.?\d)")
+_VULGAR = {
+    "½": "1/2", "⅓": "1/3", "⅔": "2/3", "¼": "1/4", "¾": "3/4", "⅕": "1/5", "⅖": "2/5",
+    "⅗": "3/5", "⅘": "4/5", "⅙": "1/6", "⅚": "5/6", "⅛": "1/8", "⅜": "3/8", "⅝": "5/8",
+    "⅞": "7/8",
+}  # fmt: skip
+_VULGAR_RE = re.compile(rf"(?P<whole>\d)?(?P<frac>[{''.join(_VULGAR)}])")
+# "120 million", "1.5 billion": a digit amount times a scale word
+_DIGIT_SCALE = re.compile(
+    r"(?<![\w.])(?P<n>\d+(?:\.\d+)?)\s+(?P<scale>thousand|million|billion)\b", re.IGNORECASE
+)
+_ORDINALS = {
+    "other": 2, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "twelfth": 12, "fifteenth": 15, "twentieth": 20,
+}  # fmt: skip
+_SUFFIX = {1: "st", 2: "nd", 3: "rd"}
+# "every third customer": an ordinal that counts (one in N), not a position or a fraction
+_EVERY_ORDINAL = re.compile(
+    rf"\b(?P<every>every)\s+(?P<ord>{'|'.join(_ORDINALS)})\b", re.IGNORECASE
+)
+# "once a week", "once per day": a frequency of one
+_ONCE = re.compile(r"\bonce(?=\s+(?:a|an|per|every|each)\b)", re.IGNORECASE)
 
 
 def _words_value(n: str | None, scale: str | None, article: str | None) -> int | None:
@@ -110,10 +132,12 @@ def _fmt(v: Fraction | int) -> str:
 def preprocess_numbers(question: str) -> tuple[str, list[Rewrite]]:
     """Rewrite spelled-out and formatted numbers as plain digits.
 
-    Handles thousands separators (``80,000`` -> ``80000``), number words (``twenty-five``,
-    ``two hundred``), ``a dozen`` / ``half a dozen`` / ``dozen``, fraction words (``half``,
-    ``two thirds`` -> ``2/3``), percents (``20%`` -> ``20/100``) and multiplier words
-    (``twice`` -> ``2 times``).
+    Handles thousands separators (``80,000`` -> ``80000``), vulgar fractions (``1½`` ->
+    ``1 1/2``), scaled amounts (``$1.5 million`` -> ``$1500000``), number words
+    (``twenty-five``, ``two hundred``), ``a dozen`` / ``half a dozen`` / ``dozen``, fraction
+    words (``half``, ``two thirds`` -> ``2/3``), counting ordinals (``every third`` ->
+    ``every 3rd``, ``every other`` -> ``every 2nd``), ``once a week`` (``1 time a week``),
+    percents (``20%`` -> ``20/100``) and multiplier words (``twice`` -> ``2 times``).
 
     Args:
         question: the problem text.
@@ -125,6 +149,18 @@ def preprocess_numbers(question: str) -> tuple[str, list[Rewrite]]:
     rewrites: list[Rewrite] = []
     base = [0]
     text = _sub(_THOUSANDS, question, lambda m: m.group(0).replace(",", ""), rewrites, base)
+
+    def vulgar(m: re.Match[str]) -> str:
+        whole = m.group("whole")
+        return (f"{whole} " if whole else "") + _VULGAR[m.group("frac")]
+
+    text = _sub(_VULGAR_RE, text, vulgar, rewrites, base)
+
+    def digit_scale(m: re.Match[str]) -> str | None:
+        value = Fraction(m.group("n")) * _SCALES[m.group("scale").lower()]
+        return _fmt(value) if value.denominator == 1 else None
+
+    text = _sub(_DIGIT_SCALE, text, digit_scale, rewrites, base)
 
     def dozen(m: re.Match[str]) -> str:
         if m.group("half"):
@@ -150,6 +186,13 @@ def preprocess_numbers(question: str) -> tuple[str, list[Rewrite]]:
 
     text = _sub(_NUMBER_WORDS, text, words, rewrites, base)
     text = _sub(_HALF, text, lambda m: "1/2", rewrites, base)
+
+    def ordinal(m: re.Match[str]) -> str:
+        n = _ORDINALS[m.group("ord").lower()]
+        return f"{m.group('every')} {n}{_SUFFIX.get(n, 'th')}"
+
+    text = _sub(_EVERY_ORDINAL, text, ordinal, rewrites, base)
+    text = _sub(_ONCE, text, lambda m: "1 time", rewrites, base)
     text = _sub(_PERCENT, text, lambda m: f"{m.group(1)}/100", rewrites, base)
     text = _sub(_MULT, text, lambda m: f"{_MULTIPLIERS[m.group(0).lower()]} times", rewrites, base)
     return text, rewrites
@@ -167,8 +210,10 @@ def find_numbers(text: str) -> list[NumberMention]:
     out = []
     for m in _NUMBER.finditer(text):
         raw = m.group(0)
+        num, _, den = raw.partition("/")
         try:
-            value = Fraction(raw)
+            # "12.5/100" (a rewritten 12.5%): Fraction() reads no decimal numerator itself
+            value = Fraction(num) / Fraction(den) if den else Fraction(num)
         except (ValueError, ZeroDivisionError):
             continue
         out.append(NumberMention(value, m.start(), m.end(), raw))
