@@ -35,6 +35,7 @@ _MAX_COLLECTED = 64  # collect mode stops adding diagnostics after this many
 # Tokens a model leaks from its prompt or special vocabulary into a scene.
 PROMPT_TAGS = frozenset({"task", "goal", "audience", "OUT", "IN", "bos", "eos", "pad"})
 _SPECIAL_RE = re.compile(r"<\|[^|<>\s]{0,32}\|>|</s>|<s>")
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # names in tokens, as in scene.lark
 _SKIP_TO_RE = re.compile(r"[\[<]")  # where lexing may sensibly restart after garbage
 
 
@@ -121,10 +122,14 @@ class _Builder(Transformer[Token, Any]):
         return text[1:colon], text[colon + 1 : -1], (tok.start_pos or 0) + colon + 1
 
     def _value(self, raw: str, offset: int, what: str) -> str | None:
-        if not raw:
+        value = raw[1:] if raw.startswith("@") else raw
+        if not value:  # a bare '@' is as empty as nothing (it printed as `[name:]`)
             self._report("S102", f"expected a value for {what}", offset)
             return None
-        return raw[1:] if raw.startswith("@") else raw
+        if value.startswith("@"):  # '@@x' would print as '@x' and parse back as 'x'
+            self._report("S101", f"malformed value {raw[:40]!r} for {what}: one '@' at most", offset)
+            return None
+        return value
 
     # -- row form ---------------------------------------------------------------------------
     def _row_component(self, tok: Token, name: str, payload: str, offset: int) -> Component | None:
@@ -135,7 +140,11 @@ class _Builder(Transformer[Token, Any]):
         pos = offset
         for part in payload.split("|") if payload else []:
             key, eq, value = part.partition("=")
-            if eq:
+            if eq and not _NAME_RE.match(key):
+                # The key becomes a field name, printed as a [name:...] token: one that is not
+                # an identifier made the recovered scene unprintable (e.g. `@a.0value=@b`).
+                self._report("S101", f"malformed row part {part[:40]!r}: expected key=value with an identifier key", pos)
+            elif eq:
                 fspec = spec.field_for_row_key(key)
                 fname = fspec.name if fspec else key
                 v = self._value(value, pos + len(key) + 1, f"{name}.{key}")
@@ -243,6 +252,8 @@ class _Builder(Transformer[Token, Any]):
             if parent is not None and name == "field":
                 if not payload:
                     self._report("S102", "expected a role name after [field:", off)
+                elif not _NAME_RE.match(payload):  # the role becomes a field name
+                    self._report("S101", f"malformed role {payload[:40]!r} in [field:...]: expected an identifier", off)
                 else:
                     pending_role = (payload, tok)
                 continue
@@ -261,9 +272,12 @@ class _Builder(Transformer[Token, Any]):
                     comps.append(comp)
                 continue
             if parent is None:
-                attrs.append(Attr(name, payload, _span(tok)))
+                # An empty value is reported and dropped, like an empty field: keeping it made
+                # the recovered scene (and so repair's output) print as text that cannot parse.
                 if not payload:
                     self._report("S102", f"expected a value after '{name}:'", off)
+                else:
+                    attrs.append(Attr(name, payload, _span(tok)))
                 continue
             v = self._value(payload, off, f"{parent}.{name}")
             if v is not None:

@@ -73,9 +73,27 @@ def _pick_signature(comp: Component, spec: ComponentSpec) -> RowSignature | None
     for sig in spec.row:
         if all(present.get(name, 0) >= 1 for name in sig.fields) and (
             best is None or len(sig.fields) > len(best.fields)
-        ):
+        ) and _parser_choice(spec, _arity(sig, present)) is sig:
+            # The parser maps n positional parts to the FIRST signature that takes n, so a
+            # later signature of the same arity (table_block: [ref] and [block_title_ref])
+            # would be read back as the wrong fields: such a signature is not used.
             best = sig
     return best
+
+
+def _arity(sig: RowSignature, present: dict[str, int]) -> int:
+    if not sig.variadic:
+        return len(sig.parts)
+    return len(sig.parts) - 1 + present.get(sig.parts[-1][0], 0)
+
+
+def _parser_choice(spec: ComponentSpec, n: int) -> RowSignature | None:
+    # Mirrors parser._Builder._map_positional.
+    for sig in spec.row:
+        fixed = len(sig.parts) - (1 if sig.variadic else 0)
+        if n == len(sig.parts) or (sig.variadic and n >= fixed + 1):
+            return sig
+    return None
 
 
 def _row(comp: Component, spec: ComponentSpec) -> str:

@@ -15,7 +15,9 @@ returned, so raw and repaired scores can be reported side by side. In order:
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,12 +25,15 @@ from scene_dsl.ast import Component, Scene
 from scene_dsl.canonical import canonicalize
 from scene_dsl.contract import Contract, load_contract
 from scene_dsl.diagnostics import diag
-from scene_dsl.errors import SceneSyntaxError, line_col
+from scene_dsl.errors import SceneSyntaxError
 from scene_dsl.parser import PROMPT_TAGS, parse
 
 __all__ = ["Fix", "repair"]
 
 _TOKEN_RE = re.compile(r"<\|[^|<>\s]{0,32}\|>|</?s>|\[[^\[\]\s]*\]|[^\s\[\]<]+|\S")
+# Fixes of one kind reported one by one; more are summed up in a last fix of that kind, so
+# 1 MB of '[' does not yield a million Fix objects.
+_MAX_FIXES_PER_CODE = 50
 _WELL_FORMED = re.compile(
     r"\[(?:/?[A-Za-z_][A-Za-z0-9_]*|[A-Za-z_][A-Za-z0-9_]*:[^\[\]\s]*|@[^\[\]\s]*)\]\Z"
 )
@@ -70,9 +75,20 @@ def repair(
     """
     spec = load_contract(contract)
     fixes: list[Fix] = []
+    per_code: Counter[str] = Counter()
+    # Line starts once, then a bisect per fix: line_col() counts from the start of the text
+    # each time, which made repairing 1 MB of junk quadratic (minutes).
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def fix(code: str, message: str, offset: int = -1) -> None:
-        line, col = line_col(text, offset) if offset >= 0 else (0, 0)
+        per_code[code] += 1
+        if per_code[code] > _MAX_FIXES_PER_CODE:
+            return
+        line, col = 0, 0
+        if offset >= 0:
+            offset = min(offset, len(text))
+            line = bisect.bisect_right(line_starts, offset)
+            col = offset - line_starts[line - 1] + 1
         fixes.append(Fix(code, message, line, col))
 
     glued = text.find("][")
@@ -103,6 +119,7 @@ def repair(
 
     body: list[str] = ["[scene]"]
     stack: list[str] = []
+    open_count: Counter[str] = Counter()  # names on the stack: O(1) 'is it open?' checks
     closed = False
     for index, (tok, off) in enumerate(tokens[start + 1 :], start + 2):
         if tok == "[/scene]" or tok == "[scene]":
@@ -121,12 +138,14 @@ def repair(
             continue
         if tok.startswith("[/"):
             name = tok[2:-1]
-            if name in stack:
+            if open_count[name]:
                 while stack[-1] != name:
                     inner = stack.pop()
+                    open_count[inner] -= 1
                     fix("close_open_block", f"closed [{inner}] before {tok}", off)
                     body.append(f"[/{inner}]")
                 stack.pop()
+                open_count[name] -= 1
                 body.append(tok)
             else:
                 fix("drop_stray_close", f"dropped {tok}: no open block to close", off)
@@ -134,10 +153,12 @@ def repair(
         name = _tag_name(tok)
         while stack and _cannot_nest(name, tok, stack[-1], spec):
             inner = stack.pop()
+            open_count[inner] -= 1
             fix("close_open_block", f"closed [{inner}] before {tok}, which cannot go inside it", off)
             body.append(f"[/{inner}]")
         if ":" not in tok and not tok.startswith("[@"):
             stack.append(name)
+            open_count[name] += 1
         body.append(tok)
     while stack:
         inner = stack.pop()
@@ -156,6 +177,9 @@ def repair(
     canonical = canonicalize(scene, spec)
     if [a.key for a in canonical.attrs] != [a.key for a in scene.attrs] or _field_order(canonical) != _field_order(scene):
         fix("reorder_canonical", "reordered attributes and fields into canonical order")
+    for code, n in per_code.items():
+        if n > _MAX_FIXES_PER_CODE:
+            fixes.append(Fix(code, f"... and {n - _MAX_FIXES_PER_CODE} more {code} fix(es) like the above"))
     return canonical, fixes
 
 

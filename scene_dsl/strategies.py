@@ -166,7 +166,7 @@ def _sample_component(
             cspec = contract.components[child_name]
             # The last child kind repeats (table rows); earlier ones appear at most once
             # (one table_header before the rows).
-            n = rng.randint(1, 3) if child_name == spec.children[-1] else rng.randint(0, 1)
+            n = rng.randint(0, 3) if child_name == spec.children[-1] else rng.randint(0, 1)
             for _ in range(n):
                 children.append(
                     _sample_component(rng, contract, cspec, f"{base}.{child_name}", namer)
