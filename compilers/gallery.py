@@ -26,12 +26,13 @@ h1{margin:0 0 4px;font-size:22px} .summary{margin:0 0 20px;color:#555}
 .case{display:grid;grid-template-columns:minmax(0,1.1fr) minmax(0,1fr);gap:16px;
  background:#fff;border:1px solid #ddd;border-radius:10px;padding:16px;margin:0 0 20px}
 .case.fail{border-color:#c0392b;box-shadow:0 0 0 2px #f5c6c0}
-.render svg{width:100%;height:auto;display:block;border-radius:6px}
+.render svg{width:100%;height:auto;max-height:880px;display:block;border-radius:6px}
 .meta h2{margin:0;font-size:16px} .family{color:#666;font-size:12px}
 .badge{display:inline-block;padding:1px 8px;border-radius:9px;font-size:12px;font-weight:bold}
 .ok{background:#d8f0dc;color:#1e6b2f} .bad{background:#f9d6d1;color:#9b2418}
 pre{background:#1e1f24;color:#e6e6e6;padding:10px;border-radius:6px;overflow:auto;
- font:12px/1.4 "DejaVu Sans Mono",monospace;max-height:360px;white-space:pre}
+ font:12px/1.4 "DejaVu Sans Mono",monospace;max-height:420px;white-space:pre-wrap;
+ overflow-wrap:anywhere}
 .prompt{background:#eef2f7;color:#1c3553}
 ul.checks{list-style:none;padding:0;margin:8px 0;columns:2;font-size:12px}
 ul.checks li::before{content:"\\2713  ";color:#1e6b2f}

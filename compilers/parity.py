@@ -357,7 +357,7 @@ def parity(
     if total <= 0:
         raise ValueError("weights of the computable components sum to zero")
     used = tuple((k, round(present[k] / total, 6)) for k in DEFAULT_WEIGHTS if k in present)
-    score = sum(float(parts[k]) * present[k] for k in present) / total  # type: ignore[arg-type]
+    score = sum(float(parts[k] or 0.0) * present[k] for k in present) / total
     return Parity(
         score=round(score, 6),
         ssim=round(float(parts["ssim"]), 6),  # type: ignore[arg-type]

@@ -30,7 +30,8 @@ _CSS_IMPORT = re.compile(r"@import[^;]*;?", re.IGNORECASE)
 
 
 class _HasText(Protocol):
-    text: str
+    @property
+    def text(self) -> str: ...  # read-only is enough: a frozen Svg qualifies
 
 
 def _svg_text(svg: str | bytes | _HasText) -> str:

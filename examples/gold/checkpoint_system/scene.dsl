@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:system_diagram] [theme:signal_glow] [tone:purple] [density:balanced] [background:grid] [connector:line] [topic:async_checkpointing]
+[canvas:square] [layout:system_diagram] [theme:signal_glow] [tone:purple] [density:balanced] [background:grid] [connector:line] [topic:async_checkpointing]
 [header_band] [kicker_ref:header.kicker] [headline_ref:header.headline] [subtitle_ref:header.subtitle] [/header_band]
 [system_stage] [stage_id:gpus] [ref:stages.gpus] [/system_stage]
 [system_stage] [stage_id:host] [title_ref:stages.host.title] [body_ref:stages.host.body] [accent:blue] [/system_stage]

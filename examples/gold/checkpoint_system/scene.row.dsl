@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:system_diagram] [theme:signal_glow] [tone:purple] [density:balanced] [background:grid] [connector:line] [topic:async_checkpointing]
+[canvas:square] [layout:system_diagram] [theme:signal_glow] [tone:purple] [density:balanced] [background:grid] [connector:line] [topic:async_checkpointing]
 [header_band:@header.kicker|@header.headline|@header.subtitle]
 [system_stage:gpus|@stages.gpus]
 [system_stage:host|@stages.host.title|@stages.host.body|accent=blue]

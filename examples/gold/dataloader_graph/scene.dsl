@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:flow_graph] [theme:signal_glow] [tone:green] [density:compact] [background:mesh] [connector:curve] [topic:dataloader]
+[canvas:tall] [layout:flow_graph] [theme:signal_glow] [tone:green] [density:compact] [background:mesh] [connector:curve] [topic:dataloader]
 [header_band] [kicker_ref:header.kicker] [headline_ref:header.headline] [subtitle_ref:header.subtitle] [/header_band]
 [graph_node] [node_id:shards] [ref:nodes.shards] [variant:note] [/graph_node]
 [graph_node] [node_id:shuffle] [title_ref:nodes.shuffle.title] [body_ref:nodes.shuffle.body] [/graph_node]

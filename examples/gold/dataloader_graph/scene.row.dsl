@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:flow_graph] [theme:signal_glow] [tone:green] [density:compact] [background:mesh] [connector:curve] [topic:dataloader]
+[canvas:tall] [layout:flow_graph] [theme:signal_glow] [tone:green] [density:compact] [background:mesh] [connector:curve] [topic:dataloader]
 [header_band:@header.kicker|@header.headline|@header.subtitle]
 [graph_node:shards|@nodes.shards|variant=note]
 [graph_node:shuffle|@nodes.shuffle.title|@nodes.shuffle.body]

@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:comparison_board] [theme:paper_editorial] [tone:amber] [density:balanced] [gap:lg] [emphasis:center] [topic:optimizers]
+[canvas:wide] [layout:comparison_board] [theme:paper_editorial] [tone:amber] [density:compact] [gap:lg] [emphasis:center] [topic:optimizers]
 [header_band] [kicker_ref:header.kicker] [headline_ref:header.headline] [subtitle_ref:header.subtitle] [/header_band]
 [comparison_column] [column_id:adamw] [ref:columns.adamw] [accent:amber] [/comparison_column]
 [comparison_column] [column_id:adafactor] [ref:columns.adafactor] [accent:blue] [/comparison_column]

@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:comparison_board] [theme:paper_editorial] [tone:amber] [density:balanced] [gap:lg] [emphasis:center] [topic:optimizers]
+[canvas:wide] [layout:comparison_board] [theme:paper_editorial] [tone:amber] [density:compact] [gap:lg] [emphasis:center] [topic:optimizers]
 [header_band:@header.kicker|@header.headline|@header.subtitle]
 [comparison_column:adamw|@columns.adamw|accent=amber]
 [comparison_column:adafactor|@columns.adafactor|accent=blue]

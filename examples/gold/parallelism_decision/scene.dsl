@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:decision_tree] [theme:infra_dark] [tone:mixed] [density:balanced] [background:grid] [connector:arrow] [topic:parallelism_strategy]
+[canvas:square] [layout:decision_tree] [theme:infra_dark] [tone:mixed] [density:balanced] [background:grid] [connector:arrow] [topic:parallelism_strategy]
 [header_band] [kicker_ref:header.kicker] [headline_ref:header.headline] [subtitle_ref:header.subtitle] [/header_band]
 [decision_node] [node_id:fits] [ref:nodes.fits] [variant:hero] [/decision_node]
 [decision_node] [node_id:states] [title_ref:nodes.states.title] [body_ref:nodes.states.body] [/decision_node]

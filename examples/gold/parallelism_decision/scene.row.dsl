@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:decision_tree] [theme:infra_dark] [tone:mixed] [density:balanced] [background:grid] [connector:arrow] [topic:parallelism_strategy]
+[canvas:square] [layout:decision_tree] [theme:infra_dark] [tone:mixed] [density:balanced] [background:grid] [connector:arrow] [topic:parallelism_strategy]
 [header_band:@header.kicker|@header.headline|@header.subtitle]
 [decision_node:fits|@nodes.fits|variant=hero]
 [decision_node:states|@nodes.states.title|@nodes.states.body]

@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:architecture_map] [theme:paper_editorial] [tone:green] [frame:panel] [density:balanced] [connector:arrow] [topic:rag_serving]
+[canvas:tall] [layout:architecture_map] [theme:paper_editorial] [tone:green] [frame:panel] [density:compact] [connector:arrow] [topic:rag_serving]
 [header_band] [kicker_ref:header.kicker] [headline_ref:header.headline] [subtitle_ref:header.subtitle] [/header_band]
 [graph_node] [node_id:client] [ref:nodes.client] [/graph_node]
 [graph_node] [node_id:gateway] [title_ref:nodes.gateway.title] [body_ref:nodes.gateway.body] [/graph_node]

@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:architecture_map] [theme:paper_editorial] [tone:green] [frame:panel] [density:balanced] [connector:arrow] [topic:rag_serving]
+[canvas:tall] [layout:architecture_map] [theme:paper_editorial] [tone:green] [frame:panel] [density:compact] [connector:arrow] [topic:rag_serving]
 [header_band:@header.kicker|@header.headline|@header.subtitle]
 [graph_node:client|@nodes.client]
 [graph_node:gateway|@nodes.gateway.title|@nodes.gateway.body]

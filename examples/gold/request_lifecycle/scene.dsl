@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:timeline_flow] [theme:infra_dark] [tone:amber] [density:balanced] [rail:muted] [connector:arrow] [topic:request_lifecycle]
+[canvas:wide] [layout:timeline_flow] [theme:infra_dark] [tone:amber] [density:compact] [rail:muted] [connector:arrow] [topic:request_lifecycle]
 [header_band] [kicker_ref:header.kicker] [headline_ref:header.headline] [subtitle_ref:header.subtitle] [/header_band]
 [timeline_stage] [stage_id:arrive] [title_ref:stages.arrive.title] [date_ref:stages.arrive.time] [body_ref:stages.arrive.body] [lane:top] [/timeline_stage]
 [timeline_stage] [stage_id:queue] [title_ref:stages.queue.title] [date_ref:stages.queue.time] [body_ref:stages.queue.body] [lane:top] [/timeline_stage]

@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:timeline_flow] [theme:infra_dark] [tone:amber] [density:balanced] [rail:muted] [connector:arrow] [topic:request_lifecycle]
+[canvas:wide] [layout:timeline_flow] [theme:infra_dark] [tone:amber] [density:compact] [rail:muted] [connector:arrow] [topic:request_lifecycle]
 [header_band:@header.kicker|@header.headline|@header.subtitle]
 [timeline_stage:arrive|@stages.arrive.title|@stages.arrive.time|body=@stages.arrive.body|lane=top]
 [timeline_stage:queue|@stages.queue.title|@stages.queue.time|body=@stages.queue.body|lane=top]

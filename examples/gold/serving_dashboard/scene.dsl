@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:dashboard_cards] [theme:signal_glow] [tone:purple] [density:balanced] [columns:3] [rail:accent] [background:rings] [topic:serving_dashboard]
+[canvas:square] [layout:dashboard_cards] [theme:signal_glow] [tone:purple] [density:balanced] [columns:3] [rail:accent] [background:rings] [topic:serving_dashboard]
 [header_band] [kicker_ref:header.kicker] [headline_ref:header.headline] [subtitle_ref:header.subtitle] [/header_band]
 [section_card] [ref:metrics.throughput] [variant:hero] [/section_card]
 [section_card] [title_ref:metrics.ttft.title] [value_ref:metrics.ttft.value] [caption_ref:metrics.ttft.caption] [badge_ref:metrics.ttft.badge] [variant:metric] [/section_card]

@@ -1,5 +1,5 @@
 [scene]
-[canvas:wide] [layout:dashboard_cards] [theme:signal_glow] [tone:purple] [density:balanced] [columns:3] [rail:accent] [background:rings] [topic:serving_dashboard]
+[canvas:square] [layout:dashboard_cards] [theme:signal_glow] [tone:purple] [density:balanced] [columns:3] [rail:accent] [background:rings] [topic:serving_dashboard]
 [header_band:@header.kicker|@header.headline|@header.subtitle]
 [section_card:@metrics.throughput|variant=hero]
 [section_card:@metrics.ttft.title|@metrics.ttft.value|@metrics.ttft.caption|badge=@metrics.ttft.badge|variant=metric]
