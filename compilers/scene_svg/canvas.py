@@ -559,6 +559,12 @@ class Ctx:
         limit = lh_max if max_lines is None else max(1, min(max_lines, lh_max))
         fit = fit_text(text, r.w, size, limit, weight=weight, mono=mono, min_scale=min_scale)
         used = len(fit.lines) * fit.size * LINE_HEIGHT
+        tiny = r.h / LINE_HEIGHT
+        if used > r.h + 0.01 and tiny >= max(7.0, size * 0.55):
+            # a short row: one line at the size the row allows beats dropping the text
+            fit = fit_text(text, r.w, tiny, 1, weight=weight, mono=mono, min_scale=1.0)
+            fit = type(fit)(fit.lines, fit.size, True, fit.ellipsized)
+            used = fit.size * LINE_HEIGHT
         if used > r.h + 0.01:  # even one line at the floor size does not fit the height
             self.warn("S702", comp, role, "no room for this text at all; it was left out")
             return 0.0
@@ -623,36 +629,45 @@ class Ctx:
         secs = [s for s in sections if s.text]
         allowed = [s.max_lines for s in secs]
         scale = 1.0
+
+        def fit(i: int) -> Any:
+            s = secs[i]
+            return fit_text(
+                s.text,
+                width,
+                s.size * scale,
+                allowed[i],
+                weight=s.weight,
+                mono=s.mono,
+                min_scale=1.0,
+            )
+
+        fits = [fit(i) for i in range(len(secs))]
         while True:
-            fits = [
-                fit_text(
-                    s.text,
-                    width,
-                    s.size * scale,
-                    allowed[i],
-                    weight=s.weight,
-                    mono=s.mono,
-                    min_scale=1.0,
-                )
-                for i, s in enumerate(secs)
-            ]
             total = sum(len(f.lines) * f.size * LINE_HEIGHT for f in fits) + sum(
                 s.gap for s in secs[:-1]
             )
             if total <= height + 0.01 or not secs:
                 return [
                     (s, f if scale == 1.0 else type(f)(f.lines, f.size, True, f.ellipsized))
-                    for s, f in zip(secs, fits, strict=False)
+                    for s, f in zip(secs, fits, strict=True)
                 ]
             longest = max(range(len(secs)), key=lambda i: (len(fits[i].lines), i))
-            if len(fits[longest].lines) > 1:
-                allowed[longest] = len(fits[longest].lines) - 1
+            n = len(fits[longest].lines)
+            if n > 1:
+                # cut as many lines as the overflow needs, only from the longest section
+                lh = fits[longest].size * LINE_HEIGHT
+                cut = max(1, min(n - 1, int((total - height) / lh + 0.999)))
+                allowed[longest] = n - cut
+                fits[longest] = fit(longest)
                 continue
             if scale > 0.8:
                 scale = round(scale - 0.1, 2)
+                fits = [fit(i) for i in range(len(secs))]
                 continue
             dropped = secs.pop()
             allowed.pop()
+            fits.pop()
             self.warn("S702", comp, dropped.role, "no room for this text; it was left out")
 
     def stack_height(self, sections: list[Section], width: float) -> float:

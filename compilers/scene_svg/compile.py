@@ -111,9 +111,9 @@ def compile_scene(
     values = scene_dsl.bind(scene, data, contract=spec, report_unused=False).values
     kinds, common = _contract_tables(spec)
     style = resolve_style(scene, spec, theme_overrides)
-    prefix = (
-        "s" + hashlib.sha1(scene_dsl.to_text(scene, form="row").encode("utf-8")).hexdigest()[:6]
-    )
+    # ids derive from the canonical scene without defaults: equal scenes get equal ids
+    canon = scene_dsl.to_text(scene_dsl.canonicalize(scene, spec, omit_defaults=True), form="row")
+    prefix = "s" + hashlib.sha1(canon.encode("utf-8")).hexdigest()[:6]
     ctx = Ctx(style=style, prefix=prefix, values=values, ref_kinds=kinds)
     title, desc = _draw(ctx, scene, common)
     for item in ctx.items:
@@ -202,9 +202,17 @@ def _strips(
         id(g[0]): strip_height(ctx, g[0], items[id(g[0])], body.w)
         for g in (*groups_top, *groups_bottom)
     }
-    total = sum(heights.values()) + st.gap * (len(heights))
-    budget = body.h * 0.45
-    scale = min(1.0, budget / total) if total > 0 else 1.0
+    # Strips keep their natural height while they fit a share of the body; past it the
+    # tallest are cut first (down to one line each), so the family body keeps its room.
+    budget = body.h * 0.32 - st.gap * len(heights)
+    one_line = st.font * LINE_HEIGHT + st.pad * 1.5
+    total = sum(heights.values())
+    if total > budget and heights:
+        cap = max(h for h in heights.values())
+        while cap > one_line and sum(min(h, cap) for h in heights.values()) > budget:
+            cap -= 4.0
+        heights = {k: min(h, max(cap, min(h, one_line))) for k, h in heights.items()}
+    scale = 1.0
     rest = body
     for g in groups_top:
         h = heights[id(g[0])] * scale

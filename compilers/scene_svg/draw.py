@@ -205,7 +205,8 @@ def card(
     if pal.glow and hero:
         ctx.rect(r.inset(-3), fill="none", stroke=color, rx=RADIUS + 3, sw=4, opacity=0.18)
     pad = st.pad
-    inner = r.inset(pad)
+    # short cards trade vertical padding for a line of text
+    inner = r.inset(pad, min(pad, max(5.0, (r.h - st.font * 1.2 * 1.28) / 2 - 2)))
     if st.rail != "none" and r.h > 24:
         rail_color = color if st.rail == "accent" else pal.line
         ctx.rect(Rect(r.x + 6, r.y + 10, 4, r.h - 20), fill=rail_color, rx=2)
@@ -213,7 +214,8 @@ def card(
     badge = item.text("badge", primary=False)
     kicker = kicker if kicker is not None else item.text("kicker", primary=False)
     small = st.font * 0.78 * scale
-    if (badge or kicker) and inner.h > small * 2.2:
+    title_h = st.font * 1.18 * scale * LINE_HEIGHT
+    if (badge or kicker) and inner.h >= small * 1.7 + 6 + title_h:
         row_h = small * 1.7
         bw = 0.0
         if badge:

@@ -331,9 +331,13 @@ def draw_strip(ctx: Ctx, r: Rect, comp: Component, item: Item, parent: str, inde
         ctx.rect(Rect(r.x + 5, r.y + 8, 4, max(0.0, r.h - 16)), fill=color, rx=2)
     inner = r.inset(st.pad, st.pad * 0.75)
     inner = Rect(inner.x + 8, inner.y, max(1.0, inner.w - 8), inner.h)
-    ctx.stack(
-        inner, _strip_sections(ctx, item, name, inner.w), parent=sid, comp=comp, valign="middle"
-    )
+    secs = _strip_sections(ctx, item, name, inner.w)
+    if len(secs) == 2 and ctx.stack_height(secs, inner.w) > inner.h + 0.01:
+        # no room for a title line: run the title into the body ("Title — body")
+        title, body = secs
+        body.text = f"{title.text} — {body.text}"
+        secs = [body]
+    ctx.stack(inner, secs, parent=sid, comp=comp, valign="middle")
 
 
 def _legend(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:

@@ -91,9 +91,19 @@ def measure_text(text: str, size: float, *, weight: str = "normal", mono: bool =
     return _units(_face(weight, mono), text) * size / 1000.0
 
 
+@lru_cache(maxsize=8192)
 def clean_text(value: str) -> str:
-    """Drop characters XML cannot carry and collapse runs of spaces (newlines are kept)."""
+    """Drop characters XML cannot carry (C0 controls, lone surrogates, U+FFFE/FFFF)."""
     return _XML_BAD.sub("", value)
+
+
+@lru_cache(maxsize=8192)
+def _paragraphs(text: str) -> tuple[tuple[str, ...], ...]:
+    # words of each paragraph; cached because layouts fit the same text at several sizes
+    return tuple(
+        tuple(w for w in _SPACE.sub(" ", para).strip().split(" ") if w)
+        for para in clean_text(text).split("\n")
+    )
 
 
 def _break_word(word: str, width: float, size: float, face: str) -> list[str]:
@@ -143,8 +153,7 @@ def wrap_text(
     space = _units(face, " ") * scale
     limit = None if max_lines is None else max_lines + 1
     lines: list[str] = []
-    for para in clean_text(text).split("\n"):
-        words = _SPACE.sub(" ", para).strip().split(" ")
+    for words in _paragraphs(text):
         cur = ""
         cur_w = 0.0
         for word in words:

@@ -137,7 +137,7 @@ def layered(
     main_len = r.h if vertical else r.w
     cross_len = r.w if vertical else r.h
     if nlayers > 1:  # many layers: channels shrink before nodes vanish
-        lgap = min(lgap, main_len * 0.4 / (nlayers - 1))
+        lgap = min(lgap, main_len * (0.3 if vertical else 0.4) / (nlayers - 1))
     widest = max(len(lay) for lay in order)
     if widest > 1:
         cross_gap = min(cross_gap, cross_len * 0.3 / (widest - 1))

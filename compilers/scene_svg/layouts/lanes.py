@@ -64,7 +64,7 @@ def flow_rows(
     edges: list[Component],
     parent: str,
     *,
-    min_w: float = 170.0,
+    min_w: float = 150.0,
     implicit: bool = True,
     lanes: bool = True,
 ) -> dict[str, Rect]:
@@ -81,7 +81,7 @@ def flow_rows(
     ]
     edge_items = [(e, ctx.item(e)) for e in edges]
     labelled = any(it.has("label", "_primary") for _, it in edge_items)
-    gx = max(st.gap * 2, 74.0 if labelled else 40.0)
+    gx = max(st.gap * 2, 64.0 if labelled else 40.0)
     n = len(items)
     if n == 0:
         return {}
@@ -331,13 +331,13 @@ def terminal(ctx: Ctx, r: Rect, item: Item, parent: str) -> str:
     st = ctx.style
     pal = st.palette
     tid = panel(ctx, r, parent=parent, stem="term", fill=pal.terminal_bg, stroke=pal.line)
-    bar = 26.0
+    bar = min(26.0, r.h * 0.5)
     for k, c in enumerate((pal.danger, pal.amber, pal.green)):
         ctx.circle(r.x + 16 + k * 14, r.y + bar / 2, 4.5, fill=c)
     title = item.text("title", "label", primary=False)
-    if title and r.w > 120:
+    if title and r.w > 120 and bar > 12:
         ctx.text(
-            Rect(r.x + 64, r.y + 4, r.w - 76, bar - 6),
+            Rect(r.x + 64, r.y + 3, r.w - 76, bar - 6),
             title,
             st.font * 0.78,
             color=pal.muted,
