@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .ast import Compute, Init, Query, SubTrace, Trace
+from .gsm8k_derive import UNIT_FACTORS, Facts, derive
 from .numbers import find_numbers, preprocess_numbers
 
 __all__ = [
@@ -90,6 +91,7 @@ _CONSTANTS: dict[Fraction, str] = {
     Fraction(1000): "thousand",
     Fraction(3600): "seconds_per_hour",
     Fraction(16): "ounces_per_pound",
+    Fraction(8): "pints_per_gallon",
     Fraction(3): "feet_per_yard",
     Fraction(5280): "feet_per_mile",
     Fraction(10): "ten",
@@ -570,6 +572,8 @@ class _Question:
         self.text = text
         self.mentions = find_numbers(text)
         values: dict[Fraction, int] = {}
+        percents: list[Fraction] = []
+        fractions: list[tuple[Fraction, Fraction]] = []
         for i, m in enumerate(self.mentions):
             values.setdefault(m.value, i)
             tail = text[m.end : m.end + 9].lstrip().lower()
@@ -580,7 +584,50 @@ class _Question:
                 values.setdefault(Fraction(p), i)
                 values.setdefault(Fraction(q), i)
                 values.setdefault(1 / Fraction(q), i)  # 20/100 grounds .01 as well
+                if Fraction(q) == 100:
+                    percents.append(Fraction(p))
+                elif 0 < m.value < 1:
+                    fractions.append((Fraction(p), Fraction(q)))
+            elif tail.startswith(("%", "percent")):
+                percents.append(m.value)
+            # "1 1/2 cups": a mixed number is one quantity
+            nxt = self.mentions[i + 1] if i + 1 < len(self.mentions) else None
+            if (
+                nxt is not None
+                and m.value.denominator == 1
+                and "/" in nxt.text
+                and 0 < nxt.value < 1
+                and text[m.end : nxt.start] in (" ", "-")
+            ):
+                values.setdefault(m.value + nxt.value, i)
         self.values = values
+        self._facts_args = (percents, fractions)
+        self._facts: Facts | None = None
+
+    @property
+    def facts(self) -> Facts:
+        """What :func:`derive` needs; built on first use (most problems never need it)."""
+        if self._facts is None:
+            percents, fractions = self._facts_args
+            self._facts = Facts(
+                tuple(sorted(v for v in self.values if v > 0)),
+                tuple(dict.fromkeys(percents)),
+                tuple(dict.fromkeys(fractions)),
+                tuple(dict.fromkeys(self._quantities())),
+            )
+        return self._facts
+
+    def _quantities(self) -> Iterator[tuple[Fraction, Fraction]]:
+        """(value, unit factor) of each mention followed by a unit word (or after ``$``)."""
+        for m in self.mentions:
+            if m.value <= 0:
+                continue
+            if self.text[max(0, m.start - 1) : m.start] == "$":
+                yield m.value, Fraction(100)  # dollars <-> cents
+            tail = self.text[m.end : m.end + 16].lstrip(" -")
+            for unit, words in UNIT_FACTORS.items():
+                if words.match(tail):
+                    yield m.value, unit
 
     def name_for(self, value: Fraction) -> str | None:
         i = self.values.get(value)
@@ -663,6 +710,7 @@ def convert_detailed(question: str, answer: str) -> Conversion | Failure:
     init_order: list[Fraction] = []
     results: list[tuple[Fraction, str]] = []  # (value, var) of each equation, in order
     counter = [0]
+    deriving: list[Fraction] = []  # non-empty while the leaves of a derivation are emitted
 
     def new_var() -> str:
         counter[0] += 1
@@ -673,6 +721,15 @@ def convert_detailed(question: str, answer: str) -> Conversion | Failure:
             if rv == value:
                 return var
         var = inits.get(value)
+        if var is None and not deriving and value not in q.values:
+            # a literal the question implies (0.8 for 20% off): compute it from what it states;
+            # the leaves of that computation are plain inits, never derived again
+            node = derive(value, q.facts)
+            if node is not None:
+                deriving.append(value)
+                var = emit(node)
+                deriving.pop()
+                inits[value] = var
         if var is None:
             var = f"i{len(inits)}"
             inits[value] = var

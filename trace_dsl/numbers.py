@@ -55,8 +55,11 @@ _MULTIPLIERS = {"twice": 2, "double": 2, "doubled": 2, "doubles": 2, "triple": 3
 _WORD = r"[A-Za-z]+"
 _SMALL = "|".join(sorted(list(_UNITS) + list(_TENS), key=len, reverse=True))
 # "twenty-five", "one hundred", "two thousand", "forty five"
+_SCALE_WORDS = "hundred|thousand|million|billion"
 _NUMBER_WORDS = re.compile(
-    rf"\b(?:(?P<a>a|an)\s+)?(?P<n>(?:{_SMALL})(?:[- ](?:{_SMALL}))?)?(?:\s*\b(?P<scale>hundred|thousand|million))?\b",
+    # the lookahead on the first letter keeps the scan fast: most words start no number
+    rf"\b(?=[abefhmnostzABEFHMNOSTZ])(?:(?P<a>a|an)\s+)?(?:(?P<n>(?:{_SMALL})(?:[- ](?:{_SMALL}))?)"
+    rf"(?:\s*\b(?P<scale>{_SCALE_WORDS}))?|(?P<bare>{_SCALE_WORDS}))\b",
     re.IGNORECASE,
 )
 _THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]*\d)")
@@ -179,7 +182,7 @@ def preprocess_numbers(question: str) -> tuple[str, list[Rewrite]]:
     text = _sub(_FRACTION_WORDS, text, fraction, rewrites, base)
 
     def words(m: re.Match[str]) -> str | None:
-        value = _words_value(m.group("n"), m.group("scale"), m.group("a"))
+        value = _words_value(m.group("n"), m.group("scale") or m.group("bare"), m.group("a"))
         if value is None:
             return None
         return str(value)
