@@ -18,6 +18,8 @@ __all__ = ["build_gallery", "scope_svg_ids"]
 
 _ID = re.compile(r'\bid="([^"]+)"')
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>\s*")
+_ROOT_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"')
+_MAX_RENDER_HEIGHT = 880  # px: a tall poster should not push its DSL a screen away
 
 _CSS = """
 body{margin:0;padding:24px;background:#f4f2ee;color:#1d1d1f;
@@ -26,7 +28,7 @@ h1{margin:0 0 4px;font-size:22px} .summary{margin:0 0 20px;color:#555}
 .case{display:grid;grid-template-columns:minmax(0,1.1fr) minmax(0,1fr);gap:16px;
  background:#fff;border:1px solid #ddd;border-radius:10px;padding:16px;margin:0 0 20px}
 .case.fail{border-color:#c0392b;box-shadow:0 0 0 2px #f5c6c0}
-.render svg{width:100%;height:auto;max-height:880px;display:block;border-radius:6px}
+.render svg{width:100%;height:auto;display:block;border-radius:6px}
 .meta h2{margin:0;font-size:16px} .family{color:#666;font-size:12px}
 .badge{display:inline-block;padding:1px 8px;border-radius:9px;font-size:12px;font-weight:bold}
 .ok{background:#d8f0dc;color:#1e6b2f} .bad{background:#f9d6d1;color:#9b2418}
@@ -71,6 +73,16 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
+def _fit_style(svg: str) -> str:
+    # Cap the height by capping the width (aspect kept), so the <svg> box always has the
+    # canvas's aspect ratio and nothing outside the viewBox ever shows.
+    m = _ROOT_SIZE.search(svg)
+    if not m or float(m.group(2)) <= 0:
+        return ""
+    max_width = _MAX_RENDER_HEIGHT * float(m.group(1)) / float(m.group(2))
+    return f' style="max-width:{max_width:.0f}px"'
+
+
 def _case_html(pack: Path, result: CaseResult) -> str:
     folder = pack / result.name
     svg = _read(folder / "expected.svg")
@@ -93,7 +105,7 @@ def _case_html(pack: Path, result: CaseResult) -> str:
     warnings = "".join(f"<div>warning: {html.escape(w)}</div>" for w in result.warnings)
     return (
         f'<section class="case{"" if result.ok else " fail"}" id="case-{slug}">'
-        f'<div class="render">{render}</div>'
+        f'<div class="render"{_fit_style(svg)}>{render}</div>'
         f'<div class="meta"><h2>{html.escape(result.name)} {status}</h2>'
         f'<div class="family">{html.escape(result.family)}{ssim}</div>'
         f'<pre class="prompt">{html.escape(_read(folder / "prompt.txt").strip())}</pre>'
