@@ -518,6 +518,10 @@ def _linear_equations(body: str) -> Iterator[tuple[int, Node, Fraction]]:
         node: Node = ("num", rhs)
         if b != 0:
             node = ("op", "sub", [node, ("num", b)])
+            if a != 1:
+                # "2p + 12 = 70" then "2p = 58": the solution goes on from rhs - b
+                yield m.end(), node, rhs - b
+                node = ("num", rhs - b)
         if a != 1:
             node = ("op", "div", [node, ("num", a)])
         yield m.end(), node, x
@@ -665,6 +669,16 @@ def _ident(word: str) -> str:
     return word
 
 
+def _fraction_literal(node: Node) -> Fraction | None:
+    """The value of ``a / b`` when ``node`` divides two plain numbers, else None."""
+    if node[0] != "op" or node[1] != "div" or len(node[2]) != 2:
+        return None
+    a, b = node[2]
+    if a[0] != "num" or b[0] != "num" or b[1] == 0:
+        return None
+    return Fraction(a[1]) / Fraction(b[1])
+
+
 def _to_number(v: Fraction) -> Number:
     return v.numerator if v.denominator == 1 else v
 
@@ -737,9 +751,19 @@ def convert_detailed(question: str, answer: str) -> Conversion | Failure:
             computes.append(("init", [value], var))
         return var
 
-    def emit(node: Node) -> str:
+    def emit(node: Node, top: bool = False) -> str:
         if node[0] == "num":
             return literal(node[1])
+        whole = None if top else _fraction_literal(node)
+        if whole is not None and not deriving:
+            # "150*(1/3)" where the question says 2/3: the fraction is one quantity, the
+            # complement of a stated one; its parts alone are not in the question
+            a, b = (k[1] for k in node[2])
+            if (a not in q.values or b not in q.values) and (
+                (whole in q.values and _decimal_ok(whole))
+                or (whole not in q.values and derive(whole, q.facts) is not None)
+            ):
+                return literal(whole)
         args = [emit(c) for c in node[2]]
         var = new_var()
         computes.append((node[1], args, var))  # type: ignore[arg-type]
@@ -747,7 +771,7 @@ def convert_detailed(question: str, answer: str) -> Conversion | Failure:
 
     for node, value in equations:
         node = _flatten(node)
-        var = literal(node[1]) if node[0] == "num" else emit(node)
+        var = literal(node[1]) if node[0] == "num" else emit(node, top=True)
         results.append((value, var))
     result_var = results[-1][1]
     if result_var.startswith("i"):
