@@ -68,7 +68,9 @@ _FRACTION_WORDS = re.compile(
     re.IGNORECASE,
 )
 _DOZEN = re.compile(r"\b(?:(?P<half>half\s+a)|(?P<a>a|one))?\s*\bdozens?\b", re.IGNORECASE)
-_HALF = re.compile(r"\bhalf\b", re.IGNORECASE)
+_HALF = re.compile(r"\bhalf(?=way\b|\b)", re.IGNORECASE)
+# "a pair of socks", "a couple of days": two, as "a dozen" is twelve
+_PAIR = re.compile(r"\b(?:a|one)\s+(?:pair|couple)\s+of\b", re.IGNORECASE)
 _MULT = re.compile(rf"\b(?:{'|'.join(_MULTIPLIERS)})\b", re.IGNORECASE)
 _PERCENT = re.compile(r"(?<![\w./])(\d+(?:\.\d+)?|\.\d+)\s*(?:%|percent\b)", re.IGNORECASE)
 # ".5 hours", "$.25": a decimal without its leading zero is a number too
@@ -137,8 +139,8 @@ def preprocess_numbers(question: str) -> tuple[str, list[Rewrite]]:
 
     Handles thousands separators (``80,000`` -> ``80000``), vulgar fractions (``1½`` ->
     ``1 1/2``), scaled amounts (``$1.5 million`` -> ``$1500000``), number words
-    (``twenty-five``, ``two hundred``), ``a dozen`` / ``half a dozen`` / ``dozen``, fraction
-    words (``half``, ``two thirds`` -> ``2/3``), counting ordinals (``every third`` ->
+    (``twenty-five``, ``two hundred``), ``a dozen`` / ``half a dozen`` / ``dozen``, ``a pair of`` / ``a couple of``, fraction
+    words (``half``, ``halfway`` -> ``1/2 way``, ``two thirds`` -> ``2/3``), counting ordinals (``every third`` ->
     ``every 3rd``, ``every other`` -> ``every 2nd``), ``once a week`` (``1 time a week``),
     percents (``20%`` -> ``20/100``) and multiplier words (``twice`` -> ``2 times``).
 
@@ -188,7 +190,9 @@ def preprocess_numbers(question: str) -> tuple[str, list[Rewrite]]:
         return str(value)
 
     text = _sub(_NUMBER_WORDS, text, words, rewrites, base)
-    text = _sub(_HALF, text, lambda m: "1/2", rewrites, base)
+    text = _sub(_PAIR, text, lambda m: "2", rewrites, base)
+    text = _sub(_HALF, text, lambda m: "1/2 " if m.string[m.end() : m.end() + 3] == "way" else "1/2",
+                rewrites, base)  # fmt: skip
 
     def ordinal(m: re.Match[str]) -> str:
         n = _ORDINALS[m.group("ord").lower()]
