@@ -366,10 +366,16 @@ def _legend(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:
         if text:
             entries.append((tone, text))
     for i, text in enumerate(item.texts("items")):
-        entries.append((st.tone_at(i), text))
+        # "green: safe choice" names its own colour; otherwise the scene's tones cycle
+        word = text.split(":", 1)[0].strip().lower() if ":" in text else ""
+        named = {"red": "danger", "orange": "amber", "yellow": "amber", "violet": "purple"}
+        tone = named.get(word, word)
+        entries.append((tone if tone in (*TONES, "danger") else st.tone_at(i), text))
     x = r.x
     for tone, text in entries:
-        color = pal.accent(tone) if tone in TONES else pal.muted
+        color = (
+            pal.accent(tone) if tone in TONES else (pal.danger if tone == "danger" else pal.muted)
+        )
         room = r.r - x - 16
         if room < size * 4:
             ctx.warn("S702", item.comp, "items", "legend entries cut: no room left on the line")

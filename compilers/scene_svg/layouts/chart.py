@@ -61,7 +61,12 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
     row_gap = st.gap * 0.6
     row_h = min((inner.h - row_gap * (n - 1)) / n, f * 5.2)
     total = row_h * n + row_gap * (n - 1)
-    rows = Rect(inner.x, inner.y + (inner.h - total) / 2, inner.w, total).rows(n, row_gap)
+    # rows, axis and legend stay together as one block, centred in the panel
+    lift = (inner.h - total) / 2
+    rows = Rect(inner.x, inner.y + lift, inner.w, total).rows(n, row_gap)
+    axis_r = Rect(axis_r.x, axis_r.y - lift, axis_r.w, axis_r.h)
+    if legend_h:
+        legend = Rect(legend.x, legend.y - lift, legend.w, legend.h)
     zone = None
     for i, (row, it) in enumerate(zip(rows, bars, strict=False)):
         zone = bar_row(

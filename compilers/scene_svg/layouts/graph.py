@@ -20,7 +20,7 @@ import itertools
 from compilers.scene_svg.canvas import Ctx, Item, Rect
 from compilers.scene_svg.draw import card, connector
 from compilers.scene_svg.layouts.common import card_height
-from compilers.scene_svg.layouts.lanes import _edge_label, terminal
+from compilers.scene_svg.layouts.lanes import _edge_label, terminal, terminal_height
 from scene_dsl.ast import Component
 
 __all__ = ["layered", "layout_architecture", "layout_decision", "layout_flow", "layout_technical"]
@@ -177,9 +177,15 @@ def layered(
         color = st.accent(index[a], items[a].tone())
         if k in chains:
             pts = _route(chains[k], rects, points, vertical, lgap)
+            style = None
         else:
+            # back edges keep their elbow route even in curve style: one cubic from end to
+            # end would cut across the layers
             pts = _back_route(ra, rb, vertical)
-        connector(ctx, pts, color=color if not dashed else pal.muted, vertical=vertical)
+            style = "arrow" if st.connector == "curve" else None
+        connector(
+            ctx, pts, color=color if not dashed else pal.muted, vertical=vertical, style=style
+        )
         label = it.text("label") if it is not None else None
         if label:
             if vertical:
@@ -293,19 +299,32 @@ def layout_flow(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
 
 
 def _side(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Rect:
-    """Info cards and terminal panels in a side column (wide) or a bottom row (tall/square)."""
+    """Info cards and terminal panels in a side column (wide) or a bottom row (tall/square),
+    sized to their content."""
     st = ctx.style
     side = [c for c in comps if c.name in ("info_card", "terminal_panel")]
     if not side:
         return r
+    items = [ctx.item(c) for c in side]
     if st.canvas == "wide":
-        col, rest = r.take_right(r.w * 0.28, st.gap * 1.5)
-        cells = col.rows(len(side), st.gap)
+        w = r.w * 0.28
+        nat = [
+            terminal_height(ctx, c) if c.name == "terminal_panel" else card_height(ctx, it, w)
+            for c, it in zip(side, items, strict=True)
+        ]
+        col, rest = r.take_right(w, st.gap * 1.5)
+        need = sum(nat) + st.gap * (len(nat) - 1)
+        top = col.y + max(0.0, (col.h - need) / 2)
+        cells = Rect(col.x, top, col.w, min(col.h, need)).rows_weighted(nat, st.gap)
     else:
-        col, rest = r.take_bottom(r.h * 0.3, st.gap * 1.5)
+        w = (r.w - st.gap * (len(side) - 1)) / len(side)
+        nat = [
+            terminal_height(ctx, c) if c.name == "terminal_panel" else card_height(ctx, it, w)
+            for c, it in zip(side, items, strict=True)
+        ]
+        col, rest = r.take_bottom(min(r.h * 0.3, max(nat)), st.gap * 1.5)
         cells = col.columns(len(side), st.gap)
-    for cell, c in zip(cells, side, strict=False):
-        it = ctx.item(c)
+    for cell, c, it in zip(cells, side, items, strict=True):
         if c.name == "terminal_panel":
             terminal(ctx, cell, it, parent)
         else:
@@ -326,19 +345,25 @@ def layout_architecture(ctx: Ctx, r: Rect, comps: list[Component], parent: str) 
 
 
 def layout_technical(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
-    """technical_diagram: artifact panels across the top, the node graph, formula and terminal
-    strips at the bottom."""
+    """technical_diagram: the node graph takes the main area; artifact panels, formula and
+    terminal strips stack beside it (wide) or above and below it (tall, square)."""
     from compilers.scene_svg.layouts.stack import Band, make_bands, run_bands
 
     st = ctx.style
     arts = [c for c in comps if c.name == "artifact_panel"]
     graph = [c for c in comps if c.name in ("graph_node", "flow_arrow")]
     rest = [c for c in comps if c.name in ("formula_strip", "terminal_panel")]
-    bands = make_bands(ctx, arts, parent, max(len(arts), 1) if arts else 1)
-    if any(c.name == "graph_node" for c in graph):
+    has_graph = any(c.name == "graph_node" for c in graph)
+    if st.canvas == "wide" and has_graph:
+        side, main = r.take_right(r.w * 0.36, st.gap * 1.5)
+        run_bands(ctx, side, make_bands(ctx, arts, parent, 1) + make_bands(ctx, rest, parent, 1))
+        _graph(ctx, main, graph, parent, vertical=False)
+        return
+    bands = make_bands(ctx, arts, parent, max(len(arts), 1))
+    if has_graph:
         bands.append(
             Band(
-                lambda w: st.font * 8 + 20,
+                lambda w: st.font * 14,
                 lambda rr: _graph(ctx, rr, graph, parent, vertical=False),
             )
         )

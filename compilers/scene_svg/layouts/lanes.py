@@ -8,6 +8,7 @@ arrows between neighbours are straight, others route through the channel between
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
 from compilers.scene_svg.draw import card, connector, panel
@@ -67,6 +68,7 @@ def flow_rows(
     min_w: float = 150.0,
     implicit: bool = True,
     lanes: bool = True,
+    underlay: Callable[[list[Rect]], None] | None = None,
 ) -> dict[str, Rect]:
     """Place stage cards (wrapping or in lanes) and draw the arrows between them.
 
@@ -91,8 +93,13 @@ def flow_rows(
         lane_of = [
             used_lanes.index(c.get("lane")) if c.get("lane") in used_lanes else 0 for c in comps
         ]
-        positions = [(lane_of[i], i) for i in range(n)]
-        nrows, ncols = len(used_lanes), n
+        # each lane fills from the left in reading order; arrows between lanes route
+        # through the channel between them
+        seen = [0] * len(used_lanes)
+        for i in range(n):
+            positions.append((lane_of[i], seen[lane_of[i]]))
+            seen[lane_of[i]] += 1
+        nrows, ncols = len(used_lanes), max(seen)
     else:
         per_row = max(1, int((r.w + gx) // (min_w + gx)))
         nrows = math.ceil(n / per_row)
@@ -119,10 +126,12 @@ def flow_rows(
         for row in range(nrows):
             band = Rect(area.x - 8, row_y[row] - 6, area.w + 16, hs[row] + 12)
             ctx.rect(band, fill=pal.surface2, rx=14, opacity=0.35)
+    cells = [Rect(area.x + col * (cw + gx), row_y[row], cw, hs[row]) for row, col in positions]
+    if underlay is not None:
+        underlay(cells)
     rects: dict[str, Rect] = {}
     for i, it in enumerate(items):
-        row, col = positions[i]
-        cell = Rect(area.x + col * (cw + gx), row_y[row], cw, hs[row])
+        cell = cells[i]
         rects[ids[i]] = cell
         card(
             ctx,
@@ -311,19 +320,37 @@ def layout_system(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Non
     terms = [c for c in comps if c.name == "terminal_panel"]
     body = r
     if terms:
-        th = r.h * (0.36 if st.canvas != "tall" else 0.3)
+        nat = max(terminal_height(ctx, t) for t in terms)
+        th = min(r.h * (0.4 if st.canvas != "tall" else 0.3), nat)
         tr, body = r.take_bottom(th, st.gap * 1.5)
         cols = tr.columns(len(terms), st.gap)
         for cell, t in zip(cols, terms, strict=False):
             terminal(ctx, cell, ctx.item(t), parent)
     if stages:
-        y = body.cy
-        ctx.line(body.x, y, body.r, y, stroke=pal.line, sw=3)
-        if pal.glow:
-            ctx.line(body.x, y, body.r, y, stroke=st.accent(0), sw=8, opacity=0.18)
-        rects = flow_rows(ctx, body, stages, links, parent, implicit=False, lanes=False)
+
+        def bus(cells: list[Rect]) -> None:
+            # the link line: one rail through the middle of each row of stages
+            for y in sorted({round(c.cy, 2) for c in cells}):
+                if pal.glow:
+                    ctx.line(body.x, y, body.r, y, stroke=st.accent(0), sw=8, opacity=0.18)
+                ctx.line(body.x, y, body.r, y, stroke=pal.line, sw=3)
+
+        rects = flow_rows(
+            ctx, body, stages, links, parent, implicit=False, lanes=False, underlay=bus
+        )
         for i, rect in enumerate(rects.values()):
             ctx.circle(rect.cx, rect.b + 1, 4, fill=st.accent(i))
+
+
+def terminal_height(ctx: Ctx, comp: Component) -> float:
+    """Natural height of a terminal panel: title bar plus its lines."""
+    n = len(comp.get_all("line_ref"))
+    value = ctx.values.get(comp.get("ref") or "")
+    if not n and isinstance(value, dict):
+        lines = value.get("lines") or value.get("items")
+        n = len(lines) if isinstance(lines, list) else str(value.get("body", "")).count("\n") + 1
+    n = max(n, 2)
+    return 26.0 + 24.0 + n * ctx.style.font * 0.82 * LINE_HEIGHT * 1.15
 
 
 def terminal(ctx: Ctx, r: Rect, item: Item, parent: str) -> str:

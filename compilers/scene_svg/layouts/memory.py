@@ -188,17 +188,34 @@ def layout_memory(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Non
 
 
 def layout_memory_training(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
-    """memory_training_map: the tower, training stages as a flow band below it, bars aside."""
+    """memory_training_map: the memory tower; training stages as a flow and compare bars
+    beside it (wide) or below it (tall, square)."""
     from compilers.scene_svg.layouts.lanes import flow_rows
 
     st = ctx.style
     stages = [c for c in comps if c.name == "stage_card"]
     arrows = [c for c in comps if c.name == "flow_arrow"]
+    has_bars = any(c.name == "compare_bar" for c in comps)
+    if not stages and not has_bars:
+        _tower(ctx, r, comps, parent)
+        return
+    if st.canvas == "wide":
+        side, main = r.take_right(r.w * 0.5, st.gap * 1.5)
+        _tower(ctx, main, comps, parent)
+        if stages and has_bars:
+            top, bottom = side.take_top(side.h * 0.55, st.gap)
+            flow_rows(ctx, top, stages, arrows, parent, min_w=120.0)
+            _side_cards(ctx, bottom, comps, parent)
+        elif stages:
+            flow_rows(ctx, side, stages, arrows, parent, min_w=120.0)
+        else:
+            _side_cards(ctx, side, comps, parent)
+        return
     main = r
     if stages:
         band, main = r.take_bottom(min(r.h * 0.36, st.font * 9 + 22), st.gap * 1.5)
         flow_rows(ctx, band, stages, arrows, parent)
-    if any(c.name == "compare_bar" for c in comps):
+    if has_bars:
         side, main = main.take_right(main.w * 0.36, st.gap * 1.5)
         _side_cards(ctx, side, comps, parent)
     _tower(ctx, main, comps, parent)

@@ -32,7 +32,7 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
         if c is None:
             continue
         it = ctx.item(c)
-        tones[side] = st.tone_at(0 if side == "left" else 1, it.tone())
+        tones[side] = it.tone() or _pole_tone(ctx, side)
         h = min(r.h * 0.5, max(90.0, f * 6))
         cell = Rect(r.x if side == "left" else r.r - pole_w, r.cy - h / 2, pole_w, h)
         card(
@@ -47,8 +47,8 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
             title_roles=("label", "title", "name"),
         )
     mid = Rect(r.x + pole_w + 24, r.y, max(10.0, r.w - 2 * pole_w - 48), r.h)
-    left_c = pal.accent(tones.get("left", st.tone_at(0)))
-    right_c = pal.accent(tones.get("right", st.tone_at(1)))
+    left_c = pal.accent(tones.get("left", _pole_tone(ctx, "left")))
+    right_c = pal.accent(tones.get("right", _pole_tone(ctx, "right")))
     bar_h = 16.0
     by = r.cy - bar_h / 2
     grad = ctx.gradient(right_c, left_c)
@@ -125,3 +125,16 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
             weight="bold",
             anchor="middle",
         )
+
+
+def _pole_tone(ctx: Ctx, side: str) -> str:
+    """Left pole: the scene tone; right pole: the next tone of the theme, so the continuum
+    always runs between two colours."""
+    from compilers.scene_svg.theme import MIXED_CYCLE
+
+    st = ctx.style
+    first = st.tone_at(0)
+    if side == "left":
+        return first
+    cycle = MIXED_CYCLE[st.theme]
+    return cycle[(cycle.index(first) + 1) % len(cycle)] if first in cycle else st.tone_at(1)

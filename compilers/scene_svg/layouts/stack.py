@@ -427,14 +427,13 @@ def make_bands(ctx: Ctx, comps: list[Component], parent: str, cols: int) -> list
         elif kind == "micrographic_band":
             out.append(micro_band(ctx, group[0], parent))
         elif kind == "terminal_panel":
-            from compilers.scene_svg.layouts.lanes import terminal
+            from compilers.scene_svg.layouts.lanes import terminal, terminal_height
 
             it = ctx.item(group[0])
+            nat = terminal_height(ctx, group[0])
             out.append(
                 Band(
-                    lambda w, it=it: (
-                        ctx.style.font * 1.3 * (len(it.roles.get("lines") or [1, 1]) + 2) + 40
-                    ),
+                    lambda w, nat=nat: nat,
                     lambda r, it=it: terminal(ctx, r, it, parent),
                     grow=False,
                 )

@@ -50,11 +50,25 @@ def layout_table(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None
         return
     cols = 1 if st.canvas == "tall" else max(1, min(st.columns, len(blocks)))
     rows_of_blocks = [blocks[i : i + cols] for i in range(0, len(blocks), cols)]
-    weights = [max(len(b[2]) + 2 for b in row) for row in rows_of_blocks]
-    for band, row in zip(
-        r.rows_weighted([float(w) for w in weights], st.gap), rows_of_blocks, strict=False
-    ):
-        for cell, block in zip(band.columns(len(row), st.gap), row, strict=False):
+    f = st.font
+
+    def natural(
+        block: tuple[Item, list[str], list[tuple[Item | None, list[str], str]]], em: float
+    ) -> float:
+        item, header, rows = block
+        title = f * 1.1 * LINE_HEIGHT + 8 if item.has("title", "label") else 0.0
+        return 2 * st.pad + title + (len(rows) + (1 if header else 0)) * f * em
+
+    # blocks take their natural height (rows of 3.4 em, 2.6 when tight); the group is
+    # centred vertically
+    for em in (3.4, 3.0, 2.6):
+        nat = [max(natural(b, em) for b in row) for row in rows_of_blocks]
+        need = sum(nat) + st.gap * (len(nat) - 1)
+        if need <= r.h:
+            break
+    area = r if need >= r.h else Rect(r.x, r.y + (r.h - need) / 2, r.w, need)
+    for band, row in zip(area.rows_weighted(nat, st.gap), rows_of_blocks, strict=True):
+        for cell, block in zip(band.columns(len(row), st.gap), row, strict=True):
             _block(ctx, cell, *block, parent=parent)
 
 
@@ -102,7 +116,7 @@ def _block(
     k = avail / sum(shares)
     shares = [s * k for s in shares]
     nrows = len(rows) + (1 if header else 0)
-    row_h = min(f * 2.6, inner.h / max(1, nrows)) if nrows else 0.0
+    row_h = min(f * 3.4, inner.h / max(1, nrows)) if nrows else 0.0
     y = inner.y
     if header:
         hr = Rect(inner.x, y, inner.w, row_h)
