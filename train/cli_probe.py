@@ -1,0 +1,207 @@
+"""``python -m train probe | report | repeat | demo``: the decision-surface commands.
+
+Each command is a :class:`train.cli.Command`; :data:`COMMANDS` lists them so ``train.cli`` can
+append them to its own table (``COMMANDS = (..., *cli_probe.COMMANDS)``), and
+:func:`register` adds them to any argparse sub-parser set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from scene_dsl.errors import ContractError
+
+__all__ = ["COMMANDS", "register"]
+
+
+def _add_probe(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "target", type=Path, help="run folder (uses its model.pt and tokenizer/) or a checkpoint"
+    )
+    p.add_argument(
+        "--cases", type=Path, required=True, help="probe contract (.jsonl, see train.probe)"
+    )
+    p.add_argument(
+        "--tokenizer", type=Path, default=None, help="tokenizer folder (default: <run>/tokenizer)"
+    )
+    p.add_argument("--constrained", action="store_true", help="grammar-constrained decoding")
+    p.add_argument("--max-new-tokens", type=int, default=512)
+    p.add_argument(
+        "--name", default=None, help="report name under <run>/probe/ (default: greedy|constrained)"
+    )
+    p.add_argument("--json", action="store_true", help="print the scoreboards as JSON")
+
+
+def _run_probe(args: argparse.Namespace) -> int:
+    import torch
+
+    import tokenizer
+    from train import probe
+    from train.checkpoint import load_model
+    from train.decoding import Decoder
+
+    target: Path = args.target
+    run_dir = target if target.is_dir() else target.parent
+    ckpt = target / "model.pt" if target.is_dir() else target
+    if not ckpt.is_file():
+        raise ContractError(f"no checkpoint at {ckpt}")
+    tok_dir = args.tokenizer or run_dir / "tokenizer"
+    if not tok_dir.is_dir():
+        raise ContractError(f"no tokenizer folder at {tok_dir}: pass --tokenizer")
+    cases = probe.load_cases(args.cases)
+    tok = tokenizer.load(tok_dir)
+    model = load_model(ckpt).eval()
+    decoder = Decoder(tok, "scene")
+    label = "constrained decoding" if args.constrained else "greedy decoding"
+    name = args.name or ("constrained" if args.constrained else "greedy")
+    scene_cases = [c for c in cases.cases if c.kind == "scene"]
+    with torch.no_grad():
+        gens = decoder.generate_batch(
+            model,
+            [decoder.prompt_ids(c.prompt) for c in scene_cases],
+            constrained=args.constrained,
+            max_new_tokens=args.max_new_tokens,
+        )
+    outputs: dict[str, Any] = {c.prompt: g for c, g in zip(scene_cases, gens, strict=True)}
+    trace_cases = [c for c in cases.cases if c.kind == "trace"]
+    if trace_cases:
+        tdec = Decoder(tok, "trace")
+        with torch.no_grad():
+            tgens = tdec.generate_batch(
+                model,
+                [tdec.prompt_ids(c.prompt) for c in trace_cases],
+                constrained=args.constrained,
+                max_new_tokens=args.max_new_tokens,
+            )
+        outputs.update({c.prompt: g for c, g in zip(trace_cases, tgens, strict=True)})
+    report = probe.run(outputs.__getitem__, cases, label=label)
+    path = report.save(run_dir / "probe" / f"{name}.json")
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "scene": {k: v.to_dict() for k, v in report.scene.items()},
+                    "trace": report.trace.to_dict() if report.trace else None,
+                    "findings": [f.to_dict() for f in report.findings],
+                },
+                indent=1,
+            )
+        )
+    else:
+        print(_format(report))
+        print(f"wrote {path}")
+    return 0
+
+
+def _format(report: Any) -> str:
+    from train.probe import RATE_NAMES
+
+    lines = [
+        f"probe {report.probe_name} v{report.probe_version} ({report.probe_hash}) · {report.label}"
+    ]
+    modes = list(report.scene)
+    if modes:
+        lines.append(f"{'metric':<26}" + "".join(f"{m:>12}" for m in modes))
+        for rate in (*RATE_NAMES, "parse_rate"):
+            cells = []
+            for m in modes:
+                v = report.scene[m].rate(rate)
+                cells.append(f"{'n/a' if v is None else f'{v:.1%}':>12}")
+            lines.append(f"{rate:<26}" + "".join(cells))
+    if report.trace:
+        t = report.trace
+        lines.append(
+            f"traces: parse {t.parse_rate:.1%} valid {t.valid_trace_rate:.1%} "
+            f"accuracy {t.accuracy:.1%} reward {t.mean_reward:.3f} {t.status_counts}"
+        )
+    lines += [f"[{f.severity}] {f.message}" for f in report.findings]
+    return "\n".join(lines)
+
+
+def _add_report(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", type=Path, help="run folder")
+    p.add_argument("--baseline", type=Path, default=None, help="baseline run folder")
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from train import report
+
+    path = report.write(args.run_dir, baseline=args.baseline)
+    data = json.loads((args.run_dir / "report.json").read_text(encoding="utf-8"))
+    d = data["decision"]
+    print(f"wrote {path}")
+    print(f"decision: {d['decision']} ({d['colour']})")
+    for reason in d["reasons"]:
+        print(f"  - {reason}")
+    return 0
+
+
+def _add_repeat(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", type=Path, help="run config (.toml or .json) with packed data paths")
+    p.add_argument("--seeds", required=True, help="comma-separated seeds, e.g. 7,11,13")
+    p.add_argument("overrides", nargs=argparse.REMAINDER, metavar="--key=value")
+
+
+def _run_repeat(args: argparse.Namespace) -> int:
+    from train import repeat
+    from train.config import ConfigError, load_config
+
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise ConfigError(f"--seeds must be comma-separated integers, got {args.seeds!r}") from None
+    config = load_config(args.config, args.overrides)
+    rep = repeat.run(config, seeds, progress=print)
+    for s in rep.seeds:
+        print(
+            f"seed {s.seed}: final loss {s.final_loss}, late var {s.late_loss_variance}, "
+            f"plateau {s.plateau}"
+        )
+    print(f"wrote {Path(config.out_dir) / 'repeat.json'}")
+    return 0
+
+
+def _add_demo(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "overrides",
+        nargs=argparse.REMAINDER,
+        metavar="--key=value",
+        help="config overrides for the demo run, e.g. --max_steps=50",
+    )
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from train.demo import DemoSettings, run_demo
+
+    run_demo(DemoSettings(overrides=tuple(args.overrides)))
+    return 0
+
+
+def _commands() -> tuple[Any, ...]:
+    from train.cli import Command
+
+    return (
+        Command("probe", "probe a run or checkpoint with a probe contract", _add_probe, _run_probe),
+        Command("report", "write a run's HTML report and decision", _add_report, _run_report),
+        Command(
+            "repeat",
+            "train one config over several seeds: the variance band",
+            _add_repeat,
+            _run_repeat,
+        ),
+        Command("demo", "the end-to-end demo (make demo)", _add_demo, _run_demo),
+    )
+
+
+COMMANDS = _commands()
+
+
+def register(subparsers: Any) -> None:
+    """Add probe / report / repeat / demo to an argparse sub-parser set."""
+    for command in COMMANDS:
+        p = subparsers.add_parser(command.name, help=command.help, description=command.help)
+        command.add_arguments(p)
+        p.set_defaults(run=command.run, func=command.run)

@@ -1,0 +1,318 @@
+"""The end-to-end demo (``make demo`` = ``python -m train demo``): the whole method, small.
+
+On 2 CPU cores in a few minutes: check the gold pack (the compiler gate), materialise rows,
+build the reserved-structure tokenizer, run data QC, pack, train a small GPT, probe it with
+greedy raw decoding and with grammar-constrained decoding (each scored raw and repaired), and
+write ``runs/demo/report.html``. Prints its path and the headline scoreboard.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DemoSettings", "main", "run_demo"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoSettings:
+    """Knobs of the demo (the defaults are the `make demo` run; tests shrink them)."""
+
+    config: str = str(ROOT / "examples" / "configs" / "demo.toml")
+    gold_dir: str = str(ROOT / "examples" / "gold")
+    out_dir: str = "runs/demo"
+    n_sampled: int = 48  # sampled scenes besides the gold pack
+    probe_per_split: int = 4  # probe cases drawn per split (gold rows are always probed)
+    max_new_tokens: int = 560
+    overrides: tuple[str, ...] = ()  # --key=value config overrides (e.g. --max_steps=20)
+
+
+class _Clock:
+    """Prints one line per stage with its wall time: progress for anything over a few seconds."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.t = self.start
+
+    def say(self, message: str) -> None:
+        print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", flush=True)
+
+    def lap(self) -> float:
+        now = time.perf_counter()
+        took, self.t = now - self.t, now
+        return took
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _source_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*.py")):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _probe_cases(rows: Sequence[Any], per_split: int) -> list[Any]:
+    from train.probe import ProbeCase
+
+    picked = [r for r in rows if r.source.startswith("gold")]
+    by_split: dict[str, list[Any]] = {}
+    for r in rows:
+        if not r.source.startswith("gold"):
+            by_split.setdefault(r.split, []).append(r)
+    for split in ("train", "dev", "test", "hidden"):
+        picked += by_split.get(split, [])[:per_split]
+    return [
+        ProbeCase(
+            id=r.id,
+            prompt=r.prompt,
+            expected=r.target,
+            split=r.split,
+            family=r.family,
+            kind="scene",
+            content=dict(r.content) if r.content else None,
+        )
+        for r in picked
+    ]
+
+
+def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
+    """Run the demo end to end.
+
+    Args:
+        settings: demo knobs.
+
+    Returns:
+        The path of the written ``report.html``.
+    """
+    import torch
+
+    import compilers
+    import tokenizer
+    from train import data, probe, report
+    from train.config import load_config
+    from train.decoding import Decoder
+    from train.loop import fit
+
+    clock = _Clock()
+    out = Path(settings.out_dir)
+    if out.exists():
+        import shutil
+
+        shutil.rmtree(out)  # a demo run starts clean: stale probes would mix into the report
+    out.mkdir(parents=True)
+    torch.manual_seed(0)
+
+    clock.say(f"1/7 compiler gate: checking the gold pack {settings.gold_dir}")
+    gold = compilers.check_gold_pack(settings.gold_dir)
+    thumbnails = {}
+    for case in gold.cases:
+        svg = Path(settings.gold_dir) / case.name / "expected.svg"
+        if svg.is_file():
+            thumbnails[case.name] = svg.read_text(encoding="utf-8")
+    passed = sum(c.ok for c in gold.cases)
+    clock.say(f"    {passed}/{len(gold.cases)} gold cases pass ({clock.lap():.1f}s)")
+
+    clock.say(f"2/7 materialising rows: gold pack + {settings.n_sampled} sampled scenes")
+    rows = list(
+        data.materialize(
+            gold_dir=settings.gold_dir,
+            n_sampled=settings.n_sampled,
+            gsm8k=None,
+            surfaces=("explicit",),
+            seed=0,
+        )
+    )
+    splits = Counter(r.split for r in rows)
+    clock.say(f"    {len(rows)} rows: " + ", ".join(f"{k} {v}" for k, v in sorted(splits.items())))
+
+    clock.say("3/7 building the tokenizer (reserved structure + byte-level BPE)")
+    tok = tokenizer.build("scene", corpus=[r.target for r in rows] + [r.prompt for r in rows])
+    tok.save(out / "tokenizer")
+    config = load_config(settings.config, [f"--out_dir={out}", *settings.overrides])
+    ctx = config.model.block_size
+    budget = tokenizer.budget(tok, [{"prompt": r.prompt, "target": r.target} for r in rows], ctx)
+    clock.say(
+        f"    vocab {tok.vocab_size}, row tokens p50 {budget.total.p50} / p95 {budget.total.p95}"
+        f" / max {budget.total.max} for ctx {ctx} ({clock.lap():.1f}s)"
+    )
+
+    clock.say("4/7 data QC (parse, validate, compile, duplicates, leaks, budget)")
+    qc = data.qc(rows, tokenizer=tok, ctx=ctx)
+    bad = {
+        p.row_id
+        for p in qc.problems
+        if p.kind in ("over_budget", "unknown_token", "parse", "validate")
+    }
+    compile_bad = {p.row_id for p in qc.problems if p.kind == "compile"}
+    kinds = Counter(p.kind for p in qc.problems)
+    # Rows whose target does not fit or does not parse cannot be learned: drop them. Rows the
+    # (still growing) compiler cannot draw stay: they are still correct programs.
+    rows = [r for r in rows if r.id not in bad]
+    clock.say(
+        f"    problems: {dict(kinds) or 'none'}; training on {len(rows)} rows ({clock.lap():.1f}s)"
+    )
+    data.write_jsonl(rows, out / "rows.jsonl")
+    train_rows = [r for r in rows if r.split == "train"]
+    dev_rows = [r for r in rows if r.split == "dev"]
+    data.pack(train_rows, tok).save(out / "train.npz")
+    data.pack(dev_rows, tok).save(out / "dev.npz")
+
+    from train.packing import PackedRows
+
+    train_packed = PackedRows.load(out / "train.npz")
+    dev_packed = PackedRows.load(out / "dev.npz")
+    config = load_config(
+        settings.config,
+        [
+            f"--out_dir={out}",
+            f"--data.train={out / 'train.npz'}",
+            f"--data.dev={out / 'dev.npz'}",
+            *settings.overrides,
+        ],
+    )
+    clock.say(
+        f"5/7 training: {config.model.n_layer} layers x {config.model.n_embd} wide, "
+        f"{config.max_steps} steps of {config.batch_size} rows"
+    )
+
+    def progress(model: Any, step: int) -> dict[str, float]:
+        clock.say(f"    step {step}/{config.max_steps}")
+        return {}
+
+    result = fit(config, train_packed, dev_packed, evaluate=progress)
+    clock.say(
+        f"    {result.step} steps, train loss {result.train_loss:.3f}, "
+        f"{result.model.num_params():,} parameters ({clock.lap():.1f}s)"
+    )
+
+    cases = _probe_cases(rows, settings.probe_per_split)
+    probe_set = probe.save_cases(out / "probe_cases.jsonl", cases, name="demo-scenes", version=1)
+    decoder = Decoder(tok, "scene")
+    # The generation budget: the longest probe target plus its end marker, capped by the knob.
+    longest = max(len(tok.encode(c.expected)) for c in cases) + 2
+    budget_new = min(settings.max_new_tokens, longest)
+    model = result.model.eval()
+    reports = {}
+    for name, constrained in (("greedy", False), ("constrained", True)):
+        label = "constrained decoding" if constrained else "greedy decoding"
+        clock.say(f"6/7 probing {len(cases)} cases with {label}")
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            gens = decoder.generate_batch(
+                model,
+                [decoder.prompt_ids(c.prompt) for c in cases],
+                constrained=constrained,
+                max_new_tokens=budget_new,
+            )
+        by_prompt = {c.prompt: g for c, g in zip(cases, gens, strict=True)}
+        rep = probe.run(by_prompt.__getitem__, probe_set, label=label)
+        rep.save(out / "probe" / f"{name}.json")
+        reports[name] = rep
+        raw = rep.scene["raw"]
+        clock.say(
+            f"    exact {raw.exact_rate:.0%}, renderable {raw.renderable_rate:.0%} "
+            f"({time.perf_counter() - t0:.1f}s)"
+        )
+
+    greedy, constrained_rep = reports["greedy"].scene, reports["constrained"].scene
+    lessons = [
+        f"Constrained decoding moved raw renderable from {greedy['raw'].renderable_rate:.0%} to "
+        f"{constrained_rep['raw'].renderable_rate:.0%} and raw exact from "
+        f"{greedy['raw'].exact_rate:.0%} to {constrained_rep['raw'].exact_rate:.0%}.",
+        f"Repair moved greedy exact from {greedy['raw'].exact_rate:.0%} to "
+        f"{greedy['repaired'].exact_rate:.0%}: the part of the gap that is format, not knowledge.",
+    ]
+    if not gold.ok:
+        lessons.append(
+            f"The compiler gate fails ({passed}/{len(gold.cases)} gold cases): "
+            "materialized-exact and renderable numbers are not trustworthy until it passes."
+        )
+    run_card = {
+        "id": "demo",
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "hypothesis": (
+            f"A {config.model.n_layer}-layer, {config.model.n_embd}-wide GPT trained for "
+            f"{config.max_steps} steps on {len(train_rows)} canonical block-form rows learns the "
+            "scene frame and the family structure: most training prompts decode to renderable "
+            "scenes, and grammar-constrained decoding removes every syntax failure."
+        ),
+        "lessons": lessons,
+        "versions": {
+            "dsl": "scene contract v1, block form",
+            "compiler": "scene_svg@" + _source_hash(ROOT / "compilers" / "scene_svg"),
+            "data": "rows@" + _sha((out / "rows.jsonl").read_text(encoding="utf-8")),
+            "tokenizer": f"{tok.meta.granularity}@{tok.meta.reserved_hash[:12]}/{tok.vocab_size}"
+            if hasattr(tok, "meta")
+            else str(tok.vocab_size),
+        },
+        "model": {"params": result.model.num_params()},
+        "data": {
+            "rows": dict(sorted(Counter(r.split for r in rows).items())),
+            "sources": dict(Counter(r.source.split(":")[0] for r in rows)),
+            "families": len({r.family for r in rows}),
+            "train tokens": int(train_packed.target_tokens.size + train_packed.prompt_tokens.size),
+            "qc problems": dict(kinds) or "none",
+            "dropped rows": len(bad),
+            "not compilable yet (kept)": len(compile_bad),
+        },
+        "tokenizer": {
+            "vocab size": tok.vocab_size,
+            "granularity": getattr(getattr(tok, "meta", None), "granularity", "?"),
+            f"budget (ctx {ctx})": budget.summary(),
+        },
+        "gold": {**gold.to_dict(), "directory": str(settings.gold_dir), "thumbnails": thumbnails},
+        "primary": {"probe": "greedy", "mode": "raw", "rate": "exact_rate"},
+    }
+    (out / "run.json").write_text(
+        json.dumps(run_card, indent=1, default=str) + "\n", encoding="utf-8"
+    )
+    clock.say("7/7 writing the report")
+    path = report.write(out)
+    decision = json.loads((out / "report.json").read_text(encoding="utf-8"))["decision"]
+    print()
+    print(f"report: {path.resolve()}")
+    print(_scoreboard(reports))
+    print(
+        f"decision: {decision['decision'].upper()} ({decision['colour']}): {decision['reasons'][0]}"
+    )
+    print(f"total {time.perf_counter() - clock.start:.1f}s")
+    return path
+
+
+def _scoreboard(reports: dict[str, Any]) -> str:
+    from train.probe import RATE_NAMES
+
+    cols = [(name, mode) for name in reports for mode in ("raw", "repaired")]
+    head = f"{'metric':<26}" + "".join(f"{n + ' ' + m:>22}" for n, m in cols)
+    lines = [head, "-" * len(head)]
+    for rate in RATE_NAMES:
+        cells = []
+        for name, mode in cols:
+            v = reports[name].scene[mode].rate(rate)
+            cells.append(f"{'n/a' if v is None else f'{v:.1%}':>22}")
+        lines.append(f"{rate:<26}" + "".join(cells))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m train.demo [--key=value ...]``: run the demo; overrides go to the config."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    run_demo(DemoSettings(overrides=tuple(args)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
