@@ -491,12 +491,8 @@ class Ctx:
         if key in self._warned:  # one warning per component role, not per redraw
             return
         self._warned.add(key)
-        at = (
-            {"line": comp.span.line, "column": comp.span.column}
-            if comp is not None and comp.span
-            else {}
-        )
-        self.warnings.append(diag(code, f"{who}: {message}", **at))
+        line, column = span
+        self.warnings.append(diag(code, f"{who}: {message}", line=line, column=column))
 
     def draw_lines(
         self,

@@ -197,7 +197,7 @@ def resolve_style(
             for k, v in sorted(overrides.items())
             if k in names and isinstance(v, str) and _HEX.match(v)
         }
-        palette = replace(palette, **good)
+        palette = replace(palette, **good)  # type: ignore[arg-type]
     canvas = attrs.get("canvas", "wide")
     width, height = CANVAS.get(canvas, CANVAS["wide"])
     density = attrs.get("density", "balanced")

@@ -109,11 +109,11 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
             mono=True,
         )
     if axis is not None:
-        label = axis.text("label", "title")
-        if label:
+        axis_label = axis.text("label", "title")
+        if axis_label:
             ctx.text(
                 Rect(zx, ay + 9 + small * LINE_HEIGHT, zw, small * LINE_HEIGHT),
-                label,
+                axis_label,
                 small,
                 color=pal.muted,
                 parent=pid,
@@ -125,11 +125,11 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
     # floors
     for k, it in enumerate(floors):
         tone_c = pal.danger if k == 0 else st.accent(k + 1)
-        v = parse_number(it.roles.get("value"))
+        fv = parse_number(it.roles.get("value"))
         label = it.text("label", "title") or ""
         value = it.text("value", primary=False)
-        if v is not None:
-            x = xpos(v)
+        if fv is not None:
+            x = xpos(fv)
             ctx.line(x, rows[0].y - 6, x, rows[-1].b + 6, stroke=tone_c, sw=1.6, dash="6 4")
         lr = Rect(legend.x, legend.y + k * (small * LINE_HEIGHT + 6), legend.w, small * LINE_HEIGHT)
         ctx.rect(Rect(lr.x, lr.cy - 1, 22, 2.5), fill=tone_c)
@@ -156,8 +156,8 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
         ctx.path(
             f"M{x:.1f} {y0:.1f} H{x + 8:.1f} V{y1:.1f} H{x:.1f}", stroke=color, sw=2, join="miter"
         )
-        label = it.text("label")
-        if label:
+        span_label = it.text("label")
+        if span_label:
             lx = bracket_col.x + 30
             size = small
             lh = size * LINE_HEIGHT
@@ -167,7 +167,7 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
             if lr.h >= lh * 0.8:
                 used = ctx.text(
                     lr,
-                    label,
+                    span_label,
                     size,
                     color=color,
                     parent=pid,

@@ -175,16 +175,16 @@ def layered(
             continue
         ra, rb = rects[a], rects[b]
         color = st.accent(index[a], items[a].tone())
+        conn_style: str | None = None
         if k in chains:
             pts = _route(chains[k], rects, points, vertical, lgap)
-            style = None
         else:
             # back edges keep their elbow route even in curve style: one cubic from end to
             # end would cut across the layers
             pts = _back_route(ra, rb, vertical)
-            style = "arrow" if st.connector == "curve" else None
+            conn_style = "arrow" if st.connector == "curve" else None
         connector(
-            ctx, pts, color=color if not dashed else pal.muted, vertical=vertical, style=style
+            ctx, pts, color=color if not dashed else pal.muted, vertical=vertical, style=conn_style
         )
         label = it.text("label") if it is not None else None
         if label:
@@ -192,16 +192,16 @@ def layered(
                 _edge_label(ctx, rb.cx, rb.y - 6, min(rb.w, 200.0), label, color)
             else:
                 _edge_label(ctx, rb.x - lgap / 2, rb.cy - 3, lgap - 10, label, color)
-    style = node_style or {}
-    for i, (v, it) in enumerate(nodes):
-        tone = STATE_TONE.get(it.state()) if v in style and style[v] == "outcome" else None
+    kinds = node_style or {}
+    for pos_i, (v, it) in enumerate(nodes):
+        tone = STATE_TONE.get(it.state()) if kinds.get(v) == "outcome" else None
         fill = pal.soft(tone) if tone else None
         card(
             ctx,
             rects[v],
             it,
             parent=parent,
-            index=i,
+            index=pos_i,
             valign="middle",
             fill=fill,
             tone=tone,
@@ -280,7 +280,7 @@ def _graph(
     node_comps = [c for c in comps if c.name in ("decision_node", "outcome_panel", "graph_node")]
     edge_comps = [c for c in comps if c.name in ("decision_edge", "flow_arrow", "system_link")]
     nodes = [(_node_id(c), ctx.item(c)) for c in node_comps]
-    edges = [
+    edges: list[tuple[str, str, Item | None, bool]] = [
         (e.get("from_ref") or "", e.get("to_ref") or "", ctx.item(e), e.name == "system_link")
         for e in edge_comps
     ]

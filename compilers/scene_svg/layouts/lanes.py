@@ -91,7 +91,8 @@ def flow_rows(
     positions: list[tuple[int, int]] = []  # (row, col)
     if len(used_lanes) > 1:
         lane_of = [
-            used_lanes.index(c.get("lane")) if c.get("lane") in used_lanes else 0 for c in comps
+            used_lanes.index(str(c.get("lane"))) if c.get("lane") in used_lanes else 0
+            for c in comps
         ]
         # each lane fills from the left in reading order; arrows between lanes route
         # through the channel between them
@@ -148,7 +149,7 @@ def flow_rows(
     if not pairs and implicit:
         pairs = [(ids[i], ids[i + 1], None) for i in range(n - 1)]
     index_of = {sid: i for i, sid in enumerate(ids)}
-    for k, (a_id, b_id, it) in enumerate(pairs):
+    for k, (a_id, b_id, eit) in enumerate(pairs):
         a, b = rects.get(a_id), rects.get(b_id)
         if a is None or b is None:
             continue
@@ -156,7 +157,7 @@ def flow_rows(
             index_of.get(a_id, 0), items[index_of[a_id]].tone() if a_id in index_of else None
         )
         color = pal.accent(tone)
-        label = it.text("label") if it is not None else None
+        label = eit.text("label") if eit is not None else None
         pa, pb = positions[index_of[a_id]], positions[index_of[b_id]]
         if pa[0] == pb[0] and pb[1] == pa[1] + 1:
             yy = a.cy if abs(a.cy - b.cy) < 1 else (a.cy + b.cy) / 2

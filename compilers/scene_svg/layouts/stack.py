@@ -48,7 +48,7 @@ class Band:
     """One band: natural height at a width, and a draw function for its rectangle."""
 
     def __init__(
-        self, height: Callable[[float], float], draw: Callable[[Rect], None], grow: bool = True
+        self, height: Callable[[float], float], draw: Callable[[Rect], object], grow: bool = True
     ) -> None:
         self.height = height
         self.draw = draw
@@ -429,16 +429,20 @@ def make_bands(ctx: Ctx, comps: list[Component], parent: str, cols: int) -> list
         elif kind == "terminal_panel":
             from compilers.scene_svg.layouts.lanes import terminal, terminal_height
 
-            it = ctx.item(group[0])
-            nat = terminal_height(ctx, group[0])
-            out.append(
-                Band(
-                    lambda w, nat=nat: nat,
-                    lambda r, it=it: terminal(ctx, r, it, parent),
-                    grow=False,
-                )
-            )
+            out.append(_terminal_band(ctx, group[0], parent, terminal, terminal_height))
     return out
+
+
+def _terminal_band(
+    ctx: Ctx,
+    comp: Component,
+    parent: str,
+    draw: Callable[[Ctx, Rect, Item, str], object],
+    height: Callable[[Ctx, Component], float],
+) -> Band:
+    it = ctx.item(comp)
+    nat = height(ctx, comp)
+    return Band(lambda w: nat, lambda r: draw(ctx, r, it, parent), grow=False)
 
 
 def layout_poster(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:

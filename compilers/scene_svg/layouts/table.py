@@ -151,7 +151,7 @@ def _block(
             stripe = (
                 color
                 if state == "highlight"
-                else (pal.danger if st_tone == "danger" else pal.accent(st_tone))
+                else (pal.danger if st_tone == "danger" else pal.accent(st_tone or tone))
             )
             ctx.rect(Rect(rr.x, rr.y + 4, 3, max(0.0, rr.h - 8)), fill=stripe, rx=1.5)
         elif k_row > 0:
