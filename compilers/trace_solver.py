@@ -248,7 +248,7 @@ def _apply(op: str, vals: list[Number]) -> Number:
         want = f"{lo}" if lo == hi else f"at least {lo}"
         raise _Fail("X210", f"{op} takes {want} argument(s), got {n}")
     if op == "add":
-        out: Number = sum(vals)  # type: ignore[assignment]
+        out: Number = sum(vals)
     elif op == "sub":
         out = vals[0] - vals[1]
     elif op == "mul":
@@ -268,7 +268,7 @@ def _apply(op: str, vals: list[Number]) -> Number:
     elif op == "max":
         out = max(vals)
     elif op == "abs":
-        out = abs(vals[0])
+        out = -vals[0] if vals[0] < 0 else vals[0]
     else:
         out = _sqrt(vals[0])
     return _check(out)
@@ -575,7 +575,7 @@ def verify(
     if status is Status.SOLVED and expected:
         ans = result.answer
         assert ans is not None
-        hit = any(ans == e if tol == 0 else abs(ans - e) <= tol for e in expected)
+        hit = any(ans == e if tol == 0 else -tol <= ans - e <= tol for e in expected)
         status = Status.CORRECT if hit else Status.WRONG_ANSWER
     return Verification(status, ladder.reward(status), result, expected)
 

@@ -18,7 +18,7 @@ Arg = str | int | Fraction  # a variable name or a literal number
 
 
 def _pos() -> int:
-    return field(default=0, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ def extract(model_text: str) -> str:
     if start is None:
         return ""
     text = text[start.start() :]
-    lines = []
+    lines: list[str] = []
     for line in text.split("\n"):
         stripped = line.strip()
         if lines and stripped and not _looks_like_trace(line):

@@ -358,7 +358,7 @@ class _Parser:
 
 def _eval(node: Node) -> Fraction:
     if node[0] == "num":
-        return node[1]  # type: ignore[no-any-return]
+        return Fraction(node[1])
     a, b = (_eval(c) for c in node[2])
     op = node[1]
     if op == "add":
@@ -731,9 +731,9 @@ def convert_detailed(question: str, answer: str) -> Conversion | Failure:
         return f"s{counter[0]}"
 
     def literal(value: Fraction) -> str:
-        for rv, var in reversed(results):
+        for rv, rvar in reversed(results):
             if rv == value:
-                return var
+                return rvar
         var = inits.get(value)
         if var is None and not deriving and value not in q.values:
             # a literal the question implies (0.8 for 20% off): compute it from what it states;
@@ -794,15 +794,15 @@ def convert_detailed(question: str, answer: str) -> Conversion | Failure:
     step_no = 0
     for op, args, var in kept:
         if op == "init":
-            value = args[0]
-            assert isinstance(value, Fraction)
-            if not _decimal_ok(value):
-                return Failure("not_decimal", f"init value {value} has no finite decimal form")
-            word = q.name_for(value)
+            init_value = args[0]
+            assert isinstance(init_value, Fraction)
+            if not _decimal_ok(init_value):
+                return Failure("not_decimal", f"init value {init_value} has no finite decimal form")
+            word = q.name_for(init_value)
             if word is not None:
                 kind = "grounded"
-            elif value in _CONSTANTS:
-                word, kind = _CONSTANTS[value], "constant"
+            elif init_value in _CONSTANTS:
+                word, kind = _CONSTANTS[init_value], "constant"
             else:
                 word, kind = "value", "ungrounded"
             base = _ident(word)
@@ -813,7 +813,7 @@ def convert_detailed(question: str, answer: str) -> Conversion | Failure:
                 name, k = f"{base}_{k}", k + 1
             used.add(name)
             names[var] = name
-            grounding_list.append(InitGrounding(name, _to_number(value), kind))
+            grounding_list.append(InitGrounding(name, _to_number(init_value), kind))
         elif var == result_var:
             names[var] = "result"
         else:

@@ -67,7 +67,9 @@ def _value(v: object, where: str) -> _p.V:
 
 def json_repr(v: object) -> str:
     """JSON-ish repr for messages (``true``, ``null``)."""
-    return {True: "true", False: "false", None: "null"}.get(v, repr(v))  # type: ignore[arg-type]
+    if v is True or v is False or v is None:
+        return {True: "true", False: "false", None: "null"}[v]
+    return repr(v)
 
 
 def _p_norm(f: Fraction) -> Number:
@@ -186,5 +188,7 @@ def to_obj(trace: Trace) -> dict[str, object] | list[dict[str, object]]:
         A dict for the single form, a list of dicts for the composed form. Integral numbers
         are ints, others floats.
     """
-    blocks = [{"expert": b.expert, "trace": [_step(s) for s in b.steps]} for b in trace.blocks]
+    blocks: list[dict[str, object]] = [
+        {"expert": b.expert, "trace": [_step(s) for s in b.steps]} for b in trace.blocks
+    ]
     return blocks if trace.composed else blocks[0]

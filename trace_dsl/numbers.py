@@ -8,6 +8,7 @@ in the question and name it after the words beside it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -112,7 +113,13 @@ def _words_value(n: str | None, scale: str | None, article: str | None) -> int |
     return total
 
 
-def _sub(pattern: re.Pattern[str], text: str, fn, rewrites: list[Rewrite], base: list[int]) -> str:  # type: ignore[no-untyped-def]
+def _sub(
+    pattern: re.Pattern[str],
+    text: str,
+    fn: Callable[[re.Match[str]], str | None],
+    rewrites: list[Rewrite],
+    base: list[int],
+) -> str:
     out: list[str] = []
     last = 0
     for m in pattern.finditer(text):

@@ -115,7 +115,7 @@ def _lark() -> Any:
                 return (kind, payload, tok.line, tok.column)
             return tok
 
-        class _Raw(Transformer):  # type: ignore[type-arg]
+        class _Raw(Transformer):
             def pair(self, c: list[Any]) -> RawPair:
                 return (c[0].value, c[0].line, c[0].column, val(c[1]))
 
@@ -163,9 +163,10 @@ def _lark_raw(text: str) -> tuple[bool, list[RawBlock]]:
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
     try:
-        return _lark().parse(text)  # type: ignore[no-any-return]
+        return _lark().parse(text)
     except UnexpectedCharacters as exc:
-        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
+        ch = text[pos] if pos < len(text) else ""
         if ch in "&*!":
             code, msg = (
                 "T103",
@@ -175,7 +176,7 @@ def _lark_raw(text: str) -> tuple[bool, list[RawBlock]]:
             code, msg = "T101", "unterminated or invalid string (no escapes, no newlines)"
         else:
             code, msg = "T101", f"unexpected character {ch!r}"
-        raise _Problems([diagnostic(code, msg, exc.line, exc.column, exc.pos_in_stream)]) from None
+        raise _Problems([diagnostic(code, msg, exc.line, exc.column, pos)]) from None
     except UnexpectedToken as exc:
         tok = exc.token
         if tok.type == "$END":
@@ -371,7 +372,7 @@ def _ident(v: V, key: str, diags: list[Diagnostic]) -> str | None:
             )
         )
         return None
-    return raw  # type: ignore[no-any-return]
+    return raw
 
 
 def _arg(v: V, key: str, diags: list[Diagnostic]) -> Arg | None:
@@ -425,7 +426,7 @@ def _compute_op(v: V, key: str, diags: list[Diagnostic]) -> str | None:
             )
         )
         return None
-    return v[1]  # type: ignore[no-any-return]
+    return v[1]
 
 
 def _source(v: V, key: str, diags: list[Diagnostic]) -> str | None:
@@ -436,12 +437,12 @@ def _source(v: V, key: str, diags: list[Diagnostic]) -> str | None:
             )
         )
         return None
-    return v[1]  # type: ignore[no-any-return]
+    return v[1]
 
 
 def _text(v: V, key: str, diags: list[Diagnostic]) -> str | None:
     if v[0] in ("str", "name", "num"):
-        return v[1]  # type: ignore[no-any-return]
+        return v[1]
     diags.append(diagnostic("T204", f"{key!r} needs a quoted string", v[2], v[3]))
     return None
 
