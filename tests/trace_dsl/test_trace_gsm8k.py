@@ -107,5 +107,9 @@ def test_whole_training_split_meets_targets(gsm8k_train: Path) -> None:
     assert len(rows) > 7000
     assert correct / len(rows) >= 0.98
     inits = sum(kinds.values())
-    assert (kinds["grounded"] + kinds["constant"]) / inits >= 0.95
-    assert kinds["grounded"] / inits >= 0.90  # most inits come straight from the question
+    assert (kinds["grounded"] + kinds["constant"]) / inits >= 0.98
+    # strictly in the question (unit constants excluded): 92.6% measured. The issue asks for
+    # 95%; the rest are unit constants (60 min, 7 days, 100 %) and world knowledge (2 wheels,
+    # 5 weekdays) that no question states. This floor guards what the converter reaches now.
+    assert kinds["grounded"] / inits >= 0.92
+    assert kinds["ungrounded"] / inits <= 0.02
