@@ -1,7 +1,7 @@
 """Tokenizer benchmark: encode throughput per granularity beside plain BPE, tokens per gold
 scene, and build time.
 
-Usage: python benchmarks/tokenize.py [--rows 10000] [--seconds 2] [--threads 1]
+Usage: python benchmarks/tokenizer_encode.py [--rows 10000] [--seconds 2] [--threads 1]
 
 Everything is measured in this run on this machine; nothing is asserted. Baselines:
 
@@ -16,17 +16,11 @@ throughput over this one (> 1 means slower than plain BPE).
 from __future__ import annotations
 
 import os
+import argparse
+import statistics
 import sys
-
-# This file's name shadows the stdlib ``tokenize`` (imported by inspect/linecache): drop the
-# script's own folder from the import path before anything imports it.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import time
+from pathlib import Path
 
 
 def _args() -> argparse.Namespace:
