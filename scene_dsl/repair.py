@@ -98,8 +98,10 @@ def repair(
     tokens: list[tuple[str, int]] = []
     for m in _TOKEN_RE.finditer(text):
         tok = m.group()
-        if tok.startswith("<") and tok != "<" or tok in ("[OUT]", "[IN]") or (
-            tok.startswith("[") and ":" in tok and _tag_name(tok) in PROMPT_TAGS
+        # Any [tag], [/tag] or [tag:...] of a prompt tag: only [OUT] and [IN] were dropped, so
+        # a bare [eos] or [goal] opened a block that swallowed the rest of the scene.
+        if (tok.startswith("<") and tok != "<") or (
+            tok.startswith("[") and _tag_name(tok) in PROMPT_TAGS
         ):
             fix("drop_leaked_token", f"dropped leaked token {tok}", m.start())
             continue
