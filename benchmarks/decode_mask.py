@@ -1,0 +1,161 @@
+"""Grammar-constrained decoding cost: mask steps vs Lark's InteractiveParser, and tokens/s.
+
+Part 1 replays canonical scene targets (sampler scenes, block form) token by token through the
+real scene tokenizer. At every step it times (a) our mask step: advance the automaton by the
+token and fetch the state's cached mask, warm (states seen before: the steady state of a
+decoder) and cold (first visit: trie walk over the vocabulary), split into structural steps
+(between bracket tokens) and payload steps (inside a ref/id/value), and (b) the baseline on the
+same prefix: Lark ``InteractiveParser`` fed the complete tokens so far, then ``accepts()``.
+The baseline only answers "which terminal types may come next", not a token mask; it is the
+cheapest thing a Lark-driven decoder must do per step.
+
+Part 2 measures tokens/s of greedy decoding with a small random-init ``train.model.GPT``, raw vs
+constrained (same prompts, same budget; targets: >= 0.7x).
+
+    python benchmarks/decode_mask.py [--scenes 40] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# benchmarks/tokenize.py would shadow the stdlib ``tokenize`` (imported by inspect, linecache)
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+
+def fmt(name: str, us: list[float]) -> str:
+    return f"{name:<34} n={len(us):>6}  median={statistics.median(us):8.2f} us  p99={pct(us, 99):9.2f} us"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--scenes", type=int, default=40)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--gen-rows", type=int, default=4)
+    args = p.parse_args()
+
+    import scene_dsl
+    import tokenizer
+    import torch
+    from lark import Lark
+    from scene_dsl.strategies import sample_scene
+    from tokenizer.corpus import default_corpus
+    from train.decoding import Decoder
+    from train.model import GPT, GPTConfig
+
+    torch.set_num_threads(args.threads)
+    rng = random.Random(0)
+    texts = [scene_dsl.canonical_text(sample_scene(rng), inline=True) for _ in range(args.scenes)]
+    tok = tokenizer.build("scene", corpus=default_corpus("scene", n_generated=500), vocab_size=1600)
+    dec = Decoder(tok, "scene")
+    masker = dec.masker
+    vocab = tok.vocab_strings()
+    parser = Lark((Path(scene_dsl.__file__).parent / "scene.lark").read_text(), parser="lalr")
+
+    cold: list[float] = []
+    warm_struct: list[float] = []
+    warm_payload: list[float] = []
+    lark_us: list[float] = []
+    t_all = time.perf_counter()
+    for text in texts:
+        ids = tok.encode(text)
+        for _ in range(2):  # first pass: cold where new; second pass: all warm
+            sid = masker.start
+            prefix = ""
+            for t in ids:
+                was_cached = sid in masker._info  # noqa: SLF001 - benchmark introspection
+                t0 = time.perf_counter_ns()
+                info = masker.info(sid)
+                mask = info.mask
+                nxt = masker.advance(sid, t)
+                dt = (time.perf_counter_ns() - t0) / 1000
+                assert mask[t]
+                structural = prefix == "" or prefix.endswith("]") or prefix.endswith(" ")
+                if not was_cached:
+                    cold.append(dt)
+                elif structural:
+                    warm_struct.append(dt)
+                else:
+                    warm_payload.append(dt)
+                sid = nxt
+                prefix += vocab[t]
+    build_s = time.perf_counter() - t_all
+    # Lark baseline on the token boundaries of the same programs (complete tokens only)
+    for text in texts[: max(5, args.scenes // 4)]:
+        ids = tok.encode(text)
+        prefix = ""
+        for t in ids:
+            cut = prefix.rfind("[")
+            head = prefix if cut < 0 or "]" in prefix[cut:] else prefix[:cut]
+            t0 = time.perf_counter_ns()
+            ip = parser.parse_interactive(head)
+            ip.exhaust_lexer()
+            ip.accepts()
+            lark_us.append((time.perf_counter_ns() - t0) / 1000)
+            prefix += vocab[t]
+    # incremental Lark: feed one more terminal per step and ask accepts() (a fairer baseline)
+    inc_us: list[float] = []
+    for text in texts[: max(5, args.scenes // 4)]:
+        ip = parser.parse_interactive("")
+        tokens = list(parser.lex(text))
+        for lt in tokens:
+            t0 = time.perf_counter_ns()
+            ip.accepts()
+            ip.feed_token(lt)
+            inc_us.append((time.perf_counter_ns() - t0) / 1000)
+
+    print(
+        f"vocab={tok.vocab_size} scenes={len(texts)} automaton_states={masker.automaton.n_states} "
+        f"cached_masks={masker.n_cached} replay_seconds={build_s:.1f}"
+    )
+    print(fmt("ours: warm structural step", warm_struct))
+    print(fmt("ours: warm payload step", warm_payload))
+    print(fmt("ours: all warm steps", warm_struct + warm_payload))
+    print(fmt("ours: cold step (first visit)", cold))
+    print(fmt("lark: reparse prefix + accepts()", lark_us))
+    print(fmt("lark: incremental feed + accepts()", inc_us))
+    warm = warm_struct + warm_payload
+    print(
+        f"ratio lark-reparse/ours-warm median: {statistics.median(lark_us) / statistics.median(warm):.0f}x; "
+        f"lark-incremental/ours-warm: {statistics.median(inc_us) / statistics.median(warm):.1f}x"
+    )
+
+    # ---- part 2: tokens/s raw vs constrained
+    torch.manual_seed(0)
+    model = GPT(
+        GPTConfig(vocab_size=tok.vocab_size, block_size=512, n_layer=2, n_head=4, n_embd=128)
+    )
+    model.eval()
+    prompts = [dec.prompt_ids(f"[task:svg] [topic:t{i}] [OUT]") for i in range(args.gen_rows)]
+    budget = 200
+    results = {}
+    for constrained in (False, True, False, True):  # twice: the second round is warm
+        n_tok = 0
+        t0 = time.perf_counter()
+        for pids in prompts:
+            g = dec.generate(model, pids, constrained=constrained, max_new_tokens=budget)
+            n_tok += len(g.ids)
+        results[constrained] = n_tok / (time.perf_counter() - t0)
+    raw, con = results[False], results[True]
+    print(
+        f"generation (2x128 GPT, {args.threads} thread(s), greedy, budget {budget}): "
+        f"raw {raw:,.0f} tok/s  constrained {con:,.0f} tok/s  ratio {con / raw:.2f}x"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
