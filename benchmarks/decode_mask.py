@@ -47,10 +47,11 @@ def main() -> int:
     p.add_argument("--gen-rows", type=int, default=4)
     args = p.parse_args()
 
-    import scene_dsl
-    import tokenizer
     import torch
     from lark import Lark
+
+    import scene_dsl
+    import tokenizer
     from scene_dsl.strategies import sample_scene
     from tokenizer.corpus import default_corpus
     from train.decoding import Decoder
@@ -76,7 +77,7 @@ def main() -> int:
             sid = masker.start
             prefix = ""
             for t in ids:
-                was_cached = sid in masker._info  # noqa: SLF001 - benchmark introspection
+                was_cached = sid in masker._info
                 t0 = time.perf_counter_ns()
                 info = masker.info(sid)
                 mask = info.mask

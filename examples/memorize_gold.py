@@ -49,8 +49,9 @@ def run(
     """
     import dataclasses
 
-    import tokenizer
     import torch
+
+    import tokenizer
     from tokenizer.corpus import default_corpus
     from train.config import load_config
     from train.data import materialize, pack, qc, write_jsonl
