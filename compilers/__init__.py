@@ -4,7 +4,7 @@
 - :func:`solve` / :func:`verify` execute a trace exactly and score it (``compilers.trace_solver``).
 
 Names are resolved lazily so ``import compilers`` for the solver never imports the render stack
-(svgwrite, cairosvg, Pillow, scikit-image).
+(cairosvg, Pillow, scikit-image).
 """
 
 from __future__ import annotations
