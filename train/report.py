@@ -822,7 +822,7 @@ def _gallery(d: Mapping[str, Any]) -> str:
         diags = "".join(
             f"<li>{_e(x['code'])} [{_e(x['failure_class'])}] @ {x['line']}:{x['column']}: "
             f"{_e(x['message'])}</li>"
-            for x in raw.get("diagnostics", [])[:6]
+            for x in sorted(raw.get("diagnostics", []), key=lambda x: x["severity"] != "error")[:6]
         )
         mism = "".join(f"<li>{_e(m)}</li>" for m in raw.get("mismatched", [])[:8])
         trace = ""
