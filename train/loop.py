@@ -35,7 +35,7 @@ from train.checkpoint import (
     save_model,
 )
 from train.config import ConfigError, TrainConfig
-from train.metrics import exact_match
+from train.metrics import exact_match, teacher_forced_exact
 from train.model import GPT, IGNORE_INDEX, resolve_device
 from train.packing import PackedRows, make_batch
 from train.schedule import EarlyStop, lr_at
@@ -377,13 +377,19 @@ def _fit(
             if config.exact_match:
                 rows_data = train_data if config.exact_match == "train" else dev_data
                 assert rows_data is not None
-                em = exact_match(
-                    model,
-                    rows_data,
-                    rows=range(min(len(rows_data), config.exact_match_rows)),
-                    stop_ids=config.stop_ids,
-                    max_new_tokens=config.max_new_tokens,
-                )
+                em_rows = range(min(len(rows_data), config.exact_match_rows))
+                if config.exact_match_decode == "teacher_forced":
+                    em = teacher_forced_exact(
+                        model, rows_data, rows=em_rows, pad_id=config.data.pad_id
+                    )
+                else:
+                    em = exact_match(
+                        model,
+                        rows_data,
+                        rows=em_rows,
+                        stop_ids=config.stop_ids,
+                        max_new_tokens=config.max_new_tokens,
+                    )
                 metrics.update({f"{config.exact_match}_{k}": v for k, v in em.items()})
             if evaluate is not None:
                 metrics.update({k: float(v) for k, v in evaluate(model, step).items()})
