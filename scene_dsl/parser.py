@@ -22,7 +22,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from scene_dsl.ast import Attr, Component, Field, Scene, Span
-from scene_dsl.contract import ComponentSpec, Contract, load_contract
+from scene_dsl.contract import ComponentSpec, Contract, RowSignature, load_contract
 from scene_dsl.diagnostics import diag
 from scene_dsl.errors import Diagnostic, LimitExceededError, SceneSyntaxError
 
@@ -100,6 +100,7 @@ class _Builder(Transformer[Token, Any]):
         self.diagnostics: list[Diagnostic] = []
         self._depth: dict[int, int] = {}  # id(component) -> nesting depth, for max_depth
         self._attr_names = frozenset(contract.attribute_names)  # for S103, looked up per token
+        self._sigs: dict[tuple[str, int], RowSignature | None] = {}  # (component, n) -> signature
 
     # -- helpers --------------------------------------------------------------------------
     def _report(self, code: str, message: str, offset: int, **kw: Any) -> None:
@@ -121,24 +122,26 @@ class _Builder(Transformer[Token, Any]):
         colon = text.index(":")
         return text[1:colon], text[colon + 1 : -1], (tok.start_pos or 0) + colon + 1
 
-    def _value(self, raw: str, offset: int, what: str) -> str | None:
-        value = raw[1:] if raw.startswith("@") else raw
+    def _value(self, raw: str, offset: int, owner: str, name: str) -> str | None:
+        # Hot path (once per field): the message for `owner.name` is only built on error.
+        value = raw[1:] if raw[:1] == "@" else raw
+        if value and value[0] != "@":
+            return value
         if not value:  # a bare '@' is as empty as nothing (it printed as `[name:]`)
-            self._report("S102", f"expected a value for {what}", offset)
-            return None
-        if value.startswith("@"):  # '@@x' would print as '@x' and parse back as 'x'
-            self._report("S101", f"malformed value {raw[:40]!r} for {what}: one '@' at most", offset)
-            return None
-        return value
+            self._report("S102", f"expected a value for {owner}.{name}", offset)
+        else:  # '@@x' would print as '@x' and parse back as 'x'
+            self._report("S101", f"malformed value {raw[:40]!r} for {owner}.{name}: one '@' at most", offset)
+        return None
 
     # -- row form ---------------------------------------------------------------------------
     def _row_component(self, tok: Token, name: str, payload: str, offset: int) -> Component | None:
         spec = self.contract.components[name]
         line_tok = _span(tok)
+        line, col0 = line_tok.line, line_tok.column - line_tok.start  # part column = col0 + offset
         positional: list[tuple[str, int]] = []
         fields_named: list[Field] = []
         pos = offset
-        for part in payload.split("|") if payload else []:
+        for part in payload.split("|") if payload else ():
             key, eq, value = part.partition("=")
             if eq and not _NAME_RE.match(key):
                 # The key becomes a field name, printed as a [name:...] token: one that is not
@@ -147,9 +150,9 @@ class _Builder(Transformer[Token, Any]):
             elif eq:
                 fspec = spec.field_for_row_key(key)
                 fname = fspec.name if fspec else key
-                v = self._value(value, pos + len(key) + 1, f"{name}.{key}")
+                v = self._value(value, pos + len(key) + 1, name, key)
                 if v is not None:
-                    fields_named.append(Field(fname, v, self._sub_span(line_tok, tok, pos)))
+                    fields_named.append(Field(fname, v, Span(line, col0 + pos, pos, pos)))
             else:
                 positional.append((part, pos))
             pos += len(part) + 1
@@ -160,12 +163,12 @@ class _Builder(Transformer[Token, Any]):
         # order, named parts anywhere), so its fields take the contract order; the sort is
         # stable, keeping repeated fields in source order. Without it, printing a canonical
         # scene in row form did not parse back equal (positional parts first, then `ref=`).
-        last = len(spec.fields)
-        fields = sorted(sig_fields + fields_named, key=lambda f: spec.field_index.get(f.name, last))
+        fields = sig_fields + fields_named if fields_named else sig_fields
+        index, last = spec.field_index, len(spec.fields)
+        ranks = [index.get(f.name, last) for f in fields]
+        if any(a > b for a, b in zip(ranks, ranks[1:])):  # usually already in order
+            fields = [f for _, _, f in sorted(zip(ranks, range(len(fields)), fields))]
         return Component(name, tuple(fields), (), line_tok, "row")
-
-    def _sub_span(self, base: Span, tok: Token, offset: int) -> Span:
-        return Span(base.line, base.column + (offset - (tok.start_pos or 0)), offset, offset)
 
     def _map_positional(
         self, tok: Token, spec: ComponentSpec, parts: list[tuple[str, int]], base: Span
@@ -176,12 +179,8 @@ class _Builder(Transformer[Token, Any]):
             # (`[continuum_arc:]`): this is what the printer writes when no signature is
             # complete, so it must parse; required fields are the validator's business.
             return []
-        chosen = None
-        for sig in spec.row:
-            fixed = len(sig.parts) - (1 if sig.variadic else 0)
-            if n == len(sig.parts) or (sig.variadic and n >= fixed + 1):
-                chosen = sig
-                break
+        key = (spec.name, n)
+        chosen = self._sigs[key] if key in self._sigs else self._sigs.setdefault(key, _signature_for(spec, n))
         if chosen is None:
             shapes = " or ".join(
                 str(len(s.parts)) + ("+" if s.variadic else "") for s in spec.row
@@ -193,19 +192,23 @@ class _Builder(Transformer[Token, Any]):
             )
             return None
         out: list[Field] = []
+        sig_parts = chosen.parts
+        last_part = len(sig_parts) - 1
+        line, col0 = base.line, base.column - base.start
         for i, (raw, off) in enumerate(parts):
-            names = chosen.parts[min(i, len(chosen.parts) - 1)]
+            names = sig_parts[i if i < last_part else last_part]
             if len(names) == 2:  # an edge part: from->to
                 src, arrow, dst = raw.partition("->")
                 if not arrow or not src or not dst:
                     self._report("S107", f"expected an edge like a->b for {spec.name}, got {raw!r}", off)
                     continue
-                out.append(Field(names[0], src, self._sub_span(base, tok, off)))
-                out.append(Field(names[1], dst, self._sub_span(base, tok, off + len(src) + 2)))
+                out.append(Field(names[0], src, Span(line, col0 + off, off, off)))
+                dst_off = off + len(src) + 2
+                out.append(Field(names[1], dst, Span(line, col0 + dst_off, dst_off, dst_off)))
             else:
-                v = self._value(raw, off, f"{spec.name}.{names[0]}")
+                v = self._value(raw, off, spec.name, names[0])
                 if v is not None:
-                    out.append(Field(names[0], v, self._sub_span(base, tok, off)))
+                    out.append(Field(names[0], v, Span(line, col0 + off, off, off)))
         return out
 
     # -- items -----------------------------------------------------------------------------
@@ -214,6 +217,7 @@ class _Builder(Transformer[Token, Any]):
         fields: list[Field] = []
         comps: list[Component] = []
         pending_role: tuple[str, Token] | None = None
+        components = self.contract.components
         for item in items:
             if isinstance(item, Component):
                 comps.append(item)
@@ -234,15 +238,17 @@ class _Builder(Transformer[Token, Any]):
                     continue
                 role, rtok = pending_role
                 pending_role = None
-                v = self._value(tok.value[1:-1], (tok.start_pos or 0) + 1, f"field {role}")
+                v = self._value(tok.value[1:-1], (tok.start_pos or 0) + 1, "field", role)
                 if v is None:
                     continue
-                spec = self.contract.components.get(parent or "")
+                spec = components.get(parent or "")
                 fspec = spec.field_for_row_key(role) if spec else None
                 fields.append(Field(fspec.name if fspec else role + "_ref", v, _span(rtok)))
                 continue
-            name, payload, off = self._split_pair(tok)
-            if self._leak(tok, name):
+            value = tok.value  # [name:payload], split inline: this runs once per token
+            colon = value.index(":")
+            name, payload, off = value[1:colon], value[colon + 1 : -1], (tok.start_pos or 0) + colon + 1
+            if name in PROMPT_TAGS and self._leak(tok, name):
                 continue
             if parent is not None and name in self._attr_names and not self._has_field(parent, name):
                 # A scene attribute inside a block (often a block left open): report it here,
@@ -260,7 +266,7 @@ class _Builder(Transformer[Token, Any]):
             # Inside a block, [name:x] is a field unless it can only be a row component: a
             # component name that is no field of the block (v1 has none) is a misplaced
             # component, so the validator reports the nesting (S205), not an unknown field.
-            if name in self.contract.components and (
+            if name in components and (
                 parent is None
                 or "|" in payload
                 or "=" in payload
@@ -279,7 +285,7 @@ class _Builder(Transformer[Token, Any]):
                 else:
                     attrs.append(Attr(name, payload, _span(tok)))
                 continue
-            v = self._value(payload, off, f"{parent}.{name}")
+            v = self._value(payload, off, parent, name)
             if v is not None:
                 fields.append(Field(name, v, _span(tok)))
         if pending_role is not None:
@@ -329,6 +335,15 @@ class _Builder(Transformer[Token, Any]):
         attrs, fields, comps = self._items(children[1:-1], None)
         span = Span(open_tok.line or 0, open_tok.column or 0, open_tok.start_pos or 0, close_tok.end_pos or 0)
         return Scene(tuple(attrs), tuple(comps), span)
+
+
+def _signature_for(spec: ComponentSpec, n: int) -> RowSignature | None:
+    """The row signature that takes ``n`` positional parts: the first that fits."""
+    for sig in spec.row:
+        fixed = len(sig.parts) - (1 if sig.variadic else 0)
+        if n == len(sig.parts) or (sig.variadic and n >= fixed + 1):
+            return sig
+    return None
 
 
 class _Done(Exception):
