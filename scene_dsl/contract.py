@@ -243,7 +243,9 @@ def _build(data: dict[str, Any], source: str) -> Contract:
             index = {f.name: i for i, f in enumerate(fields)}
             for group, label in ((required, "required"), (repeatable, "repeatable")):
                 if group - index.keys():
-                    raise ContractError(f"{where}: {label} names unknown {sorted(group - index.keys())}")
+                    raise ContractError(
+                        f"{where}: {label} names unknown {sorted(group - index.keys())}"
+                    )
             row = tuple(_parse_signature(sig, index, where) for sig in c.get("row", [[]]))
             components[name] = ComponentSpec(
                 name=name,
@@ -284,10 +286,44 @@ def _build(data: dict[str, Any], source: str) -> Contract:
             rules=rules,
             source=source,
         )
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ContractError(f"malformed contract {source}: missing or bad entry {exc}") from None
+    _check_types(contract, source)
     _cross_check(contract)
     return contract
+
+
+def _strs(values: object) -> bool:
+    return isinstance(values, (tuple, frozenset)) and all(isinstance(v, str) for v in values)
+
+
+def _check_types(contract: Contract, source: str) -> None:
+    # JSON gives any type anywhere; a list where a name belongs used to load fine and then
+    # fail with a TypeError deep inside parse or validate. Check the shapes once, here.
+    bad: list[str] = []
+    for name, values in contract.enums.items():
+        if not _strs(values):
+            bad.append(f"enum {name}")
+    for a in contract.attributes:
+        if not (isinstance(a.name, str) and isinstance(a.kind, str) and _strs(a.values)):
+            bad.append(f"attribute {a.name!r}")
+        elif a.default is not None and not isinstance(a.default, str):
+            bad.append(f"attribute {a.name} default")
+    for c in contract.components.values():
+        if not (_strs(c.requires_any) and _strs(c.children)):
+            bad.append(f"component {c.name} requires_any/children")
+        if any(not isinstance(f.name, str) for f in c.fields):
+            bad.append(f"component {c.name} fields")
+    for fam in contract.families.values():
+        if not (_strs(fam.admits) and _strs(fam.requires_any)):
+            bad.append(f"family {fam.name}")
+    for r in contract.rules:
+        if not (
+            isinstance(r.attribute, str) and _strs(r.forbid) and (r.allow is None or _strs(r.allow))
+        ):
+            bad.append(f"rule {r.code}")
+    if bad:
+        raise ContractError(f"malformed contract {source}: wrong types in {', '.join(bad[:5])}")
 
 
 def _parse_signature(sig: list[str], index: dict[str, int], where: str) -> RowSignature:
@@ -328,7 +364,12 @@ def _cross_check(contract: Contract) -> None:
 def _load_cached(key: str) -> Contract:
     if ID_RE.match(key):
         try:
-            text = resources.files("scene_dsl").joinpath("contracts").joinpath(f"{key}.json").read_text("utf-8")
+            text = (
+                resources.files("scene_dsl")
+                .joinpath("contracts")
+                .joinpath(f"{key}.json")
+                .read_text("utf-8")
+            )
         except FileNotFoundError:
             raise ContractError(
                 f"no bundled contract named {key!r} (bundled: {', '.join(bundled_contracts())})"
@@ -344,7 +385,9 @@ def _load_cached(key: str) -> Contract:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ContractError(f"contract {source} is not JSON: {exc.msg} at {exc.lineno}:{exc.colno}") from None
+        raise ContractError(
+            f"contract {source} is not JSON: {exc.msg} at {exc.lineno}:{exc.colno}"
+        ) from None
     return _build(data, source)
 
 

@@ -130,6 +130,11 @@ def _v1() -> dict:
         (lambda d: d["components"]["table_block"].update(children=["ghost"]), "unknown child"),
         (lambda d: d["attributes"].pop(1), "no 'layout'"),
         (lambda d: d["attributes"].__setitem__(0, 5), "malformed"),
+        (lambda d: d["attributes"][9].__setitem__("min", "one"), "malformed"),  # ValueError
+        (lambda d: d["attributes"][0].__setitem__("name", ["canvas"]), "wrong types"),
+        (lambda d: d["families"]["timeline"].__setitem__("requires_any", [1]), "wrong types"),
+        (lambda d: d["components"]["table_block"].__setitem__("children", [["x"]]), "wrong types"),
+        (lambda d: d["enums"].__setitem__("tone", [{"a": 1}]), "wrong types"),
     ],
 )
 def test_scene_malformed_contract_gives_contract_error(
