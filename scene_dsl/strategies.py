@@ -76,10 +76,10 @@ def _sample_attrs(rng: random.Random, contract: Contract, layout: str) -> tuple[
     # among the values that satisfy every rule, or drop it when none does.
     for rule in contract.rules:
         if rule.violated(values):
-            spec = contract.attribute(rule.attribute)
+            restricted = contract.attribute(rule.attribute)
             ok = [
                 v
-                for v in (spec.all_values if spec else ())
+                for v in (restricted.all_values if restricted else ())
                 if not any(r.violated({**values, rule.attribute: v}) for r in contract.rules)
             ]
             if ok:
@@ -190,6 +190,8 @@ def sample_scene(
     """
     spec = load_contract(contract)
     layout = family if family is not None else rng.choice(sorted(spec.families))
+    if layout not in spec.families:
+        raise ValueError(f"unknown family {layout!r}; families: {', '.join(sorted(spec.families))}")
     fam = spec.families[layout]
     attrs = _sample_attrs(rng, spec, layout)
     namer = _Namer()
