@@ -360,6 +360,10 @@ def _describe_unexpected(exc: UnexpectedInput, text: str, blocks_open: bool) -> 
         m = _SPECIAL_RE.match(text, pos)
         if m:
             return diag("S401", f"special token {m.group()} leaked into the scene", text=text, offset=pos)
+        if exc.allowed == {"SCENE_OPEN"}:
+            # Free text before [scene] is a prefix failure like a token there (was S100).
+            shown = text[pos : pos + 20]
+            return diag("S001", f"expected [scene] first, found text {shown!r}", text=text, offset=pos)
         if exc.allowed and exc.allowed <= {"$END", "<END-OF-FILE>"}:
             # Free text after [/scene] is a suffix failure like a token there (was S100).
             shown = text[pos : pos + 20]

@@ -31,8 +31,10 @@ def _split(marked: str) -> tuple[str, tuple[int, int]]:
 # code -> program with "@@" at the expected position (syntax codes: parse raises).
 SYNTAX: dict[str, str] = {
     "S001": "@@[layout:poster_stack]\n" + CARD + TAIL,
+    "S001/text": "@@Here is the scene:\n[scene]\n[layout:poster_stack]\n" + CARD + TAIL,
     "S002": HEAD + CARD + "@@",
     "S003": HEAD + CARD + "[/scene]\n@@[header_band:@h]\n",
+    "S003/text": HEAD + CARD + "[/scene]\n@@Hope this helps!\n",
     "S100": HEAD + "@@hello world\n" + CARD + TAIL,
     "S101": HEAD + "@@[section card]\n" + CARD + TAIL,
     "S102": HEAD + "[canvas:@@]\n" + CARD + TAIL,
@@ -91,6 +93,7 @@ def _check_one(diags: list[Diagnostic], code: str, where: tuple[int, int]) -> Di
 @pytest.mark.parametrize("code", sorted(SYNTAX))
 def test_scene_syntax_code(code: str) -> None:
     text, where = _split(SYNTAX[code])
+    code = code.split("/")[0]  # "S001/text": a second case for the same code
     with pytest.raises(SceneSyntaxError) as info:
         scene_dsl.parse(text)
     assert info.value.code == code  # the primary diagnostic is the one the case is about
@@ -190,7 +193,11 @@ def test_scene_S7xx_belong_to_the_compiler(code: str) -> None:
 
 
 def test_scene_every_code_has_a_test() -> None:
-    tested = set(SYNTAX) | set(CONTRACT) | {"S109", "S110", "S501", "S502", "S601", "S602", "S603"}
+    tested = (
+        {c.split("/")[0] for c in SYNTAX}
+        | set(CONTRACT)
+        | {"S109", "S110", "S501", "S502", "S601", "S602", "S603"}
+    )
     assert {c for c in CODES if not c.startswith("S7")} == tested
 
 
