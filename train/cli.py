@@ -103,6 +103,12 @@ COMMANDS: tuple[Command, ...] = (
     ),
 )
 
+# The probe/report/repeat/demo commands live in their own module; it imports Command from here,
+# so it is added after Command and the core commands exist.
+from train import cli_probe  # noqa: E402
+
+COMMANDS = (*COMMANDS, *cli_probe.COMMANDS)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m train`` parser with one subparser per entry of :data:`COMMANDS`."""
