@@ -3,8 +3,12 @@
 The model (:mod:`train.model`) knows nothing about languages; this module plugs in through
 ``GPT.generate``'s ``stop_ids`` and ``logits_processor`` hook. Constrained decoding masks, at
 every step, the tokens that would leave the language (:mod:`train.grammar_langs`): the output
-is always a valid prefix, it ends only where a program may end, and a budget filter steers it
-to finish within ``max_new_tokens``. Raw and constrained results are separate
+is always a valid prefix and it ends only where a program may end. Budget steering
+(``steer_budget=True``) additionally steers a generation to finish within ``max_new_tokens``;
+it is off by default because its distance bound counts characters (one token per character at
+worst), so it can close a block early that the model would have finished in time, changing the
+output of a model that is right. Without it, a generation that runs out of budget is reported
+as such (``hit_budget``) and the probe counts it as budget truncation. Raw and constrained results are separate
 :class:`Generation` objects with ``constrained`` set, so a report never mixes them.
 """
 
@@ -135,6 +139,7 @@ class Decoder:
         temperature: float = 0.0,
         top_k: int | None = None,
         generator: torch.Generator | None = None,
+        steer_budget: bool = False,
     ) -> Generation:
         """Decode one prompt.
 
@@ -146,6 +151,9 @@ class Decoder:
             temperature: 0 is greedy; otherwise sample from softmax(logits / temperature).
             top_k: sample among the k most likely (allowed) tokens.
             generator: random generator for reproducible sampling.
+            steer_budget: with ``constrained``, near the end of the budget allow only tokens
+                after which the program can still be finished (guarantees a parseable output
+                at the cost of sometimes closing early).
 
         Returns:
             The :class:`Generation`.
@@ -159,6 +167,7 @@ class Decoder:
             temperature=temperature,
             top_k=top_k,
             generator=generator,
+            steer_budget=steer_budget,
         )[0]
 
     def generate_batch(
@@ -171,13 +180,15 @@ class Decoder:
         temperature: float = 0.0,
         top_k: int | None = None,
         generator: torch.Generator | None = None,
+        steer_budget: bool = False,
     ) -> list[Generation]:
         """Decode several framed prompts (grouped by length internally, order kept).
 
         Args:
             model: the model.
             prompts: prompt ids per row.
-            constrained, max_new_tokens, temperature, top_k, generator: as in :meth:`generate`.
+            constrained, max_new_tokens, temperature, top_k, generator, steer_budget: as in
+                :meth:`generate`.
 
         Returns:
             One :class:`Generation` per prompt, in order.
@@ -188,7 +199,11 @@ class Decoder:
             groups.setdefault(len(p), []).append(i)
         for length, rows in groups.items():
             budget = max(1, min(max_new_tokens, model.config.block_size - length + 1))
-            processor = GrammarConstraint(self.masker, budget) if constrained else None
+            processor = (
+                GrammarConstraint(self.masker, budget if steer_budget else None)
+                if constrained
+                else None
+            )
             batch = torch.tensor([list(prompts[i]) for i in rows], dtype=torch.long)
             gens = model.generate_batch(
                 batch,

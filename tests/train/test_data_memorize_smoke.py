@@ -23,21 +23,26 @@ def test_memorize_gold_smoke(tmp_path: Path) -> None:
         overrides=[
             f"--out_dir={out}",
             f"--data.train={out / 'train.npz'}",
-            "--max_steps=30",
-            "--warmup_steps=5",
-            "--eval_every=30",
+            "--max_steps=400",
+            "--warmup_steps=10",
+            "--eval_every=10",
+            "--batch_size=2",
+            "--lr=0.01",
             "--num_threads=1",
             "--model.n_layer=1",
-            "--model.n_embd=32",
+            "--model.n_embd=48",
             "--model.n_head=2",
             "--quiet=true",
         ],
         cases=1,
     )
     assert summary["rows"] == 2 and summary["params"] < 5_000_000
-    assert summary["steps"] == 30
-    for key in ("raw_exact", "constrained_exact", "loop_train_exact"):
-        assert 0.0 <= summary[key] <= 1.0
+    # The gate itself, at test size: the loop stops on its goal (teacher-forced exact match),
+    # and real token-by-token decoding, raw and constrained, confirms every row.
+    assert summary["stop_reason"] == "goal" and summary["steps"] < 400
+    assert summary["loop_train_exact"] == 1.0
+    assert summary["raw_exact"] == 1.0
+    assert summary["constrained_exact"] == 1.0
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     train = [r for r in log if r["event"] == "train"]
     assert train and all(r["tokens_per_s"] > 0 for r in train)

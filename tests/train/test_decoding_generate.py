@@ -29,7 +29,13 @@ def test_constrained_scenes_always_parse(seed: int) -> None:
     m = model(tok.vocab_size, seed)
     gen = torch.Generator().manual_seed(seed)
     out = dec.generate(
-        m, "[task:svg] [OUT]", constrained=True, max_new_tokens=300, temperature=1.0, generator=gen
+        m,
+        "[task:svg] [OUT]",
+        constrained=True,
+        max_new_tokens=300,
+        temperature=1.0,
+        generator=gen,
+        steer_budget=True,
     )
     assert out.constrained and out.stopped and not out.hit_budget
     assert out.text.endswith("[/scene]")
@@ -51,6 +57,7 @@ def test_constrained_traces_always_parse(seed: int) -> None:
         max_new_tokens=250,
         temperature=1.0,
         generator=gen,
+        steer_budget=True,
     )
     assert out.constrained and out.stopped
     assert out.ids[-1] == tok.special_ids["<|eos|>"]
@@ -65,8 +72,11 @@ def test_greedy_constrained_batch_matches_single_rows() -> None:
     dec = Decoder(tok, "scene")
     m = model(tok.vocab_size, 4)
     prompts = [dec.prompt_ids("[task:svg] [a] [OUT]"), dec.prompt_ids("[task:svg] [b] [OUT]")]
-    batch = dec.generate_batch(m, prompts, constrained=True, max_new_tokens=200)
-    single = [dec.generate(m, p, constrained=True, max_new_tokens=200) for p in prompts]
+    batch = dec.generate_batch(m, prompts, constrained=True, max_new_tokens=200, steer_budget=True)
+    single = [
+        dec.generate(m, p, constrained=True, max_new_tokens=200, steer_budget=True)
+        for p in prompts
+    ]
     assert batch == single
     assert all(scene_dsl.parse(g.text, errors="collect").ok for g in batch)
 
@@ -99,6 +109,7 @@ def test_budget_steering_finishes_short_programs() -> None:
         max_new_tokens=need,
         temperature=1.0,
         generator=torch.Generator().manual_seed(0),
+        steer_budget=True,
     )
     assert out.stopped and scene_dsl.parse(out.text, errors="collect").ok
 
