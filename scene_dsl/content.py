@@ -123,8 +123,7 @@ def bind(
                 continue
             value, why = resolve_ref(content, f.value)
             if why is not None:
-                at = {"line": f.span.line, "column": f.span.column, "offset": f.span.start} if f.span else {}
-                out.append(diag("S601", f"{comp.name}.{f.name} -> {f.value}: {why}", **at))
+                out.append(diag("S601", f"{comp.name}.{f.name} -> {f.value}: {why}", span=f.span))
             else:
                 values[f.value] = value
     if report_unused:

@@ -7,7 +7,12 @@ Codes are stable: a code never changes meaning. ``S0xx`` program frame, ``S1xx``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from scene_dsl.errors import Diagnostic, Severity, line_col
+
+if TYPE_CHECKING:
+    from scene_dsl.ast import Span
 
 __all__ = ["CODES", "diag"]
 
@@ -71,6 +76,7 @@ def diag(
     line: int = 0,
     column: int = 0,
     severity: Severity | None = None,
+    span: Span | None = None,
 ) -> Diagnostic:
     """Build a scene diagnostic from the code table.
 
@@ -82,11 +88,14 @@ def diag(
         line: 1-based line, when known without the source.
         column: 1-based column, when known without the source.
         severity: override the table's severity.
+        span: an AST node's source span; supplies line, column and offset when given.
 
     Returns:
         A :class:`Diagnostic` with the code's name and failure class.
     """
     name, failure_class, default_severity = CODES[code]
+    if span is not None:
+        line, column, offset = span.line, span.column, span.start
     if text is not None and offset >= 0:
         line, column = line_col(text, offset)
     d = Diagnostic(

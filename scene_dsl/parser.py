@@ -12,6 +12,7 @@ returns a :class:`ParseResult` with every diagnostic, so a probe sees all proble
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from dataclasses import dataclass
@@ -78,7 +79,7 @@ def _lark() -> tuple[Lark, _Dispatch]:
             "scene.lark",
             parser="lalr",
             lexer="contextual",
-            transformer=dispatch,  # type: ignore[arg-type]
+            transformer=dispatch,
             maybe_placeholders=False,
         )
         cached = _local.lark = (lark, dispatch)
@@ -166,8 +167,8 @@ class _Builder(Transformer[Token, Any]):
         fields = sig_fields + fields_named if fields_named else sig_fields
         index, last = spec.field_index, len(spec.fields)
         ranks = [index.get(f.name, last) for f in fields]
-        if any(a > b for a, b in zip(ranks, ranks[1:])):  # usually already in order
-            fields = [f for _, _, f in sorted(zip(ranks, range(len(fields)), fields))]
+        if any(a > b for a, b in itertools.pairwise(ranks)):  # usually already in order
+            fields = [f for _, _, f in sorted(zip(ranks, range(len(fields)), fields, strict=False))]
         return Component(name, tuple(fields), (), line_tok, "row")
 
     def _map_positional(
@@ -332,7 +333,7 @@ class _Builder(Transformer[Token, Any]):
     def start(self, children: list[Any]) -> Scene:
         open_tok: Token = children[0]
         close_tok: Token = children[-1]
-        attrs, fields, comps = self._items(children[1:-1], None)
+        attrs, _fields, comps = self._items(children[1:-1], None)
         span = Span(open_tok.line or 0, open_tok.column or 0, open_tok.start_pos or 0, close_tok.end_pos or 0)
         return Scene(tuple(attrs), tuple(comps), span)
 
@@ -481,7 +482,8 @@ def parse(
     dispatch.builder = builder
     if errors == "raise":
         try:
-            scene: Scene = lark.parse(source)
+            # The transformer builds the Scene during the parse (lark types it as a Tree).
+            scene: Scene = lark.parse(source)  # type: ignore[assignment]
         except UnexpectedInput as exc:
             first = _describe_unexpected(exc, source, _blocks_open(exc))
             raise SceneSyntaxError.from_diagnostics([first, *builder.diagnostics]) from None
@@ -503,6 +505,7 @@ def _parse_collect(lark: Lark, source: str, builder: _Builder) -> ParseResult:
             found.append(_describe_unexpected(exc, source, False))
             # Skip the garbage run in one step instead of one character per callback.
             state = ip.lexer_thread.state
+            assert state is not None  # set once lexing has started, as it has on an error
             pos = state.line_ctr.char_pos
             state.line_ctr.feed(source[pos : _garbage_end(source, pos)])
             return True
@@ -534,7 +537,7 @@ def _parse_collect(lark: Lark, source: str, builder: _Builder) -> ParseResult:
 
     scene: Scene | None
     try:
-        scene = lark.parse(source, on_error=on_error)
+        scene = lark.parse(source, on_error=on_error)  # type: ignore[assignment]
     except _Done as done:
         scene = done.result
     except UnexpectedInput as exc:  # gave up (too many problems)
