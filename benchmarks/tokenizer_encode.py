@@ -15,8 +15,8 @@ throughput over this one (> 1 means slower than plain BPE).
 
 from __future__ import annotations
 
-import os
 import argparse
+import os
 import statistics
 import sys
 import time

@@ -43,7 +43,9 @@ def _load_content(path: str | None) -> Any:
     try:
         return json.loads(_read(path))
     except json.JSONDecodeError as exc:
-        raise _UsageError(f"{path}:{exc.lineno}:{exc.colno}: content is not valid JSON: {exc.msg}") from None
+        raise _UsageError(
+            f"{path}:{exc.lineno}:{exc.colno}: content is not valid JSON: {exc.msg}"
+        ) from None
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -60,7 +62,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
             for d in diags:
                 print(f"{path}:{d.format()}")
             errors = sum(d.is_error for d in diags)
-            print(f"{path}: {'ok' if ok else 'FAILED'} ({errors} error(s), {len(diags) - errors} warning(s))")
+            print(
+                f"{path}: {'ok' if ok else 'FAILED'} ({errors} error(s), {len(diags) - errors} warning(s))"
+            )
     return 1 if failed else 0
 
 
@@ -123,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("files", nargs="+", metavar="FILE", help="scene files ('-' reads stdin)")
-        p.add_argument("--contract", default="v1", help="bundled contract name or path (default: v1)")
+        p.add_argument(
+            "--contract", default="v1", help="bundled contract name or path (default: v1)"
+        )
 
     p = sub.add_parser("check", help="report syntax, contract and content problems")
     common(p)
@@ -137,9 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=helptext)
         common(p)
-        p.add_argument("--form", choices=("block", "row"), default="block", required=name == "convert")
-        p.add_argument("--inline", action="store_true", help="one line, single spaces (training rows)")
-        p.add_argument("--omit-defaults", action="store_true", help="drop default-valued attributes")
+        p.add_argument(
+            "--form", choices=("block", "row"), default="block", required=name == "convert"
+        )
+        p.add_argument(
+            "--inline", action="store_true", help="one line, single spaces (training rows)"
+        )
+        p.add_argument(
+            "--omit-defaults", action="store_true", help="drop default-valued attributes"
+        )
         p.set_defaults(func=func)
 
     p = sub.add_parser("repair", help="deterministically repair model output; fixes go to stderr")

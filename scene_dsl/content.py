@@ -53,11 +53,17 @@ def resolve_ref(content: Any, ref: str) -> tuple[Any, str | None]:
         if isinstance(node, Mapping):
             if step not in node:
                 keys = ", ".join(sorted(map(str, node))[:8])
-                return None, f"no key {step!r} under {'.'.join(walked) or 'the top level'} (keys: {keys})"
+                return (
+                    None,
+                    f"no key {step!r} under {'.'.join(walked) or 'the top level'} (keys: {keys})",
+                )
             node = node[step]
         elif isinstance(node, list):
             if not step.isdigit() or int(step) >= len(node):
-                return None, f"{'.'.join(walked)} is a list of {len(node)}; {step!r} is not an index in it"
+                return (
+                    None,
+                    f"{'.'.join(walked)} is a list of {len(node)}; {step!r} is not an index in it",
+                )
             node = node[int(step)]
         else:
             return None, f"{'.'.join(walked)} is a {type(node).__name__}, not an object or list"
@@ -112,7 +118,9 @@ def bind(
     values: dict[str, Any] = {}
     out: list[Diagnostic] = []
     if not isinstance(content, Mapping):
-        return Binding({}, (diag("S603", f"content must be a JSON object, not {type(content).__name__}"),))
+        return Binding(
+            {}, (diag("S603", f"content must be a JSON object, not {type(content).__name__}"),)
+        )
     for comp in scene.walk():
         cspec = spec.components.get(comp.name)
         if cspec is None:

@@ -113,7 +113,11 @@ class _Builder(Transformer[Token, Any]):
 
     def _leak(self, tok: Token, name: str) -> bool:
         if name in PROMPT_TAGS:
-            self._report("S401", f"prompt or special token {tok.value} leaked into the scene", tok.start_pos or 0)
+            self._report(
+                "S401",
+                f"prompt or special token {tok.value} leaked into the scene",
+                tok.start_pos or 0,
+            )
             return True
         return False
 
@@ -131,7 +135,9 @@ class _Builder(Transformer[Token, Any]):
         if not value:  # a bare '@' is as empty as nothing (it printed as `[name:]`)
             self._report("S102", f"expected a value for {owner}.{name}", offset)
         else:  # '@@x' would print as '@x' and parse back as 'x'
-            self._report("S101", f"malformed value {raw[:40]!r} for {owner}.{name}: one '@' at most", offset)
+            self._report(
+                "S101", f"malformed value {raw[:40]!r} for {owner}.{name}: one '@' at most", offset
+            )
         return None
 
     # -- row form ---------------------------------------------------------------------------
@@ -147,7 +153,11 @@ class _Builder(Transformer[Token, Any]):
             if eq and not _NAME_RE.match(key):
                 # The key becomes a field name, printed as a [name:...] token: one that is not
                 # an identifier made the recovered scene unprintable (e.g. `@a.0value=@b`).
-                self._report("S101", f"malformed row part {part[:40]!r}: expected key=value with an identifier key", pos)
+                self._report(
+                    "S101",
+                    f"malformed row part {part[:40]!r}: expected key=value with an identifier key",
+                    pos,
+                )
             elif eq:
                 fspec = spec.field_for_row_key(key)
                 fname = fspec.name if fspec else key
@@ -181,11 +191,13 @@ class _Builder(Transformer[Token, Any]):
             # complete, so it must parse; required fields are the validator's business.
             return []
         key = (spec.name, n)
-        chosen = self._sigs[key] if key in self._sigs else self._sigs.setdefault(key, _signature_for(spec, n))
+        chosen = (
+            self._sigs[key]
+            if key in self._sigs
+            else self._sigs.setdefault(key, _signature_for(spec, n))
+        )
         if chosen is None:
-            shapes = " or ".join(
-                str(len(s.parts)) + ("+" if s.variadic else "") for s in spec.row
-            )
+            shapes = " or ".join(str(len(s.parts)) + ("+" if s.variadic else "") for s in spec.row)
             self._report(
                 "S106",
                 f"{spec.name} takes {shapes} positional part(s) in row form, got {n}",
@@ -201,7 +213,9 @@ class _Builder(Transformer[Token, Any]):
             if len(names) == 2:  # an edge part: from->to
                 src, arrow, dst = raw.partition("->")
                 if not arrow or not src or not dst:
-                    self._report("S107", f"expected an edge like a->b for {spec.name}, got {raw!r}", off)
+                    self._report(
+                        "S107", f"expected an edge like a->b for {spec.name}, got {raw!r}", off
+                    )
                     continue
                 out.append(Field(names[0], src, Span(line, col0 + off, off, off)))
                 dst_off = off + len(src) + 2
@@ -213,7 +227,9 @@ class _Builder(Transformer[Token, Any]):
         return out
 
     # -- items -----------------------------------------------------------------------------
-    def _items(self, items: list[Any], parent: str | None) -> tuple[list[Attr], list[Field], list[Component]]:
+    def _items(
+        self, items: list[Any], parent: str | None
+    ) -> tuple[list[Attr], list[Field], list[Component]]:
         attrs: list[Attr] = []
         fields: list[Field] = []
         comps: list[Component] = []
@@ -227,15 +243,25 @@ class _Builder(Transformer[Token, Any]):
                 continue
             tok: Token = item
             if tok.type == "LEAK":
-                self._report("S401", f"prompt token {tok.value} leaked into the scene", tok.start_pos or 0)
+                self._report(
+                    "S401", f"prompt token {tok.value} leaked into the scene", tok.start_pos or 0
+                )
                 continue
             if pending_role is not None and tok.type != "REF":
                 role, rtok = pending_role
-                self._report("S104", f"[field:{role}] must be followed by a [@path] token", rtok.start_pos or 0)
+                self._report(
+                    "S104",
+                    f"[field:{role}] must be followed by a [@path] token",
+                    rtok.start_pos or 0,
+                )
                 pending_role = None
             if tok.type == "REF":
                 if pending_role is None:
-                    self._report("S105", f"stray value token {tok.value}: put it after a [field:role] token", tok.start_pos or 0)
+                    self._report(
+                        "S105",
+                        f"stray value token {tok.value}: put it after a [field:role] token",
+                        tok.start_pos or 0,
+                    )
                     continue
                 role, rtok = pending_role
                 pending_role = None
@@ -248,19 +274,35 @@ class _Builder(Transformer[Token, Any]):
                 continue
             value = tok.value  # [name:payload], split inline: this runs once per token
             colon = value.index(":")
-            name, payload, off = value[1:colon], value[colon + 1 : -1], (tok.start_pos or 0) + colon + 1
+            name, payload, off = (
+                value[1:colon],
+                value[colon + 1 : -1],
+                (tok.start_pos or 0) + colon + 1,
+            )
             if name in PROMPT_TAGS and self._leak(tok, name):
                 continue
-            if parent is not None and name in self._attr_names and not self._has_field(parent, name):
+            if (
+                parent is not None
+                and name in self._attr_names
+                and not self._has_field(parent, name)
+            ):
                 # A scene attribute inside a block (often a block left open): report it here,
                 # where the token is, instead of as an unknown field of the block.
-                self._report("S103", f"scene attribute [{name}:...] inside [{parent}]: attributes come before the components", tok.start_pos or 0)
+                self._report(
+                    "S103",
+                    f"scene attribute [{name}:...] inside [{parent}]: attributes come before the components",
+                    tok.start_pos or 0,
+                )
                 continue
             if parent is not None and name == "field":
                 if not payload:
                     self._report("S102", "expected a role name after [field:", off)
                 elif not _NAME_RE.match(payload):  # the role becomes a field name
-                    self._report("S101", f"malformed role {payload[:40]!r} in [field:...]: expected an identifier", off)
+                    self._report(
+                        "S101",
+                        f"malformed role {payload[:40]!r} in [field:...]: expected an identifier",
+                        off,
+                    )
                 else:
                     pending_role = (payload, tok)
                 continue
@@ -291,7 +333,9 @@ class _Builder(Transformer[Token, Any]):
                 fields.append(Field(name, v, _span(tok)))
         if pending_role is not None:
             role, rtok = pending_role
-            self._report("S104", f"[field:{role}] must be followed by a [@path] token", rtok.start_pos or 0)
+            self._report(
+                "S104", f"[field:{role}] must be followed by a [@path] token", rtok.start_pos or 0
+            )
         return attrs, fields, comps
 
     def _has_field(self, parent: str, name: str) -> bool:
@@ -320,11 +364,25 @@ class _Builder(Transformer[Token, Any]):
         depth = 1 + max((self._depth.get(id(c), 1) for c in comps), default=0)
         if depth > self.max_depth:
             raise LimitExceededError.from_diagnostics(
-                [diag("S502", f"blocks nest deeper than max_depth={self.max_depth}", text=self.text, offset=open_tok.start_pos or 0)]
+                [
+                    diag(
+                        "S502",
+                        f"blocks nest deeper than max_depth={self.max_depth}",
+                        text=self.text,
+                        offset=open_tok.start_pos or 0,
+                    )
+                ]
             )
         for a in attrs:  # cannot happen: attrs only come from the top level
-            self._report("S103", f"attribute {a.key} inside [{name}]", a.span.start if a.span else 0)
-        span = Span(open_tok.line or 0, open_tok.column or 0, open_tok.start_pos or 0, close_tok.end_pos or 0)
+            self._report(
+                "S103", f"attribute {a.key} inside [{name}]", a.span.start if a.span else 0
+            )
+        span = Span(
+            open_tok.line or 0,
+            open_tok.column or 0,
+            open_tok.start_pos or 0,
+            close_tok.end_pos or 0,
+        )
         comp = Component(name, tuple(fields), tuple(comps), span, "block")
         if depth > 1:
             self._depth[id(comp)] = depth
@@ -334,7 +392,12 @@ class _Builder(Transformer[Token, Any]):
         open_tok: Token = children[0]
         close_tok: Token = children[-1]
         attrs, _fields, comps = self._items(children[1:-1], None)
-        span = Span(open_tok.line or 0, open_tok.column or 0, open_tok.start_pos or 0, close_tok.end_pos or 0)
+        span = Span(
+            open_tok.line or 0,
+            open_tok.column or 0,
+            open_tok.start_pos or 0,
+            close_tok.end_pos or 0,
+        )
         return Scene(tuple(attrs), tuple(comps), span)
 
 
@@ -360,11 +423,15 @@ def _describe_unexpected(exc: UnexpectedInput, text: str, blocks_open: bool) -> 
     if isinstance(exc, UnexpectedCharacters):
         m = _SPECIAL_RE.match(text, pos)
         if m:
-            return diag("S401", f"special token {m.group()} leaked into the scene", text=text, offset=pos)
+            return diag(
+                "S401", f"special token {m.group()} leaked into the scene", text=text, offset=pos
+            )
         if exc.allowed == {"SCENE_OPEN"}:
             # Free text before [scene] is a prefix failure like a token there (was S100).
             shown = text[pos : pos + 20]
-            return diag("S001", f"expected [scene] first, found text {shown!r}", text=text, offset=pos)
+            return diag(
+                "S001", f"expected [scene] first, found text {shown!r}", text=text, offset=pos
+            )
         if exc.allowed and exc.allowed <= {"$END", "<END-OF-FILE>"}:
             # Free text after [/scene] is a suffix failure like a token there (was S100).
             shown = text[pos : pos + 20]
@@ -372,10 +439,20 @@ def _describe_unexpected(exc: UnexpectedInput, text: str, blocks_open: bool) -> 
         ch = text[pos] if pos < len(text) else ""
         if ch == "[":
             shown = text[pos : _garbage_end(text, pos)].strip()[:40]
-            return diag("S101", f"malformed token {shown!r}: expected [name], [/name], [name:value] or [@path]", text=text, offset=pos)
+            return diag(
+                "S101",
+                f"malformed token {shown!r}: expected [name], [/name], [name:value] or [@path]",
+                text=text,
+                offset=pos,
+            )
         if ch == "]":
             return diag("S108", "']' without a matching '['", text=text, offset=pos)
-        return diag("S100", f"unexpected text {text[pos:pos + 12]!r} outside a bracket token", text=text, offset=pos)
+        return diag(
+            "S100",
+            f"unexpected text {text[pos : pos + 12]!r} outside a bracket token",
+            text=text,
+            offset=pos,
+        )
     assert isinstance(exc, (UnexpectedToken, UnexpectedEOF))
     tok = getattr(exc, "token", None)
     ttype = tok.type if tok is not None else "$END"
@@ -386,7 +463,12 @@ def _describe_unexpected(exc: UnexpectedInput, text: str, blocks_open: bool) -> 
         return diag("S001", f"expected [scene] first, found {tok}", text=text, offset=pos)
     if ttype == "$END":
         if blocks_open:
-            return diag("S203", "input ends inside an open block: close it before [/scene]", text=text, offset=len(text))
+            return diag(
+                "S203",
+                "input ends inside an open block: close it before [/scene]",
+                text=text,
+                offset=len(text),
+            )
         return diag("S002", "input ends before [/scene]", text=text, offset=len(text))
     if expected and expected <= {"$END", "<END-OF-FILE>"}:
         return diag("S003", f"text after [/scene]: {tok}", text=text, offset=pos)
@@ -417,7 +499,14 @@ def _decode(text: str | bytes) -> str:
     except UnicodeDecodeError as exc:
         good = text[: exc.start].decode("utf-8")
         raise SceneSyntaxError.from_diagnostics(
-            [diag("S110", f"input is not UTF-8: byte 0x{text[exc.start]:02x}", text=good, offset=len(good))]
+            [
+                diag(
+                    "S110",
+                    f"input is not UTF-8: byte 0x{text[exc.start]:02x}",
+                    text=good,
+                    offset=len(good),
+                )
+            ]
         ) from None
 
 
@@ -475,7 +564,14 @@ def parse(
     source = _decode(text)
     if len(source) > max_chars:
         raise LimitExceededError.from_diagnostics(
-            [diag("S501", f"input has {len(source)} characters; max_chars is {max_chars}", text=source[: max_chars + 1], offset=max_chars)]
+            [
+                diag(
+                    "S501",
+                    f"input has {len(source)} characters; max_chars is {max_chars}",
+                    text=source[: max_chars + 1],
+                    offset=max_chars,
+                )
+            ]
         )
     builder = _Builder(load_contract(contract), source, max_depth)
     lark, dispatch = _lark()

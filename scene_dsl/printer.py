@@ -50,7 +50,9 @@ def to_text(
     return "".join("  " * depth + text + "\n" for depth, text in lines)
 
 
-def _component(comp: Component, form: str, contract: Contract, depth: int, out: list[tuple[int, str]]) -> None:
+def _component(
+    comp: Component, form: str, contract: Contract, depth: int, out: list[tuple[int, str]]
+) -> None:
     spec = contract.components.get(comp.name)
     if form == "row" and not comp.children and spec is not None:
         out.append((depth, _row(comp, spec)))
@@ -71,9 +73,11 @@ def _pick_signature(comp: Component, spec: ComponentSpec) -> RowSignature | None
         present[f.name] = present.get(f.name, 0) + 1
     best: RowSignature | None = None
     for sig in spec.row:
-        if all(present.get(name, 0) >= 1 for name in sig.fields) and (
-            best is None or len(sig.fields) > len(best.fields)
-        ) and _parser_choice(spec, _arity(sig, present)) is sig:
+        if (
+            all(present.get(name, 0) >= 1 for name in sig.fields)
+            and (best is None or len(sig.fields) > len(best.fields))
+            and _parser_choice(spec, _arity(sig, present)) is sig
+        ):
             # The parser maps n positional parts to the FIRST signature that takes n, so a
             # later signature of the same arity (table_block: [ref] and [block_title_ref])
             # would be read back as the wrong fields: such a signature is not used.

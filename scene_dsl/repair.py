@@ -49,7 +49,12 @@ class Fix:
     column: int = 0
 
     def to_dict(self) -> dict[str, object]:
-        return {"code": self.code, "message": self.message, "line": self.line, "column": self.column}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "line": self.line,
+            "column": self.column,
+        }
 
 
 def _tag_name(tok: str) -> str:
@@ -126,7 +131,11 @@ def repair(
     for index, (tok, off) in enumerate(tokens[start + 1 :], start + 2):
         if tok == "[/scene]" or tok == "[scene]":
             if tok == "[scene]":
-                fix("keep_first_scene", "a second [scene] starts here: kept only the first scene", off)
+                fix(
+                    "keep_first_scene",
+                    "a second [scene] starts here: kept only the first scene",
+                    off,
+                )
             closed = tok == "[/scene]"
             rest = len(tokens) - index
             if closed and rest:
@@ -156,7 +165,9 @@ def repair(
         while stack and _cannot_nest(name, tok, stack[-1], spec):
             inner = stack.pop()
             open_count[inner] -= 1
-            fix("close_open_block", f"closed [{inner}] before {tok}, which cannot go inside it", off)
+            fix(
+                "close_open_block", f"closed [{inner}] before {tok}, which cannot go inside it", off
+            )
             body.append(f"[/{inner}]")
         if ":" not in tok and not tok.startswith("[@"):
             stack.append(name)
@@ -177,11 +188,15 @@ def repair(
         raise SceneSyntaxError.from_diagnostics(result.diagnostics)
     scene = _dedupe(result.scene, spec, fix)
     canonical = canonicalize(scene, spec)
-    if [a.key for a in canonical.attrs] != [a.key for a in scene.attrs] or _field_order(canonical) != _field_order(scene):
+    if [a.key for a in canonical.attrs] != [a.key for a in scene.attrs] or _field_order(
+        canonical
+    ) != _field_order(scene):
         fix("reorder_canonical", "reordered attributes and fields into canonical order")
     for code, n in per_code.items():
         if n > _MAX_FIXES_PER_CODE:
-            fixes.append(Fix(code, f"... and {n - _MAX_FIXES_PER_CODE} more {code} fix(es) like the above"))
+            fixes.append(
+                Fix(code, f"... and {n - _MAX_FIXES_PER_CODE} more {code} fix(es) like the above")
+            )
     return canonical, fixes
 
 
@@ -204,7 +219,9 @@ def _dedupe(scene: Scene, contract: Contract, report: object) -> Scene:
     seen_attrs: set[str] = set()
     for a in scene.attrs:
         if a.key in seen_attrs:
-            report("drop_duplicate_attr", f"dropped duplicate [{a.key}:{a.value}] (kept the first)", -1)  # type: ignore[operator]
+            report(
+                "drop_duplicate_attr", f"dropped duplicate [{a.key}:{a.value}] (kept the first)", -1
+            )  # type: ignore[operator]
             continue
         seen_attrs.add(a.key)
         attrs.append(a)
@@ -214,7 +231,9 @@ def _dedupe(scene: Scene, contract: Contract, report: object) -> Scene:
         cspec = contract.components.get(c.name)
         if cspec is not None and cspec.singleton:
             if c.name in seen_singletons:
-                report("drop_duplicate_component", f"dropped a second {c.name} (kept the first)", -1)  # type: ignore[operator]
+                report(
+                    "drop_duplicate_component", f"dropped a second {c.name} (kept the first)", -1
+                )  # type: ignore[operator]
                 continue
             seen_singletons.add(c.name)
         comps.append(c)

@@ -74,7 +74,13 @@ def _check_attrs(scene: Scene, contract: Contract, out: list[Diagnostic]) -> Non
             out.append(diag("S302", f"unknown scene attribute {a.key!r}", span=a.span))
             continue
         if a.key in seen:
-            out.append(diag("S301", f"attribute {a.key} given twice ({seen[a.key]!r} then {a.value!r})", span=a.span))
+            out.append(
+                diag(
+                    "S301",
+                    f"attribute {a.key} given twice ({seen[a.key]!r} then {a.value!r})",
+                    span=a.span,
+                )
+            )
             continue
         seen[a.key] = a.value
         why = spec.check(a.value)
@@ -82,11 +88,19 @@ def _check_attrs(scene: Scene, contract: Contract, out: list[Diagnostic]) -> Non
             out.append(diag("S303", f"{a.key}:{a.value} is not allowed: {why}", span=a.span))
     for spec in contract.attributes:
         if spec.required and spec.name not in seen:
-            out.append(diag("S004", f"the scene has no [{spec.name}:...] attribute", span=scene.span))
+            out.append(
+                diag("S004", f"the scene has no [{spec.name}:...] attribute", span=scene.span)
+            )
     for rule in contract.rules:
         if rule.violated(seen):
             span = next((a.span for a in scene.attrs if a.key == rule.attribute), None)
-            out.append(diag(rule.code, f"{rule.attribute}:{seen[rule.attribute]} is not allowed here: {rule.why}", span=span))
+            out.append(
+                diag(
+                    rule.code,
+                    f"{rule.attribute}:{seen[rule.attribute]} is not allowed here: {rule.why}",
+                    span=span,
+                )
+            )
 
 
 def _check_components(scene: Scene, contract: Contract, out: list[Diagnostic]) -> None:
@@ -108,21 +122,41 @@ def _check_components(scene: Scene, contract: Contract, out: list[Diagnostic]) -
         if parent is None:
             counts[comp.name] = counts.get(comp.name, 0) + 1
             if cspec.child_only:
-                out.append(diag("S205", f"[{comp.name}] belongs inside a parent block, not at the top level", span=comp.span))
+                out.append(
+                    diag(
+                        "S205",
+                        f"[{comp.name}] belongs inside a parent block, not at the top level",
+                        span=comp.span,
+                    )
+                )
             elif family is not None and comp.name not in family.admits:
-                out.append(diag("S307", f"{comp.name} is not part of the {family.name} family", span=comp.span))
+                out.append(
+                    diag(
+                        "S307",
+                        f"{comp.name} is not part of the {family.name} family",
+                        span=comp.span,
+                    )
+                )
             if cspec.singleton and counts[comp.name] == 2:
                 out.append(diag("S309", f"{comp.name} may appear once per scene", span=comp.span))
         else:
             pspec = contract.components.get(parent)
             if pspec is not None and comp.name not in pspec.children:
-                out.append(diag("S205", f"[{comp.name}] cannot be nested in [{parent}]", span=comp.span))
+                out.append(
+                    diag("S205", f"[{comp.name}] cannot be nested in [{parent}]", span=comp.span)
+                )
         if comp.children and not cspec.children:
             out.append(diag("S205", f"[{comp.name}] takes no nested blocks", span=comp.span))
         _check_fields(comp, contract, declared, out)
-    if family is not None and family.requires_any and not any(counts.get(n) for n in family.requires_any):
+    if (
+        family is not None
+        and family.requires_any
+        and not any(counts.get(n) for n in family.requires_any)
+    ):
         names = ", ".join(family.requires_any)
-        out.append(diag("S310", f"a {family.name} scene needs at least one of: {names}", span=scene.span))
+        out.append(
+            diag("S310", f"a {family.name} scene needs at least one of: {names}", span=scene.span)
+        )
     for comp in order:  # id references are checked after every id is declared
         cspec = contract.components.get(comp.name)
         if cspec is None:
@@ -131,10 +165,18 @@ def _check_components(scene: Scene, contract: Contract, out: list[Diagnostic]) -
             fspec = cspec.field(f.name)
             if fspec is not None and fspec.kind == "idref" and f.value not in declared:
                 known = ", ".join(sorted(declared)) or "none declared"
-                out.append(diag("S314", f"{comp.name}.{f.name} names {f.value!r}, which no component declares (ids: {known})", span=f.span or comp.span))
+                out.append(
+                    diag(
+                        "S314",
+                        f"{comp.name}.{f.name} names {f.value!r}, which no component declares (ids: {known})",
+                        span=f.span or comp.span,
+                    )
+                )
 
 
-def _check_fields(comp: Component, contract: Contract, declared: dict[str, Component], out: list[Diagnostic]) -> None:
+def _check_fields(
+    comp: Component, contract: Contract, declared: dict[str, Component], out: list[Diagnostic]
+) -> None:
     cspec = contract.components[comp.name]
     seen: set[str] = set()
     for f in comp.fields:
@@ -142,7 +184,9 @@ def _check_fields(comp: Component, contract: Contract, declared: dict[str, Compo
         where = f.span or comp.span
         if fspec is None:
             known = ", ".join(x.name for x in cspec.fields)
-            out.append(diag("S305", f"{comp.name} has no field {f.name!r} (fields: {known})", span=where))
+            out.append(
+                diag("S305", f"{comp.name} has no field {f.name!r} (fields: {known})", span=where)
+            )
             continue
         if f.name in seen and not fspec.repeatable:
             out.append(diag("S308", f"{comp.name}.{f.name} given more than once", span=where))

@@ -74,8 +74,7 @@ def test_greedy_constrained_batch_matches_single_rows() -> None:
     prompts = [dec.prompt_ids("[task:svg] [a] [OUT]"), dec.prompt_ids("[task:svg] [b] [OUT]")]
     batch = dec.generate_batch(m, prompts, constrained=True, max_new_tokens=200, steer_budget=True)
     single = [
-        dec.generate(m, p, constrained=True, max_new_tokens=200, steer_budget=True)
-        for p in prompts
+        dec.generate(m, p, constrained=True, max_new_tokens=200, steer_budget=True) for p in prompts
     ]
     assert batch == single
     assert all(scene_dsl.parse(g.text, errors="collect").ok for g in batch)
