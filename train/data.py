@@ -17,7 +17,7 @@ import hashlib
 import json
 import random
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -522,7 +522,8 @@ def read_jsonl(path: str | Path) -> list[Row]:
 class TokenizerLike(Protocol):
     """What :func:`qc` and :func:`pack` need from a tokenizer (``tokenizer.DslTokenizer``)."""
 
-    special_ids: Mapping[str, int]
+    @property
+    def special_ids(self) -> Mapping[str, int]: ...
 
     def encode(self, text: str) -> list[int]: ...
 
@@ -588,7 +589,14 @@ def _first_error(diags: Sequence[scene_dsl.Diagnostic]) -> scene_dsl.Diagnostic 
     return next((d for d in diags if d.is_error), None)
 
 
-def _check_scene(row: Row, contract: str, compile_scene: Any, out: list[QcProblem]) -> None:
+# The scene compiler is an optional import (qc runs without the render extra), so qc passes it
+# on as a plain callable, ``compile_scene(scene, content)``, or None when it is missing.
+_CompileScene = Callable[[scene_dsl.Scene, Mapping[str, Any]], object]
+
+
+def _check_scene(
+    row: Row, contract: str, compile_scene: _CompileScene | None, out: list[QcProblem]
+) -> None:
     res = scene_dsl.parse(row.target, errors="collect", contract=contract)
     err = _first_error(res.diagnostics)
     if res.scene is None or err is not None:
@@ -617,18 +625,19 @@ def _check_scene(row: Row, contract: str, compile_scene: Any, out: list[QcProble
             out.append(QcProblem("compile", row.id, f"compiler crashed: {type(e).__name__}: {e}"))
 
 
-def _check_trace(row: Row, solve: Any, out: list[QcProblem]) -> None:
+def _check_trace(row: Row, out: list[QcProblem]) -> None:
     import trace_dsl
+    from compilers.trace_solver import solve
 
     res = trace_dsl.parse(row.target, errors="collect")
-    if not res.ok:
+    if not res.ok or res.trace is None:  # ok implies a trace; the test narrows the type
         err = _first_error(res.diagnostics)
         out.append(QcProblem("parse", row.id, err.format() if err else "does not parse"))
         return
     if row.answer is None:
         return
     result = solve(res.trace)
-    if not result.ok:
+    if not result.ok or result.answer is None:
         out.append(QcProblem("solve", row.id, f"{result.status.value}: {result.error}"))
         return
     from fractions import Fraction
@@ -645,7 +654,7 @@ def _check_trace(row: Row, solve: Any, out: list[QcProblem]) -> None:
 def _encode_row(tokenizer: Any, row: Row) -> tuple[list[int], list[int]]:
     """``(prompt_ids, target_ids)`` framed the tokenizer's way (bos ... [OUT], target eos)."""
     if hasattr(tokenizer, "encode_row"):
-        return tokenizer.encode_row(row.prompt, row.target)  # type: ignore[no-any-return]
+        return tokenizer.encode_row(row.prompt, row.target)
     return tokenizer.encode(row.prompt), [
         *tokenizer.encode(row.target),
         tokenizer.special_ids["<|eos|>"],
@@ -689,22 +698,20 @@ def qc(
     problems: list[QcProblem] = []
     checked = ["parse", "validate", "solve", "duplicate", "conflict", "holdout_leak"]
     skipped: list[str] = []
-    compile_scene = None
+    compile_scene: _CompileScene | None = None
     if compile_scenes:
         try:
-            from compilers.scene_svg import compile_scene
+            from compilers.scene_svg import compile_scene as scene_compiler
         except ImportError:
             skipped.append("compile: compilers.scene_svg is not available")
         else:
+            compile_scene = scene_compiler
             checked.append("compile")
-    solve = None
-    if any(r.language == "trace" for r in rows):
-        from compilers.trace_solver import solve
     for row in rows:
         if row.language == "scene":
             _check_scene(row, contract, compile_scene, problems)
         elif row.language == "trace":
-            _check_trace(row, solve, problems)
+            _check_trace(row, problems)
         else:
             problems.append(QcProblem("parse", row.id, f"unknown language {row.language!r}"))
     # duplicates: the same (prompt, target) twice; conflicts: one prompt, different targets

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -79,12 +79,13 @@ class GrammarConstraint:
         info = self.masker.info(sid)
         if remaining is None or info.max_dist <= remaining - 1:
             key = ("blocked", logits.device)
-            blocked = info.cache.get(key)
+            # this key only ever holds the tensor stored just below
+            blocked = cast("torch.Tensor | None", info.cache.get(key))
             if blocked is None:
                 blocked = info.cache[key] = torch.from_numpy(~info.mask).to(logits.device)
         else:
             blocked = torch.from_numpy(~self.masker.allowed(sid, remaining)).to(logits.device)
-        return logits.masked_fill(blocked, float("-inf"))  # type: ignore[arg-type]
+        return logits.masked_fill(blocked, float("-inf"))
 
 
 class Decoder:

@@ -406,7 +406,7 @@ class _Steps:
     final = False
 
     @property
-    def accepting(self) -> bool:  # type: ignore[override]
+    def accepting(self) -> bool:
         return self.started
 
     def pieces(self) -> Sequence[Piece]:

@@ -336,7 +336,7 @@ def default_compiler() -> Compile | None:
     try:
         import compilers
 
-        return compilers.compile_scene  # type: ignore[no-any-return]
+        return compilers.compile_scene
     except (ImportError, AttributeError):
         return None
 
@@ -546,6 +546,12 @@ _RATES = (
 RATE_NAMES: tuple[str, ...] = tuple(name for name, _ in _RATES)
 
 
+def _share(scores: Sequence[SceneScore], attr: str) -> float | None:
+    """Share of scores whose ``attr`` is true, among those where it is known (None: none)."""
+    known = [v for v in (getattr(s, attr) for s in scores) if v is not None]
+    return sum(map(bool, known)) / len(known) if known else None
+
+
 @dataclass(frozen=True)
 class Scoreboard:
     """Rates over a set of scene outputs (one of raw / repaired, or one family or split)."""
@@ -567,24 +573,23 @@ class Scoreboard:
     def of(cls, scores: Sequence[SceneScore]) -> Scoreboard:
         """Aggregate per-case scores."""
         n = len(scores)
-        rates: dict[str, float | None] = {}
-        for name, attr in _RATES:
-            values = [getattr(s, attr) for s in scores]
-            known = [v for v in values if v is not None]
-            rates[name] = (sum(map(bool, known)) / len(known)) if known else (None if n else 0.0)
-            if name != "materialized_exact_rate" and rates[name] is None:
-                rates[name] = 0.0
+        shares = {name: _share(scores, attr) for name, attr in _RATES}
+        # Only the materialized rate may be unknown (no case compiled); the others count an
+        # unknown as 0, and an empty set of scores has every rate 0.
+        materialized = shares.pop("materialized_exact_rate")
+        rates = {name: share or 0.0 for name, share in shares.items()}
         classes = Counter(s.failure_class for s in scores if s.failure_class)
         return cls(
             n=n,
+            materialized_exact_rate=materialized if materialized is not None or n else 0.0,
             parse_rate=(sum(s.parses for s in scores) / n) if n else 0.0,
             failure_classes=dict(classes.most_common()),
             **rates,
-        )  # type: ignore[arg-type]
+        )
 
     def rate(self, name: str) -> float | None:
         """A rate by name (``"exact_rate"`` ...)."""
-        return getattr(self, name)  # type: ignore[no-any-return]
+        return getattr(self, name)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -876,6 +881,16 @@ def _group(
     return dict(sorted(groups.items()))
 
 
+def _boards(
+    scored: Sequence[tuple[CaseResult, SceneScore]], key: Callable[[CaseResult], str]
+) -> dict[str, Scoreboard]:
+    """One scoreboard per group (family or split) of scored scene cases, sorted by group."""
+    groups: dict[str, list[SceneScore]] = {}
+    for r, score in scored:
+        groups.setdefault(key(r), []).append(score)
+    return {k: Scoreboard.of(v) for k, v in sorted(groups.items())}
+
+
 def run(
     generate: Callable[[str], Any],
     cases: ProbeSet | Sequence[ProbeCase],
@@ -959,23 +974,20 @@ def build_report(
     """
     scenes = [r for r in results if r.kind == "scene"]
     traces = [r for r in results if r.kind == "trace"]
-    modes = {"raw": lambda r: r.raw, "repaired": lambda r: r.repaired}
+    modes: dict[str, Callable[[CaseResult], SceneScore | None]] = {
+        "raw": lambda r: r.raw,
+        "repaired": lambda r: r.repaired,
+    }
     scene: dict[str, Scoreboard] = {}
     by_family: dict[str, dict[str, Scoreboard]] = {}
     by_split: dict[str, dict[str, Scoreboard]] = {}
     for mode, get in modes.items():
-        pairs = [(r, get(r)) for r in scenes if get(r) is not None]
-        if mode == "repaired" and not pairs:
+        scored = [(r, s) for r in scenes if (s := get(r)) is not None]
+        if mode == "repaired" and not scored:
             continue
-        scene[mode] = Scoreboard.of([s for _, s in pairs])
-        by_family[mode] = {
-            k: Scoreboard.of([get(r) for r in g])  # type: ignore[misc]
-            for k, g in _group([r for r, _ in pairs], lambda r: r.family).items()
-        }
-        by_split[mode] = {
-            k: Scoreboard.of([get(r) for r in g])  # type: ignore[misc]
-            for k, g in _group([r for r, _ in pairs], lambda r: r.split).items()
-        }
+        scene[mode] = Scoreboard.of([s for _, s in scored])
+        by_family[mode] = _boards(scored, lambda r: r.family)
+        by_split[mode] = _boards(scored, lambda r: r.split)
     trace = TraceScoreboard.of(traces) if traces else None
     t_expert = {k: TraceScoreboard.of(g) for k, g in _group(traces, lambda r: r.family).items()}
     t_split = {k: TraceScoreboard.of(g) for k, g in _group(traces, lambda r: r.split).items()}

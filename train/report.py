@@ -30,6 +30,7 @@ from typing import Any
 from scene_dsl.errors import ContractError
 from train import discipline as disc
 from train.probe import RATE_NAMES, ProbeReport, compare, load_report
+from train.repeat import BAND_STATS
 
 __all__ = ["SECTIONS", "collect", "render", "write"]
 
@@ -156,8 +157,8 @@ def collect(run_dir: str | Path, *, baseline: str | Path | None = None) -> dict[
     )
     primary = _primary(run, probes)
     decision = _decide(primary, probes, base_probes, discipline, run, repeat)
-    start = next((r for r in log if r.get("event") == "start"), {})
-    end = next((r for r in reversed(log) if r.get("event") == "end"), {})
+    start: dict[str, Any] = next((r for r in log if r.get("event") == "start"), {})
+    end: dict[str, Any] = next((r for r in reversed(log) if r.get("event") == "end"), {})
     return {
         "run_dir": str(run_dir),
         "id": run.get("id") or run_dir.name,
@@ -757,14 +758,7 @@ def _variance(d: Mapping[str, Any]) -> str:
                     else _pct(band.get(k, {}).get(stat)),
                     True,
                 )
-                for k in (
-                    "final_loss",
-                    "late_loss_variance",
-                    "plateau",
-                    "char_repetition",
-                    "ngram_repetition",
-                    "primary",
-                )
+                for k in BAND_STATS
             ]
         )
     table = _table(
