@@ -41,7 +41,7 @@ def _run_probe(args: argparse.Namespace) -> int:
     import tokenizer
     from train import probe
     from train.checkpoint import load_model
-    from train.decoding import Decoder
+    from train.decoding import Decoder, Language
 
     target: Path = args.target
     run_dir = target if target.is_dir() else target.parent
@@ -54,29 +54,23 @@ def _run_probe(args: argparse.Namespace) -> int:
     cases = probe.load_cases(args.cases)
     tok = tokenizer.load(tok_dir)
     model = load_model(ckpt).eval()
-    decoder = Decoder(tok, "scene")
     label = "constrained decoding" if args.constrained else "greedy decoding"
     name = args.name or ("constrained" if args.constrained else "greedy")
-    scene_cases = [c for c in cases.cases if c.kind == "scene"]
-    with torch.no_grad():
-        gens = decoder.generate_batch(
-            model,
-            [decoder.prompt_ids(c.prompt) for c in scene_cases],
-            constrained=args.constrained,
-            max_new_tokens=args.max_new_tokens,
-        )
-    outputs: dict[str, Any] = {c.prompt: g for c, g in zip(scene_cases, gens, strict=True)}
-    trace_cases = [c for c in cases.cases if c.kind == "trace"]
-    if trace_cases:
-        tdec = Decoder(tok, "trace")
+    outputs: dict[str, Any] = {}
+    languages: tuple[Language, ...] = ("scene", "trace")
+    for kind in languages:  # one decoder per language: each has its own grammar mask
+        kind_cases = [c for c in cases.cases if c.kind == kind]
+        if not kind_cases:
+            continue
+        decoder = Decoder(tok, kind)
         with torch.no_grad():
-            tgens = tdec.generate_batch(
+            gens = decoder.generate_batch(
                 model,
-                [tdec.prompt_ids(c.prompt) for c in trace_cases],
+                [decoder.prompt_ids(c.prompt) for c in kind_cases],
                 constrained=args.constrained,
                 max_new_tokens=args.max_new_tokens,
             )
-        outputs.update({c.prompt: g for c, g in zip(trace_cases, tgens, strict=True)})
+        outputs.update({c.prompt: g for c, g in zip(kind_cases, gens, strict=True)})
     report = probe.run(outputs.__getitem__, cases, label=label)
     path = report.save(run_dir / "probe" / f"{name}.json")
     if args.json:

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from train.config import AXES
+
 __all__ = [
     "AXES",
     "AXIS_KEYS",
@@ -28,8 +30,6 @@ __all__ = [
     "decide",
     "flatten",
 ]
-
-AXES = ("dsl", "compiler", "data", "tokenizer", "budget", "capacity")
 
 # Dotted keys of a run spec ({"config": TrainConfig dict, "versions": {...}}) -> axis, by
 # prefix (the longest matching prefix wins). The optimisation recipe counts as "budget": it

@@ -25,6 +25,7 @@ from scene_dsl.errors import DslkitError
 from train.critic import char_repetition_rate, ngram_repetition_rate
 
 __all__ = [
+    "BAND_STATS",
     "RepeatReport",
     "SeedStats",
     "analyze",
@@ -118,6 +119,17 @@ class SeedStats:
     ngram_repetition: float | None
     primary: float | None  # the primary probe metric (raw exact rate by default)
     curve: tuple[tuple[float, float], ...] = ()  # the loss series, for the chart
+
+
+# The SeedStats fields the band summarises, in the order the report's variance table shows them.
+BAND_STATS: tuple[str, ...] = (
+    "final_loss",
+    "late_loss_variance",
+    "plateau",
+    "char_repetition",
+    "ngram_repetition",
+    "primary",
+)
 
 
 @dataclass(frozen=True)
@@ -221,17 +233,7 @@ def analyze(
                 curve=tuple(series),
             )
         )
-    band = {
-        name: _band([getattr(s, name) for s in stats])
-        for name in (
-            "final_loss",
-            "late_loss_variance",
-            "plateau",
-            "char_repetition",
-            "ngram_repetition",
-            "primary",
-        )
-    }
+    band = {name: _band([getattr(s, name) for s in stats]) for name in BAND_STATS}
     return RepeatReport(tuple(stats), band, metric)
 
 
