@@ -132,7 +132,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status: 0 on success, 2 on a toolkit error (config, data) or bad usage.
     """
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    # argparse's REMAINDER does not take "--key=value" when nothing positional comes first
+    # (``python -m train demo --max_steps=50``), so route leftover overrides explicitly.
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if not hasattr(args, "overrides") or not all(a.startswith("--") and "=" in a for a in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.overrides = [*(args.overrides or []), *extra]
     try:
         return int(args.run(args))
     except DslkitError as e:
