@@ -135,19 +135,42 @@ def _run_report(args: argparse.Namespace) -> int:
 
 def _add_repeat(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", type=Path, help="run config (.toml or .json) with packed data paths")
-    p.add_argument("--seeds", required=True, help="comma-separated seeds, e.g. 7,11,13")
+    # Not required=True: after CONFIG the overrides' REMAINDER swallows every argument, so in the
+    # documented order (`repeat CONFIG --seeds 7,11`) argparse never sees --seeds;
+    # _run_repeat takes it out of the overrides instead.
+    p.add_argument("--seeds", help="comma-separated seeds, e.g. 7,11,13 (required)")
     p.add_argument("overrides", nargs=argparse.REMAINDER, metavar="--key=value")
+
+
+def _pop_option(args: list[str], name: str) -> tuple[str | None, list[str]]:
+    """``(value, rest)``: the last ``name VALUE`` or ``name=VALUE`` in ``args``, and the others."""
+    value, rest, i = None, [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg == name and i + 1 < len(args):
+            value, i = args[i + 1], i + 2
+            continue
+        if arg.startswith(name + "="):
+            value = arg[len(name) + 1 :]
+        else:
+            rest.append(arg)
+        i += 1
+    return value, rest
 
 
 def _run_repeat(args: argparse.Namespace) -> int:
     from train import repeat
     from train.config import ConfigError, load_config
 
+    seeds_text, overrides = _pop_option(list(args.overrides), "--seeds")
+    seeds_text = seeds_text if seeds_text is not None else args.seeds
+    if seeds_text is None:
+        raise ConfigError("--seeds is required: comma-separated integers, e.g. --seeds 7,11,13")
     try:
-        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+        seeds = [int(s) for s in seeds_text.split(",") if s.strip()]
     except ValueError:
-        raise ConfigError(f"--seeds must be comma-separated integers, got {args.seeds!r}") from None
-    config = load_config(args.config, args.overrides)
+        raise ConfigError(f"--seeds must be comma-separated integers, got {seeds_text!r}") from None
+    config = load_config(args.config, overrides)
     rep = repeat.run(config, seeds, progress=print)
     for s in rep.seeds:
         print(
