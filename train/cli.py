@@ -137,7 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (``python -m train demo --max_steps=50``), so route leftover overrides explicitly.
     args, extra = parser.parse_known_args(argv)
     if extra:
-        if not hasattr(args, "overrides") or not all(a.startswith("--") and "=" in a for a in extra):
+        if not hasattr(args, "overrides") or not all(
+            a.startswith("--") and "=" in a for a in extra
+        ):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.overrides = [*(args.overrides or []), *extra]
     try:
