@@ -292,6 +292,11 @@ var(--line)}ul{margin:4px 0 4px 18px;padding:0}.chart{max-width:100%;height:auto
 """
 
 
+def _where(diag: dict[str, Any]) -> str:
+    """`` @ line:col`` for a positioned diagnostic; nothing for whole-file ones (line 0)."""
+    return f" @ {diag['line']}:{diag['column']}" if diag.get("line") else ""
+
+
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
@@ -814,8 +819,7 @@ def _gallery(d: Mapping[str, Any]) -> str:
         raw = c.get("raw") or {}
         rep = c.get("repaired") or {}
         diags = "".join(
-            f"<li>{_e(x['code'])} [{_e(x['failure_class'])}] @ {x['line']}:{x['column']}: "
-            f"{_e(x['message'])}</li>"
+            f"<li>{_e(x['code'])} [{_e(x['failure_class'])}]{_where(x)}: {_e(x['message'])}</li>"
             for x in sorted(raw.get("diagnostics", []), key=lambda x: x["severity"] != "error")[:6]
         )
         mism = "".join(f"<li>{_e(m)}</li>" for m in raw.get("mismatched", [])[:8])
