@@ -223,6 +223,8 @@ def _decide(
     metric = f"{rate} ({mode}, {probes[name].label or name})" if name in probes else rate
     gold = run.get("gold")
     gate_ok = None if not gold else bool(gold.get("ok"))
+    if name in probes and _trace_only(probes[name]):
+        return _decide_trace(probes[name], base_probes.get(name), discipline, gate_ok, repeat)
     if name not in probes or mode not in probes[name].scene:
         return disc.decide(metric=metric, value=None, n=0, gate_ok=gate_ok)
     report = probes[name]
@@ -241,9 +243,7 @@ def _decide(
                 {k: v for k, v in fam_base.items() if v is not None},
             ),
         }
-    noise = None
-    if repeat and repeat.get("band", {}).get("primary", {}).get("count", 0) >= 2:
-        noise = 2 * repeat["band"]["primary"]["std"]
+    noise = _noise(repeat)
     return disc.decide(
         metric=metric,
         value=board.rate(rate),
@@ -255,6 +255,47 @@ def _decide(
         leak_rate=raw.special_token_leak_rate if raw else None,
         truncation_rate=raw.budget_truncation_rate if raw else None,
         noise_floor=noise,
+        **kw,
+    )
+
+
+def _trace_only(report: ProbeReport) -> bool:
+    """A probe of traces alone: its scene boards are empty, so the decision must use traces."""
+    scene_n = max((b.n for b in report.scene.values()), default=0)
+    return scene_n == 0 and report.trace is not None and report.trace.n > 0
+
+
+def _noise(repeat: Mapping[str, Any] | None) -> float | None:
+    band = (repeat or {}).get("band", {}).get("primary", {})
+    return 2 * band["std"] if band.get("count", 0) >= 2 else None
+
+
+def _decide_trace(
+    report: ProbeReport,
+    base: ProbeReport | None,
+    discipline: disc.Discipline,
+    gate_ok: bool | None,
+    repeat: Mapping[str, Any] | None,
+) -> disc.Decision:
+    """Promotion rules on trace accuracy, with experts playing the role of families."""
+    assert report.trace is not None
+    kw: dict[str, Any] = {}
+    if base is not None and base.trace is not None and base.trace.n:
+        kw = {
+            "baseline_value": base.trace.accuracy,
+            "baseline_n": base.trace.n,
+            "family_deltas": disc.families_delta(
+                {e: b.accuracy for e, b in report.trace_by_expert.items()},
+                {e: b.accuracy for e, b in base.trace_by_expert.items()},
+            ),
+        }
+    return disc.decide(
+        metric=f"accuracy (trace, {report.label or report.probe_name})",
+        value=report.trace.accuracy,
+        n=report.trace.n,
+        discipline=discipline,
+        gate_ok=gate_ok,
+        noise_floor=_noise(repeat),
         **kw,
     )
 
