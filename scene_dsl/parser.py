@@ -15,12 +15,14 @@ from __future__ import annotations
 import itertools
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, overload
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import Lexer
 
 from scene_dsl.ast import Attr, Component, Field, Scene, Span
 from scene_dsl.contract import ComponentSpec, Contract, RowSignature, load_contract
@@ -65,24 +67,87 @@ class _Dispatch:
         return self.builder.start(children)
 
 
+class _FastLexFailed(Exception):
+    """The fast lexer met text it does not lex; the caller re-parses with Lark's lexer."""
+
+
+class _FastLexer(Lexer):
+    """Lexer for the fast path: one compiled alternation over the grammar's own terminals.
+
+    Lark's contextual lexer makes two regex matches per token (the ignored whitespace, then the
+    token) and keeps a general line counter; here leading whitespace is folded into a single
+    match and line numbers are counted only across the whitespace (tokens hold no newlines).
+    The terminals and their order come from the grammar itself (Lark's basic-lexer order), so
+    both lexers produce the same tokens. It never reports errors: on anything it cannot lex it
+    gives up, and :func:`parse` redoes the parse with Lark's lexer for the exact diagnostic.
+    """
+
+    def __init__(self, lexer_conf: Any) -> None:
+        ignore = set(lexer_conf.ignore)
+        terms = sorted(
+            (t for t in lexer_conf.terminals if t.name not in ignore),
+            key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
+        )
+        body = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terms)
+        self._token = re.compile(r"[ \t\r\n]*(?:" + body + ")")
+        self._space = re.compile(r"[ \t\r\n]*")
+
+    # Lark's "interface 0" custom lexer: called with the whole text.
+    def lex(self, text: str) -> Iterator[Token]:  # type: ignore[override]
+        match = self._token.match
+        pos, end, line, line_start = 0, len(text), 1, 0
+        while True:
+            m = match(text, pos)
+            if m is None:
+                if self._space.match(text, pos).end() == end:  # type: ignore[union-attr]
+                    return
+                raise _FastLexFailed
+            kind = m.lastgroup or ""  # every alternative is a named group
+            start = m.start(kind)
+            if start > pos:  # whitespace before the token: count the lines it crosses
+                breaks = text.count("\n", pos, start)
+                if breaks:
+                    line += breaks
+                    line_start = text.rindex("\n", pos, start) + 1
+            pos = m.end()
+            yield Token(
+                kind,
+                text[start:pos],
+                start,
+                line,
+                start - line_start + 1,
+                line,
+                pos - line_start + 1,
+                pos,
+            )
+
+
 _local = threading.local()
 
 
-def _lark() -> tuple[Lark, _Dispatch]:
-    # One parser per thread (the dispatcher holds per-call state), built on first use rather
-    # than at import, so ``import scene_dsl.errors`` stays cheap.
+def _lark() -> tuple[Lark, Lark, _Dispatch]:
+    """``(fast, standard, dispatch)`` parsers of this thread.
+
+    Both share the grammar and the dispatcher; ``fast`` uses :class:`_FastLexer` and serves
+    well-formed input, ``standard`` uses Lark's contextual lexer and serves errors and
+    recovery. One set per thread (the dispatcher holds per-call state), built on first use
+    rather than at import, so ``import scene_dsl.errors`` stays cheap.
+    """
     cached = getattr(_local, "lark", None)
     if cached is None:
         dispatch = _Dispatch()
-        lark = Lark.open_from_package(
-            "scene_dsl",
-            "scene.lark",
-            parser="lalr",
-            lexer="contextual",
-            transformer=dispatch,
-            maybe_placeholders=False,
-        )
-        cached = _local.lark = (lark, dispatch)
+        parsers = [
+            Lark.open_from_package(
+                "scene_dsl",
+                "scene.lark",
+                parser="lalr",
+                lexer=lexer,
+                transformer=dispatch,
+                maybe_placeholders=False,
+            )
+            for lexer in (_FastLexer, "contextual")
+        ]
+        cached = _local.lark = (parsers[0], parsers[1], dispatch)
     return cached
 
 
@@ -573,10 +638,18 @@ def parse(
                 )
             ]
         )
-    builder = _Builder(load_contract(contract), source, max_depth)
-    lark, dispatch = _lark()
+    spec = load_contract(contract)
+    builder = _Builder(spec, source, max_depth)
+    fast, lark, dispatch = _lark()
     dispatch.builder = builder
     if errors == "raise":
+        try:
+            scene_fast: Scene = fast.parse(source)  # type: ignore[assignment]
+            if not builder.diagnostics:
+                return scene_fast
+        except (_FastLexFailed, UnexpectedInput):
+            pass  # the standard parse below reports the problem exactly
+        builder = dispatch.builder = _Builder(spec, source, max_depth)
         try:
             # The transformer builds the Scene during the parse (lark types it as a Tree).
             scene: Scene = lark.parse(source)  # type: ignore[assignment]
