@@ -13,19 +13,14 @@ measured before). The process pins itself to one CPU when the OS allows it.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
+import os
+import statistics
 import sys
-
-# benchmarks/ holds a tokenize.py that would shadow the standard library's tokenize module
-# (imported lazily by linecache, inspect, ...) when this script's folder leads sys.path.
-sys.path[:] = [p for p in sys.path if p not in ("", __file__.rsplit("/", 1)[0])]
-
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import time
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

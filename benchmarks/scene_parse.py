@@ -19,24 +19,21 @@ from __future__ import annotations
 import os
 import sys
 
-# Run as a script, this folder is sys.path[0], and benchmarks/tokenize.py would shadow the
-# standard library's tokenize (imported by argparse/cProfile/linecache): drop the folder
-# and put the repository root first, so the checkout is benchmarked without installing.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [os.path.dirname(_HERE)] + [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+# Put the repository root first, so the checkout is benchmarked without installing.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import argparse  # noqa: E402
-import cProfile  # noqa: E402
-import pstats  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+import argparse
+import cProfile
+import pstats
+import random
+import re
+import time
+from collections.abc import Callable
 
-from lark import Lark  # noqa: E402
+from lark import Lark
 
-import scene_dsl  # noqa: E402
-from scene_dsl.strategies import sample_scene  # noqa: E402
+import scene_dsl
+from scene_dsl.strategies import sample_scene
 
 TOKEN_RE = re.compile(r"\[[^\[\]\s]*\]")
 ONE_TERMINAL = r"""
