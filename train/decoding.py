@@ -21,7 +21,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import torch
 
-from train.grammar_langs import SCENE_END, scene_automaton, trace_automaton
+from train.grammar_langs import SCENE_END, SceneForm, scene_automaton, trace_automaton
 from train.grammar_mask import DEAD, Automaton, TokenMasker
 from train.model import GPT
 
@@ -94,14 +94,25 @@ class Decoder:
     Args:
         tokenizer: a ``tokenizer.DslTokenizer`` (``encode_row`` / ``encode``, ``decode``,
             ``vocab_strings``, ``special_ids``).
-        language: ``"scene"`` (block form) or ``"trace"``.
+        language: ``"scene"`` or ``"trace"``.
         contract: scene contract for the constrained automaton.
+        form: scene target form the constrained automaton accepts, ``"block"`` or ``"row"``
+            (the form the training rows were materialised in); ignored for traces.
     """
 
-    def __init__(self, tokenizer: Any, language: Language = "scene", contract: str = "v1") -> None:
+    def __init__(
+        self,
+        tokenizer: Any,
+        language: Language = "scene",
+        contract: str = "v1",
+        form: SceneForm = "block",
+    ) -> None:
+        if form not in ("block", "row"):
+            raise ValueError(f"form must be 'block' or 'row', not {form!r}")
         self.tokenizer = tokenizer
         self.language = language
         self.contract = contract
+        self.form = form
         self.vocab: list[str] = list(tokenizer.vocab_strings())
         specials: Mapping[str, int] = tokenizer.special_ids
         self.eos_id = specials["<|eos|>"]
@@ -119,7 +130,9 @@ class Decoder:
         """The per-state token masks (built on first use, shared by every generation)."""
         if self._masker is None:
             auto: Automaton = (
-                scene_automaton(self.contract) if self.language == "scene" else trace_automaton()
+                scene_automaton(self.contract, self.form)
+                if self.language == "scene"
+                else trace_automaton()
             )
             self._masker = TokenMasker(auto, self.vocab, self.special_ids, self.eos_id)
         return self._masker

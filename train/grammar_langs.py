@@ -1,11 +1,20 @@
 """The two languages as context graphs for :mod:`train.grammar_mask`.
 
-Scenes (block form, inline canonical surface): ``[scene]``, then attributes in the contract's
-canonical order with legal values (``layout`` required before any component; combination rules
-such as "signal_glow has no amber tone" applied), then components the family admits (singletons
-once), each with its fields in contract order and legal values, children only where the
-contract allows them, and a closing tag only once the required fields are there; ``[/scene]``
-only once the family's required component is there.
+Scenes (inline canonical surface, block or row form): ``[scene]``, then attributes in the
+contract's canonical order with legal values (``layout`` required before any component;
+combination rules such as "signal_glow has no amber tone" applied), then components the family
+admits (singletons once), each with its fields in contract order and legal values, children only
+where the contract allows them, and a closing tag only once the required fields are there;
+``[/scene]`` only once the family's required component is there.
+
+In row form a component is one token ``[name:part|part|...]`` and the automaton admits exactly
+what the canonical printer (:mod:`scene_dsl.printer`) can write: the positional parts of the
+signature the printer picks for the fields present (kinds by signature: ``@ref``, ids, enum
+values, ints in range, ``a->b`` edges, a trailing variadic part), then the other fields as
+``key=value`` in contract order. Which signature that is depends on every field of the token, so
+a row context tracks the *shape* seen so far (positional count, signatures still possible, the
+fields present) and only offers parts after which some canonical token can still be finished.
+Components with children (``table_block``) print as blocks with at least one row-form child.
 
 Traces (canonical flow style): ``expert: E`` / ``trace:`` and steps ``- {op: ...}`` whose keys
 follow the step schema of :mod:`trace_dsl.parser` with the expert's own ops; or composed blocks
@@ -22,8 +31,9 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Literal
 
-from scene_dsl.contract import Contract, FieldSpec, load_contract
+from scene_dsl.contract import ComponentSpec, Contract, FieldSpec, load_contract
 from train.grammar_mask import (
     Automaton,
     Frag,
@@ -38,7 +48,9 @@ from train.grammar_mask import (
     star,
 )
 
-__all__ = ["SCENE_END", "scene_automaton", "trace_automaton"]
+__all__ = ["SCENE_END", "SceneForm", "scene_automaton", "trace_automaton"]
+
+SceneForm = Literal["block", "row"]
 
 SCENE_END = "[/scene]"
 _ID_START = string.ascii_letters + "_"
@@ -53,11 +65,31 @@ REF = seq(plus(chars(_WORD)), star(seq(lit("."), plus(chars(_WORD)))))
 class _SceneLang:
     """Contract tables the scene contexts share (identity-hashed: one per automaton)."""
 
-    def __init__(self, contract: Contract) -> None:
+    def __init__(self, contract: Contract, form: SceneForm = "block") -> None:
         self.c = contract
+        self.row = form == "row"
         self.attrs = contract.attributes
         self.layout_rank = contract.attribute_names.index("layout")
         self.rule_keys = frozenset(k for r in contract.rules for k, _ in r.when)
+        self._shapes: dict[str, _RowShapes] = {}
+
+    def shapes(self, name: str) -> _RowShapes:
+        """The row-token shapes of a component (built on first use)."""
+        shapes = self._shapes.get(name)
+        if shapes is None:
+            shapes = self._shapes[name] = _RowShapes(self.c.components[name])
+        return shapes
+
+    def comp_min(self, name: str) -> int:
+        """Characters of the shortest canonical component ``name`` in this language's form."""
+        if not self.row:
+            return self.block_min(name)
+        spec = self.c.components[name]
+        best = len(f" [{name}:") + self.shapes(name).start_rest
+        if spec.children:  # a block, and in row form only with at least one child
+            child = min(self.comp_min(c) for c in spec.children)
+            best = min(best, self.block_min(name) + child)
+        return best
 
     @cached_property
     def field_frags(self) -> dict[tuple[str, str], Frag]:
@@ -81,7 +113,7 @@ class _SceneLang:
     def need(self, layout: str, used: frozenset[str] = frozenset()) -> int:
         fam = self.c.families[layout]
         options = [
-            self.block_min(c)
+            self.comp_min(c)
             for c in fam.requires_any
             if not (self.c.components[c].singleton and c in used)
         ]
@@ -191,9 +223,7 @@ class _Top:
                     self.has_required or name in fam.requires_any,
                     True,
                 )
-                out.append(
-                    Piece(lit(f" [{name}]"), _Block(lang, name, -1, frozenset(), False, after))
-                )
+                out += _component_pieces(lang, name, after)
             if self.has_required or not fam.requires_any:
                 out.append(Piece(lit(f" {SCENE_END}"), _DONE))
         return out
@@ -250,10 +280,10 @@ class _Block:
         if self._fields_complete():
             inside = _Block(lang, self.name, self.last, self.seen, True, self.parent)
             for child in spec.children:
-                out.append(
-                    Piece(lit(f" [{child}]"), _Block(lang, child, -1, frozenset(), False, inside))
-                )
-            out.append(Piece(lit(f" [/{self.name}]"), self.parent))
+                out += _component_pieces(lang, child, inside)
+            # in row form the printer writes a block only for a component with children
+            if not (lang.row and spec.children and not self.in_children):
+                out.append(Piece(lit(f" [/{self.name}]"), self.parent))
         return out
 
     def min_rest(self) -> int:
@@ -270,19 +300,296 @@ class _Block:
                     ),
                     default=1 << 20,
                 )
+        if self.lang.row and spec.children and not self.in_children:
+            need += min(self.lang.comp_min(c) for c in spec.children)
         return need + len(f" [/{self.name}]") + self.parent.min_rest()
 
 
-def scene_automaton(contract: str | Contract = "v1") -> Automaton:
-    """The contract-aware automaton of canonical inline block-form scenes.
+def _component_pieces(lang: _SceneLang, name: str, after: _Top | _Block) -> list[Piece]:
+    """The ways a component may start, each leading into its body (``after``: once closed)."""
+    spec = lang.c.components[name]
+    block = Piece(lit(f" [{name}]"), _Block(lang, name, -1, frozenset(), False, after))
+    if not lang.row:
+        return [block]
+    row = Piece(lit(f" [{name}:"), _Row(lang, name, lang.shapes(name).start, after))
+    return [row, block] if spec.children else [row]
+
+
+# ----------------------------------------------------------------------------- row tokens
+_NONE = 1 << 20  # "no completion" in the part-level distances below
+
+
+@dataclass(frozen=True)
+class _Pos:
+    """Positional phase of a row token: ``k`` parts so far (capped: past the longest signature
+    only "many" matters), and the signatures whose part kinds matched them."""
+
+    k: int
+    cands: frozenset[int]
+
+
+@dataclass(frozen=True)
+class _Named:
+    """Named phase: the signature the positional parts were read as (-1: none), the fields
+    present with counts capped, and the contract index of the last named part."""
+
+    sig: int
+    counts: tuple[tuple[str, int], ...]
+    last: int
+
+
+_Shape = _Pos | _Named
+_Sym = tuple[str, tuple[object, ...]]  # ("pos", kind key) | ("named", (field index,))
+
+
+class _RowShapes:
+    """Part-level automaton of one component's canonical row tokens.
+
+    Mirrors :func:`scene_dsl.printer._pick_signature` (the longest signature whose fields are
+    all present and that the parser maps back by its part count) and
+    ``parser._signature_for`` (the first signature taking ``n`` positional parts). Shapes are
+    explored once; a shape is *viable* when some canonical token can still be finished from it,
+    and contexts only offer parts that lead to viable shapes, so the mask never leads into a
+    dead end.
+    """
+
+    def __init__(self, spec: ComponentSpec) -> None:
+        self.spec = spec
+        longest = max((len(s.parts) for s in spec.row), default=0)
+        self.cap = longest + 1  # a count past this selects the same signature
+        self.kcap = self.cap + longest  # a part count past this: variadic count >= cap
+        self.start = _Pos(0, frozenset(i for i, s in enumerate(spec.row) if s.parts))
+        self.moves: dict[_Shape, list[tuple[_Sym, _Shape]]] = {}
+        self.done: dict[_Shape, bool] = {}
+        todo: list[_Shape] = [self.start]
+        while todo:
+            x = todo.pop()
+            if x in self.moves:
+                continue
+            self.moves[x] = self._moves(x)
+            self.done[x] = self._final(x)
+            todo.extend(t for _, t in self.moves[x] if t not in self.moves)
+        # rest[x]: fewest characters from shape x to the closing ']' through at least one more
+        # part (Bellman-Ford over the small finite graph; _NONE: x cannot be finished).
+        self.rest: dict[_Shape, int] = dict.fromkeys(self.moves, _NONE)
+        changed = True
+        while changed:
+            changed = False
+            for x, moves in self.moves.items():
+                best = self.rest[x]
+                for sym, t in moves:
+                    step = self.sym_min(sym) + 1
+                    if self.done[t]:
+                        best = min(best, step)
+                    best = min(best, step + self.rest[t])
+                if best < self.rest[x]:
+                    self.rest[x], changed = best, True
+        self.start_rest = min(1 if self.done[self.start] else _NONE, self.rest[self.start])
+
+    # -- signatures ---------------------------------------------------------------------------
+    def sig_for(self, n: int) -> int:
+        """Index of the signature the parser reads ``n`` positional parts as (-1: none)."""
+        for i, sig in enumerate(self.spec.row):
+            fixed = len(sig.parts) - (1 if sig.variadic else 0)
+            if n == len(sig.parts) or (sig.variadic and n >= fixed + 1):
+                return i
+        return -1
+
+    def pick(self, counts: dict[str, int]) -> int:
+        """Index of the signature the printer picks for these fields (-1: none)."""
+        best = -1
+        for i, sig in enumerate(self.spec.row):
+            if not all(counts.get(n, 0) >= 1 for n in sig.fields):
+                continue
+            if best >= 0 and len(sig.fields) <= len(self.spec.row[best].fields):
+                continue
+            arity = len(sig.parts)
+            if sig.variadic:
+                arity += counts.get(sig.parts[-1][0], 0) - 1
+            if self.sig_for(arity) == i:
+                best = i
+        return best
+
+    def kind(self, sig: int, k: int) -> tuple[object, ...] | None:
+        """Kind key of positional part ``k`` under a signature (None: it takes no such part)."""
+        s = self.spec.row[sig]
+        if k >= len(s.parts) and not s.variadic:
+            return None
+        names = s.parts[min(k, len(s.parts) - 1)]
+        if len(names) == 2:
+            return ("edge",)
+        f = self.spec.fields[self.spec.field_index[names[0]]]
+        return _kind_key(f)
+
+    # -- shape graph --------------------------------------------------------------------------
+    def _moves(self, x: _Shape) -> list[tuple[_Sym, _Shape]]:
+        out: list[tuple[_Sym, _Shape]] = []
+        if isinstance(x, _Pos):
+            groups: dict[tuple[object, ...], set[int]] = {}
+            for i in sorted(x.cands):
+                key = self.kind(i, x.k)
+                if key is not None:
+                    groups.setdefault(key, set()).add(i)
+            _check_disjoint(self.spec.name, x.k, list(groups))
+            for key, sigs in groups.items():
+                out.append((("pos", key), _Pos(min(x.k + 1, self.kcap), frozenset(sigs))))
+            named = self._enter(x)
+            if named is None:
+                return out
+            x = named
+        sig = self.spec.row[x.sig] if x.sig >= 0 else None
+        variadic = sig.parts[-1][0] if sig is not None and sig.variadic else None
+        counts = dict(x.counts)
+        for i, f in enumerate(self.spec.fields):
+            if i < x.last or (i == x.last and not f.repeatable) or f.name == variadic:
+                continue  # named parts follow contract order; the printer takes every x*
+            n = counts.get(f.name, 0)
+            if n and not f.repeatable:
+                continue
+            new = {**counts, f.name: min(n + 1, self.cap)}
+            out.append((("named", (i,)), _Named(x.sig, self._ordered(new), i)))
+        return out
+
+    def _ordered(self, counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
+        return tuple(sorted(counts.items(), key=lambda kv: self.spec.field_index[kv[0]]))
+
+    def _enter(self, x: _Pos) -> _Named | None:
+        """The named phase after ``x``'s positional parts (None: no signature reads them)."""
+        if x.k == 0:
+            return _Named(-1, (), -1)
+        i = self.sig_for(x.k)
+        if i < 0 or i not in x.cands:
+            return None
+        sig = self.spec.row[i]
+        counts = dict.fromkeys(sig.fields, 1)
+        if sig.variadic:
+            counts[sig.parts[-1][0]] = min(x.k - len(sig.parts) + 1, self.cap)
+        return _Named(i, self._ordered(counts), -1)
+
+    def _final(self, x: _Shape) -> bool:
+        if isinstance(x, _Pos):
+            named = self._enter(x)
+            if named is None:
+                return False
+            x = named
+        spec, counts = self.spec, dict(x.counts)
+        if any(f.required and f.name not in counts for f in spec.fields):
+            return False
+        if spec.requires_any and not any(r in counts for r in spec.requires_any):
+            return False
+        picked = self.pick(counts)
+        if x.sig < 0:  # no positional part: the printer's pick must print none either
+            return picked < 0 or not spec.row[picked].parts
+        return picked == x.sig
+
+    # -- characters ---------------------------------------------------------------------------
+    def sym_min(self, sym: _Sym) -> int:
+        """Characters of the shortest text of a part (without its '|' or ']')."""
+        what, key = sym
+        if what == "named":
+            f = self.spec.fields[int(key[0])]  # type: ignore[call-overload]
+            return len(f.row_key) + 1 + _kind_min(_kind_key(f))
+        return _kind_min(key)
+
+    def pattern(self, sym: _Sym) -> Frag:
+        """The text of a part."""
+        what, key = sym
+        if what == "named":
+            f = self.spec.fields[int(key[0])]  # type: ignore[call-overload]
+            return seq(lit(f"{f.row_key}="), _kind_frag(_kind_key(f)))
+        return _kind_frag(key)
+
+    def rest_from(self, x: _Shape) -> int:
+        """Characters from a row context at shape ``x`` to its closing ']'."""
+        return self.start_rest if x == self.start else self.rest[x]
+
+    def pieces(self, x: _Shape, here: _Row) -> list[Piece]:
+        """The parts that may come next at shape ``x``, each ending in '|' or ']'."""
+        out: list[Piece] = []
+        if x == self.start and self.done[x]:
+            out.append(Piece(lit("]"), here.parent))  # `[name:]`: a component with no fields
+        for sym, t in self.moves[x]:
+            pat = self.pattern(sym)
+            if self.done[t]:
+                out.append(Piece(seq(pat, lit("]")), here.parent))
+            if self.rest[t] < _NONE:
+                out.append(Piece(seq(pat, lit("|")), _Row(here.lang, here.name, t, here.parent)))
+        return out
+
+
+def _kind_key(f: FieldSpec) -> tuple[object, ...]:
+    if f.kind == "enum":
+        return ("enum", f.values)
+    if f.kind == "int":
+        return ("int", f.minimum, f.maximum)
+    return ("ref",) if f.kind == "ref" else ("id",)
+
+
+def _kind_frag(key: tuple[object, ...]) -> Frag:
+    what = key[0]
+    if what == "ref":
+        return seq(lit("@"), REF)  # the printer marks content refs with '@' in row form
+    if what == "edge":
+        return seq(ID, lit("->"), ID)
+    if what == "enum":
+        return alt(*(lit(str(v)) for v in key[1]))  # type: ignore[attr-defined]
+    if what == "int":
+        return alt(*(lit(str(i)) for i in range(int(key[1]), int(key[2]) + 1)))  # type: ignore[call-overload]
+    return ID
+
+
+def _kind_min(key: tuple[object, ...]) -> int:
+    what = key[0]
+    if what == "enum":
+        return min(len(str(v)) for v in key[1])  # type: ignore[attr-defined]
+    if what == "int":
+        return len(str(key[1]))
+    return {"ref": 2, "edge": 4}.get(str(what), 1)
+
+
+def _check_disjoint(name: str, k: int, keys: list[tuple[object, ...]]) -> None:
+    """Two signatures whose part ``k`` kinds overlap would make the part's text ambiguous (a
+    completed piece must determine the next context); v1 has none, a new contract may."""
+    texty = [key for key in keys if key[0] in ("id", "enum", "int")]
+    ids = sum(key[0] in ("id", "enum") for key in texty)
+    ints = sum(key[0] == "int" for key in texty)
+    if ids > 1 or ints > 1:
+        raise ValueError(f"{name}: row signatures disagree on the kind of positional part {k}")
+
+
+@dataclass(frozen=True)
+class _Row:
+    """Inside a row token ``[name:...]`` at a part boundary (after ':' or '|')."""
+
+    lang: _SceneLang
+    name: str
+    shape: _Pos | _Named
+    parent: _Top | _Block  # the context after the closing ']'
+
+    accepting = False
+    final = False
+
+    def pieces(self) -> Sequence[Piece]:
+        return self.lang.shapes(self.name).pieces(self.shape, self)
+
+    def min_rest(self) -> int:
+        return self.lang.shapes(self.name).rest_from(self.shape) + self.parent.min_rest()
+
+
+def scene_automaton(contract: str | Contract = "v1", form: SceneForm = "block") -> Automaton:
+    """The contract-aware automaton of canonical inline scenes in block or row form.
 
     Args:
         contract: contract name, path or object.
+        form: ``"block"`` (one token per field) or ``"row"`` (one ``[name:parts]`` token per
+            component, as ``scene_dsl.to_text(..., form="row", inline=True)`` prints it).
 
     Returns:
         An :class:`~train.grammar_mask.Automaton` whose complete programs end with ``[/scene]``.
     """
-    return Automaton(_SceneStart(_SceneLang(load_contract(contract))))
+    if form not in ("block", "row"):
+        raise ValueError(f"form must be 'block' or 'row', not {form!r}")
+    return Automaton(_SceneStart(_SceneLang(load_contract(contract), form)))
 
 
 # ============================================================================= traces
