@@ -9,6 +9,9 @@ same prefix: Lark ``InteractiveParser`` fed the complete tokens so far, then ``a
 The baseline only answers "which terminal types may come next", not a token mask; it is the
 cheapest thing a Lark-driven decoder must do per step.
 
+Part 1b replays the same scenes as row-form targets (``to_text(..., form="row", inline=True)``)
+through ``Decoder(tok, "scene", form="row")`` and prints the same warm/cold step times.
+
 Part 2 measures tokens/s of greedy decoding raw vs constrained (same prompts, same budget;
 target: >= 0.7x) with the memorised gold model from ``examples/memorize_gold.py`` when its run
 folder exists (raw and constrained outputs are then identical, so tokens/s compare like for
@@ -24,7 +27,9 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -38,6 +43,51 @@ def pct(values: list[float], p: float) -> float:
 
 def fmt(name: str, us: list[float]) -> str:
     return f"{name:<34} n={len(us):>6}  median={statistics.median(us):8.2f} us  p99={pct(us, 99):9.2f} us"
+
+
+def replay(
+    masker: Any,
+    encode: Callable[[str], list[int]],
+    vocab: list[str],
+    texts: list[str],
+    boundaries: str,
+) -> tuple[list[float], list[float], list[float], float]:
+    """Replay targets token by token through a masker: mask fetch + advance per step.
+
+    A step is *structural* when the text so far is empty or ends with one of ``boundaries``
+    (between bracket tokens; in row form also between parts), else a payload step.
+
+    Returns:
+        (cold steps, warm structural steps, warm payload steps) in microseconds, and seconds.
+    """
+    cold: list[float] = []
+    warm_struct: list[float] = []
+    warm_payload: list[float] = []
+    t_all = time.perf_counter()
+    for text in texts:
+        ids = encode(text)
+        for _ in range(2):  # first pass: cold where new; second pass: all warm
+            sid = masker.start
+            prefix = ""
+            for t in ids:
+                was_cached = sid in masker._info
+                t0 = time.perf_counter_ns()
+                info = masker.info(sid)
+                mask = info.mask
+                nxt = masker.advance(sid, t)
+                dt = (time.perf_counter_ns() - t0) / 1000
+                assert mask[t], (text, vocab[t])
+                structural = prefix == "" or prefix[-1] in boundaries
+                if not was_cached:
+                    cold.append(dt)
+                elif structural:
+                    warm_struct.append(dt)
+                else:
+                    warm_payload.append(dt)
+                sid = nxt
+                prefix += vocab[t]
+        assert masker.info(sid).mask[masker.eos_id], text
+    return cold, warm_struct, warm_payload, time.perf_counter() - t_all
 
 
 def main() -> int:
@@ -64,41 +114,16 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     rng = random.Random(0)
-    texts = [scene_dsl.canonical_text(sample_scene(rng), inline=True) for _ in range(args.scenes)]
+    scenes = [sample_scene(rng) for _ in range(args.scenes)]
+    texts = [scene_dsl.canonical_text(s, inline=True) for s in scenes]
     tok = tokenizer.build("scene", corpus=default_corpus("scene", n_generated=500), vocab_size=1600)
     dec = Decoder(tok, "scene")
     masker = dec.masker
     vocab = tok.vocab_strings()
     parser = Lark((Path(scene_dsl.__file__).parent / "scene.lark").read_text(), parser="lalr")
 
-    cold: list[float] = []
-    warm_struct: list[float] = []
-    warm_payload: list[float] = []
+    cold, warm_struct, warm_payload, build_s = replay(masker, tok.encode, vocab, texts, "] ")
     lark_us: list[float] = []
-    t_all = time.perf_counter()
-    for text in texts:
-        ids = tok.encode(text)
-        for _ in range(2):  # first pass: cold where new; second pass: all warm
-            sid = masker.start
-            prefix = ""
-            for t in ids:
-                was_cached = sid in masker._info
-                t0 = time.perf_counter_ns()
-                info = masker.info(sid)
-                mask = info.mask
-                nxt = masker.advance(sid, t)
-                dt = (time.perf_counter_ns() - t0) / 1000
-                assert mask[t]
-                structural = prefix == "" or prefix.endswith("]") or prefix.endswith(" ")
-                if not was_cached:
-                    cold.append(dt)
-                elif structural:
-                    warm_struct.append(dt)
-                else:
-                    warm_payload.append(dt)
-                sid = nxt
-                prefix += vocab[t]
-    build_s = time.perf_counter() - t_all
     # Lark baseline on the token boundaries of the same programs (complete tokens only)
     for text in texts[: max(5, args.scenes // 4)]:
         ids = tok.encode(text)
@@ -139,6 +164,23 @@ def main() -> int:
         f"lark-incremental/ours-warm: {statistics.median(inc_us) / statistics.median(warm):.1f}x"
     )
 
+    # ---- part 1b: the same scenes as row-form targets (Decoder(tok, "scene", form="row"))
+    contract = scene_dsl.load_contract("v1")
+    row_texts = [
+        scene_dsl.to_text(scene_dsl.canonicalize(s, contract), form="row", inline=True)
+        for s in scenes
+    ]
+    row_masker = Decoder(tok, "scene", form="row").masker
+    r_cold, r_struct, r_payload, r_s = replay(row_masker, tok.encode, vocab, row_texts, "] |")
+    print(
+        f"row form: scenes={len(row_texts)} automaton_states={row_masker.automaton.n_states} "
+        f"cached_masks={row_masker.n_cached} replay_seconds={r_s:.1f}"
+    )
+    print(fmt("row: warm structural step", r_struct))
+    print(fmt("row: warm payload step", r_payload))
+    print(fmt("row: all warm steps", r_struct + r_payload))
+    print(fmt("row: cold step (first visit)", r_cold))
+
     # ---- part 2: tokens/s raw vs constrained
     # Tokens/s is only comparable when both modes emit the same sequences: a random-init model
     # runs raw to the budget but stops early constrained (shorter contexts are cheaper per
@@ -172,14 +214,13 @@ def main() -> int:
     results: dict[bool, float] = {}
     outputs: dict[bool, list[tuple[int, ...]]] = {}
     for constrained in (False, True, False, True):  # twice: the second round is warm
-        n_tok = 0
-        t0 = time.perf_counter()
+        t_gen = time.perf_counter()
         gens = [
             gdec.generate(model, pids, constrained=constrained, max_new_tokens=budget)
             for pids in prompts
         ]
         n_tok = sum(len(g.ids) for g in gens)
-        results[constrained] = n_tok / (time.perf_counter() - t0)
+        results[constrained] = n_tok / (time.perf_counter() - t_gen)
         outputs[constrained] = [g.ids for g in gens]
     raw, con = results[False], results[True]
     same = outputs[False] == outputs[True]

@@ -1,6 +1,6 @@
 """The memorisation gate on the gold pack, end to end (issue 6 "Proof").
 
-Materialise gold rows (both prompt surfaces, block-form targets, all in train), QC them, build a
+Materialise gold rows (both prompt surfaces, block-form targets or ``--form row``, all in train), QC them, build a
 scene tokenizer, pack, train with ``examples/configs/memorize_gold.toml`` and check greedy exact
 match again with :mod:`train.decoding`, raw and grammar-constrained, reported separately::
 
@@ -33,6 +33,7 @@ def run(
     overrides: Sequence[str] = (),
     cases: int | None = None,
     vocab_size: int = 1600,
+    form: str = "block",
 ) -> dict[str, Any]:
     """Materialise, QC, tokenize, pack, fit and verify.
 
@@ -42,6 +43,7 @@ def run(
         overrides: ``--key=value`` overrides of the config.
         cases: use only the first N cases (smoke tests).
         vocab_size: tokenizer size (reserved structure + learned payload BPE).
+        form: scene target form (``"block"`` or ``"row"``); constrained decoding follows it.
 
     Returns:
         A summary dict: rows, params, seconds, tokens_per_s, steps, stop_reason, exact match
@@ -59,7 +61,7 @@ def run(
     from train.loop import fit
 
     t0 = time.perf_counter()
-    rows = list(materialize(gold_dir=gold, gsm8k=None, fractions=(("train", 1.0),)).rows)
+    rows = list(materialize(gold_dir=gold, gsm8k=None, fractions=(("train", 1.0),), form=form).rows)
     if cases is not None:
         keep = sorted({r.source for r in rows})[:cases]
         rows = [r for r in rows if r.source in keep]
@@ -87,7 +89,7 @@ def run(
     result = fit(cfg, packed)
     fit_s = time.perf_counter() - t_fit
     model = result.model
-    dec = Decoder(tok, "scene")
+    dec = Decoder(tok, "scene", form="row" if form == "row" else "block")
     torch.set_num_threads(max(cfg.num_threads, 1))
     prompts = [list(packed.prompt(i)) for i in range(len(packed))]
     budget = int(max(len(packed.target(i)) for i in range(len(packed)))) + 8
@@ -116,8 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--gold", default=str(ROOT / "examples" / "gold"))
     p.add_argument("--config", default=str(CONFIG))
     p.add_argument("--cases", type=int, default=None)
+    p.add_argument("--form", choices=("block", "row"), default="block")
     args, overrides = p.parse_known_args(argv)
-    summary = run(args.gold, config=args.config, overrides=overrides, cases=args.cases)
+    summary = run(
+        args.gold, config=args.config, overrides=overrides, cases=args.cases, form=args.form
+    )
     print(json.dumps(summary, indent=2))
     return 0 if summary["raw_exact"] == 1.0 else 1
 

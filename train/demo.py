@@ -17,7 +17,10 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from train.grammar_langs import SceneForm
 
 __all__ = ["DemoSettings", "main", "run_demo"]
 
@@ -34,6 +37,7 @@ class DemoSettings:
     n_sampled: int = 48  # sampled scenes besides the gold pack
     probe_per_split: int = 4  # probe cases drawn per split (gold rows are always probed)
     max_new_tokens: int = 560
+    form: SceneForm = "block"  # scene target form of the rows; the constrained decoder follows
     overrides: tuple[str, ...] = ()  # --key=value config overrides (e.g. --max_steps=20)
 
 
@@ -133,6 +137,7 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
             gsm8k=None,
             surfaces=("explicit",),
             seed=0,
+            form=settings.form,
         )
     )
     splits = Counter(r.split for r in rows)
@@ -200,7 +205,7 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
 
     cases = _probe_cases(rows, settings.probe_per_split)
     probe_set = probe.save_cases(out / "probe_cases.jsonl", cases, name="demo-scenes", version=1)
-    decoder = Decoder(tok, "scene")
+    decoder = Decoder(tok, "scene", form=settings.form)
     # The generation budget: the longest probe target plus its end marker, capped by the knob.
     longest = max(len(tok.encode(c.expected)) for c in cases) + 2
     budget_new = min(settings.max_new_tokens, longest)
@@ -245,13 +250,13 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "hypothesis": (
             f"A {config.model.n_layer}-layer, {config.model.n_embd}-wide GPT trained for "
-            f"{config.max_steps} steps on {len(train_rows)} canonical block-form rows learns the "
+            f"{config.max_steps} steps on {len(train_rows)} canonical {settings.form}-form rows learns the "
             "scene frame and the family structure: most training prompts decode to renderable "
             "scenes, and grammar-constrained decoding removes every syntax failure."
         ),
         "lessons": lessons,
         "versions": {
-            "dsl": "scene contract v1, block form",
+            "dsl": f"scene contract v1, {settings.form} form",
             "compiler": "scene_svg@" + _source_hash(ROOT / "compilers" / "scene_svg"),
             "data": "rows@" + _sha((out / "rows.jsonl").read_text(encoding="utf-8")),
             "tokenizer": f"{tok.meta.granularity}@{tok.meta.reserved_hash[:12]}/{tok.vocab_size}"
