@@ -15,7 +15,7 @@ $(VENV)/bin/python:
 
 # The stamp tracks pyproject.toml so a dependency change reinstalls.
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q --upgrade "pip>=23" "setuptools>=61" wheel
+	$(PIP) install -q --upgrade "pip>=23" "setuptools>=77" wheel
 	$(PIP) install -q "$(TORCH)"
 	$(PIP) install -q -e ".[all,test]"
 	@touch $@
