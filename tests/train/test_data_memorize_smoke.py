@@ -1,4 +1,7 @@
-"""Test-sized run of examples/memorize_gold.py: materialise, QC, tokenize, pack, fit, decode."""
+"""Test-sized run of examples/memorize_gold.py: materialise, QC, tokenize, pack, fit, decode.
+
+Both target forms: with ``form="row"`` the rows are row-form targets and constrained decoding
+uses the row-form automaton (a block-form mask would forbid the first row token)."""
 
 from __future__ import annotations
 
@@ -6,13 +9,15 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
 from data_decoding_helpers import write_gold_pack
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "memorize_gold.py"
 
 
-def test_memorize_gold_smoke(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("memorize_gold", SCRIPT)
+@pytest.mark.parametrize("form", ["block", "row"])
+def test_memorize_gold_smoke(tmp_path: Path, form: str) -> None:
+    spec = importlib.util.spec_from_file_location(f"memorize_gold_{form}", SCRIPT)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -35,6 +40,7 @@ def test_memorize_gold_smoke(tmp_path: Path) -> None:
             "--quiet=true",
         ],
         cases=1,
+        form=form,
     )
     assert summary["rows"] == 2 and summary["params"] < 5_000_000
     # The gate itself, at test size: the loop stops on its goal (teacher-forced exact match),
@@ -48,3 +54,6 @@ def test_memorize_gold_smoke(tmp_path: Path) -> None:
     assert train and all(r["tokens_per_s"] > 0 for r in train)
     assert train[-1]["loss"] < train[0]["loss"]  # it learns something
     assert json.loads((out / "summary.json").read_text()) == summary
+    rows = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
+    is_row = ["|" in r["target"] or "=" in r["target"] for r in rows]
+    assert rows and all(is_row) if form == "row" else not any(is_row)
