@@ -335,6 +335,8 @@ class Ctx:
     boxes: list[Box] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
+    # component id (stage_id, node_id...) -> its placed card, for annotations that point at it
+    anchors: dict[str, Rect] = field(default_factory=dict)
     _ids: dict[str, int] = field(default_factory=dict)
     _warned: set[tuple[str, str, str]] = field(default_factory=set)
 

@@ -167,12 +167,16 @@ def _draw(ctx: Ctx, scene: Scene, common: frozenset[str]) -> tuple[str, str]:
         draw_footer(ctx, fr, ctx.item(footer) if footer is not None else None, fid)
     bid = f"{ctx.prefix}-body"
     ctx.box(bid, "panel", rest, None)
-    main = _strips(ctx, rest, strips_top, strips_bottom, bid)
+    deferred: list[tuple[Rect, list[Component], dict[int, Item]]] = []
+    main = _strips(ctx, rest, strips_top, strips_bottom, bid, deferred)
     mid = f"{ctx.prefix}-main"
     ctx.box(mid, "panel", main, bid)
     ctx.open_group(mid, st.layout.replace("_", " "))
     LAYOUTS[st.layout](ctx, main, family, mid)
     ctx.close_group()
+    # annotations are drawn once the body has placed their targets, so they can point at them
+    for r, g, items in deferred:
+        _draw_group(ctx, r, g, items, bid)
     names = [
         t for t in (_peek(i, "title", "label", "headline", "_primary") for i in ctx.items[:12]) if t
     ]
@@ -191,7 +195,12 @@ def _peek(item: Item, *roles: str) -> str | None:
 
 
 def _strips(
-    ctx: Ctx, body: Rect, top: list[Component], bottom: list[Component], parent: str
+    ctx: Ctx,
+    body: Rect,
+    top: list[Component],
+    bottom: list[Component],
+    parent: str,
+    deferred: list[tuple[Rect, list[Component], dict[int, Item]]],
 ) -> Rect:
     """Place common components above/below the family body; return the body's rectangle."""
     st = ctx.style
@@ -217,14 +226,20 @@ def _strips(
     for g in groups_top:
         h = heights[id(g[0])] * scale
         r, rest = rest.take_top(h, st.gap)
-        _draw_group(ctx, r, g, items, parent)
+        if g[0].name == "annotation":
+            deferred.append((r, g, items))
+        else:
+            _draw_group(ctx, r, g, items, parent)
     placed: list[tuple[Rect, list[Component]]] = []
     for g in reversed(groups_bottom):
         h = heights[id(g[0])] * scale
         r, rest = rest.take_bottom(h, st.gap)
         placed.append((r, g))
     for r, g in reversed(placed):
-        _draw_group(ctx, r, g, items, parent)
+        if g[0].name == "annotation":
+            deferred.append((r, g, items))
+        else:
+            _draw_group(ctx, r, g, items, parent)
     return rest
 
 

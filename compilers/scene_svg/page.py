@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, num
 from compilers.scene_svg.draw import RADIUS, pill, pill_width
+from compilers.scene_svg.text import measure_text
 from compilers.scene_svg.theme import TONES
 from scene_dsl.ast import Component
 
@@ -259,13 +260,13 @@ def _strip_sections(ctx: Ctx, item: Item, kind: str, width: float) -> list[Secti
                 )
             )
     elif kind == "annotation":
+        # the target id is topology (where the note points), never printed as content
         text = item.text("text", "body", "note", "label")
-        target = item.comp.get("target")
         if text:
             out.append(
                 Section(
                     "text",
-                    (f"{target.replace('_', ' ')} \u2014 " if target else "") + text,
+                    text,
                     f * 0.88,
                     pal.muted,
                     max_lines=2,
@@ -320,10 +321,14 @@ def draw_strip(ctx: Ctx, r: Rect, comp: Component, item: Item, parent: str, inde
     if name in ("legend_row", "legend_block"):
         _legend(ctx, r, item, parent)
         return
+    if name == "annotation":
+        r = _annotation_rect(ctx, r, comp, item)
     sid = ctx.new_id("strip")
     ctx.box(sid, "panel", r, parent)
     fill = {"conclusion_strip": pal.soft(tone), "note_band": pal.surface2}.get(name, pal.surface)
     stroke = color if name in ("conclusion_strip", "thesis_box") else pal.line
+    if name == "annotation" and comp.get("target") in ctx.anchors:
+        stroke = color
     ctx.rect(
         r, fill=fill, stroke=stroke, rx=10, dash="5 4" if name == "annotation" else None, bid=sid
     )
@@ -338,6 +343,31 @@ def draw_strip(ctx: Ctx, r: Rect, comp: Component, item: Item, parent: str, inde
         body.text = f"{title.text} — {body.text}"
         secs = [body]
     ctx.stack(inner, secs, parent=sid, comp=comp, valign="middle")
+
+
+def _annotation_rect(ctx: Ctx, r: Rect, comp: Component, item: Item) -> Rect:
+    """An annotation sits under (or over) its target: as wide as its text needs, starting at
+    the target's left edge, with a dotted leader from the target to the note."""
+    st = ctx.style
+    target = ctx.anchors.get(str(comp.get("target") or ""))
+    if target is None:
+        return r
+    secs = _strip_sections(ctx, item, "annotation", r.w)
+    text_w = max((measure_text(s.text, s.size) for s in secs), default=0.0)
+    w = min(r.w, max(160.0, text_w + 2 * st.pad + 8 + 4))
+    x = min(max(r.x, target.x), r.r - w)
+    box = Rect(x, r.y, w, r.h)
+    color = ctx.style.accent(0, item.tone())
+    lx = min(max(target.cx, box.x + 16), box.r - 16)
+    if target.b <= box.y:
+        y0, y1 = target.b + 2, box.y
+    elif target.y >= box.b:
+        y0, y1 = target.y - 2, box.b
+    else:
+        return box
+    ctx.line(lx, y0, lx, y1, stroke=color, sw=1.5, dash="2 4", cap="round")
+    ctx.circle(lx, y0, 3, fill=color)
+    return box
 
 
 def _legend(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:

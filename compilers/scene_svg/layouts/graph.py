@@ -166,6 +166,7 @@ def layered(
             rect = Rect(c, m, extent, thick) if vertical else Rect(m, c, thick, extent)
             if v in items:
                 rects[v] = rect
+                ctx.anchors[v] = rect
             points[v] = (rect.cx, rect.cy)
             c += extent + cross_gap
     # edges first, so cards sit on top of connector ends

@@ -134,6 +134,8 @@ def flow_rows(
     for i, it in enumerate(items):
         cell = cells[i]
         rects[ids[i]] = cell
+        if not ids[i].startswith("_"):
+            ctx.anchors[ids[i]] = cell
         card(
             ctx,
             cell,
@@ -291,6 +293,8 @@ def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
                 anchor="middle",
             )
         card(ctx, cell, it, parent=parent, index=i, title_roles=("title", "label", "name"))
+        if stages[i].get("stage_id"):
+            ctx.anchors[str(stages[i].get("stage_id"))] = cell
         ids[stages[i].get("stage_id") or f"_{i}"] = (cx, axis_y)
     for e in edges:
         it = ctx.item(e)
