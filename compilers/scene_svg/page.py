@@ -32,6 +32,13 @@ def background(ctx: Ctx) -> None:
     grad = ctx.gradient(pal.bg2, pal.bg, vertical=True)
     ctx.rect(Rect(0, 0, w, h), fill=f"url(#{grad})")
     motif = st.background
+    # every motif (and the glow pool) is clipped to the canvas: mesh diagonals and rings
+    # are drawn past the edges and must not show outside the document box
+    cid = ctx.new_id("clip")
+    ctx.defs[f"clip:{cid}"] = (
+        f'<clipPath id="{cid}"><rect x="0" y="0" width="{w}" height="{h}"/></clipPath>'
+    )
+    ctx.add(f'<g clip-path="url(#{cid})">')
     if motif == "grid":
         step = 40.0
         d = "".join(f"M{num(x)} 0V{h}" for x in _steps(step, w)) + "".join(
@@ -49,6 +56,7 @@ def background(ctx: Ctx) -> None:
             ctx.circle(cx, cy, 70.0 * i, fill="none", stroke=pal.faint, sw=1.5)
     if pal.glow:  # a soft glow pool behind the header
         ctx.circle(w * 0.18, 0, min(w, h) * 0.45, fill=st.accent(0), opacity=0.06)
+    ctx.add("</g>")
 
 
 def _steps(step: float, limit: float, start: float = 0.0) -> list[float]:

@@ -100,3 +100,18 @@ def test_inset_moves_the_content_away_from_the_edge() -> None:
         return min(b.x for b in compile_scene(text, content).boxes)
 
     assert left("sm") < left("md") < left("lg")
+
+
+@pytest.mark.parametrize("motif", ["grid", "mesh", "rings"])
+def test_background_motif_is_clipped_to_the_canvas(motif: str) -> None:
+    import re
+
+    text, content = build("dashboard_cards", attrs={"background": motif})
+    svg = compile_scene(text, content).text
+    clip = re.search(r'<clipPath id="([^"]+)"><rect x="0" y="0" width="(\d+)" height="(\d+)"/>', svg)
+    assert clip is not None
+    assert (int(clip.group(2)), int(clip.group(3))) == (1200, 675)
+    start = svg.index(f'<g clip-path="url(#{clip.group(1)})">')
+    end = svg.index("</g>", start)
+    # the motif is drawn inside the clipped group
+    assert "<path" in svg[start:end] or "<circle" in svg[start:end]

@@ -38,6 +38,7 @@ ALLOWED = {
     "desc",
     "defs",
     "linearGradient",
+    "clipPath",
     "stop",
     "marker",
     "g",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
 from compilers.scene_svg.draw import card, connector, panel
@@ -58,6 +59,84 @@ def stage_kicker(item: Item, index: int) -> str:
     return date if date else f"{index + 1:02d}"
 
 
+TOP_CHANNEL = 22.0  # room above the first row for arrows that skip a stage
+
+
+class _Grid(NamedTuple):
+    """Where stage cards go: (row, col) per stage, grid size, channels, natural row heights."""
+
+    positions: list[tuple[int, int]]
+    nrows: int
+    ncols: int
+    gx: float
+    gy: float
+    cw: float
+    natural: list[float]
+    lanes: list[str]
+
+
+def _grid(
+    ctx: Ctx,
+    width: float,
+    comps: list[Component],
+    items: list[Item],
+    labelled: bool,
+    min_w: float,
+    lanes: bool,
+) -> _Grid:
+    st = ctx.style
+    gx = max(st.gap * 2, 64.0 if labelled else 40.0)
+    n = len(items)
+    used_lanes = [ln for ln in LANES if any(c.get("lane") == ln for c in comps)] if lanes else []
+    positions: list[tuple[int, int]] = []  # (row, col)
+    if len(used_lanes) > 1:
+        lane_of = [
+            used_lanes.index(str(c.get("lane"))) if c.get("lane") in used_lanes else 0
+            for c in comps
+        ]
+        # each lane fills from the left in reading order; arrows between lanes route
+        # through the channel between them
+        seen = [0] * len(used_lanes)
+        for i in range(n):
+            positions.append((lane_of[i], seen[lane_of[i]]))
+            seen[lane_of[i]] += 1
+        nrows, ncols = len(used_lanes), max(seen)
+    else:
+        per_row = max(1, int((width + gx) // (min_w + gx)))
+        nrows = math.ceil(n / per_row)
+        per_row = math.ceil(n / nrows)
+        positions = [(i // per_row, i % per_row) for i in range(n)]
+        ncols = per_row
+    gy = max(st.gap * 2, 56.0 if labelled else 40.0) if nrows > 1 else st.gap
+    cw = (width - gx * (ncols - 1)) / ncols
+    natural = [0.0] * nrows
+    for i, it in enumerate(items):
+        row = positions[i][0]
+        natural[row] = max(natural[row], card_height(ctx, it, cw) + st.font * 0.78 * 1.7 + 6)
+    return _Grid(positions, nrows, ncols, gx, gy, cw, natural, used_lanes)
+
+
+def flow_rows_height(
+    ctx: Ctx,
+    width: float,
+    comps: list[Component],
+    edges: list[Component],
+    *,
+    min_w: float = 150.0,
+    lanes: bool = True,
+) -> float:
+    """Natural height of :func:`flow_rows` at ``width`` (nothing is drawn or read)."""
+    kinds = ctx.ref_kinds
+    items = [Item(c, ctx.values, kinds.get(c.name, {}), 0) for c in comps]
+    if not items:
+        return 0.0
+    labelled = any(
+        Item(e, ctx.values, kinds.get(e.name, {}), 0).has("label", "_primary") for e in edges
+    )
+    _, nrows, _, _, gy, _, natural, _ = _grid(ctx, width, comps, items, labelled, min_w, lanes)
+    return TOP_CHANNEL + sum(natural) + gy * (nrows - 1)
+
+
 def flow_rows(
     ctx: Ctx,
     r: Rect,
@@ -83,38 +162,12 @@ def flow_rows(
     ]
     edge_items = [(e, ctx.item(e)) for e in edges]
     labelled = any(it.has("label", "_primary") for _, it in edge_items)
-    gx = max(st.gap * 2, 64.0 if labelled else 40.0)
     n = len(items)
     if n == 0:
         return {}
-    used_lanes = [ln for ln in LANES if any(c.get("lane") == ln for c in comps)] if lanes else []
-    positions: list[tuple[int, int]] = []  # (row, col)
-    if len(used_lanes) > 1:
-        lane_of = [
-            used_lanes.index(str(c.get("lane"))) if c.get("lane") in used_lanes else 0
-            for c in comps
-        ]
-        # each lane fills from the left in reading order; arrows between lanes route
-        # through the channel between them
-        seen = [0] * len(used_lanes)
-        for i in range(n):
-            positions.append((lane_of[i], seen[lane_of[i]]))
-            seen[lane_of[i]] += 1
-        nrows, ncols = len(used_lanes), max(seen)
-    else:
-        per_row = max(1, int((r.w + gx) // (min_w + gx)))
-        nrows = math.ceil(n / per_row)
-        per_row = math.ceil(n / nrows)
-        positions = [(i // per_row, i % per_row) for i in range(n)]
-        ncols = per_row
-    gy = max(st.gap * 2, 56.0 if labelled else 40.0) if nrows > 1 else st.gap
-    top_channel = 22.0  # room above the first row for arrows that skip a stage
-    area = Rect(r.x, r.y + top_channel, r.w, max(0.0, r.h - top_channel))
-    cw = (area.w - gx * (ncols - 1)) / ncols
-    natural = [0.0] * nrows
-    for i, it in enumerate(items):
-        row = positions[i][0]
-        natural[row] = max(natural[row], card_height(ctx, it, cw) + st.font * 0.78 * 1.7 + 6)
+    g = _grid(ctx, r.w, comps, items, labelled, min_w, lanes)
+    positions, nrows, ncols, gx, gy, cw, natural, used_lanes = g
+    area = Rect(r.x, r.y + TOP_CHANNEL, r.w, max(0.0, r.h - TOP_CHANNEL))
     hs = fill_heights(natural, area.h, gy, grow=1.25)
     total = sum(hs) + gy * (nrows - 1)
     y0 = area.y + max(0.0, (area.h - total) / 2)
@@ -327,18 +380,31 @@ def layout_system(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Non
     if terms:
         nat = max(terminal_height(ctx, t) for t in terms)
         th = min(r.h * (0.4 if st.canvas != "tall" else 0.3), nat)
-        tr, body = r.take_bottom(th, st.gap * 1.5)
+        gap = st.gap * 1.5
+        # stages at their natural height (grown a little) sit right above the terminals and
+        # the pair is centred, so no empty band opens between them
+        need = flow_rows_height(ctx, r.w, stages, links, lanes=False) if stages else 0.0
+        stage_h = min(max(0.0, r.h - th - gap), need * 1.25)
+        top = r.y + max(0.0, (r.h - stage_h - gap - th) / 2)
+        body = Rect(r.x, top, r.w, stage_h)
+        tr = Rect(r.x, body.b + gap, r.w, th)
         cols = tr.columns(len(terms), st.gap)
         for cell, t in zip(cols, terms, strict=False):
             terminal(ctx, cell, ctx.item(t), parent)
     if stages:
 
         def bus(cells: list[Rect]) -> None:
-            # the link line: one rail through the middle of each row of stages
-            for y in sorted({round(c.cy, 2) for c in cells}):
+            # the link line: one rail through the middle of each row of stages, from its
+            # first stage to its last (never past them to the canvas edge)
+            rows: dict[float, list[Rect]] = {}
+            for c in cells:
+                rows.setdefault(round(c.cy, 2), []).append(c)
+            for y in sorted(rows):
+                x0 = min(c.x for c in rows[y])
+                x1 = max(c.r for c in rows[y])
                 if pal.glow:
-                    ctx.line(body.x, y, body.r, y, stroke=st.accent(0), sw=8, opacity=0.18)
-                ctx.line(body.x, y, body.r, y, stroke=pal.line, sw=3)
+                    ctx.line(x0, y, x1, y, stroke=st.accent(0), sw=8, opacity=0.18)
+                ctx.line(x0, y, x1, y, stroke=pal.line, sw=3)
 
         rects = flow_rows(
             ctx, body, stages, links, parent, implicit=False, lanes=False, underlay=bus
