@@ -106,24 +106,6 @@ def _paragraphs(text: str) -> tuple[tuple[str, ...], ...]:
     )
 
 
-def _break_word(word: str, width: float, size: float, face: str) -> list[str]:
-    # A word wider than the line (a URL, a 5,000-char token) is cut by character.
-    parts: list[str] = []
-    start = 0
-    acc = 0.0
-    faces, fallback = _tables()
-    get = faces[face].get
-    scale = size / 1000.0
-    for i, ch in enumerate(word):
-        w = get(ord(ch), fallback) * scale
-        if acc + w > width and i > start:
-            parts.append(word[start:i])
-            start, acc = i, 0.0
-        acc += w
-    parts.append(word[start:])
-    return parts
-
-
 def wrap_text(
     text: str,
     width_px: float,
@@ -146,7 +128,8 @@ def wrap_text(
 
     Returns:
         The lines, each no wider than ``width_px`` (a single glyph wider than the line is
-        the only exception).
+        the only exception). Lines break only between words; a word wider than the line is
+        ellipsized on its own line (see :func:`has_overwide_word`).
     """
     face = _face(weight, mono)
     scale = size / 1000.0
@@ -171,13 +154,12 @@ def wrap_text(
             if ww <= width_px:
                 cur, cur_w = word, ww
                 continue
-            pieces = _break_word(word, width_px, size, face)
-            for piece in pieces[:-1]:
-                lines.append(piece)
-                if limit is not None and len(lines) >= limit:
-                    return lines
-            cur = pieces[-1]
-            cur_w = _units(face, cur) * scale
+            # lines break only between words: a single word wider than the line is cut
+            # with an ellipsis on a line of its own (fit_text reports it as S702)
+            lines.append(ellipsize(word, width_px, size, weight=weight, mono=mono))
+            if limit is not None and len(lines) >= limit:
+                return lines
+            cur, cur_w = "", 0.0
         if cur:
             lines.append(cur)
             if limit is not None and len(lines) >= limit:
@@ -217,6 +199,15 @@ def ellipsize(
             break
         cut = i + 1
     return text[:cut].rstrip() + ELLIPSIS
+
+
+def has_overwide_word(
+    text: str, width_px: float, size: float, *, weight: str = "normal", mono: bool = False
+) -> bool:
+    """Whether some word of ``text`` is wider than ``width_px`` (it cannot wrap cleanly)."""
+    face = _face(weight, mono)
+    limit = width_px * 1000.0 / size if size > 0 else 0.0
+    return any(_units(face, w) > limit for words in _paragraphs(text) for w in words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,15 +250,19 @@ def fit_text(
     max_lines = max(1, max_lines)
     width_px = max(1.0, width_px)
     lines = wrap_text(text, width_px, size, weight=weight, mono=mono, max_lines=max_lines)
-    if len(lines) <= max_lines:
+    wide = has_overwide_word(text, width_px, size, weight=weight, mono=mono)
+    if len(lines) <= max_lines and not wide:
         return Fit(tuple(lines), size, False, False)
     floor = size * min_scale
     cur = size
     while cur > floor + 1e-9:
         cur = max(floor, round(cur * 0.92, 2))
         lines = wrap_text(text, width_px, cur, weight=weight, mono=mono, max_lines=max_lines)
-        if len(lines) <= max_lines:
+        wide = has_overwide_word(text, width_px, cur, weight=weight, mono=mono)
+        if len(lines) <= max_lines and not wide:
             return Fit(tuple(lines), cur, True, False)
+    if len(lines) <= max_lines:  # fits by lines, but a word had to be cut mid-word
+        return Fit(tuple(lines), cur, cur < size, True)
     kept = lines[: max_lines - 1]
     # The last line takes everything from where the kept lines stop, then gets cut.
     rest = wrap_text(text, width_px, cur, weight=weight, mono=mono, max_lines=max_lines)

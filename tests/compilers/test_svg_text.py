@@ -46,7 +46,28 @@ def test_wrap_respects_width(width: float) -> None:
     text = "The quick brown fox jumps over the lazy dog; supercalifragilisticexpialidocious! " * 5
     lines = wrap_text(text, width, 14)
     assert lines and all(measure_text(line, 14) <= width + 1e-6 for line in lines)
-    assert " ".join(lines).replace(" ", "") == text.replace(" ", "")
+    words = set(text.split())
+    for line in lines:
+        # lines break only between words; a word wider than the line is ellipsized alone
+        if line.endswith(ELLIPSIS):
+            assert " " not in line and any(w.startswith(line[:-1]) for w in words)
+        else:
+            assert set(line.split()) <= words
+    kept = [w for line in lines if not line.endswith(ELLIPSIS) for w in line.split()]
+    assert kept == [w for w in text.split() if measure_text(w, 14) <= width]
+
+
+def test_fit_never_breaks_mid_word() -> None:
+    fit = fit_text("checkpointing is asynchronous", 60, 14, 4)
+    for line in fit.lines:
+        assert line.endswith(ELLIPSIS) or set(line.split()) <= set(
+            "checkpointing is asynchronous".split()
+        )
+    assert fit.ellipsized  # "checkpointing" is wider than 60 px even at 80 %
+    fit = fit_text("a rather narrow card text", 90, 14, 4)
+    assert not fit.ellipsized and all(
+        set(line.split()) <= set("a rather narrow card text".split()) for line in fit.lines
+    )
 
 
 def test_wrap_keeps_newlines_and_stops_early() -> None:
