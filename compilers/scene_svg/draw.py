@@ -276,9 +276,12 @@ def bar_row(
     label_w: float,
     value_w: float,
     vmin: float = 0.0,
+    avoid: tuple[float, ...] = (),
 ) -> Rect:
     """One horizontal compare bar: label (+ caption) on the left, gradient bar, mono value.
 
+    ``avoid`` lists values (on the bar scale) where vertical lines cross the row (floors):
+    the value label moves past them instead of sitting on a line.
     Returns the bar zone (the value scale), so charts can draw axes and floors on it.
     """
     st = ctx.style
@@ -323,6 +326,14 @@ def bar_row(
         end = bar_zone.x
     if value:
         vx = end + 8
+        tw = measure_text(value, f * 1.05, weight="bold", mono=True)
+        span = (vmax - vmin) or 1.0
+        lines_x = sorted(
+            bar_zone.x + bar_zone.w * max(0.0, min(1.0, (v - vmin) / span)) for v in avoid
+        )
+        for lx in lines_x:  # step over every floor line the label would sit on
+            if vx - 4 <= lx <= vx + tw + 4 and lx + 6 + tw <= track.r:
+                vx = lx + 6
         vr = Rect(vx, max(r.y, by + bar_h / 2 - f * 0.7), max(1.0, track.r - vx), min(f * 1.4, r.h))
         ctx.text(
             vr,

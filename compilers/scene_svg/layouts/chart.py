@@ -68,6 +68,9 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
     if legend_h:
         legend = Rect(legend.x, legend.y - lift, legend.w, legend.h)
     zone = None
+    floor_values = tuple(
+        v for v in (parse_number(it.roles.get("value")) for it in floors) if v is not None
+    )
     for i, (row, it) in enumerate(zip(rows, bars, strict=False)):
         zone = bar_row(
             ctx,
@@ -79,6 +82,7 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
             vmin=vmin,
             label_w=label_w,
             value_w=value_w,
+            avoid=floor_values,
         )
     if zone is None:
         return
