@@ -356,7 +356,8 @@ def geometry_problems(svg: Any, tol: float = 0.6) -> list[str]:
     """Geometric invariants of a compiled :class:`Svg`, as a list of violations (empty = ok).
 
     Every box lies inside the canvas and inside its parent; boxes that share a parent do
-    not overlap.
+    not overlap; connector label chips (``edge_label``) cover no card/panel and no other
+    label.
     """
     out: list[str] = []
     by_id = {b.id: b for b in svg.boxes}
@@ -392,4 +393,35 @@ def geometry_problems(svg: Any, tol: float = 0.6) -> list[str]:
                     and min(a.x + a.w, c.x + c.w) - max(a.x, c.x) > tol
                 ):
                     out.append(f"siblings overlap: {a} and {c}")
+    out.extend(_edge_label_problems(svg.boxes, by_id, tol))
+    return out
+
+
+def _overlap(a: Any, c: Any, tol: float) -> bool:
+    return (
+        min(a.y + a.h, c.y + c.h) - max(a.y, c.y) > tol
+        and min(a.x + a.w, c.x + c.w) - max(a.x, c.x) > tol
+    )
+
+
+def _edge_label_problems(boxes: Any, by_id: dict[str, Any], tol: float) -> list[str]:
+    """Connector label chips cover no card or panel (other than their own ancestors) and no
+    other connector label, wherever those sit in the box tree."""
+    out: list[str] = []
+    labels = [b for b in boxes if b.kind == "edge_label"]
+    for lab in labels:
+        ancestors: set[str] = set()
+        pid = lab.parent_id
+        while pid is not None and pid not in ancestors:
+            ancestors.add(pid)
+            pid = by_id[pid].parent_id if pid in by_id else None
+        for b in boxes:
+            if b is lab or b.id in ancestors or b.kind not in ("card", "panel"):
+                continue
+            if _overlap(lab, b, tol):
+                out.append(f"edge label {lab.id} covers {b.kind} {b.id}: {lab} vs {b}")
+    for i, a in enumerate(labels):
+        for c in labels[i + 1 :]:
+            if _overlap(a, c, tol):
+                out.append(f"edge labels overlap: {a} and {c}")
     return out

@@ -108,7 +108,9 @@ def test_background_motif_is_clipped_to_the_canvas(motif: str) -> None:
 
     text, content = build("dashboard_cards", attrs={"background": motif})
     svg = compile_scene(text, content).text
-    clip = re.search(r'<clipPath id="([^"]+)"><rect x="0" y="0" width="(\d+)" height="(\d+)"/>', svg)
+    clip = re.search(
+        r'<clipPath id="([^"]+)"><rect x="0" y="0" width="(\d+)" height="(\d+)"/>', svg
+    )
     assert clip is not None
     assert (int(clip.group(2)), int(clip.group(3))) == (1200, 675)
     start = svg.index(f'<g clip-path="url(#{clip.group(1)})">')

@@ -82,3 +82,29 @@ def test_family_compiles_without_common_components(family: str) -> None:
     text, content = build(family, common=False)
     svg = compile_scene(text, content)
     assert geometry_problems(svg) == []
+
+
+def _gold_cases() -> list[str]:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "examples" / "gold"
+    return sorted(p.name for p in root.iterdir() if (p / "scene.dsl").exists())
+
+
+@pytest.mark.parametrize("case", _gold_cases())
+def test_gold_case_respects_geometry(case: str) -> None:
+    import json
+    from pathlib import Path
+
+    d = Path(__file__).resolve().parents[2] / "examples" / "gold" / case
+    svg = compile_scene((d / "scene.dsl").read_text(), json.loads((d / "content.json").read_text()))
+    assert geometry_problems(svg) == []
+
+
+@pytest.mark.parametrize("family", ["flow_graph", "architecture_map", "decision_tree"])
+@pytest.mark.parametrize("canvas", ["wide", "tall"])
+def test_graph_edge_labels_are_boxes(family: str, canvas: str) -> None:
+    svg = _compile(family, canvas, n=6)
+    labels = [b for b in svg.boxes if b.kind == "edge_label"]
+    assert labels, "labelled edges must record their label chips"
+    assert geometry_problems(svg) == []

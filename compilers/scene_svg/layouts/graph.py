@@ -171,14 +171,18 @@ def layered(
             c += extent + cross_gap
     # edges first, so cards sit on top of connector ends
     index = {v: i for i, v in enumerate(ids)}
+    ports = _ports(chains, rects, points, vertical)
+    obstacles = list(rects.values())
     for k, (a, b, it, dashed) in enumerate(edges):
         if a not in rects or b not in rects:
             continue
         ra, rb = rects[a], rects[b]
         color = st.accent(index[a], items[a].tone())
         conn_style: str | None = None
+        entry = None
         if k in chains:
-            pts = _route(chains[k], rects, points, vertical, lgap)
+            exit_at, entry = ports[k]
+            pts = _route(chains[k], rects, points, vertical, lgap, exit_at, entry)
         else:
             # back edges keep their elbow route even in curve style: one cubic from end to
             # end would cut across the layers
@@ -189,10 +193,37 @@ def layered(
         )
         label = it.text("label") if it is not None else None
         if label:
+            # on the last leg, just before the target's own entry port: two edges into one
+            # node enter at different ports, so their labels never stack on each other
+            fan = max(1, sum(1 for kk in chains if chains[kk][-1] == b))
             if vertical:
-                _edge_label(ctx, rb.cx, rb.y - 6, min(rb.w, 200.0), label, color)
+                ex = entry if entry is not None else rb.cx
+                _edge_label(
+                    ctx,
+                    ex,
+                    rb.y - 6,
+                    min(rb.w / fan, 200.0),
+                    label,
+                    color,
+                    parent=parent,
+                    obstacles=obstacles,
+                    slide=(0.0, -1.0),
+                    region=r,
+                )
             else:
-                _edge_label(ctx, rb.x - lgap / 2, rb.cy - 3, lgap - 10, label, color)
+                ey = entry if entry is not None else rb.cy
+                _edge_label(
+                    ctx,
+                    rb.x - lgap / 2,
+                    ey - 3,
+                    lgap - 10,
+                    label,
+                    color,
+                    parent=parent,
+                    obstacles=obstacles,
+                    slide=(0.0, -1.0),
+                    region=r,
+                )
     kinds = node_style or {}
     for pos_i, (v, it) in enumerate(nodes):
         tone = STATE_TONE.get(it.state()) if kinds.get(v) == "outcome" else None
@@ -217,19 +248,61 @@ def _bary(neigh: list[str] | None, pos: dict[str, int], cur: int) -> tuple[float
     return (sum(pos[n] for n in neigh) / len(neigh), cur)
 
 
+def _ports(
+    chains: dict[int, list[str]],
+    rects: dict[str, Rect],
+    points: dict[str, tuple[float, float]],
+    vertical: bool,
+) -> dict[int, tuple[float, float]]:
+    """Exit and entry coordinate (x when vertical, else y) of every chained edge.
+
+    A node with several outgoing (incoming) edges spreads them over its bottom (top) edge in
+    the order of their next (previous) waypoint, so no two connectors share a leg or a
+    label spot.
+    """
+    axis = 0 if vertical else 1
+    outs: dict[str, list[int]] = {}
+    ins: dict[str, list[int]] = {}
+    for k, chain in chains.items():
+        outs.setdefault(chain[0], []).append(k)
+        ins.setdefault(chain[-1], []).append(k)
+
+    def spread(node: str, ks: list[int], nxt: int) -> dict[int, float]:
+        rect = rects[node]
+        lo, span = (rect.x, rect.w) if vertical else (rect.y, rect.h)
+        ks = sorted(ks, key=lambda k: (points[chains[k][nxt]][axis], k))
+        if len(ks) == 1:
+            return {ks[0]: lo + span / 2}
+        return {k: lo + span * (j + 1) / (len(ks) + 1) for j, k in enumerate(ks)}
+
+    exits: dict[int, float] = {}
+    entries: dict[int, float] = {}
+    for node, ks in outs.items():
+        exits.update(spread(node, ks, 1))
+    for node, ks in ins.items():
+        entries.update(spread(node, ks, -2))
+    return {k: (exits[k], entries[k]) for k in chains}
+
+
 def _route(
     chain: list[str],
     rects: dict[str, Rect],
     points: dict[str, tuple[float, float]],
     vertical: bool,
     lgap: float,
+    exit_at: float | None = None,
+    entry: float | None = None,
 ) -> list[tuple[float, float]]:
     a, b = chain[0], chain[-1]
     ra, rb = rects[a], rects[b]
+    points = dict(points)
+    if entry is not None:  # the last leg ends at the target's own port
+        points[b] = (entry, rb.cy) if vertical else (rb.cx, entry)
     pts: list[tuple[float, float]] = []
     if vertical:
-        pts.append((ra.cx, ra.b + 1))
-        x, y = ra.cx, ra.b
+        sx = ra.cx if exit_at is None else exit_at
+        pts.append((sx, ra.b + 1))
+        x, y = sx, ra.b
         for v in chain[1:]:
             nx = points[v][0]
             top = rb.y if v == b else points[v][1] - 7
@@ -239,10 +312,11 @@ def _route(
             x, y = nx, (points[v][1] + 7 if v != b else rb.y)
             if v != b:
                 pts.append((x, y))
-        pts.append((rb.cx, rb.y - 3))
+        pts.append((points[b][0], rb.y - 3))
     else:
-        pts.append((ra.r + 1, ra.cy))
-        x, y = ra.r, ra.cy
+        sy = ra.cy if exit_at is None else exit_at
+        pts.append((ra.r + 1, sy))
+        x, y = ra.r, sy
         for v in chain[1:]:
             ny = points[v][1]
             left = rb.x if v == b else points[v][0] - 7
@@ -251,7 +325,7 @@ def _route(
             x, y = (points[v][0] + 7 if v != b else rb.x), ny
             if v != b:
                 pts.append((x, y))
-        pts.append((rb.x - 3, rb.cy))
+        pts.append((rb.x - 3, points[b][1]))
     return _dedupe(pts)
 
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
 from compilers.scene_svg.draw import card, connector, panel
 from compilers.scene_svg.layouts.common import card_height, fill_heights
-from compilers.scene_svg.text import fit_text
+from compilers.scene_svg.text import fit_text, measure_text
 from scene_dsl.ast import Component
 
 __all__ = [
@@ -30,9 +30,27 @@ STAGE_ID_FIELDS = ("stage_id", "node_id", "segment_id")
 
 
 def _edge_label(
-    ctx: Ctx, x: float, y: float, w: float, text: str, color: str, *, above: bool = True
-) -> None:
-    """A small connector label centred at (x, y) on a background chip (not a layout box)."""
+    ctx: Ctx,
+    x: float,
+    y: float,
+    w: float,
+    text: str,
+    color: str,
+    *,
+    above: bool = True,
+    parent: str | None = None,
+    obstacles: list[Rect] | tuple[Rect, ...] = (),
+    slide: tuple[float, float] = (0.0, -1.0),
+    region: Rect | None = None,
+) -> Rect | None:
+    """A small connector label centred at (x, y) on a background chip.
+
+    The chip is recorded as an ``edge_label`` box under ``parent``. When it would cover one
+    of ``obstacles`` (node cards), a sibling box or an earlier edge label, or leave ``region``
+    (default: the parent box), it slides along ``slide`` (a unit
+    direction, e.g. up the connector) in chip-sized steps, then the other way; a label with
+    no free spot nearby is still drawn where it was asked for. Returns the chip rectangle.
+    """
     st = ctx.style
     pal = st.palette
     size = st.font * 0.76
@@ -46,12 +64,57 @@ def _edge_label(
         )
     lh = fit.size * LINE_HEIGHT
     h = lh * len(fit.lines) + 4
-    from compilers.scene_svg.text import measure_text
-
     tw = max(measure_text(line, fit.size) for line in fit.lines) + 10
     top = y - h - 3 if above else y + 3
-    ctx.rect(Rect(x - tw / 2, top, tw, h), fill=pal.bg, rx=4, opacity=0.85)
-    ctx.draw_lines(x, top + 2, fit.lines, fit.size, color=color, anchor="middle")
+    # the chip stays inside its parent region and off every sibling box, card and label
+    bounds = region or Rect(0, 0, st.width, st.height)
+    for box in ctx.boxes if region is None else ():
+        if box.id == parent:
+            bounds = Rect(box.x, box.y, box.w, box.h)
+            break
+    blockers = [*obstacles] + [
+        Rect(b.x, b.y, b.w, b.h)
+        for b in ctx.boxes
+        if b.kind == "edge_label" or (parent is not None and b.parent_id == parent)
+    ]
+    cx = min(max(x - tw / 2, bounds.x), bounds.r - tw)
+    cy = min(max(top, bounds.y), bounds.b - h)
+    chip = Rect(cx, cy, tw, h)
+
+    def free(c: Rect) -> bool:
+        inside = (
+            c.x >= bounds.x - 0.01
+            and c.y >= bounds.y - 0.01
+            and c.r <= bounds.r + 0.01
+            and c.b <= bounds.b + 0.01
+        )
+        return inside and not any(_hits(c, o) for o in blockers)
+
+    if not free(chip):
+        dx, dy = slide
+        px, py = -dy, dx  # the perpendicular direction
+        moves = [
+            (ux * k * (tw + 4) if ux else 0.0, uy * k * (h + 4) if uy else 0.0)
+            for ux, uy in ((dx, dy), (px, py))
+            for k in (1, -1, 2, -2, 3, -3)
+        ]
+        spot = next(
+            (c for c in (Rect(chip.x + mx, chip.y + my, tw, h) for mx, my in moves) if free(c)),
+            None,
+        )
+        if spot is None:
+            ctx.warn("S702", None, "label", "no free room for a connector label; left out")
+            return None
+        chip = spot
+    lid = ctx.new_id("elabel")
+    ctx.box(lid, "edge_label", chip, parent)
+    ctx.rect(chip, fill=pal.bg, rx=4, opacity=0.85)
+    ctx.draw_lines(chip.cx, chip.y + 2, fit.lines, fit.size, color=color, anchor="middle")
+    return chip
+
+
+def _hits(a: Rect, b: Rect, tol: float = 0.6) -> bool:
+    return min(a.r, b.r) - max(a.x, b.x) > tol and min(a.b, b.b) - max(a.y, b.y) > tol
 
 
 def stage_kicker(item: Item, index: int) -> str:
@@ -166,7 +229,7 @@ def flow_rows(
     if n == 0:
         return {}
     g = _grid(ctx, r.w, comps, items, labelled, min_w, lanes)
-    positions, nrows, ncols, gx, gy, cw, natural, used_lanes = g
+    positions, nrows, _ncols, gx, gy, cw, natural, used_lanes = g
     area = Rect(r.x, r.y + TOP_CHANNEL, r.w, max(0.0, r.h - TOP_CHANNEL))
     hs = fill_heights(natural, area.h, gy, grow=1.25)
     total = sum(hs) + gy * (nrows - 1)
@@ -218,13 +281,34 @@ def flow_rows(
             yy = a.cy if abs(a.cy - b.cy) < 1 else (a.cy + b.cy) / 2
             connector(ctx, [(a.r + 4, yy), (b.x - 6, yy)], color=color)
             if label:
-                _edge_label(ctx, (a.r + b.x) / 2, yy - 6, gx, label, pal.muted)
+                _edge_label(
+                    ctx,
+                    (a.r + b.x) / 2,
+                    yy - 6,
+                    gx,
+                    label,
+                    pal.muted,
+                    parent=parent,
+                    obstacles=cells,
+                    region=r,
+                )
         elif pa[0] == pb[0]:
             ch = a.y - 12 - (k % 2) * 6
             pts = [(a.cx, a.y - 2), (a.cx, ch), (b.cx, ch), (b.cx, b.y - 4)]
             connector(ctx, pts, color=color, vertical=True)
             if label:
-                _edge_label(ctx, (a.cx + b.cx) / 2, ch, abs(b.cx - a.cx), label, pal.muted)
+                _edge_label(
+                    ctx,
+                    (a.cx + b.cx) / 2,
+                    ch,
+                    min(abs(b.cx - a.cx), 180.0),
+                    label,
+                    pal.muted,
+                    parent=parent,
+                    obstacles=cells,
+                    region=r,
+                    slide=(1.0, 0.0),
+                )
         else:
             down = b.y > a.y
             ch = (a.b + b.y) / 2 if down else (b.b + a.y) / 2
@@ -233,7 +317,16 @@ def flow_rows(
             connector(ctx, [start, (a.cx, ch), (b.cx, ch), end], color=color, vertical=True)
             if label:
                 _edge_label(
-                    ctx, (a.cx + b.cx) / 2, ch + 8, max(abs(b.cx - a.cx), cw), label, pal.muted
+                    ctx,
+                    (a.cx + b.cx) / 2,
+                    ch + 8,
+                    min(max(abs(b.cx - a.cx), cw), 180.0),
+                    label,
+                    pal.muted,
+                    parent=parent,
+                    obstacles=cells,
+                    region=r,
+                    slide=(1.0, 0.0),
                 )
     return rects
 
@@ -365,6 +458,10 @@ def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
                 label,
                 pal.muted,
                 above=False,
+                parent=parent,
+                obstacles=[c for side_cells in placed.values() for c in side_cells],
+                region=r,
+                slide=(1.0, 0.0),
             )
 
 
