@@ -663,6 +663,16 @@ class Ctx:
                 scale = round(scale - 0.1, 2)
                 fits = [fit(i) for i in range(len(secs))]
                 continue
+            if len(secs) == 1:
+                # never leave a component box empty: its first text stays as one ellipsized
+                # line at the size the box allows (down to a 6.5 px floor)
+                s0 = secs[0]
+                tiny = min(s0.size * scale, height / LINE_HEIGHT)
+                if tiny >= 6.5:
+                    f0 = fit_text(
+                        s0.text, width, tiny, 1, weight=s0.weight, mono=s0.mono, min_scale=1.0
+                    )
+                    return [(s0, type(f0)(f0.lines, f0.size, True, True))]
             dropped = secs.pop()
             allowed.pop()
             fits.pop()

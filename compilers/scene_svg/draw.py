@@ -187,6 +187,11 @@ def card(
     tone = tone or VARIANT_TONE.get(variant) or st.tone_at(index, item.tone())
     color = pal.accent(tone)
     cid = ctx.new_id("card")
+    if r.h < 6.5 * LINE_HEIGHT + 4 or r.w < 24:
+        # too small to hold even one tiny line: an empty component box would be a lie,
+        # so the card is left out (the layout had no room for it) with a warning
+        ctx.warn("S702", item.comp, "title", "no room for this card at all; it was left out")
+        return cid
     ctx.box(cid, "card", r, parent)
     ctx.open_group(cid + "g", item.text("title", "headline", "label") or item.name)
     hero = variant in ("hero", "metric")
@@ -206,7 +211,9 @@ def card(
         ctx.rect(r.inset(-3), fill="none", stroke=color, rx=RADIUS + 3, sw=4, opacity=0.18)
     pad = st.pad
     # short cards trade vertical padding for a line of text
-    inner = r.inset(pad, min(pad, max(5.0, (r.h - st.font * 1.2 * 1.28) / 2 - 2)))
+    inner = r.inset(pad, min(pad, max(2.0, (r.h - st.font * 1.2 * 1.28) / 2 - 2)))
+    if inner.w < 24 and r.w > 16:  # a narrow card trades side padding for its text
+        inner = Rect(r.x + 4, inner.y, r.w - 8, inner.h)
     if st.rail != "none" and r.h > 24:
         rail_color = color if st.rail == "accent" else pal.line
         ctx.rect(Rect(r.x + 6, r.y + 10, 4, r.h - 20), fill=rail_color, rx=2)
@@ -261,6 +268,8 @@ def card(
     )
     if inner.h > 4 and inner.w > 8:
         ctx.stack(inner, secs, parent=cid, comp=item.comp, valign=valign)
+    elif secs:
+        ctx.warn("S702", item.comp, secs[0].role, "card too small for any text; it was left out")
     ctx.close_group()
     return cid
 

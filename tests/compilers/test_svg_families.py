@@ -108,3 +108,24 @@ def test_graph_edge_labels_are_boxes(family: str, canvas: str) -> None:
     labels = [b for b in svg.boxes if b.kind == "edge_label"]
     assert labels, "labelled edges must record their label chips"
     assert geometry_problems(svg) == []
+
+
+@pytest.mark.parametrize("family", ["poster_stack", "dashboard_cards", "concept_editorial"])
+@pytest.mark.parametrize("long", [False, True])
+def test_crowded_wide_scenes_draw_no_empty_component_boxes(family: str, long: bool) -> None:
+    svg = _compile(family, "wide", long=long, n=3)
+    parent = {b.id: b.parent_id for b in svg.boxes}
+    holds_text: set[str] = set()
+    for b in svg.boxes:
+        if b.kind == "text":
+            p = b.parent_id
+            while p is not None and p not in holds_text:
+                holds_text.add(p)
+                p = parent.get(p)
+    empty = [
+        b
+        for b in svg.boxes
+        if (b.kind == "card" or "-formula" in b.id or "-strip" in b.id) and b.id not in holds_text
+    ]
+    assert empty == []
+    assert geometry_problems(svg) == []

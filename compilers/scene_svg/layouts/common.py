@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from compilers.scene_svg.canvas import Ctx, Item, Rect
+from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
 from compilers.scene_svg.draw import card, card_sections
 from compilers.scene_svg.text import measure_text
 
@@ -30,8 +30,14 @@ def card_height(
     return h
 
 
-def fill_heights(natural: list[float], total: float, gap: float, grow: float = 1.5) -> list[float]:
-    """Scale ``natural`` heights to fill ``total`` (growing at most ``grow`` times)."""
+def fill_heights(
+    natural: list[float], total: float, gap: float, grow: float = 1.5, floor: float = 0.0
+) -> list[float]:
+    """Scale ``natural`` heights to fill ``total`` (growing at most ``grow`` times).
+
+    When they must shrink, each keeps at least ``min(natural, floor)`` while the room allows
+    it; the rest of the cut comes from the part above that floor.
+    """
     avail = max(0.0, total - gap * (len(natural) - 1))
     need = sum(natural)
     if need <= 0:
@@ -39,7 +45,14 @@ def fill_heights(natural: list[float], total: float, gap: float, grow: float = 1
     k = avail / need
     if k > grow:
         k = grow
-    return [h * k for h in natural]
+    if k >= 1.0 or floor <= 0:
+        return [h * k for h in natural]
+    base = [min(h, floor) for h in natural]
+    if sum(base) >= avail:
+        return [h * k for h in natural]
+    extra = sum(natural) - sum(base)
+    k2 = (avail - sum(base)) / extra if extra > 0 else 0.0
+    return [b + (h - b) * k2 for b, h in zip(base, natural, strict=True)]
 
 
 def grid(
@@ -60,6 +73,20 @@ def grid(
     """
     st = ctx.style
     gap = st.gap
+    # crowded: more columns (while cards stay >= 120 px wide) and tighter gaps beat rows
+    # squeezed below one line of text, which would leave empty card boxes
+    min_row = st.font * 0.8 * LINE_HEIGHT + 10
+    while True:
+        nrows = _count_rows(items, cols, spans)
+        if nrows * min_row + gap * (nrows - 1) <= r.h:
+            break
+        if gap > st.gap * 0.5:
+            gap = st.gap * 0.5
+            continue
+        wider = cols + 1
+        if wider > len(items) or (r.w - gap * cols) / wider < 120.0:
+            break
+        cols = wider
     rows: list[list[Item]] = []
     for it in items:
         if spans is not None and spans(it):
@@ -96,6 +123,21 @@ def grid(
             idx += 1
         y += h + gap
     return y - gap - r.y
+
+
+def _count_rows(items: list[Item], cols: int, spans: Callable[[Item], bool] | None) -> int:
+    rows = 0
+    open_n = cols  # cards in the current row (cols = no open row)
+    for it in items:
+        if spans is not None and spans(it):
+            rows += 1
+            open_n = cols
+        elif open_n >= cols:
+            rows += 1
+            open_n = 1
+        else:
+            open_n += 1
+    return rows
 
 
 def nice_max(v: float) -> float:

@@ -61,12 +61,18 @@ def run_bands(ctx: Ctx, r: Rect, bands_: list[Band]) -> None:
     if not bands_:
         return
     natural = [b.height(r.w) for b in bands_]
-    hs = fill_heights(natural, r.h, st.gap, grow=1.8)
-    total = sum(hs) + st.gap * (len(hs) - 1)
+    gap = st.gap
+    if sum(natural) + gap * (len(natural) - 1) > r.h:
+        gap = st.gap * 0.5  # crowded: tighter gaps before any band is squeezed
+    # every band keeps room for about one line of text plus padding, so squeezing never
+    # leaves an empty component box; the larger bands give up the difference
+    floor = st.font * 0.8 * LINE_HEIGHT + 10
+    hs = fill_heights(natural, r.h, gap, grow=1.8, floor=floor)
+    total = sum(hs) + gap * (len(hs) - 1)
     y = r.y + max(0.0, (r.h - total) / 2) if total < r.h * 0.7 else r.y
     for b, h in zip(bands_, hs, strict=False):
         b.draw(Rect(r.x, y, r.w, h))
-        y += h + st.gap
+        y += h + gap
 
 
 def card_band(ctx: Ctx, comps: list[Component], parent: str, cols: int) -> Band:
@@ -256,6 +262,10 @@ def formula_band(ctx: Ctx, comp: Component, parent: str) -> Band:
         return out
 
     def draw(r: Rect) -> None:
+        if r.h < 6.5 * LINE_HEIGHT + 4:
+            # never an empty dashed box: with no room for one line the strip is left out
+            ctx.warn("S702", comp, "formula", "no room for this formula strip; it was left out")
+            return
         pid = panel(
             ctx,
             r,
@@ -265,7 +275,9 @@ def formula_band(ctx: Ctx, comp: Component, parent: str) -> Band:
             dash="6 5",
             stroke=st.accent(it.index, it.tone()),
         )
-        ctx.stack(r.inset(st.pad, st.pad * 0.7), secs(), parent=pid, comp=comp, valign="middle")
+        # short strips trade vertical padding for their line of text
+        dy = min(st.pad * 0.7, max(2.0, (r.h - st.font * 1.3 * LINE_HEIGHT) / 2))
+        ctx.stack(r.inset(st.pad, dy), secs(), parent=pid, comp=comp, valign="middle")
 
     return Band(lambda w: ctx.stack_height(secs(), w - 2 * st.pad) + st.pad * 1.4, draw, grow=False)
 
