@@ -8,13 +8,29 @@ PIP := $(PY) -m pip --disable-pip-version-check
 TORCH := torch==2.13.0
 WHEEL_VENV := .venv-wheel
 
-.PHONY: demo test bench lint wheel-check clean
+.PHONY: demo test bench lint wheel-check sysdeps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
+# System libraries the render stack needs: cairo (cairosvg) and the pinned DejaVu fonts the
+# compiler's text metrics come from (goldens are rasterised with them). Installed with apt-get
+# when missing and we may (root); otherwise say exactly what is missing.
+sysdeps:
+	@missing=""; \
+	ldconfig -p 2>/dev/null | grep -q 'libcairo.so.2' || missing="$$missing libcairo2"; \
+	fc-list 2>/dev/null | grep -q 'DejaVu Sans Mono' || missing="$$missing fonts-dejavu-core fontconfig"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing system packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else \
+			echo "missing system packages:$$missing (install them, e.g. apt-get install$$missing)"; exit 1; \
+		fi; \
+	fi
+
 # The stamp tracks pyproject.toml so a dependency change reinstalls.
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python sysdeps
 	$(PIP) install -q --upgrade "pip>=23" "setuptools>=77" wheel
 	$(PIP) install -q "$(TORCH)"
 	$(PIP) install -q -e ".[all,test]"
