@@ -87,6 +87,17 @@ def test_prompt_is_one_line(report):
         )
 
 
+def test_gold_cases_render_without_text_fitting_warnings(report):
+    # A gold case is a reference render: text that had to be shrunk or cut (S701/S702) or
+    # content nothing draws (S703) would make the golden show a compromise, not the intent.
+    from compilers.scene_svg import compile_scene
+
+    for case in report.cases:
+        folder = GOLD / case.name
+        svg = compile_scene((folder / "scene.dsl").read_text("utf-8"), folder / "content.json")
+        assert not svg.warnings, (case.name, [w.headline() for w in svg.warnings])
+
+
 # --- tampering --------------------------------------------------------------------------
 
 CASE = "gpu_memory_hierarchy"
