@@ -77,7 +77,8 @@ def _run_probe(args: argparse.Namespace) -> int:
         print(
             json.dumps(
                 {
-                    "scene": {k: v.to_dict() for k, v in report.scene.items()},
+                    # None, like "trace", when the contract has no scene cases
+                    "scene": {k: v.to_dict() for k, v in report.scene.items() if v.n} or None,
                     "trace": report.trace.to_dict() if report.trace else None,
                     "findings": [f.to_dict() for f in report.findings],
                 },
@@ -96,7 +97,7 @@ def _format(report: Any) -> str:
     lines = [
         f"probe {report.probe_name} v{report.probe_version} ({report.probe_hash}) · {report.label}"
     ]
-    modes = list(report.scene)
+    modes = [m for m, board in report.scene.items() if board.n]  # no table for 0 cases
     if modes:
         lines.append(f"{'metric':<26}" + "".join(f"{m:>12}" for m in modes))
         for rate in (*RATE_NAMES, "parse_rate"):

@@ -31,7 +31,7 @@ def test_probe_json_scores_the_memorised_traces(run_and_cases, capsys) -> None:
     assert out["trace"]["status_counts"] == {"correct": 4, "wrong_answer": 1}
     assert out["trace"]["accuracy"] == pytest.approx(0.8)
     assert out["trace"]["parse_rate"] == out["trace"]["valid_trace_rate"] == 1.0
-    assert out["scene"]["raw"]["n"] == 0  # no scene cases in this contract
+    assert out["scene"] is None  # no scene cases in this contract: no empty scoreboard
     for finding in out["findings"]:
         assert set(finding) == {"rule", "severity", "message"}
     saved = probe.load_report(run / "probe" / "greedy.json")
