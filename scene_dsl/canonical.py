@@ -14,6 +14,8 @@ from pathlib import Path
 
 from scene_dsl.ast import Component, Scene
 from scene_dsl.contract import Contract, load_contract
+from scene_dsl.parser import parse
+from scene_dsl.printer import to_text
 
 __all__ = ["RULES", "canonical_text", "canonicalize", "drop_defaults", "sort_attrs", "sort_fields"]
 
@@ -100,9 +102,6 @@ def canonical_text(
     Raises:
         SceneSyntaxError: ``source`` is text that does not parse.
     """
-    from scene_dsl.parser import parse
-    from scene_dsl.printer import to_text
-
     scene = parse(source, contract=contract) if isinstance(source, str) else source
     scene = canonicalize(scene, contract, omit_defaults=omit_defaults)
     return to_text(scene, form=form, inline=inline, contract=contract)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from scene_dsl.contract import Contract
-from scene_dsl.errors import Diagnostic
+from scene_dsl.errors import Diagnostic, DslSyntaxError
 from scene_dsl.parser import parse
 from scene_dsl.validate import validate
 
@@ -29,13 +29,11 @@ def check(
 
     Returns:
         Every diagnostic, sorted by position, each with its source line and caret.
-        Limit violations (size, depth) come back as diagnostics too.
+        Limit violations (size, depth) and undecodable bytes come back as diagnostics too.
     """
-    from scene_dsl.errors import LimitExceededError
-
     try:
         result = parse(text, errors="collect", contract=contract)
-    except LimitExceededError as exc:
+    except DslSyntaxError as exc:  # limits, or bytes that are not UTF-8: nothing to recover
         return list(exc.diagnostics)
     diags = list(result.diagnostics)
     source = text if isinstance(text, str) else text.decode("utf-8", "replace")

@@ -90,16 +90,15 @@ class _FastLexer(Lexer):
         )
         body = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terms)
         self._token = re.compile(r"[ \t\r\n]*(?:" + body + ")")
-        self._space = re.compile(r"[ \t\r\n]*")
 
     # Lark's "interface 0" custom lexer: called with the whole text.
     def lex(self, text: str) -> Iterator[Token]:  # type: ignore[override]
         match = self._token.match
-        pos, end, line, line_start = 0, len(text), 1, 0
+        pos, line, line_start = 0, 1, 0
         while True:
             m = match(text, pos)
             if m is None:
-                if self._space.match(text, pos).end() == end:  # type: ignore[union-attr]
+                if not text[pos:].strip(" \t\r\n"):
                     return
                 raise _FastLexFailed
             kind = m.lastgroup or ""  # every alternative is a named group
@@ -644,18 +643,17 @@ def parse(
     dispatch.builder = builder
     if errors == "raise":
         try:
-            scene_fast: Scene = fast.parse(source)  # type: ignore[assignment]
-            if not builder.diagnostics:
-                return scene_fast
-        except (_FastLexFailed, UnexpectedInput):
-            pass  # the standard parse below reports the problem exactly
-        builder = dispatch.builder = _Builder(spec, source, max_depth)
-        try:
             # The transformer builds the Scene during the parse (lark types it as a Tree).
-            scene: Scene = lark.parse(source)  # type: ignore[assignment]
-        except UnexpectedInput as exc:
-            first = _describe_unexpected(exc, source, _blocks_open(exc))
-            raise SceneSyntaxError.from_diagnostics([first, *builder.diagnostics]) from None
+            scene: Scene = fast.parse(source)  # type: ignore[assignment]
+        except (_FastLexFailed, UnexpectedInput):
+            # Only Lark's own lexer and parser state say exactly what went wrong: parse again.
+            builder = dispatch.builder = _Builder(spec, source, max_depth)
+            try:
+                scene = lark.parse(source)  # type: ignore[assignment]
+            except UnexpectedInput as exc:
+                first = _describe_unexpected(exc, source, _blocks_open(exc))
+                raise SceneSyntaxError.from_diagnostics([first, *builder.diagnostics]) from None
+        # The builder's findings do not depend on the lexer (both yield the same tokens).
         if any(d.is_error for d in builder.diagnostics):
             raise SceneSyntaxError.from_diagnostics(builder.diagnostics)
         return scene

@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -62,15 +63,12 @@ def _tag_name(tok: str) -> str:
     return body.split(":", 1)[0].lstrip("/")
 
 
-def repair(
-    text: str, contract: str | Path | Contract = "v1", *, form_hint: str = "block"
-) -> tuple[Scene, list[Fix]]:
+def repair(text: str, contract: str | Path | Contract = "v1") -> tuple[Scene, list[Fix]]:
     """Repair model output into a parseable, canonically ordered scene.
 
     Args:
         text: raw generated text (may contain a prompt echo, special tokens, junk).
         contract: contract name, path or object.
-        form_hint: unused by the algorithm; kept so callers can record the intended form.
 
     Returns:
         ``(scene, fixes)``; ``fixes`` is empty when the text was already canonical.
@@ -213,7 +211,7 @@ def _field_order(scene: Scene) -> list[tuple[str, ...]]:
     return [tuple(f.name for f in c.fields) for c in scene.walk()]
 
 
-def _dedupe(scene: Scene, contract: Contract, report: object) -> Scene:
+def _dedupe(scene: Scene, contract: Contract, report: Callable[[str, str, int], None]) -> Scene:
     # Positions would point into the re-joined text, not the caller's: report none.
     attrs = []
     seen_attrs: set[str] = set()
@@ -221,7 +219,7 @@ def _dedupe(scene: Scene, contract: Contract, report: object) -> Scene:
         if a.key in seen_attrs:
             report(
                 "drop_duplicate_attr", f"dropped duplicate [{a.key}:{a.value}] (kept the first)", -1
-            )  # type: ignore[operator]
+            )
             continue
         seen_attrs.add(a.key)
         attrs.append(a)
@@ -233,7 +231,7 @@ def _dedupe(scene: Scene, contract: Contract, report: object) -> Scene:
             if c.name in seen_singletons:
                 report(
                     "drop_duplicate_component", f"dropped a second {c.name} (kept the first)", -1
-                )  # type: ignore[operator]
+                )
                 continue
             seen_singletons.add(c.name)
         comps.append(c)

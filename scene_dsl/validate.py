@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scene_dsl.ast import Component, Scene
+from scene_dsl.content import bind
 from scene_dsl.contract import Contract, load_contract
 from scene_dsl.diagnostics import diag
 from scene_dsl.errors import Diagnostic, caret_context
@@ -45,8 +46,6 @@ def validate(
     _check_attrs(scene, spec, out)
     _check_components(scene, spec, out)
     if content is not None:
-        from scene_dsl.content import bind
-
         out.extend(bind(scene, content, contract=spec).diagnostics)
     if source is not None:
         out = _with_sources(out, source)

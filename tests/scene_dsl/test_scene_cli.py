@@ -116,3 +116,8 @@ def test_scene_cli_bundled_examples_check_clean() -> None:
         report = json.loads(proc.stdout)
         errors = [d for d in report["diagnostics"] if d["severity"] == "error"]
         assert proc.returncode == 0 and report["ok"] and not errors, proc.stdout
+
+
+def test_check_reports_undecodable_bytes_as_a_diagnostic() -> None:
+    diags = scene_dsl.check(b"[scene] \xff [/scene]")
+    assert [(d.code, d.line, d.column) for d in diags] == [("S110", 1, 9)]
