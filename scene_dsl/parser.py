@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, overload
 
-from lark import Lark, Token, Transformer
+from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
@@ -154,11 +154,10 @@ def _span(tok: Token) -> Span:
     return Span(tok.line or 0, tok.column or 0, tok.start_pos or 0, tok.end_pos or 0)
 
 
-class _Builder(Transformer[Token, Any]):
+class _Builder:
     """Reduce callbacks: tokens -> AST nodes. Records problems instead of raising."""
 
     def __init__(self, contract: Contract, text: str, max_depth: int) -> None:
-        super().__init__(visit_tokens=False)
         self.contract = contract
         self.text = text
         self.max_depth = max_depth
