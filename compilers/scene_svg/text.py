@@ -263,9 +263,7 @@ def fit_text(
             return Fit(tuple(lines), cur, True, False)
     if len(lines) <= max_lines:  # fits by lines, but a word had to be cut mid-word
         return Fit(tuple(lines), cur, cur < size, True)
-    kept = lines[: max_lines - 1]
-    # The last line takes everything from where the kept lines stop, then gets cut.
-    rest = wrap_text(text, width_px, cur, weight=weight, mono=mono, max_lines=max_lines)
-    tail = rest[max_lines - 1] if len(rest) >= max_lines else ""
-    last = ellipsize(tail, width_px, cur, weight=weight, mono=mono, force=True)
-    return Fit(tuple([*kept, last]), cur, cur < size, True)
+    # ``lines`` was wrapped at ``cur`` and runs past ``max_lines``: the line at the limit is
+    # the last one drawn, cut with an ellipsis to show the text goes on.
+    last = ellipsize(lines[max_lines - 1], width_px, cur, weight=weight, mono=mono, force=True)
+    return Fit((*lines[: max_lines - 1], last), cur, cur < size, True)
