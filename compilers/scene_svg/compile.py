@@ -215,25 +215,21 @@ def _strips(
     # tallest are cut first (down to one line each), so the family body keeps its room.
     budget = body.h * 0.32 - st.gap * len(heights)
     one_line = st.font * LINE_HEIGHT + st.pad * 1.5
-    total = sum(heights.values())
-    if total > budget and heights:
-        cap = max(h for h in heights.values())
+    if heights and sum(heights.values()) > budget:
+        cap = max(heights.values())
         while cap > one_line and sum(min(h, cap) for h in heights.values()) > budget:
             cap -= 4.0
         heights = {k: min(h, max(cap, min(h, one_line))) for k, h in heights.items()}
-    scale = 1.0
     rest = body
     for g in groups_top:
-        h = heights[id(g[0])] * scale
-        r, rest = rest.take_top(h, st.gap)
+        r, rest = rest.take_top(heights[id(g[0])], st.gap)
         if g[0].name == "annotation":
             deferred.append((r, g, items))
         else:
             _draw_group(ctx, r, g, items, parent)
     placed: list[tuple[Rect, list[Component]]] = []
     for g in reversed(groups_bottom):
-        h = heights[id(g[0])] * scale
-        r, rest = rest.take_bottom(h, st.gap)
+        r, rest = rest.take_bottom(heights[id(g[0])], st.gap)
         placed.append((r, g))
     for r, g in reversed(placed):
         if g[0].name == "annotation":
