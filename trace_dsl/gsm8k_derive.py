@@ -15,7 +15,7 @@ coincide far too often for that to mean anything.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 __all__ = ["UNIT_FACTORS", "Facts", "Node", "derive"]
@@ -60,7 +60,7 @@ class Facts:
     percents: tuple[Fraction, ...] = ()  # p of each "p%"
     fractions: tuple[tuple[Fraction, Fraction], ...] = ()  # (a, b) of each "a/b" below 1
     # (value, unit factor) of each stated quantity whose unit word has a known factor
-    quantities: tuple[tuple[Fraction, Fraction], ...] = field(default=())
+    quantities: tuple[tuple[Fraction, Fraction], ...] = ()
 
 
 def _decimal(v: Fraction) -> bool:
@@ -88,7 +88,7 @@ def derive(value: Fraction, facts: Facts) -> Node | None:
         facts: the question's grounded values, percents, fractions and quantities.
 
     Returns:
-        The expression (leaves are values of ``facts.values`` or of ``facts.units``), or None
+        The expression (leaves: grounded values, percents, fractions, unit factors), or None
         when no shape with a clear reading gives ``value``.
     """
     for p in facts.percents:
@@ -121,14 +121,4 @@ def derive(value: Fraction, facts: Facts) -> Node | None:
             return _op("div", _num(g), _num(unit))
         if g * unit == value:
             return _op("mul", _num(g), _num(unit))
-    return None
-    for unit in facts.units:
-        # 30 minutes -> 0.5 hours; 2 feet -> 24 inches; 50 cents -> 0.5 dollars
-        for g in facts.values:
-            if g <= 0 or g == 1 or not _decimal(g):
-                continue
-            if g / unit == value:
-                return _op("div", _num(g), _num(unit))
-            if g * unit == value:
-                return _op("mul", _num(g), _num(unit))
     return None
