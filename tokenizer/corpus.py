@@ -6,8 +6,8 @@ scenes. Generated refs reuse few words, so payload merges stay few; train on mat
 
 Scenes are drawn with ``scene_dsl.strategies.sample_scene`` (valid, canonical, seeded) and printed
 in both forms and both surfaces (file: newlines; training row: single spaces). Traces come from
-``examples/traces`` plus a small seeded sampler here (``trace_dsl`` ships no sampler yet): it
-builds trace ASTs over the expert vocabularies and prints them with ``trace_dsl.to_text``.
+``examples/traces`` plus ``trace_dsl.strategies.sample_trace`` (seeded, plain ``random``; no
+hypothesis needed), printed with ``trace_dsl.to_text``.
 """
 
 from __future__ import annotations
@@ -76,50 +76,6 @@ def sample_scene_texts(n: int, *, seed: int = 0, contract: str = "v1") -> list[s
     return out
 
 
-_NAMES = ("eggs", "price", "apples", "total", "speed", "hours", "cost", "marbles", "tax", "width")
-_ENTITIES = ("alice", "bob", "shop", "jar", "box")
-
-
-def _number(rng: random.Random) -> int | object:
-    from fractions import Fraction
-
-    if rng.random() < 0.2:
-        return Fraction(rng.randint(1, 999), rng.choice((2, 4, 5, 10, 100)))
-    return rng.randint(0, 500)
-
-
-def _trace_block(rng: random.Random, expert: str, source: str | None) -> object:
-    from trace_dsl import ast as T
-    from trace_dsl.experts import ARITY, COMPUTE_OPS
-
-    names = rng.sample(_NAMES, 3)
-    steps: list[object] = []
-    if source is not None:
-        steps.append(T.Init(var="prev", source=source))
-        names[0] = "prev"
-    else:
-        steps.append(T.Init(var=names[0], value=_number(rng)))  # type: ignore[arg-type]
-    steps.append(T.Init(var=names[1], value=_number(rng)))  # type: ignore[arg-type]
-    if expert == "percentage":
-        op = rng.choice(T.PERCENT_OPS)
-        steps.append(T.Percent(op=op, base=names[0], rate=rng.randint(1, 90), var="result"))
-    elif expert == "entity_track":
-        a, b = rng.sample(_ENTITIES, 2)
-        steps.append(T.AddEntity(entity=a, amount=names[0]))
-        steps.append(T.Transfer(from_entity=a, to_entity=b, amount=names[1]))
-        steps.append(T.Consume(entity=b, amount=1))
-        steps.append(T.Compute(compute_op="add", args=(names[0], names[1]), var="result"))
-    else:
-        op = rng.choice(COMPUTE_OPS)
-        lo, _ = ARITY[op]
-        args = tuple(names[:lo]) if lo <= 2 else tuple(names[:2])
-        cls = T.Compare if expert == "comparison" else T.Compute
-        steps.append(cls(compute_op=op, args=args, var="step1"))
-        steps.append(T.Compute(compute_op="add", args=("step1", rng.randint(0, 9)), var="result"))
-    steps.append(T.Query(var="result"))
-    return T.SubTrace(expert=expert, steps=tuple(steps))  # type: ignore[arg-type]
-
-
 def sample_trace_texts(n: int, *, seed: int = 0) -> list[str]:
     """``n`` trace texts (single and composed) over every expert.
 
@@ -130,22 +86,11 @@ def sample_trace_texts(n: int, *, seed: int = 0) -> list[str]:
     Returns:
         Canonical trace texts that ``trace_dsl.parse`` accepts.
     """
-    from trace_dsl import ast as T
-    from trace_dsl.experts import EXPERTS
     from trace_dsl.printer import to_text
+    from trace_dsl.strategies import sample_trace
 
     rng = random.Random(seed)
-    out: list[str] = []
-    for _ in range(n):
-        k = 1 if rng.random() < 0.7 else rng.randint(2, 3)
-        blocks = []
-        for j in range(k):
-            source = (
-                None if j == 0 else rng.choice(("prev.result", f"sub{rng.randrange(j)}.result"))
-            )
-            blocks.append(_trace_block(rng, rng.choice(EXPERTS), source))
-        out.append(to_text(T.Trace(blocks=tuple(blocks), composed=k > 1)))  # type: ignore[arg-type]
-    return out
+    return [to_text(sample_trace(rng)) for _ in range(n)]
 
 
 def default_corpus(language: str = "scene", *, n_generated: int = 2000, seed: int = 0) -> list[str]:

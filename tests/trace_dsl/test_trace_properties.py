@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,7 +12,7 @@ from compilers import Result, Status, solve
 from scene_dsl.errors import DslkitError
 from trace_dsl import canonicalize, from_obj, parse, to_obj, to_text
 from trace_dsl import parser as trace_parser
-from trace_dsl.strategies import trace_texts, traces
+from trace_dsl.strategies import sample_trace, trace_texts, traces
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -22,6 +24,13 @@ def test_print_parse_round_trip(trace) -> None:  # type: ignore[no-untyped-def]
     assert parse(text) == trace
     assert to_text(canonicalize(text)) == to_text(canonicalize(trace))
     assert from_obj(to_obj(trace)) == trace
+
+
+@pytest.mark.parametrize("seed", range(0, 400, 7))
+def test_sample_trace_is_valid_and_seeded(seed: int) -> None:
+    trace = sample_trace(random.Random(seed))
+    assert parse(to_text(trace)) == trace  # parse validates the expert vocabularies
+    assert sample_trace(random.Random(seed)) == trace
 
 
 @SETTINGS
