@@ -1,4 +1,5 @@
-"""Decoding with a random-init model: constrained outputs always parse, flags are honest."""
+"""Decoding with a random-init model: constrained outputs always parse, flags are honest, and the
+Decoder's scene form (block or row) reaches the automaton."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from test_decoding_masks import trace_tokenizer
 import scene_dsl
 import trace_dsl
 from train.decoding import Decoder, GrammarConstraint
+from train.grammar_langs import SceneForm
 from train.model import GPT, GPTConfig
 
 # what a prefix automaton cannot know without reading payload text (see train.grammar_langs)
 ID_CODES = {"S313", "S314"}
 MAP_CODES = {"T202"}
+FORMS: tuple[SceneForm, ...] = ("block", "row")
 
 
 def model(vocab_size: int, seed: int) -> GPT:
@@ -22,19 +25,19 @@ def model(vocab_size: int, seed: int) -> GPT:
     return GPT(GPTConfig(vocab_size=vocab_size, block_size=512, n_layer=1, n_head=2, n_embd=32))
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_constrained_scenes_always_parse(seed: int) -> None:
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_constrained_scenes_parse_validate_and_are_canonical(form: SceneForm, seed: int) -> None:
     tok = scene_tokenizer()
-    dec = Decoder(tok, "scene")
+    dec = Decoder(tok, "scene", form=form)
     m = model(tok.vocab_size, seed)
-    gen = torch.Generator().manual_seed(seed)
     out = dec.generate(
         m,
         "[task:svg] [OUT]",
         constrained=True,
         max_new_tokens=300,
         temperature=1.0,
-        generator=gen,
+        generator=torch.Generator().manual_seed(seed),
         steer_budget=True,
     )
     assert out.constrained and out.stopped and not out.hit_budget
@@ -42,6 +45,7 @@ def test_constrained_scenes_always_parse(seed: int) -> None:
     scene = scene_dsl.parse(out.text)
     errors = [d for d in scene_dsl.validate(scene) if d.is_error and d.code not in ID_CODES]
     assert not errors, (out.text, errors)
+    assert scene_dsl.to_text(scene, form=form, inline=True) == out.text
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -67,9 +71,10 @@ def test_constrained_traces_always_parse(seed: int) -> None:
     assert {d.code for d in res.diagnostics if d.is_error} <= MAP_CODES, (out.text, res.diagnostics)
 
 
-def test_greedy_constrained_batch_matches_single_rows() -> None:
+@pytest.mark.parametrize("form", FORMS)
+def test_greedy_constrained_batch_matches_single_rows(form: SceneForm) -> None:
     tok = scene_tokenizer()
-    dec = Decoder(tok, "scene")
+    dec = Decoder(tok, "scene", form=form)
     m = model(tok.vocab_size, 4)
     prompts = [dec.prompt_ids("[task:svg] [a] [OUT]"), dec.prompt_ids("[task:svg] [b] [OUT]")]
     batch = dec.generate_batch(m, prompts, constrained=True, max_new_tokens=200, steer_budget=True)
@@ -96,9 +101,10 @@ def test_raw_and_budget_flags() -> None:
     assert short.constrained and short.hit_budget and not short.stopped and len(short.ids) == 3
 
 
-def test_budget_steering_finishes_short_programs() -> None:
+@pytest.mark.parametrize("form", FORMS)
+def test_budget_steering_finishes_short_programs(form: SceneForm) -> None:
     tok = scene_tokenizer()
-    dec = Decoder(tok, "scene")
+    dec = Decoder(tok, "scene", form=form)
     m = model(tok.vocab_size, 7)
     need = dec.masker.automaton.dist(dec.masker.start)  # characters of the shortest scene
     out = dec.generate(
@@ -128,3 +134,18 @@ def test_constraint_tracks_rows_incrementally() -> None:
     assert torch.isinf(masked[tok.encode("[timeline_stage]")[0]])  # only after " "
     assert masked[tok.encode(" ")[0]] == 0
     assert torch.isinf(masked[tok.special_ids["<|eos|>"]])
+
+
+def test_decoder_form_selects_the_language() -> None:
+    tok = scene_tokenizer()
+    row, block = Decoder(tok, "scene", form="row"), Decoder(tok, "scene")
+    assert block.form == "block"
+    prefix = tok.encode("[scene] [layout:timeline] [timeline_stage")
+    colon, close = tok.encode(":")[0], tok.encode("]")[0]
+    for dec, ok, bad in ((row, colon, close), (block, close, colon)):
+        sid = dec.masker.automaton.start
+        for t in prefix:
+            sid = dec.masker.advance(sid, t)
+        assert dec.masker.info(sid).mask[ok] and not dec.masker.info(sid).mask[bad]
+    with pytest.raises(ValueError, match="form"):
+        Decoder(tok, "scene", form="rows")  # type: ignore[arg-type]
