@@ -92,7 +92,7 @@ def emphasis(ctx: Ctx, content: Rect) -> None:
         ctx.rect(Rect(st.width / 2 - 40, max(4.0, content.y - 22), 80, 4), fill=color, rx=2)
 
 
-def _header_sections(ctx: Ctx, item: Item, width: float) -> tuple[str | None, list[Section]]:
+def _header_sections(ctx: Ctx, item: Item) -> tuple[str | None, list[Section]]:
     st = ctx.style
     pal = st.palette
     anchor = "middle" if st.hero == "center" else "start"
@@ -122,7 +122,7 @@ def _header_sections(ctx: Ctx, item: Item, width: float) -> tuple[str | None, li
 
 
 def header_height(ctx: Ctx, item: Item, width: float) -> float:
-    kicker, secs = _header_sections(ctx, item, width)
+    kicker, secs = _header_sections(ctx, item)
     # measuring must not mark roles read twice in a different order; Item.text is idempotent
     h = ctx.stack_height(secs, width * (0.6 if ctx.style.hero == "split" else 1.0))
     if kicker:
@@ -135,7 +135,7 @@ def draw_header(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:
     left, center, or split (headline left, subtitle in a right column)."""
     st = ctx.style
     pal = st.palette
-    kicker, secs = _header_sections(ctx, item, r.w)
+    kicker, secs = _header_sections(ctx, item)
     tone = st.tone_at(0, item.tone())
     color = pal.accent(tone)
     body = r
@@ -227,7 +227,7 @@ def draw_footer(ctx: Ctx, r: Rect, item: Item | None, parent: str) -> None:
 # ---- strips (common components) ---------------------------------------------------------
 
 
-def _strip_sections(ctx: Ctx, item: Item, kind: str, width: float) -> list[Section]:
+def _strip_sections(ctx: Ctx, item: Item, kind: str) -> list[Section]:
     st = ctx.style
     pal = st.palette
     f = st.font
@@ -293,7 +293,7 @@ def strip_height(ctx: Ctx, comp: Component, item: Item, width: float) -> float:
         return st.font * 0.85 * 1.7
     if comp.name in ("legend_row", "legend_block"):
         return st.font * 0.85 * LINE_HEIGHT * (2.2 if item.has("title") else 1.0) + 12
-    secs = _strip_sections(ctx, item, comp.name, width - 2 * st.pad - 12)
+    secs = _strip_sections(ctx, item, comp.name)
     return ctx.stack_height(secs, width - 2 * st.pad - 12) + 2 * st.pad * 0.75
 
 
@@ -344,7 +344,7 @@ def draw_strip(ctx: Ctx, r: Rect, comp: Component, item: Item, parent: str, inde
         ctx.rect(Rect(r.x + 5, r.y + 8, 4, max(0.0, r.h - 16)), fill=color, rx=2)
     inner = r.inset(st.pad, st.pad * 0.75)
     inner = Rect(inner.x + 8, inner.y, max(1.0, inner.w - 8), inner.h)
-    secs = _strip_sections(ctx, item, name, inner.w)
+    secs = _strip_sections(ctx, item, name)
     if len(secs) == 2 and ctx.stack_height(secs, inner.w) > inner.h + 0.01:
         # no room for a title line: run the title into the body ("Title — body")
         title, body = secs
@@ -360,7 +360,7 @@ def _annotation_rect(ctx: Ctx, r: Rect, comp: Component, item: Item) -> Rect:
     target = ctx.anchors.get(str(comp.get("target") or ""))
     if target is None:
         return r
-    secs = _strip_sections(ctx, item, "annotation", r.w)
+    secs = _strip_sections(ctx, item, "annotation")
     text_w = max((measure_text(s.text, s.size) for s in secs), default=0.0)
     w = min(r.w, max(160.0, text_w + 2 * st.pad + 8 + 4))
     x = min(max(r.x, target.x), r.r - w)
@@ -376,6 +376,10 @@ def _annotation_rect(ctx: Ctx, r: Rect, comp: Component, item: Item) -> Rect:
     ctx.line(lx, y0, lx, y1, stroke=color, sw=1.5, dash="2 4", cap="round")
     ctx.circle(lx, y0, 3, fill=color)
     return box
+
+
+# colour words a legend entry may start with ("red: too slow") -> the tone drawn for them
+_COLOUR_WORDS = {"red": "danger", "orange": "amber", "yellow": "amber", "violet": "purple"}
 
 
 def _legend(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:
@@ -406,8 +410,7 @@ def _legend(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:
     for i, text in enumerate(item.texts("items")):
         # "green: safe choice" names its own colour; otherwise the scene's tones cycle
         word = text.split(":", 1)[0].strip().lower() if ":" in text else ""
-        named = {"red": "danger", "orange": "amber", "yellow": "amber", "violet": "purple"}
-        tone = named.get(word, word)
+        tone = _COLOUR_WORDS.get(word, word)
         entries.append((tone if tone in (*TONES, "danger") else st.tone_at(i), text))
     x = r.x
     for tone, text in entries:
@@ -418,9 +421,9 @@ def _legend(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:
         if room < size * 4:
             ctx.warn("S702", item.comp, "items", "legend entries cut: no room left on the line")
             break
-        tw = min(room, ctx_measure(text, size) + 2)
+        tw = min(room, measure_text(text, size) + 2)
         ctx.circle(x + 5, y + lh / 2, 5, fill=color)
-        used = ctx.text(
+        ctx.text(
             Rect(x + 14, y, tw, lh),
             text,
             size,
@@ -430,11 +433,4 @@ def _legend(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:
             role="items",
             max_lines=1,
         )
-        del used
         x += 14 + tw + 18
-
-
-def ctx_measure(text: str, size: float) -> float:
-    from compilers.scene_svg.text import measure_text
-
-    return measure_text(text, size)
