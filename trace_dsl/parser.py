@@ -232,12 +232,15 @@ _MAP_ITEM_RE = re.compile(rf"({_NAME}): (?:({_NUM})|({_NAME}))\Z")
 _EXPERT_LINE = re.compile(r"(- )?expert: ([A-Za-z_][A-Za-z0-9_]*)\Z")
 
 
+def _fast_scalar(num: str | None, name: str | None) -> V:
+    # fast-path values carry no position: the builder only reports on them after Lark re-parses
+    return ("num", num, 0, 0) if num is not None else ("name", name, 0, 0)
+
+
 def _fast_value(m: re.Match[str]) -> V | None:
     num, name, seq, mp, string = m.group(2, 3, 4, 5, 6)
-    if num is not None:
-        return ("num", num, 0, 0)
-    if name is not None:
-        return ("name", name, 0, 0)
+    if num is not None or name is not None:
+        return _fast_scalar(num, name)
     if string is not None:
         return ("str", string, 0, 0)
     if seq is not None:
@@ -247,8 +250,7 @@ def _fast_value(m: re.Match[str]) -> V | None:
                 im = _ITEM_RE.match(part)
                 if im is None:
                     return None
-                n, nm = im.group(1, 2)
-                items.append(("num", n, 0, 0) if n is not None else ("name", nm, 0, 0))
+                items.append(_fast_scalar(*im.group(1, 2)))
         return ("seq", items, 0, 0)
     pairs: list[RawPair] = []
     if mp:
@@ -256,8 +258,7 @@ def _fast_value(m: re.Match[str]) -> V | None:
             im = _MAP_ITEM_RE.match(part)
             if im is None:
                 return None
-            k, n, nm = im.group(1, 2, 3)
-            pairs.append((k, 0, 0, ("num", n, 0, 0) if n is not None else ("name", nm, 0, 0)))
+            pairs.append((im.group(1), 0, 0, _fast_scalar(*im.group(2, 3))))
     return ("map", pairs, 0, 0)
 
 
@@ -447,31 +448,29 @@ def _text(v: V, key: str, diags: list[Diagnostic]) -> str | None:
     return None
 
 
-_ARG_PAIR = (("base", _arg), ("rate", _arg), ("var", _ident))
+def _schema(*fields: tuple[str, Any]) -> tuple[tuple[tuple[str, Any], ...], frozenset[str]]:
+    return fields, frozenset(k for k, _ in fields)
+
+
+_COMPUTE = _schema(("compute_op", _compute_op), ("args", _args), ("var", _ident))
+_ENTITY = _schema(("entity", _ident), ("amount", _arg))
+_PERCENT = _schema(("base", _arg), ("rate", _arg), ("var", _ident))
 # op -> (fields in canonical order: (key, converter)), required keys
 SCHEMAS: dict[str, tuple[tuple[tuple[str, Any], ...], frozenset[str]]] = {
+    # init needs exactly one of value/source (checked in _build_step)
     "init": ((("var", _ident), ("value", _number), ("source", _source)), frozenset({"var"})),
-    "given": ((("values", _num_map),), frozenset({"values"})),
-    "compute": (
-        (("compute_op", _compute_op), ("args", _args), ("var", _ident)),
-        frozenset({"compute_op", "args", "var"}),
-    ),
-    "compare": (
-        (("compute_op", _compute_op), ("args", _args), ("var", _ident)),
-        frozenset({"compute_op", "args", "var"}),
-    ),
-    "query": ((("var", _ident),), frozenset({"var"})),
-    "state": ((("assertions", _num_map),), frozenset({"assertions"})),
-    "formula": ((("expression", _text),), frozenset({"expression"})),
-    "transfer": (
-        (("from_entity", _ident), ("to_entity", _ident), ("amount", _arg)),
-        frozenset({"from_entity", "to_entity", "amount"}),
-    ),
-    "consume": ((("entity", _ident), ("amount", _arg)), frozenset({"entity", "amount"})),
-    "add_entity": ((("entity", _ident), ("amount", _arg)), frozenset({"entity", "amount"})),
-    "percent_off": (_ARG_PAIR, frozenset({"base", "rate", "var"})),
-    "percent_increase": (_ARG_PAIR, frozenset({"base", "rate", "var"})),
-    "percent_of": (_ARG_PAIR, frozenset({"base", "rate", "var"})),
+    "given": _schema(("values", _num_map)),
+    "compute": _COMPUTE,
+    "compare": _COMPUTE,
+    "query": _schema(("var", _ident)),
+    "state": _schema(("assertions", _num_map)),
+    "formula": _schema(("expression", _text)),
+    "transfer": _schema(("from_entity", _ident), ("to_entity", _ident), ("amount", _arg)),
+    "consume": _ENTITY,
+    "add_entity": _ENTITY,
+    "percent_off": _PERCENT,
+    "percent_increase": _PERCENT,
+    "percent_of": _PERCENT,
 }
 assert set(SCHEMAS) == ALL_OPS
 
@@ -559,51 +558,24 @@ def _find(pairs: list[RawPair], key: str) -> RawPair:
 def _build(
     composed: bool, raw_blocks: list[RawBlock], diags: list[Diagnostic], check_layout: bool = True
 ) -> Trace | None:
+    """Turn raw blocks into a Trace; None (with ``diags`` filled) when anything is wrong.
+
+    ``check_layout=False`` is for raw trees with no layout (``from_obj``): no column checks,
+    and the step-limit diagnostic carries no position.
+    """
     blocks: list[SubTrace] = []
     total = 0
     for expert, line, col, dash_col, tl, tc, raw_steps in raw_blocks:
         if not raw_steps:
             diags.append(diagnostic("T210", "a trace needs at least one step", line, col))
             continue
-        if not check_layout:
-            total += len(raw_steps)
-            if total > MAX_STEPS:
-                raise _Problems(
-                    [diagnostic("T002", f"more than {MAX_STEPS} steps")], LimitExceededError
-                )
-            steps = [_build_step(s, diags) for s in raw_steps]
-            if all(s is not None for s in steps):
-                blocks.append(SubTrace(expert, tuple(steps), line, col))  # type: ignore[arg-type]
-            continue
-        # indentation: YAML would nest differently (or reject) when these columns drift
-        want_key = 3 if composed else 1
-        if col != want_key:
-            diags.append(diagnostic("T109", f"'expert' must start at column {want_key}", line, col))
-        if tc != want_key:
-            diags.append(
-                diagnostic(
-                    "T109", f"'trace' must be aligned with 'expert' (column {want_key})", tl, tc
-                )
-            )
-        if composed and dash_col != 1:
-            diags.append(diagnostic("T109", "a block's '-' must start at column 1", line, dash_col))
-        step_cols = {s[2] for s in raw_steps}
-        first = raw_steps[0][2]
-        if first not in (want_key, want_key + 2) or len(step_cols) > 1:
-            bad = next((s for s in raw_steps if s[2] != first), raw_steps[0])
-            diags.append(
-                diagnostic(
-                    "T109",
-                    f"steps must all start at column {want_key} (or {want_key + 2})",
-                    bad[1],
-                    bad[2],
-                )
-            )
+        if check_layout:
+            _check_layout(composed, line, col, dash_col, tl, tc, raw_steps, diags)
         total += len(raw_steps)
         if total > MAX_STEPS:
+            where = (raw_steps[0][1], 1) if check_layout else ()
             raise _Problems(
-                [diagnostic("T002", f"more than {MAX_STEPS} steps", raw_steps[0][1], 1)],
-                LimitExceededError,
+                [diagnostic("T002", f"more than {MAX_STEPS} steps", *where)], LimitExceededError
             )
         steps = [_build_step(s, diags) for s in raw_steps]
         if all(s is not None for s in steps):
@@ -611,6 +583,40 @@ def _build(
     if diags:
         return None
     return Trace(tuple(blocks), composed)
+
+
+def _check_layout(
+    composed: bool,
+    line: int,
+    col: int,
+    dash_col: int,
+    tl: int,
+    tc: int,
+    raw_steps: list[RawStep],
+    diags: list[Diagnostic],
+) -> None:
+    # indentation: YAML would nest differently (or reject) when these columns drift
+    want_key = 3 if composed else 1
+    if col != want_key:
+        diags.append(diagnostic("T109", f"'expert' must start at column {want_key}", line, col))
+    if tc != want_key:
+        diags.append(
+            diagnostic("T109", f"'trace' must be aligned with 'expert' (column {want_key})", tl, tc)
+        )
+    if composed and dash_col != 1:
+        diags.append(diagnostic("T109", "a block's '-' must start at column 1", line, dash_col))
+    step_cols = {s[2] for s in raw_steps}
+    first = raw_steps[0][2]
+    if first not in (want_key, want_key + 2) or len(step_cols) > 1:
+        bad = next((s for s in raw_steps if s[2] != first), raw_steps[0])
+        diags.append(
+            diagnostic(
+                "T109",
+                f"steps must all start at column {want_key} (or {want_key + 2})",
+                bad[1],
+                bad[2],
+            )
+        )
 
 
 def _prescan(text: str) -> None:

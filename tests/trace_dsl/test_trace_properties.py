@@ -49,11 +49,7 @@ def test_solver_is_total_on_valid_traces(trace) -> None:  # type: ignore[no-unty
     assert (r.status is Status.SOLVED) == (r.error is None) == (r.answer is not None)
 
 
-@SETTINGS
-@given(trace_texts(), st.data())
-def test_parse_and_solve_only_raise_toolkit_errors_on_mutations(
-    text: str, data: st.DataObject
-) -> None:
+def _mutate(text: str, data: st.DataObject) -> str:
     i = data.draw(st.integers(0, len(text)))
     junk = data.draw(
         st.sampled_from(
@@ -61,7 +57,37 @@ def test_parse_and_solve_only_raise_toolkit_errors_on_mutations(
         )
     )
     cut = data.draw(st.integers(0, 3))
-    mutated = text[:i] + junk + text[i + cut :]
+    return text[:i] + junk + text[i + cut :]
+
+
+@SETTINGS
+@given(trace_texts(), st.data())
+def test_fast_path_agrees_with_lark_on_mutations(text: str, data: st.DataObject) -> None:
+    # Whatever the fast path builds without a problem is used as is (no Lark re-parse), so the
+    # grammar must accept that text and build the same trace, positions included.
+    mutated = _mutate(text, data)
+    fast = trace_parser._fast_raw(mutated)
+    if fast is None:
+        return
+    try:
+        trace_parser._prescan(mutated)
+    except trace_parser._Problems:
+        return
+    built = trace_parser._build(*fast, [])
+    if built is None:
+        return
+    nl = mutated if mutated.endswith("\n") else mutated + "\n"
+    slow = trace_parser._build(*trace_parser._lark_raw(nl), [])
+    assert slow == built
+    assert [(s.line, s.column) for s in slow.steps] == [(s.line, s.column) for s in built.steps]
+
+
+@SETTINGS
+@given(trace_texts(), st.data())
+def test_parse_and_solve_only_raise_toolkit_errors_on_mutations(
+    text: str, data: st.DataObject
+) -> None:
+    mutated = _mutate(text, data)
     try:
         parse(mutated)
     except DslkitError as exc:
