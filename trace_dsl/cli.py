@@ -19,11 +19,16 @@ from .printer import to_text
 __all__ = ["build_parser", "main"]
 
 
-def _read(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    with open(path, encoding="utf-8", newline="") as fh:
-        return fh.read()
+def _read(path: str) -> str | None:
+    """The file's text (``-`` is stdin), or None after reporting why it cannot be read."""
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except OSError as exc:
+        print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+        return None
 
 
 def _diagnose(text: str) -> tuple[str | None, list[Diagnostic]]:
@@ -53,10 +58,8 @@ def _report(
 def _check(args: argparse.Namespace) -> int:
     failed = False
     for path in args.files:
-        try:
-            text = _read(path)
-        except OSError as exc:
-            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+        text = _read(path)
+        if text is None:
             return 2
         _, diags = _diagnose(text)
         failed |= bool(diags)
@@ -69,10 +72,8 @@ def _check(args: argparse.Namespace) -> int:
 def _fmt(args: argparse.Namespace) -> int:
     failed = False
     for path in args.files:
-        try:
-            text = _read(path)
-        except OSError as exc:
-            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+        text = _read(path)
+        if text is None:
             return 2
         canonical, diags = _diagnose(text)
         if canonical is None:
