@@ -29,6 +29,9 @@ def _read(path: str) -> str | None:
     except OSError as exc:
         print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
         return None
+    except UnicodeDecodeError as exc:
+        print(f"{path}: cannot read: not UTF-8 (byte {exc.start})", file=sys.stderr)
+        return None
 
 
 def _diagnose(text: str) -> tuple[str | None, list[Diagnostic]]:

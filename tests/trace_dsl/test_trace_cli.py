@@ -63,6 +63,16 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
     assert main(["check", str(tmp_path / "nope.trace")]) == 2
 
 
+@pytest.mark.parametrize("command", ["check", "fmt"])
+def test_non_utf8_file_exits_2_without_traceback(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "latin1.trace"
+    path.write_bytes(b"expert: arithmetic\xff\n")
+    assert main([command, str(path)]) == 2
+    assert "not UTF-8 (byte 18)" in capsys.readouterr().err
+
+
 def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *args], cwd=REPO, input=stdin, capture_output=True, text=True, timeout=60
