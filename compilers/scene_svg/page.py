@@ -227,6 +227,15 @@ def draw_footer(ctx: Ctx, r: Rect, item: Item | None, parent: str) -> None:
 # ---- strips (common components) ---------------------------------------------------------
 
 
+# one-text strips: content roles (first present wins), size as a share of the font, weight
+_TEXT_STRIPS = {
+    "conclusion_strip": (("text", "body", "title", "label"), 1.05, "bold"),
+    "callout_strip": (("text", "body", "title", "label"), 0.98, "normal"),
+    # the target id is topology (where the note points), never printed as content
+    "annotation": (("text", "body", "note", "label"), 0.88, "normal"),
+}
+
+
 def _strip_sections(ctx: Ctx, item: Item, kind: str) -> list[Section]:
     st = ctx.style
     pal = st.palette
@@ -253,34 +262,12 @@ def _strip_sections(ctx: Ctx, item: Item, kind: str) -> list[Section]:
                     gap=0,
                 )
             )
-    elif kind in ("conclusion_strip", "callout_strip"):
-        text = item.text("text", "body", "title", "label")
+    elif kind in _TEXT_STRIPS:
+        roles, scale, weight = _TEXT_STRIPS[kind]
+        text = item.text(*roles)
         if text:
-            out.append(
-                Section(
-                    "text",
-                    text,
-                    f * (1.05 if kind == "conclusion_strip" else 0.98),
-                    pal.ink,
-                    "bold" if kind == "conclusion_strip" else "normal",
-                    max_lines=2,
-                    gap=0,
-                )
-            )
-    elif kind == "annotation":
-        # the target id is topology (where the note points), never printed as content
-        text = item.text("text", "body", "note", "label")
-        if text:
-            out.append(
-                Section(
-                    "text",
-                    text,
-                    f * 0.88,
-                    pal.muted,
-                    max_lines=2,
-                    gap=0,
-                )
-            )
+            color = pal.muted if kind == "annotation" else pal.ink
+            out.append(Section("text", text, f * scale, color, weight, max_lines=2, gap=0))
     return out
 
 
