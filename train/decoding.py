@@ -23,7 +23,7 @@ import torch
 
 from train.grammar_langs import SCENE_END, SceneForm, scene_automaton, trace_automaton
 from train.grammar_mask import DEAD, Automaton, TokenMasker
-from train.model import GPT
+from train.model import GPT, FinishReason
 
 __all__ = ["Decoder", "Generation", "GrammarConstraint", "Language"]
 
@@ -37,10 +37,18 @@ class Generation:
 
     text: str  # decoded target text, without a trailing special token
     ids: tuple[int, ...]  # generated ids, including the stop id when it ended on one
-    stopped: bool  # ended on a structural end or special token
-    hit_budget: bool  # ran out of max_new_tokens or of the model's context
     constrained: bool  # produced under the grammar mask (never mix with raw results)
-    finish_reason: str = ""  # "stop" | "budget" | "context"
+    finish_reason: FinishReason  # "stop": structural end or special token; else ran out
+
+    @property
+    def stopped(self) -> bool:
+        """True when the row ended on a structural end or special token."""
+        return self.finish_reason == "stop"
+
+    @property
+    def hit_budget(self) -> bool:
+        """True when the row ran out of max_new_tokens or of the model's context."""
+        return self.finish_reason != "stop"
 
 
 class GrammarConstraint:
@@ -233,8 +241,6 @@ class Decoder:
                 out[i] = Generation(
                     text=self.tokenizer.decode(list(body)),
                     ids=g.ids,
-                    stopped=g.stopped,
-                    hit_budget=g.hit_budget,
                     constrained=constrained,
                     finish_reason=g.finish_reason,
                 )
