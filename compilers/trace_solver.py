@@ -443,29 +443,20 @@ def solve(trace: Trace | str | Mapping[str, Any] | Sequence[Any]) -> Result:
             trace=parsed,
         )
     answers: list[Number | None] = []
+
+    def failed(status: Status, err: StepError) -> Result:
+        return Result(status, expert=expert, error=err, block_answers=tuple(answers), trace=parsed)
+
     for bi, block in enumerate(parsed.blocks):
         if block.expert not in DOMAIN_OPS:
             err = _error("X213", f"unknown expert {block.expert!r}", None, bi, block)
-            return Result(
-                Status.WRONG_EXPERT,
-                expert=expert,
-                error=err,
-                block_answers=tuple(answers),
-                trace=parsed,
-            )
+            return failed(Status.WRONG_EXPERT, err)
         try:
             answer, _ = _run_block(block.steps, block.expert, answers, bi)
         except _Fail as exc:
             si = getattr(exc, "step", None)
             node = block.steps[si] if si is not None else block
-            err = _error(exc.code, exc.message, si, bi, node)
-            return Result(
-                Status.INVALID_TRACE,
-                expert=expert,
-                error=err,
-                block_answers=tuple(answers),
-                trace=parsed,
-            )
+            return failed(Status.INVALID_TRACE, _error(exc.code, exc.message, si, bi, node))
         except RecursionError:  # pragma: no cover - no recursion in the solver
             err = _error("X206", "recursion limit", None, bi, block)
             return Result(Status.INVALID_TRACE, expert=expert, error=err, trace=parsed)
@@ -480,13 +471,7 @@ def solve(trace: Trace | str | Mapping[str, Any] | Sequence[Any]) -> Result:
             bi,
             parsed.blocks[-1] if parsed.blocks else None,
         )
-        return Result(
-            Status.INVALID_TRACE,
-            expert=expert,
-            error=err,
-            block_answers=tuple(answers),
-            trace=parsed,
-        )
+        return failed(Status.INVALID_TRACE, err)
     return Result(Status.SOLVED, final, expert, None, tuple(answers), parsed)
 
 
