@@ -109,6 +109,9 @@ def _gsm8k(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"{args.path}: cannot read: {exc.strerror}", file=sys.stderr)
         return 2
+    except UnicodeDecodeError as exc:
+        print(f"{args.path}: cannot read: not UTF-8 (byte {exc.start})", file=sys.stderr)
+        return 2
     if args.limit:
         lines = lines[: args.limit]
     categories: Counter[str] = Counter()

@@ -133,3 +133,12 @@ def test_gsm8k_cli_writes_lines_and_report(tmp_path: Path) -> None:
     summary = json.loads(report.read_text())
     assert summary["correct"] == 1 and summary["failures"] == {"no_annotations": 1}
     assert "converted and correct: 1/2" in proc.stdout
+
+
+def test_gsm8k_non_utf8_file_exits_2_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b'{"question": "caf\xe9"}\n')
+    assert main(["gsm8k", str(path)]) == 2
+    assert "not UTF-8 (byte 16)" in capsys.readouterr().err
