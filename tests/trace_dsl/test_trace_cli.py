@@ -139,6 +139,7 @@ def test_gsm8k_non_utf8_file_exits_2_without_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "latin1.jsonl"
-    path.write_bytes(b'{"question": "caf\xe9"}\n')
+    data = b'{"question": "caf\xe9"}\n'
+    path.write_bytes(data)
     assert main(["gsm8k", str(path)]) == 2
-    assert "not UTF-8 (byte 16)" in capsys.readouterr().err
+    assert f"not UTF-8 (byte {data.index(0xE9)})" in capsys.readouterr().err
