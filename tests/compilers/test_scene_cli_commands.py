@@ -19,21 +19,14 @@ GOLD = ROOT / "examples" / "gold"
 CASE = GOLD / "kv_eviction_tree"
 
 
+def _compile(scene: Path, content: Path, out: Path, *extra: str) -> int:
+    return main(["compile", str(scene), "--content", str(content), "-o", str(out), *extra])
+
+
 def test_compile_writes_svg_and_png(tmp_path, capsys):
     out, png = tmp_path / "o.svg", tmp_path / "o.png"
-    code = main(
-        [
-            "compile",
-            str(CASE / "scene.row.dsl"),
-            "--content",
-            str(CASE / "content.json"),
-            "-o",
-            str(out),
-            "--png",
-            str(png),
-            "--width",
-            "300",
-        ]
+    code = _compile(
+        CASE / "scene.row.dsl", CASE / "content.json", out, "--png", str(png), "--width", "300"
     )
     assert code == 0, capsys.readouterr().err
     assert out.read_bytes() == (CASE / "expected.svg").read_bytes()
@@ -46,16 +39,7 @@ def test_compile_error_prints_positions_and_exits_1(tmp_path, capsys):
     text = (CASE / "scene.dsl").read_text().replace("[ref:nodes.shared]", "[ref:nodes.missing]")
     assert text != (CASE / "scene.dsl").read_text()
     bad.write_text(text)
-    code = main(
-        [
-            "compile",
-            str(bad),
-            "--content",
-            str(CASE / "content.json"),
-            "-o",
-            str(tmp_path / "x.svg"),
-        ]
-    )
+    code = _compile(bad, CASE / "content.json", tmp_path / "x.svg")
     err = capsys.readouterr().err
     assert code == 1
     line = next(i for i, ln in enumerate(text.splitlines(), 1) if "nodes.missing" in ln)
@@ -66,50 +50,14 @@ def test_compile_error_prints_positions_and_exits_1(tmp_path, capsys):
 def test_compile_syntax_error_and_bad_json(tmp_path, capsys):
     bad = tmp_path / "bad.dsl"
     bad.write_text("[scene]\n[layout:decision_tree] [theme:\n[/scene]\n")
-    assert (
-        main(
-            [
-                "compile",
-                str(bad),
-                "--content",
-                str(CASE / "content.json"),
-                "-o",
-                str(tmp_path / "x.svg"),
-            ]
-        )
-        == 1
-    )
+    assert _compile(bad, CASE / "content.json", tmp_path / "x.svg") == 1
     err = capsys.readouterr().err
     assert "@ 2:" in err and "Traceback" not in err
     js = tmp_path / "c.json"
     js.write_text('{"a": 1,,}')
-    assert (
-        main(
-            [
-                "compile",
-                str(CASE / "scene.dsl"),
-                "--content",
-                str(js),
-                "-o",
-                str(tmp_path / "x.svg"),
-            ]
-        )
-        == 1
-    )
+    assert _compile(CASE / "scene.dsl", js, tmp_path / "x.svg") == 1
     assert f"{js}:1:" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "compile",
-                str(tmp_path / "none.dsl"),
-                "--content",
-                str(js),
-                "-o",
-                str(tmp_path / "x.svg"),
-            ]
-        )
-        == 1
-    )
+    assert _compile(tmp_path / "none.dsl", js, tmp_path / "x.svg") == 1
     assert "not found" in capsys.readouterr().err
 
 
