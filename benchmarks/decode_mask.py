@@ -23,6 +23,7 @@ like), else with a random-init model (flagged: lengths then differ).
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
@@ -192,12 +193,16 @@ def main() -> int:
         from train.packing import PackedRows
 
         gtok = tokenizer.load(run / "tokenizer")
-        gdec = Decoder(gtok, "scene")
+        # decode in the form the run was trained on (memorize_gold --form row), else the
+        # constrained outputs differ from the raw ones and the ratio is not like for like
+        summary = run / "summary.json"
+        form = json.loads(summary.read_text()).get("form", "block") if summary.exists() else "block"
+        gdec = Decoder(gtok, "scene", form=form)
         model = load_model(run / "model.pt", "cpu")
         packed = PackedRows.load(run / "train.npz")
         prompts = [list(packed.prompt(i)) for i in range(min(args.gen_rows, len(packed)))]
         budget = int(max(len(packed.target(i)) for i in range(len(packed)))) + 8
-        label = f"memorised gold model {run} ({model.num_params():,} params)"
+        label = f"memorised gold model {run} ({form} form, {model.num_params():,} params)"
     else:
         torch.manual_seed(0)
         gdec = dec

@@ -17,11 +17,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from train.grammar_langs import SceneForm
 
 CONFIG = ROOT / "examples" / "configs" / "memorize_gold.toml"
 
@@ -33,7 +36,7 @@ def run(
     overrides: Sequence[str] = (),
     cases: int | None = None,
     vocab_size: int = 1600,
-    form: str = "block",
+    form: SceneForm = "block",
 ) -> dict[str, Any]:
     """Materialise, QC, tokenize, pack, fit and verify.
 
@@ -46,8 +49,8 @@ def run(
         form: scene target form (``"block"`` or ``"row"``); constrained decoding follows it.
 
     Returns:
-        A summary dict: rows, params, seconds, tokens_per_s, steps, stop_reason, exact match
-        (loop metric, raw decoding, constrained decoding).
+        A summary dict: rows, form, params, seconds, tokens_per_s, steps, stop_reason, exact
+        match (loop metric, raw decoding, constrained decoding).
     """
     import dataclasses
 
@@ -89,7 +92,7 @@ def run(
     result = fit(cfg, packed)
     fit_s = time.perf_counter() - t_fit
     model = result.model
-    dec = Decoder(tok, "scene", form="row" if form == "row" else "block")
+    dec = Decoder(tok, "scene", form=form)
     torch.set_num_threads(max(cfg.num_threads, 1))
     prompts = [list(packed.prompt(i)) for i in range(len(packed))]
     budget = int(max(len(packed.target(i)) for i in range(len(packed)))) + 8
@@ -97,6 +100,7 @@ def run(
     con = dec.generate_batch(model, prompts, constrained=True, max_new_tokens=budget)
     summary = {
         "rows": len(rows),
+        "form": form,  # benchmarks/decode_mask.py decodes this run in the same form
         "params": model.num_params(),
         "steps": result.step,
         "stop_reason": result.stop_reason,
