@@ -46,6 +46,14 @@ def fmt(name: str, us: list[float]) -> str:
     return f"{name:<34} n={len(us):>6}  median={statistics.median(us):8.2f} us  p99={pct(us, 99):9.2f} us"
 
 
+def print_steps(label: str, cold: list[float], struct: list[float], payload: list[float]) -> None:
+    """The four step-time lines of one replay (warm structural/payload/all, cold)."""
+    print(fmt(f"{label}: warm structural step", struct))
+    print(fmt(f"{label}: warm payload step", payload))
+    print(fmt(f"{label}: all warm steps", struct + payload))
+    print(fmt(f"{label}: cold step (first visit)", cold))
+
+
 def replay(
     masker: Any,
     encode: Callable[[str], list[int]],
@@ -153,10 +161,7 @@ def main() -> int:
         f"vocab={tok.vocab_size} scenes={len(texts)} automaton_states={masker.automaton.n_states} "
         f"cached_masks={masker.n_cached} replay_seconds={build_s:.1f}"
     )
-    print(fmt("ours: warm structural step", warm_struct))
-    print(fmt("ours: warm payload step", warm_payload))
-    print(fmt("ours: all warm steps", warm_struct + warm_payload))
-    print(fmt("ours: cold step (first visit)", cold))
+    print_steps("ours", cold, warm_struct, warm_payload)
     print(fmt("lark: reparse prefix + accepts()", lark_us))
     print(fmt("lark: incremental feed + accepts()", inc_us))
     warm = warm_struct + warm_payload
@@ -177,10 +182,7 @@ def main() -> int:
         f"row form: scenes={len(row_texts)} automaton_states={row_masker.automaton.n_states} "
         f"cached_masks={row_masker.n_cached} replay_seconds={r_s:.1f}"
     )
-    print(fmt("row: warm structural step", r_struct))
-    print(fmt("row: warm payload step", r_payload))
-    print(fmt("row: all warm steps", r_struct + r_payload))
-    print(fmt("row: cold step (first visit)", r_cold))
+    print_steps("row", r_cold, r_struct, r_payload)
 
     # ---- part 2: tokens/s raw vs constrained
     # Tokens/s is only comparable when both modes emit the same sequences: a random-init model
