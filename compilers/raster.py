@@ -115,15 +115,25 @@ def sanitize_svg(svg: str | bytes | _HasText) -> tuple[str, list[Diagnostic]]:
     from xml.etree import ElementTree as ET
 
     root = _parse(text)
+    cut_uses = []
     for el in root.iter():
         for key in ("href", _XLINK):
             value = el.get(key)
             if value is not None and not _is_local(value):
                 del el.attrib[key]
+                if _local_name(el.tag) == "use":
+                    cut_uses.append(el)
         if el.get("style"):
             el.set("style", _neutralise_css(el.get("style") or ""))
         if _local_name(el.tag) == "style" and el.text:
             el.text = _neutralise_css(el.text)
+    if cut_uses:
+        # a <use> left without its href makes cairosvg re-draw the document inside itself
+        # until Python's recursion limit: the element goes with its reference
+        parents = {child: parent for parent in root.iter() for child in parent}
+        for el in cut_uses:
+            if el in parents:
+                parents[el].remove(el)
     ET.register_namespace("", "http://www.w3.org/2000/svg")
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
     clean = ET.tostring(root, encoding="unicode")
@@ -175,8 +185,9 @@ def to_png(svg: str | bytes | _HasText, width: int | None = None) -> bytes:
             output_width=width,
             write_to=out,
         )
-    except (ValueError, TypeError, ZeroDivisionError) as exc:
-        # cairosvg raises bare Python errors on documents it cannot lay out (no size, ...).
+    except (ValueError, TypeError, ZeroDivisionError, RecursionError) as exc:
+        # cairosvg raises bare Python errors on documents it cannot lay out (no size, a
+        # <use> that references its own document, ...).
         raise CompileError.from_diagnostics(
             [diag("S704", f"cairosvg could not render: {exc}")]
         ) from None

@@ -128,3 +128,14 @@ def test_svg_object_and_alpha_composited_on_white():
 
     arr = png_to_array(to_png(Svg()))
     assert np.all(arr == 255)  # transparent -> white, not black
+
+
+def test_use_without_a_local_reference_is_a_toolkit_error_not_a_recursion():
+    # cairosvg draws a <use> with no href as the whole document again, without end
+    outside = BASE.format(body='<g><use href="http://example.invalid/x.svg#a"/></g>')
+    clean, diags = sanitize_svg(outside)
+    assert "<use" not in clean and [d.code for d in diags] == ["S705"]
+    assert to_png(outside).startswith(b"\x89PNG")
+    with pytest.raises(CompileError) as err:
+        to_png(BASE.format(body="<use/>").replace("<svg ", '<svg font-size="12" ', 1))
+    assert err.value.code == "S704"
