@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
 from typing import Any, Protocol
 
 from scene_dsl.diagnostics import diag
@@ -156,6 +157,27 @@ def _refuse_fetch(url: str, resource_type: str) -> bytes:
     return _EMPTY_SVG
 
 
+# One line in each face the compiler uses (sans, sans bold, mono, mono bold).
+_WARM_UP_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="80" height="80" font-size="14" '
+    b'font-family="DejaVu Sans, sans-serif">'
+    b'<text x="2" y="16">Ag</text><text x="2" y="34" font-weight="bold">Ag</text>'
+    b'<g font-family="DejaVu Sans Mono, monospace"><text x="2" y="52">Ag</text>'
+    b'<text x="2" y="70" font-weight="bold">Ag</text></g></svg>'
+)
+
+
+@lru_cache(maxsize=1)
+def _pin_font_state() -> None:
+    # cairo keeps per-font state from the first render that uses a font face, and later
+    # renders of other documents inherit it: without a fixed first render, the pixels of a
+    # document depended on what the process had rasterised before it (a gold case checked
+    # alone missed its own expected.png). Rendering one fixed document first pins that state.
+    from cairosvg.surface import PNGSurface
+
+    PNGSurface.convert(bytestring=_WARM_UP_SVG, unsafe=False, write_to=io.BytesIO())
+
+
 def to_png(svg: str | bytes | _HasText, width: int | None = None) -> bytes:
     """Rasterise an SVG to PNG bytes without fetching anything external.
 
@@ -165,7 +187,7 @@ def to_png(svg: str | bytes | _HasText, width: int | None = None) -> bytes:
             the SVG's own size.
 
     Returns:
-        PNG bytes, identical for identical inputs.
+        PNG bytes, identical for identical inputs whatever the process rasterised before.
 
     Raises:
         CompileError: S704 when the SVG is not well-formed XML or declares entities.
@@ -176,6 +198,7 @@ def to_png(svg: str | bytes | _HasText, width: int | None = None) -> bytes:
     from cairosvg.surface import PNGSurface
 
     clean, _ = sanitize_svg(svg)
+    _pin_font_state()
     out = io.BytesIO()
     try:
         PNGSurface.convert(

@@ -130,6 +130,32 @@ def test_svg_object_and_alpha_composited_on_white():
     assert np.all(arr == 255)  # transparent -> white, not black
 
 
+def test_render_does_not_depend_on_what_was_rendered_before():
+    # cairo caches glyph metrics per font across renders: each order runs in a fresh
+    # process, so the second document's pixels cannot borrow the first one's cache state.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    gold = Path(__file__).resolve().parents[2] / "examples" / "gold"
+    a, b = (str(gold / c / "expected.svg") for c in ("optimizer_board", "checkpoint_system"))
+    script = (
+        "import hashlib, sys\n"
+        "from compilers.raster import to_png\n"
+        "print(*(hashlib.sha256(to_png(open(p).read(), width=480)).hexdigest() "
+        "for p in sys.argv[1:]))\n"
+    )
+
+    def digests(*paths: str) -> dict[str, str]:
+        run = subprocess.run(
+            [sys.executable, "-c", script, *paths], capture_output=True, text=True, timeout=120
+        )
+        assert run.returncode == 0, run.stderr
+        return dict(zip(paths, run.stdout.split(), strict=True))
+
+    assert digests(a, b) == digests(b, a)
+
+
 def test_use_without_a_local_reference_is_a_toolkit_error_not_a_recursion():
     # cairosvg draws a <use> with no href as the whole document again, without end
     outside = BASE.format(body='<g><use href="http://example.invalid/x.svg#a"/></g>')
