@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +69,11 @@ def register(subparsers: Any) -> None:
     gal.set_defaults(func=_cmd_gallery)
 
 
-def _print_diags(label: str, diags: Any, text: str | None = None) -> None:
+def _print_diags(label: str, diags: Iterable[Diagnostic], text: str | None = None) -> None:
     for d in diags:
-        if isinstance(d, Diagnostic):
-            if text is not None and d.line > 0 and not d.source_line:
-                d = d.with_source(text)
-            print(f"{label}: {d.format()}", file=sys.stderr)
-        else:
-            print(f"{label}: {d}", file=sys.stderr)
+        if text is not None and d.line > 0 and not d.source_line:
+            d = d.with_source(text)
+        print(f"{label}: {d.format()}", file=sys.stderr)
 
 
 def _read_text(path: str, what: str) -> str | None:
@@ -116,7 +114,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         else:
             print(f"{args.scene}: {exc}", file=sys.stderr)
         return 1
-    _print_diags(args.scene, getattr(svg, "warnings", ()), text)
+    _print_diags(args.scene, svg.warnings, text)
     try:
         Path(args.output).write_bytes(svg.text.encode("utf-8"))
         if args.png:
