@@ -78,7 +78,8 @@ def test_hostile_strings_stay_text(family: str, value: str) -> None:
     assert geometry_problems(svg) == []
     drawn = "".join(root.itertext())
     if value.startswith("<script"):
-        assert "<script>alert('x')</script>" in drawn or "\u2026" in drawn
+        # drawn as literal text (an ellipsis anywhere on the canvas would not show that)
+        assert value in drawn
 
 
 @pytest.mark.parametrize("family", FAMILIES)
