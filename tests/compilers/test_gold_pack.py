@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import scene_dsl
-from compilers.gold import CHECKS, check_case, check_gold_pack
+from compilers.gold import CHECKS, GOLD_PNG_WIDTH, check_case, check_gold_pack
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLD = ROOT / "examples" / "gold"
@@ -74,7 +74,7 @@ def test_cases_are_rich(report):
         png = (GOLD / case.name / "expected.png").read_bytes()
         from compilers.raster import png_to_array
 
-        assert png_to_array(png).shape[1] == 480
+        assert png_to_array(png).shape[1] == GOLD_PNG_WIDTH
 
 
 def test_prompt_is_one_line(report):
