@@ -146,7 +146,15 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
     clock.say("3/7 building the tokenizer (reserved structure + byte-level BPE)")
     tok = tokenizer.build("scene", corpus=[r.target for r in rows] + [r.prompt for r in rows])
     tok.save(out / "tokenizer")
-    config = load_config(settings.config, [f"--out_dir={out}", *settings.overrides])
+    config = load_config(
+        settings.config,
+        [
+            f"--out_dir={out}",
+            f"--data.train={out / 'train.npz'}",
+            f"--data.dev={out / 'dev.npz'}",
+            *settings.overrides,
+        ],
+    )
     ctx = config.model.block_size
     budget = tokenizer.budget(tok, [{"prompt": r.prompt, "target": r.target} for r in rows], ctx)
     clock.say(
@@ -172,22 +180,10 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
     data.write_jsonl(rows, out / "rows.jsonl")
     train_rows = [r for r in rows if r.split == "train"]
     dev_rows = [r for r in rows if r.split == "dev"]
-    data.pack(train_rows, tok).save(out / "train.npz")
-    data.pack(dev_rows, tok).save(out / "dev.npz")
-
-    from train.packing import PackedRows
-
-    train_packed = PackedRows.load(out / "train.npz")
-    dev_packed = PackedRows.load(out / "dev.npz")
-    config = load_config(
-        settings.config,
-        [
-            f"--out_dir={out}",
-            f"--data.train={out / 'train.npz'}",
-            f"--data.dev={out / 'dev.npz'}",
-            *settings.overrides,
-        ],
-    )
+    train_packed = data.pack(train_rows, tok)
+    dev_packed = data.pack(dev_rows, tok)
+    train_packed.save(config.data.train)
+    dev_packed.save(config.data.dev)
     clock.say(
         f"5/7 training: {config.model.n_layer} layers x {config.model.n_embd} wide, "
         f"{config.max_steps} steps of {config.batch_size} rows"
