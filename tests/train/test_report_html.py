@@ -149,16 +149,25 @@ def test_report_has_every_section_and_no_external_reference(tmp_path: Path) -> N
         assert cls in text  # the gallery shows one card per failure class
 
 
-def test_clean_run_against_worse_baseline_is_promoted_green(tmp_path: Path) -> None:
-    base = make_run(tmp_path, "base", "drift_tone")
-    run = make_run(
-        tmp_path, "run", "echo", config={**CONFIG, "model": {**CONFIG["model"], "n_layer": 4}}
-    )
+@pytest.mark.parametrize(
+    ("base_plan", "run_plan", "decision", "exact_delta"),
+    [
+        ("drift_tone", "echo", ("promote", "green"), 1.0),
+        ("echo", "drift_tone", ("reject", "red"), -1.0),
+    ],
+    ids=["better-promoted-green", "regression-rejected-red"],
+)
+def test_clean_capacity_run_is_decided_against_its_baseline(
+    tmp_path: Path, base_plan: str, run_plan: str, decision: tuple[str, str], exact_delta: float
+) -> None:
+    base = make_run(tmp_path, "base", base_plan)
+    deeper = {**CONFIG, "model": {**CONFIG["model"], "n_layer": 4}}  # one axis: capacity
+    run = make_run(tmp_path, "run", run_plan, config=deeper)
     report.write(run, baseline=base)
     d = json.loads((run / "report.json").read_text())
     assert d["discipline"]["changed_axes"] == ["capacity"] and not d["discipline"]["blurry"]
-    assert (d["decision"]["decision"], d["decision"]["colour"]) == ("promote", "green")
-    assert d["deltas"]["raw"]["greedy"]["overall"]["exact_rate"] == 1.0
+    assert (d["decision"]["decision"], d["decision"]["colour"]) == decision
+    assert d["deltas"]["raw"]["greedy"]["overall"]["exact_rate"] == exact_delta
 
 
 def test_blurry_run_is_flagged_and_branched(tmp_path: Path) -> None:
@@ -171,16 +180,6 @@ def test_blurry_run_is_flagged_and_branched(tmp_path: Path) -> None:
     assert d["discipline"]["changed_axes"] == ["data", "budget", "capacity"]
     assert d["decision"]["decision"] == "branch" and d["decision"]["colour"] == "amber"
     assert "blurry run" in path.read_text()
-
-
-def test_regression_is_rejected_red(tmp_path: Path) -> None:
-    base = make_run(tmp_path, "base", "echo")
-    run = make_run(
-        tmp_path, "run", "drift_tone", config={**CONFIG, "model": {**CONFIG["model"], "n_layer": 4}}
-    )
-    report.write(run, baseline=base)
-    d = json.loads((run / "report.json").read_text())
-    assert (d["decision"]["decision"], d["decision"]["colour"]) == ("reject", "red")
 
 
 def test_report_refuses_baseline_with_other_probe_hash(tmp_path: Path) -> None:
