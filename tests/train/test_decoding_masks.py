@@ -35,9 +35,16 @@ def trace_tokenizer() -> CharTokenizer:
     return CharTokenizer(pieces)
 
 
+LANGUAGES = ("scene", "row", "trace")  # "row": scenes in row form
+
+
 def masker_for(language: str) -> tuple[TokenMasker, CharTokenizer]:
-    tok = scene_tokenizer() if language == "scene" else trace_tokenizer()
-    auto = scene_automaton() if language == "scene" else trace_automaton()
+    tok = trace_tokenizer() if language == "trace" else scene_tokenizer()
+    auto = {
+        "scene": scene_automaton,
+        "row": lambda: scene_automaton(form="row"),
+        "trace": trace_automaton,
+    }[language]()
     specials = set(tok.special_ids.values())
     return TokenMasker(auto, tok.vocab_strings(), specials, tok.special_ids["<|eos|>"]), tok
 
@@ -45,6 +52,11 @@ def masker_for(language: str) -> tuple[TokenMasker, CharTokenizer]:
 def scene_texts(n: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     return [scene_dsl.canonical_text(sample_scene(rng), inline=True) for _ in range(n)]
+
+
+def row_texts(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [scene_dsl.canonical_text(sample_scene(rng), form="row", inline=True) for _ in range(n)]
 
 
 def trace_texts() -> list[str]:
@@ -66,28 +78,36 @@ def walk(masker: TokenMasker, vocab: list[str], rng: random.Random, steps: int) 
     return states
 
 
-@pytest.mark.parametrize("language", ["scene", "trace"])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_training_targets_are_never_masked(language: str) -> None:
     masker, tok = masker_for(language)
-    texts = scene_texts(25, 1) if language == "scene" else trace_texts()
+    texts = {
+        "scene": lambda: scene_texts(25, 1),
+        "row": lambda: row_texts(200, 1),
+        "trace": trace_texts,
+    }[language]()
+    if language == "row":
+        assert any("|" in t for t in texts) and any("=" in t for t in texts)  # really row form
     for text in texts:
         sid = masker.start
         for t in tok.encode(text):
             assert masker.info(sid).mask[t], (text, tok.decode([t]))
             sid = masker.advance(sid, t)
-        assert masker.info(sid).mask[masker.eos_id]  # the program may end here
+        assert masker.info(sid).mask[masker.eos_id], text  # the program may end here
+        assert masker.automaton.accepting(sid), text
 
 
-@pytest.mark.parametrize("language", ["scene", "trace"])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_cached_masks_equal_brute_force(language: str) -> None:
     masker, tok = masker_for(language)
     vocab = tok.vocab_strings()
     specials = {i: s for s, i in tok.special_ids.items()}
     rng = random.Random(5)
-    for sid in walk(masker, vocab, rng, 120)[::7]:
-        fast = masker.info(sid).mask
-        slow = brute_force_mask(masker.automaton, vocab, specials, masker.eos_id, sid)
-        assert np.array_equal(fast, slow)
+    for _ in range(2):
+        for sid in walk(masker, vocab, rng, 150)[::9]:
+            fast = masker.info(sid).mask
+            slow = brute_force_mask(masker.automaton, vocab, specials, masker.eos_id, sid)
+            assert np.array_equal(fast, slow)
 
 
 def _lark_scene_viable(parser, text: str) -> bool:  # type: ignore[no-untyped-def]
