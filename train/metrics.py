@@ -11,8 +11,8 @@ from collections.abc import Collection, Sequence
 
 import torch
 
-from train.model import GPT
-from train.packing import PackedRows
+from train.model import GPT, IGNORE_INDEX
+from train.packing import PackedRows, make_batch
 
 __all__ = ["exact_match", "teacher_forced_exact"]
 
@@ -46,8 +46,6 @@ def teacher_forced_exact(
         ``{"exact": fraction of rows whose every target position is argmax-correct,
         "token_acc": fraction of target positions that are}``.
     """
-    from train.packing import make_batch
-
     indices = list(range(len(data))) if rows is None else list(rows)
     if not indices:
         return {"exact": float("nan"), "token_acc": float("nan")}
@@ -59,7 +57,7 @@ def teacher_forced_exact(
             x, y = make_batch(data, indices[start : start + batch_size], pad_id=pad_id)
             x, y = x.to(model.device), y.to(model.device)
             logits, _ = model(x)
-            scored = y != -100
+            scored = y != IGNORE_INDEX
             hits = (logits.argmax(dim=-1) == y) & scored
             exact += int((hits.sum(dim=1) == scored.sum(dim=1)).sum())
             correct += int(hits.sum())
