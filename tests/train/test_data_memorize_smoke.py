@@ -43,6 +43,7 @@ def test_memorize_gold_smoke(tmp_path: Path, form: str) -> None:
         form=form,
     )
     assert summary["rows"] == 2 and summary["params"] < 5_000_000
+    assert summary["form"] == form  # benchmarks/decode_mask.py decodes the run in this form
     # The gate itself, at test size: the loop stops on its goal (teacher-forced exact match),
     # and real token-by-token decoding, raw and constrained, confirms every row.
     assert summary["stop_reason"] == "goal" and summary["steps"] < 400
