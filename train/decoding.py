@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-import numpy as np
 import torch
 
 from train.grammar_langs import SCENE_END, SceneForm, scene_automaton, trace_automaton
@@ -245,21 +244,3 @@ class Decoder:
                     finish_reason=g.finish_reason,
                 )
         return [g for g in out if g is not None]
-
-
-def allowed_ids(decoder: Decoder, text_ids: Sequence[int]) -> np.ndarray:
-    """Ids the constrained decoder allows after ``text_ids`` (for inspection and tests).
-
-    Args:
-        decoder: the decoder.
-        text_ids: target ids generated so far.
-
-    Returns:
-        The allowed ids, ascending (empty when ``text_ids`` already left the language).
-    """
-    sid = decoder.masker.start
-    for t in text_ids:
-        sid = decoder.masker.advance(sid, int(t))
-    if sid == DEAD:
-        return np.zeros(0, dtype=np.int64)
-    return decoder.masker.info(sid).ids

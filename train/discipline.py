@@ -12,7 +12,7 @@ rejection).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -391,11 +391,3 @@ def families_delta(
         f: (run[f] - baseline[f]) if f in run and f in baseline else None
         for f in sorted(set(run) | set(baseline))
     }
-
-
-def summarize_changes(changes: Sequence[Change]) -> dict[str, list[str]]:
-    """axis -> ``"key: baseline -> run"`` lines, for the report."""
-    out: dict[str, list[str]] = {}
-    for c in changes:
-        out.setdefault(c.axis, []).append(f"{c.key}: {c.baseline!r} -> {c.run!r}")
-    return out

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -1214,10 +1213,3 @@ def compare(run: ProbeReport, baseline: ProbeReport, *, mode: str = "raw") -> di
         },
         "trace": trace,
     }
-
-
-def standard_error(p1: float, n1: int, p0: float, n0: int) -> float:
-    """Standard error of the difference of two proportions (0 when a side is empty)."""
-    if n1 <= 0 or n0 <= 0:
-        return 0.0
-    return math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
