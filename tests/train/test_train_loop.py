@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -54,17 +53,15 @@ def test_tiny_model_memorises_twenty_rows(tmp_path) -> None:
         "--primary_mode=max",
         "--goal=1.0",
     )
-    start = time.perf_counter()
     result = fit(cfg, data)
-    elapsed = time.perf_counter() - start
-    assert result.stop_reason == "goal", result.evals
+    # steps, not seconds: a loop that stopped learning runs to max_steps (no timing asserts)
+    assert result.stop_reason == "goal" and result.step < 400, result.evals
     assert result.evals[-1]["train_exact"] == 1.0
     # Independent check on the saved model, through the public generation API.
     model = load_model(tmp_path / "model.pt")
     for i in range(len(data)):
         gen = model.generate(data.prompt(i).tolist(), 20, temperature=0.0, stop_ids={1})
         assert gen.stopped and list(gen.ids) == data.target(i).tolist()
-    assert elapsed < 30  # generous: it takes ~1 s; catches a loop that silently stopped learning
 
     log = records(tmp_path / "log.jsonl")
     assert next(r["event"] for r in log) == "start" and log[-1]["event"] == "end"
