@@ -19,6 +19,7 @@ Nothing here imports torch: the generator is the only model-facing piece.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -828,14 +829,15 @@ def _score_scene_case(
     repair: bool,
     contract: str,
 ) -> CaseResult:
-    kw = dict(
+    score = functools.partial(
+        score_scene,
         expected_text=case.expected,
         content=case.content,
         compile=compile,
         expected_svg=expected_svg,
         contract=contract,
     )
-    raw = score_scene(output.text, expected, hit_budget=output.hit_budget, **kw)  # type: ignore[arg-type]
+    raw = score(output.text, expected, hit_budget=output.hit_budget)
     repaired: SceneScore | None = None
     fixes: tuple[str, ...] = ()
     if repair:
@@ -844,7 +846,7 @@ def _score_scene_case(
             fixes = tuple(f.code for f in fix_list)
             form = "row" if _looks_row(case.expected) else "block"
             text = scene_dsl.to_text(scene, form=form, inline=True)
-            repaired = score_scene(text, expected, hit_budget=output.hit_budget, **kw)  # type: ignore[arg-type]
+            repaired = score(text, expected, hit_budget=output.hit_budget)
             # Repair closes a cut scene, so the repaired text is no longer a prefix: keep the
             # truncation verdict of the raw output, it describes the same generation.
             repaired = replace(repaired, truncated=raw.truncated)
