@@ -22,7 +22,8 @@ import torch
 
 from train.grammar_langs import SCENE_END, SceneForm, scene_automaton, trace_automaton
 from train.grammar_mask import DEAD, Automaton, TokenMasker
-from train.model import GPT, FinishReason
+from train.model import GPT
+from train.model import Generation as ModelGeneration
 
 __all__ = ["Decoder", "Generation", "GrammarConstraint", "Language"]
 
@@ -31,23 +32,12 @@ SPECIAL_TEXTS = ("<|bos|>", "<|eos|>", "<|pad|>", "[OUT]")
 
 
 @dataclass(frozen=True)
-class Generation:
-    """One decoded output."""
+class Generation(ModelGeneration):
+    """One decoded output: the model's ids and finish reason (``stopped`` / ``hit_budget``),
+    plus the decoded text and whether the grammar mask was on."""
 
     text: str  # decoded target text, without a trailing special token
-    ids: tuple[int, ...]  # generated ids, including the stop id when it ended on one
     constrained: bool  # produced under the grammar mask (never mix with raw results)
-    finish_reason: FinishReason  # "stop": structural end or special token; else ran out
-
-    @property
-    def stopped(self) -> bool:
-        """True when the row ended on a structural end or special token."""
-        return self.finish_reason == "stop"
-
-    @property
-    def hit_budget(self) -> bool:
-        """True when the row ran out of max_new_tokens or of the model's context."""
-        return self.finish_reason != "stop"
 
 
 class GrammarConstraint:
