@@ -10,8 +10,10 @@ A GSM8K answer is prose with calculator annotations (``16-3-4 = <<16-3-4=9>>9``)
    result becomes a reference to that step, any other number an ``init``;
 3. keeps the last equation whose result equals the gold answer as ``result`` and drops the
    steps that do not feed it;
-4. names each init after the question words beside its number (``eggs``, ``price``), or after
-   a known unit constant (``minutes_per_hour``), and labels it grounded / constant / ungrounded.
+4. names each init after the question words beside its number (``eggs``, ``price``), after
+   the things the question lists (``people`` for "Ann, Bob and Cy"), or after a unit constant
+   the problem's units call for (``minutes_per_hour``), and labels it grounded / counted /
+   constant / ungrounded (see :mod:`trace_dsl.gsm8k_grounding`).
 
 Nothing here is keyed to particular problems; every rule is about the shape of the text.
 """
@@ -25,6 +27,7 @@ from fractions import Fraction
 
 from .ast import Compute, Init, Query, SubTrace, Trace
 from .gsm8k_derive import UNIT_FACTORS, Facts, derive
+from .gsm8k_grounding import counted_values, unit_constant
 from .numbers import find_numbers, preprocess_numbers
 
 __all__ = [
@@ -54,7 +57,9 @@ class InitGrounding:
 
     var: str  # the init's variable
     value: Number  # its value
-    kind: str  # "grounded" (in the question), "constant" (a unit constant) or "ungrounded"
+    # "grounded" (written in the question), "counted" (the question lists that many things),
+    # "constant" (a unit constant the problem's units call for) or "ungrounded"
+    kind: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,40 +72,11 @@ class Conversion:
 
     @property
     def grounded_ratio(self) -> float:
-        """Share of inits whose value is grounded in the question or a unit constant."""
+        """Share of inits whose value the problem supplies (grounded, counted or a constant)."""
         if not self.inits:
             return 1.0
         return sum(g.kind != "ungrounded" for g in self.inits) / len(self.inits)
 
-
-# ---------------------------------------------------------------------------------- constants
-# value -> (name, words that make the constant plausible); values a solution may use without
-# the question stating them (7 days a week, 60 minutes an hour, 100 percent ...)
-_CONSTANTS: dict[Fraction, str] = {
-    Fraction(7): "days_per_week",
-    Fraction(60): "minutes_per_hour",
-    Fraction(24): "hours_per_day",
-    Fraction(12): "months_per_year",
-    Fraction(52): "weeks_per_year",
-    Fraction(365): "days_per_year",
-    Fraction(30): "days_per_month",
-    Fraction(31): "days_per_month",
-    Fraction(4): "weeks_per_month",
-    Fraction(100): "percent",
-    Fraction(1, 100): "percent",
-    Fraction(1000): "thousand",
-    Fraction(3600): "seconds_per_hour",
-    Fraction(16): "ounces_per_pound",
-    Fraction(8): "pints_per_gallon",
-    Fraction(3): "feet_per_yard",
-    Fraction(5280): "feet_per_mile",
-    Fraction(10): "ten",
-    Fraction(2): "two",
-    Fraction(1): "one",
-    Fraction(1, 2): "half",
-    Fraction(1, 4): "quarter",
-    Fraction(0): "zero",
-}
 
 _STOP = frozenset(
     [
@@ -517,7 +493,10 @@ def _linear_equations(body: str) -> Iterator[tuple[int, Node, Fraction]]:
         x = (rhs - b) / a
         node: Node = ("num", rhs)
         if b != 0:
-            node = ("op", "sub", [node, ("num", b)])
+            # "3x - 5 = 16": x = (16 + 5) / 3, with the 5 the question states, not a -5
+            node = (
+                ("op", "sub", [node, ("num", b)]) if b > 0 else ("op", "add", [node, ("num", -b)])
+            )
             if a != 1:
                 # "2p + 12 = 70" then "2p = 58": the solution goes on from rhs - b
                 yield m.end(), node, rhs - b
@@ -607,6 +586,21 @@ class _Question:
         self.values = values
         self._facts_args = (percents, fractions)
         self._facts: Facts | None = None
+        self._counted: dict[Fraction, str] | None = None
+
+    def classify(self, value: Fraction, problem: str) -> tuple[str, str]:
+        """(kind, name word) of an init value; ``problem`` is where unit words are looked up."""
+        if value in self.values:
+            return "grounded", self.name_for(value) or unit_constant(value, problem) or "value"
+        if self._counted is None:
+            self._counted = counted_values(self.text)
+        word = self._counted.get(value)
+        if word is not None:
+            return "counted", word
+        word = unit_constant(value, problem)
+        if word is not None:
+            return "constant", word
+        return "ungrounded", "value"
 
     @property
     def facts(self) -> Facts:
@@ -717,6 +711,7 @@ def convert_detailed(question: str, answer: str) -> Conversion | Failure:
         )
     equations = equations[: final + 1]
     q = _Question(question)
+    problem = f"{question}\n{answer}"  # the solution may name the units of a constant
 
     # emit steps: (kind, payload); compute steps reference earlier results by value
     computes: list[tuple[str, list[object], str]] = []  # (op, args, var)
@@ -798,13 +793,7 @@ def convert_detailed(question: str, answer: str) -> Conversion | Failure:
             assert isinstance(init_value, Fraction)
             if not _decimal_ok(init_value):
                 return Failure("not_decimal", f"init value {init_value} has no finite decimal form")
-            word = q.name_for(init_value)
-            if word is not None:
-                kind = "grounded"
-            elif init_value in _CONSTANTS:
-                word, kind = _CONSTANTS[init_value], "constant"
-            else:
-                word, kind = "value", "ungrounded"
+            kind, word = q.classify(init_value, problem)
             base = _ident(word)
             if base in _RESERVED_NAMES or re.fullmatch(r"step\d+", base):
                 base = base + "_n"
@@ -845,7 +834,9 @@ def convert(question: str, answer: str) -> Trace | Failure:
 
 
 def grounding(question: str, trace: Trace) -> tuple[InitGrounding, ...]:
-    """Label every init of a trace as grounded in the question, a unit constant, or neither.
+    """Label every init of a trace: grounded, counted, a unit constant, or ungrounded.
+
+    See :mod:`trace_dsl.gsm8k_grounding` for what each kind means.
 
     Args:
         question: the problem text (numbers are preprocessed first).
@@ -859,6 +850,6 @@ def grounding(question: str, trace: Trace) -> tuple[InitGrounding, ...]:
     for step in trace.steps:
         if isinstance(step, Init) and step.value is not None:
             v = Fraction(step.value)
-            kind = "grounded" if v in q.values else "constant" if v in _CONSTANTS else "ungrounded"
+            kind = q.classify(v, question)[0]
             out.append(InitGrounding(step.var, step.value, kind))
     return tuple(out)

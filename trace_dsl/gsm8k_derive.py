@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .gsm8k_grounding import UNIT_CONSTANTS
+
 __all__ = ["UNIT_FACTORS", "Facts", "Node", "derive"]
 
 # ("num", Fraction) | ("op", name, [children]); the converter's expression shape
@@ -28,22 +30,13 @@ _HUNDRED = Fraction(100)
 # unit factor -> unit words; a stated quantity is converted by the factor only when one of them
 # follows it ("30 minutes" -> 0.5 hours, "25 cents" -> 0.25 dollars, "20 gallons" -> 160 pints)
 UNIT_FACTORS: dict[Fraction, re.Pattern[str]] = {
-    Fraction(v): re.compile(rf"(?:{words})", re.IGNORECASE)
-    for v, words in (
-        (60, r"minutes?\b|hours?\b|seconds?\b|mins?\b|hrs?\b"),
-        (24, r"hours?\b|days?\b"),
-        (7, r"weeks?\b|days?\b"),
-        (12, r"months?\b|years?\b|inch|foot\b|feet\b|dozens?\b"),
-        (52, r"weeks?\b|years?\b"),
-        (365, r"years?\b|days?\b"),
-        (100, r"cents?\b|¢|centimet|meters?\b|metres?\b"),
-        (1000, r"kilo|grams?\b|millilit|lit(?:er|re)s?\b|meters?\b|metres?\b|km\b|kg\b|ml\b"),
-        (16, r"ounces?\b|pounds?\b|oz\b|lbs?\b"),
-        (8, r"pints?\b|gallons?\b"),
-        (4, r"quarts?\b"),
-        (3, r"yards?\b"),
-        (2, r"pints?\b"),
+    value: re.compile(
+        "(?:"
+        + "|".join(u for c in UNIT_CONSTANTS if c.converts and c.value == value for u in c.units)
+        + r")(?!\w)",
+        re.IGNORECASE,
     )
+    for value in dict.fromkeys(c.value for c in UNIT_CONSTANTS if c.converts)
 }
 
 # values that are unit constants in their own right: never re-read as a conversion

@@ -95,6 +95,8 @@ _SUFFIX = {1: "st", 2: "nd", 3: "rd"}
 _EVERY_ORDINAL = re.compile(
     rf"\b(?P<every>every)\s+(?P<ord>{'|'.join(_ORDINALS)})\b", re.IGNORECASE
 )
+# "4 and a half hours" (after "half" -> "1/2"), "2 and 3/4 cups": one mixed number
+_AND_FRACTION = re.compile(r"(?<![\d./])(\d+)\s+and\s+(?:an?\s+)?(\d+)/(\d+)(?![\d/])")
 # "once a week", "once per day": a frequency of one
 _ONCE = re.compile(r"\bonce(?=\s+(?:a|an|per|every|each)\b)", re.IGNORECASE)
 
@@ -147,7 +149,8 @@ def preprocess_numbers(question: str) -> tuple[str, list[Rewrite]]:
     Handles thousands separators (``80,000`` -> ``80000``), vulgar fractions (``1½`` ->
     ``1 1/2``), scaled amounts (``$1.5 million`` -> ``$1500000``), number words
     (``twenty-five``, ``two hundred``), ``a dozen`` / ``half a dozen`` / ``dozen``, ``a pair of`` / ``a couple of``, fraction
-    words (``half``, ``halfway`` -> ``1/2 way``, ``two thirds`` -> ``2/3``), counting ordinals (``every third`` ->
+    words (``half``, ``halfway`` -> ``1/2 way``, ``two thirds`` -> ``2/3``, ``four and a half`` ->
+    ``4 1/2``), counting ordinals (``every third`` ->
     ``every 3rd``, ``every other`` -> ``every 2nd``), ``once a week`` (``1 time a week``),
     percents (``20%`` -> ``20/100``) and multiplier words (``twice`` -> ``2 times``).
 
@@ -200,6 +203,12 @@ def preprocess_numbers(question: str) -> tuple[str, list[Rewrite]]:
     text = _sub(_PAIR, text, lambda m: "2", rewrites, base)
     text = _sub(_HALF, text, lambda m: "1/2 " if m.string[m.end() : m.end() + 3] == "way" else "1/2",
                 rewrites, base)  # fmt: skip
+
+    def mixed(m: re.Match[str]) -> str | None:
+        whole, num, den = m.groups()
+        return f"{whole} {num}/{den}" if 0 < int(num) < int(den) else None
+
+    text = _sub(_AND_FRACTION, text, mixed, rewrites, base)
 
     def ordinal(m: re.Match[str]) -> str:
         n = _ORDINALS[m.group("ord").lower()]

@@ -84,10 +84,21 @@ def test_grounding_labels_inits() -> None:
     trace = parse(
         "expert: arithmetic\ntrace:\n- {op: init, var: eggs, value: 16}\n- {op: init, var: hour, value: 60}\n"
         "- {op: init, var: odd, value: 17.5}\n- {op: init, var: pct, value: 0.2}\n"
-        "- {op: compute, compute_op: add, args: [eggs, hour, odd, pct], var: result}\n- {op: query, var: result}\n"
+        "- {op: init, var: people, value: 3}\n"
+        "- {op: compute, compute_op: add, args: [eggs, hour, odd, pct, people], var: result}\n"
+        "- {op: query, var: result}\n"
     )
-    kinds = {g.var: g.kind for g in grounding("She has sixteen eggs; 20% are brown.", trace)}
-    assert kinds == {"eggs": "grounded", "hour": "constant", "odd": "ungrounded", "pct": "grounded"}
+    question = "Ann, Bob and Cy have sixteen eggs; 20% are brown. They sell 4 eggs every 5 minutes."
+    kinds = {g.var: g.kind for g in grounding(question, trace)}
+    assert kinds == {
+        "eggs": "grounded",
+        "hour": "ungrounded",  # minutes alone do not call for 60 minutes per hour
+        "odd": "ungrounded",
+        "pct": "grounded",
+        "people": "counted",
+    }
+    kinds = {g.var: g.kind for g in grounding(question + " How many per hour?", trace)}
+    assert kinds["hour"] == "constant"
 
 
 def test_whole_training_split_meets_targets(gsm8k_train: Path) -> None:
@@ -107,9 +118,10 @@ def test_whole_training_split_meets_targets(gsm8k_train: Path) -> None:
     assert len(rows) > 7000
     assert correct / len(rows) >= 0.98
     inits = sum(kinds.values())
-    assert (kinds["grounded"] + kinds["constant"]) / inits >= 0.98
-    # strictly in the question (unit constants excluded): 92.6% measured. The issue asks for
-    # 95%; the rest are unit constants (60 min, 7 days, 100 %) and world knowledge (2 wheels,
-    # 5 weekdays) that no question states. This floor guards what the converter reaches now.
-    assert kinds["grounded"] / inits >= 0.92
-    assert kinds["ungrounded"] / inits <= 0.02
+    # stated by the question (written, or counted from a list): 93.2% measured. The issue asks
+    # for 95%; the rest are unit constants the problem's units call for (60 min, 7 days: 3.0%)
+    # and knowledge no question states (2 wheels, 4 legs, 1 for "a bag": 3.8%). These floors
+    # guard what the converter reaches now.
+    assert (kinds["grounded"] + kinds["counted"]) / inits >= 0.93
+    assert (kinds["grounded"] + kinds["counted"] + kinds["constant"]) / inits >= 0.96
+    assert kinds["ungrounded"] / inits <= 0.04

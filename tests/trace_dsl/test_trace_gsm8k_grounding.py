@@ -10,6 +10,7 @@ from compilers import Status, verify
 from trace_dsl import Compute, Init, preprocess_numbers, to_text
 from trace_dsl.gsm8k import Conversion, convert_detailed
 from trace_dsl.gsm8k_derive import Facts, derive
+from trace_dsl.gsm8k_grounding import counted_values, unit_constant
 from trace_dsl.numbers import find_numbers
 
 
@@ -33,6 +34,18 @@ def test_preprocess_numbers_finds_spelled_and_formatted_numbers(
     out, rewrites = preprocess_numbers(text)
     assert [m.value for m in find_numbers(out)] == [Fraction(v) for v in values]
     assert all(r.original in text for r in rewrites)
+
+
+def test_whole_and_a_fraction_is_one_mixed_number() -> None:
+    text, rewrites = preprocess_numbers("four and a half hours, 2 and 3/4 cups, 3 and 5/2")
+    assert text == "4 1/2 hours, 2 3/4 cups, 3 and 5/2"
+    # rewrites apply in order: "a half" -> "1/2", "four" -> "4", then "4 and 1/2" -> "4 1/2"
+    assert [(r.original, r.replacement) for r in rewrites] == [
+        ("a half", "1/2"),
+        ("four", "4"),
+        ("4 and 1/2", "4 1/2"),
+        ("2 and 3/4", "2 3/4"),
+    ]
 
 
 def test_words_that_are_not_numbers_stay() -> None:
@@ -95,3 +108,56 @@ def test_derive_reads_only_clear_shapes() -> None:
     # 23 = 20 + 3 of two unrelated numbers is a coincidence, never a derivation
     assert derive(Fraction(23), facts) is None
     assert derive(Fraction(1), facts) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Ann, Bill, Cate, and Dale each buy a pizza.", {4: "people"}),
+        ("Mrs. Smith and Mr. Jones met.", {2: "people"}),
+        ("He reads from Monday to Friday.", {5: "days"}),
+        ("She saved from January through July.", {7: "months"}),
+        ("He ran on Monday, then on Wednesday and on Saturday.", {3: "days"}),
+        ("Travis and his brother ate candy.", {2: "people"}),
+        ("She bought oranges, apples and watermelons.", {3: "kinds"}),
+        ("Both of them came on a round trip.", {2: "both"}),
+        # clause openers and repeated names are not lists of people
+        ("If Ann wins and Ann loses, then what?", {}),
+        ("Then he left. Yesterday and today it rained.", {}),
+        ("He had 3 apples, 4 pears and 5 plums.", {}),
+    ],
+)
+def test_counted_values_read_lists_and_ranges(question: str, expected: dict[int, str]) -> None:
+    assert counted_values(question) == {Fraction(k): v for k, v in expected.items()}
+
+
+def test_unit_constants_need_every_unit_in_the_problem() -> None:
+    assert (
+        unit_constant(Fraction(60), "8 pages in 20 minutes; how many hours?") == "minutes_per_hour"
+    )
+    assert unit_constant(Fraction(60), "8 pages in 20 minutes") is None
+    assert unit_constant(Fraction(3), "the third bouquet had 13 carnations") is None
+    assert unit_constant(Fraction(3), "a 6 feet board, in yards") == "feet_per_yard"
+    assert unit_constant(Fraction(25), "4 quarters and 3 dimes, in cents") == "cents_per_quarter"
+    assert unit_constant(Fraction(1, 20), "7 nickels") == "dollars_per_nickel"
+    assert unit_constant(Fraction(30), "He spends $4 a day in April.") == "days_per_month"
+    assert unit_constant(Fraction(1000), "9 kilometers in meters") == "meters_per_km"
+    assert unit_constant(Fraction(1000), "a 1L carton holds how many 250ml cups") == "ml_per_liter"
+    assert unit_constant(Fraction(5), "on school days") == "weekdays_per_week"
+
+
+def test_solution_constants_are_labelled_from_the_problems_units() -> None:
+    q = "Joy can read 8 pages of a book in 20 minutes. How many hours will it take her to read 120 pages?"
+    a = "In one hour, there are 60/20 = <<60/20=3>>3 sets.\nSo 8 x 3 = <<8*3=24>>24 pages an hour.\n120/24 = <<120/24=5>>5 hours.\n#### 5"
+    conv = convert_detailed(q, a)
+    assert isinstance(conv, Conversion) and _solves(conv)
+    assert {g.var: g.kind for g in conv.inits}["minutes_per_hour"] == "constant"
+
+
+def test_linear_solution_adds_back_a_stated_difference() -> None:
+    q = "The Reptile House has 5 fewer animals than 3 times the Rain Forest. The Reptile House has 16 animals. How many are in the Rain Forest?"
+    a = "Let x be the number of animals in the Rain Forest exhibit\n3x-5=16\n3x=21\nx=<<7=7>>7\n#### 7"
+    conv = convert_detailed(q, a)
+    assert isinstance(conv, Conversion) and _solves(conv)
+    assert sorted(_inits(conv).values()) == [3, 5, 16]
+    assert all(g.kind == "grounded" for g in conv.inits)
