@@ -672,7 +672,8 @@ class Ctx:
                     f0 = fit_text(
                         s0.text, width, tiny, 1, weight=s0.weight, mono=s0.mono, min_scale=1.0
                     )
-                    return [(s0, type(f0)(f0.lines, f0.size, True, True))]
+                    shrunk = f0.shrunk or tiny < s0.size
+                    return [(s0, type(f0)(f0.lines, f0.size, shrunk, f0.ellipsized))]
             dropped = secs.pop()
             allowed.pop()
             fits.pop()

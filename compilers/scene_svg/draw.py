@@ -12,6 +12,7 @@ from compilers.scene_svg.text import fit_text, measure_text
 __all__ = [
     "bar_row",
     "card",
+    "card_fits",
     "card_sections",
     "connector",
     "panel",
@@ -20,6 +21,16 @@ __all__ = [
 ]
 
 RADIUS = 12.0
+# the smallest card that still holds one line of 6.5 px text; anything smaller is left out
+CARD_MIN_H = 6.5 * LINE_HEIGHT + 4
+CARD_MIN_W = 24.0
+
+
+def card_fits(r: Rect) -> bool:
+    """Whether :func:`card` can draw into ``r`` (else it leaves the card out with S702)."""
+    return r.h >= CARD_MIN_H and r.w >= CARD_MIN_W
+
+
 VARIANT_TONE = {"warning": "amber", "success": "green"}
 
 
@@ -187,7 +198,7 @@ def card(
     tone = tone or VARIANT_TONE.get(variant) or st.tone_at(index, item.tone())
     color = pal.accent(tone)
     cid = ctx.new_id("card")
-    if r.h < 6.5 * LINE_HEIGHT + 4 or r.w < 24:
+    if not card_fits(r):
         # too small to hold even one tiny line: an empty component box would be a lie,
         # so the card is left out (the layout had no room for it) with a warning
         ctx.warn("S702", item.comp, "title", "no room for this card at all; it was left out")

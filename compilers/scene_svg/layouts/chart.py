@@ -9,6 +9,8 @@ the axis.
 
 from __future__ import annotations
 
+import math
+
 from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect, parse_number
 from compilers.scene_svg.draw import bar_row, panel
 from compilers.scene_svg.layouts.common import fmt_tick, nice_max, text_w
@@ -50,6 +52,8 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
         hi = parse_number(axis.raw("max")) if axis.has("max") else None
         vmin = lo if lo is not None else vmin
         vmax = hi if hi is not None and hi > vmin else vmax
+    if vmax <= vmin:  # an axis minimum above every value: keep a span, or all ticks coincide
+        vmax = vmin + nice_max(abs(vmin) or 1.0)
     value_w = (
         max((measure_text(v, f * 1.05, weight="bold", mono=True) for v in values), default=0.0) + 14
     )
@@ -95,6 +99,7 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
     ay = axis_r.y + 4
     ctx.line(zx, ay, zx + zw, ay, stroke=pal.line, sw=1.5)
     ticks = int(axis_c.get("ticks") or 5) if axis_c is not None else 5
+    label_end = -math.inf  # right edge of the last tick label: a label never covers another
     for k in range(ticks + 1):
         v = vmin + (vmax - vmin) * k / ticks
         x = xpos(v)
@@ -103,6 +108,9 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
         label = fmt_tick(v)
         tw = text_w(label, small, mono=True) + 2
         tx = max(axis_r.x, min(axis_r.r - tw, x - tw / 2))
+        if tx < label_end + 4:
+            continue
+        label_end = tx + tw
         ctx.text(
             Rect(tx, ay + 7, tw, small * LINE_HEIGHT),
             label,

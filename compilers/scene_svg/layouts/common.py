@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
 from compilers.scene_svg.draw import card, card_sections
 from compilers.scene_svg.text import measure_text
 
-__all__ = ["card_height", "fill_heights", "grid", "nice_max"]
+__all__ = ["card_height", "fill_heights", "grid", "grid_floor", "min_grid_row", "nice_max"]
 
 
 def card_height(
@@ -30,13 +30,31 @@ def card_height(
     return h
 
 
+def _level(values: list[float], total: float) -> float:
+    """The level L with ``sum(min(v, L) for v in values) == total`` (``total`` <= the sum)."""
+    rest = sorted(values)
+    below = 0.0
+    for i, v in enumerate(rest):
+        level = (total - below) / (len(rest) - i)
+        if level <= v:
+            return max(0.0, level)
+        below += v
+    return rest[-1] if rest else 0.0
+
+
 def fill_heights(
-    natural: list[float], total: float, gap: float, grow: float = 1.5, floor: float = 0.0
+    natural: list[float],
+    total: float,
+    gap: float,
+    grow: float = 1.5,
+    floor: float | Sequence[float] = 0.0,
 ) -> list[float]:
     """Scale ``natural`` heights to fill ``total`` (growing at most ``grow`` times).
 
-    When they must shrink, each keeps at least ``min(natural, floor)`` while the room allows
-    it; the rest of the cut comes from the part above that floor.
+    When they must shrink, each keeps at least ``min(natural, floor)`` (one floor for all, or
+    one per height) while the room allows it; the rest of the cut comes from the part above
+    that floor. When even the floors do not fit, they are cut from the top down to a common
+    level.
     """
     avail = max(0.0, total - gap * (len(natural) - 1))
     need = sum(natural)
@@ -45,14 +63,64 @@ def fill_heights(
     k = avail / need
     if k > grow:
         k = grow
-    if k >= 1.0 or floor <= 0:
+    floors = [float(floor)] * len(natural) if isinstance(floor, int | float) else list(floor)
+    if k >= 1.0 or not any(f > 0 for f in floors):
         return [h * k for h in natural]
-    base = [min(h, floor) for h in natural]
+    base = [min(h, f) for h, f in zip(natural, floors, strict=True)]
     if sum(base) >= avail:
-        return [h * k for h in natural]
+        # not even the floors fit: the largest floors give way first, down to a common level,
+        # so a band that asks for one line keeps it while a huge one is cut
+        level = _level(base, avail)
+        return [min(b, level) for b in base]
     extra = sum(natural) - sum(base)
     k2 = (avail - sum(base)) / extra if extra > 0 else 0.0
     return [b + (h - b) * k2 for b, h in zip(base, natural, strict=True)]
+
+
+def _crowded(
+    ctx: Ctx,
+    width: float,
+    height: float,
+    items: list[Item],
+    cols: int,
+    spans: Callable[[Item], bool] | None,
+) -> tuple[int, float]:
+    """(columns, gap) of a grid in ``height``: when crowded, tighter gaps and more columns
+    (while cards stay >= 120 px wide) beat rows squeezed below one line of text, which would
+    leave empty card boxes."""
+    st = ctx.style
+    gap = st.gap
+    min_row = min_grid_row(ctx)
+    while True:
+        nrows = _count_rows(items, cols, spans)
+        if nrows * min_row + gap * (nrows - 1) <= height:
+            break
+        if gap > st.gap * 0.5:
+            gap = st.gap * 0.5
+            continue
+        wider = cols + 1
+        if wider > len(items) or (width - gap * cols) / wider < 120.0:
+            break
+        cols = wider
+    return cols, gap
+
+
+def min_grid_row(ctx: Ctx) -> float:
+    """The least height of a row of cards: one line of text and its padding."""
+    return ctx.style.font * 0.8 * LINE_HEIGHT + 10
+
+
+def grid_floor(
+    ctx: Ctx,
+    width: float,
+    items: list[Item],
+    cols: int,
+    spans: Callable[[Item], bool] | None = None,
+) -> float:
+    """Least height at ``width`` in which :func:`grid` keeps one line of every card."""
+    cols, gap = _crowded(ctx, width, 0.0, items, cols, spans)
+    nrows = _count_rows(items, cols, spans)
+    return nrows * min_grid_row(ctx) + gap * (nrows - 1)
 
 
 def grid(
@@ -71,22 +139,7 @@ def grid(
 
     Returns the height used.
     """
-    st = ctx.style
-    gap = st.gap
-    # crowded: more columns (while cards stay >= 120 px wide) and tighter gaps beat rows
-    # squeezed below one line of text, which would leave empty card boxes
-    min_row = st.font * 0.8 * LINE_HEIGHT + 10
-    while True:
-        nrows = _count_rows(items, cols, spans)
-        if nrows * min_row + gap * (nrows - 1) <= r.h:
-            break
-        if gap > st.gap * 0.5:
-            gap = st.gap * 0.5
-            continue
-        wider = cols + 1
-        if wider > len(items) or (r.w - gap * cols) / wider < 120.0:
-            break
-        cols = wider
+    cols, gap = _crowded(ctx, r.w, r.h, items, cols, spans)
     rows: list[list[Item]] = []
     for it in items:
         if spans is not None and spans(it):

@@ -12,13 +12,14 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
-from compilers.scene_svg.draw import card, connector, panel
+from compilers.scene_svg.draw import CARD_MIN_H, CARD_MIN_W, card, card_fits, connector, panel
 from compilers.scene_svg.layouts.common import card_height, fill_heights
 from compilers.scene_svg.text import fit_text, measure_text
 from scene_dsl.ast import Component
 
 __all__ = [
     "flow_rows",
+    "flow_rows_floor",
     "layout_pipeline",
     "layout_system",
     "layout_timeline",
@@ -123,6 +124,7 @@ def stage_kicker(item: Item, index: int) -> str:
 
 
 TOP_CHANNEL = 22.0  # room above the first row for arrows that skip a stage
+ROW_MIN = CARD_MIN_H + 2  # a stage row that still holds its cards' one-line titles
 
 
 class _Grid(NamedTuple):
@@ -179,6 +181,16 @@ def _grid(
     return _Grid(positions, nrows, ncols, gx, gy, cw, natural, used_lanes)
 
 
+def _peek(ctx: Ctx, comps: list[Component], edges: list[Component]) -> tuple[list[Item], bool]:
+    """Stage items and whether any edge has a label, without marking content as read."""
+    kinds = ctx.ref_kinds
+    items = [Item(c, ctx.values, kinds.get(c.name, {}), 0) for c in comps]
+    labelled = any(
+        Item(e, ctx.values, kinds.get(e.name, {}), 0).has("label", "_primary") for e in edges
+    )
+    return items, labelled
+
+
 def flow_rows_height(
     ctx: Ctx,
     width: float,
@@ -189,15 +201,55 @@ def flow_rows_height(
     lanes: bool = True,
 ) -> float:
     """Natural height of :func:`flow_rows` at ``width`` (nothing is drawn or read)."""
-    kinds = ctx.ref_kinds
-    items = [Item(c, ctx.values, kinds.get(c.name, {}), 0) for c in comps]
+    items, labelled = _peek(ctx, comps, edges)
     if not items:
         return 0.0
-    labelled = any(
-        Item(e, ctx.values, kinds.get(e.name, {}), 0).has("label", "_primary") for e in edges
-    )
     _, nrows, _, _, gy, _, natural, _ = _grid(ctx, width, comps, items, labelled, min_w, lanes)
     return TOP_CHANNEL + sum(natural) + gy * (nrows - 1)
+
+
+def _gap_min(labelled: bool) -> float:
+    """The closest two stage rows may come: room for an arrow (and its label) between them."""
+    return 30.0 if labelled else 16.0
+
+
+def _fit_grid(
+    ctx: Ctx,
+    width: float,
+    height: float,
+    comps: list[Component],
+    items: list[Item],
+    labelled: bool,
+    min_w: float,
+    lanes: bool,
+) -> _Grid:
+    """The grid at ``min_w``; with narrower cards (fewer rows) while one-line rows overflow."""
+    g = _grid(ctx, width, comps, items, labelled, min_w, lanes)
+    while (
+        g.nrows > 1
+        and len(g.lanes) < 2
+        and g.nrows * ROW_MIN + _gap_min(labelled) * (g.nrows - 1) > height
+        and min_w > 2 * CARD_MIN_W
+    ):
+        min_w = max(2 * CARD_MIN_W, min_w * 0.8)
+        g = _grid(ctx, width, comps, items, labelled, min_w, lanes)
+    return g
+
+
+def flow_rows_floor(
+    ctx: Ctx,
+    width: float,
+    comps: list[Component],
+    edges: list[Component],
+    *,
+    lanes: bool = True,
+) -> float:
+    """Least height at ``width`` in which :func:`flow_rows` draws every stage (one line each)."""
+    items, labelled = _peek(ctx, comps, edges)
+    if not items:
+        return 0.0
+    g = _fit_grid(ctx, width, 0.0, comps, items, labelled, 2 * CARD_MIN_W, lanes)
+    return TOP_CHANNEL + g.nrows * ROW_MIN + _gap_min(labelled) * (g.nrows - 1)
 
 
 def flow_rows(
@@ -228,10 +280,16 @@ def flow_rows(
     n = len(items)
     if n == 0:
         return {}
-    g = _grid(ctx, r.w, comps, items, labelled, min_w, lanes)
-    positions, nrows, _ncols, gx, gy, cw, natural, used_lanes = g
     area = Rect(r.x, r.y + TOP_CHANNEL, r.w, max(0.0, r.h - TOP_CHANNEL))
-    hs = fill_heights(natural, area.h, gy, grow=1.25)
+    g = _fit_grid(ctx, r.w, area.h, comps, items, labelled, min_w, lanes)
+    positions, nrows, _ncols, gx, gy, cw, natural, used_lanes = g
+    if nrows > 1:
+        # crowded: tighter gaps between rows, down to room for an arrow label
+        gy = min(gy, max(_gap_min(labelled), (area.h - nrows * ROW_MIN) / (nrows - 1)))
+    if nrows * ROW_MIN + gy * (nrows - 1) <= area.h:
+        hs = fill_heights(natural, area.h, gy, grow=1.25, floor=ROW_MIN)
+    else:  # even one-line rows overflow: the rows that fit stay legible, the rest are left out
+        hs = [ROW_MIN] * nrows
     total = sum(hs) + gy * (nrows - 1)
     y0 = area.y + max(0.0, (area.h - total) / 2)
     row_y = []
@@ -246,10 +304,16 @@ def flow_rows(
     cells = [Rect(area.x + col * (cw + gx), row_y[row], cw, hs[row]) for row, col in positions]
     if underlay is not None:
         underlay(cells)
-    rects: dict[str, Rect] = {}
+    rects: dict[str, Rect] = {}  # only cards that are drawn: arrows never point at nothing
     for i, it in enumerate(items):
         cell = cells[i]
-        rects[ids[i]] = cell
+        if cell.b > r.b + 0.5:
+            ctx.warn(
+                "S702", it.comp, "title", "no room for this stage below the others; it was left out"
+            )
+            continue
+        if card_fits(cell):
+            rects[ids[i]] = cell
         if not ids[i].startswith("_"):
             ctx.anchors[ids[i]] = cell
         card(

@@ -11,7 +11,15 @@ from collections.abc import Callable
 
 from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
 from compilers.scene_svg.draw import bar_row, card, panel, pill
-from compilers.scene_svg.layouts.common import card_height, fill_heights, grid, nice_max, text_w
+from compilers.scene_svg.layouts.common import (
+    card_height,
+    fill_heights,
+    grid,
+    grid_floor,
+    min_grid_row,
+    nice_max,
+    text_w,
+)
 from compilers.scene_svg.text import measure_text
 from scene_dsl.ast import Component
 
@@ -41,18 +49,41 @@ def bands(comps: list[Component]) -> list[tuple[str, list[Component]]]:
             out[-1][1].append(c)
         else:
             out.append((kind, [c]))
-    return out
+
+    # an arrow written apart from the stages it joins belongs to their band (the nearest
+    # earlier one, else the first): a band of arrows alone would have nothing to connect
+    def has_stages(group: list[Component]) -> bool:
+        return any(c.name == "stage_card" for c in group)
+
+    first = next((g for k, g in out if k == "stages" and has_stages(g)), None)
+    last: list[Component] | None = None
+    kept: list[tuple[str, list[Component]]] = []
+    for kind, group in out:
+        if kind == "stages" and not has_stages(group):
+            home = last or first
+            if home is not None:
+                home.extend(group)
+            continue
+        if kind == "stages":
+            last = group
+        kept.append((kind, group))
+    return kept
 
 
 class Band:
     """One band: natural height at a width, and a draw function for its rectangle."""
 
     def __init__(
-        self, height: Callable[[float], float], draw: Callable[[Rect], object], grow: bool = True
+        self,
+        height: Callable[[float], float],
+        draw: Callable[[Rect], object],
+        grow: bool = True,
+        floor: Callable[[float], float] | None = None,
     ) -> None:
         self.height = height
         self.draw = draw
         self.grow = grow
+        self.floor = floor  # least height at a width that still shows every part of the band
 
 
 def run_bands(ctx: Ctx, r: Rect, bands_: list[Band]) -> None:
@@ -66,8 +97,9 @@ def run_bands(ctx: Ctx, r: Rect, bands_: list[Band]) -> None:
         gap = st.gap * 0.5  # crowded: tighter gaps before any band is squeezed
     # every band keeps room for about one line of text plus padding, so squeezing never
     # leaves an empty component box; the larger bands give up the difference
-    floor = st.font * 0.8 * LINE_HEIGHT + 10
-    hs = fill_heights(natural, r.h, gap, grow=1.8, floor=floor)
+    line = min_grid_row(ctx)
+    floors = [line if b.floor is None else max(line, b.floor(r.w)) for b in bands_]
+    hs = fill_heights(natural, r.h, gap, grow=1.8, floor=floors)
     total = sum(hs) + gap * (len(hs) - 1)
     y = r.y + max(0.0, (r.h - total) / 2) if total < r.h * 0.7 else r.y
     for b, h in zip(bands_, hs, strict=False):
@@ -122,7 +154,7 @@ def card_band(ctx: Ctx, comps: list[Component], parent: str, cols: int) -> Band:
             heights=lambda it, w: card_height(ctx, it, w, scale=1.15 if is_hero(it) else 1.0),
         )
 
-    return Band(height, draw)
+    return Band(height, draw, floor=lambda w: grid_floor(ctx, w, items, cols, is_hero))
 
 
 def bars_panel(
@@ -407,7 +439,7 @@ def micro_band(ctx: Ctx, comp: Component, parent: str) -> Band:
 
 
 def stage_band(ctx: Ctx, comps: list[Component], parent: str) -> Band:
-    from compilers.scene_svg.layouts.lanes import flow_rows
+    from compilers.scene_svg.layouts.lanes import flow_rows, flow_rows_floor
 
     stages = [c for c in comps if c.name == "stage_card"]
     arrows = [c for c in comps if c.name == "flow_arrow"]
@@ -418,7 +450,11 @@ def stage_band(ctx: Ctx, comps: list[Component], parent: str) -> Band:
         rows = (len(stages) + per - 1) // per
         return rows * st.font * 9 + (rows - 1) * 40 + 22
 
-    return Band(height, lambda r: flow_rows(ctx, r, stages, arrows, parent))
+    return Band(
+        height,
+        lambda r: flow_rows(ctx, r, stages, arrows, parent),
+        floor=lambda w: flow_rows_floor(ctx, w, stages, arrows),
+    )
 
 
 def make_bands(ctx: Ctx, comps: list[Component], parent: str, cols: int) -> list[Band]:
