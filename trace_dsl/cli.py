@@ -165,11 +165,11 @@ def _gsm8k(args: argparse.Namespace) -> int:
         "correct": correct,
         "correct_rate": round(correct / total, 4) if total else 0.0,
         "inits": inits,
-        # the measure: the question states the value (written or listed)
-        "question_grounded_rate": rate("grounded", "counted"),
-        "written_in_question_rate": rate("grounded"),
-        # ... or a unit constant that the problem's units call for
+        # grounded in the question: written there, counted from a list there, or a unit
+        # constant converting between units it names (see trace_dsl.gsm8k_grounding)
         "grounded_rate": rate("grounded", "counted", "constant"),
+        "stated_rate": rate("grounded", "counted"),  # written or counted
+        "written_rate": rate("grounded"),
         "init_kinds": {kind: kinds[kind] for kind in KINDS},
         "failures": dict(categories.most_common()),
         "seconds": round(time.perf_counter() - start, 2),
@@ -178,10 +178,10 @@ def _gsm8k(args: argparse.Namespace) -> int:
         Path(args.report).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(
         f"converted and correct: {correct}/{total} ({summary['correct_rate']:.2%}); "
-        f"inits stated by the question: {summary['question_grounded_rate']:.2%} "
-        f"(written {summary['written_in_question_rate']:.2%}, counted from a list "
-        f"{kinds['counted'] / max(1, inits):.2%}); with unit constants: "
-        f"{summary['grounded_rate']:.2%}; {summary['seconds']}s"
+        f"inits grounded in the question: {summary['grounded_rate']:.2%} (written "
+        f"{summary['written_rate']:.2%}, counted from a list {rate('counted'):.2%}, unit "
+        f"constant of its units {rate('constant'):.2%}); from outside knowledge "
+        f"{rate('ungrounded'):.2%}; {summary['seconds']}s"
     )
     for cat, count in categories.most_common():
         print(f"  {cat}: {count}")

@@ -588,16 +588,16 @@ class _Question:
         self._facts: Facts | None = None
         self._counted: dict[Fraction, str] | None = None
 
-    def classify(self, value: Fraction, problem: str) -> tuple[str, str]:
-        """(kind, name word) of an init value; ``problem`` is where unit words are looked up."""
+    def classify(self, value: Fraction) -> tuple[str, str]:
+        """(kind, name word) of an init value: what in the question supplies it."""
         if value in self.values:
-            return "grounded", self.name_for(value) or unit_constant(value, problem) or "value"
+            return "grounded", self.name_for(value) or unit_constant(value, self.text) or "value"
         if self._counted is None:
             self._counted = counted_values(self.text)
         word = self._counted.get(value)
         if word is not None:
             return "counted", word
-        word = unit_constant(value, problem)
+        word = unit_constant(value, self.text)
         if word is not None:
             return "constant", word
         return "ungrounded", "value"
@@ -711,7 +711,6 @@ def convert_detailed(question: str, answer: str) -> Conversion | Failure:
         )
     equations = equations[: final + 1]
     q = _Question(question)
-    problem = f"{question}\n{answer}"  # the solution may name the units of a constant
 
     # emit steps: (kind, payload); compute steps reference earlier results by value
     computes: list[tuple[str, list[object], str]] = []  # (op, args, var)
@@ -793,7 +792,7 @@ def convert_detailed(question: str, answer: str) -> Conversion | Failure:
             assert isinstance(init_value, Fraction)
             if not _decimal_ok(init_value):
                 return Failure("not_decimal", f"init value {init_value} has no finite decimal form")
-            kind, word = q.classify(init_value, problem)
+            kind, word = q.classify(init_value)
             base = _ident(word)
             if base in _RESERVED_NAMES or re.fullmatch(r"step\d+", base):
                 base = base + "_n"
@@ -850,6 +849,6 @@ def grounding(question: str, trace: Trace) -> tuple[InitGrounding, ...]:
     for step in trace.steps:
         if isinstance(step, Init) and step.value is not None:
             v = Fraction(step.value)
-            kind = q.classify(v, question)[0]
+            kind = q.classify(v)[0]
             out.append(InitGrounding(step.var, step.value, kind))
     return tuple(out)

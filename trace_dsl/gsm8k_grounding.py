@@ -7,9 +7,9 @@ from it, so that a report can say exactly how much of a trace the question suppl
 * **counted** -- the question states the number by listing things rather than writing it:
   ``Ann, Bill, Cate and Dale`` (4), ``from Monday to Friday`` (5), ``both`` (2). The count is
   in the text; no outside knowledge but the order of weekdays and months is used.
-* **constant** -- a unit constant that the problem's own units call for: ``60`` where the
-  problem speaks of minutes and hours, ``7`` with days and weeks, ``25`` with quarters and
-  cents. A constant is only recognised when *all* of its units appear in the problem, so a
+* **constant** -- a unit constant that the question's own units call for: ``60`` where the
+  question speaks of minutes and hours, ``7`` with days and weeks, ``25`` with quarters and
+  cents. A constant is only recognised when *all* of its units appear in the question, so a
   ``3`` that counts bouquets is never called ``feet_per_yard``.
 
 Everything else (two wheels on a bike, four legs on a dog, an algebra coefficient) is
@@ -40,7 +40,7 @@ class UnitConstant:
     converts: bool = True
 
     def applies(self, text: str) -> bool:
-        """Whether every unit of this constant is mentioned in ``text``."""
+        """Whether every unit of this constant is named in ``text``."""
         return all(p.search(text) for p in _compiled(self))
 
 
@@ -151,7 +151,7 @@ def unit_constant(value: Fraction, text: str) -> str | None:
 
     Args:
         value: an init value.
-        text: the problem (question, and solution when there is one).
+        text: the question.
 
     Returns:
         The constant's name (``"minutes_per_hour"``), or None.

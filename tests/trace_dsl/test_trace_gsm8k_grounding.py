@@ -72,7 +72,10 @@ def test_percent_complement_is_computed_from_the_percent() -> None:
 
 
 def test_fraction_complement_and_unit_conversion_are_derived() -> None:
-    q = "There are 24 toys and 1/4 of them are cars. He plays 30 minutes with each doll."
+    q = (
+        "There are 24 toys and 1/4 of them are cars. He plays 30 minutes with each doll. "
+        "How many hours does he play?"
+    )
     a = "There are 24 * 3/4 = <<24*3/4=18>>18 dolls.\nHe plays 18 * .5 = <<18*.5=9>>9 hours.\n#### 9"
     conv = convert_detailed(q, a)
     assert isinstance(conv, Conversion) and _solves(conv)
@@ -146,7 +149,7 @@ def test_unit_constants_need_every_unit_in_the_problem() -> None:
     assert unit_constant(Fraction(5), "on school days") == "weekdays_per_week"
 
 
-def test_solution_constants_are_labelled_from_the_problems_units() -> None:
+def test_solution_constants_are_labelled_from_the_questions_units() -> None:
     q = "Joy can read 8 pages of a book in 20 minutes. How many hours will it take her to read 120 pages?"
     a = "In one hour, there are 60/20 = <<60/20=3>>3 sets.\nSo 8 x 3 = <<8*3=24>>24 pages an hour.\n120/24 = <<120/24=5>>5 hours.\n#### 5"
     conv = convert_detailed(q, a)
