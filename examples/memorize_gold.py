@@ -50,7 +50,8 @@ def run(
 
     Returns:
         A summary dict: rows, form, params, seconds, tokens_per_s, steps, stop_reason, exact
-        match (loop metric, raw decoding, constrained decoding).
+        match (loop metric, raw decoding, constrained decoding, constrained with budget
+        steering).
     """
     import dataclasses
 
@@ -98,6 +99,10 @@ def run(
     budget = int(max(len(packed.target(i)) for i in range(len(packed)))) + 8
     raw = dec.generate_batch(model, prompts, max_new_tokens=budget)
     con = dec.generate_batch(model, prompts, constrained=True, max_new_tokens=budget)
+    # budget steering must never change an output that fits the budget (here: 8 tokens spare)
+    steered = dec.generate_batch(
+        model, prompts, constrained=True, max_new_tokens=budget, steer_budget=True
+    )
     summary = {
         "rows": len(rows),
         "form": form,  # benchmarks/decode_mask.py decodes this run in the same form
@@ -110,6 +115,8 @@ def run(
         "loop_train_exact": result.evals[-1].get("train_exact") if result.evals else None,
         "raw_exact": sum(g.text == r.target for g, r in zip(raw, rows, strict=True)) / len(rows),
         "constrained_exact": sum(g.text == r.target for g, r in zip(con, rows, strict=True))
+        / len(rows),
+        "steered_exact": sum(g.text == r.target for g, r in zip(steered, rows, strict=True))
         / len(rows),
         "log": str(out / "log.jsonl"),
     }

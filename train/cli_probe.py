@@ -28,6 +28,13 @@ def _add_probe(p: argparse.ArgumentParser) -> None:
         "--tokenizer", type=Path, default=None, help="tokenizer folder (default: <run>/tokenizer)"
     )
     p.add_argument("--constrained", action="store_true", help="grammar-constrained decoding")
+    p.add_argument(
+        "--no-steer-budget",
+        dest="steer_budget",
+        action="store_false",
+        help="with --constrained, let a generation run out of budget instead of steering it "
+        "to finish in time",
+    )
     p.add_argument("--max-new-tokens", type=int, default=512)
     p.add_argument(
         "--name", default=None, help="report name under <run>/probe/ (default: greedy|constrained)"
@@ -69,6 +76,7 @@ def _run_probe(args: argparse.Namespace) -> int:
                 [decoder.prompt_ids(c.prompt) for c in kind_cases],
                 constrained=args.constrained,
                 max_new_tokens=args.max_new_tokens,
+                steer_budget=args.steer_budget,
             )
         outputs.update({c.prompt: g for c, g in zip(kind_cases, gens, strict=True)})
     report = probe.run(outputs.__getitem__, cases, label=label)

@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 DEAD = -1  # state id of "no valid continuation"
+_PRINTABLE = "".join(chr(c) for c in range(32, 127)) + "\n"
 INF = 1 << 30
 
 # ----------------------------------------------------------------------------- NFA fragments
@@ -309,6 +310,24 @@ class Automaton:
         best = min(comp.cost[s] for s in states)
         return 0 if ctx.accepting and states == comp.start else best
 
+    def shortest_next(self, sid: int) -> str | None:
+        """A character that starts a shortest completion of a live, unfinished state.
+
+        Read off the NFA's costs (an edge whose target costs one less), so no transition is
+        tried blind; None when the state is dead or finished.
+        """
+        if sid == DEAD or self.accepting(sid):
+            return None
+        ctx, states = self._keys[sid]
+        comp = self._comp(ctx)
+        want = self.dist(sid) - 1
+        for s in states:
+            for cs, t in comp.nfa.edges[s]:
+                if cs is not None and comp.cost[t] == want:
+                    return min(cs)
+        # a piece that can end without a character (the cost lives in the next context)
+        return next((c for c in _PRINTABLE if self.dist(self.step(sid, c)) == want), None)
+
     def accepting(self, sid: int) -> bool:
         """True when the text so far is a complete program."""
         if sid == DEAD:
@@ -359,8 +378,11 @@ class StateInfo:
     dist_after: np.ndarray  # int64: shortest completion (characters) + eos after each allowed id
     next: dict[int, int]  # token id -> next state (DEAD for end-of-sequence)
     mask: np.ndarray  # bool over the vocabulary: the allowed ids
-    max_dist: int  # largest dist_after: below that many tokens left, the budget filter kicks in
+    # largest dist_after: a token is at least one character, so with this many tokens left
+    # after this one every allowed id can still be finished and the budget filter is skipped
+    max_dist: int
     cache: dict[Hashable, object] = field(default_factory=dict)  # per-device tensors, etc.
+    tokens_after: np.ndarray | None = None  # int64: tokens to finish after each id (lazy)
 
 
 class _Trie:
@@ -397,7 +419,9 @@ class TokenMasker:
             for ch in text:
                 node = node.children.setdefault(ch, _Trie())
             node.ids.append(i)
+        self._lengths = np.array([len(t) for t in vocab], dtype=np.int64)
         self._info: dict[int, StateInfo] = {}
+        self._token_dist: dict[int, int] = {}
 
     @property
     def start(self) -> int:
@@ -441,9 +465,46 @@ class TokenMasker:
         """The state after a token (:data:`DEAD` when it was not allowed or ended the program)."""
         return self.info(sid).next.get(token, DEAD)
 
+    def token_dist(self, sid: int) -> int:
+        """Tokens that finish the program from ``sid``, the end-of-sequence id included.
+
+        Writes a shortest completion in characters with the longest tokens that match it. That
+        is a real path, so the count bounds the fewest tokens from above (which budget steering
+        needs: it must always leave room to finish), and it is tight in practice because
+        closing tags are single tokens; counting characters instead overstates it several times
+        over and closes blocks a model would have finished in time.
+
+        Args:
+            sid: the state (:data:`DEAD`, the state after end-of-sequence, needs 0).
+
+        Returns:
+            The token count, or a huge number when the vocabulary cannot write the completion.
+        """
+        if sid == DEAD:
+            return 0
+        found = self._token_dist.get(sid)
+        if found is None:
+            text = self._completion(sid)
+            found = INF if text is None else _greedy_count(self._root, text)
+            found = self._token_dist[sid] = min(INF, found + 1)
+        return found
+
+    def _completion(self, sid: int) -> str | None:
+        """A shortest completion in characters."""
+        auto = self.automaton
+        out: list[str] = []
+        s = sid
+        while not auto.accepting(s):
+            ch = auto.shortest_next(s)
+            if ch is None or len(out) > 100_000:
+                return None
+            out.append(ch)
+            s = auto.step(s, ch)
+        return "".join(out)
+
     def allowed(self, sid: int, remaining: int | None = None) -> np.ndarray:
         """Boolean mask of allowed ids; with ``remaining`` tokens left, only ids after which the
-        program can still be finished in time (one character per token at worst).
+        program can still be finished in time (see :meth:`token_dist`).
 
         Args:
             sid: the state.
@@ -455,15 +516,47 @@ class TokenMasker:
         info = self.info(sid)
         if remaining is None or info.max_dist <= remaining - 1:
             return info.mask
-        limit = max(remaining - 1, int(info.dist_after.min(initial=INF)))
+        after = info.tokens_after
+        if after is None:
+            # characters bound tokens from above, so only ids whose completion is long in
+            # characters need counting in tokens (once per distinct next state)
+            after = info.dist_after.copy()
+            long = np.flatnonzero(after > 1)
+            counted: dict[int, int] = {}
+            for k in long.tolist():
+                nxt = info.next[int(info.ids[k])]
+                d = counted.get(nxt)
+                if d is None:
+                    d = counted[nxt] = self.token_dist(nxt)
+                after[k] = min(int(after[k]), d)
+            info.tokens_after = after
+        limit = max(remaining - 1, int(after.min(initial=INF)))
         mask = np.zeros(self.vocab_size, dtype=bool)
-        mask[info.ids[info.dist_after <= limit]] = True
+        mask[info.ids[after <= limit]] = True
         return mask
 
     @property
     def n_cached(self) -> int:
         """States whose mask has been computed."""
         return len(self._info)
+
+
+def _greedy_count(root: _Trie, text: str) -> int:
+    """Tokens that write ``text`` taking the longest matching token each time (INF if none)."""
+    count = i = 0
+    while i < len(text):
+        node, j, end = root, i, 0
+        while j < len(text):
+            nxt = node.children.get(text[j])
+            if nxt is None:
+                break
+            node, j = nxt, j + 1
+            if node.ids:
+                end = j
+        if not end:
+            return INF
+        count, i = count + 1, end
+    return count
 
 
 def brute_force_mask(
