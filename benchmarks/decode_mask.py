@@ -190,6 +190,7 @@ def main() -> int:
     # token). So by default use the memorised gold model of examples/memorize_gold.py, whose
     # raw and constrained outputs are identical; without it, fall back to random init and say so.
     run = Path(args.run)
+    contents: list[dict | None] = []  # per prompt, when the run kept its rows
     if (run / "model.pt").exists() and (run / "tokenizer").exists():
         from train.checkpoint import load_model
         from train.packing import PackedRows
@@ -204,6 +205,10 @@ def main() -> int:
         packed = PackedRows.load(run / "train.npz")
         prompts = [list(packed.prompt(i)) for i in range(min(args.gen_rows, len(packed)))]
         budget = int(max(len(packed.target(i)) for i in range(len(packed)))) + 8
+        rows_file = run / "rows.jsonl"
+        if rows_file.exists():  # the rows the run was packed from, in order: their content
+            lines = rows_file.read_text(encoding="utf-8").splitlines()
+            contents = [json.loads(line).get("content") for line in lines[: len(prompts)]]
         label = f"memorised gold model {run} ({form} form, {model.num_params():,} params)"
     else:
         torch.manual_seed(0)
@@ -218,24 +223,32 @@ def main() -> int:
             "length, so the ratio is not like for like; run examples/memorize_gold.py first)"
         )
     model.eval()
-    results: dict[bool, float] = {}
-    outputs: dict[bool, list[tuple[int, ...]]] = {}
-    for constrained in (False, True, False, True):  # twice: the second round is warm
+    results: dict[str, float] = {}
+    outputs: dict[str, list[tuple[int, ...]]] = {}
+    modes = ["raw", "constrained"] + (["with content"] if contents else [])
+    for mode in modes * 2:  # twice: the second round is warm
         t_gen = time.perf_counter()
         gens = [
-            gdec.generate(model, pids, constrained=constrained, max_new_tokens=budget)
-            for pids in prompts
+            gdec.generate(
+                model,
+                pids,
+                constrained=mode != "raw",
+                max_new_tokens=budget,
+                content=contents[k] if mode == "with content" and contents else None,
+            )
+            for k, pids in enumerate(prompts)
         ]
         n_tok = sum(len(g.ids) for g in gens)
-        results[constrained] = n_tok / (time.perf_counter() - t_gen)
-        outputs[constrained] = [g.ids for g in gens]
-    raw, con = results[False], results[True]
-    same = outputs[False] == outputs[True]
+        results[mode] = n_tok / (time.perf_counter() - t_gen)
+        outputs[mode] = [g.ids for g in gens]
+    raw = results["raw"]
     print(f"generation with {label}, {args.threads} thread(s), greedy, budget {budget}:")
-    print(
-        f"  raw {raw:,.0f} tok/s  constrained {con:,.0f} tok/s  ratio {con / raw:.2f}x "
-        f"(target >= 0.7x; identical outputs: {same})"
-    )
+    for mode in modes[1:]:
+        print(
+            f"  raw {raw:,.0f} tok/s  {mode if mode != 'with content' else 'constrained + content refs'}"
+            f" {results[mode]:,.0f} tok/s  ratio {results[mode] / raw:.2f}x "
+            f"(target >= 0.7x; identical outputs: {outputs[mode] == outputs['raw']})"
+        )
     return 0
 
 

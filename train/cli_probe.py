@@ -29,6 +29,13 @@ def _add_probe(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--constrained", action="store_true", help="grammar-constrained decoding")
     p.add_argument(
+        "--no-check-values",
+        dest="check_values",
+        action="store_false",
+        help="with --constrained, do not check scene values the grammar cannot (content refs "
+        "that resolve in the case's content, ids declared before use)",
+    )
+    p.add_argument(
         "--no-steer-budget",
         dest="steer_budget",
         action="store_false",
@@ -77,6 +84,8 @@ def _run_probe(args: argparse.Namespace) -> int:
                 constrained=args.constrained,
                 max_new_tokens=args.max_new_tokens,
                 steer_budget=args.steer_budget,
+                contents=[c.content for c in kind_cases],
+                check_values=args.check_values,
             )
         outputs.update({c.prompt: g for c, g in zip(kind_cases, gens, strict=True)})
     report = probe.run(outputs.__getitem__, cases, label=label)

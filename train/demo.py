@@ -217,6 +217,7 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
                 [decoder.prompt_ids(c.prompt) for c in cases],
                 constrained=constrained,
                 max_new_tokens=budget_new,
+                contents=[c.content for c in cases],
             )
         by_prompt = {c.prompt: g for c, g in zip(cases, gens, strict=True)}
         rep = probe.run(by_prompt.__getitem__, probe_set, label=label)

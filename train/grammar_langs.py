@@ -22,7 +22,9 @@ follow the step schema of :mod:`trace_dsl.parser` with the expert's own ops; or 
 
 What the automata do *not* track, because it would put payload text into the state: topology
 id declarations (``S313``/``S314``), content refs resolving, duplicate keys inside a map and
-whether the trace's variables are defined. Those remain the probe's and the solver's job.
+whether the trace's variables are defined. Scene values are marked instead (content refs as
+``"ref"``; in block form ids as ``"id"`` / ``"idref"``, in row form the ends of ``a->b`` edges as
+``"idref"``), so :mod:`train.values` can check them per generated row beside the mask.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from train.grammar_mask import (
     plus,
     seq,
     star,
+    tag,
 )
 
 __all__ = ["SCENE_END", "SceneForm", "scene_automaton", "trace_automaton"]
@@ -126,8 +129,8 @@ def _value_frag(f: FieldSpec) -> Frag:
     if f.kind == "int":
         return alt(*(lit(str(i)) for i in range(f.minimum, f.maximum + 1)))
     if f.kind == "ref":
-        return REF
-    return ID  # id, idref
+        return tag("ref", REF)
+    return tag(f.kind, ID)  # "id" declares a topology id, "idref" names one
 
 
 def _value_min(f: FieldSpec) -> int:
@@ -528,9 +531,9 @@ def _kind_key(f: FieldSpec) -> tuple[object, ...]:
 def _kind_frag(key: tuple[object, ...]) -> Frag:
     what = key[0]
     if what == "ref":
-        return seq(lit("@"), REF)  # the printer marks content refs with '@' in row form
+        return seq(lit("@"), tag("ref", REF))  # the printer marks content refs with '@' in row form
     if what == "edge":
-        return seq(ID, lit("->"), ID)
+        return seq(tag("idref", ID), lit("->"), tag("idref", ID))
     if what == "enum":
         return alt(*(lit(str(v)) for v in key[1]))  # type: ignore[attr-defined]
     if what == "int":

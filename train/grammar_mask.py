@@ -20,6 +20,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -29,6 +30,8 @@ __all__ = [
     "Automaton",
     "Context",
     "Frag",
+    "PayloadStep",
+    "PayloadSteps",
     "Piece",
     "StateInfo",
     "TokenMasker",
@@ -39,6 +42,7 @@ __all__ = [
     "plus",
     "seq",
     "star",
+    "tag",
 ]
 
 DEAD = -1  # state id of "no valid continuation"
@@ -53,6 +57,7 @@ class _Nfa:
 
     def __init__(self) -> None:
         self.edges: list[list[tuple[frozenset[str] | None, int]]] = []
+        self.tags: dict[int, str] = {}  # state -> kind of the payload value it lies in
 
     def new(self) -> int:
         self.edges.append([])
@@ -136,6 +141,24 @@ def plus(part: Frag) -> Frag:
 def opt(part: Frag) -> Frag:
     """Zero or one."""
     return alt(part, lit(""))
+
+
+def tag(kind: str, part: Frag) -> Frag:
+    """``part``, marked as the payload of a value of ``kind`` (``"ref"``, ``"id"``, ...).
+
+    Marks change nothing in the language; they let :meth:`Automaton.payload` and
+    :meth:`TokenMasker.payload_steps` say which characters write a value, so a decoder can
+    check values the automaton forgets (content refs that resolve, ids declared before use).
+    """
+
+    def build(nfa: _Nfa, s: int) -> int:
+        first = len(nfa.edges)
+        end = part(nfa, s)
+        for state in range(first, len(nfa.edges)):
+            nfa.tags[state] = kind
+        return end
+
+    return build
 
 
 # ----------------------------------------------------------------------------- contexts
@@ -243,6 +266,7 @@ class Automaton:
         self._key_to_id: dict[tuple[Context, frozenset[int]], int] = {}
         self._keys: list[tuple[Context, frozenset[int]]] = []
         self._trans: list[dict[str, int]] = []
+        self._payload: dict[int, str | None] = {}
         self.start = self._enter(start)
 
     def _comp(self, ctx: Context) -> _Compiled:
@@ -328,6 +352,19 @@ class Automaton:
         # a piece that can end without a character (the cost lives in the next context)
         return next((c for c in _PRINTABLE if self.dist(self.step(sid, c)) == want), None)
 
+    def payload(self, sid: int) -> str | None:
+        """The kind of the value whose characters are being written at ``sid`` (see
+        :func:`tag`), or None between values."""
+        if sid == DEAD:
+            return None
+        found = self._payload.get(sid, "")
+        if found == "":
+            ctx, states = self._keys[sid]
+            tags = self._comp(ctx).nfa.tags
+            found = next((tags[s] for s in states if s in tags), None) if tags else None
+            self._payload[sid] = found
+        return found
+
     def accepting(self, sid: int) -> bool:
         """True when the text so far is a complete program."""
         if sid == DEAD:
@@ -385,6 +422,45 @@ class StateInfo:
     tokens_after: np.ndarray | None = None  # int64: tokens to finish after each id (lazy)
 
 
+@dataclass(frozen=True, slots=True)
+class PayloadStep:
+    """What one token writes of a marked value (see :func:`tag`)."""
+
+    kind: str  # the value's kind, e.g. "ref", "id", "idref"
+    text: str  # the characters of the value this token writes
+    fresh: bool  # the value starts in this token (else it continues the one being written)
+    ends: bool  # the value is complete after this token
+
+
+@dataclass(frozen=True)
+class PayloadSteps:
+    """The tokens of one state that write a marked value: ``plain`` ones continue the value
+    being written with their whole text; ``other`` ones start or end a value."""
+
+    kind: str | None  # kind of the value being written at the state (None: between values)
+    plain: dict[str, int]  # text -> token id
+    plain_ids: np.ndarray  # int64: the ids of ``plain``, ascending
+    other: dict[int, PayloadStep]
+
+    def __bool__(self) -> bool:
+        return bool(self.plain or self.other)
+
+    def get(self, token: int) -> PayloadStep | None:
+        """What ``token`` writes of a value (None: nothing)."""
+        step = self.other.get(token)
+        if step is None and self.kind is not None and token in self._plain_set:
+            return PayloadStep(self.kind, self._text_of[token], False, False)
+        return step
+
+    @cached_property
+    def _text_of(self) -> dict[int, str]:
+        return {i: t for t, i in self.plain.items()}
+
+    @cached_property
+    def _plain_set(self) -> frozenset[int]:
+        return frozenset(self.plain.values())
+
+
 class _Trie:
     __slots__ = ("children", "ids")
 
@@ -419,6 +495,12 @@ class TokenMasker:
             for ch in text:
                 node = node.children.setdefault(ch, _Trie())
             node.ids.append(i)
+        self._vocab = list(vocab)
+        # tokens made only of characters a ref or id is written with ([A-Za-z0-9_.])
+        self._plain = [
+            bool(t) and all(c.isascii() and (c.isalnum() or c in "_.") for c in t) for t in vocab
+        ]
+        self._specials = specials
         self._lengths = np.array([len(t) for t in vocab], dtype=np.int64)
         self._info: dict[int, StateInfo] = {}
         self._token_dist: dict[int, int] = {}
@@ -501,6 +583,50 @@ class TokenMasker:
             out.append(ch)
             s = auto.step(s, ch)
         return "".join(out)
+
+    def payload_steps(self, sid: int) -> PayloadSteps:
+        """The allowed tokens of ``sid`` that write (or end) a marked value (see :func:`tag`).
+
+        Computed on first use per state and cached. A token that would write parts of two
+        values is left out (it is not checked); the tokenizers here never make one.
+        """
+        info = self.info(sid)
+        found = info.cache.get("payload")
+        if found is None:
+            found = info.cache["payload"] = self._payload_steps(sid, info)
+        return found  # type: ignore[return-value]
+
+    def _payload_steps(self, sid: int, info: StateInfo) -> PayloadSteps:
+        auto = self.automaton
+        at = auto.payload(sid)
+        plain: dict[str, int] = {}
+        other: dict[int, PayloadStep] = {}
+        for i in info.ids.tolist():
+            if i in self._specials:
+                continue
+            text = self._vocab[i]
+            if at is not None and self._plain[i] and auto.payload(info.next[i]) == at:
+                # inside a value, a token of value characters that stays inside it (the bulk
+                # of a vocabulary) continues it; no need to walk it
+                plain[text] = i
+                continue
+            state, kind, piece, fresh, ends, split = sid, at, [], at is None, False, False
+            touched = at is not None
+            for ch in text:
+                state = auto.step(state, ch)
+                k = auto.payload(state)
+                if k is None:
+                    ends = ends or touched
+                    continue
+                if ends:  # a second value starts inside the same token
+                    split = True
+                    break
+                if not touched:
+                    touched, kind = True, k
+                piece.append(ch)
+            if touched and not split and kind is not None:
+                other[i] = PayloadStep(kind, "".join(piece), fresh, ends)
+        return PayloadSteps(at, plain, np.array(sorted(plain.values()), dtype=np.int64), other)
 
     def allowed(self, sid: int, remaining: int | None = None) -> np.ndarray:
         """Boolean mask of allowed ids; with ``remaining`` tokens left, only ids after which the

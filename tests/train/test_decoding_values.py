@@ -1,0 +1,127 @@
+"""Value checks during constrained decoding: content refs resolve in the row's content, topology
+ids are declared before use and never twice, and no target the data holds is ever masked."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+from data_decoding_helpers import scene_tokenizer
+from test_decoding_generate import FORMS
+
+import scene_dsl
+from scene_dsl.content import resolve_ref
+from scene_dsl.strategies import sample_content, sample_scene
+from train.decoding import Decoder, GrammarConstraint
+from train.grammar_langs import SceneForm
+from train.model import GPT, GPTConfig
+from train.values import ValueRules, content_paths
+
+GOLD = sorted((Path(__file__).resolve().parents[2] / "examples" / "gold").glob("*/scene.dsl"))
+
+
+def test_content_paths_are_exactly_what_resolves() -> None:
+    content = {"a": {"b": [1, {"c": "x"}], "n": None}, "d": "y", "e": []}
+    paths = content_paths(content)
+    assert paths == {"a", "a.b", "a.b.0", "a.b.1", "a.b.1.c", "d", "e"}
+    for p in paths:
+        assert resolve_ref(content, p)[1] is None, p
+    for p in ("a.n", "a.b.2", "x", "d.z"):
+        assert resolve_ref(content, p)[1] is not None, p
+
+
+def _cases() -> list[tuple[str, dict]]:
+    return [(p.read_text(), json.loads((p.parent / "content.json").read_text())) for p in GOLD]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_gold_targets_are_never_masked_by_the_value_checks(form: SceneForm) -> None:
+    tok = scene_tokenizer()
+    dec = Decoder(tok, "scene", form=form)
+    texts = [
+        (scene_dsl.to_text(scene_dsl.parse(t), form=form, inline=True), c) for t, c in _cases()
+    ]
+    proc = GrammarConstraint(dec.masker, None, [ValueRules(c) for _, c in texts])
+    logits = torch.zeros(tok.vocab_size)
+    rows: list[list[int]] = [[] for _ in texts]
+    targets = [tok.encode(t) for t, _ in texts]
+    for step in range(max(map(len, targets))):
+        for row, target in zip(rows, targets, strict=True):  # batch order, as GPT.generate_batch
+            if step < len(target):
+                masked = proc(row, logits.clone())
+                assert masked[target[step]] == 0, (tok.decode(row), tok.decode([target[step]]))
+                row.append(target[step])
+
+
+def _value_errors(text: str, content: dict) -> list[str]:
+    """S601 for refs that do not resolve; S313/S314 for ids, except an edge written before any
+    node exists (no id could be right there: the checks step aside)."""
+    scene = scene_dsl.parse(text)
+    spec = scene_dsl.load_contract("v1")
+    out = [d.code for d in scene_dsl.bind(scene, content).diagnostics if d.code == "S601"]
+    declared: set[str] = set()
+    for comp in scene.walk():
+        cspec = spec.components[comp.name]
+        for f in comp.fields:
+            kind = cspec.field(f.name).kind  # type: ignore[union-attr]
+            if kind == "id":
+                out += ["S313"] if f.value in declared else []
+                declared.add(f.value)
+            elif kind == "idref" and declared and f.value not in declared:
+                out.append("S314")
+    return out
+
+
+def _model(vocab_size: int, seed: int) -> GPT:
+    # a long context: the budget, not the context, should end a rambling random row
+    torch.manual_seed(seed)
+    return GPT(GPTConfig(vocab_size=vocab_size, block_size=1200, n_layer=1, n_head=2, n_embd=32))
+
+
+def _generate(seed: int, check_values: bool, form: SceneForm = "block") -> tuple[str, dict, int]:
+    """A random model's constrained scene for a sampled content; and how often the value
+    checks stepped aside (see GrammarConstraint.stepped_aside)."""
+    rng = random.Random(seed)
+    content = sample_content(sample_scene(rng), rng=rng)
+    tok = scene_tokenizer()
+    dec = Decoder(tok, "scene", form=form)
+    proc = GrammarConstraint(dec.masker, 1100, [ValueRules(content)] if check_values else None)
+    prompt = torch.tensor([dec.prompt_ids("[task:svg] [OUT]")])
+    (gen,) = _model(tok.vocab_size, seed).generate_batch(
+        prompt,
+        1100,
+        temperature=1.0,
+        stop_ids=dec.stop_ids,
+        logits_processor=proc,
+        generator=torch.Generator().manual_seed(seed),
+    )
+    text = tok.decode([t for t in gen.ids if t not in dec.special_ids])
+    assert scene_dsl.parse(text, errors="collect").ok, text
+    return text, content, proc.stepped_aside
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sampled_block_scenes_only_use_refs_and_ids_that_exist(seed: int) -> None:
+    text, content, aside = _generate(seed, True)
+    # every value error is a step where no token could keep the value good
+    assert len(_value_errors(text, content)) <= aside, text
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sampled_row_scenes_only_use_refs_that_resolve(seed: int) -> None:
+    # row form marks refs and edge ends; its positional ids are not marked (an id and an idref
+    # part read alike there), so only refs are checked
+    text, content, aside = _generate(seed, True, "row")
+    refs = [e for e in _value_errors(text, content) if e == "S601"]
+    assert len(refs) <= aside, text
+
+
+def test_the_checks_remove_most_value_errors() -> None:
+    checked = [_generate(seed, True) for seed in range(4)]
+    unchecked = [_generate(seed, False) for seed in range(4)]
+    assert sum(len(_value_errors(t, c)) for t, c, _ in checked) * 4 <= sum(
+        len(_value_errors(t, c)) for t, c, _ in unchecked
+    )

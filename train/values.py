@@ -1,0 +1,150 @@
+"""Scene values the grammar mask cannot check, checked per generated row during decoding.
+
+The prefix automaton of :mod:`train.grammar_langs` forgets payload text, so it cannot know that
+a content ref resolves in the case's content.json (``S601``) or that an arrow names a node
+declared before it (``S314``). Decoding can: the automaton marks the characters that write a
+value (:func:`train.grammar_mask.tag`), and :class:`ValueRules` keeps, per row, the value being
+written and the ids declared so far, and allows only tokens after which the value can still
+become a good one:
+
+* ``ref``: a path that resolves in the content (when the row has content);
+* ``idref``: an id declared earlier in the output (every gold and generated scene declares its
+  nodes before the edges that name them);
+* ``id``: not one declared already (``S313``).
+
+When no allowed token passes (an arrow opened before any node, say), the rules step aside for
+that token rather than leave the row with nothing to write: the mask still guarantees a
+parseable program, and the probe reports the value error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from train.grammar_mask import PayloadStep, PayloadSteps
+
+__all__ = ["RowValues", "ValueRules", "content_paths"]
+
+
+def content_paths(content: Any) -> set[str]:
+    """Every dotted path that ``scene_dsl.content.resolve_ref`` resolves in ``content``.
+
+    Dicts are walked by key and lists by index; a null value resolves to nothing.
+    """
+    out: set[str] = set()
+    stack: list[tuple[str, Any]] = [("", content)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, Mapping):
+            items: list[tuple[str, Any]] = [(str(k), v) for k, v in node.items()]
+        elif isinstance(node, list):
+            items = [(str(i), v) for i, v in enumerate(node)]
+        else:
+            continue
+        for key, value in items:
+            if value is None:
+                continue
+            sub = f"{path}.{key}" if path else key
+            out.add(sub)
+            stack.append((sub, value))
+    return out
+
+
+@dataclass(frozen=True)
+class ValueRules:
+    """What the values of one row may be.
+
+    Args:
+        content: the row's content.json; None leaves content refs unchecked.
+        ids: check topology ids (declared before use, never twice).
+    """
+
+    content: Mapping[str, Any] | None = None
+    ids: bool = True
+    refs: frozenset[str] | None = field(init=False, default=None)
+    ref_prefixes: frozenset[str] = field(init=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        if self.content is not None:
+            paths = content_paths(self.content)
+            prefixes = {p[:i] for p in paths for i in range(len(p) + 1)}
+            object.__setattr__(self, "refs", frozenset(paths))
+            object.__setattr__(self, "ref_prefixes", frozenset(prefixes))
+
+    def checks(self, kind: str) -> bool:
+        """Whether values of ``kind`` are checked at all."""
+        return self.refs is not None if kind == "ref" else self.ids and kind in ("id", "idref")
+
+    def permits(self, kind: str, text: str, complete: bool, declared: set[str]) -> bool:
+        """Whether a value of ``kind`` written up to ``text`` can still be (or is) a good one."""
+        if kind == "ref":
+            if self.refs is None:
+                return True
+            return text in (self.refs if complete else self.ref_prefixes)
+        if not self.ids:
+            return True
+        if kind == "idref":
+            return text in declared if complete else any(d.startswith(text) for d in declared)
+        if kind == "id":
+            return not (complete and text in declared)
+        return True
+
+
+@dataclass
+class RowValues:
+    """The value state of one generated row: the value being written and the ids declared."""
+
+    rules: ValueRules
+    typed: str = ""  # characters of the value being written ("" between values)
+    declared: set[str] = field(default_factory=set)
+
+    def value(self, step: PayloadStep) -> str:
+        """The value written so far once ``step``'s token is appended."""
+        return step.text if step.fresh else self.typed + step.text
+
+    def permits(self, step: PayloadStep) -> bool:
+        """Whether the token of ``step`` keeps the value good."""
+        return self.rules.permits(step.kind, self.value(step), step.ends, self.declared)
+
+    def blocked(self, steps: PayloadSteps, allowed: np.ndarray) -> list[int]:
+        """The ids, among ``allowed``, after which the value cannot become a good one."""
+        out = [
+            t
+            for t, st in steps.other.items()
+            if allowed[t] and self.rules.checks(st.kind) and not self.permits(st)
+        ]
+        kind = steps.kind
+        if not len(steps.plain_ids) or kind is None or kind == "id" or not self.rules.checks(kind):
+            return out  # an id is only checked once complete
+        # the plain tokens continue the value: good iff they stay on the way to a good value
+        goods = self.rules.refs if kind == "ref" else self.declared
+        typed, ok = self.typed, set[int]()
+        for value in goods or ():
+            if value.startswith(typed):
+                rest = value[len(typed) :]
+                ok.update(
+                    i
+                    for k in range(1, len(rest) + 1)
+                    if (i := steps.plain.get(rest[:k])) is not None
+                )
+        ids = steps.plain_ids[allowed[steps.plain_ids]]
+        if ok:
+            ids = ids[~np.isin(ids, np.fromiter(ok, dtype=np.int64, count=len(ok)))]
+        return out + ids.tolist()
+
+    def advance(self, step: PayloadStep | None) -> None:
+        """Record a generated token (``None``: it wrote no value)."""
+        if step is None:
+            self.typed = ""
+            return
+        value = self.value(step)
+        if step.ends:
+            if step.kind == "id":
+                self.declared.add(value)
+            self.typed = ""
+        else:
+            self.typed = value
