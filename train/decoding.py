@@ -22,12 +22,16 @@ so a report never mixes them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal, cast
 
+import numpy as np
 import torch
 
+from scene_dsl.contract import load_contract
 from train.grammar_langs import SCENE_END, SceneForm, scene_automaton, trace_automaton
 from train.grammar_mask import DEAD, Automaton, TokenMasker
 from train.model import GPT
@@ -60,6 +64,8 @@ class GrammarConstraint:
         max_new_tokens: the generation budget; in the last steps only tokens after which the
             program can still be finished in time are allowed.
         values: per batch row, the value checks (:class:`train.values.ValueRules`) or None.
+        needs_ids: ids of tokens that open a component with a required id reference (an
+            arrow): while a checked row has declared no id, they are masked.
     """
 
     def __init__(
@@ -67,10 +73,12 @@ class GrammarConstraint:
         masker: TokenMasker,
         max_new_tokens: int | None = None,
         values: Sequence[ValueRules | None] | None = None,
+        needs_ids: Sequence[int] = (),
     ) -> None:
         self.masker = masker
         self.max_new_tokens = max_new_tokens
         self.values = values
+        self.needs_ids = np.array(sorted(needs_ids), dtype=np.int64)
         # steps where the value checks gave way (no token kept the value good, or none did
         # and still finished in time): each value error in an output is one of these
         self.stepped_aside = 0
@@ -107,7 +115,8 @@ class GrammarConstraint:
         info = self.masker.info(sid)
         values = self._rows[id(ids)].values
         steps = self.masker.payload_steps(sid) if values is not None else None
-        if not steps and (remaining is None or info.max_dist <= remaining - 1):
+        gate = values is not None and len(self.needs_ids) and not values.declared
+        if not steps and not gate and (remaining is None or info.max_dist <= remaining - 1):
             key = ("blocked", logits.device)
             # this key only ever holds the tensor stored just below
             blocked = cast("torch.Tensor | None", info.cache.get(key))
@@ -115,8 +124,10 @@ class GrammarConstraint:
                 blocked = info.cache[key] = torch.from_numpy(~info.mask).to(logits.device)
             return logits.masked_fill(blocked, float("-inf"))
         allowed = info.mask
-        if steps and values is not None:
-            bad = values.blocked(steps, allowed)
+        if values is not None and steps is not None:
+            bad = values.blocked(steps, allowed) if steps else []
+            if values.rules.ids and not values.declared and len(self.needs_ids):
+                bad += self.needs_ids[allowed[self.needs_ids]].tolist()
             if bad and len(bad) < len(info.ids):
                 allowed = allowed.copy()
                 allowed[bad] = False
@@ -179,6 +190,43 @@ class Decoder:
         }
         self.stop_ids = frozenset(self.special_ids | ends)
         self._masker: TokenMasker | None = None
+
+    def constraint(
+        self,
+        max_new_tokens: int | None = None,
+        contents: Sequence[Mapping[str, Any] | None] = (None,),
+        *,
+        check_values: bool = True,
+    ) -> GrammarConstraint:
+        """The ``logits_processor`` of constrained decoding for a batch of ``len(contents)`` rows.
+
+        Args:
+            max_new_tokens: the budget to steer within (None: no steering).
+            contents: per row, its content.json or None.
+            check_values: check scene values per row (see :meth:`generate`).
+        """
+        values = None
+        if self.language == "scene" and check_values:
+            # row form writes ids as bare positional parts, which read like idrefs: only block
+            # form's ids are followed
+            values = [ValueRules(c, ids=self.form == "block") for c in contents]
+        needs = self._needs_ids if values is not None and self.form == "block" else []
+        return GrammarConstraint(self.masker, max_new_tokens, values, needs)
+
+    @cached_property
+    def _needs_ids(self) -> list[int]:
+        """Tokens that open (block form) a component with a required id reference."""
+        spec = load_contract(self.contract)
+        needy = {
+            name
+            for name, comp in spec.components.items()
+            if any(f.required and f.kind == "idref" for f in comp.fields)
+        }
+        return [
+            i
+            for i, text in enumerate(self.vocab)
+            if (m := re.fullmatch(r"\s?\[(\w+)\]", text)) and m.group(1) in needy
+        ]
 
     @property
     def masker(self) -> TokenMasker:
@@ -284,10 +332,11 @@ class Decoder:
             budget = max(1, min(max_new_tokens, model.config.block_size - length + 1))
             processor = None
             if constrained:
-                values = None
-                if self.language == "scene" and check_values:
-                    values = [ValueRules(None if contents is None else contents[i]) for i in rows]
-                processor = GrammarConstraint(self.masker, budget if steer_budget else None, values)
+                processor = self.constraint(
+                    budget if steer_budget else None,
+                    [None if contents is None else contents[i] for i in rows],
+                    check_values=check_values,
+                )
             batch = torch.tensor([list(prompts[i]) for i in rows], dtype=torch.long)
             gens = model.generate_batch(
                 batch,

@@ -267,6 +267,7 @@ class Automaton:
         self._keys: list[tuple[Context, frozenset[int]]] = []
         self._trans: list[dict[str, int]] = []
         self._payload: dict[int, str | None] = {}
+        self._commits: dict[int, str | None] = {}
         self.start = self._enter(start)
 
     def _comp(self, ctx: Context) -> _Compiled:
@@ -365,6 +366,40 @@ class Automaton:
             self._payload[sid] = found
         return found
 
+    def commits(self, sid: int) -> str | None:
+        """The kind of value every continuation of ``sid`` must write before its current piece
+        ends (``"idref"`` after ``[ta`` in a block whose only field starting so is ``target``),
+        or None when the piece can end without one or the state is inside a value already."""
+        if sid == DEAD:
+            return None
+        found = self._commits.get(sid, "")
+        if found == "":
+            found = self._commits[sid] = self._commits_of(sid)
+        return found
+
+    def _commits_of(self, sid: int) -> str | None:
+        ctx, states = self._keys[sid]
+        comp = self._comp(ctx)
+        tags = comp.nfa.tags
+        if not tags or any(s in tags for s in states):
+            return None
+        kinds: set[str] = set()
+        seen: set[int] = set()
+        stack = list(states)
+        while stack:
+            s = stack.pop()
+            if s in seen:
+                continue
+            seen.add(s)
+            if s in comp.accept:  # the piece can end without writing a value
+                return None
+            for _, t in comp.nfa.edges[s]:
+                if t in tags:
+                    kinds.add(tags[t])
+                else:
+                    stack.append(t)
+        return kinds.pop() if len(kinds) == 1 else None
+
     def accepting(self, sid: int) -> bool:
         """True when the text so far is a complete program."""
         if sid == DEAD:
@@ -441,9 +476,10 @@ class PayloadSteps:
     plain: dict[str, int]  # text -> token id
     plain_ids: np.ndarray  # int64: the ids of ``plain``, ascending
     other: dict[int, PayloadStep]
+    opens: dict[int, str]  # token id -> kind of the value that must be written after it
 
     def __bool__(self) -> bool:
-        return bool(self.plain or self.other)
+        return bool(self.plain or self.other or self.opens)
 
     def get(self, token: int) -> PayloadStep | None:
         """What ``token`` writes of a value (None: nothing)."""
@@ -601,6 +637,7 @@ class TokenMasker:
         at = auto.payload(sid)
         plain: dict[str, int] = {}
         other: dict[int, PayloadStep] = {}
+        opens: dict[int, str] = {}
         for i in info.ids.tolist():
             if i in self._specials:
                 continue
@@ -626,7 +663,10 @@ class TokenMasker:
                 piece.append(ch)
             if touched and not split and kind is not None:
                 other[i] = PayloadStep(kind, "".join(piece), fresh, ends)
-        return PayloadSteps(at, plain, np.array(sorted(plain.values()), dtype=np.int64), other)
+            elif not touched and (k := auto.commits(info.next[i])) is not None:
+                opens[i] = k
+        ids = np.array(sorted(plain.values()), dtype=np.int64)
+        return PayloadSteps(at, plain, ids, other, opens)
 
     def allowed(self, sid: int, remaining: int | None = None) -> np.ndarray:
         """Boolean mask of allowed ids; with ``remaining`` tokens left, only ids after which the

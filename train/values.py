@@ -117,6 +117,8 @@ class RowValues:
             for t, st in steps.other.items()
             if allowed[t] and self.rules.checks(st.kind) and not self.permits(st)
         ]
+        if self.rules.ids and not self.declared:  # no id to name yet: do not start naming one
+            out += [t for t, k in steps.opens.items() if k == "idref" and allowed[t]]
         kind = steps.kind
         if not len(steps.plain_ids) or kind is None or kind == "id" or not self.rules.checks(kind):
             return out  # an id is only checked once complete

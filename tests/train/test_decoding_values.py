@@ -15,10 +15,10 @@ from test_decoding_generate import FORMS
 import scene_dsl
 from scene_dsl.content import resolve_ref
 from scene_dsl.strategies import sample_content, sample_scene
-from train.decoding import Decoder, GrammarConstraint
+from train.decoding import Decoder
 from train.grammar_langs import SceneForm
 from train.model import GPT, GPTConfig
-from train.values import ValueRules, content_paths
+from train.values import content_paths
 
 GOLD = sorted((Path(__file__).resolve().parents[2] / "examples" / "gold").glob("*/scene.dsl"))
 
@@ -44,7 +44,7 @@ def test_gold_targets_are_never_masked_by_the_value_checks(form: SceneForm) -> N
     texts = [
         (scene_dsl.to_text(scene_dsl.parse(t), form=form, inline=True), c) for t, c in _cases()
     ]
-    proc = GrammarConstraint(dec.masker, None, [ValueRules(c) for _, c in texts])
+    proc = dec.constraint(None, [c for _, c in texts])
     logits = torch.zeros(tok.vocab_size)
     rows: list[list[int]] = [[] for _ in texts]
     targets = [tok.encode(t) for t, _ in texts]
@@ -57,8 +57,8 @@ def test_gold_targets_are_never_masked_by_the_value_checks(form: SceneForm) -> N
 
 
 def _value_errors(text: str, content: dict) -> list[str]:
-    """S601 for refs that do not resolve; S313/S314 for ids, except an edge written before any
-    node exists (no id could be right there: the checks step aside)."""
+    """S601 for refs that do not resolve; S313 for an id declared twice; S314 for an id named
+    before it is declared."""
     scene = scene_dsl.parse(text)
     spec = scene_dsl.load_contract("v1")
     out = [d.code for d in scene_dsl.bind(scene, content).diagnostics if d.code == "S601"]
@@ -70,7 +70,7 @@ def _value_errors(text: str, content: dict) -> list[str]:
             if kind == "id":
                 out += ["S313"] if f.value in declared else []
                 declared.add(f.value)
-            elif kind == "idref" and declared and f.value not in declared:
+            elif kind == "idref" and f.value not in declared:
                 out.append("S314")
     return out
 
@@ -88,7 +88,7 @@ def _generate(seed: int, check_values: bool, form: SceneForm = "block") -> tuple
     content = sample_content(sample_scene(rng), rng=rng)
     tok = scene_tokenizer()
     dec = Decoder(tok, "scene", form=form)
-    proc = GrammarConstraint(dec.masker, 1100, [ValueRules(content)] if check_values else None)
+    proc = dec.constraint(1100, [content], check_values=check_values)
     prompt = torch.tensor([dec.prompt_ids("[task:svg] [OUT]")])
     (gen,) = _model(tok.vocab_size, seed).generate_batch(
         prompt,
@@ -115,7 +115,7 @@ def test_sampled_row_scenes_only_use_refs_that_resolve(seed: int) -> None:
     # row form marks refs and edge ends; its positional ids are not marked (an id and an idref
     # part read alike there), so only refs are checked
     text, content, aside = _generate(seed, True, "row")
-    refs = [e for e in _value_errors(text, content) if e == "S601"]
+    refs = [e for e in _value_errors(text, content) if e == "S601"]  # ids: see above
     assert len(refs) <= aside, text
 
 
@@ -125,3 +125,20 @@ def test_the_checks_remove_most_value_errors() -> None:
     assert sum(len(_value_errors(t, c)) for t, c, _ in checked) * 4 <= sum(
         len(_value_errors(t, c)) for t, c, _ in unchecked
     )
+
+
+@pytest.mark.parametrize(
+    ("prefix", "kind"),
+    [
+        ("[scene] [layout:flow_graph]", None),
+        ("[scene] [layout:flow_graph] [flow_arrow]", "idref"),  # from_ref comes first
+        ("[scene] [layout:flow_graph] [flow_arrow] [from_ref:a", None),  # inside the value
+        ("[scene] [layout:flow_graph] [flow_arrow] [from_ref:a] [to_ref:b] [", None),
+        ("[scene] [layout:flow_graph] [flow_arrow] [from_ref:a] [to_ref:b] [l", "ref"),
+        ("[scene] [layout:flow_graph] [graph_node] [node_", "id"),
+    ],
+)
+def test_automaton_knows_which_value_a_prefix_commits_to(prefix: str, kind: str | None) -> None:
+    auto = Decoder(scene_tokenizer(), "scene").masker.automaton
+    sid = auto.advance(auto.start, prefix)
+    assert auto.commits(sid) == kind
