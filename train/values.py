@@ -9,12 +9,14 @@ become a good one:
 
 * ``ref``: a path that resolves in the content (when the row has content);
 * ``idref``: an id declared earlier in the output (every gold and generated scene declares its
-  nodes before the edges that name them);
+  nodes before the edges that name them); while none is declared, nothing may commit to naming
+  one (:meth:`train.grammar_mask.Automaton.commits`; the decoder also holds back components
+  whose required fields name ids);
 * ``id``: not one declared already (``S313``).
 
-When no allowed token passes (an arrow opened before any node, say), the rules step aside for
-that token rather than leave the row with nothing to write: the mask still guarantees a
-parseable program, and the probe reports the value error.
+When no allowed token passes (budget steering must close the program inside a ref, say), the
+rules step aside for that token rather than leave the row with nothing to write: the mask still
+guarantees a parseable program, and the probe reports the value error.
 """
 
 from __future__ import annotations
