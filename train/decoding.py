@@ -15,7 +15,7 @@ model does alone: a generation that runs out of budget is reported as such (``hi
 Scene values the grammar cannot see are checked per row too (``check_values``, on by default;
 :mod:`train.values`): topology ids declared before use and never twice, and content refs that
 resolve in the case's content.json when it is given (``content`` / ``contents``). On the demo's
-held-out probe that takes constrained renderability from 48% to 93% with exact match unchanged.
+probe that makes all 14 held-out outputs renderable (0 without), exact match unchanged.
 Raw and constrained results are separate :class:`Generation` objects with ``constrained`` set,
 so a report never mixes them.
 """
