@@ -10,8 +10,9 @@ in tokens along a shortest completion (:meth:`TokenMasker.token_dist`). That cou
 estimate, so in principle a target written with fewer, longer tokens than the shortest
 completion could be closed early; in practice no output that fits the budget has been changed
 (a test walks sampled targets with not one token to spare; the memorisation gate decodes 100%
-steered), while a model that rambles is closed in time and still parses. ``steer_budget=False`` shows what the
-model does alone: a generation that runs out of budget is reported as such (``hit_budget``).
+steered), while a model that rambles is closed in time and still parses. With
+``steer_budget=False`` the model is on its own: a generation that runs out of budget is
+reported as such (``hit_budget``).
 Scene values the grammar cannot see are checked per row too (``check_values``, on by default;
 :mod:`train.values`): topology ids declared before use and never twice, and content refs that
 resolve in the case's content.json when it is given (``content`` / ``contents``). On the demo's
@@ -115,7 +116,12 @@ class GrammarConstraint:
         info = self.masker.info(sid)
         values = self._rows[id(ids)].values
         steps = self.masker.payload_steps(sid) if values is not None else None
-        gate = values is not None and len(self.needs_ids) and not values.declared
+        gate = (
+            values is not None
+            and values.rules.ids
+            and not values.declared
+            and len(self.needs_ids) > 0
+        )
         if not steps and not gate and (remaining is None or info.max_dist <= remaining - 1):
             key = ("blocked", logits.device)
             # this key only ever holds the tensor stored just below
@@ -126,7 +132,7 @@ class GrammarConstraint:
         allowed = info.mask
         if values is not None and steps is not None:
             bad = values.blocked(steps, allowed) if steps else []
-            if values.rules.ids and not values.declared and len(self.needs_ids):
+            if gate:  # no id to name yet: hold back components that must name one
                 bad += self.needs_ids[allowed[self.needs_ids]].tolist()
             if bad and len(bad) < len(info.ids):
                 allowed = allowed.copy()
