@@ -213,15 +213,14 @@ class Decoder:
         """
         values = None
         if self.language == "scene" and check_values:
-            # row form writes ids as bare positional parts, which read like idrefs: only block
-            # form's ids are followed
-            values = [ValueRules(c, ids=self.form == "block") for c in contents]
-        needs = self._needs_ids if values is not None and self.form == "block" else []
+            values = [ValueRules(c) for c in contents]
+        needs = self._needs_ids if values is not None else []
         return GrammarConstraint(self.masker, max_new_tokens, values, needs)
 
     @cached_property
     def _needs_ids(self) -> list[int]:
-        """Tokens that open (block form) a component with a required id reference."""
+        """Tokens that open a component with a required id reference (``[flow_arrow]``, or
+        ``[flow_arrow:`` in row form)."""
         spec = load_contract(self.contract)
         needy = {
             name
@@ -231,7 +230,7 @@ class Decoder:
         return [
             i
             for i, text in enumerate(self.vocab)
-            if (m := re.fullmatch(r"\s?\[(\w+)\]", text)) and m.group(1) in needy
+            if (m := re.fullmatch(r"\s?\[(\w+)[\]:]", text)) and m.group(1) in needy
         ]
 
     @property

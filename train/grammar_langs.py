@@ -23,8 +23,8 @@ follow the step schema of :mod:`trace_dsl.parser` with the expert's own ops; or 
 What the automata do *not* track, because it would put payload text into the state: topology
 id declarations (``S313``/``S314``), content refs resolving, duplicate keys inside a map and
 whether the trace's variables are defined. Scene values are marked instead (content refs as
-``"ref"``; in block form ids as ``"id"`` / ``"idref"``, in row form the ends of ``a->b`` edges as
-``"idref"``), so :mod:`train.values` can check them per generated row beside the mask.
+``"ref"``, declared ids as ``"id"``, ids that name one as ``"idref"``, in both forms), so
+:mod:`train.values` can check them per generated row beside the mask.
 """
 
 from __future__ import annotations
@@ -525,7 +525,7 @@ def _kind_key(f: FieldSpec) -> tuple[object, ...]:
         return ("enum", f.values)
     if f.kind == "int":
         return ("int", f.minimum, f.maximum)
-    return ("ref",) if f.kind == "ref" else ("id",)
+    return ("ref",) if f.kind == "ref" else ("idref",) if f.kind == "idref" else ("id",)
 
 
 def _kind_frag(key: tuple[object, ...]) -> Frag:
@@ -538,7 +538,7 @@ def _kind_frag(key: tuple[object, ...]) -> Frag:
         return alt(*(lit(str(v)) for v in key[1]))  # type: ignore[attr-defined]
     if what == "int":
         return alt(*(lit(str(i)) for i in range(int(key[1]), int(key[2]) + 1)))  # type: ignore[call-overload]
-    return ID
+    return tag(str(what), ID)  # "id" declares a topology id, "idref" names one
 
 
 def _kind_min(key: tuple[object, ...]) -> int:
@@ -553,8 +553,8 @@ def _kind_min(key: tuple[object, ...]) -> int:
 def _check_disjoint(name: str, k: int, keys: list[tuple[object, ...]]) -> None:
     """Two signatures whose part ``k`` kinds overlap would make the part's text ambiguous (a
     completed piece must determine the next context); v1 has none, a new contract may."""
-    texty = [key for key in keys if key[0] in ("id", "enum", "int")]
-    ids = sum(key[0] in ("id", "enum") for key in texty)
+    texty = [key for key in keys if key[0] in ("id", "idref", "enum", "int")]
+    ids = sum(key[0] in ("id", "idref", "enum") for key in texty)
     ints = sum(key[0] == "int" for key in texty)
     if ids > 1 or ints > 1:
         raise ValueError(f"{name}: row signatures disagree on the kind of positional part {k}")
