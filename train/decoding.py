@@ -103,7 +103,7 @@ class GrammarConstraint:
         for token in ids[row.seen :]:
             t = int(token)
             if row.values is not None and row.sid != DEAD:
-                row.values.advance(self.masker.payload_steps(row.sid).get(t))
+                row.values.advance(self.masker.payload_steps(row.sid).get(t), self.masker.vocab[t])
             row.sid = self.masker.advance(row.sid, t)
         row.seen = len(ids)
         return row.sid
@@ -131,7 +131,7 @@ class GrammarConstraint:
             return logits.masked_fill(blocked, float("-inf"))
         allowed = info.mask
         if values is not None and steps is not None:
-            bad = values.blocked(steps, allowed) if steps else []
+            bad = values.blocked(steps, allowed, self.masker.vocab) if steps else []
             if gate:  # no id to name yet: hold back components that must name one
                 bad += self.needs_ids[allowed[self.needs_ids]].tolist()
             if bad and len(bad) < len(info.ids):

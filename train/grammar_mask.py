@@ -268,6 +268,7 @@ class Automaton:
         self._trans: list[dict[str, int]] = []
         self._payload: dict[int, str | None] = {}
         self._commits: dict[int, str | None] = {}
+        self._source: dict[tuple[int, str], str | None] = {}
         self.start = self._enter(start)
 
     def _comp(self, ctx: Context) -> _Compiled:
@@ -355,15 +356,29 @@ class Automaton:
 
     def payload(self, sid: int) -> str | None:
         """The kind of the value whose characters are being written at ``sid`` (see
-        :func:`tag`), or None between values."""
+        :func:`tag`), or None between values and while the text so far could still be
+        something else (``t`` after ``[annotation:`` may start an id or ``text=``)."""
         if sid == DEAD:
             return None
         found = self._payload.get(sid, "")
         if found == "":
             ctx, states = self._keys[sid]
             tags = self._comp(ctx).nfa.tags
-            found = next((tags[s] for s in states if s in tags), None) if tags else None
+            kinds = {tags.get(s) for s in states}
+            found = kinds.pop() if len(kinds) == 1 else None
             self._payload[sid] = found
+        return found
+
+    def source(self, sid: int, ch: str) -> str | None:
+        """The kind of value ``ch`` is written inside of when it follows ``sid``: the mark
+        every NFA state that can read it shares (None: some reading is not inside a value)."""
+        key = (sid, ch)
+        found = self._source.get(key, "")
+        if found == "":
+            ctx, states = self._keys[sid]
+            nfa = self._comp(ctx).nfa
+            kinds = {nfa.tags.get(s) for s in states for cs, _ in nfa.edges[s] if cs and ch in cs}
+            found = self._source[key] = kinds.pop() if len(kinds) == 1 else None
         return found
 
     def commits(self, sid: int) -> str | None:
@@ -459,12 +474,12 @@ class StateInfo:
 
 @dataclass(frozen=True, slots=True)
 class PayloadStep:
-    """What one token writes of a marked value (see :func:`tag`)."""
+    """What one token does to a marked value (see :func:`tag`). The value's characters are
+    the trailing run of ``[A-Za-z0-9_.]`` of the output: a value always follows some other
+    character (``:``, ``@``, ``=``, ``|``, ``>``)."""
 
     kind: str  # the value's kind, e.g. "ref", "id", "idref"
-    text: str  # the characters of the value this token writes
-    fresh: bool  # the value starts in this token (else it continues the one being written)
-    ends: bool  # the value is complete after this token
+    end: int | None  # the value is complete after this many characters of the token (None: not)
 
 
 @dataclass(frozen=True)
@@ -482,15 +497,11 @@ class PayloadSteps:
         return bool(self.plain or self.other or self.opens)
 
     def get(self, token: int) -> PayloadStep | None:
-        """What ``token`` writes of a value (None: nothing)."""
+        """What ``token`` does to a value (None: nothing)."""
         step = self.other.get(token)
         if step is None and self.kind is not None and token in self._plain_set:
-            return PayloadStep(self.kind, self._text_of[token], False, False)
+            return PayloadStep(self.kind, None)
         return step
-
-    @cached_property
-    def _text_of(self) -> dict[int, str]:
-        return {i: t for t, i in self.plain.items()}
 
     @cached_property
     def _plain_set(self) -> frozenset[int]:
@@ -540,6 +551,11 @@ class TokenMasker:
         self._lengths = np.array([len(t) for t in vocab], dtype=np.int64)
         self._info: dict[int, StateInfo] = {}
         self._token_dist: dict[int, int] = {}
+
+    @property
+    def vocab(self) -> list[str]:
+        """id -> token text."""
+        return self._vocab
 
     @property
     def start(self) -> int:
@@ -647,23 +663,21 @@ class TokenMasker:
                 # of a vocabulary) continues it; no need to walk it
                 plain[text] = i
                 continue
-            state, kind, piece, fresh, ends, split = sid, at, [], at is None, False, False
-            touched = at is not None
-            for ch in text:
+            state, kind, end, split = sid, None, None, False
+            for n, ch in enumerate(text):
+                inside = auto.source(state, ch)  # read inside a value (even an unsure one)
                 state = auto.step(state, ch)
-                k = auto.payload(state)
-                if k is None:
-                    ends = ends or touched
-                    continue
-                if ends:  # a second value starts inside the same token
-                    split = True
-                    break
-                if not touched:
-                    touched, kind = True, k
-                piece.append(ch)
-            if touched and not split and kind is not None:
-                other[i] = PayloadStep(kind, "".join(piece), fresh, ends)
-            elif not touched and (k := auto.commits(info.next[i])) is not None:
+                after = auto.payload(state)
+                if inside is not None and after is None:  # this character ends the value
+                    kind, end = kind or inside, n if end is None else end
+                elif inside is not None or after is not None:
+                    if end is not None:  # a second value starts inside the same token
+                        split = True
+                        break
+                    kind = kind or inside or after
+            if kind is not None and not split:
+                other[i] = PayloadStep(kind, end)
+            elif kind is None and (k := auto.commits(info.next[i])) is not None:
                 opens[i] = k
         ids = np.array(sorted(plain.values()), dtype=np.int64)
         return PayloadSteps(at, plain, ids, other, opens)

@@ -21,7 +21,7 @@ guarantees a parseable program, and the probe reports the value error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,28 +96,38 @@ class ValueRules:
         return True
 
 
+_VALUE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+
+
+def _tail(text: str) -> str:
+    """The trailing run of value characters of ``text``."""
+    i = len(text)
+    while i and text[i - 1] in _VALUE_CHARS:
+        i -= 1
+    return text[i:]
+
+
 @dataclass
 class RowValues:
-    """The value state of one generated row: the value being written and the ids declared."""
+    """The value state of one generated row: the trailing value characters and the ids
+    declared so far."""
 
     rules: ValueRules
-    typed: str = ""  # characters of the value being written ("" between values)
+    tail: str = ""  # trailing run of value characters of the output
     declared: set[str] = field(default_factory=set)
 
-    def value(self, step: PayloadStep) -> str:
-        """The value written so far once ``step``'s token is appended."""
-        return step.text if step.fresh else self.typed + step.text
+    def permits(self, step: PayloadStep, text: str) -> bool:
+        """Whether appending ``text`` (a token doing ``step``) keeps the value good."""
+        complete = step.end is not None
+        value = _tail(self.tail + (text[: step.end] if complete else text))
+        return self.rules.permits(step.kind, value, complete, self.declared)
 
-    def permits(self, step: PayloadStep) -> bool:
-        """Whether the token of ``step`` keeps the value good."""
-        return self.rules.permits(step.kind, self.value(step), step.ends, self.declared)
-
-    def blocked(self, steps: PayloadSteps, allowed: np.ndarray) -> list[int]:
+    def blocked(self, steps: PayloadSteps, allowed: np.ndarray, vocab: Sequence[str]) -> list[int]:
         """The ids, among ``allowed``, after which the value cannot become a good one."""
         out = [
             t
             for t, st in steps.other.items()
-            if allowed[t] and self.rules.checks(st.kind) and not self.permits(st)
+            if allowed[t] and self.rules.checks(st.kind) and not self.permits(st, vocab[t])
         ]
         if self.rules.ids and not self.declared:  # no id to name yet: do not start naming one
             out += [t for t, k in steps.opens.items() if k == "idref" and allowed[t]]
@@ -126,7 +136,7 @@ class RowValues:
             return out  # an id is only checked once complete
         # the plain tokens continue the value: good iff they stay on the way to a good value
         goods = self.rules.refs if kind == "ref" else self.declared
-        typed, ok = self.typed, set[int]()
+        typed, ok = self.tail, set[int]()
         for value in goods or ():
             if value.startswith(typed):
                 rest = value[len(typed) :]
@@ -140,15 +150,8 @@ class RowValues:
             ids = ids[~np.isin(ids, np.fromiter(ok, dtype=np.int64, count=len(ok)))]
         return out + ids.tolist()
 
-    def advance(self, step: PayloadStep | None) -> None:
-        """Record a generated token (``None``: it wrote no value)."""
-        if step is None:
-            self.typed = ""
-            return
-        value = self.value(step)
-        if step.ends:
-            if step.kind == "id":
-                self.declared.add(value)
-            self.typed = ""
-        else:
-            self.typed = value
+    def advance(self, step: PayloadStep | None, text: str) -> None:
+        """Record a generated token (``step``: what it did to a value, None: nothing)."""
+        if step is not None and step.end is not None and step.kind == "id":
+            self.declared.add(_tail(self.tail + text[: step.end]))
+        self.tail = _tail(self.tail + text)
