@@ -37,13 +37,22 @@ def _cases() -> list[tuple[str, dict]]:
     return [(p.read_text(), json.loads((p.parent / "content.json").read_text())) for p in GOLD]
 
 
+def _sampled(n: int, seed: int) -> list[tuple[str, dict]]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        scene = sample_scene(rng)
+        out.append((scene_dsl.canonical_text(scene), sample_content(scene, rng=rng)))
+    return out
+
+
 @pytest.mark.parametrize("form", FORMS)
-def test_gold_targets_are_never_masked_by_the_value_checks(form: SceneForm) -> None:
+@pytest.mark.parametrize("source", ["gold", "sampled"])
+def test_targets_are_never_masked_by_the_value_checks(form: SceneForm, source: str) -> None:
     tok = scene_tokenizer()
     dec = Decoder(tok, "scene", form=form)
-    texts = [
-        (scene_dsl.to_text(scene_dsl.parse(t), form=form, inline=True), c) for t, c in _cases()
-    ]
+    cases = _cases() if source == "gold" else _sampled(20, 11)
+    texts = [(scene_dsl.to_text(scene_dsl.parse(t), form=form, inline=True), c) for t, c in cases]
     proc = dec.constraint(None, [c for _, c in texts])
     logits = torch.zeros(tok.vocab_size)
     rows: list[list[int]] = [[] for _ in texts]
