@@ -211,10 +211,8 @@ class Decoder:
             contents: per row, its content.json or None.
             check_values: check scene values per row (see :meth:`generate`).
         """
-        values = None
-        if self.language == "scene" and check_values:
-            values = [ValueRules(c) for c in contents]
-        needs = self._needs_ids if values is not None else []
+        values = [ValueRules(c) for c in contents] if check_values else None
+        needs = self._needs_ids if values is not None and self.language == "scene" else []
         return GrammarConstraint(self.masker, max_new_tokens, values, needs)
 
     @cached_property
@@ -279,9 +277,10 @@ class Decoder:
                 after which the program can still be finished in time (a parseable output
                 whenever the budget can hold the shortest program; see the module notes).
             content: the case's content.json, for ``check_values``.
-            check_values: with ``constrained`` scenes, also check values the grammar cannot
-                (:mod:`train.values`): topology ids declared before use and never twice, and,
-                given ``content``, content refs that resolve in it.
+            check_values: with ``constrained``, also check values the grammar cannot
+                (:mod:`train.values`): scene topology ids declared before use and never twice
+                and, given ``content``, content refs that resolve in it; trace arguments that
+                name a variable already set, and a query of one a step computed.
 
         Returns:
             The :class:`Generation`.

@@ -633,15 +633,20 @@ NUMBER = seq(
     alt(lit("0"), seq(chars("123456789"), star(chars(_DIGITS)))),
     opt(seq(lit("."), plus(chars(_DIGITS)))),
 )
-ARG = alt(NAME, NUMBER)
+ARG = alt(tag("use", NAME), NUMBER)  # a named argument must be a variable already set
 SOURCE = alt(
     lit("prev.result"),
     seq(lit("sub"), alt(lit("0"), seq(chars("123456789"), star(chars(_DIGITS)))), lit(".result")),
 )
 STRING = seq(lit('"'), star(chars(set(string.printable) - set('"\\\n\r\t\x0b\x0c'))), lit('"'))
-NUM_MAP = seq(
-    lit("{"), NAME, lit(": "), NUMBER, star(seq(lit(", "), NAME, lit(": "), NUMBER)), lit("}")
-)
+
+
+def _num_map(kind: str) -> Frag:
+    """``{name: number, ...}``, the names marked as values of ``kind``."""
+    name = tag(kind, NAME)
+    return seq(
+        lit("{"), name, lit(": "), NUMBER, star(seq(lit(", "), name, lit(": "), NUMBER)), lit("}")
+    )
 
 
 def _args(lo: int, hi: int | None) -> Frag:
@@ -655,26 +660,34 @@ def _op_body(op: str) -> Frag:
 
     if op in ("compute", "compare"):
         ops = alt(*(seq(lit(c), lit(", args: "), _args(*ARITY[c])) for c in COMPUTE_OPS))
-        return seq(lit(f"{op}, compute_op: "), ops, lit(", var: "), NAME)
+        return seq(lit(f"{op}, compute_op: "), ops, lit(", var: "), tag("def", NAME))
     if op == "init":
         value = alt(seq(lit(", value: "), NUMBER), seq(lit(", source: "), SOURCE))
-        return seq(lit("init, var: "), NAME, value)
-    if op == "query":
-        return seq(lit("query, var: "), NAME)
+        return seq(lit("init, var: "), tag("def_init", NAME), value)
+    if op == "query":  # the solver rejects a query of a variable that was only initialised
+        return seq(lit("query, var: "), tag("use_computed", NAME))
     if op == "given":
-        return seq(lit("given, values: "), NUM_MAP)
+        return seq(lit("given, values: "), _num_map("def_init"))
     if op == "state":
-        return seq(lit("state, assertions: "), NUM_MAP)
+        return seq(lit("state, assertions: "), _num_map("use"))  # checks variables already set
     if op == "formula":
         return seq(lit("formula, expression: "), STRING)
     if op == "transfer":
+        entity = tag("def", NAME)  # a domain op changes its entities
         return seq(
-            lit("transfer, from_entity: "), NAME, lit(", to_entity: "), NAME, lit(", amount: "), ARG
+            lit("transfer, from_entity: "),
+            entity,
+            lit(", to_entity: "),
+            entity,
+            lit(", amount: "),
+            ARG,
         )
     if op in ("consume", "add_entity"):
-        return seq(lit(f"{op}, entity: "), NAME, lit(", amount: "), ARG)
+        return seq(lit(f"{op}, entity: "), tag("def", NAME), lit(", amount: "), ARG)
     if op.startswith("percent_"):
-        return seq(lit(f"{op}, base: "), ARG, lit(", rate: "), ARG, lit(", var: "), NAME)
+        return seq(
+            lit(f"{op}, base: "), ARG, lit(", rate: "), ARG, lit(", var: "), tag("def", NAME)
+        )
     raise ValueError(f"no step schema for op {op!r}")
 
 
@@ -686,8 +699,13 @@ class _TraceLang:
         self.bodies = {e: alt(*(_op_body(op) for op in sorted(ops_for(e)))) for e in EXPERTS}
         self.min_step = len("- {op: query, var: a}\n")
 
-    def header(self, expert: str, composed: bool) -> str:
-        return f"- expert: {expert}\n  trace:\n" if composed else f"expert: {expert}\ntrace:\n"
+    def header(self, expert: str, composed: bool) -> Frag:
+        """An expert header; the expert's name is marked ``"scope"``: a fresh set of variables."""
+        lead, rest = ("- expert: ", "\n  trace:\n") if composed else ("expert: ", "\ntrace:\n")
+        return seq(lit(lead), tag("scope", lit(expert)), lit(rest))
+
+    def header_len(self, expert: str, composed: bool) -> int:
+        return len(f"- expert: {expert}\n  trace:\n" if composed else f"expert: {expert}\ntrace:\n")
 
 
 @dataclass(frozen=True)
@@ -698,13 +716,13 @@ class _TraceStart:
 
     def pieces(self) -> Sequence[Piece]:
         return [
-            Piece(lit(self.lang.header(e, composed)), _Steps(self.lang, composed, e, False))
+            Piece(self.lang.header(e, composed), _Steps(self.lang, composed, e, False))
             for composed in (False, True)
             for e in self.lang.experts
         ]
 
     def min_rest(self) -> int:
-        return min(len(self.lang.header(e, False)) for e in self.lang.experts) + self.lang.min_step
+        return min(self.lang.header_len(e, False) for e in self.lang.experts) + self.lang.min_step
 
 
 @dataclass(frozen=True)
@@ -725,7 +743,7 @@ class _Steps:
         out = [Piece(seq(lit(f"{indent}- {{op: "), self.lang.bodies[self.expert], lit("}\n")), nxt)]
         if self.composed and self.started:
             out += [
-                Piece(lit(self.lang.header(e, True)), _Steps(self.lang, True, e, False))
+                Piece(self.lang.header(e, True), _Steps(self.lang, True, e, False))
                 for e in self.lang.experts
             ]
         return out

@@ -27,6 +27,7 @@ import numpy as np
 
 __all__ = [
     "DEAD",
+    "VALUE_CHARS",
     "Automaton",
     "Context",
     "Frag",
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 DEAD = -1  # state id of "no valid continuation"
+# the characters a marked value (a ref, an id, a variable name) is written with
+VALUE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 _PRINTABLE = "".join(chr(c) for c in range(32, 127)) + "\n"
 INF = 1 << 30
 
@@ -269,6 +272,7 @@ class Automaton:
         self._payload: dict[int, str | None] = {}
         self._commits: dict[int, str | None] = {}
         self._source: dict[tuple[int, str], str | None] = {}
+        self._readings_of: dict[int, dict[int, str | None]] = {}
         self.start = self._enter(start)
 
     def _comp(self, ctx: Context) -> _Compiled:
@@ -354,30 +358,56 @@ class Automaton:
         # a piece that can end without a character (the cost lives in the next context)
         return next((c for c in _PRINTABLE if self.dist(self.step(sid, c)) == want), None)
 
+    def _readings(self, sid: int) -> dict[int, str | None]:
+        """Per NFA state of ``sid`` that reads a character: the kind of value it reads inside
+        of. A state is inside a value when it is marked, or when the set reached it only by
+        empty moves out of a marked one (the exit of a name argument, where ``,`` is read)."""
+        found = self._readings_of.get(sid)
+        if found is None:
+            ctx, states = self._keys[sid]
+            nfa = self._comp(ctx).nfa
+            kind: dict[int, str | None] = {s: nfa.tags[s] for s in states if s in nfa.tags}
+            stack = list(kind)
+            while stack:
+                s = stack.pop()
+                for cs, t in nfa.edges[s]:
+                    if cs is None and t in states and t not in nfa.tags:
+                        if t not in kind:
+                            kind[t] = kind[s]
+                            stack.append(t)
+                        elif kind[t] != kind[s]:
+                            kind[t] = None
+            found = self._readings_of[sid] = {
+                s: kind.get(s) for s in states if any(cs for cs, _ in nfa.edges[s])
+            }
+        return found
+
     def payload(self, sid: int) -> str | None:
         """The kind of the value whose characters are being written at ``sid`` (see
-        :func:`tag`), or None between values and while the text so far could still be
-        something else (``t`` after ``[annotation:`` may start an id or ``text=``)."""
+        :func:`tag`): every way to read on is inside a value of that kind. None between
+        values and while the text could still be something else (``text`` after
+        ``[annotation:`` may be an id or the key of ``text=``)."""
         if sid == DEAD:
             return None
         found = self._payload.get(sid, "")
         if found == "":
-            ctx, states = self._keys[sid]
-            tags = self._comp(ctx).nfa.tags
-            kinds = {tags.get(s) for s in states}
-            found = kinds.pop() if len(kinds) == 1 else None
-            self._payload[sid] = found
+            kinds = set(self._readings(sid).values())
+            found = self._payload[sid] = kinds.pop() if len(kinds) == 1 else None
         return found
 
     def source(self, sid: int, ch: str) -> str | None:
-        """The kind of value ``ch`` is written inside of when it follows ``sid``: the mark
-        every NFA state that can read it shares (None: some reading is not inside a value)."""
+        """The kind of value ``ch`` is read inside of when it follows ``sid`` (every state that
+        can read it is inside one): the ``|`` that settles ``[annotation:t`` as an id."""
         key = (sid, ch)
         found = self._source.get(key, "")
         if found == "":
-            ctx, states = self._keys[sid]
-            nfa = self._comp(ctx).nfa
-            kinds = {nfa.tags.get(s) for s in states for cs, _ in nfa.edges[s] if cs and ch in cs}
+            ctx, _ = self._keys[sid]
+            edges = self._comp(ctx).nfa.edges
+            kinds = {
+                k
+                for s, k in self._readings(sid).items()
+                if any(cs and ch in cs for cs, _ in edges[s])
+            }
             found = self._source[key] = kinds.pop() if len(kinds) == 1 else None
         return found
 
@@ -543,10 +573,8 @@ class TokenMasker:
                 node = node.children.setdefault(ch, _Trie())
             node.ids.append(i)
         self._vocab = list(vocab)
-        # tokens made only of characters a ref or id is written with ([A-Za-z0-9_.])
-        self._plain = [
-            bool(t) and all(c.isascii() and (c.isalnum() or c in "_.") for c in t) for t in vocab
-        ]
+        # tokens made only of characters a value is written with
+        self._plain = [bool(t) and VALUE_CHARS.issuperset(t) for t in vocab]
         self._specials = specials
         self._lengths = np.array([len(t) for t in vocab], dtype=np.int64)
         self._info: dict[int, StateInfo] = {}
@@ -665,7 +693,7 @@ class TokenMasker:
                 continue
             state, kind, end, split = sid, None, None, False
             for n, ch in enumerate(text):
-                inside = auto.source(state, ch)  # read inside a value (even an unsure one)
+                inside = auto.source(state, ch)  # ch is read inside a value
                 state = auto.step(state, ch)
                 after = auto.payload(state)
                 if inside is not None and after is None:  # this character ends the value

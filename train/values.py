@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from train.grammar_mask import PayloadStep, PayloadSteps
+from train.grammar_mask import VALUE_CHARS, PayloadStep, PayloadSteps
 
 __all__ = ["RowValues", "ValueRules", "content_paths"]
 
@@ -56,13 +56,23 @@ def content_paths(content: Any) -> set[str]:
     return out
 
 
+# value kinds (see train.grammar_langs): what a completed value does to a row, and what a value
+# must be one of. Scenes: "ref" (a content path), "id" (declares a topology id), "idref" (names
+# one). Traces: "def" (a variable computed or changed by a step), "def_init" (one set by init or
+# given), "use" (an argument naming a variable), "use_computed" (the queried variable: computed
+# or changed, never only initialised), "scope" (an expert header: a fresh set of variables).
+DECLARES = {"id": ("declared",), "def": ("declared", "computed"), "def_init": ("declared",)}
+NAMES = {"idref": "declared", "use": "declared", "use_computed": "computed"}
+
+
 @dataclass(frozen=True)
 class ValueRules:
     """What the values of one row may be.
 
     Args:
         content: the row's content.json; None leaves content refs unchecked.
-        ids: check topology ids (declared before use, never twice).
+        ids: check names (scene topology ids, trace variables): declared before use, a scene
+            id never twice.
     """
 
     content: Mapping[str, Any] | None = None
@@ -79,48 +89,45 @@ class ValueRules:
 
     def checks(self, kind: str) -> bool:
         """Whether values of ``kind`` are checked at all."""
-        return self.refs is not None if kind == "ref" else self.ids and kind in ("id", "idref")
-
-    def permits(self, kind: str, text: str, complete: bool, declared: set[str]) -> bool:
-        """Whether a value of ``kind`` written up to ``text`` can still be (or is) a good one."""
-        if kind == "ref":
-            if self.refs is None:
-                return True
-            return text in (self.refs if complete else self.ref_prefixes)
-        if not self.ids:
-            return True
-        if kind == "idref":
-            return text in declared if complete else any(d.startswith(text) for d in declared)
-        if kind == "id":
-            return not (complete and text in declared)
-        return True
-
-
-_VALUE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+        return (
+            self.refs is not None if kind == "ref" else self.ids and (kind == "id" or kind in NAMES)
+        )
 
 
 def _tail(text: str) -> str:
     """The trailing run of value characters of ``text``."""
     i = len(text)
-    while i and text[i - 1] in _VALUE_CHARS:
+    while i and text[i - 1] in VALUE_CHARS:
         i -= 1
     return text[i:]
 
 
 @dataclass
 class RowValues:
-    """The value state of one generated row: the trailing value characters and the ids
+    """The value state of one generated row: the trailing value characters and the names
     declared so far."""
 
     rules: ValueRules
     tail: str = ""  # trailing run of value characters of the output
-    declared: set[str] = field(default_factory=set)
+    declared: set[str] = field(default_factory=set)  # scene ids, trace variables
+    computed: set[str] = field(default_factory=set)  # trace variables a step computed or changed
+
+    def _pool(self, kind: str) -> set[str]:
+        return self.computed if NAMES[kind] == "computed" else self.declared
 
     def permits(self, step: PayloadStep, text: str) -> bool:
         """Whether appending ``text`` (a token doing ``step``) keeps the value good."""
         complete = step.end is not None
         value = _tail(self.tail + (text[: step.end] if complete else text))
-        return self.rules.permits(step.kind, value, complete, self.declared)
+        kind, rules = step.kind, self.rules
+        if kind == "ref":
+            return rules.refs is None or value in (rules.refs if complete else rules.ref_prefixes)
+        if not rules.ids:
+            return True
+        if kind in NAMES:
+            pool = self._pool(kind)
+            return value in pool if complete else any(d.startswith(value) for d in pool)
+        return not (kind == "id" and complete and value in self.declared)
 
     def blocked(self, steps: PayloadSteps, allowed: np.ndarray, vocab: Sequence[str]) -> list[int]:
         """The ids, among ``allowed``, after which the value cannot become a good one."""
@@ -129,13 +136,15 @@ class RowValues:
             for t, st in steps.other.items()
             if allowed[t] and self.rules.checks(st.kind) and not self.permits(st, vocab[t])
         ]
-        if self.rules.ids and not self.declared:  # no id to name yet: do not start naming one
-            out += [t for t, k in steps.opens.items() if k == "idref" and allowed[t]]
+        if self.rules.ids:  # nothing to name yet: do not start naming it
+            out += [
+                t for t, k in steps.opens.items() if k in NAMES and not self._pool(k) and allowed[t]
+            ]
         kind = steps.kind
         if not len(steps.plain_ids) or kind is None or kind == "id" or not self.rules.checks(kind):
             return out  # an id is only checked once complete
         # the plain tokens continue the value: good iff they stay on the way to a good value
-        goods = self.rules.refs if kind == "ref" else self.declared
+        goods = self.rules.refs if kind == "ref" else self._pool(kind)
         typed, ok = self.tail, set[int]()
         for value in goods or ():
             if value.startswith(typed):
@@ -152,6 +161,11 @@ class RowValues:
 
     def advance(self, step: PayloadStep | None, text: str) -> None:
         """Record a generated token (``step``: what it did to a value, None: nothing)."""
-        if step is not None and step.end is not None and step.kind == "id":
-            self.declared.add(_tail(self.tail + text[: step.end]))
+        if step is not None and step.end is not None:
+            value = _tail(self.tail + text[: step.end])
+            if step.kind == "scope":
+                self.declared.clear()
+                self.computed.clear()
+            for pool in DECLARES.get(step.kind, ()):
+                getattr(self, pool).add(value)
         self.tail = _tail(self.tail + text)

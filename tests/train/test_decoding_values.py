@@ -143,3 +143,25 @@ def test_automaton_knows_which_value_a_prefix_commits_to(prefix: str, kind: str 
     auto = Decoder(scene_tokenizer(), "scene").masker.automaton
     sid = auto.advance(auto.start, prefix)
     assert auto.commits(sid) == kind
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_gold_targets_pass_the_checks_with_the_real_tokenizer(form: SceneForm) -> None:
+    # the atomic tokenizer writes keys and values in multi-character tokens (text=, @a.b):
+    # the checks must read them the same way as character by character
+    tokenizer = pytest.importorskip("tokenizer")
+    from tokenizer.corpus import default_corpus
+
+    cases = _cases()
+    texts = [scene_dsl.to_text(scene_dsl.parse(t), form=form, inline=True) for t, _ in cases]
+    corpus = [*default_corpus("scene", n_generated=200), *texts]
+    tok = tokenizer.build("scene", corpus=corpus, vocab_size=1600)
+    dec = Decoder(tok, "scene", form=form)
+    logits = torch.zeros(tok.vocab_size)
+    for text, (_, content) in zip(texts, cases, strict=True):
+        proc = dec.constraint(None, [content])
+        row: list[int] = []
+        for t in tok.encode(text):
+            assert proc(row, logits.clone())[t] == 0, (tok.decode(row[-8:]), tok.decode([t]))
+            row.append(t)
+        assert proc.stepped_aside == 0
