@@ -11,6 +11,7 @@ import json
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import scene_dsl
 from scene_dsl.strategies import sample_content, sample_scene
@@ -82,3 +83,19 @@ def write_gold_pack(root: Path, n: int = 4, seed: int = 7) -> Path:
             json.dumps(sample_content(scene, rng=rng)), encoding="utf-8"
         )
     return root
+
+
+def assert_targets_pass(proc: Any, tok: Any, texts: Sequence[str]) -> None:
+    """Feed ``texts`` through a ``GrammarConstraint`` as one batch, row by row in batch order
+    as ``GPT.generate_batch`` does, and check no target token is ever masked."""
+    import torch
+
+    logits = torch.zeros(tok.vocab_size)
+    rows: list[list[int]] = [[] for _ in texts]
+    targets = [tok.encode(t) for t in texts]
+    for step in range(max(map(len, targets))):
+        for row, target in zip(rows, targets, strict=True):
+            if step < len(target):
+                masked = proc(row, logits.clone())
+                assert masked[target[step]] == 0, (tok.decode(row), tok.decode([target[step]]))
+                row.append(target[step])

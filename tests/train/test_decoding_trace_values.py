@@ -7,6 +7,7 @@ import json
 
 import pytest
 import torch
+from data_decoding_helpers import assert_targets_pass
 from test_decoding_masks import trace_texts, trace_tokenizer
 
 import trace_dsl
@@ -45,15 +46,7 @@ def test_trace_targets_are_never_masked_by_the_value_checks() -> None:
     dec = Decoder(tok, "trace")
     texts = _targets()
     proc = dec.constraint(None, [None] * len(texts))
-    rows: list[list[int]] = [[] for _ in texts]
-    targets = [tok.encode(t) for t in texts]
-    logits = torch.zeros(tok.vocab_size)
-    for step in range(max(map(len, targets))):
-        for row, target in zip(rows, targets, strict=True):  # batch order, as GPT.generate_batch
-            if step < len(target):
-                masked = proc(row, logits.clone())
-                assert masked[target[step]] == 0, (tok.decode(row), tok.decode([target[step]]))
-                row.append(target[step])
+    assert_targets_pass(proc, tok, texts)
 
 
 def _generate(seed: int, check_values: bool) -> tuple[str, int]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from data_decoding_helpers import scene_tokenizer
+from data_decoding_helpers import assert_targets_pass, scene_tokenizer
 from test_decoding_generate import FORMS
 
 import scene_dsl
@@ -54,15 +54,7 @@ def test_targets_are_never_masked_by_the_value_checks(form: SceneForm, source: s
     cases = _cases() if source == "gold" else _sampled(20, 11)
     texts = [(scene_dsl.to_text(scene_dsl.parse(t), form=form, inline=True), c) for t, c in cases]
     proc = dec.constraint(None, [c for _, c in texts])
-    logits = torch.zeros(tok.vocab_size)
-    rows: list[list[int]] = [[] for _ in texts]
-    targets = [tok.encode(t) for t, _ in texts]
-    for step in range(max(map(len, targets))):
-        for row, target in zip(rows, targets, strict=True):  # batch order, as GPT.generate_batch
-            if step < len(target):
-                masked = proc(row, logits.clone())
-                assert masked[target[step]] == 0, (tok.decode(row), tok.decode([target[step]]))
-                row.append(target[step])
+    assert_targets_pass(proc, tok, [t for t, _ in texts])
 
 
 def _value_errors(text: str, content: dict) -> list[str]:
