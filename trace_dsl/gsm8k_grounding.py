@@ -41,7 +41,7 @@ class UnitConstant:
 
     def applies(self, text: str) -> bool:
         """Whether every unit of this constant is named in ``text``."""
-        return all(p.search(text) for p in _compiled(self))
+        return all(p.search(text) for p in _PATTERNS[self])
 
 
 _MINUTE = r"minutes?|mins?"
@@ -128,17 +128,11 @@ UNIT_CONSTANTS: tuple[UnitConstant, ...] = (
     _c(50, "cents_per_half_dollar", r"half[- ]dollars?", converts=False),
 )  # fmt: skip
 
-_PATTERNS: dict[UnitConstant, tuple[re.Pattern[str], ...]] = {}
-
-
-def _compiled(constant: UnitConstant) -> tuple[re.Pattern[str], ...]:
-    found = _PATTERNS.get(constant)
-    if found is None:
-        found = tuple(
-            re.compile(rf"(?:\b|(?<=\d))(?:{u})(?!\w)", re.IGNORECASE) for u in constant.units
-        )
-        _PATTERNS[constant] = found
-    return found
+# each unit as a word of its own, or right after a number ("250ml", "1L")
+_PATTERNS: dict[UnitConstant, tuple[re.Pattern[str], ...]] = {
+    c: tuple(re.compile(rf"(?:\b|(?<=\d))(?:{u})(?!\w)", re.IGNORECASE) for u in c.units)
+    for c in UNIT_CONSTANTS
+}
 
 
 _BY_VALUE: dict[Fraction, tuple[UnitConstant, ...]] = {}

@@ -23,16 +23,12 @@ so a report never mixes them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Literal, cast
 
-import numpy as np
 import torch
 
-from scene_dsl.contract import load_contract
 from train.grammar_langs import SCENE_END, SceneForm, scene_automaton, trace_automaton
 from train.grammar_mask import DEAD, Automaton, TokenMasker
 from train.model import GPT
@@ -65,8 +61,6 @@ class GrammarConstraint:
         max_new_tokens: the generation budget; in the last steps only tokens after which the
             program can still be finished in time are allowed.
         values: per batch row, the value checks (:class:`train.values.ValueRules`) or None.
-        needs_ids: ids of tokens that open a component with a required id reference (an
-            arrow): while a checked row has declared no id, they are masked.
     """
 
     def __init__(
@@ -74,12 +68,10 @@ class GrammarConstraint:
         masker: TokenMasker,
         max_new_tokens: int | None = None,
         values: Sequence[ValueRules | None] | None = None,
-        needs_ids: Sequence[int] = (),
     ) -> None:
         self.masker = masker
         self.max_new_tokens = max_new_tokens
         self.values = values
-        self.needs_ids = np.array(sorted(needs_ids), dtype=np.int64)
         # steps where the value checks gave way (no token kept the value good, or none did
         # and still finished in time): each value error in an output is one of these
         self.stepped_aside = 0
@@ -116,13 +108,7 @@ class GrammarConstraint:
         info = self.masker.info(sid)
         values = self._rows[id(ids)].values
         steps = self.masker.payload_steps(sid) if values is not None else None
-        gate = (
-            values is not None
-            and values.rules.ids
-            and not values.declared
-            and len(self.needs_ids) > 0
-        )
-        if not steps and not gate and (remaining is None or info.max_dist <= remaining - 1):
+        if not steps and (remaining is None or info.max_dist <= remaining - 1):
             key = ("blocked", logits.device)
             # this key only ever holds the tensor stored just below
             blocked = cast("torch.Tensor | None", info.cache.get(key))
@@ -130,10 +116,9 @@ class GrammarConstraint:
                 blocked = info.cache[key] = torch.from_numpy(~info.mask).to(logits.device)
             return logits.masked_fill(blocked, float("-inf"))
         allowed = info.mask
-        if values is not None and steps is not None:
-            bad = values.blocked(steps, allowed, self.masker.vocab) if steps else []
-            if gate:  # no id to name yet: hold back components that must name one
-                bad += self.needs_ids[allowed[self.needs_ids]].tolist()
+        if steps:
+            assert values is not None  # steps are only read for rows with value checks
+            bad = values.blocked(steps, allowed, self.masker.vocab)
             if bad and len(bad) < len(info.ids):
                 allowed = allowed.copy()
                 allowed[bad] = False
@@ -212,24 +197,7 @@ class Decoder:
             check_values: check scene values per row (see :meth:`generate`).
         """
         values = [ValueRules(c) for c in contents] if check_values else None
-        needs = self._needs_ids if values is not None and self.language == "scene" else []
-        return GrammarConstraint(self.masker, max_new_tokens, values, needs)
-
-    @cached_property
-    def _needs_ids(self) -> list[int]:
-        """Tokens that open a component with a required id reference (``[flow_arrow]``, or
-        ``[flow_arrow:`` in row form)."""
-        spec = load_contract(self.contract)
-        needy = {
-            name
-            for name, comp in spec.components.items()
-            if any(f.required and f.kind == "idref" for f in comp.fields)
-        }
-        return [
-            i
-            for i, text in enumerate(self.vocab)
-            if (m := re.fullmatch(r"\s?\[(\w+)[\]:]", text)) and m.group(1) in needy
-        ]
+        return GrammarConstraint(self.masker, max_new_tokens, values)
 
     @property
     def masker(self) -> TokenMasker:

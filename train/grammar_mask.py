@@ -576,7 +576,6 @@ class TokenMasker:
         # tokens made only of characters a value is written with
         self._plain = [bool(t) and VALUE_CHARS.issuperset(t) for t in vocab]
         self._specials = specials
-        self._lengths = np.array([len(t) for t in vocab], dtype=np.int64)
         self._info: dict[int, StateInfo] = {}
         self._token_dist: dict[int, int] = {}
 

@@ -69,14 +69,14 @@ NAMES = {"idref": "declared", "use": "declared", "use_computed": "computed"}
 class ValueRules:
     """What the values of one row may be.
 
+    Names (scene topology ids, trace variables) are always checked: declared before use, a
+    scene id never twice.
+
     Args:
         content: the row's content.json; None leaves content refs unchecked.
-        ids: check names (scene topology ids, trace variables): declared before use, a scene
-            id never twice.
     """
 
     content: Mapping[str, Any] | None = None
-    ids: bool = True
     refs: frozenset[str] | None = field(init=False, default=None)
     ref_prefixes: frozenset[str] = field(init=False, default=frozenset())
 
@@ -89,9 +89,7 @@ class ValueRules:
 
     def checks(self, kind: str) -> bool:
         """Whether values of ``kind`` are checked at all."""
-        return (
-            self.refs is not None if kind == "ref" else self.ids and (kind == "id" or kind in NAMES)
-        )
+        return self.refs is not None if kind == "ref" else kind == "id" or kind in NAMES
 
 
 def _tail(text: str) -> str:
@@ -122,8 +120,6 @@ class RowValues:
         kind, rules = step.kind, self.rules
         if kind == "ref":
             return rules.refs is None or value in (rules.refs if complete else rules.ref_prefixes)
-        if not rules.ids:
-            return True
         if kind in NAMES:
             pool = self._pool(kind)
             return value in pool if complete else any(d.startswith(value) for d in pool)
@@ -136,10 +132,10 @@ class RowValues:
             for t, st in steps.other.items()
             if allowed[t] and self.rules.checks(st.kind) and not self.permits(st, vocab[t])
         ]
-        if self.rules.ids:  # nothing to name yet: do not start naming it
-            out += [
-                t for t, k in steps.opens.items() if k in NAMES and not self._pool(k) and allowed[t]
-            ]
+        # nothing to name yet: do not start naming it
+        out += [
+            t for t, k in steps.opens.items() if k in NAMES and not self._pool(k) and allowed[t]
+        ]
         kind = steps.kind
         if not len(steps.plain_ids) or kind is None or kind == "id" or not self.rules.checks(kind):
             return out  # an id is only checked once complete

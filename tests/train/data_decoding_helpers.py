@@ -99,3 +99,30 @@ def assert_targets_pass(proc: Any, tok: Any, texts: Sequence[str]) -> None:
                 masked = proc(row, logits.clone())
                 assert masked[target[step]] == 0, (tok.decode(row), tok.decode([target[step]]))
                 row.append(target[step])
+
+
+def sample_constrained(
+    dec: Any, prompt: str, budget: int, seed: int, content: Any = None, check_values: bool = True
+) -> tuple[str, int]:
+    """A random-init model's constrained sample (temperature 1) for ``prompt``, and how often
+    the value checks stepped aside (``GrammarConstraint.stepped_aside``)."""
+    import torch
+
+    from train.model import GPT, GPTConfig
+
+    torch.manual_seed(seed)
+    # a context longer than the budget: the budget, not the context, ends a rambling row
+    cfg = GPTConfig(
+        vocab_size=dec.tokenizer.vocab_size, block_size=budget + 100, n_layer=1, n_head=2, n_embd=32
+    )
+    proc = dec.constraint(budget, [content], check_values=check_values)
+    (gen,) = GPT(cfg).generate_batch(
+        torch.tensor([dec.prompt_ids(prompt)]),
+        budget,
+        temperature=1.0,
+        stop_ids=dec.stop_ids,
+        logits_processor=proc,
+        generator=torch.Generator().manual_seed(seed),
+    )
+    text = dec.tokenizer.decode([t for t in gen.ids if t not in dec.special_ids])
+    return text, proc.stepped_aside

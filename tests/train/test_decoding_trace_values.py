@@ -3,18 +3,14 @@ one a step computed, and no canonical trace the data holds is ever masked by the
 
 from __future__ import annotations
 
-import json
-
 import pytest
-import torch
-from data_decoding_helpers import assert_targets_pass
+from data_decoding_helpers import assert_targets_pass, sample_constrained
 from test_decoding_masks import trace_texts, trace_tokenizer
 
 import trace_dsl
 from compilers import solve
 from trace_dsl.gsm8k import Conversion, convert_detailed
 from train.decoding import Decoder
-from train.model import GPT, GPTConfig
 
 # what the checks are for: the solver's name errors
 NAME_ERRORS = {"X202", "X203"}
@@ -50,23 +46,8 @@ def test_trace_targets_are_never_masked_by_the_value_checks() -> None:
 
 
 def _generate(seed: int, check_values: bool) -> tuple[str, int]:
-    tok = trace_tokenizer()
-    dec = Decoder(tok, "trace")
-    torch.manual_seed(seed)
-    model = GPT(
-        GPTConfig(vocab_size=tok.vocab_size, block_size=700, n_layer=1, n_head=2, n_embd=32)
-    )
-    proc = dec.constraint(600, [None], check_values=check_values)
-    prompt = torch.tensor([dec.prompt_ids("[task:trace] q [OUT]")])
-    (gen,) = model.generate_batch(
-        prompt,
-        600,
-        temperature=1.0,
-        stop_ids=dec.stop_ids,
-        logits_processor=proc,
-        generator=torch.Generator().manual_seed(seed),
-    )
-    return tok.decode([t for t in gen.ids if t not in dec.special_ids]), proc.stepped_aside
+    dec = Decoder(trace_tokenizer(), "trace")
+    return sample_constrained(dec, "[task:trace] q [OUT]", 600, seed, None, check_values)
 
 
 def _name_error(text: str) -> str | None:
@@ -93,4 +74,3 @@ def test_example_traces_round_trip_the_tokenizer() -> None:
     # the walk above is only meaningful if the helper tokenizer writes the targets exactly
     tok = trace_tokenizer()
     assert all(tok.decode(tok.encode(t)) == t for t in _targets())
-    assert json.dumps(_targets())  # plain text, nothing exotic

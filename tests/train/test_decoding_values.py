@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from data_decoding_helpers import assert_targets_pass, scene_tokenizer
+from data_decoding_helpers import assert_targets_pass, sample_constrained, scene_tokenizer
 from test_decoding_generate import FORMS
 
 import scene_dsl
@@ -17,7 +17,6 @@ from scene_dsl.content import resolve_ref
 from scene_dsl.strategies import sample_content, sample_scene
 from train.decoding import Decoder
 from train.grammar_langs import SceneForm
-from train.model import GPT, GPTConfig
 from train.values import content_paths
 
 GOLD = sorted((Path(__file__).resolve().parents[2] / "examples" / "gold").glob("*/scene.dsl"))
@@ -76,32 +75,14 @@ def _value_errors(text: str, content: dict) -> list[str]:
     return out
 
 
-def _model(vocab_size: int, seed: int) -> GPT:
-    # a long context: the budget, not the context, should end a rambling random row
-    torch.manual_seed(seed)
-    return GPT(GPTConfig(vocab_size=vocab_size, block_size=1200, n_layer=1, n_head=2, n_embd=32))
-
-
 def _generate(seed: int, check_values: bool, form: SceneForm = "block") -> tuple[str, dict, int]:
-    """A random model's constrained scene for a sampled content; and how often the value
-    checks stepped aside (see GrammarConstraint.stepped_aside)."""
+    """A random model's constrained scene for a sampled content, and the steps aside."""
     rng = random.Random(seed)
     content = sample_content(sample_scene(rng), rng=rng)
-    tok = scene_tokenizer()
-    dec = Decoder(tok, "scene", form=form)
-    proc = dec.constraint(1100, [content], check_values=check_values)
-    prompt = torch.tensor([dec.prompt_ids("[task:svg] [OUT]")])
-    (gen,) = _model(tok.vocab_size, seed).generate_batch(
-        prompt,
-        1100,
-        temperature=1.0,
-        stop_ids=dec.stop_ids,
-        logits_processor=proc,
-        generator=torch.Generator().manual_seed(seed),
-    )
-    text = tok.decode([t for t in gen.ids if t not in dec.special_ids])
+    dec = Decoder(scene_tokenizer(), "scene", form=form)
+    text, aside = sample_constrained(dec, "[task:svg] [OUT]", 1100, seed, content, check_values)
     assert scene_dsl.parse(text, errors="collect").ok, text
-    return text, content, proc.stepped_aside
+    return text, content, aside
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -157,3 +138,25 @@ def test_gold_targets_pass_the_checks_with_the_real_tokenizer(form: SceneForm) -
             assert proc(row, logits.clone())[t] == 0, (tok.decode(row[-8:]), tok.decode([t]))
             row.append(t)
         assert proc.stepped_aside == 0
+
+
+def test_an_arrow_waits_for_a_node_to_name() -> None:
+    tok = scene_tokenizer()
+    dec = Decoder(tok, "scene")
+    (arrow,) = tok.encode("[flow_arrow]")
+    for prefix, allowed in (
+        ("[scene] [layout:flow_graph] ", False),
+        ("[scene] [layout:flow_graph] [graph_node] [node_id:a] [title_ref:t] [/graph_node] ", True),
+    ):
+        proc = dec.constraint(None, [{"t": "x"}])
+        row: list[int] = []
+        for t in tok.encode(prefix):
+            proc(row, torch.zeros(tok.vocab_size))
+            row.append(t)
+        masked = proc(row, torch.zeros(tok.vocab_size))
+        assert bool(masked[arrow] == 0) is allowed, prefix
+        # unchecked, the grammar alone allows it either way
+        unchecked = dec.constraint(None, [None], check_values=False)(
+            row, torch.zeros(tok.vocab_size)
+        )
+        assert unchecked[arrow] == 0
