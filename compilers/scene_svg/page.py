@@ -143,32 +143,22 @@ def draw_header(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:
         ks = st.font * 0.85
         kh = ks * LINE_HEIGHT
         kr, body = r.take_top(kh, 8)
-        if st.hero == "center":
-            ctx.text(
-                kr,
-                kicker.upper(),
-                ks,
-                color=color,
-                parent=parent,
-                comp=item.comp,
-                role="kicker",
-                max_lines=1,
-                weight="bold",
-                anchor="middle",
-            )
-        else:
+        centred = st.hero == "center"
+        if not centred:  # a short rule, then the kicker beside it
             ctx.rect(Rect(kr.x, kr.cy - 1.5, 18, 3), fill=color, rx=1.5)
-            ctx.text(
-                Rect(kr.x + 26, kr.y, max(1.0, kr.w - 26), kh),
-                kicker.upper(),
-                ks,
-                color=color,
-                parent=parent,
-                comp=item.comp,
-                role="kicker",
-                max_lines=1,
-                weight="bold",
-            )
+            kr = Rect(kr.x + 26, kr.y, max(1.0, kr.w - 26), kh)
+        ctx.text(
+            kr,
+            kicker.upper(),
+            ks,
+            color=color,
+            parent=parent,
+            comp=item.comp,
+            role="kicker",
+            max_lines=1,
+            weight="bold",
+            anchor="middle" if centred else "start",
+        )
     if st.hero == "split":
         left, right = body.take_left(body.w * 0.6, 24)
         ctx.stack(left, secs, parent=parent, comp=item.comp)

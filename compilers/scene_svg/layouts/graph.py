@@ -196,34 +196,16 @@ def layered(
             # on the last leg, just before the target's own entry port: two edges into one
             # node enter at different ports, so their labels never stack on each other
             fan = max(1, sum(1 for kk in chains if chains[kk][-1] == b))
-            if vertical:
-                ex = entry if entry is not None else rb.cx
-                _edge_label(
-                    ctx,
-                    ex,
-                    rb.y - 6,
-                    min(rb.w / fan, 200.0),
-                    label,
-                    color,
-                    parent=parent,
-                    obstacles=obstacles,
-                    slide=(0.0, -1.0),
-                    region=r,
-                )
-            else:
-                ey = entry if entry is not None else rb.cy
-                _edge_label(
-                    ctx,
-                    rb.x - lgap / 2,
-                    ey - 3,
-                    lgap - 10,
-                    label,
-                    color,
-                    parent=parent,
-                    obstacles=obstacles,
-                    slide=(0.0, -1.0),
-                    region=r,
-                )
+            if vertical:  # above the target, at its entry port
+                lx, ly = entry if entry is not None else rb.cx, rb.y - 6
+                lw = min(rb.w / fan, 200.0)
+            else:  # in the gap before the target, at its entry port
+                lx, ly = rb.x - lgap / 2, (entry if entry is not None else rb.cy) - 3
+                lw = lgap - 10
+            _edge_label(
+                ctx, lx, ly, lw, label, color,
+                parent=parent, obstacles=obstacles, slide=(0.0, -1.0), region=r,
+            )  # fmt: skip
     kinds = node_style or {}
     for pos_i, (v, it) in enumerate(nodes):
         tone = STATE_TONE.get(it.state()) if kinds.get(v) == "outcome" else None
