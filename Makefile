@@ -37,7 +37,7 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python sysdeps
 	@touch $@
 
 demo: $(VENV)/.installed
-	$(PY) -m train demo
+	$(PY) -m dslkit.train demo
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -n 2 -q -p no:cacheprovider
@@ -54,14 +54,27 @@ wheel-check: $(VENV)/.installed
 	cd /tmp && $(CURDIR)/$(WHEEL_VENV)/bin/python -c "import sys, scene_dsl, trace_dsl; \
 		bad = {'torch', 'tokenizers', 'cairosvg'} & set(sys.modules); \
 		assert not bad, bad; print('wheel ok: scene_dsl', scene_dsl.__version__, 'imports only lark')"
+	cd /tmp && $(CURDIR)/$(WHEEL_VENV)/bin/python -c "import importlib.util as u; \
+		top = [n for n in ('compilers', 'tokenizer', 'train') if u.find_spec(n)]; \
+		assert not top, f'generic top-level names installed: {top}'; \
+		import dslkit.compilers, dslkit.train, importlib.resources as r; \
+		fonts = [f.name for f in r.files('dslkit.compilers.scene_svg.fonts').iterdir() if f.name.endswith('.json')]; \
+		assert fonts, 'font metrics missing from the wheel'; print('wheel ok: dslkit.* namespace with', len(fonts), 'font files')"
 
 bench: $(VENV)/.installed
 	@for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
+# mypy cannot see setuptools' editable package-dir mapping, so it checks a tree of symlinks laid
+# out as the wheel installs (dslkit/compilers -> compilers/, ...).
+TYPECHECK := build/typecheck
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy
+	rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/dslkit
+	for f in dslkit/*; do ln -s $(CURDIR)/$$f $(TYPECHECK)/dslkit/; done
+	for p in compilers tokenizer train; do ln -s $(CURDIR)/$$p $(TYPECHECK)/dslkit/$$p; done
+	ln -s $(CURDIR)/scene_dsl $(CURDIR)/trace_dsl $(TYPECHECK)/
+	cd $(TYPECHECK) && $(CURDIR)/$(PY) -m mypy --config-file $(CURDIR)/pyproject.toml
 
 clean:
 	rm -rf $(VENV) $(WHEEL_VENV) dist build *.egg-info runs

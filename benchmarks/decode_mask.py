@@ -112,14 +112,14 @@ def main() -> int:
     args = p.parse_args()
 
     import torch
+    from dslkit.tokenizer.corpus import default_corpus
+    from dslkit.train.decoding import Decoder
+    from dslkit.train.model import GPT, GPTConfig
     from lark import Lark
 
     import scene_dsl
-    import tokenizer
+    from dslkit import tokenizer
     from scene_dsl.strategies import sample_scene
-    from tokenizer.corpus import default_corpus
-    from train.decoding import Decoder
-    from train.model import GPT, GPTConfig
 
     torch.set_num_threads(args.threads)
     rng = random.Random(0)
@@ -192,8 +192,8 @@ def main() -> int:
     run = Path(args.run)
     contents: list[dict | None] = []  # per prompt, when the run kept its rows
     if (run / "model.pt").exists() and (run / "tokenizer").exists():
-        from train.checkpoint import load_model
-        from train.packing import PackedRows
+        from dslkit.train.checkpoint import load_model
+        from dslkit.train.packing import PackedRows
 
         gtok = tokenizer.load(run / "tokenizer")
         # decode in the form the run was trained on (memorize_gold --form row), else the

@@ -5,7 +5,7 @@
 Cases come from the gold pack (``examples/gold/*/scene.dsl`` + ``content.json``) when it
 exists, else from the test factory's generated scenes (one per layout family). Prints the
 median ms per case for compile (parse excluded: the scene is parsed once) and for raster
-(``compilers.raster.to_png`` when present, else cairosvg directly), scenes/s, and the ratio
+(``dslkit.compilers.raster.to_png`` when present, else cairosvg directly), scenes/s, and the ratio
 compile/raster. Targets: compile <= 5 ms median per case on one core, and <= 1/5 of raster.
 ``--cold`` clears the text-measurement caches before every compile (worst case: nothing
 measured before). The process pins itself to one CPU when the OS allows it.
@@ -47,9 +47,9 @@ def _cases() -> list[tuple[str, object, dict]]:
 
 def _rasterizer():
     try:
-        from compilers.raster import to_png
+        from dslkit.compilers.raster import to_png
 
-        return "compilers.raster.to_png", lambda svg: to_png(svg)
+        return "dslkit.compilers.raster.to_png", lambda svg: to_png(svg)
     except ImportError:
         import cairosvg
 
@@ -57,7 +57,7 @@ def _rasterizer():
 
 
 def _clear_caches() -> None:
-    from compilers.scene_svg import text
+    from dslkit.compilers.scene_svg import text
 
     for fn in (text._units, text.clean_text, text._paragraphs):
         fn.cache_clear()
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(os, "sched_setaffinity"):
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    from compilers.scene_svg import compile_scene
+    from dslkit.compilers.scene_svg import compile_scene
 
     raster_name, raster = _rasterizer()
     rows = []

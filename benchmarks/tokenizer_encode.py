@@ -40,10 +40,10 @@ os.environ["RAYON_NUM_THREADS"] = str(ARGS.threads)
 os.environ["TOKENIZERS_PARALLELISM"] = "true" if ARGS.threads > 1 else "false"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dslkit.tokenizer.corpus import EXAMPLES_DIR, gold_scenes, sample_scene_texts  # noqa: E402
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # noqa: E402
 
-import tokenizer  # noqa: E402
-from tokenizer.corpus import EXAMPLES_DIR, gold_scenes, sample_scene_texts  # noqa: E402
+from dslkit import tokenizer  # noqa: E402
 
 
 def _stock_bpe(corpus: list[str], vocab_size: int) -> Tokenizer:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from compilers.trace_solver import Status, solve, verify
+from dslkit.compilers.trace_solver import Status, solve, verify
+
 from trace_dsl import Compute, Init, Trace, parse, to_text
 from trace_dsl.gsm8k import Conversion, convert_detailed
 

@@ -1,4 +1,4 @@
-"""Training-step throughput of ``train.model.GPT`` beside a plain PyTorch baseline.
+"""Training-step throughput of ``dslkit.train.model.GPT`` beside a plain PyTorch baseline.
 
 Both models get the same width, depth, heads, vocabulary and batch, and the same step
 (forward, masked cross-entropy, backward, AdamW). The baseline is ``nn.TransformerEncoder``
@@ -25,7 +25,7 @@ from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from train.model import GPT, GPTConfig, resolve_device
+from dslkit.train.model import GPT, GPTConfig, resolve_device
 
 
 class Baseline(nn.Module):

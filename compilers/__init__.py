@@ -1,9 +1,9 @@
 """Compilers: what a valid program means.
 
-- :func:`compile_scene` turns a scene plus its content.json into an SVG (``compilers.scene_svg``);
-- :func:`solve` / :func:`verify` execute a trace exactly and score it (``compilers.trace_solver``).
+- :func:`compile_scene` turns a scene plus its content.json into an SVG (``dslkit.compilers.scene_svg``);
+- :func:`solve` / :func:`verify` execute a trace exactly and score it (``dslkit.compilers.trace_solver``).
 
-Names are resolved lazily so ``import compilers`` for the solver never imports the render stack
+Names are resolved lazily so ``import dslkit.compilers`` for the solver never imports the render stack
 (cairosvg, Pillow, scikit-image).
 """
 
@@ -14,18 +14,18 @@ from typing import Any
 
 # public name -> submodule that defines it
 _LAZY = {
-    "solve": "compilers.trace_solver",
-    "verify": "compilers.trace_solver",
-    "Result": "compilers.trace_solver",
-    "Verification": "compilers.trace_solver",
-    "Status": "compilers.trace_solver",
-    "RewardLadder": "compilers.trace_solver",
-    "compile_scene": "compilers.scene_svg",
-    "Svg": "compilers.scene_svg",
-    "to_png": "compilers.raster",
-    "parity": "compilers.parity",
-    "Parity": "compilers.parity",
-    "check_gold_pack": "compilers.gold",
+    "solve": "dslkit.compilers.trace_solver",
+    "verify": "dslkit.compilers.trace_solver",
+    "Result": "dslkit.compilers.trace_solver",
+    "Verification": "dslkit.compilers.trace_solver",
+    "Status": "dslkit.compilers.trace_solver",
+    "RewardLadder": "dslkit.compilers.trace_solver",
+    "compile_scene": "dslkit.compilers.scene_svg",
+    "Svg": "dslkit.compilers.scene_svg",
+    "to_png": "dslkit.compilers.raster",
+    "parity": "dslkit.compilers.parity",
+    "Parity": "dslkit.compilers.parity",
+    "check_gold_pack": "dslkit.compilers.gold",
 }
 
 __all__ = sorted(_LAZY)
@@ -34,7 +34,7 @@ __all__ = sorted(_LAZY)
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'compilers' has no attribute {name!r}")
+        raise AttributeError(f"module 'dslkit.compilers' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

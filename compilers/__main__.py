@@ -1,4 +1,4 @@
-"""``python -m compilers``: compile scenes, check gold packs, solve traces.
+"""``python -m dslkit.compilers``: compile scenes, check gold packs, solve traces.
 
 Each sub-command lives in its own module exposing ``register(subparsers)``; this file only
 collects them, so the solver CLI never imports the render stack and vice versa.
@@ -11,12 +11,12 @@ import importlib
 import sys
 
 # sub-command modules, in help order; each defines register(subparsers) -> None
-_COMMAND_MODULES = ("compilers.scene_cli", "compilers.solve_cli")
+_COMMAND_MODULES = ("dslkit.compilers.scene_cli", "dslkit.compilers.solve_cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m compilers",
+        prog="python -m dslkit.compilers",
         description="dslkit compilers: scene -> SVG/PNG, gold-pack checks, trace solving.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

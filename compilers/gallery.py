@@ -12,7 +12,7 @@ import html
 import re
 from pathlib import Path
 
-from compilers.gold import CHECKS, CaseResult, GoldReport, check_gold_pack
+from dslkit.compilers.gold import CHECKS, CaseResult, GoldReport, check_gold_pack
 
 __all__ = ["build_gallery", "scope_svg_ids"]
 
@@ -126,7 +126,7 @@ def build_gallery(
 
     Args:
         directory: the pack folder.
-        report: a report from :func:`compilers.gold.check_gold_pack`; computed when ``None``.
+        report: a report from :func:`dslkit.compilers.gold.check_gold_pack`; computed when ``None``.
         contract: contract name used when the report is computed here.
         title: page heading.
 

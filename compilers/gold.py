@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scene_dsl.errors import DslkitError
+from dslkit.errors import DslkitError
 
 __all__ = [
     "CHECKS",
@@ -205,9 +205,8 @@ def _diag_lines(diags: Any, limit: int = 5) -> str:
 
 
 def _png_ssim(png: bytes, expected: bytes) -> float | None:
+    from dslkit.compilers.raster import png_to_array
     from skimage.metrics import structural_similarity
-
-    from compilers.raster import png_to_array
 
     a, b = png_to_array(png), png_to_array(expected)
     if a.shape != b.shape:
@@ -372,7 +371,7 @@ def _run_checks(case: _Case, *, update: bool, contract: str, sd: Any) -> tuple[s
 
 
 def _compile(case: _Case, scene: Any, content: Any, contract: str) -> Any:
-    from compilers.scene_svg import compile_scene
+    from dslkit.compilers.scene_svg import compile_scene
 
     try:
         return compile_scene(scene, content, contract=contract)
@@ -382,7 +381,7 @@ def _compile(case: _Case, scene: Any, content: Any, contract: str) -> Any:
 
 
 def _write_goldens(p: Path, row_text: str, svg_obj: Any) -> None:
-    from compilers.raster import to_png
+    from dslkit.compilers.raster import to_png
 
     (p / "scene.row.dsl").write_text(row_text, encoding="utf-8", newline="")
     (p / "expected.svg").write_bytes(svg_obj.text.encode("utf-8"))
@@ -390,7 +389,7 @@ def _write_goldens(p: Path, row_text: str, svg_obj: Any) -> None:
 
 
 def _compare_goldens(case: _Case, svg_obj: Any) -> float | None:
-    from compilers.raster import to_png
+    from dslkit.compilers.raster import to_png
 
     p = case.path
     if (p / "expected.svg").is_file():

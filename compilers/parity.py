@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compilers.raster import png_to_array, to_png
+from dslkit.compilers.raster import png_to_array, to_png
 
 __all__ = ["DEFAULT_WEIGHTS", "Parity", "parity", "svg_boxes", "svg_texts"]
 
@@ -200,7 +200,9 @@ def _canvas(root: Any) -> tuple[float, float, float, float]:
 
 
 def _root(svg: str) -> Any:
-    from compilers.raster import _parse  # the same entity-refusing parser the rasteriser uses
+    from dslkit.compilers.raster import (
+        _parse,  # the same entity-refusing parser the rasteriser uses
+    )
 
     return _parse(svg)
 

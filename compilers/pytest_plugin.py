@@ -14,7 +14,7 @@ Then either use the fixture::
 
 or call the helper directly (no plugin needed)::
 
-    from compilers.pytest_plugin import assert_gold_pack
+    from dslkit.compilers.pytest_plugin import assert_gold_pack
     def test_gold():
         assert_gold_pack("examples/gold")
 """
@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from compilers.gold import GoldReport, check_gold_pack
+from dslkit.compilers.gold import GoldReport, check_gold_pack
 
 __all__ = ["assert_gold_pack", "gold_pack_report"]
 

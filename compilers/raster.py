@@ -18,8 +18,8 @@ import re
 from functools import lru_cache
 from typing import Any, Protocol
 
+from dslkit.errors import CompileError, Diagnostic
 from scene_dsl.diagnostics import diag
-from scene_dsl.errors import CompileError, Diagnostic
 
 __all__ = ["external_refs", "png_to_array", "sanitize_svg", "to_png"]
 

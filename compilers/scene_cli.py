@@ -1,8 +1,8 @@
-"""Scene sub-commands of ``python -m compilers``: compile, gold check, gallery.
+"""Scene sub-commands of ``python -m dslkit.compilers``: compile, gold check, gallery.
 
-    python -m compilers compile SCENE --content C.json -o OUT.svg [--png OUT.png --width N]
-    python -m compilers gold check DIR [--json] [--update]
-    python -m compilers gallery DIR -o gallery.html
+    python -m dslkit.compilers compile SCENE --content C.json -o OUT.svg [--png OUT.png --width N]
+    python -m dslkit.compilers gold check DIR [--json] [--update]
+    python -m dslkit.compilers gallery DIR -o gallery.html
 
 Every failure prints diagnostics with positions on stderr and exits 1; nothing prints a
 traceback for bad input.
@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from scene_dsl.errors import Diagnostic, DslkitError
+from dslkit.errors import Diagnostic, DslkitError
 
 __all__ = ["register"]
 
@@ -104,7 +104,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     if args.width is not None and args.width <= 0:
         print(f"error: --width must be a positive integer, not {args.width}", file=sys.stderr)
         return 1
-    from compilers.scene_svg import compile_scene
+    from dslkit.compilers.scene_svg import compile_scene
 
     try:
         svg = compile_scene(text, content, contract=args.contract)
@@ -118,7 +118,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     try:
         Path(args.output).write_bytes(svg.text.encode("utf-8"))
         if args.png:
-            from compilers.raster import to_png
+            from dslkit.compilers.raster import to_png
 
             Path(args.png).write_bytes(to_png(svg.text, width=args.width))
     except OSError as exc:
@@ -133,7 +133,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
 
 
 def _cmd_gold_check(args: argparse.Namespace) -> int:
-    from compilers.gold import check_gold_pack
+    from dslkit.compilers.gold import check_gold_pack
 
     try:
         report = check_gold_pack(args.directory, update=args.update, contract=args.contract)
@@ -150,7 +150,7 @@ def _cmd_gold_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_gallery(args: argparse.Namespace) -> int:
-    from compilers.gallery import build_gallery
+    from dslkit.compilers.gallery import build_gallery
 
     try:
         html, report = build_gallery(args.directory, contract=args.contract)

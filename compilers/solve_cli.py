@@ -1,4 +1,4 @@
-"""``python -m compilers solve FILE [--expected N] [--expert NAME] [--json]``."""
+"""``python -m dslkit.compilers solve FILE [--expected N] [--expert NAME] [--json]``."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def _solve(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``solve`` sub-command to ``python -m compilers``."""
+    """Add the ``solve`` sub-command to ``python -m dslkit.compilers``."""
     p = subparsers.add_parser("solve", help="solve a trace exactly (text or JSON; '-' reads stdin)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--expected", help="expected answer (a number)")

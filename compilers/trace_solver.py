@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from scene_dsl.errors import Diagnostic, DslkitError, SolverError
+from dslkit.errors import Diagnostic, DslkitError, SolverError
 from trace_dsl.ast import (
     AddEntity,
     Compare,

@@ -2,7 +2,7 @@
 
 Materialise gold rows (both prompt surfaces, block-form targets or ``--form row``, all in train), QC them, build a
 scene tokenizer, pack, train with ``examples/configs/memorize_gold.toml`` and check greedy exact
-match again with :mod:`train.decoding`, raw and grammar-constrained, reported separately::
+match again with :mod:`dslkit.train.decoding`, raw and grammar-constrained, reported separately::
 
     python examples/memorize_gold.py [--gold examples/gold] [--cases N] [--key=value ...]
 
@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
 if TYPE_CHECKING:
-    from train.grammar_langs import SceneForm
+    from dslkit.train.grammar_langs import SceneForm
 
 CONFIG = ROOT / "examples" / "configs" / "memorize_gold.toml"
 
@@ -56,13 +56,13 @@ def run(
     import dataclasses
 
     import torch
+    from dslkit.tokenizer.corpus import default_corpus
+    from dslkit.train.config import load_config
+    from dslkit.train.data import materialize, pack, qc, write_jsonl
+    from dslkit.train.decoding import Decoder
+    from dslkit.train.loop import fit
 
-    import tokenizer
-    from tokenizer.corpus import default_corpus
-    from train.config import load_config
-    from train.data import materialize, pack, qc, write_jsonl
-    from train.decoding import Decoder
-    from train.loop import fit
+    from dslkit import tokenizer
 
     t0 = time.perf_counter()
     rows = list(materialize(gold_dir=gold, gsm8k=None, fractions=(("train", 1.0),), form=form).rows)

@@ -13,12 +13,8 @@ repair model output deterministically::
 Depends on ``lark`` only.
 """
 
-from scene_dsl.ast import Attr, Component, Field, Scene, Span
-from scene_dsl.canonical import canonical_text, canonicalize
-from scene_dsl.check import check
-from scene_dsl.content import Binding, bind
-from scene_dsl.contract import Contract, load_contract
-from scene_dsl.errors import (
+from dslkit import __version__ as __version__
+from dslkit.errors import (
     ContractError,
     Diagnostic,
     DslkitError,
@@ -27,12 +23,15 @@ from scene_dsl.errors import (
     SceneValidationError,
     Severity,
 )
+from scene_dsl.ast import Attr, Component, Field, Scene, Span
+from scene_dsl.canonical import canonical_text, canonicalize
+from scene_dsl.check import check
+from scene_dsl.content import Binding, bind
+from scene_dsl.contract import Contract, load_contract
 from scene_dsl.parser import ParseResult, parse
 from scene_dsl.printer import to_text
 from scene_dsl.repair import Fix, repair
 from scene_dsl.validate import validate
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Attr",

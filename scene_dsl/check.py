@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dslkit.errors import Diagnostic, DslSyntaxError
 from scene_dsl.contract import Contract
-from scene_dsl.errors import Diagnostic, DslSyntaxError
 from scene_dsl.parser import parse
 from scene_dsl.validate import validate
 

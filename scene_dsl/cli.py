@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dslkit.errors import DslkitError
 from scene_dsl.canonical import canonicalize
 from scene_dsl.check import check
 from scene_dsl.contract import load_contract
-from scene_dsl.errors import DslkitError
 from scene_dsl.parser import parse
 from scene_dsl.printer import to_text
 from scene_dsl.repair import repair

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dslkit.errors import Diagnostic
 from scene_dsl.ast import Scene
 from scene_dsl.contract import Contract, load_contract
 from scene_dsl.diagnostics import diag
-from scene_dsl.errors import Diagnostic
 
 __all__ = ["Binding", "bind", "resolve_ref"]
 

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from scene_dsl.errors import ContractError
+from dslkit.errors import ContractError
 
 __all__ = [
     "AttributeSpec",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scene_dsl.errors import Diagnostic, Severity, line_col
+from dslkit.errors import Diagnostic, Severity, line_col
 
 if TYPE_CHECKING:
     from scene_dsl.ast import Span

@@ -24,10 +24,10 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
+from dslkit.errors import Diagnostic, LimitExceededError, SceneSyntaxError
 from scene_dsl.ast import Attr, Component, Field, Scene, Span
 from scene_dsl.contract import ComponentSpec, Contract, RowSignature, load_contract
 from scene_dsl.diagnostics import diag
-from scene_dsl.errors import Diagnostic, LimitExceededError, SceneSyntaxError
 
 __all__ = ["DEFAULT_MAX_CHARS", "DEFAULT_MAX_DEPTH", "ParseResult", "parse"]
 
@@ -130,7 +130,7 @@ def _lark() -> tuple[Lark, Lark, _Dispatch]:
     Both share the grammar and the dispatcher; ``fast`` uses :class:`_FastLexer` and serves
     well-formed input, ``standard`` uses Lark's contextual lexer and serves errors and
     recovery. One set per thread (the dispatcher holds per-call state), built on first use
-    rather than at import, so ``import scene_dsl.errors`` stays cheap.
+    rather than at import, so ``import dslkit.errors`` stays cheap.
     """
     cached = getattr(_local, "lark", None)
     if cached is None:

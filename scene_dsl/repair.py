@@ -22,11 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from dslkit.errors import SceneSyntaxError
 from scene_dsl.ast import Component, Scene
 from scene_dsl.canonical import canonicalize
 from scene_dsl.contract import Contract, load_contract
 from scene_dsl.diagnostics import diag
-from scene_dsl.errors import SceneSyntaxError
 from scene_dsl.parser import PROMPT_TAGS, parse
 
 __all__ = ["Fix", "repair"]

@@ -400,7 +400,7 @@ def fuzz_texts(*, mutate: bool = True) -> SearchStrategy[str]:
     over ``scene.lark``), canonical texts, then (when ``mutate``) damaged by :func:`mutate_text`.
 
     Most outputs do not parse; that is the point. Parsing them must only ever raise
-    :class:`scene_dsl.errors.DslkitError` subclasses.
+    :class:`dslkit.errors.DslkitError` subclasses.
     """
     from hypothesis import strategies as st
     from hypothesis.extra.lark import from_lark

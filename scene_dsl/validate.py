@@ -13,11 +13,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from dslkit.errors import Diagnostic, caret_context
 from scene_dsl.ast import Component, Scene
 from scene_dsl.content import bind
 from scene_dsl.contract import Contract, load_contract
 from scene_dsl.diagnostics import diag
-from scene_dsl.errors import Diagnostic, caret_context
 
 __all__ = ["validate"]
 

@@ -5,7 +5,7 @@ field-role prefixes, trace keys and op names come from the contracts (``scene_ds
 ``trace_dsl`` experts); refs, ids, numbers and prose are learned byte-level BPE, so nothing is
 ever unknown and ``decode(encode(x)) == x``::
 
-    import tokenizer
+    from dslkit import tokenizer
     tok = tokenizer.build("scene", corpus=texts, granularity="atomic")
     tok.save("out/tok")
     print(tokenizer.lint(tok).format())
@@ -13,11 +13,11 @@ ever unknown and ``decode(encode(x)) == x``::
 Depends on ``tokenizers`` (HuggingFace) besides the DSL packages.
 """
 
-from tokenizer.budget import BudgetReport, budget
-from tokenizer.build import DEFAULT_VOCAB_SIZE, build
-from tokenizer.lint import LintReport, lint
-from tokenizer.model import DslTokenizer, TokenizerMeta, load
-from tokenizer.reserved import (
+from dslkit.tokenizer.budget import BudgetReport, budget
+from dslkit.tokenizer.build import DEFAULT_VOCAB_SIZE, build
+from dslkit.tokenizer.lint import LintReport, lint
+from dslkit.tokenizer.model import DslTokenizer, TokenizerMeta, load
+from dslkit.tokenizer.reserved import (
     GRANULARITIES,
     LANGUAGES,
     SPECIAL_TOKENS,

@@ -1,7 +1,7 @@
-"""``python -m tokenizer``: see :mod:`tokenizer.cli`."""
+"""``python -m dslkit.tokenizer``: see :mod:`dslkit.tokenizer.cli`."""
 
 import sys
 
-from tokenizer.cli import main
+from dslkit.tokenizer.cli import main
 
 sys.exit(main())

@@ -12,8 +12,8 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tokenizer.codes import fail
-from tokenizer.model import DslTokenizer
+from dslkit.tokenizer.codes import fail
+from dslkit.tokenizer.model import DslTokenizer
 
 __all__ = ["FIT_SHARE", "BudgetReport", "RowCount", "Stats", "budget", "ctx_ladder", "percentile"]
 

@@ -1,9 +1,9 @@
 """Build a :class:`DslTokenizer`: reserved structure from the contracts, payload learned by BPE.
 
-Steps: (1) derive the reserved list (:mod:`tokenizer.reserved`); (2) cut every corpus text at
+Steps: (1) derive the reserved list (:mod:`dslkit.tokenizer.reserved`); (2) cut every corpus text at
 reserved matches, so the BPE trainer sees payload only (refs, ids, numbers, prose) and never
 learns merges over structure; (3) train a byte-level BPE on that payload with the structural
-pre-tokenizer (:mod:`tokenizer.pretok`); (4) assemble the final vocabulary with specials first,
+pre-tokenizer (:mod:`dslkit.tokenizer.pretok`); (4) assemble the final vocabulary with specials first,
 reserved next, then the byte alphabet and merges, and register specials and reserved as HF added
 tokens so they are matched (leftmost-longest) before pre-tokenization.
 """
@@ -14,13 +14,10 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
-
-from scene_dsl.contract import Contract, load_contract
-from tokenizer.codes import fail
-from tokenizer.model import DslTokenizer, TokenizerMeta
-from tokenizer.pretok import pre_tokenizer
-from tokenizer.reserved import (
+from dslkit.tokenizer.codes import fail
+from dslkit.tokenizer.model import DslTokenizer, TokenizerMeta
+from dslkit.tokenizer.pretok import pre_tokenizer
+from dslkit.tokenizer.reserved import (
     GRANULARITIES,
     LANGUAGES,
     SPECIAL_TOKENS,
@@ -28,6 +25,9 @@ from tokenizer.reserved import (
     reserved_hash,
     reserved_tokens,
 )
+from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+
+from scene_dsl.contract import Contract, load_contract
 
 __all__ = ["DEFAULT_VOCAB_SIZE", "build", "reserved_matcher"]
 
@@ -54,7 +54,7 @@ def build(
         corpus: training texts (scene or trace programs, prompts); only their payload is learned.
         vocab_size: total ids wanted, specials and reserved included; the BPE gets what is left
             (at least the 256 byte tokens). A small corpus may yield fewer.
-        granularity: ``atomic``, ``split`` or ``bpe`` (see :mod:`tokenizer.reserved`).
+        granularity: ``atomic``, ``split`` or ``bpe`` (see :mod:`dslkit.tokenizer.reserved`).
         reserved: replace the contract-derived reserved list (experiments; ``lint`` checks it).
         min_frequency: a merge must be seen this many times.
 

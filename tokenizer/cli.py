@@ -1,4 +1,4 @@
-"""``python -m tokenizer build|lint|budget|encode``.
+"""``python -m dslkit.tokenizer build|lint|budget|encode``.
 
 Exit status: 0 success, 1 lint found errors, 2 bad input (a toolkit error printed with its code).
 """
@@ -11,16 +11,16 @@ import sys
 import time
 from collections.abc import Sequence
 
-from scene_dsl.errors import DslkitError
+from dslkit.errors import DslkitError
 
 __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from tokenizer.build import DEFAULT_VOCAB_SIZE
-    from tokenizer.reserved import GRANULARITIES, LANGUAGES
+    from dslkit.tokenizer.build import DEFAULT_VOCAB_SIZE
+    from dslkit.tokenizer.reserved import GRANULARITIES, LANGUAGES
 
-    ap = argparse.ArgumentParser(prog="python -m tokenizer", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m dslkit.tokenizer", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="train a tokenizer and save it to a directory")
@@ -65,8 +65,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from tokenizer.build import build
-    from tokenizer.corpus import default_corpus, read_corpus
+    from dslkit.tokenizer.build import build
+    from dslkit.tokenizer.corpus import default_corpus, read_corpus
 
     t0 = time.perf_counter()
     texts = (
@@ -91,8 +91,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    from tokenizer.lint import lint
-    from tokenizer.model import load
+    from dslkit.tokenizer.lint import lint
+    from dslkit.tokenizer.model import load
 
     report = lint(load(args.dir), args.contract)
     print(json.dumps(report.to_dict(), indent=1) if args.json else report.format())
@@ -100,9 +100,9 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _budget(args: argparse.Namespace) -> int:
-    from tokenizer.budget import budget
-    from tokenizer.corpus import read_rows
-    from tokenizer.model import load
+    from dslkit.tokenizer.budget import budget
+    from dslkit.tokenizer.corpus import read_rows
+    from dslkit.tokenizer.model import load
 
     report = budget(load(args.dir), read_rows(args.rows), args.ctx)
     print(json.dumps(report.summary()) if args.json else report.format())
@@ -110,7 +110,7 @@ def _budget(args: argparse.Namespace) -> int:
 
 
 def _encode(args: argparse.Namespace) -> int:
-    from tokenizer.model import load
+    from dslkit.tokenizer.model import load
 
     tok = load(args.dir)
     text = sys.stdin.read() if args.text == "-" else args.text

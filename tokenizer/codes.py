@@ -7,7 +7,7 @@ ids than the granularity promises, ``K4xx`` vocabulary shape warnings.
 
 from __future__ import annotations
 
-from scene_dsl.errors import Diagnostic, Severity, TokenizerError
+from dslkit.errors import Diagnostic, Severity, TokenizerError
 
 __all__ = ["CODES", "diag", "fail"]
 

@@ -17,7 +17,7 @@ import random
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from tokenizer.codes import fail
+from dslkit.tokenizer.codes import fail
 
 __all__ = [
     "EXAMPLES_DIR",

@@ -23,13 +23,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dslkit.tokenizer.build import reserved_matcher
+from dslkit.tokenizer.codes import diag
+from dslkit.tokenizer.corpus import gold_scenes, gold_traces, sample_scene_texts, sample_trace_texts
+from dslkit.tokenizer.model import DslTokenizer
+from dslkit.tokenizer.reserved import GRANULARITIES, LANGUAGES, reserved_tokens
+
+from dslkit.errors import Diagnostic
 from scene_dsl.contract import Contract, load_contract
-from scene_dsl.errors import Diagnostic
-from tokenizer.build import reserved_matcher
-from tokenizer.codes import diag
-from tokenizer.corpus import gold_scenes, gold_traces, sample_scene_texts, sample_trace_texts
-from tokenizer.model import DslTokenizer
-from tokenizer.reserved import GRANULARITIES, LANGUAGES, reserved_tokens
 
 __all__ = ["DEFAULT_MAX_CHARS", "SINGLE_BYTE_SHARE", "LintReport", "lint", "promised_ids"]
 

@@ -14,10 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dslkit.tokenizer.codes import fail
+from dslkit.tokenizer.reserved import SPECIAL_TOKENS, reserved_hash
 from tokenizers import Tokenizer
-
-from tokenizer.codes import fail
-from tokenizer.reserved import SPECIAL_TOKENS, reserved_hash
 
 __all__ = ["META_FILE", "TOKENIZER_FILE", "DslTokenizer", "TokenizerMeta", "load"]
 
@@ -140,7 +139,7 @@ class DslTokenizer:
 
     def encode_prompt(self, text: str) -> list[int]:
         """Encode a prompt: like :meth:`encode`, but special texts (the ``[OUT]`` marker that
-        ``train.data`` prompts end with) map to their special ids."""
+        ``dslkit.train.data`` prompts end with) map to their special ids."""
         return self.tokenizer.encode(text, add_special_tokens=False).ids
 
     def encode_row(self, prompt: str, target: str) -> tuple[list[int], list[int]]:

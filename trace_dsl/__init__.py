@@ -2,10 +2,10 @@
 
 Parse text to a frozen AST, print it back canonically, check expert vocabularies, convert to and
 from plain JSON traces, extract a trace from model output. The solver lives in
-``compilers.trace_solver``; the GSM8K converter in :mod:`trace_dsl.gsm8k`.
+``dslkit.compilers.trace_solver``; the GSM8K converter in :mod:`trace_dsl.gsm8k`.
 """
 
-from scene_dsl.errors import LimitExceededError, TraceSyntaxError, TraceValidationError
+from dslkit.errors import LimitExceededError, TraceSyntaxError, TraceValidationError
 
 from .ast import (
     AddEntity,

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from scene_dsl.errors import Diagnostic, DslkitError
+from dslkit.errors import Diagnostic, DslkitError
 
 from .canonical import canonicalize
 from .parser import parse
@@ -98,7 +98,7 @@ def _fmt(args: argparse.Namespace) -> int:
 
 
 def _gsm8k(args: argparse.Namespace) -> int:
-    from compilers.trace_solver import Status, verify
+    from dslkit.compilers.trace_solver import Status, verify
 
     from .gsm8k import Conversion, convert_detailed
     from .gsm8k_grounding import KINDS

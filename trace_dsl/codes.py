@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from scene_dsl.errors import Diagnostic
+from dslkit.errors import Diagnostic
 
 
 class Code(NamedTuple):

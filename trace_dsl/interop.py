@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from scene_dsl.errors import Diagnostic, DslkitError, LimitExceededError, TraceValidationError
+from dslkit.errors import Diagnostic, DslkitError, LimitExceededError, TraceValidationError
 
 from . import parser as _p
 from .ast import (

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal, overload
 
-from scene_dsl.errors import (
+from dslkit.errors import (
     Diagnostic,
     DslkitError,
     LimitExceededError,
@@ -191,7 +191,7 @@ def _lark_raw(text: str) -> tuple[bool, list[RawBlock]]:
 
 
 def _eof(text: str) -> Diagnostic:
-    from scene_dsl.errors import line_col
+    from dslkit.errors import line_col
 
     line, col = line_col(text, len(text))
     return diagnostic(
@@ -620,7 +620,7 @@ def _check_layout(
 
 
 def _prescan(text: str) -> None:
-    from scene_dsl.errors import line_col
+    from dslkit.errors import line_col
 
     if len(text) > MAX_TEXT:
         raise _Problems(

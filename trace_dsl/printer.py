@@ -13,7 +13,7 @@ terminating decimals (a value like 1/3 is not representable and is refused, neve
 
 from __future__ import annotations
 
-from scene_dsl.errors import TraceValidationError
+from dslkit.errors import TraceValidationError
 
 from .ast import (
     AddEntity,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scene_dsl.errors import Diagnostic
+from dslkit.errors import Diagnostic
 
 from .ast import Trace
 from .codes import diagnostic

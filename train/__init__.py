@@ -1,8 +1,8 @@
 """Training core of dslkit: a small GPT, packed token-id rows and a reproducible loop.
 
 The core works on token ids only; the data materialiser, constrained decoding, probe and report
-plug in on top (see ``train.loop.fit``'s ``evaluate`` hook and ``GPT.generate``'s
-``logits_processor``). Submodules load on first use, so ``import train`` does not import torch.
+plug in on top (see ``dslkit.train.loop.fit``'s ``evaluate`` hook and ``GPT.generate``'s
+``logits_processor``). Submodules load on first use, so ``import dslkit.train`` does not import torch.
 """
 
 from __future__ import annotations
@@ -25,16 +25,16 @@ __all__ = [
 
 # public name -> submodule that defines it
 _LAZY = {
-    "GPT": "train.model",
-    "GPTConfig": "train.model",
-    "Generation": "train.model",
-    "ConfigError": "train.config",
-    "TrainConfig": "train.config",
-    "load_config": "train.config",
-    "FitResult": "train.loop",
-    "fit": "train.loop",
-    "PackedRows": "train.packing",
-    "load_model": "train.checkpoint",
+    "GPT": "dslkit.train.model",
+    "GPTConfig": "dslkit.train.model",
+    "Generation": "dslkit.train.model",
+    "ConfigError": "dslkit.train.config",
+    "TrainConfig": "dslkit.train.config",
+    "load_config": "dslkit.train.config",
+    "FitResult": "dslkit.train.loop",
+    "fit": "dslkit.train.loop",
+    "PackedRows": "dslkit.train.packing",
+    "load_model": "dslkit.train.checkpoint",
 }
 
 
@@ -43,7 +43,7 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value  # cache: the next access skips this function
         return value
-    raise AttributeError(f"module 'train' has no attribute {name!r}")
+    raise AttributeError(f"module 'dslkit.train' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

@@ -1,7 +1,7 @@
-"""``python -m train``: see :mod:`train.cli`."""
+"""``python -m dslkit.train``: see :mod:`dslkit.train.cli`."""
 
 import sys
 
-from train.cli import main
+from dslkit.train.cli import main
 
 sys.exit(main())

@@ -19,8 +19,7 @@ from typing import Any, cast
 
 import numpy as np
 import torch
-
-from train.model import GPT, GPTConfig
+from dslkit.train.model import GPT, GPTConfig
 
 __all__ = [
     "atomic_save",

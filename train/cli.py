@@ -1,4 +1,4 @@
-"""``python -m train <command>``: one function per sub-command.
+"""``python -m dslkit.train <command>``: one function per sub-command.
 
 To add a command, write ``_add_<name>(parser)`` and ``_run_<name>(args) -> int`` and list them
 in :data:`COMMANDS`; :func:`main` does the rest. Toolkit errors print one clean message and exit
@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scene_dsl.errors import DslkitError
+from dslkit.errors import DslkitError
 
 __all__ = ["COMMANDS", "Command", "build_parser", "main"]
 
@@ -40,10 +40,10 @@ def _add_fit(p: argparse.ArgumentParser) -> None:
 
 
 def _run_fit(args: argparse.Namespace) -> int:
-    # Imported here: `python -m train --help` should not pay for importing torch.
-    from train.config import ConfigError, load_config
-    from train.loop import fit
-    from train.packing import PackedRows
+    # Imported here: `python -m dslkit.train --help` should not pay for importing torch.
+    from dslkit.train.config import ConfigError, load_config
+    from dslkit.train.loop import fit
+    from dslkit.train.packing import PackedRows
 
     config = load_config(args.config, args.overrides)
 
@@ -81,7 +81,7 @@ def _add_synth(p: argparse.ArgumentParser) -> None:
 
 
 def _run_synth(args: argparse.Namespace) -> int:
-    from train.packing import synthetic_rows
+    from dslkit.train.packing import synthetic_rows
 
     train_path = synthetic_rows(args.rows, args.vocab, seed=args.seed).save(
         args.out_dir / "train.npz"
@@ -105,15 +105,16 @@ COMMANDS: tuple[Command, ...] = (
 
 # The probe/report/repeat/demo commands live in their own module; it imports Command from here,
 # so it is added after Command and the core commands exist.
-from train import cli_probe  # noqa: E402
+from dslkit.train import cli_probe  # noqa: E402
 
 COMMANDS = (*COMMANDS, *cli_probe.COMMANDS)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m train`` parser with one subparser per entry of :data:`COMMANDS`."""
+    """The ``python -m dslkit.train`` parser with one subparser per entry of :data:`COMMANDS`."""
     parser = argparse.ArgumentParser(
-        prog="python -m train", description="dslkit training: fit small models on packed rows."
+        prog="python -m dslkit.train",
+        description="dslkit training: fit small models on packed rows.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
@@ -134,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     # argparse's REMAINDER does not take "--key=value" when nothing positional comes first
-    # (``python -m train demo --max_steps=50``), so route leftover overrides explicitly.
+    # (``python -m dslkit.train demo --max_steps=50``), so route leftover overrides explicitly.
     args, extra = parser.parse_known_args(argv)
     if extra:
         if not hasattr(args, "overrides") or not all(

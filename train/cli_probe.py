@@ -1,6 +1,6 @@
-"""``python -m train probe | report | repeat | demo``: the decision-surface commands.
+"""``python -m dslkit.train probe | report | repeat | demo``: the decision-surface commands.
 
-Each command is a :class:`train.cli.Command`; :data:`COMMANDS` lists them so ``train.cli`` can
+Each command is a :class:`dslkit.train.cli.Command`; :data:`COMMANDS` lists them so ``dslkit.train.cli`` can
 append them to its own table (``COMMANDS = (..., *cli_probe.COMMANDS)``), and
 :func:`register` adds them to any argparse sub-parser set.
 """
@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from scene_dsl.errors import ContractError
+from dslkit.errors import ContractError
 
 __all__ = ["COMMANDS", "register"]
 
@@ -51,11 +51,11 @@ def _add_probe(p: argparse.ArgumentParser) -> None:
 
 def _run_probe(args: argparse.Namespace) -> int:
     import torch
+    from dslkit.train import probe
+    from dslkit.train.checkpoint import load_model
+    from dslkit.train.decoding import Decoder, Language
 
-    import tokenizer
-    from train import probe
-    from train.checkpoint import load_model
-    from train.decoding import Decoder, Language
+    from dslkit import tokenizer
 
     target: Path = args.target
     run_dir = target if target.is_dir() else target.parent
@@ -109,7 +109,7 @@ def _run_probe(args: argparse.Namespace) -> int:
 
 
 def _format(report: Any) -> str:
-    from train.probe import RATE_NAMES
+    from dslkit.train.probe import RATE_NAMES
 
     lines = [
         f"probe {report.probe_name} v{report.probe_version} ({report.probe_hash}) · {report.label}"
@@ -139,7 +139,7 @@ def _add_report(p: argparse.ArgumentParser) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from train import report
+    from dslkit.train import report
 
     path = report.write(args.run_dir, baseline=args.baseline)
     data = json.loads((args.run_dir / "report.json").read_text(encoding="utf-8"))
@@ -177,8 +177,8 @@ def _pop_option(args: list[str], name: str) -> tuple[str | None, list[str]]:
 
 
 def _run_repeat(args: argparse.Namespace) -> int:
-    from train import repeat
-    from train.config import ConfigError, load_config
+    from dslkit.train import repeat
+    from dslkit.train.config import ConfigError, load_config
 
     seeds_text, overrides = _pop_option(list(args.overrides), "--seeds")
     seeds_text = seeds_text if seeds_text is not None else args.seeds
@@ -209,14 +209,14 @@ def _add_demo(p: argparse.ArgumentParser) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from train.demo import DemoSettings, run_demo
+    from dslkit.train.demo import DemoSettings, run_demo
 
     run_demo(DemoSettings(overrides=tuple(args.overrides)))
     return 0
 
 
 def _commands() -> tuple[Any, ...]:
-    from train.cli import Command
+    from dslkit.train.cli import Command
 
     return (
         Command("probe", "probe a run or checkpoint with a probe contract", _add_probe, _run_probe),

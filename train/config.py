@@ -16,8 +16,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-from scene_dsl.errors import DslkitError
-from train.model import GPTConfig
+from dslkit.train.model import GPTConfig
+
+from dslkit.errors import DslkitError
 
 try:  # stdlib from 3.11; on 3.10 configs are JSON
     import tomllib
@@ -44,7 +45,7 @@ class ConfigError(DslkitError):
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Where the packed rows live (``.npz`` files from :mod:`train.packing`)."""
+    """Where the packed rows live (``.npz`` files from :mod:`dslkit.train.packing`)."""
 
     train: str = ""  # training rows; relative paths are relative to the working directory
     dev: str = ""  # dev rows for dev loss and early stopping; "" trains without a dev set

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import scene_dsl
-from scene_dsl.errors import DslkitError
+from dslkit.errors import DslkitError
 
 __all__ = [
     "Candidate",
@@ -83,7 +83,7 @@ class Candidate:
     def of(cls, row: Any) -> Candidate:
         """Read a candidate from a Candidate, a mapping or an object with matching attributes.
 
-        ``target`` is accepted for ``text`` and ``family`` for ``layout`` (``train.data.Row``).
+        ``target`` is accepted for ``text`` and ``family`` for ``layout`` (``dslkit.train.data.Row``).
         """
         if isinstance(row, Candidate):
             return row
@@ -201,7 +201,7 @@ def _repetition_reason(text: str) -> str | None:
 
 
 def _default_compile() -> Callable[[Any, Any], Any] | None:
-    from train.probe import default_compiler
+    from dslkit.train.probe import default_compiler
 
     return default_compiler()
 
@@ -310,8 +310,9 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def _trace_labels(cand: Candidate, reasons: list[str]) -> tuple[bool, bool, bool, bool]:
+    from dslkit.compilers.trace_solver import Status, verify
+
     import trace_dsl
-    from compilers.trace_solver import Status, verify
 
     try:
         trace = trace_dsl.parse(cand.text)

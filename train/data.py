@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import scene_dsl
-from scene_dsl.errors import DslkitError
+from dslkit.errors import DslkitError
 
 __all__ = [
     "AUDIENCE_BY_THEME",
@@ -520,7 +520,7 @@ def read_jsonl(path: str | Path) -> list[Row]:
 
 # ----------------------------------------------------------------------------- QC
 class TokenizerLike(Protocol):
-    """What :func:`qc` and :func:`pack` need from a tokenizer (``tokenizer.DslTokenizer``)."""
+    """What :func:`qc` and :func:`pack` need from a tokenizer (``dslkit.tokenizer.DslTokenizer``)."""
 
     @property
     def special_ids(self) -> Mapping[str, int]: ...
@@ -626,8 +626,9 @@ def _check_scene(
 
 
 def _check_trace(row: Row, out: list[QcProblem]) -> None:
+    from dslkit.compilers.trace_solver import solve
+
     import trace_dsl
-    from compilers.trace_solver import solve
 
     res = trace_dsl.parse(row.target, errors="collect")
     if not res.ok or res.trace is None:  # ok implies a trace; the test narrows the type
@@ -664,7 +665,7 @@ def _encode_row(tokenizer: Any, row: Row) -> tuple[list[int], list[int]]:
 def _row_totals(tokenizer: Any, rows: Sequence[Row], ctx: int | None) -> list[int]:
     """Tokens per row (prompt + target + eos), from the tokenizer package's budget report."""
     if rows and hasattr(tokenizer, "encode_row"):
-        from tokenizer.budget import budget
+        from dslkit.tokenizer.budget import budget
 
         report = budget(
             tokenizer, [{"prompt": r.prompt, "target": r.target} for r in rows], ctx or 1
@@ -690,7 +691,7 @@ def qc(
         ctx: context length in positions; with a tokenizer, rows needing more are
             ``over_budget``.
         contract: scene contract.
-        compile_scenes: compile scene targets with their content (``compilers.scene_svg``).
+        compile_scenes: compile scene targets with their content (``dslkit.compilers.scene_svg``).
 
     Returns:
         A :class:`QcReport`; call ``.raise_if_failed()`` to use it as a gate.
@@ -701,7 +702,7 @@ def qc(
     compile_scene: _CompileScene | None = None
     if compile_scenes:
         try:
-            from compilers.scene_svg import compile_scene as scene_compiler
+            from dslkit.compilers.scene_svg import compile_scene as scene_compiler
         except ImportError:
             skipped.append("compile: compilers.scene_svg is not available")
         else:
@@ -766,17 +767,17 @@ def pack(rows: Sequence[Row], tokenizer: TokenizerLike, *, vocab_size: int | Non
     """Encode rows to token ids and pack them for the training loop.
 
     Rows are framed by the tokenizer's ``encode_row`` (``<|bos|> prompt [OUT]`` and
-    ``target <|eos|>``): every target ends with the eos id, so decoding can stop on it. The loop never trains on prompt tokens (``train.packing``).
+    ``target <|eos|>``): every target ends with the eos id, so decoding can stop on it. The loop never trains on prompt tokens (``dslkit.train.packing``).
 
     Args:
         rows: the rows, in order (row i of the pack is rows[i]).
-        tokenizer: a ``tokenizer.DslTokenizer`` (or anything with encode and special_ids).
+        tokenizer: a ``dslkit.tokenizer.DslTokenizer`` (or anything with encode and special_ids).
         vocab_size: id space of the model; defaults to the tokenizer's vocabulary size.
 
     Returns:
-        A :class:`train.packing.PackedRows`.
+        A :class:`dslkit.train.packing.PackedRows`.
     """
-    from train.packing import PackedRows
+    from dslkit.train.packing import PackedRows
 
     if vocab_size is None:
         vocab_size = _vocab_size(tokenizer)

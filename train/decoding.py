@@ -1,8 +1,8 @@
 """Decoding: greedy / temperature / top-k, structural stops, and grammar-constrained decoding.
 
-The model (:mod:`train.model`) knows nothing about languages; this module plugs in through
+The model (:mod:`dslkit.train.model`) knows nothing about languages; this module plugs in through
 ``GPT.generate``'s ``stop_ids`` and ``logits_processor`` hook. Constrained decoding masks, at
-every step, the tokens that would leave the language (:mod:`train.grammar_langs`): the output
+every step, the tokens that would leave the language (:mod:`dslkit.train.grammar_langs`): the output
 is always a valid prefix and it ends only where a program may end. Budget steering (on by
 default with ``constrained``) also makes it finish within ``max_new_tokens``: near the end of the
 budget only tokens after which the program can still be completed in time are allowed, counted
@@ -14,7 +14,7 @@ steered), while a model that rambles is closed in time and still parses. With
 ``steer_budget=False`` the model is on its own: a generation that runs out of budget is
 reported as such (``hit_budget``).
 Scene values the grammar cannot see are checked per row too (``check_values``, on by default;
-:mod:`train.values`): topology ids declared before use and never twice, and content refs that
+:mod:`dslkit.train.values`): topology ids declared before use and never twice, and content refs that
 resolve in the case's content.json when it is given (``content`` / ``contents``). On the demo's
 probe that makes all 14 held-out outputs renderable (0 without), exact match unchanged.
 Raw and constrained results are separate :class:`Generation` objects with ``constrained`` set,
@@ -28,12 +28,11 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 import torch
-
-from train.grammar_langs import SCENE_END, SceneForm, scene_automaton, trace_automaton
-from train.grammar_mask import DEAD, Automaton, TokenMasker
-from train.model import GPT
-from train.model import Generation as ModelGeneration
-from train.values import RowValues, ValueRules
+from dslkit.train.grammar_langs import SCENE_END, SceneForm, scene_automaton, trace_automaton
+from dslkit.train.grammar_mask import DEAD, Automaton, TokenMasker
+from dslkit.train.model import GPT
+from dslkit.train.model import Generation as ModelGeneration
+from dslkit.train.values import RowValues, ValueRules
 
 __all__ = ["Decoder", "Generation", "GrammarConstraint", "Language"]
 
@@ -60,7 +59,7 @@ class GrammarConstraint:
         masker: per-state allowed tokens of the language over the tokenizer's vocabulary.
         max_new_tokens: the generation budget; in the last steps only tokens after which the
             program can still be finished in time are allowed.
-        values: per batch row, the value checks (:class:`train.values.ValueRules`) or None.
+        values: per batch row, the value checks (:class:`dslkit.train.values.ValueRules`) or None.
     """
 
     def __init__(
@@ -149,7 +148,7 @@ class Decoder:
     """Generation for one language and tokenizer, raw or constrained.
 
     Args:
-        tokenizer: a ``tokenizer.DslTokenizer`` (``encode_row`` / ``encode``, ``decode``,
+        tokenizer: a ``dslkit.tokenizer.DslTokenizer`` (``encode_row`` / ``encode``, ``decode``,
             ``vocab_strings``, ``special_ids``).
         language: ``"scene"`` or ``"trace"``.
         contract: scene contract for the constrained automaton.
@@ -246,7 +245,7 @@ class Decoder:
                 whenever the budget can hold the shortest program; see the module notes).
             content: the case's content.json, for ``check_values``.
             check_values: with ``constrained``, also check values the grammar cannot
-                (:mod:`train.values`): scene topology ids declared before use and never twice
+                (:mod:`dslkit.train.values`): scene topology ids declared before use and never twice
                 and, given ``content``, content refs that resolve in it; trace arguments that
                 name a variable already set, and a query of one a step computed.
 

@@ -1,4 +1,4 @@
-"""The end-to-end demo (``make demo`` = ``python -m train demo``): the whole method, small.
+"""The end-to-end demo (``make demo`` = ``python -m dslkit.train demo``): the whole method, small.
 
 On 2 CPU cores in a few minutes: check the gold pack (the compiler gate), materialise rows,
 build the reserved-structure tokenizer, run data QC, pack, train a small GPT, probe it with
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from train.grammar_langs import SceneForm
+    from dslkit.train.grammar_langs import SceneForm
 
 __all__ = ["DemoSettings", "main", "run_demo"]
 
@@ -69,7 +69,7 @@ def _source_hash(folder: Path) -> str:
 
 
 def _probe_cases(rows: Sequence[Any], per_split: int) -> list[Any]:
-    from train.probe import ProbeCase
+    from dslkit.train.probe import ProbeCase
 
     picked = [r for r in rows if r.source.startswith("gold")]
     by_split: dict[str, list[Any]] = {}
@@ -102,13 +102,12 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
         The path of the written ``report.html``.
     """
     import torch
+    from dslkit.train import data, probe, report
+    from dslkit.train.config import load_config
+    from dslkit.train.decoding import Decoder
+    from dslkit.train.loop import fit
 
-    import compilers
-    import tokenizer
-    from train import data, probe, report
-    from train.config import load_config
-    from train.decoding import Decoder
-    from train.loop import fit
+    from dslkit import compilers, tokenizer
 
     clock = _Clock()
     out = Path(settings.out_dir)
@@ -295,7 +294,7 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
 
 
 def _scoreboard(reports: dict[str, Any]) -> str:
-    from train.probe import RATE_NAMES
+    from dslkit.train.probe import RATE_NAMES
 
     cols = [(name, mode) for name in reports for mode in ("raw", "repaired")]
     head = f"{'metric':<26}" + "".join(f"{n + ' ' + m:>22}" for n, m in cols)
@@ -310,7 +309,7 @@ def _scoreboard(reports: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m train.demo [--key=value ...]``: run the demo; overrides go to the config."""
+    """``python -m dslkit.train.demo [--key=value ...]``: run the demo; overrides go to the config."""
     args = list(sys.argv[1:] if argv is None else argv)
     run_demo(DemoSettings(overrides=tuple(args)))
     return 0

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from train.config import AXES
+from dslkit.train.config import AXES
 
 __all__ = [
     "AXES",
@@ -290,7 +290,7 @@ def decide(
         leak_rate: special-token leak rate of raw output.
         truncation_rate: budget truncation rate of raw output.
         noise_floor: an extra noise estimate of the metric (e.g. the seed spread from
-            ``train.repeat``); the larger of it and the binomial error is used.
+            ``dslkit.train.repeat``); the larger of it and the binomial error is used.
         rules: thresholds.
 
     Returns:

@@ -1,4 +1,4 @@
-"""The two languages as context graphs for :mod:`train.grammar_mask`.
+"""The two languages as context graphs for :mod:`dslkit.train.grammar_mask`.
 
 Scenes (inline canonical surface, block or row form): ``[scene]``, then attributes in the
 contract's canonical order with legal values (``layout`` required before any component;
@@ -24,7 +24,7 @@ What the automata do *not* track, because it would put payload text into the sta
 id declarations (``S313``/``S314``), content refs resolving, duplicate keys inside a map and
 whether the trace's variables are defined. Scene values are marked instead (content refs as
 ``"ref"``, declared ids as ``"id"``, ids that name one as ``"idref"``, in both forms), so
-:mod:`train.values` can check them per generated row beside the mask.
+:mod:`dslkit.train.values` can check them per generated row beside the mask.
 """
 
 from __future__ import annotations
@@ -35,8 +35,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from scene_dsl.contract import ComponentSpec, Contract, FieldSpec, load_contract
-from train.grammar_mask import (
+from dslkit.train.grammar_mask import (
     Automaton,
     Frag,
     Piece,
@@ -50,6 +49,8 @@ from train.grammar_mask import (
     star,
     tag,
 )
+
+from scene_dsl.contract import ComponentSpec, Contract, FieldSpec, load_contract
 
 __all__ = ["SCENE_END", "SceneForm", "scene_automaton", "trace_automaton"]
 

@@ -1,6 +1,6 @@
 """The engine of grammar-constrained decoding: a character automaton and per-state token masks.
 
-A language (see :mod:`train.grammar_langs`) is a graph of *contexts*. A context is a structural
+A language (see :mod:`dslkit.train.grammar_langs`) is a graph of *contexts*. A context is a structural
 position (top of a scene after the layout, inside ``[stage_card]`` with these fields seen, the
 steps of a trace block, ...) and lists the *pieces* that may come next, each a small regular
 pattern (``" [accent:" ("amber" | "green" | ...) "]"``, ``" [title_ref:" REF "]"``) with the

@@ -24,9 +24,7 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.nn.parallel import DistributedDataParallel
-
-from train.checkpoint import (
+from dslkit.train.checkpoint import (
     atomic_save,
     capture_rng,
     load_checkpoint,
@@ -34,11 +32,12 @@ from train.checkpoint import (
     restore_rng,
     save_model,
 )
-from train.config import ConfigError, TrainConfig
-from train.metrics import exact_match, teacher_forced_exact
-from train.model import GPT, IGNORE_INDEX, resolve_device
-from train.packing import PackedRows, make_batch
-from train.schedule import EarlyStop, lr_at
+from dslkit.train.config import ConfigError, TrainConfig
+from dslkit.train.metrics import exact_match, teacher_forced_exact
+from dslkit.train.model import GPT, IGNORE_INDEX, resolve_device
+from dslkit.train.packing import PackedRows, make_batch
+from dslkit.train.schedule import EarlyStop, lr_at
+from torch.nn.parallel import DistributedDataParallel
 
 __all__ = ["BatchSampler", "Evaluate", "FitResult", "build_optimizer", "dev_loss", "fit"]
 
@@ -525,7 +524,7 @@ def _fit(
 
 
 def _progress(total: int, initial: int, disable: bool) -> Any:
-    """A tqdm bar; imported here so ``import train`` stays light."""
+    """A tqdm bar; imported here so ``import dslkit.train`` stays light."""
     from tqdm.auto import tqdm
 
     return tqdm(total=total, initial=initial, disable=disable, unit="step", dynamic_ncols=True)

@@ -10,9 +10,8 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 
 import torch
-
-from train.model import GPT, IGNORE_INDEX
-from train.packing import PackedRows, make_batch
+from dslkit.train.model import GPT, IGNORE_INDEX
+from dslkit.train.packing import PackedRows, make_batch
 
 __all__ = ["exact_match", "teacher_forced_exact"]
 

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
-from train.model import IGNORE_INDEX
+from dslkit.train.model import IGNORE_INDEX
 
 __all__ = ["PackedRows", "make_batch", "synthetic_rows"]
 

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import scene_dsl
+from dslkit.errors import ContractError, Diagnostic, DslkitError
 from scene_dsl.ast import Component, Scene
-from scene_dsl.errors import ContractError, Diagnostic, DslkitError
 
 __all__ = [
     "FAILURE_PRIORITY",
@@ -332,9 +332,9 @@ def _svg_text(svg: Any) -> str:
 
 
 def default_compiler() -> Compile | None:
-    """``compilers.compile_scene`` when the scene compiler is installed, else None."""
+    """``dslkit.compilers.compile_scene`` when the scene compiler is installed, else None."""
     try:
-        import compilers
+        from dslkit import compilers
 
         return compilers.compile_scene
     except (ImportError, AttributeError):
@@ -597,7 +597,7 @@ class Scoreboard:
 
 @dataclass(frozen=True)
 class TraceScoreboard:
-    """Trace outputs judged by the solver (``compilers.trace_solver.verify``)."""
+    """Trace outputs judged by the solver (``dslkit.compilers.trace_solver.verify``)."""
 
     n: int
     parse_rate: float  # status is not parse_fail
@@ -793,7 +793,8 @@ def _family_of(case: ProbeCase, expected: Scene | None) -> str:
 
 
 def _score_trace(case: ProbeCase, output: _Output) -> CaseResult:
-    from compilers.trace_solver import verify
+    from dslkit.compilers.trace_solver import verify
+
     from trace_dsl.extract import extract
 
     # Traces are scored on the extracted trace (the trace analogue of scene repair: cut at
@@ -910,7 +911,7 @@ def run(
             told apart from a model that stopped early.
         cases: a :class:`ProbeSet` (its hash pins the report) or a plain list of cases.
         repair: also score the deterministically repaired output.
-        compile: ``(scene, content) -> svg``; ``"auto"`` uses ``compilers.compile_scene`` when it
+        compile: ``(scene, content) -> svg``; ``"auto"`` uses ``dslkit.compilers.compile_scene`` when it
             is installed; None skips the compiler (materialized-exact is then reported as n/a).
         label: what this run of the probe was (e.g. ``"constrained decoding"``).
         contract: the scene contract.

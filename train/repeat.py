@@ -7,7 +7,7 @@ is still learning as fast as at the start) and the character / n-gram repetition
 probe outputs. The spread of the primary probe metric across seeds is the noise floor the
 report's promotion rule uses.
 
-Run dirs are those of :func:`train.loop.fit` (``log.jsonl``) plus optional ``probe/*.json``.
+Run dirs are those of :func:`dslkit.train.loop.fit` (``log.jsonl``) plus optional ``probe/*.json``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scene_dsl.errors import DslkitError
-from train.critic import char_repetition_rate, ngram_repetition_rate
+from dslkit.train.critic import char_repetition_rate, ngram_repetition_rate
+
+from dslkit.errors import DslkitError
 
 __all__ = [
     "BAND_STATS",
@@ -170,7 +171,7 @@ def load_repeat(path: str | Path) -> RepeatReport:
 
 
 def _probe_outputs(run_dir: Path, metric: str) -> tuple[list[str], float | None]:
-    from train.probe import load_report
+    from dslkit.train.probe import load_report
 
     files = sorted((run_dir / "probe").glob("*.json")) if (run_dir / "probe").is_dir() else []
     if not files:
@@ -249,10 +250,10 @@ def run(
     """Train the same config once per seed, then analyse the runs.
 
     Args:
-        config: a ``train.config.TrainConfig``; seed ``s`` trains into ``<out_dir>/seed_<s>``.
+        config: a ``dslkit.train.config.TrainConfig``; seed ``s`` trains into ``<out_dir>/seed_<s>``.
         seeds: the seeds.
         train: ``config -> anything`` that trains one run (default: load ``config.data``'s
-            packed rows and call :func:`train.loop.fit`).
+            packed rows and call :func:`dslkit.train.loop.fit`).
         after: called with each finished run dir, e.g. to probe it into ``probe/``.
         metric: the probe rate of the band's ``primary`` row.
         progress: called with a line of text per seed.
@@ -279,9 +280,9 @@ def run(
 
 
 def _default_train(config: Any) -> Any:
-    from train.config import ConfigError
-    from train.loop import fit
-    from train.packing import PackedRows
+    from dslkit.train.config import ConfigError
+    from dslkit.train.loop import fit
+    from dslkit.train.packing import PackedRows
 
     if not config.data.train:
         raise ConfigError("config key 'data.train' is empty: point it at a packed .npz file")

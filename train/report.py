@@ -27,10 +27,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from scene_dsl.errors import ContractError
-from train import discipline as disc
-from train.probe import RATE_NAMES, ProbeReport, compare, load_report
-from train.repeat import BAND_STATS
+from dslkit.train import discipline as disc
+from dslkit.train.probe import RATE_NAMES, ProbeReport, compare, load_report
+from dslkit.train.repeat import BAND_STATS
+
+from dslkit.errors import ContractError
 
 __all__ = ["SECTIONS", "collect", "render", "write"]
 
@@ -777,7 +778,7 @@ def _variance(d: Mapping[str, Any]) -> str:
     rep = d["repeat"]
     if not rep:
         return (
-            '<p class="muted">single seed: no variance band. Run <code>python -m train repeat '
+            '<p class="muted">single seed: no variance band. Run <code>python -m dslkit.train repeat '
             "CONFIG --seeds 7,11,13</code> to measure the noise floor.</p>"
         )
     rows = []

@@ -1,16 +1,16 @@
 """Scene values the grammar mask cannot check, checked per generated row during decoding.
 
-The prefix automaton of :mod:`train.grammar_langs` forgets payload text, so it cannot know that
+The prefix automaton of :mod:`dslkit.train.grammar_langs` forgets payload text, so it cannot know that
 a content ref resolves in the case's content.json (``S601``) or that an arrow names a node
 declared before it (``S314``). Decoding can: the automaton marks the characters that write a
-value (:func:`train.grammar_mask.tag`), and :class:`ValueRules` keeps, per row, the value being
+value (:func:`dslkit.train.grammar_mask.tag`), and :class:`ValueRules` keeps, per row, the value being
 written and the ids declared so far, and allows only tokens after which the value can still
 become a good one:
 
 * ``ref``: a path that resolves in the content (when the row has content);
 * ``idref``: an id declared earlier in the output (every gold and generated scene declares its
   nodes before the edges that name them); while none is declared, nothing may commit to naming
-  one (:meth:`train.grammar_mask.Automaton.commits`; the decoder also holds back components
+  one (:meth:`dslkit.train.grammar_mask.Automaton.commits`; the decoder also holds back components
   whose required fields name ids);
 * ``id``: not one declared already (``S313``).
 
@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from train.grammar_mask import VALUE_CHARS, PayloadStep, PayloadSteps
+from dslkit.train.grammar_mask import VALUE_CHARS, PayloadStep, PayloadSteps
 
 __all__ = ["RowValues", "ValueRules", "content_paths"]
 

@@ -2,7 +2,7 @@
 
 ::
 
-    from compilers.scene_svg import compile_scene
+    from dslkit.compilers.scene_svg import compile_scene
     svg = compile_scene(open("scene.dsl").read(), "content.json")
     svg.save("out.svg"); png = svg.to_png(width=480)
 
@@ -12,9 +12,9 @@ the pinned DejaVu fonts (``text.py``), and the document writer (``canvas.py``). 
 deterministic, escaped, self-contained (no external references) and accessible.
 """
 
-from compilers.scene_svg.canvas import Box
-from compilers.scene_svg.compile import compile_scene
-from compilers.scene_svg.svg import Svg
-from compilers.scene_svg.text import measure_text, wrap_text
+from dslkit.compilers.scene_svg.canvas import Box
+from dslkit.compilers.scene_svg.compile import compile_scene
+from dslkit.compilers.scene_svg.svg import Svg
+from dslkit.compilers.scene_svg.text import measure_text, wrap_text
 
 __all__ = ["Box", "Svg", "compile_scene", "measure_text", "wrap_text"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from compilers.scene_svg.text import (
+from dslkit.compilers.scene_svg.text import (
     ASCENT,
     DESCENT,
     FONT,
@@ -25,10 +25,11 @@ from compilers.scene_svg.text import (
     fit_text,
     measure_text,
 )
-from compilers.scene_svg.theme import TONES, Style
+from dslkit.compilers.scene_svg.theme import TONES, Style
+
+from dslkit.errors import Diagnostic
 from scene_dsl.ast import Component
 from scene_dsl.diagnostics import diag
-from scene_dsl.errors import Diagnostic
 
 __all__ = ["Box", "Ctx", "Item", "Rect", "Section", "num"]
 

@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-import scene_dsl
-from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
-from compilers.scene_svg.layouts import LAYOUTS
-from compilers.scene_svg.page import (
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
+from dslkit.compilers.scene_svg.layouts import LAYOUTS
+from dslkit.compilers.scene_svg.page import (
     background,
     draw_footer,
     draw_header,
@@ -30,13 +29,15 @@ from compilers.scene_svg.page import (
     header_height,
     strip_height,
 )
-from compilers.scene_svg.svg import Svg
-from compilers.scene_svg.text import FONT, clean_text
-from compilers.scene_svg.theme import resolve_style
+from dslkit.compilers.scene_svg.svg import Svg
+from dslkit.compilers.scene_svg.text import FONT, clean_text
+from dslkit.compilers.scene_svg.theme import resolve_style
+
+import scene_dsl
+from dslkit.errors import CompileError, DslkitError
 from scene_dsl.ast import Component, Scene
 from scene_dsl.contract import Contract, load_contract
 from scene_dsl.diagnostics import diag
-from scene_dsl.errors import CompileError, DslkitError
 
 __all__ = ["compile_scene"]
 

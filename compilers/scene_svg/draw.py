@@ -6,8 +6,16 @@ layout only decides geometry and a primitive only decides looks.
 
 from __future__ import annotations
 
-from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, num, parse_number
-from compilers.scene_svg.text import fit_text, measure_text
+from dslkit.compilers.scene_svg.canvas import (
+    LINE_HEIGHT,
+    Ctx,
+    Item,
+    Rect,
+    Section,
+    num,
+    parse_number,
+)
+from dslkit.compilers.scene_svg.text import fit_text, measure_text
 
 __all__ = [
     "bar_row",

@@ -7,10 +7,11 @@ the rest below it, in source order.
 
 from __future__ import annotations
 
-from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, num
-from compilers.scene_svg.draw import RADIUS, pill, pill_width
-from compilers.scene_svg.text import measure_text
-from compilers.scene_svg.theme import TONES
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, num
+from dslkit.compilers.scene_svg.draw import RADIUS, pill, pill_width
+from dslkit.compilers.scene_svg.text import measure_text
+from dslkit.compilers.scene_svg.theme import TONES
+
 from scene_dsl.ast import Component
 
 __all__ = [

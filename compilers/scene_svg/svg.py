@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from compilers.scene_svg.canvas import Box
-from scene_dsl.errors import Diagnostic
+from dslkit.compilers.scene_svg.canvas import Box
+
+from dslkit.errors import Diagnostic
 
 __all__ = ["Box", "Svg"]
 
@@ -32,7 +33,7 @@ class Svg:
 
     def to_png(self, width: int | None = None) -> bytes:
         """Rasterise to PNG bytes (``width`` px wide, the SVG's own size when None)."""
-        from compilers.raster import to_png  # lazy: cairosvg is only needed here
+        from dslkit.compilers.raster import to_png  # lazy: cairosvg is only needed here
 
         return to_png(self, width)
 

@@ -44,7 +44,7 @@ _SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
 @lru_cache(maxsize=1)
 def _tables() -> tuple[dict[str, dict[int, int]], int]:
     raw = (
-        resources.files("compilers.scene_svg.fonts")
+        resources.files("dslkit.compilers.scene_svg.fonts")
         .joinpath("dejavu_metrics.json")
         .read_text("utf-8")
     )

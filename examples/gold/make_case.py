@@ -9,7 +9,7 @@ For each case folder (default: every folder here with a scene.dsl):
 2. write scene.row.dsl (canonical row form) and prompt.txt (explicit-prompt line);
 3. validate against the contract and bind content.json, failing on any error or unused content;
 4. unless --no-goldens, compile and write expected.svg / expected.png via the gold checker's
-   update path (the same code ``python -m compilers gold check --update`` runs).
+   update path (the same code ``python -m dslkit.compilers gold check --update`` runs).
 
 Exits 1 when any case has an error.
 """
@@ -24,8 +24,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # run from anywhere without installing
 
+from dslkit.compilers.gold import check_case, find_cases, prompt_line  # noqa: E402
+
 import scene_dsl  # noqa: E402
-from compilers.gold import check_case, find_cases, prompt_line  # noqa: E402
 
 
 def make(case: Path, *, goldens: bool) -> bool:

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from dslkit.compilers.gold import CHECKS, GOLD_PNG_WIDTH, check_case, check_gold_pack
 
 import scene_dsl
-from compilers.gold import CHECKS, GOLD_PNG_WIDTH, check_case, check_gold_pack
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLD = ROOT / "examples" / "gold"
@@ -72,7 +72,7 @@ def test_cases_are_rich(report):
             f.name != "ref" for f in ref_fields
         ), case.name
         png = (GOLD / case.name / "expected.png").read_bytes()
-        from compilers.raster import png_to_array
+        from dslkit.compilers.raster import png_to_array
 
         assert png_to_array(png).shape[1] == GOLD_PNG_WIDTH
 
@@ -90,7 +90,7 @@ def test_prompt_is_one_line(report):
 def test_gold_cases_render_without_text_fitting_warnings(report):
     # A gold case is a reference render: text that had to be shrunk or cut (S701/S702) or
     # content nothing draws (S703) would make the golden show a compromise, not the intent.
-    from compilers.scene_svg import compile_scene
+    from dslkit.compilers.scene_svg import compile_scene
 
     for case in report.cases:
         folder = GOLD / case.name
@@ -221,7 +221,7 @@ def test_pytest_plugin_in_a_downstream_suite(tmp_path, case_copy):
         "-p",
         "no:cacheprovider",
         "-p",
-        "compilers.pytest_plugin",
+        "dslkit.compilers.pytest_plugin",
         "--gold-pack",
         str(case_copy.parent),
         str(test_file),

@@ -13,10 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from dslkit.compilers.parity import DEFAULT_WEIGHTS, Parity, parity, svg_boxes, svg_texts
+from dslkit.compilers.raster import png_to_array, to_png
 
 import scene_dsl
-from compilers.parity import DEFAULT_WEIGHTS, Parity, parity, svg_boxes, svg_texts
-from compilers.raster import png_to_array, to_png
 
 GOLD = Path(__file__).resolve().parents[2] / "examples" / "gold"
 MARGIN = 0.15  # a true counterpart must win by at least this much
@@ -31,7 +31,7 @@ PAIRS = [
 
 
 def _compile(case: str, *, form: str = "row", **attrs: str):
-    from compilers.scene_svg import compile_scene
+    from dslkit.compilers.scene_svg import compile_scene
 
     folder = GOLD / case
     scene = scene_dsl.parse((folder / f"scene{'.row' if form == 'row' else ''}.dsl").read_text())

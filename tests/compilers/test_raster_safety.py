@@ -1,4 +1,4 @@
-"""compilers.raster: no external resource is ever read; output is deterministic."""
+"""dslkit.compilers.raster: no external resource is ever read; output is deterministic."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import io
 
 import numpy as np
 import pytest
+from dslkit.compilers.raster import external_refs, png_to_array, sanitize_svg, to_png
 from PIL import Image
 
-from compilers.raster import external_refs, png_to_array, sanitize_svg, to_png
-from scene_dsl.errors import CompileError
+from dslkit.errors import CompileError
 
 BASE = (
     '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '

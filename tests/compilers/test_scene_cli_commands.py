@@ -1,4 +1,4 @@
-"""python -m compilers compile / gold check / gallery: outputs, JSON shape, exit codes."""
+"""python -m dslkit.compilers compile / gold check / gallery: outputs, JSON shape, exit codes."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
-from compilers.__main__ import main
-from compilers.raster import png_to_array
+from dslkit.compilers.__main__ import main
+from dslkit.compilers.raster import png_to_array
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLD = ROOT / "examples" / "gold"
@@ -124,7 +123,7 @@ def test_gallery_is_self_contained_and_lists_every_case(tmp_path, capsys):
 
 
 def test_gallery_scopes_ids():
-    from compilers.gallery import scope_svg_ids
+    from dslkit.compilers.gallery import scope_svg_ids
 
     svg = '<svg><defs><linearGradient id="g"/></defs><rect fill="url(#g)"/><use href="#g"/></svg>'
     out = scope_svg_ids(svg, "c1")
@@ -135,7 +134,7 @@ def test_gallery_scopes_ids():
 def test_python_dash_m_entry_point(tmp_path):
     pack = _pack(tmp_path, names=("kv_eviction_tree",))
     run = subprocess.run(
-        [sys.executable, "-m", "compilers", "gold", "check", str(pack), "--json"],
+        [sys.executable, "-m", "dslkit.compilers", "gold", "check", str(pack), "--json"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from dslkit.compilers.scene_svg import compile_scene
 from svg_scene_factory import build
 
 import scene_dsl
-from compilers.scene_svg import compile_scene
 
 CONTRACT = scene_dsl.load_contract("v1")
 # the family where an attribute has something to act on
@@ -58,7 +58,7 @@ def test_connector_styles_differ_where_there_are_connectors(layout: str) -> None
     ("theme", "tone"), [("paper_editorial", "amber"), ("signal_glow", "purple")]
 )
 def test_theme_and_tone_land_in_the_palette(theme: str, tone: str) -> None:
-    from compilers.scene_svg.theme import THEMES
+    from dslkit.compilers.scene_svg.theme import THEMES
 
     svg = _svg("dashboard_cards", theme=theme, tone=tone)
     pal = THEMES[theme]

@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dslkit.compilers.scene_svg import compile_scene
 from svg_scene_factory import FAMILIES, build
-
-from compilers.scene_svg import compile_scene
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -18,7 +17,7 @@ SCRIPT = """
 import hashlib, sys
 sys.path.insert(0, {here!r})
 from svg_scene_factory import FAMILIES, build
-from compilers.scene_svg import compile_scene
+from dslkit.compilers.scene_svg import compile_scene
 h = hashlib.sha256()
 for f in FAMILIES:
     text, content = build(f, long=True)

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from dslkit.compilers.scene_svg import compile_scene
 from svg_scene_factory import build
 
-from compilers.scene_svg import compile_scene
-from scene_dsl.errors import CompileError
+from dslkit.errors import CompileError
 
 
 def test_missing_content_raises_s601_with_position() -> None:

@@ -6,10 +6,9 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from dslkit.compilers.scene_svg import Svg, compile_scene
+from dslkit.compilers.scene_svg.layouts import LAYOUTS
 from svg_scene_factory import FAMILIES, build, geometry_problems
-
-from compilers.scene_svg import Svg, compile_scene
-from compilers.scene_svg.layouts import LAYOUTS
 
 NS = "{http://www.w3.org/2000/svg}"
 SHAPES = [

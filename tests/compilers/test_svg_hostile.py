@@ -6,9 +6,8 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from dslkit.compilers.scene_svg import compile_scene
 from svg_scene_factory import FAMILIES, build, geometry_problems
-
-from compilers.scene_svg import compile_scene
 
 HOSTILE = [
     "<script>alert('x')</script>",

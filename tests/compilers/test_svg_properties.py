@@ -5,10 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from dslkit.compilers.scene_svg import compile_scene
 from svg_scene_factory import geometry_problems
 
-from compilers.scene_svg import compile_scene
-from scene_dsl.errors import DslkitError
+from dslkit.errors import DslkitError
 
 hypothesis = pytest.importorskip("hypothesis")
 strategies = pytest.importorskip("scene_dsl.strategies")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from compilers.scene_svg.text import ELLIPSIS, fit_text, measure_text, wrap_text
+from dslkit.compilers.scene_svg.text import ELLIPSIS, fit_text, measure_text, wrap_text
 
 FONT_DIR = "/usr/share/fonts/truetype/dejavu/"
 

@@ -6,9 +6,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from dslkit.compilers import RewardLadder, Status, solve, verify
+from dslkit.compilers.trace_solver import MAX_STEPS, Result
 
-from compilers import RewardLadder, Status, solve, verify
-from compilers.trace_solver import MAX_STEPS, Result
 from trace_dsl import Init, Query, SubTrace, Trace, parse
 from trace_dsl.codes import SOLVER_CODES
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import scene_dsl
-from scene_dsl.errors import ContractError, Severity
+from dslkit.errors import ContractError, Severity
 
 SCENE = (
     "[scene]\n[layout:poster_stack]\n"

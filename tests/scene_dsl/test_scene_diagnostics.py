@@ -14,8 +14,8 @@ from lark import Token
 from lark.exceptions import UnexpectedToken
 
 import scene_dsl
+from dslkit.errors import Diagnostic, LimitExceededError, SceneSyntaxError, Severity, line_col
 from scene_dsl.diagnostics import CODES
-from scene_dsl.errors import Diagnostic, LimitExceededError, SceneSyntaxError, Severity, line_col
 from scene_dsl.parser import _describe_unexpected
 
 HEAD = "[scene]\n[layout:poster_stack] [theme:infra_dark]\n"

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scene_dsl
-from scene_dsl.errors import DslkitError
+from dslkit.errors import DslkitError
 from scene_dsl.strategies import fuzz_texts, mutate_text, sample_scene
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

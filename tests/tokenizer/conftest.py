@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from dslkit.tokenizer.corpus import gold_scenes, gold_traces, sample_scene_texts, sample_trace_texts
 
-import tokenizer
-from tokenizer.corpus import gold_scenes, gold_traces, sample_scene_texts, sample_trace_texts
+from dslkit import tokenizer
 
 
 @pytest.fixture(scope="session")

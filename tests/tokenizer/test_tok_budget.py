@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from dslkit.tokenizer.budget import budget, percentile
 
-from scene_dsl.errors import TokenizerError
-from tokenizer.budget import budget, percentile
+from dslkit.errors import TokenizerError
 
 
 def test_percentile_is_nearest_rank():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from dslkit.tokenizer.reserved import SPECIAL_TOKENS, reserved_tokens
 
-import tokenizer
-from scene_dsl.errors import TokenizerError
-from tokenizer.reserved import SPECIAL_TOKENS, reserved_tokens
+from dslkit import tokenizer
+from dslkit.errors import TokenizerError
 
 
 @pytest.mark.parametrize("language", ["scene", "trace"])

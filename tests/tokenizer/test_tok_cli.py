@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from dslkit.tokenizer.cli import main
+from dslkit.tokenizer.model import load
 
-from tokenizer.cli import main
-from tokenizer.model import load
-
-ROOT = Path(__file__).resolve().parents[2]  # `python -m tokenizer` runs from the repo root
+ROOT = Path(__file__).resolve().parents[2]  # `python -m dslkit.tokenizer` runs from the repo root
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +71,7 @@ def test_lint_exit_codes(built, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["ok"] is True
     meta = json.loads((built / "dslkit_tokenizer.json").read_text())
     bad = tmp_path / "bad"
-    from tokenizer import build
+    from dslkit.tokenizer import build
 
     build(
         "scene", corpus=["[scene] [/scene]"], reserved=[*meta["reserved"][:10], "[node_id:start]"]
@@ -108,11 +107,11 @@ def test_bad_input_is_a_coded_error_not_a_traceback(built, tmp_path):
     rows = tmp_path / "rows.jsonl"
     rows.write_text('{"prompt": "x", "target": "y"}\n{oops\n')
     cases = [
-        ["-m", "tokenizer", "lint", str(tmp_path / "missing")],
-        ["-m", "tokenizer", "budget", str(built), "--rows", str(rows), "--ctx", "512"],
+        ["-m", "dslkit.tokenizer", "lint", str(tmp_path / "missing")],
+        ["-m", "dslkit.tokenizer", "budget", str(built), "--rows", str(rows), "--ctx", "512"],
         [
             "-m",
-            "tokenizer",
+            "dslkit.tokenizer",
             "build",
             "--corpus",
             str(tmp_path / "none.dsl"),

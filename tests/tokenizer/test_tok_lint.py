@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from dslkit.tokenizer.lint import lint, promised_ids
+from dslkit.tokenizer.reserved import reserved_tokens
 
-import tokenizer
-from tokenizer.lint import lint, promised_ids
-from tokenizer.reserved import reserved_tokens
+from dslkit import tokenizer
 
 BAD = {
     "[compare_bar:@compare_bar.0.label|@compare_bar.0.value|accent=amber]": "content ref or path",

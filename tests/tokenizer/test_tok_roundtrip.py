@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from dslkit.tokenizer.corpus import gold_scenes, sample_scene_texts, sample_trace_texts
+from dslkit.tokenizer.pretok import segments
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import tokenizer
 import trace_dsl
+from dslkit import tokenizer
 from scene_dsl.strategies import scene_texts
-from tokenizer.corpus import gold_scenes, sample_scene_texts, sample_trace_texts
-from tokenizer.pretok import segments
 
 GRANS = tokenizer.GRANULARITIES
 _SETTINGS = settings(
@@ -114,7 +114,7 @@ def test_boundary_check_catches_a_coarse_pre_tokenizer(monkeypatch):
     from tokenizers import pre_tokenizers
 
     monkeypatch.setattr(
-        sys.modules["tokenizer.build"],
+        sys.modules["dslkit.tokenizer.build"],
         "pre_tokenizer",
         lambda: pre_tokenizers.ByteLevel(add_prefix_space=False),
     )

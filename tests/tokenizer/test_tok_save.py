@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from dslkit.tokenizer.model import META_FILE, TOKENIZER_FILE
 from tokenizers import Tokenizer
 
-import tokenizer
-from scene_dsl.errors import TokenizerError
-from tokenizer.model import META_FILE, TOKENIZER_FILE
+from dslkit import tokenizer
+from dslkit.errors import TokenizerError
 
 
 @pytest.mark.parametrize("g", tokenizer.GRANULARITIES)

@@ -1,4 +1,4 @@
-"""Command lines: python -m trace_dsl check|fmt|gsm8k and python -m compilers solve."""
+"""Command lines: python -m trace_dsl check|fmt|gsm8k and python -m dslkit.compilers solve."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
 
 def test_solve_cli_json_from_stdin_text() -> None:
     proc = _run(
-        "-m", "compilers", "solve", "-", "--expected", "18", "--json", stdin=EGGS.read_text()
+        "-m", "dslkit.compilers", "solve", "-", "--expected", "18", "--json", stdin=EGGS.read_text()
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {
@@ -98,7 +98,7 @@ def test_solve_cli_json_trace_with_error() -> None:
         "expert": "arithmetic",
         "trace": [{"op": "init", "var": "a", "value": 1}, {"op": "query", "var": "a"}],
     }
-    proc = _run("-m", "compilers", "solve", "-", "--json", stdin=json.dumps(obj))
+    proc = _run("-m", "dslkit.compilers", "solve", "-", "--json", stdin=json.dumps(obj))
     assert proc.returncode == 1
     out = json.loads(proc.stdout)
     assert (
@@ -109,7 +109,7 @@ def test_solve_cli_json_trace_with_error() -> None:
 
 
 def test_solve_cli_wrong_expert_text_mode() -> None:
-    proc = _run("-m", "compilers", "solve", str(EGGS), "--expert", "percentage")
+    proc = _run("-m", "dslkit.compilers", "solve", str(EGGS), "--expert", "percentage")
     assert proc.returncode == 1 and proc.stdout.startswith("wrong_expert")
 
 

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from scene_dsl.errors import LimitExceededError, TraceSyntaxError, TraceValidationError
+from dslkit.errors import LimitExceededError, TraceSyntaxError, TraceValidationError
 from trace_dsl import Init, SubTrace, Trace, from_obj, parse, to_text
 from trace_dsl.codes import TRACE_CODES
 from trace_dsl.parser import MAX_STEPS, MAX_TEXT

@@ -6,7 +6,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from compilers import Status, verify
+from dslkit.compilers import Status, verify
+
 from trace_dsl import Compute, Init, Query, parse, preprocess_numbers, to_text
 from trace_dsl.gsm8k import Conversion, Failure, convert, convert_detailed, grounding, parse_gold
 

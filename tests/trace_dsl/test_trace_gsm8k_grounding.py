@@ -5,8 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from dslkit.compilers import Status, verify
 
-from compilers import Status, verify
 from trace_dsl import Compute, Init, preprocess_numbers, to_text
 from trace_dsl.gsm8k import Conversion, convert_detailed
 from trace_dsl.gsm8k_derive import Facts, derive

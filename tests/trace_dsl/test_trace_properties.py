@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 
 import pytest
+from dslkit.compilers import Result, Status, solve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compilers import Result, Status, solve
-from scene_dsl.errors import DslkitError
+from dslkit.errors import DslkitError
 from trace_dsl import canonicalize, from_obj, parse, to_obj, to_text
 from trace_dsl import parser as trace_parser
 from trace_dsl.strategies import sample_trace, trace_texts, traces

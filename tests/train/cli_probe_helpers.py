@@ -1,7 +1,7 @@
-"""A run folder the ``python -m train`` probe/report tests can use: a tiny trace model.
+"""A run folder the ``python -m dslkit.train`` probe/report tests can use: a tiny trace model.
 
 The four example traces under ``examples/traces`` get a made-up word problem each and become
-training rows; a real ``tokenizer.build("trace")`` tokenizer and a ~50k-parameter model
+training rows; a real ``dslkit.tokenizer.build("trace")`` tokenizer and a ~50k-parameter model
 memorise them in a couple of seconds (the loop stops when every training prompt decodes
 exactly), so a probe of those prompts has known answers.
 """
@@ -12,14 +12,14 @@ import dataclasses
 from pathlib import Path
 
 import torch
+from dslkit.compilers.trace_solver import solve
+from dslkit.train import data, probe
+from dslkit.train.config import load_config
+from dslkit.train.loop import fit
+from dslkit.train.packing import PackedRows
 
-import tokenizer
 import trace_dsl
-from compilers.trace_solver import solve
-from train import data, probe
-from train.config import load_config
-from train.loop import fit
-from train.packing import PackedRows
+from dslkit import tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "examples" / "configs" / "tiny.toml"

@@ -49,7 +49,7 @@ class CharTokenizer:
         return out
 
     def encode_row(self, prompt: str, target: str) -> tuple[list[int], list[int]]:
-        """Same framing as ``tokenizer.DslTokenizer.encode_row``."""
+        """Same framing as ``dslkit.tokenizer.DslTokenizer.encode_row``."""
         p = [self.special_ids["<|bos|>"], *self.encode(prompt)]
         if p[-1] != self.special_ids["[OUT]"]:
             p.append(self.special_ids["[OUT]"])
@@ -107,8 +107,7 @@ def sample_constrained(
     """A random-init model's constrained sample (temperature 1) for ``prompt``, and how often
     the value checks stepped aside (``GrammarConstraint.stepped_aside``)."""
     import torch
-
-    from train.model import GPT, GPTConfig
+    from dslkit.train.model import GPT, GPTConfig
 
     torch.manual_seed(seed)
     # a context longer than the budget: the budget, not the context, ends a rambling row

@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from dslkit.train.probe import SPLITS, ProbeCase
+
 import scene_dsl
-from train.probe import SPLITS, ProbeCase
 
 POSTER = """[scene]
 [canvas:tall] [layout:poster_stack] [theme:infra_dark] [tone:green] [density:compact]

@@ -1,4 +1,4 @@
-"""``python -m train probe``: a memorised trace model probed through the CLI, JSON and text."""
+"""``python -m dslkit.train probe``: a memorised trace model probed through the CLI, JSON and text."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 from cli_probe_helpers import trace_cases, train_trace_run, write_cases
-
-from train import probe
-from train.cli import main
+from dslkit.train import probe
+from dslkit.train.cli import main
 
 
 @pytest.fixture(scope="module")

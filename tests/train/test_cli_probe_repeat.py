@@ -1,4 +1,4 @@
-"""``python -m train repeat``: two seeds of the tiny config, and the CLI's error paths."""
+"""``python -m dslkit.train repeat``: two seeds of the tiny config, and the CLI's error paths."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import json
 import pytest
 import torch
 from cli_probe_helpers import TINY
-
-from train.cli import main
+from dslkit.train.cli import main
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""``python -m train report``: HTML + JSON from a probed run, baselines, refused comparisons."""
+"""``python -m dslkit.train report``: HTML + JSON from a probed run, baselines, refused comparisons."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 from cli_probe_helpers import train_trace_run, write_cases
-
-from train import report
-from train.cli import main
+from dslkit.train import report
+from dslkit.train.cli import main
 
 
 class _Ids(HTMLParser):

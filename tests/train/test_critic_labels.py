@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from dslkit.train import critic
 from probe_helpers import POSTER, POSTER_CONTENT, block_text, fake_compile
-
-from train import critic
 
 JANET = (Path(__file__).parents[2] / "examples" / "traces" / "janet_eggs.trace").read_text()
 GOOD = block_text(POSTER)

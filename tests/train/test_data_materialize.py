@@ -7,9 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from data_decoding_helpers import scene_tokenizer, write_gold_pack
-
-import scene_dsl
-from train.data import (
+from dslkit.train.data import (
     GOAL_BY_FAMILY,
     assign_split,
     materialize,
@@ -18,8 +16,10 @@ from train.data import (
     read_jsonl,
     write_jsonl,
 )
-from train.model import IGNORE_INDEX
-from train.packing import make_batch
+from dslkit.train.model import IGNORE_INDEX
+from dslkit.train.packing import make_batch
+
+import scene_dsl
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from data_decoding_helpers import CharTokenizer, scene_tokenizer, write_gold_pack
-
-from train.data import QcError, Row, materialize, qc, trace_prompt
+from dslkit.train.data import QcError, Row, materialize, qc, trace_prompt
 
 JANET = Path(__file__).resolve().parents[2] / "examples" / "traces" / "janet_eggs.trace"
 
@@ -37,7 +36,7 @@ def kinds(report) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 def test_clean_rows_pass(rows: list[Row]) -> None:
-    from compilers.trace_solver import solve
+    from dslkit.compilers.trace_solver import solve
 
     answer = str(solve(JANET.read_text(encoding="utf-8")).answer)
     report = qc([*rows, _trace_row(answer)], tokenizer=scene_tokenizer(), ctx=4096)

@@ -8,9 +8,8 @@ import random
 
 import numpy as np
 import pytest
+from dslkit.train.grammar_mask import DEAD, INF, TokenMasker
 from test_decoding_masks import LANGUAGES, masker_for, row_texts, scene_texts, trace_texts
-
-from train.grammar_mask import DEAD, INF, TokenMasker
 
 
 def _targets(language: str) -> list[str]:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 import torch
 from data_decoding_helpers import scene_tokenizer
+from dslkit.train.decoding import Decoder, GrammarConstraint
+from dslkit.train.grammar_langs import SceneForm
+from dslkit.train.model import GPT, GPTConfig
 from test_decoding_masks import trace_tokenizer
 
 import scene_dsl
 import trace_dsl
-from train.decoding import Decoder, GrammarConstraint
-from train.grammar_langs import SceneForm
-from train.model import GPT, GPTConfig
 
 # what a prefix automaton cannot know without reading payload text (see train.grammar_langs)
 ID_CODES = {"S313", "S314"}

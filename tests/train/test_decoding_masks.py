@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from data_decoding_helpers import CharTokenizer, scene_tokenizer
+from dslkit.train.grammar_langs import scene_automaton, trace_automaton
+from dslkit.train.grammar_mask import DEAD, TokenMasker, brute_force_mask
 
 import scene_dsl
 import trace_dsl
 from scene_dsl.strategies import sample_scene
-from train.grammar_langs import scene_automaton, trace_automaton
-from train.grammar_mask import DEAD, TokenMasker, brute_force_mask
 
 ALPHABET = "".join(chr(c) for c in range(32, 127)) + "\n"
 TRACES = sorted((Path(__file__).resolve().parents[2] / "examples" / "traces").glob("*.trace"))

@@ -8,12 +8,12 @@ import random
 
 import pytest
 from data_decoding_helpers import CharTokenizer
+from dslkit.train.grammar_langs import scene_automaton
+from dslkit.train.grammar_mask import DEAD, TokenMasker
 from test_decoding_masks import masker_for
 
 import scene_dsl
 from scene_dsl.strategies import sample_scene
-from train.grammar_langs import scene_automaton
-from train.grammar_mask import DEAD, TokenMasker
 
 ALPHABET = "".join(chr(c) for c in range(32, 127)) + "\n"
 ID_CODES = {"S313", "S314"}  # topology ids: need payload text in the state (grammar_langs)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 from data_decoding_helpers import assert_targets_pass, sample_constrained
+from dslkit.compilers import solve
+from dslkit.train.decoding import Decoder
 from test_decoding_masks import trace_texts, trace_tokenizer
 
 import trace_dsl
-from compilers import solve
 from trace_dsl.gsm8k import Conversion, convert_detailed
-from train.decoding import Decoder
 
 # what the checks are for: the solver's name errors
 NAME_ERRORS = {"X202", "X203"}

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import torch
 from data_decoding_helpers import assert_targets_pass, sample_constrained, scene_tokenizer
+from dslkit.train.decoding import Decoder
+from dslkit.train.grammar_langs import SceneForm
+from dslkit.train.values import content_paths
 from test_decoding_generate import FORMS
 
 import scene_dsl
 from scene_dsl.content import resolve_ref
 from scene_dsl.strategies import sample_content, sample_scene
-from train.decoding import Decoder
-from train.grammar_langs import SceneForm
-from train.values import content_paths
 
 GOLD = sorted((Path(__file__).resolve().parents[2] / "examples" / "gold").glob("*/scene.dsl"))
 
@@ -123,7 +123,7 @@ def test_gold_targets_pass_the_checks_with_the_real_tokenizer(form: SceneForm) -
     # the atomic tokenizer writes keys and values in multi-character tokens (text=, @a.b):
     # the checks must read them the same way as character by character
     tokenizer = pytest.importorskip("tokenizer")
-    from tokenizer.corpus import default_corpus
+    from dslkit.tokenizer.corpus import default_corpus
 
     cases = _cases()
     texts = [scene_dsl.to_text(scene_dsl.parse(t), form=form, inline=True) for t, _ in cases]

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from dslkit.train import probe
 from probe_helpers import fake_compile, scene_cases
 
-from scene_dsl.errors import ContractError, DslkitError
-from train import probe
+from dslkit.errors import ContractError, DslkitError
 
 JANET = Path(__file__).parents[2] / "examples" / "traces" / "janet_eggs.trace"
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from dslkit.train import probe
 from probe_helpers import BEHAVIOURS, fake_compile, generator, scene_cases
-
-from train import probe
 
 # behaviour -> the raw flags it must raise (every other flag must stay down)
 RAW_FLAGS = {

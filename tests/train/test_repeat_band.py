@@ -7,8 +7,7 @@ import statistics
 from pathlib import Path
 
 import pytest
-
-from train import critic, repeat
+from dslkit.train import critic, repeat
 
 
 def write_log(run: Path, losses: list[float]) -> None:

@@ -7,9 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from dslkit.train import discipline, probe, report
 from probe_helpers import fake_compile, generator, scene_cases
-
-from train import discipline, probe, report
 
 CONFIG = {
     "model": {"n_layer": 2, "n_head": 2, "n_embd": 32, "block_size": 64, "vocab_size": 0},

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dslkit.train import probe, report
 from test_report_html import CONFIG
-
-from train import probe, report
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "traces"
 
 
 def _cases() -> list[probe.ProbeCase]:
-    from compilers.trace_solver import solve
+    from dslkit.compilers.trace_solver import solve
 
     cases = []
     for path in sorted(EXAMPLES.glob("*.trace")):

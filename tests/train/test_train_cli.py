@@ -1,4 +1,4 @@
-"""``python -m train``: synth + fit on the shipped tiny config, errors that name the key."""
+"""``python -m dslkit.train``: synth + fit on the shipped tiny config, errors that name the key."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import torch
-
-from train.cli import main
+from dslkit.train.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "examples" / "configs" / "tiny.toml"

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from dslkit.train.config import ConfigError, TrainConfig, config_from_dict, load_config
 
-from scene_dsl.errors import DslkitError
-from train.config import ConfigError, TrainConfig, config_from_dict, load_config
+from dslkit.errors import DslkitError
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-from train.checkpoint import atomic_save, load_checkpoint, load_model
-from train.config import ConfigError, load_config
-from train.loop import BatchSampler, fit
-from train.metrics import exact_match
-from train.packing import synthetic_rows
+from dslkit.train.checkpoint import atomic_save, load_checkpoint, load_model
+from dslkit.train.config import ConfigError, load_config
+from dslkit.train.loop import BatchSampler, fit
+from dslkit.train.metrics import exact_match
+from dslkit.train.packing import synthetic_rows
 
 torch.set_num_threads(1)  # tiny models: threads cost more than they give on 2 shared cores
 
@@ -129,7 +128,7 @@ def test_patience_stops_and_best_model_is_kept(tmp_path) -> None:
     losses = [e["dev_loss"] for e in result.evals]
     assert min(losses) == result.best_metric and result.evals[-1]["step"] == result.step
     best = load_model(tmp_path / "best.pt")
-    from train.loop import dev_loss
+    from dslkit.train.loop import dev_loss
 
     assert dev_loss(best, dev) == pytest.approx(result.best_metric, rel=1e-5)
 
@@ -167,7 +166,7 @@ def test_sampler_is_a_pure_function_of_seed_and_position() -> None:
 
 def test_exact_match_without_stop_ids_compares_target_length() -> None:
     torch.manual_seed(0)
-    from train.model import GPT, GPTConfig
+    from dslkit.train.model import GPT, GPTConfig
 
     model = GPT(GPTConfig(vocab_size=32, block_size=32, n_layer=1, n_head=1, n_embd=8))
     data = synthetic_rows(6, 32, seed=0)

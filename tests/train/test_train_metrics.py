@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import torch
-
-from train.metrics import exact_match, teacher_forced_exact
-from train.model import GPT, GPTConfig
-from train.packing import make_batch, synthetic_rows
+from dslkit.train.metrics import exact_match, teacher_forced_exact
+from dslkit.train.model import GPT, GPTConfig
+from dslkit.train.packing import make_batch, synthetic_rows
 
 
 def _train(model: GPT, data, steps: int) -> None:

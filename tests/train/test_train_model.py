@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from dslkit.train.model import GPT, GPTConfig, resolve_device
 from torch.nn import functional as F
-
-from train.model import GPT, GPTConfig, resolve_device
 
 torch.set_num_threads(1)  # tiny matrices: threads cost more than they give on 2 shared cores
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from train.packing import PackedRows, make_batch, synthetic_rows
+from dslkit.train.packing import PackedRows, make_batch, synthetic_rows
 
 ROWS = [([5, 6, 7], [8, 9, 1]), ([4], [2, 1]), ([3, 3, 3, 3], [1])]
 

@@ -6,8 +6,7 @@ import itertools
 import math
 
 import pytest
-
-from train.schedule import EarlyStop, lr_at
+from dslkit.train.schedule import EarlyStop, lr_at
 
 SCHED = dict(lr=1e-3, min_lr=1e-4, warmup_steps=10, max_steps=110)
 

@@ -12,10 +12,9 @@ import sys
 from pathlib import Path
 
 import torch
-
-from train.config import load_config
-from train.loop import fit
-from train.packing import synthetic_rows
+from dslkit.train.config import load_config
+from dslkit.train.loop import fit
+from dslkit.train.packing import synthetic_rows
 
 
 def main() -> None:

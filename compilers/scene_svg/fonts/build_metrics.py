@@ -1,8 +1,8 @@
-"""Generate the pinned font metrics table shipped with ``compilers.scene_svg``.
+"""Generate the pinned font metrics table shipped with ``dslkit.compilers.scene_svg``.
 
 Run once (it is not imported at run time)::
 
-    python -m compilers.scene_svg.fonts.build_metrics
+    python -m dslkit.compilers.scene_svg.fonts.build_metrics
 
 It reads DejaVu Sans (regular and bold) and DejaVu Sans Mono with Pillow/FreeType and writes
 ``dejavu_metrics.json``: the advance width of every code point in a fixed set of ranges, in

@@ -9,30 +9,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from compilers.scene_svg.canvas import Ctx, Rect
-from compilers.scene_svg.layouts.board import layout_board, layout_dual
-from compilers.scene_svg.layouts.chart import layout_span_chart
-from compilers.scene_svg.layouts.graph import (
+from dslkit.compilers.scene_svg.canvas import Ctx, Rect
+from dslkit.compilers.scene_svg.layouts.board import layout_board, layout_dual
+from dslkit.compilers.scene_svg.layouts.chart import layout_span_chart
+from dslkit.compilers.scene_svg.layouts.graph import (
     layout_architecture,
     layout_decision,
     layout_flow,
     layout_technical,
 )
-from compilers.scene_svg.layouts.lanes import (
+from dslkit.compilers.scene_svg.layouts.lanes import (
     layout_pipeline,
     layout_system,
     layout_timeline,
     layout_timeline_flow,
 )
-from compilers.scene_svg.layouts.memory import layout_memory, layout_memory_training
-from compilers.scene_svg.layouts.spectrum import layout_spectrum
-from compilers.scene_svg.layouts.stack import (
+from dslkit.compilers.scene_svg.layouts.memory import layout_memory, layout_memory_training
+from dslkit.compilers.scene_svg.layouts.spectrum import layout_spectrum
+from dslkit.compilers.scene_svg.layouts.stack import (
     layout_concept,
     layout_dashboard,
     layout_micrographic,
     layout_poster,
 )
-from compilers.scene_svg.layouts.table import layout_table
+from dslkit.compilers.scene_svg.layouts.table import layout_table
+
 from scene_dsl.ast import Component
 
 __all__ = ["LAYOUTS", "Layout"]

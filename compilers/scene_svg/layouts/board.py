@@ -8,9 +8,10 @@ puts info cards / concept panels in a band underneath.
 
 from __future__ import annotations
 
-from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, parse_number
-from compilers.scene_svg.draw import card, panel, pill
-from compilers.scene_svg.layouts.common import card_height
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, parse_number
+from dslkit.compilers.scene_svg.draw import card, panel, pill
+from dslkit.compilers.scene_svg.layouts.common import card_height
+
 from scene_dsl.ast import Component
 
 __all__ = ["layout_board", "layout_dual"]

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 
-from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect, parse_number
-from compilers.scene_svg.draw import bar_row, panel
-from compilers.scene_svg.layouts.common import fmt_tick, nice_max, text_w
-from compilers.scene_svg.text import measure_text
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect, parse_number
+from dslkit.compilers.scene_svg.draw import bar_row, panel
+from dslkit.compilers.scene_svg.layouts.common import fmt_tick, nice_max, text_w
+from dslkit.compilers.scene_svg.text import measure_text
+
 from scene_dsl.ast import Component
 
 __all__ = ["layout_span_chart"]

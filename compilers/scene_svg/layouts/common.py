@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
-from compilers.scene_svg.draw import card, card_sections
-from compilers.scene_svg.text import measure_text
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
+from dslkit.compilers.scene_svg.draw import card, card_sections
+from dslkit.compilers.scene_svg.text import measure_text
 
 __all__ = ["card_height", "fill_heights", "grid", "grid_floor", "min_grid_row", "nice_max"]
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import itertools
 
-from compilers.scene_svg.canvas import Ctx, Item, Rect
-from compilers.scene_svg.draw import card, connector
-from compilers.scene_svg.layouts.common import card_height
-from compilers.scene_svg.layouts.lanes import _edge_label, terminal, terminal_height
+from dslkit.compilers.scene_svg.canvas import Ctx, Item, Rect
+from dslkit.compilers.scene_svg.draw import card, connector
+from dslkit.compilers.scene_svg.layouts.common import card_height
+from dslkit.compilers.scene_svg.layouts.lanes import _edge_label, terminal, terminal_height
+
 from scene_dsl.ast import Component
 
 __all__ = ["layered", "layout_architecture", "layout_decision", "layout_flow", "layout_technical"]
@@ -404,7 +405,7 @@ def layout_architecture(ctx: Ctx, r: Rect, comps: list[Component], parent: str) 
 def layout_technical(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
     """technical_diagram: the node graph takes the main area; artifact panels, formula and
     terminal strips stack beside it (wide) or above and below it (tall, square)."""
-    from compilers.scene_svg.layouts.stack import Band, make_bands, run_bands
+    from dslkit.compilers.scene_svg.layouts.stack import Band, make_bands, run_bands
 
     st = ctx.style
     arts = [c for c in comps if c.name == "artifact_panel"]

@@ -11,10 +11,18 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple
 
-from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
-from compilers.scene_svg.draw import CARD_MIN_H, CARD_MIN_W, card, card_fits, connector, panel
-from compilers.scene_svg.layouts.common import card_height, fill_heights
-from compilers.scene_svg.text import fit_text, measure_text
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
+from dslkit.compilers.scene_svg.draw import (
+    CARD_MIN_H,
+    CARD_MIN_W,
+    card,
+    card_fits,
+    connector,
+    panel,
+)
+from dslkit.compilers.scene_svg.layouts.common import card_height, fill_heights
+from dslkit.compilers.scene_svg.text import fit_text, measure_text
+
 from scene_dsl.ast import Component
 
 __all__ = [

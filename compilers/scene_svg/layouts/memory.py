@@ -7,9 +7,10 @@ tiny segment stays legible); brackets span from their first to their last segmen
 
 from __future__ import annotations
 
-from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect, Section, parse_number
-from compilers.scene_svg.draw import card, panel
-from compilers.scene_svg.layouts.common import text_w
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect, Section, parse_number
+from dslkit.compilers.scene_svg.draw import card, panel
+from dslkit.compilers.scene_svg.layouts.common import text_w
+
 from scene_dsl.ast import Component
 
 __all__ = ["layout_memory", "layout_memory_training"]
@@ -158,7 +159,7 @@ def _tower(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
 
 
 def _side_cards(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
-    from compilers.scene_svg.layouts.stack import bars_panel
+    from dslkit.compilers.scene_svg.layouts.stack import bars_panel
 
     st = ctx.style
     cards = [c for c in comps if c.name == "info_card"]
@@ -190,7 +191,7 @@ def layout_memory(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Non
 def layout_memory_training(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
     """memory_training_map: the memory tower; training stages as a flow and compare bars
     beside it (wide) or below it (tall, square)."""
-    from compilers.scene_svg.layouts.lanes import flow_rows
+    from dslkit.compilers.scene_svg.layouts.lanes import flow_rows
 
     st = ctx.style
     stages = [c for c in comps if c.name == "stage_card"]

@@ -8,9 +8,10 @@ first free lane under the bar (lanes stack so labels never overlap).
 
 from __future__ import annotations
 
-from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect
-from compilers.scene_svg.draw import card
-from compilers.scene_svg.layouts.common import text_w
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect
+from dslkit.compilers.scene_svg.draw import card
+from dslkit.compilers.scene_svg.layouts.common import text_w
+
 from scene_dsl.ast import Component
 
 __all__ = ["layout_spectrum"]
@@ -130,7 +131,7 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
 def _pole_tone(ctx: Ctx, side: str) -> str:
     """Left pole: the scene tone; right pole: the next tone of the theme, so the continuum
     always runs between two colours."""
-    from compilers.scene_svg.theme import MIXED_CYCLE
+    from dslkit.compilers.scene_svg.theme import MIXED_CYCLE
 
     st = ctx.style
     first = st.tone_at(0)

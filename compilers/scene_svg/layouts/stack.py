@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
-from compilers.scene_svg.draw import bar_row, card, panel, pill
-from compilers.scene_svg.layouts.common import (
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
+from dslkit.compilers.scene_svg.draw import bar_row, card, panel, pill
+from dslkit.compilers.scene_svg.layouts.common import (
     card_height,
     fill_heights,
     grid,
@@ -20,7 +20,8 @@ from compilers.scene_svg.layouts.common import (
     nice_max,
     text_w,
 )
-from compilers.scene_svg.text import measure_text
+from dslkit.compilers.scene_svg.text import measure_text
+
 from scene_dsl.ast import Component
 
 __all__ = ["layout_concept", "layout_dashboard", "layout_micrographic", "layout_poster"]
@@ -191,7 +192,7 @@ def bars_panel(
 
 
 def _num(it: Item) -> float | None:
-    from compilers.scene_svg.canvas import parse_number
+    from dslkit.compilers.scene_svg.canvas import parse_number
 
     return parse_number(it.roles.get("value"))
 
@@ -439,7 +440,7 @@ def micro_band(ctx: Ctx, comp: Component, parent: str) -> Band:
 
 
 def stage_band(ctx: Ctx, comps: list[Component], parent: str) -> Band:
-    from compilers.scene_svg.layouts.lanes import flow_rows, flow_rows_floor
+    from dslkit.compilers.scene_svg.layouts.lanes import flow_rows, flow_rows_floor
 
     stages = [c for c in comps if c.name == "stage_card"]
     arrows = [c for c in comps if c.name == "flow_arrow"]
@@ -475,7 +476,7 @@ def make_bands(ctx: Ctx, comps: list[Component], parent: str, cols: int) -> list
         elif kind == "micrographic_band":
             out.append(micro_band(ctx, group[0], parent))
         elif kind == "terminal_panel":
-            from compilers.scene_svg.layouts.lanes import terminal, terminal_height
+            from dslkit.compilers.scene_svg.layouts.lanes import terminal, terminal_height
 
             out.append(_terminal_band(ctx, group[0], parent, terminal, terminal_height))
     return out

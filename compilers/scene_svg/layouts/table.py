@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 
-from compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
-from compilers.scene_svg.draw import panel
-from compilers.scene_svg.text import measure_text
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
+from dslkit.compilers.scene_svg.draw import panel
+from dslkit.compilers.scene_svg.text import measure_text
+
 from scene_dsl.ast import Component
 
 __all__ = ["layout_table"]
