@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from dslkit.compilers.codes import RENDER_CODES
 
 HERE = Path(__file__).resolve()

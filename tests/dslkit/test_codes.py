@@ -10,9 +10,10 @@ import pickle
 import re
 
 import pytest
+from dslkit.compilers.codes import RENDER_CODES, SOLVER_CODES
+from dslkit.tokenizer.codes import TOKENIZER_CODES
 
 from dslkit.codes import Code, CodeTable, check_disjoint
-from dslkit.compilers.codes import RENDER_CODES, SOLVER_CODES
 from dslkit.errors import (
     CompileError,
     DslkitError,
@@ -22,7 +23,6 @@ from dslkit.errors import (
     TokenizerError,
     TraceSyntaxError,
 )
-from dslkit.tokenizer.codes import TOKENIZER_CODES
 from scene_dsl.ast import Span
 from scene_dsl.diagnostics import SCENE_CODES
 from trace_dsl.codes import TRACE_CODES
