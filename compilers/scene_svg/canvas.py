@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from dslkit.compilers.codes import diag
 from dslkit.compilers.scene_svg.text import (
     ASCENT,
     DESCENT,
@@ -29,7 +30,6 @@ from dslkit.compilers.scene_svg.theme import TONES, Style
 
 from dslkit.errors import Diagnostic
 from scene_dsl.ast import Component
-from scene_dsl.diagnostics import diag
 
 __all__ = ["Box", "Ctx", "Item", "Rect", "Section", "num"]
 
