@@ -15,12 +15,15 @@ package raises (:mod:`dslkit.errors`). Importing it imports nothing else.
 """
 
 from dslkit.errors import (
+    ArtifactError,
+    CheckpointError,
     CompileError,
     ContractError,
     Diagnostic,
     DslkitError,
     DslSyntaxError,
     LimitExceededError,
+    MissingExtraError,
     SceneSyntaxError,
     SceneValidationError,
     Severity,
@@ -34,12 +37,15 @@ from dslkit.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArtifactError",
+    "CheckpointError",
     "CompileError",
     "ContractError",
     "Diagnostic",
     "DslSyntaxError",
     "DslkitError",
     "LimitExceededError",
+    "MissingExtraError",
     "SceneSyntaxError",
     "SceneValidationError",
     "Severity",

@@ -45,15 +45,15 @@ def _run_fit(args: argparse.Namespace) -> int:
     from dslkit.train.loop import fit
     from dslkit.train.packing import PackedRows
 
+    from dslkit.errors import ArtifactError
+
     config = load_config(args.config, args.overrides)
 
     def rows(key: str, path: str) -> PackedRows:
         try:
             return PackedRows.load(path)
-        except (OSError, ValueError, KeyError) as e:
-            raise ConfigError(
-                f"config key {key!r}: cannot load packed rows from {path}: {e}"
-            ) from e
+        except ArtifactError as e:  # the message names the file and what is wrong with it
+            raise ConfigError(f"config key {key!r}: {e}") from None
 
     if not config.data.train:
         raise ConfigError("config key 'data.train' is empty: point it at a packed .npz file")
