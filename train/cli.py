@@ -93,6 +93,27 @@ def _run_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_export_hf(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "source",
+        type=Path,
+        metavar="RUN_DIR",
+        help="run folder (model.safetensors, tokenizer/) or a checkpoint file",
+    )
+    p.add_argument("out_dir", type=Path, help="folder to write the transformers model into")
+    p.add_argument(
+        "--tokenizer", type=Path, default=None, help="tokenizer folder (default: <run>/tokenizer)"
+    )
+
+
+def _run_export_hf(args: argparse.Namespace) -> int:
+    from dslkit.train.hf_export import export_hf
+
+    out = export_hf(args.source, args.out_dir, tokenizer_dir=args.tokenizer)
+    print(f"wrote {out} (GPT2LMHeadModel: AutoModelForCausalLM.from_pretrained({str(out)!r}))")
+    return 0
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("fit", "train a model from a run config", _add_fit, _run_fit),
     Command(
@@ -100,6 +121,12 @@ COMMANDS: tuple[Command, ...] = (
         "write random prompt->target rows (no language) for smoke runs and benchmarks",
         _add_synth,
         _run_synth,
+    ),
+    Command(
+        "export-hf",
+        "write a run as a transformers GPT2LMHeadModel folder (needs dslkit[hf])",
+        _add_export_hf,
+        _run_export_hf,
     ),
 )
 
