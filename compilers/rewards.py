@@ -77,16 +77,20 @@ def completion_text(completion: Any) -> str:
 
 
 def _per_completion(value: Any, n: int, name: str) -> list[Any]:
-    """TRL passes a column as a list aligned with the completions; a single value is shared."""
-    if isinstance(value, (list, tuple)) and not _is_messages(value):
-        if len(value) != n:
-            raise ValueError(f"{name} has {len(value)} entries for {n} completions")
-        return list(value)
-    return [value] * n
+    """TRL passes a column as a list aligned with the completions (``datasets`` as a
+    ``Column``, numpy as an array); a single value (number, text, mapping) is shared."""
+    single = isinstance(value, (str, bytes, Mapping)) or not (
+        hasattr(value, "__len__") and hasattr(value, "__iter__")
+    )
+    if single or _is_messages(value):
+        return [value] * n
+    if len(value) != n:
+        raise ValueError(f"{name} has {len(value)} entries for {n} completions")
+    return list(value)
 
 
 def _is_messages(value: Any) -> bool:
-    return bool(value) and all(isinstance(v, Mapping) and "role" in v for v in value)
+    return len(value) > 0 and all(isinstance(v, Mapping) and "role" in v for v in value)
 
 
 def _warn(message: str) -> None:
