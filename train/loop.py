@@ -42,6 +42,7 @@ from dslkit.train.packing import PackedRows, make_batch
 from dslkit.train.schedule import EarlyStop, lr_at
 from torch.nn.parallel import DistributedDataParallel
 
+from dslkit._extras import require
 from dslkit.errors import CheckpointError
 
 __all__ = ["BatchSampler", "Evaluate", "FitResult", "build_optimizer", "dev_loss", "fit"]
@@ -543,6 +544,7 @@ def _fit(
 
 def _progress(total: int, initial: int, disable: bool) -> Any:
     """A tqdm bar; imported here so ``import dslkit.train`` stays light."""
+    require("tqdm", extra="train", feature="the training progress bar")
     from tqdm.auto import tqdm
 
     return tqdm(total=total, initial=initial, disable=disable, unit="step", dynamic_ncols=True)
