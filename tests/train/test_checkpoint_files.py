@@ -257,3 +257,22 @@ def test_probe_on_a_damaged_checkpoint_exits_2_naming_it(
     # A folder is read as a run folder without model.safetensors; the rest fail to load.
     expected = f"no checkpoint in {ckpt}" if how == "folder" else f"cannot load checkpoint {ckpt}"
     assert err.startswith(f"error: {expected}") and "Traceback" not in err
+
+
+def test_the_folder_is_fsynced_after_the_rename(tmp_path, monkeypatch) -> None:
+    import os
+    import stat
+
+    synced: list[tuple[str, bool]] = []  # (kind, destination file exists yet)
+    real_fsync = os.fsync
+    dest = tmp_path / MODEL_FILE
+
+    def spy(fd: int) -> None:
+        kind = "dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+        synced.append((kind, dest.exists()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    save_model(tiny_model(), dest)
+    # The bytes are made durable before the rename, the rename (the folder) after it.
+    assert synced == [("file", False), ("dir", True)]
