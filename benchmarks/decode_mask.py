@@ -107,7 +107,7 @@ def main() -> int:
     p.add_argument(
         "--run",
         default=str(ROOT / "runs" / "memorize_gold"),
-        help="a trained run (model.pt, tokenizer/, train.npz) for the tokens/s comparison",
+        help="a trained run (model.safetensors, tokenizer/, train.npz) for the tokens/s comparison",
     )
     args = p.parse_args()
 
@@ -191,7 +191,7 @@ def main() -> int:
     # raw and constrained outputs are identical; without it, fall back to random init and say so.
     run = Path(args.run)
     contents: list[dict | None] = []  # per prompt, when the run kept its rows
-    if (run / "model.pt").exists() and (run / "tokenizer").exists():
+    if (run / "model.safetensors").exists() and (run / "tokenizer").exists():
         from dslkit.train.checkpoint import load_model
         from dslkit.train.packing import PackedRows
 
@@ -201,7 +201,7 @@ def main() -> int:
         summary = run / "summary.json"
         form = json.loads(summary.read_text()).get("form", "block") if summary.exists() else "block"
         gdec = Decoder(gtok, "scene", form=form)
-        model = load_model(run / "model.pt", "cpu")
+        model = load_model(run / "model.safetensors", "cpu")
         packed = PackedRows.load(run / "train.npz")
         prompts = [list(packed.prompt(i)) for i in range(min(args.gen_rows, len(packed)))]
         budget = int(max(len(packed.target(i)) for i in range(len(packed)))) + 8

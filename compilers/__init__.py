@@ -1,7 +1,8 @@
 """Compilers: what a valid program means.
 
 - :func:`compile_scene` turns a scene plus its content.json into an SVG (``dslkit.compilers.scene_svg``);
-- :func:`solve` / :func:`verify` execute a trace exactly and score it (``dslkit.compilers.trace_solver``).
+- :func:`solve` / :func:`verify` execute a trace exactly and score it (``dslkit.compilers.trace_solver``);
+- :func:`trace_reward` / :func:`scene_reward` are TRL reward functions (``dslkit.compilers.rewards``).
 
 Names are resolved lazily so ``import dslkit.compilers`` for the solver never imports the render stack
 (cairosvg, Pillow, scikit-image).
@@ -26,6 +27,10 @@ _LAZY = {
     "parity": "dslkit.compilers.parity",
     "Parity": "dslkit.compilers.parity",
     "check_gold_pack": "dslkit.compilers.gold",
+    "trace_reward": "dslkit.compilers.rewards",
+    "scene_reward": "dslkit.compilers.rewards",
+    "SceneLadder": "dslkit.compilers.rewards",
+    "RewardWarning": "dslkit.compilers.rewards",
 }
 
 __all__ = sorted(_LAZY)

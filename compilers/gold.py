@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dslkit._extras import require
 from dslkit.errors import DslkitError
 
 __all__ = [
@@ -206,6 +207,8 @@ def _diag_lines(diags: Any, limit: int = 5) -> str:
 
 def _png_ssim(png: bytes, expected: bytes) -> float | None:
     from dslkit.compilers.raster import png_to_array
+
+    require("skimage", extra="render", feature="the gold-pack PNG check")
     from skimage.metrics import structural_similarity
 
     a, b = png_to_array(png), png_to_array(expected)

@@ -28,6 +28,8 @@ from typing import Any
 
 from dslkit.compilers.raster import png_to_array, to_png
 
+from dslkit._extras import require
+
 __all__ = ["DEFAULT_WEIGHTS", "Parity", "parity", "svg_boxes", "svg_texts"]
 
 # Why these weights: edges and text carry the layout and the content, which is what a compiled
@@ -336,6 +338,8 @@ def parity(
     """
     if size < 16:
         raise ValueError(f"size must be at least 16 px, not {size}")
+    for module in ("numpy", "PIL", "skimage", "scipy"):
+        require(module, extra="render", feature="parity")
     w = dict(DEFAULT_WEIGHTS if weights is None else weights)
     unknown = set(w) - set(DEFAULT_WEIGHTS)
     if unknown or any(v < 0 for v in w.values()):

@@ -18,8 +18,8 @@ import re
 from functools import lru_cache
 from typing import Any, Protocol
 
+from dslkit._extras import require
 from dslkit.compilers.codes import diag
-
 from dslkit.errors import CompileError, Diagnostic
 
 __all__ = ["external_refs", "png_to_array", "sanitize_svg", "to_png"]
@@ -52,6 +52,7 @@ def _is_local(href: str) -> bool:
 def _parse(text: str) -> Any:
     # defusedxml refuses entity declarations and external DTDs: a billion-laughs or XXE
     # document fails here with a position instead of expanding.
+    require("defusedxml", extra="render", feature="SVG sanitising")
     from defusedxml import ElementTree as SafeET
     from defusedxml.common import DefusedXmlException
 
@@ -196,6 +197,7 @@ def to_png(svg: str | bytes | _HasText, width: int | None = None) -> bytes:
     """
     if width is not None and (not isinstance(width, int) or width <= 0):
         raise ValueError(f"width must be a positive integer, not {width!r}")
+    require("cairosvg", extra="render", feature="to_png")
     from cairosvg.surface import PNGSurface
 
     clean, _ = sanitize_svg(svg)
@@ -228,6 +230,8 @@ def png_to_array(png: bytes, *, mode: str = "RGB") -> Any:
     Returns:
         ``uint8`` array of shape ``(h, w, channels)`` (or ``(h, w)`` for "L").
     """
+    require("numpy", extra="render", feature="png_to_array")
+    require("PIL", extra="render", feature="png_to_array")
     import numpy as np
     from PIL import Image
 

@@ -18,12 +18,15 @@ Beside it: :mod:`dslkit.codes`, the one shape of every package's diagnostic code
 """
 
 from dslkit.errors import (
+    ArtifactError,
+    CheckpointError,
     CompileError,
     ContractError,
     Diagnostic,
     DslkitError,
     DslSyntaxError,
     LimitExceededError,
+    MissingExtraError,
     SceneSyntaxError,
     SceneValidationError,
     Severity,
@@ -37,12 +40,15 @@ from dslkit.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArtifactError",
+    "CheckpointError",
     "CompileError",
     "ContractError",
     "Diagnostic",
     "DslSyntaxError",
     "DslkitError",
     "LimitExceededError",
+    "MissingExtraError",
     "SceneSyntaxError",
     "SceneValidationError",
     "Severity",

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 __all__ = [
+    "ArtifactError",
+    "CheckpointError",
     "CompileError",
     "ContractError",
     "Diagnostic",
@@ -27,6 +29,7 @@ __all__ = [
     "DslkitError",
     "ErrorMode",
     "LimitExceededError",
+    "MissingExtraError",
     "SceneSyntaxError",
     "SceneValidationError",
     "Severity",
@@ -236,3 +239,38 @@ class SolverError(DslkitError):
 
 class TokenizerError(DslkitError):
     """A tokenizer could not be built, saved, loaded or linted."""
+
+
+class ArtifactError(DslkitError):
+    """A file the toolkit wrote earlier (packed rows, a checkpoint) is missing, truncated,
+    corrupt or of another format; the message names the file."""
+
+
+class CheckpointError(ArtifactError):
+    """A model or training checkpoint cannot be loaded (corrupt, wrong format, failed checksum)."""
+
+
+class MissingExtraError(DslkitError, ImportError):
+    """An optional dependency is not installed; the message names the dslkit extra to install.
+
+    Also an ``ImportError``, so code that already falls back on ``ImportError`` keeps working.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        diagnostics: Sequence[Diagnostic] = (),
+        *,
+        module: str = "",
+        extra: str = "",
+    ) -> None:
+        super().__init__(message, diagnostics)
+        self.module = module  # the import name that is missing, e.g. "cairosvg"
+        self.extra = extra  # the extra that installs it, e.g. "render"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_missing_extra, (self.message, self.module, self.extra))
+
+
+def _rebuild_missing_extra(message: str, module: str, extra: str) -> MissingExtraError:
+    return MissingExtraError(message, module=module, extra=extra)

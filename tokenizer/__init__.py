@@ -13,11 +13,17 @@ ever unknown and ``decode(encode(x)) == x``::
 Depends on ``tokenizers`` (HuggingFace) besides the DSL packages.
 """
 
-from dslkit.tokenizer.budget import BudgetReport, budget
-from dslkit.tokenizer.build import DEFAULT_VOCAB_SIZE, build
-from dslkit.tokenizer.lint import LintReport, lint
-from dslkit.tokenizer.model import DslTokenizer, TokenizerMeta, load
-from dslkit.tokenizer.reserved import (
+from dslkit._extras import require
+
+# Before the submodules, which import tokenizers at module level: a missing install reads
+# "install dslkit[tokenizer]", not "No module named 'tokenizers'".
+require("tokenizers", extra="tokenizer", feature="dslkit.tokenizer", load=False)
+
+from dslkit.tokenizer.budget import BudgetReport, budget  # noqa: E402
+from dslkit.tokenizer.build import DEFAULT_VOCAB_SIZE, build  # noqa: E402
+from dslkit.tokenizer.lint import LintReport, lint  # noqa: E402
+from dslkit.tokenizer.model import DslTokenizer, TokenizerMeta, load  # noqa: E402
+from dslkit.tokenizer.reserved import (  # noqa: E402
     GRANULARITIES,
     LANGUAGES,
     SPECIAL_TOKENS,

@@ -5,6 +5,20 @@ Id layout (stable for a given reserved list): special tokens first (``<|bos|>`` 
 256 byte-level tokens, then learned merges. Text never encodes to a special id: a leaked
 ``<|eos|>`` or ``[OUT]`` inside a target encodes as its characters, so specials appear only
 where training code puts them (:meth:`DslTokenizer.encode_row`).
+
+A saved tokenizer folder is also a Hugging Face tokenizer: ``AutoTokenizer.from_pretrained(dir)``
+reads ``tokenizer_config.json`` and ``special_tokens_map.json`` (bos/eos/pad, ``[OUT]`` as an
+additional special token, ``split_special_tokens=True`` so leaked specials stay characters as in
+:meth:`DslTokenizer.encode`) and the post-processor in ``tokenizer.json`` frames like
+:meth:`DslTokenizer.encode_row`::
+
+    hf(prompt_body, target).input_ids == sum(tok.encode_row(prompt_body, target), [])
+    hf(text, add_special_tokens=False).input_ids == tok.encode(text)
+
+where ``prompt_body`` is a prompt without its trailing ``[OUT]`` marker (the post-processor adds
+it). To read the markers written in prompt text instead (generation, e.g. TRL prompts), load
+with ``split_special_tokens=False`` and pass ``"<|bos|>" + prompt`` with
+``add_special_tokens=False``.
 """
 
 from __future__ import annotations
@@ -16,12 +30,22 @@ from pathlib import Path
 
 from dslkit.tokenizer.codes import fail
 from dslkit.tokenizer.reserved import SPECIAL_TOKENS, reserved_hash
-from tokenizers import Tokenizer
+from tokenizers import Tokenizer, processors
 
-__all__ = ["META_FILE", "TOKENIZER_FILE", "DslTokenizer", "TokenizerMeta", "load"]
+__all__ = [
+    "HF_CONFIG_FILE",
+    "HF_SPECIAL_TOKENS_FILE",
+    "META_FILE",
+    "TOKENIZER_FILE",
+    "DslTokenizer",
+    "TokenizerMeta",
+    "load",
+]
 
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "dslkit_tokenizer.json"
+HF_CONFIG_FILE = "tokenizer_config.json"  # what transformers' AutoTokenizer reads first
+HF_SPECIAL_TOKENS_FILE = "special_tokens_map.json"
 META_FORMAT = 1
 
 
@@ -59,6 +83,11 @@ class DslTokenizer:
     _text_tok: Tokenizer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # encode_row's framing as the HF post-processor, so transformers users get the same
+        # ids from tok(prompt, target). Every dslkit encode passes add_special_tokens=False,
+        # which leaves the post-processor out: nothing changes for dslkit itself.
+        if self.tokenizer.post_processor is None:
+            self.tokenizer.post_processor = _framing(self.tokenizer)
         # A copy whose special tokens are *not* matched in text, so user text (targets
         # included) can never produce a special id. encode_special_tokens is not saved in
         # tokenizer.json, hence a dedicated instance rather than a flag flipped per call.
@@ -189,9 +218,33 @@ class DslTokenizer:
             out.mkdir(parents=True, exist_ok=True)
             self.tokenizer.save(str(out / TOKENIZER_FILE))
             (out / META_FILE).write_text(json.dumps(self.meta.to_dict(), indent=1) + "\n", "utf-8")
+            for name, obj in self.hf_config().items():
+                (out / name).write_text(json.dumps(obj, indent=1) + "\n", "utf-8")
         except OSError as exc:
             raise fail("K004", f"cannot write tokenizer to {out}: {exc.strerror}") from None
         return out
+
+    def hf_config(self) -> dict[str, dict[str, object]]:
+        """The ``transformers`` files :meth:`save` writes beside ``tokenizer.json``.
+
+        Returns:
+            ``{file name: JSON object}`` for ``tokenizer_config.json`` and
+            ``special_tokens_map.json``: bos/eos/pad, ``[OUT]`` as an additional special token
+            and ``split_special_tokens`` (a special token's text in user text is characters,
+            exactly as :meth:`encode` treats it).
+        """
+        named = {"bos_token": "<|bos|>", "eos_token": "<|eos|>", "pad_token": "<|pad|>"}
+        extra = [t for t in self.meta.special_tokens if t not in named.values()]
+        special_map: dict[str, object] = {**named, "additional_special_tokens": extra}
+        config: dict[str, object] = {
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            **special_map,
+            "split_special_tokens": True,
+            # decode must give back the exact text (byte-level BPE round-trips by itself).
+            "clean_up_tokenization_spaces": False,
+            "model_input_names": ["input_ids", "attention_mask"],
+        }
+        return {HF_CONFIG_FILE: config, HF_SPECIAL_TOKENS_FILE: special_map}
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DslTokenizer):
@@ -199,6 +252,16 @@ class DslTokenizer:
         return self.meta == other.meta and self.tokenizer.to_str() == other.tokenizer.to_str()
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _framing(tok: Tokenizer) -> processors.TemplateProcessing:
+    """``<|bos|> $A [OUT]`` for a prompt, ``... $B <|eos|>`` when a target follows."""
+    ids = {t: tok.token_to_id(t) for t in ("<|bos|>", "[OUT]", "<|eos|>")}
+    return processors.TemplateProcessing(
+        single="<|bos|> $A [OUT]",
+        pair="<|bos|> $A [OUT] $B:1 <|eos|>:1",
+        special_tokens=[(t, i) for t, i in ids.items() if i is not None],
+    )
 
 
 def _vocab_bytes(tok: Tokenizer) -> list[bytes]:

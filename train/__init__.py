@@ -10,6 +10,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from dslkit._extras import require
+
+# Every submodule runs this first: without torch, `import dslkit.train.model` (or the CLI) says
+# which extra to install instead of failing deep inside. find_spec only: torch is not imported.
+require("torch", extra="train", feature="dslkit.train", load=False)
+require("numpy", extra="train", feature="dslkit.train", load=False)
+
 __all__ = [
     "GPT",
     "ConfigError",

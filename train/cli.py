@@ -42,15 +42,15 @@ def _run_fit(args: argparse.Namespace) -> int:
     from dslkit.train.loop import fit
     from dslkit.train.packing import PackedRows
 
+    from dslkit.errors import ArtifactError
+
     config = load_config(args.config, args.overrides)
 
     def rows(key: str, path: str) -> PackedRows:
         try:
             return PackedRows.load(path)
-        except (OSError, ValueError, KeyError) as e:
-            raise ConfigError(
-                f"config key {key!r}: cannot load packed rows from {path}: {e}"
-            ) from e
+        except ArtifactError as e:  # the message names the file and what is wrong with it
+            raise ConfigError(f"config key {key!r}: {e}") from None
 
     if not config.data.train:
         raise ConfigError("config key 'data.train' is empty: point it at a packed .npz file")
@@ -90,8 +90,29 @@ def _run_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_export_hf(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "source",
+        type=Path,
+        metavar="RUN_DIR",
+        help="run folder (model.safetensors, tokenizer/) or a checkpoint file",
+    )
+    p.add_argument("out_dir", type=Path, help="folder to write the transformers model into")
+    p.add_argument(
+        "--tokenizer", type=Path, default=None, help="tokenizer folder (default: <run>/tokenizer)"
+    )
+
+
+def _run_export_hf(args: argparse.Namespace) -> int:
+    from dslkit.train.hf_export import export_hf
+
+    out = export_hf(args.source, args.out_dir, tokenizer_dir=args.tokenizer)
+    print(f"wrote {out} (GPT2LMHeadModel: AutoModelForCausalLM.from_pretrained({str(out)!r}))")
+    return 0
+
+
 def register(sub: Any) -> None:
-    """Add ``fit`` and ``synth`` to ``sub`` (from ``add_subparsers``)."""
+    """Add ``fit``, ``synth`` and ``export-hf`` to ``sub`` (from ``add_subparsers``)."""
     for name, text, add_arguments, run in (
         ("fit", "train a model from a run config", _add_fit, _run_fit),
         (
@@ -99,6 +120,12 @@ def register(sub: Any) -> None:
             "write random prompt->target rows (no language) for smoke runs and benchmarks",
             _add_synth,
             _run_synth,
+        ),
+        (
+            "export-hf",
+            "write a run as a transformers GPT2LMHeadModel folder (needs dslkit[hf])",
+            _add_export_hf,
+            _run_export_hf,
         ),
     ):
         p = sub.add_parser(name, help=text, description=text)

@@ -18,7 +18,9 @@ __all__ = ["register"]
 
 def _add_probe(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "target", type=Path, help="run folder (uses its model.pt and tokenizer/) or a checkpoint"
+        "target",
+        type=Path,
+        help="run folder (uses its model.safetensors and tokenizer/) or a checkpoint",
     )
     p.add_argument(
         "--cases", type=Path, required=True, help="probe contract (.jsonl, see train.probe)"
@@ -51,22 +53,22 @@ def _add_probe(p: argparse.ArgumentParser) -> None:
 def _run_probe(args: argparse.Namespace) -> int:
     import torch
     from dslkit.train import probe
-    from dslkit.train.checkpoint import load_model
+    from dslkit.train.checkpoint import find_model, load_model
     from dslkit.train.decoding import Decoder, Language
 
     from dslkit import tokenizer
 
     target: Path = args.target
     run_dir = target if target.is_dir() else target.parent
-    ckpt = target / "model.pt" if target.is_dir() else target
-    if not ckpt.is_file():
+    ckpt = find_model(target) if target.is_dir() else target
+    if not ckpt.exists():
         raise ContractError(f"no checkpoint at {ckpt}")
     tok_dir = args.tokenizer or run_dir / "tokenizer"
     if not tok_dir.is_dir():
         raise ContractError(f"no tokenizer folder at {tok_dir}: pass --tokenizer")
+    model = load_model(ckpt).eval()
     cases = probe.load_cases(args.cases)
     tok = tokenizer.load(tok_dir)
-    model = load_model(ckpt).eval()
     label = "constrained decoding" if args.constrained else "greedy decoding"
     name = args.name or ("constrained" if args.constrained else "greedy")
     outputs: dict[str, Any] = {}

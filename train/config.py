@@ -103,8 +103,9 @@ class TrainConfig:
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:N"
     dtype: Literal["float32", "bfloat16"] = "float32"  # bfloat16 = autocast on the forward pass
     num_threads: int = 0  # torch intra-op threads; 0 leaves torch's default
-    out_dir: str = "runs/default"  # log.jsonl, model.pt, best.pt, ckpt.pt, config.json
-    resume: str = ""  # path of a ckpt.pt to continue from
+    # log.jsonl, model.safetensors, best.safetensors, ckpt.safetensors, config.json
+    out_dir: str = "runs/default"
+    resume: str = ""  # path of a ckpt.safetensors (or legacy ckpt.pt) to continue from
     stop_at: int = 0  # end this invocation after this step (0: max_steps); resume continues it
     quiet: bool = False  # no progress bar
 

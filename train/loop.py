@@ -25,6 +25,9 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from dslkit.train.checkpoint import (
+    BEST_FILE,
+    CKPT_FILE,
+    MODEL_FILE,
     atomic_save,
     capture_rng,
     load_checkpoint,
@@ -38,6 +41,9 @@ from dslkit.train.model import GPT, IGNORE_INDEX, resolve_device
 from dslkit.train.packing import PackedRows, make_batch
 from dslkit.train.schedule import EarlyStop, lr_at
 from torch.nn.parallel import DistributedDataParallel
+
+from dslkit._extras import require
+from dslkit.errors import CheckpointError
 
 __all__ = ["BatchSampler", "Evaluate", "FitResult", "build_optimizer", "dev_loss", "fit"]
 
@@ -59,7 +65,7 @@ class FitResult:
     best_step: int = -1
     train_loss: float = math.nan  # mean loss over the last logging window
     tokens_per_s: float = math.nan  # input tokens per second of training (evals excluded)
-    out_dir: Path | None = None  # where model.pt / ckpt.pt / log.jsonl went (rank 0)
+    out_dir: Path | None = None  # where the checkpoints and log.jsonl went (rank 0)
 
 
 class BatchSampler:
@@ -266,9 +272,13 @@ def fit(
         log_path: the JSONL log; defaults to ``<out_dir>/log.jsonl``.
 
     Returns:
-        A :class:`FitResult`. Rank 0 also leaves ``config.json``, ``log.jsonl``, ``model.pt``
-        (final weights), ``best.pt`` (best primary metric) and ``ckpt.pt`` (to resume) in
-        ``config.out_dir``.
+        A :class:`FitResult`. Rank 0 also leaves ``config.json``, ``log.jsonl``,
+        ``model.safetensors`` (final weights), ``best.safetensors`` (best primary metric) and
+        ``ckpt.safetensors`` (to resume) in ``config.out_dir``.
+
+    Raises:
+        CheckpointError: ``config.resume`` names a file that is missing, corrupt or does not
+            fit the run.
     """
     ddp, device = _setup_distributed(config)
     try:
@@ -323,17 +333,26 @@ def _fit(
     evals: list[dict[str, float]] = []
     if config.resume:
         ckpt = load_checkpoint(config.resume)
-        if ckpt.get("kind") != "full":
+        if ckpt["kind"] != "full":
             raise ConfigError(f"config key 'resume': {config.resume} is not a full checkpoint")
         if ckpt["config"] != dataclasses.asdict(model_config):
             raise ConfigError(f"config key 'resume': {config.resume} has a different model shape")
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        sampler.load_state_dict(ckpt["sampler"])
-        gates.load_state_dict(ckpt["early_stop"])
-        evals = list(ckpt["evals"])
-        step = int(ckpt["step"])
-        restore_rng(ckpt["rng"])  # last: building the model above drew from the generators
+        try:
+            model.load_state_dict(ckpt["model"])
+            optimizer.load_state_dict(ckpt["optimizer"])
+            sampler.load_state_dict(ckpt["sampler"])
+            gates.load_state_dict(ckpt["early_stop"])
+            evals = list(ckpt["evals"])
+            step = int(ckpt["step"])
+            restore_rng(ckpt["rng"])  # last: building the model above drew from the generators
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as exc:
+            # The file passed its checksum, so it was written like this: a payload from another
+            # dslkit version or hand-assembled, not disk corruption. Name it, not a traceback.
+            detail = " ".join(str(exc).split())[:300]
+            raise CheckpointError(
+                f"cannot resume from {config.resume}: its training state does not fit this "
+                f"run ({type(exc).__name__}: {detail})"
+            ) from None
 
     train_model: torch.nn.Module = model
     if ddp.world > 1:
@@ -403,7 +422,7 @@ def _fit(
         evals.append({"step": step, **metrics})
         log.write("eval", step=step, **metrics)
         if improved and ddp.main:
-            save_model(model, out_dir / "best.pt")
+            save_model(model, out_dir / BEST_FILE)
         return reason
 
     def save_full() -> None:
@@ -418,7 +437,7 @@ def _fit(
             rng=capture_rng(),
             train_config=config.to_dict(),
         )
-        atomic_save(payload, out_dir / "ckpt.pt")
+        atomic_save(payload, out_dir / CKPT_FILE)
 
     model.train()
     stop_reason = "max_steps" if end_step == config.max_steps else "stop_at"
@@ -497,7 +516,7 @@ def _fit(
     tps_all = tokens_total / (elapsed - paused) if elapsed > paused else math.nan
     model.eval()
     if ddp.main:
-        save_model(model, out_dir / "model.pt")
+        save_model(model, out_dir / MODEL_FILE)
         log.write(
             "end",
             step=step,
@@ -525,6 +544,7 @@ def _fit(
 
 def _progress(total: int, initial: int, disable: bool) -> Any:
     """A tqdm bar; imported here so ``import dslkit.train`` stays light."""
+    require("tqdm", extra="train", feature="the training progress bar")
     from tqdm.auto import tqdm
 
     return tqdm(total=total, initial=initial, disable=disable, unit="step", dynamic_ncols=True)

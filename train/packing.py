@@ -10,6 +10,7 @@ scored on predicting ``target``; prompt positions and padding get the ignore ind
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from dslkit.train.model import IGNORE_INDEX
+
+from dslkit.errors import ArtifactError
 
 __all__ = ["PackedRows", "make_batch", "synthetic_rows"]
 
@@ -135,18 +138,39 @@ class PackedRows:
 
         Returns:
             The packed rows.
+
+        Raises:
+            ArtifactError: the file is missing, a folder, truncated, not an ``.npz`` of packed
+                rows, of another format version, or its arrays do not describe valid rows; the
+                message names the file.
         """
-        with np.load(Path(path), allow_pickle=False) as z:
-            version = int(z["format_version"])
-            if version != FORMAT_VERSION:
-                raise ValueError(f"{path}: packed format {version}, expected {FORMAT_VERSION}")
-            return cls(
-                prompt_tokens=z["prompt_tokens"].astype(np.int32),
-                prompt_offsets=z["prompt_offsets"].astype(np.int64),
-                target_tokens=z["target_tokens"].astype(np.int32),
-                target_offsets=z["target_offsets"].astype(np.int64),
-                vocab_size=int(z["vocab_size"]),
-            )
+        path = Path(path)
+
+        def fail(reason: str) -> ArtifactError:
+            return ArtifactError(f"cannot load packed rows {path}: {reason}")
+
+        if path.is_dir():
+            raise fail("it is a folder, not an .npz file")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                version = int(z["format_version"])
+                if version != FORMAT_VERSION:
+                    raise fail(f"packed format {version}, expected {FORMAT_VERSION}")
+                return cls(
+                    prompt_tokens=z["prompt_tokens"].astype(np.int32),
+                    prompt_offsets=z["prompt_offsets"].astype(np.int64),
+                    target_tokens=z["target_tokens"].astype(np.int32),
+                    target_offsets=z["target_offsets"].astype(np.int64),
+                    vocab_size=int(z["vocab_size"]),
+                )
+        except FileNotFoundError:
+            raise fail("no such file") from None
+        except KeyError as exc:
+            raise fail(f"missing array {exc}") from None
+        # A truncated zip is BadZipFile, a truncated member EOFError or ValueError, an object
+        # array (pickle) ValueError, a bad layout ValueError from __post_init__.
+        except (zipfile.BadZipFile, EOFError, ValueError, TypeError, OSError) as exc:
+            raise fail(f"truncated or corrupt ({type(exc).__name__}: {exc})") from None
 
 
 def make_batch(

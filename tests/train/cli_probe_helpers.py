@@ -57,7 +57,7 @@ def trace_rows() -> list[data.Row]:
 
 
 def train_trace_run(run: Path) -> Path:
-    """Build tokenizer, packed rows and a memorised model in ``run`` (tokenizer/, model.pt).
+    """Build tokenizer, packed rows and a memorised model in ``run`` (tokenizer/, model.safetensors).
 
     Returns:
         ``run``.

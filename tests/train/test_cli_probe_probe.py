@@ -43,7 +43,7 @@ def test_probe_json_scores_the_memorised_traces(run_and_cases, capsys) -> None:
 
 def test_probe_a_checkpoint_file_constrained_prints_the_table(run_and_cases, capsys) -> None:
     run, cases = run_and_cases
-    args = ["probe", str(run / "model.pt"), "--cases", str(cases), "--constrained"]
+    args = ["probe", str(run / "model.safetensors"), "--cases", str(cases), "--constrained"]
     assert main([*args, "--name", "constrained_ckpt"]) == 0
     text = capsys.readouterr().out
     assert "tiny-traces v1" in text and "constrained decoding" in text
@@ -59,7 +59,9 @@ def test_probe_errors_exit_2_with_a_message(run_and_cases, tmp_path, capsys) -> 
     assert "no checkpoint at" in capsys.readouterr().err
     lone = tmp_path / "lone"
     lone.mkdir()
-    shutil.copy(run / "model.pt", lone / "model.pt")  # a checkpoint without its tokenizer
+    shutil.copy(
+        run / "model.safetensors", lone / "model.safetensors"
+    )  # a checkpoint without its tokenizer
     assert main(["probe", str(lone), "--cases", str(cases)]) == 2
     assert "no tokenizer folder" in capsys.readouterr().err
     assert main(["probe", str(run), "--cases", str(tmp_path / "none.jsonl")]) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ from dslkit.train.config import ConfigError, load_config
 from dslkit.train.loop import BatchSampler, fit
 from dslkit.train.metrics import exact_match
 from dslkit.train.packing import synthetic_rows
+
+from dslkit.errors import CheckpointError
 
 torch.set_num_threads(1)  # tiny models: threads cost more than they give on 2 shared cores
 
@@ -57,7 +60,7 @@ def test_tiny_model_memorises_twenty_rows(tmp_path) -> None:
     assert result.stop_reason == "goal" and result.step < 400, result.evals
     assert result.evals[-1]["train_exact"] == 1.0
     # Independent check on the saved model, through the public generation API.
-    model = load_model(tmp_path / "model.pt")
+    model = load_model(tmp_path / "model.safetensors")
     for i in range(len(data)):
         gen = model.generate(data.prompt(i).tolist(), 20, temperature=0.0, stop_ids={1})
         assert gen.stopped and list(gen.ids) == data.target(i).tolist()
@@ -68,7 +71,12 @@ def test_tiny_model_memorises_twenty_rows(tmp_path) -> None:
     assert train and all(r["tokens_per_s"] > 0 and np.isfinite(r["loss"]) for r in train)
     assert train[-1]["loss"] < train[0]["loss"]
     assert log[-1]["stop_reason"] == "goal" and log[0]["params"] == model.num_params()
-    assert {p.name for p in tmp_path.iterdir()} >= {"config.json", "model.pt", "best.pt", "ckpt.pt"}
+    assert {p.name for p in tmp_path.iterdir()} >= {
+        "config.json",
+        "model.safetensors",
+        "best.safetensors",
+        "ckpt.safetensors",
+    }
 
 
 def test_resume_is_bit_for_bit(tmp_path) -> None:
@@ -79,7 +87,7 @@ def test_resume_is_bit_for_bit(tmp_path) -> None:
     first = fit(tiny(tmp_path / "b", *common, "--stop_at=12"), train_rows, dev_rows)
     assert first.step == 12 and first.stop_reason == "stop_at"
     resumed = fit(
-        tiny(tmp_path / "c", *common, f"--resume={tmp_path / 'b' / 'ckpt.pt'}"),
+        tiny(tmp_path / "c", *common, f"--resume={tmp_path / 'b' / 'ckpt.safetensors'}"),
         train_rows,
         dev_rows,
     )
@@ -95,28 +103,38 @@ def test_resume_rejects_another_model_shape(tmp_path) -> None:
     rows = synthetic_rows(10, 32)
     fit(tiny(tmp_path / "a", "--max_steps=4"), rows)
     cfg = tiny(
-        tmp_path / "b", "--max_steps=4", "--model.n_layer=1", f"--resume={tmp_path / 'a/ckpt.pt'}"
+        tmp_path / "b",
+        "--max_steps=4",
+        "--model.n_layer=1",
+        f"--resume={tmp_path / 'a/ckpt.safetensors'}",
     )
     with pytest.raises(ConfigError, match="model shape"):
         fit(cfg, rows)
     with pytest.raises(ConfigError, match="not a full checkpoint"):
-        fit(tiny(tmp_path / "c", "--max_steps=4", f"--resume={tmp_path / 'a/model.pt'}"), rows)
+        fit(
+            tiny(tmp_path / "c", "--max_steps=4", f"--resume={tmp_path / 'a/model.safetensors'}"),
+            rows,
+        )
 
 
 def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch) -> None:
-    path = tmp_path / "ckpt.pt"
-    atomic_save({"format_version": 1, "value": torch.arange(3)}, path)
+    path = tmp_path / "ckpt.safetensors"
+    atomic_save({"kind": "x", "value": torch.arange(3)}, path)
 
-    def crash(obj, f, *args, **kwargs):
-        f.write(b"half a checkpoint")
-        raise OSError("disk full")
+    def crash(fd):
+        raise OSError("disk full")  # the new bytes were written but never made durable
 
-    monkeypatch.setattr(torch, "save", crash)
+    monkeypatch.setattr(os, "fsync", crash)
     with pytest.raises(OSError, match="disk full"):
-        atomic_save({"format_version": 1, "value": torch.arange(5)}, path)
+        atomic_save({"kind": "x", "value": torch.arange(5)}, path)
     monkeypatch.undo()
-    assert torch.equal(load_checkpoint(path)["value"], torch.arange(3))
-    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]  # no temp file left behind
+    with pytest.raises(CheckpointError, match="unknown checkpoint kind 'x'"):
+        load_checkpoint(path)  # the payload check runs after the file verified
+    from dslkit.train.checkpoint import _read
+
+    back = _read(path, CheckpointError)
+    assert torch.equal(back["value"], torch.arange(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.safetensors"]  # no temp file left
 
 
 def test_patience_stops_and_best_model_is_kept(tmp_path) -> None:
@@ -127,7 +145,7 @@ def test_patience_stops_and_best_model_is_kept(tmp_path) -> None:
     assert result.stop_reason == "patience" and result.step < 400
     losses = [e["dev_loss"] for e in result.evals]
     assert min(losses) == result.best_metric and result.evals[-1]["step"] == result.step
-    best = load_model(tmp_path / "best.pt")
+    best = load_model(tmp_path / "best.safetensors")
     from dslkit.train.loop import dev_loss
 
     assert dev_loss(best, dev) == pytest.approx(result.best_metric, rel=1e-5)
@@ -192,4 +210,4 @@ def test_trains_on_cuda(tmp_path) -> None:
     rows = synthetic_rows(8, 32)
     result = fit(tiny(tmp_path, "--max_steps=4", "--device=cuda"), rows)
     assert result.model.device.type == "cuda" and np.isfinite(result.train_loss)
-    assert load_model(tmp_path / "model.pt").device.type == "cpu"
+    assert load_model(tmp_path / "model.safetensors").device.type == "cpu"

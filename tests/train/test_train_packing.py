@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from dslkit.train.packing import PackedRows, make_batch, synthetic_rows
 
+from dslkit.errors import ArtifactError
+
 ROWS = [([5, 6, 7], [8, 9, 1]), ([4], [2, 1]), ([3, 3, 3, 3], [1])]
 
 
@@ -44,7 +46,41 @@ def test_invalid_rows_are_rejected() -> None:
 def test_load_never_unpickles(tmp_path) -> None:
     path = tmp_path / "evil.npz"
     np.savez(path, format_version=np.array([object()], dtype=object))
-    with pytest.raises(ValueError):
+    with pytest.raises(ArtifactError, match=r"evil\.npz"):
+        PackedRows.load(path)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["truncated", "empty", "garbage", "folder", "missing array", "bad offsets", "missing"],
+)
+def test_damaged_rows_file_is_one_clear_error(tmp_path, damage) -> None:
+    path = PackedRows.from_rows(ROWS, vocab_size=12).save(tmp_path / "rows")
+    good = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(good[: len(good) // 2])  # numpy raised zipfile.BadZipFile here
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "garbage":
+        path.write_bytes(b"not a zip at all" * 10)
+    elif damage == "folder":
+        path.unlink()
+        path.mkdir()
+    elif damage == "missing array":
+        np.savez(path, format_version=np.int64(1), vocab_size=np.int64(12))
+    elif damage == "bad offsets":
+        np.savez(
+            path,
+            format_version=np.int64(1),
+            vocab_size=np.int64(12),
+            prompt_tokens=np.array([1, 2], dtype=np.int32),
+            prompt_offsets=np.array([0, 5]),
+            target_tokens=np.array([1], dtype=np.int32),
+            target_offsets=np.array([0, 1]),
+        )
+    else:
+        path.unlink()
+    with pytest.raises(ArtifactError, match=r"cannot load packed rows .*rows\.npz"):
         PackedRows.load(path)
 
 
