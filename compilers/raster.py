@@ -18,8 +18,9 @@ import re
 from functools import lru_cache
 from typing import Any, Protocol
 
-from dslkit._extras import require
 from dslkit.compilers.codes import diag
+
+from dslkit._extras import require
 from dslkit.errors import CompileError, Diagnostic
 
 __all__ = ["external_refs", "png_to_array", "sanitize_svg", "to_png"]
