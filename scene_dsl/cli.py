@@ -16,7 +16,7 @@ from typing import Any
 from dslkit.errors import DslkitError
 from scene_dsl.canonical import canonicalize
 from scene_dsl.check import check
-from scene_dsl.contract import load_contract
+from scene_dsl.contract import DEFAULT_CONTRACT, load_contract
 from scene_dsl.parser import parse
 from scene_dsl.printer import to_text
 from scene_dsl.repair import repair
@@ -128,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("files", nargs="+", metavar="FILE", help="scene files ('-' reads stdin)")
         p.add_argument(
-            "--contract", default="v1", help="bundled contract name or path (default: v1)"
+            "--contract",
+            default=DEFAULT_CONTRACT,
+            help=f"bundled contract name or path (default: {DEFAULT_CONTRACT})",
         )
 
     p = sub.add_parser("check", help="report syntax, contract and content problems")
