@@ -57,7 +57,7 @@ from scene_dsl.parser import DEFAULT_MAX_CHARS, DEFAULT_MAX_DEPTH, ParseResult
 from scene_dsl.printer import _pick_signature, _take
 from scene_dsl.printer import to_text as _dslkit_text
 
-__all__ = ["READ_DIALECTS", "WRITE_DIALECTS", "parse", "recognize", "to_text"]
+__all__ = ["READ_DIALECTS", "WRITE_DIALECTS", "fill_cke_defaults", "parse", "recognize", "to_text"]
 
 READ_DIALECTS = ("auto", "dslkit", "cke", *CKE_DIALECTS)
 WRITE_DIALECTS = ("dslkit", "cke", *CKE_DIALECTS)
@@ -70,7 +70,8 @@ _NAMES = {
     "d6": "D6 (ref blocks)",
 }
 _ONE_TOKEN_LINE_RE = re.compile(r"[ \t]*\[[^\[\]\s]*\][ \t]*\r?\Z")
-_CKE_MARKS = ("[layout:", "[theme:", "[tone:")
+_CKE_ALWAYS = ("layout", "theme", "tone")
+_CKE_MARKS = tuple(f"[{key}:" for key in _CKE_ALWAYS)
 
 ContractLike = str | Path | Contract
 
@@ -267,10 +268,22 @@ def _in_contract_order(fields: tuple[Field, ...], cspec: ComponentSpec) -> tuple
     return tuple(sorted(fields, key=lambda f: cspec.field_index.get(f.name, last)))
 
 
+_ALIASED: dict[int, tuple[Contract, frozenset[str]]] = {}  # components that have aliases
+
+
 def _unalias(scene: Scene, spec: Contract) -> Scene:
     """Store every aliased field spelling under its field's own name."""
-    if not any(_unalias_fields(c, spec) is not c.fields for c in scene.walk()):
-        return scene  # the usual case: nothing to rebuild
+    names = _ALIASED.get(id(spec))
+    if names is None or names[0] is not spec:
+        names = _ALIASED[id(spec)] = (
+            spec,
+            frozenset(n for n, c in spec.components.items() if c.aliases),
+        )
+    aliased = names[1]
+    if not any(
+        c.name in aliased and _unalias_fields(c, spec) is not c.fields for c in scene.walk()
+    ):
+        return scene  # the usual case (this runs on every dslkit parse): nothing to rebuild
 
     def fn(comp: Component, children: tuple[Component, ...], top: bool) -> Component:
         return replace(comp, fields=_unalias_fields(comp, spec), children=children)
@@ -430,6 +443,17 @@ class _CkeReader:
         return tuple(sorted((*attrs, *filled), key=lambda a: rank(a.key)))
 
 
+def fill_cke_defaults(scene: Scene, contract: ContractLike = DEFAULT_CONTRACT) -> Scene:
+    """``scene`` with every attribute it omits set to the CKE renderer default for its layout.
+
+    This is what a CKE reader does on read; the filled attributes are marked implicit, so a
+    CKE writer leaves them out again and ``parse(to_text(s, dialect="cke"), dialect="cke")``
+    gives ``fill_cke_defaults(s)`` back for any canonical ``s``.
+    """
+    spec = load_contract(contract)
+    return replace(scene, attrs=_CkeReader("", "d2", spec)._fill_defaults(scene.attrs))
+
+
 # -- writing ------------------------------------------------------------------------------------
 def to_text(
     scene: Scene,
@@ -447,7 +471,8 @@ def to_text(
             the layout: d4 for poster/dashboard/timeline_flow scenes without content refs, d3
             for those with refs and for comparison_span_chart, d5 blocks for scenes with nested
             blocks, d1/d2 id/ref rows otherwise), or ``"d1"``-``"d6"``. CKE text has one
-            token per line and leaves out attributes a CKE reader filled in.
+            token per line and leaves out attributes a CKE reader filled in (except layout,
+            theme and tone, which every CKE file spells).
         form: ``"block"`` or ``"row"`` (dslkit only).
         inline: one line with single spaces (dslkit only).
         contract: contract name, path or object.
@@ -465,7 +490,12 @@ def to_text(
     if dialect == "dslkit":
         return _dslkit_text(scene, form=form, inline=inline, contract=spec)
     sub = _choose_cke(scene, spec) if dialect == "cke" else dialect
-    lines = ["[scene]", *(f"[{a.key}:{a.value}]" for a in scene.attrs if not a.implicit)]
+    # Every CKE file spells layout, theme and tone (auto recognition looks for them), so those
+    # are written even when a reader filled them in.
+    lines = [
+        "[scene]",
+        *(f"[{a.key}:{a.value}]" for a in scene.attrs if not a.implicit or a.key in _CKE_ALWAYS),
+    ]
     if sub in BLOCK_DIALECTS:
         for comp in scene.components:
             _block_lines(comp, spec, lines)
