@@ -265,7 +265,7 @@ class _CkeReader:
     def finish(self, scene: Scene) -> tuple[Scene, list[Diagnostic]]:
         attrs = self._unknown_rows(scene)
         comps = _map_tree(scene.components, self._component)
-        attrs = self._fill_defaults(attrs)
+        attrs = _with_cke_defaults(attrs, self.spec)
         return replace(scene, attrs=attrs, components=comps), self.found
 
     def _report(self, code: str, message: str, offset: int) -> None:
@@ -318,6 +318,14 @@ class _CkeReader:
                     comp.span.start,
                 )
         if cspec is None:
+            if comp.span is not None and not row:
+                # A row token naming no component reads as an attribute (reported in
+                # _unknown_rows); a block cannot, so it is reported here, where it opens.
+                self._report(
+                    "S304",
+                    f"unknown component [{comp.name}] in a {_NAMES[self.sub]} file",
+                    comp.span.start,
+                )
             return replace(comp, children=children)
         fields = comp.fields
         if row:
@@ -383,21 +391,23 @@ class _CkeReader:
             out.append(f)
         return tuple(out) if changed else comp.fields
 
-    def _fill_defaults(self, attrs: tuple[Attr, ...]) -> tuple[Attr, ...]:
-        layout = next((a.value for a in attrs if a.key == "layout"), None)
-        defaults = cke.DEFAULTS.get(layout or "")
-        if not defaults:
-            return attrs
-        present = {a.key for a in attrs}
-        filled = [
-            Attr(spec.name, defaults[spec.name], implicit=True)
-            for spec in self.spec.attributes
-            if spec.name in defaults and spec.name not in present
-        ]
-        if not filled:
-            return attrs
-        rank = self.spec.attribute_rank
-        return tuple(sorted((*attrs, *filled), key=lambda a: rank(a.key)))
+
+def _with_cke_defaults(attrs: tuple[Attr, ...], spec: Contract) -> tuple[Attr, ...]:
+    """``attrs`` plus, marked implicit, the CKE default of every attribute they leave out."""
+    layout = next((a.value for a in attrs if a.key == "layout"), None)
+    defaults = cke.DEFAULTS.get(layout or "")
+    if not defaults:
+        return attrs
+    present = {a.key for a in attrs}
+    filled = [
+        Attr(a.name, defaults[a.name], implicit=True)
+        for a in spec.attributes
+        if a.name in defaults and a.name not in present
+    ]
+    if not filled:
+        return attrs
+    # Canonical order, so a canonical scene written without them reads back equal.
+    return tuple(sorted((*attrs, *filled), key=lambda a: spec.attribute_rank(a.key)))
 
 
 def fill_cke_defaults(scene: Scene, contract: ContractLike = DEFAULT_CONTRACT) -> Scene:
@@ -407,8 +417,7 @@ def fill_cke_defaults(scene: Scene, contract: ContractLike = DEFAULT_CONTRACT) -
     CKE writer leaves them out again and ``parse(to_text(s, dialect="cke"), dialect="cke")``
     gives ``fill_cke_defaults(s)`` back for any canonical ``s``.
     """
-    spec = load_contract(contract)
-    return replace(scene, attrs=_CkeReader("", "d2", spec)._fill_defaults(scene.attrs))
+    return replace(scene, attrs=_with_cke_defaults(scene.attrs, load_contract(contract)))
 
 
 # -- writing ------------------------------------------------------------------------------------

@@ -149,6 +149,10 @@ def test_scene_dialect_unknown_component_is_positioned() -> None:
     with pytest.raises(SceneSyntaxError) as info:
         scene_dsl.parse(text, dialect="cke")
     assert info.value.code == "S304" and "widget_strip" in info.value.message
+    block = HEAD + "[widget_strip]\n[ref:widgets.w]\n[/widget_strip]\n[/scene]\n"
+    assert [c for c in _codes(block) if c[0] == "S304"] == [("S304", 6, 1)]  # reported once
+    with pytest.raises(SceneSyntaxError, match="widget_strip"):
+        scene_dsl.parse(block, dialect="cke")
 
 
 def test_scene_dialect_mixed_blocks_and_rows_name_both() -> None:
@@ -191,6 +195,8 @@ def test_scene_dialect_cke_round_trip(scene: Scene) -> None:
     s = _explicit(scene)
     assert scene_dsl.canonicalize(s) == s
     assert scene_dsl.parse(scene_dsl.to_text(s, dialect="cke"), dialect="cke") == s
+    # written with attributes left out, CKE reading fills them in, in canonical order
+    assert scene_dsl.parse(scene_dsl.to_text(scene, dialect="cke"), dialect="cke") == s
 
 
 def test_scene_dialect_every_writer_round_trips_what_it_can_express() -> None:
