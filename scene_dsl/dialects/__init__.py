@@ -365,7 +365,9 @@ class _CkeReader:
             if f.span is None:
                 out.append(f)
                 continue
-            at = self.text[self._value_start(f) : self._value_start(f) + 1] == "@"
+            where = f.span.start
+            value_at = self._value_start(f)
+            at = self.text[value_at : value_at + 1] == "@"
             fspec = cspec.field(f.name)
             if at and f.name == "accent" and cspec.field("accent_ref") is not None:
                 # `accent=@bars.a.accent`: the accent is read from content (d3).
@@ -379,14 +381,14 @@ class _CkeReader:
                         f"{comp.name}.{f.name}: bare part {f.value!r} in a {_NAMES['d3']} file, "
                         f"which writes every content ref as @path: the file mixes D3 with "
                         f"D1/D2 rows",
-                        f.span.start,
+                        where,
                     )
             elif at:
                 self._report(
                     "S111",
                     f"{comp.name}.{f.name}: @-ref part (D3 surface) in a {_NAMES[self.sub]} "
                     f"file: the file mixes dialects",
-                    f.span.start,
+                    where,
                 )
             out.append(f)
         return tuple(out) if changed else comp.fields
