@@ -83,7 +83,9 @@ def recognize(text: str) -> str:
     CKE files spell ``layout``, ``theme`` and ``tone`` and put one token per line (or, as
     some spec files do, every token on one line with no ``@`` part); dslkit's printer puts the
     attributes on one shared line, and its row form marks refs with ``@``. Among CKE files the
-    catalogue's procedure decides (:func:`scene_dsl.dialects.cke.recognize_cke`).
+    catalogue's procedure decides (:func:`scene_dsl.dialects.cke.recognize_cke`). One line
+    with no ``@`` part is read as CKE: a dslkit inline row of a scene without content refs
+    looks the same, so pass ``dialect="dslkit"`` for those.
     """
     if not all(mark in text for mark in _CKE_MARKS):
         return "dslkit"
