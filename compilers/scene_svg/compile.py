@@ -36,7 +36,7 @@ from dslkit.compilers.scene_svg.theme import resolve_style
 import scene_dsl
 from dslkit.errors import CompileError, DslkitError
 from scene_dsl.ast import Component, Scene
-from scene_dsl.contract import Contract, load_contract
+from scene_dsl.contract import DEFAULT_CONTRACT, Contract, load_contract
 from scene_dsl.diagnostics import diag
 
 __all__ = ["compile_scene"]
@@ -78,7 +78,7 @@ def compile_scene(
     scene: Scene | str,
     content: Mapping[str, Any] | str | Path,
     *,
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
     theme_overrides: Mapping[str, str] | None = None,
 ) -> Svg:
     """Compile a scene and its content into an SVG.
