@@ -204,7 +204,7 @@ class Item:
     marked read; whatever is left is reported as S703 at the end of the compile.
     """
 
-    __slots__ = ("comp", "index", "paths", "roles", "taken")
+    __slots__ = ("children", "comp", "index", "paths", "roles", "taken")
 
     def __init__(
         self, comp: Component, values: dict[str, Any], ref_kinds: dict[str, str], index: int
@@ -214,6 +214,7 @@ class Item:
         self.roles: dict[str, Any] = {}
         self.paths: dict[str, str] = {}
         self.taken: set[str] = set()
+        self.children: list[Item] = []  # sub-objects handed out by child(); their keys count too
         main = comp.get("ref")
         if main is not None:
             value = values.get(main)
@@ -236,7 +237,17 @@ class Item:
                 lists.setdefault(role, []).append(values.get(f.value))
                 self.paths.setdefault(role, f.value)
                 continue
-            self.roles[role] = values.get(f.value)
+            value = values.get(f.value)
+            if isinstance(value, dict) and role in value:
+                # an object label ({label: ...} behind label_ref): its own key is the text and
+                # its other keys are further roles, as if the ref pointed at the object
+                for k in value:
+                    key = str(k)
+                    if key == role or key not in self.roles:
+                        self.roles[key] = value[k]
+                        self.paths[key] = f"{f.value}.{key}"
+                continue
+            self.roles[role] = value
             self.paths[role] = f.value
         for role, vals in lists.items():
             self.roles[role] = vals
@@ -264,6 +275,26 @@ class Item:
                 return text
         return None
 
+    def pick(self, *roles: str, primary: bool = True, lists: bool = False) -> str | None:
+        """The role :meth:`text` (or, with ``lists``, :meth:`texts`) would read; marks nothing.
+
+        Lets a drawer that reads several roles know which one it used, call after call."""
+        for role in (*roles, "_primary") if primary and not lists else roles:
+            value = self.roles.get(role)
+            if value is None:
+                continue
+            if lists:
+                if isinstance(value, list) or _scalar_text(value):
+                    return role
+                continue
+            if isinstance(value, list):
+                if any(_scalar_text(v) for v in value):
+                    return role
+                return None
+            if _scalar_text(value) is not None:
+                return role
+        return None
+
     def texts(self, *roles: str) -> list[str]:
         """A list role (bullets, items, lines...) as a list of texts."""
         for role in roles:
@@ -277,19 +308,51 @@ class Item:
         return []
 
     def rows(self, role: str = "rows") -> list[list[str]]:
-        """A list of lists (table rows)."""
+        """A list of lists (table rows); a row object ``{cells, state}`` gives its cells."""
+        return [cells for cells, _ in self.state_rows(role)]
+
+    def state_rows(self, role: str = "rows") -> list[tuple[list[str], str | None]]:
+        """Table rows with their state: ``[[...], ...]`` rows have none, ``{cells, state}``
+        rows (the CKE compact shape) carry theirs."""
         value = self.roles.get(role)
-        out: list[list[str]] = []
+        out: list[tuple[list[str], str | None]] = []
         if isinstance(value, list):
             self.taken.add(role)
             for row in value:
                 if isinstance(row, list):
-                    out.append([_scalar_text(c) or "" for c in row])
+                    out.append(([_scalar_text(c) or "" for c in row], None))
+                elif isinstance(row, dict) and isinstance(row.get("cells"), list):
+                    state = row.get("state")
+                    out.append(
+                        (
+                            [_scalar_text(c) or "" for c in row["cells"]],
+                            state if isinstance(state, str) else None,
+                        )
+                    )
                 elif isinstance(row, dict):
-                    out.append([_scalar_text(c) or "" for c in row.values()])
+                    out.append(([_scalar_text(c) or "" for c in row.values()], None))
                 else:
-                    out.append([_scalar_text(row) or ""])
+                    out.append(([_scalar_text(row) or ""], None))
         return out
+
+    def child(self, role: str) -> Item | None:
+        """The object under ``role`` (a pair's ``left``) as an item of its own, or None.
+
+        Keys of the child that nothing reads are reported with the parent's component."""
+        value = self.roles.get(role)
+        if not isinstance(value, dict):
+            return None
+        self.taken.add(role)
+        sub = Item.__new__(Item)
+        sub.comp = self.comp
+        sub.index = self.index
+        sub.roles = {str(k): value[k] for k in value}
+        base = self.paths.get(role, role)
+        sub.paths = {str(k): f"{base}.{k}" for k in value}
+        sub.taken = set()
+        sub.children = []
+        self.children.append(sub)
+        return sub
 
     def raw(self, role: str) -> Any:
         value = self.roles.get(role)
@@ -320,7 +383,8 @@ class Item:
 
     def unread(self) -> list[tuple[str, str]]:
         """(role, content path) pairs nothing read."""
-        return [(r, self.paths[r]) for r in self.roles if r not in self.taken and r in self.paths]
+        own = [(r, self.paths[r]) for r in self.roles if r not in self.taken and r in self.paths]
+        return own + [pair for c in self.children for pair in c.unread()]
 
 
 @dataclass
