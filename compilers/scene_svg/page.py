@@ -200,6 +200,11 @@ def draw_footer(ctx: Ctx, r: Rect, item: Item | None, parent: str) -> None:
         )
     if item is not None:
         text = item.text("text", "body", "note", "caption", "title")
+        title = item.text("title", primary=False) if item.pick("title") != item.pick(
+            "text", "body", "note", "caption", "title"
+        ) else None
+        if text and title:  # a footer object {title, body}: "Title — body" on the footer line
+            text = f"{title} \u2014 {text}"
         if text:
             tr = Rect(inner.x, inner.y, max(1.0, inner.w - tag_w - 16), inner.h)
             ctx.text(
@@ -253,6 +258,21 @@ def _strip_sections(ctx: Ctx, item: Item, kind: str) -> list[Section]:
                     gap=0,
                 )
             )
+    elif kind == "callout_strip" and item.has("points", "footer"):
+        # a callout object {title, points, footer}: title, the points in one row, the footer
+        title = item.text("title", "text", "body", "label")
+        if title:
+            out.append(Section("title", title, f * 0.98, pal.ink, "bold", max_lines=2, gap=4))
+        points = item.texts("points", "bullets", "items")
+        if points:
+            row = "     ".join("\u2022 " + p for p in points)
+            out.append(Section("points", row, f * 0.9, pal.ink, max_lines=3, gap=4))
+        footer = item.text("footer", "note", primary=False)
+        if footer:
+            out.append(Section("footer", footer, f * 0.8, pal.muted, max_lines=1, gap=0,
+                               anchor="end"))
+        if out:
+            out[-1].gap = 0
     elif kind in _TEXT_STRIPS:
         roles, scale, weight = _TEXT_STRIPS[kind]
         text = item.text(*roles)
@@ -270,7 +290,8 @@ def strip_height(ctx: Ctx, comp: Component, item: Item, width: float) -> float:
     if comp.name in ("entry_badge",):
         return st.font * 0.85 * 1.7
     if comp.name in ("legend_row", "legend_block"):
-        return st.font * 0.85 * LINE_HEIGHT * (2.2 if item.has("title") else 1.0) + 12
+        extra = 1.1 if item.has("note", "warning") else 0.0  # one more line for note/warning
+        return st.font * 0.85 * LINE_HEIGHT * ((2.2 if item.has("title") else 1.0) + extra) + 12
     secs = _strip_sections(ctx, item, comp.name)
     return ctx.stack_height(secs, width - 2 * st.pad - 12) + 2 * st.pad * 0.75
 
@@ -412,3 +433,30 @@ def _legend(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:
             max_lines=1,
         )
         x += 14 + tw + 18
+    # a legend object's note and warning share a line under the entries
+    notes = [
+        (role, t)
+        for role in ("note", "warning")
+        if item.has(role) and (t := item.text(role, primary=False))
+    ]
+    if notes:
+        y += lh + 4
+        x = r.x
+        for role, text in notes:
+            room = r.r - x
+            if room < size * 4 or y + lh > r.b + 0.01:
+                ctx.warn("S702", item.comp, role, "no room left for the legend line")
+                break
+            tw = min(room, measure_text(text, size, weight="bold" if role == "warning" else "normal") + 2)
+            ctx.text(
+                Rect(x, y, tw, lh),
+                text,
+                size,
+                color=pal.accent("amber") if role == "warning" else pal.muted,
+                parent=parent,
+                comp=item.comp,
+                role=role,
+                max_lines=1,
+                weight="bold" if role == "warning" else "normal",
+            )
+            x += tw + 24
