@@ -19,6 +19,7 @@ from dslkit.compilers.scene_svg.draw import (
     card_fits,
     connector,
     panel,
+    pill,
 )
 from dslkit.compilers.scene_svg.layouts.common import card_height, fill_heights
 from dslkit.compilers.scene_svg.text import fit_text, measure_text
@@ -602,9 +603,15 @@ def terminal(ctx: Ctx, r: Rect, item: Item, parent: str) -> str:
     for k, c in enumerate((pal.danger, pal.amber, pal.green)):
         ctx.circle(r.x + 16 + k * 14, r.y + bar / 2, 4.5, fill=c)
     title = item.text("title", "label", primary=False)
+    badge = item.text("badge", primary=False) if item.has("badge") else None
+    bw = 0.0
+    if badge and r.w > 160 and bar > 14:  # a badge pill at the right end of the title bar
+        bw = pill(ctx, r.r - 8, r.y + (bar - st.font * 0.7 * 1.7) / 2, badge, st.font * 0.7,
+                  tone=st.tone_at(item.index, item.tone()), parent=tid, max_w=r.w * 0.35,
+                  anchor="end") + 8
     if title and r.w > 120 and bar > 12:
         ctx.text(
-            Rect(r.x + 64, r.y + 3, r.w - 76, bar - 6),
+            Rect(r.x + 64, r.y + 3, max(1.0, r.w - 76 - bw), bar - 6),
             title,
             st.font * 0.78,
             color=pal.muted,

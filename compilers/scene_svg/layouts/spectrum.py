@@ -8,7 +8,7 @@ first free lane under the bar (lanes stack so labels never overlap).
 
 from __future__ import annotations
 
-from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect, Section
 from dslkit.compilers.scene_svg.draw import card
 from dslkit.compilers.scene_svg.layouts.common import text_w
 
@@ -86,12 +86,33 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
                 weight="bold",
                 anchor="middle",
             )
+            note = it.text("note", "caption", "body", primary=False) if it.has(
+                "note", "caption", "body"
+            ) else None
+            if note:  # the arc's note under its label
+                ctx.text(
+                    Rect(lr.x, lr.b, lr.w, min(f * 0.85 * LINE_HEIGHT * 2, max(0.0, by - lr.b - 6))),
+                    note,
+                    f * 0.85,
+                    color=pal.muted,
+                    parent=parent,
+                    comp=arc,
+                    role="note",
+                    max_lines=2,
+                    anchor="middle",
+                )
     lanes: list[float] = []  # right edge of the last label in each lane
     lh = f * 0.9 * LINE_HEIGHT
-    lane_h = lh * 2 + 8
+    items = [ctx.item(c) for c in markers]
+    bodies = any(it.has("body", "caption") for it in items)
+    lane_h = lh * (4 if bodies else 2) + 8  # a marker with a body gets two more lines
     for k, c in enumerate(markers):
-        it = ctx.item(c)
-        pos = max(0, min(100, int(c.get("position") or 0)))
+        it = items[k]
+        raw_pos = c.get("position")
+        if raw_pos is None:  # markers with no position (CKE bands) spread evenly, in order
+            pos = round(100 * (k + 1) / (len(markers) + 1))
+        else:
+            pos = max(0, min(100, int(raw_pos or 0)))
         x = mid.x + mid.w * pos / 100
         color = st.accent(k + 2, it.tone())
         ctx.path(
@@ -114,6 +135,21 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
         lanes[lane] = lx + w
         if lane:
             ctx.line(x, by + bar_h + 14, x, ly, stroke=color, sw=1, dash="2 3")
+        body = it.text("body", "caption", primary=False) if bodies else None
+        if body:
+            box = Rect(lx, ly, w, min(lane_h - 8, r.b - ly))
+            ctx.stack(
+                box,
+                [
+                    Section("label", text, f * 0.9, pal.ink, "bold", max_lines=2, gap=2,
+                            anchor="middle"),
+                    Section("body", body, f * 0.78, pal.muted, max_lines=2, gap=0,
+                            anchor="middle"),
+                ],
+                parent=parent,
+                comp=c,
+            )
+            continue
         ctx.text(
             Rect(lx, ly, w, min(lane_h - 8, r.b - ly)),
             text,
