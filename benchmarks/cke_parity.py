@@ -95,14 +95,18 @@ CASES: tuple[Case, ...] = (
 )
 
 
+CONTRACT: str | None = None  # --contract: a contract file to read and compile with
+
+
 def _parse(text: str):  # type: ignore[no-untyped-def]
     """Read a corpus file with the dialect reader when this checkout has one."""
     import scene_dsl
 
+    kw = {"contract": CONTRACT} if CONTRACT else {}
     try:
-        return scene_dsl.parse(text, dialect="auto")  # type: ignore[call-arg]
+        return scene_dsl.parse(text, dialect="auto", **kw)  # type: ignore[call-arg]
     except TypeError:  # a scene_dsl without dialect readers: its own forms only
-        return scene_dsl.parse(text)
+        return scene_dsl.parse(text, **kw)
 
 
 def compile_file(scene_path: Path, content_path: Path | None):  # type: ignore[no-untyped-def]
@@ -115,7 +119,7 @@ def compile_file(scene_path: Path, content_path: Path | None):  # type: ignore[n
         content = json.loads(content_path.read_text(encoding="utf-8"))
     try:
         scene = _parse(scene_path.read_text(encoding="utf-8"))
-        svg = compile_scene(scene, content)
+        svg = compile_scene(scene, content, **({"contract": CONTRACT} if CONTRACT else {}))
     except DslkitError as exc:
         first = exc.diagnostics[0] if getattr(exc, "diagnostics", None) else exc
         return None, str(first).splitlines()[0][:110], 0
@@ -183,7 +187,10 @@ def main() -> int:
     ap.add_argument("--no-cke-render", action="store_true", help="skip the original renderers")
     ap.add_argument("--no-corpus", action="store_true", help="skip the 138-file compile pass")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead")
+    ap.add_argument("--contract", default=None, help="contract name or file (default: the default)")
     args = ap.parse_args()
+    global CONTRACT
+    CONTRACT = args.contract
     cke: Path = args.cke
     if not (cke / ARCHIVE).is_dir() or not (cke / ASSETS).is_dir():
         print(f"cke_parity: no CKE v7 checkout at {cke}; nothing to measure")

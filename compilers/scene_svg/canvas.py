@@ -412,6 +412,21 @@ class Ctx:
         self._ids[stem] = n + 1
         return f"{self.prefix}-{stem}{n}"
 
+    def comp_id(self, comp: Component) -> str:
+        """The topology id a component declares: its first field the contract types ``id``
+        (node_id, stage_id, panel_id...), or "" when it declares none."""
+        kinds = self.ref_kinds.get(comp.name, {})
+        for f in comp.fields:
+            if kinds.get(f.name) == "id" and f.value:
+                return str(f.value)
+        return ""
+
+    def ends(self, comp: Component) -> tuple[str, str]:
+        """(from, to) ids of an edge-like component: its first two ``idref`` fields."""
+        kinds = self.ref_kinds.get(comp.name, {})
+        refs = [str(f.value) for f in comp.fields if kinds.get(f.name) == "idref" and f.value]
+        return (refs[0] if refs else "", refs[1] if len(refs) > 1 else "")
+
     def item(self, comp: Component) -> Item:
         item = Item(comp, self.values, self.ref_kinds.get(comp.name, {}), len(self.items))
         self.items.append(item)

@@ -240,6 +240,15 @@ def _strip_sections(ctx: Ctx, item: Item, kind: str) -> list[Section]:
     if kind in ("thesis_box", "note_band"):
         title = item.text("title", "kicker", "label", primary=False)
         body = item.text("body", "text", "detail", "caption")
+        # numbered lines (a thesis {title, line_1, line_2}) follow the body, one run each
+        numbered = sorted(
+            (k for k in item.roles if k.startswith("line_") and k[5:].isdigit()),
+            key=lambda k: int(k[5:]),
+        )
+        lines = [t for k in numbered if (t := item.text(k, primary=False))]
+        lines += item.texts("lines") if item.has("lines") else []
+        if lines:
+            body = "  ".join([body, *lines]) if body else "  ".join(lines)
         if title:
             out.append(
                 Section(
@@ -275,7 +284,15 @@ def _strip_sections(ctx: Ctx, item: Item, kind: str) -> list[Section]:
             out[-1].gap = 0
     elif kind in _TEXT_STRIPS:
         roles, scale, weight = _TEXT_STRIPS[kind]
+        first = item.pick(*roles)
         text = item.text(*roles)
+        more = [
+            t
+            for role in (*roles, "note")
+            if role != first and item.has(role) and (t := item.text(role, primary=False))
+        ]
+        if text and more:  # an object with a label and a note: both, on one run of text
+            text = " \u2014 ".join([text, *more])
         if text:
             color = pal.muted if kind == "annotation" else pal.ink
             out.append(Section("text", text, f * scale, color, weight, max_lines=2, gap=0))

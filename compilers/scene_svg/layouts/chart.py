@@ -123,6 +123,9 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
         )
     if axis is not None:
         axis_label = axis.text("label", "title")
+        axis_note = axis.text("note", primary=False) if axis.has("note") else None
+        if axis_note:  # an axis object's note runs after its label
+            axis_label = f"{axis_label} \u2014 {axis_note}" if axis_label else axis_note
         if axis_label:
             ctx.text(
                 Rect(zx, ay + 9 + small * LINE_HEIGHT, zw, small * LINE_HEIGHT),
@@ -160,8 +163,11 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
     # span brackets
     last_bottom = -1e9
     for k, it in enumerate(spans):
-        a = int(it.comp.get("start") or 0)
-        b = int(it.comp.get("end") or 0)
+        if it.comp.get("start") is None and it.comp.get("end") is None:
+            a = b = k  # a bracket with no bar range (CKE) belongs to the bar of its own rank
+        else:
+            a = int(it.comp.get("start") or 0)
+            b = int(it.comp.get("end") or 0)
         a, b = sorted((min(a, n - 1), min(b, n - 1)))
         color = st.accent(k, it.tone())
         x = bracket_col.x + 6 + (k % 3) * 6
@@ -170,6 +176,9 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
             f"M{x:.1f} {y0:.1f} H{x + 8:.1f} V{y1:.1f} H{x:.1f}", stroke=color, sw=2, join="miter"
         )
         span_label = it.text("label")
+        span_value = it.text("value", primary=False) if it.has("value") else None
+        if span_value:  # a bracket value (the gap it measures) leads its label
+            span_label = f"{span_value} \u00b7 {span_label}" if span_label else span_value
         if span_label:
             lx = bracket_col.x + 30
             size = small

@@ -333,15 +333,23 @@ def _node_id(c: Component) -> str:
 
 
 def _graph(
-    ctx: Ctx, r: Rect, comps: list[Component], parent: str, *, vertical: bool
+    ctx: Ctx,
+    r: Rect,
+    comps: list[Component],
+    parent: str,
+    *,
+    vertical: bool,
+    implicit: bool = False,
 ) -> dict[str, Rect]:
     node_comps = [c for c in comps if c.name in ("decision_node", "outcome_panel", "graph_node")]
     edge_comps = [c for c in comps if c.name in ("decision_edge", "flow_arrow", "system_link")]
-    nodes = [(_node_id(c), ctx.item(c)) for c in node_comps]
+    nodes = [(_node_id(c) or ctx.comp_id(c), ctx.item(c)) for c in node_comps]
     edges: list[tuple[str, str, Item | None, bool]] = [
-        (e.get("from_ref") or "", e.get("to_ref") or "", ctx.item(e), e.name == "system_link")
-        for e in edge_comps
+        (*ctx.ends(e), ctx.item(e), e.name == "system_link") for e in edge_comps
     ]
+    if not edges and implicit and len(nodes) > 1:
+        # nodes with no edges at all (CKE technical diagrams): a chain in source order
+        edges = [(a, b, None, False) for (a, _), (b, _) in itertools.pairwise(nodes)]
     style = {_node_id(c): "outcome" for c in node_comps if c.name == "outcome_panel"}
     return layered(ctx, r, nodes, edges, parent, vertical=vertical, node_style=style)
 
@@ -403,27 +411,33 @@ def layout_architecture(ctx: Ctx, r: Rect, comps: list[Component], parent: str) 
 
 
 def layout_technical(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
-    """technical_diagram: the node graph takes the main area; artifact panels, formula and
-    terminal strips stack beside it (wide) or above and below it (tall, square)."""
+    """technical_diagram: bands in source order, as the CKE renderer reads the family: the
+    node graph (a chain in source order when no edges are written) across the page, formula
+    and terminal strips full width, artifact panels side by side."""
     from dslkit.compilers.scene_svg.layouts.stack import Band, make_bands, run_bands
 
     st = ctx.style
-    arts = [c for c in comps if c.name == "artifact_panel"]
-    graph = [c for c in comps if c.name in ("graph_node", "flow_arrow")]
-    rest = [c for c in comps if c.name in ("formula_strip", "terminal_panel")]
-    has_graph = any(c.name == "graph_node" for c in graph)
-    if st.canvas == "wide" and has_graph:
-        side, main = r.take_right(r.w * 0.36, st.gap * 1.5)
-        run_bands(ctx, side, make_bands(ctx, arts, parent, 1) + make_bands(ctx, rest, parent, 1))
-        _graph(ctx, main, graph, parent, vertical=False)
-        return
-    bands = make_bands(ctx, arts, parent, max(len(arts), 1))
-    if has_graph:
-        bands.append(
-            Band(
-                lambda w: st.font * 14,
-                lambda rr: _graph(ctx, rr, graph, parent, vertical=False),
-            )
+    groups: list[tuple[str, list[Component]]] = []
+    for c in comps:
+        kind = "graph" if c.name in ("graph_node", "flow_arrow") else (
+            "arts" if c.name == "artifact_panel" else c.name
         )
-    bands.extend(make_bands(ctx, rest, parent, 1))
+        if groups and groups[-1][0] == kind and kind in ("graph", "arts"):
+            groups[-1][1].append(c)
+        else:
+            groups.append((kind, [c]))
+    bands: list[Band] = []
+    for kind, group in groups:
+        if kind == "graph" and any(c.name == "graph_node" for c in group):
+            nodes = sum(1 for c in group if c.name == "graph_node")
+            vertical = st.canvas == "tall" and nodes > 3
+
+            def draw(rr: Rect, g: list[Component] = group, v: bool = vertical) -> None:
+                _graph(ctx, rr, g, parent, vertical=v, implicit=True)
+
+            bands.append(Band(lambda w: st.font * 14, draw))
+        elif kind == "arts":
+            bands.extend(make_bands(ctx, group, parent, max(1, len(group))))
+        elif kind != "graph":
+            bands.extend(make_bands(ctx, group, parent, 1))
     run_bands(ctx, r, bands)

@@ -281,7 +281,7 @@ def flow_rows(
     pal = st.palette
     items = [ctx.item(c) for c in comps]
     ids = [
-        next((c.get(f) for f in STAGE_ID_FIELDS if c.get(f)), f"_{i}") or f"_{i}"
+        next((c.get(f) for f in STAGE_ID_FIELDS if c.get(f)), None) or ctx.comp_id(c) or f"_{i}"
         for i, c in enumerate(comps)
     ]
     edge_items = [(e, ctx.item(e)) for e in edges]
@@ -335,7 +335,7 @@ def flow_rows(
             title_roles=("title", "label", "name"),
         )
     pairs: list[tuple[str, str, Item | None]] = [
-        (e.get("from_ref") or "", e.get("to_ref") or "", it) for e, it in edge_items
+        (*ctx.ends(e), it) for e, it in edge_items
     ]
     if not pairs and implicit:
         pairs = [(ids[i], ids[i + 1], None) for i in range(n - 1)]
@@ -517,7 +517,8 @@ def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
         ids[stages[i].get("stage_id") or f"_{i}"] = (cx, axis_y)
     for e in edges:
         it = ctx.item(e)
-        a, b = ids.get(e.get("from_ref") or ""), ids.get(e.get("to_ref") or "")
+        a_id, b_id = ctx.ends(e)
+        a, b = ids.get(a_id), ids.get(b_id)
         label = it.text("label")
         if a is None or b is None:
             continue
@@ -546,6 +547,13 @@ def layout_system(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Non
     stages = [c for c in comps if c.name == "system_stage"]
     links = [c for c in comps if c.name == "system_link"]
     terms = [c for c in comps if c.name == "terminal_panel"]
+    # a terminal that a link points at (it declares an id) is the last card of the row, as
+    # CKE draws it; the others take the lower part
+    targets = {ctx.ends(link)[1] for link in links}
+    inline = [t for t in terms if ctx.comp_id(t) and ctx.comp_id(t) in targets]
+    if inline:
+        stages = [c for c in comps if c.name == "system_stage" or c in inline]
+        terms = [t for t in terms if t not in inline]
     body = r
     if terms:
         nat = max(terminal_height(ctx, t) for t in terms)
