@@ -14,6 +14,10 @@ many cases dslkit scores higher. A second pass compiles every ``.dsl`` file of t
 
 The CKE repository is an argument, never part of this project: when the path does not exist
 the script prints a message and exits 0 (nothing to measure).
+
+dslkit compiles with ``grow=True`` (a page whose text would be cut grows taller, as the CKE
+renderers' pages do); ``--fixed-height`` measures the fixed canvas instead. ``--contract``
+compiles with another contract (name or file).
 """
 
 from __future__ import annotations
@@ -96,6 +100,7 @@ CASES: tuple[Case, ...] = (
 
 
 CONTRACT: str | None = None  # --contract: a contract file to read and compile with
+GROW = True  # --fixed-height turns it off: compile_scene(grow=False)
 
 
 def _parse(text: str):  # type: ignore[no-untyped-def]
@@ -119,7 +124,9 @@ def compile_file(scene_path: Path, content_path: Path | None):  # type: ignore[n
         content = json.loads(content_path.read_text(encoding="utf-8"))
     try:
         scene = _parse(scene_path.read_text(encoding="utf-8"))
-        svg = compile_scene(scene, content, **({"contract": CONTRACT} if CONTRACT else {}))
+        # grow=True: a crowded page grows taller instead of cutting text, as CKE's pages do
+        kw = {"contract": CONTRACT} if CONTRACT else {}
+        svg = compile_scene(scene, content, grow=GROW, **kw)
     except DslkitError as exc:
         first = exc.diagnostics[0] if getattr(exc, "diagnostics", None) else exc
         return None, str(first).splitlines()[0][:110], 0
@@ -188,9 +195,13 @@ def main() -> int:
     ap.add_argument("--no-corpus", action="store_true", help="skip the 138-file compile pass")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead")
     ap.add_argument("--contract", default=None, help="contract name or file (default: the default)")
+    ap.add_argument(
+        "--fixed-height", action="store_true", help="compile with grow=False (canvas height)"
+    )
     args = ap.parse_args()
-    global CONTRACT
+    global CONTRACT, GROW
     CONTRACT = args.contract
+    GROW = not args.fixed_height
     cke: Path = args.cke
     if not (cke / ARCHIVE).is_dir() or not (cke / ASSETS).is_dir():
         print(f"cke_parity: no CKE v7 checkout at {cke}; nothing to measure")

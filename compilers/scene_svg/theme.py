@@ -17,28 +17,6 @@ __all__ = ["CANVAS", "THEMES", "Palette", "Style", "resolve_style"]
 
 CANVAS = {"wide": (1200, 675), "tall": (900, 1350), "square": (1080, 1080)}
 
-# Page size of a family whose scene leaves ``canvas`` unset: the sizes the CKE v7 renderers
-# give these families (the corpus's compact scenes omit canvas), so a scene written for them
-# keeps its proportions. A scene that sets ``canvas`` always gets :data:`CANVAS`.
-FAMILY_CANVAS = {
-    "table_matrix": (1400, 1560),
-    "decision_tree": (1780, 1220),
-    "memory_map": (1280, 980),
-    "memory_training_map": (1280, 980),
-    "flow_graph": (1760, 820),
-    "architecture_map": (1760, 820),
-    "comparison_board": (1720, 1320),
-    "timeline": (1600, 980),
-    "system_diagram": (1780, 900),
-    "technical_diagram": (1760, 1060),
-    "concept_editorial": (1280, 920),
-    "spectrum_map": (1600, 860),
-    "utility_micrographic": (960, 420),
-    "comparison_span_chart": (1200, 780),
-    "dashboard_cards": (1200, 780),
-    "timeline_flow": (1200, 780),
-    "poster_stack": (960, 1420),
-}
 TONES = ("amber", "green", "blue", "purple")
 
 
@@ -223,13 +201,8 @@ def resolve_style(
         palette = replace(palette, **good)  # type: ignore[arg-type]
     canvas = attrs.get("canvas", "wide")
     width, height = CANVAS.get(canvas, CANVAS["wide"])
-    page_scale = 1.0
-    if not any(a.key == "canvas" for a in scene.attrs) and attrs.get("layout") in FAMILY_CANVAS:
-        width, height = FAMILY_CANVAS[attrs["layout"]]
-        # text grows with the page (up to 30%), so a large family page is not all margin
-        page_scale = max(1.0, min(1.3, (width * height / (1200 * 675)) ** 0.5))
     density = attrs.get("density", "balanced")
-    dens_font = {"compact": 0.92, "balanced": 1.0, "airy": 1.08}.get(density, 1.0) * page_scale
+    dens_font = {"compact": 0.92, "balanced": 1.0, "airy": 1.08}.get(density, 1.0)
     dens_pad = {"compact": 12.0, "balanced": 16.0, "airy": 22.0}.get(density, 16.0)
     return Style(
         width=width,

@@ -238,25 +238,44 @@ def _card_grid_band(
     items = [ctx.item(c) for c in comps]
     cols = max(1, min(cols, len(items)))
 
-    def height(w: float) -> float:
-        cw = (w - ctx.style.gap * (cols - 1)) / cols
-        rows = (len(items) + cols - 1) // cols
-        return rows * max(card_height(ctx, it, cw) for it in items) + ctx.style.gap * (rows - 1)
+    rows = (len(items) + cols - 1) // cols
 
-    def one(cell: Rect, it: Item, i: int) -> None:
-        tone = _state_tone(it)
-        card(
-            ctx,
-            cell,
-            it,
-            parent=parent,
-            index=it.index,
-            tone=tone,
-            title_roles=title_roles,
-            value_big=True,
+    def height(w: float, scale: float = 1.0) -> float:
+        cw = (w - ctx.style.gap * (cols - 1)) / cols
+        tallest = max(card_height(ctx, it, cw, scale=scale, value_big=True) for it in items)
+        return rows * tallest + ctx.style.gap * (rows - 1)
+
+    def draw(rr: Rect) -> None:
+        # a crowded band sets its cards' text a little smaller (down to 72%) before the
+        # card stacks start cutting lines and dropping sections
+        scale = next(
+            (k for k in (1.0, 0.92, 0.85, 0.78) if height(rr.w, k) <= rr.h + 0.01), 0.72
         )
 
-    return Band(height, lambda rr: grid(ctx, rr, items, cols, parent, draw=one))
+        def one(cell: Rect, it: Item, i: int) -> None:
+            card(
+                ctx,
+                cell,
+                it,
+                parent=parent,
+                index=it.index,
+                tone=_state_tone(it),
+                title_roles=title_roles,
+                value_big=True,
+                scale=scale,
+            )
+
+        grid(
+            ctx,
+            rr,
+            items,
+            cols,
+            parent,
+            draw=one,
+            heights=lambda it, w: card_height(ctx, it, w, scale=scale, value_big=True),
+        )
+
+    return Band(height, draw)
 
 
 def layout_board(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
