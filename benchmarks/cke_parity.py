@@ -55,13 +55,27 @@ def _c(folder: str, stem: str, asset: str, renderer: str, content: str = "") -> 
 
 # The 29 file-name triples of the reference mapping (facts about where files live, §10).
 CASES: tuple[Case, ...] = (
-    _c("spec12_gold_mappings", "quantization-formats", "quantization-formats.svg", "spec12",
-       "quantization-formats.content.compact.json"),
-    _c("spec12_gold_mappings", "failure-decision-tree", "ir-v66-failure-decision-tree.svg",
-       "spec12"),
+    _c(
+        "spec12_gold_mappings",
+        "quantization-formats",
+        "quantization-formats.svg",
+        "spec12",
+        "quantization-formats.content.compact.json",
+    ),
+    _c(
+        "spec12_gold_mappings",
+        "failure-decision-tree",
+        "ir-v66-failure-decision-tree.svg",
+        "spec12",
+    ),
     _c("spec12_gold_mappings", "memory-layout-map", "memory-layout-map.svg", "spec12"),
-    _c("spec12_gold_mappings", "edge-case-matrix", "ir-v66-edge-case-matrix.svg", "spec12",
-       "edge-case-matrix.content.compact.json"),
+    _c(
+        "spec12_gold_mappings",
+        "edge-case-matrix",
+        "ir-v66-edge-case-matrix.svg",
+        "spec12",
+        "edge-case-matrix.content.compact.json",
+    ),
     _c("spec12_gold_mappings", "training-memory-canary", "v7-train-memory-canary.svg", "spec12"),
     _c("spec13b_gold_mappings", "pipeline-overview-flow", "pipeline-overview.svg", "spec13b"),
     _c("spec13b_gold_mappings", "templates-to-ir", "ir-templates-to-ir.svg", "spec13b"),
@@ -71,31 +85,59 @@ CASES: tuple[Case, ...] = (
     _c("spec13b_gold_mappings", "qwen-layer-dataflow", "qwen_layer_dataflow.svg", "spec13b"),
     _c("spec13b_gold_mappings", "ir-pipeline-flow", "ir-pipeline-flow.svg", "spec13b"),
     _c("spec13b_gold_mappings", "ir-artifact-lineage", "ir-v66-artifact-lineage.svg", "spec13b"),
-    _c("spec14a_gold_mappings", "tokenizer-performance-comparison",
-       "tokenizer-performance-comparison.svg", "spec14a"),
-    _c("spec14a_gold_mappings", "sentencepiece-vs-bpe-wordpiece",
-       "sentencepiece-vs-bpe-wordpiece.svg", "spec14a"),
+    _c(
+        "spec14a_gold_mappings",
+        "tokenizer-performance-comparison",
+        "tokenizer-performance-comparison.svg",
+        "spec14a",
+    ),
+    _c(
+        "spec14a_gold_mappings",
+        "sentencepiece-vs-bpe-wordpiece",
+        "sentencepiece-vs-bpe-wordpiece.svg",
+        "spec14a",
+    ),
     _c("spec14a_gold_mappings", "rope-layouts-compared", "rope-layouts-compared.svg", "spec14a"),
-    _c("spec14a_gold_mappings", "compute-bandwidth-chasm", "compute-bandwidth-chasm.svg",
-       "spec14a"),
+    _c(
+        "spec14a_gold_mappings", "compute-bandwidth-chasm", "compute-bandwidth-chasm.svg", "spec14a"
+    ),
     _c("spec14a_gold_mappings", "quantization-formats", "quantization-formats.svg", "spec14a"),
-    _c("spec14b_gold_mappings", "ir-v66-evolution-timeline", "ir-v66-evolution-timeline.svg",
-       "spec14b"),
+    _c(
+        "spec14b_gold_mappings",
+        "ir-v66-evolution-timeline",
+        "ir-v66-evolution-timeline.svg",
+        "spec14b",
+    ),
     _c("spec14b_gold_mappings", "ir-timeline-why", "ir-timeline-why.svg", "spec14b"),
     _c("spec15a_gold_mappings", "memory-layout-map", "memory-layout-map.svg", "spec15a"),
     _c("spec15a_gold_mappings", "bump_allocator_quant", "bump_allocator_quant.svg", "spec15a"),
-    _c("spec15a_gold_mappings", "v7-train-memory-canary", "v7-train-memory-canary.svg",
-       "spec15a"),
+    _c("spec15a_gold_mappings", "v7-train-memory-canary", "v7-train-memory-canary.svg", "spec15a"),
     _c("spec15b_gold_mappings", "pipeline-overview-system", "pipeline-overview.svg", "spec15b"),
     _c("spec15b_gold_mappings", "ir-pipeline-flow-system", "ir-pipeline-flow.svg", "spec15b"),
-    _c("spec15b_gold_mappings", "kernel-registry-flow-system", "kernel-registry-flow.svg",
-       "spec15b"),
-    _c("spec_broader_1_gold_mappings/comparison_span_chart", "performance-balance",
-       "performance-balance.svg", "spec09"),
-    _c("spec_broader_1_gold_mappings/comparison_span_chart", "cpu-gpu-analysis",
-       "cpu-gpu-analysis.svg", "spec09"),
-    _c("spec_broader_1_gold_mappings/comparison_span_chart", "theory-of-constraints",
-       "theory-of-constraints.svg", "spec09"),
+    _c(
+        "spec15b_gold_mappings",
+        "kernel-registry-flow-system",
+        "kernel-registry-flow.svg",
+        "spec15b",
+    ),
+    _c(
+        "spec_broader_1_gold_mappings/comparison_span_chart",
+        "performance-balance",
+        "performance-balance.svg",
+        "spec09",
+    ),
+    _c(
+        "spec_broader_1_gold_mappings/comparison_span_chart",
+        "cpu-gpu-analysis",
+        "cpu-gpu-analysis.svg",
+        "spec09",
+    ),
+    _c(
+        "spec_broader_1_gold_mappings/comparison_span_chart",
+        "theory-of-constraints",
+        "theory-of-constraints.svg",
+        "spec09",
+    ),
 )
 
 
@@ -117,6 +159,7 @@ def _parse(text: str):  # type: ignore[no-untyped-def]
 def compile_file(scene_path: Path, content_path: Path | None):  # type: ignore[no-untyped-def]
     """(Svg or None, error text, S703 count) for one corpus file."""
     from dslkit.compilers.scene_svg import compile_scene
+
     from dslkit.errors import DslkitError
 
     content = {}

@@ -232,15 +232,30 @@ def _extra_sections(
         mark = "" if mono else ("\u203a " if role == "detail" else "\u2022 ")
         if role == "chips" and entries:
             out.append(
-                Section(role, "  \u00b7  ".join(entries), f * 0.82, pal.accent(tone), "bold",
-                        max_lines=2, gap=4, anchor=anchor)
+                Section(
+                    role,
+                    "  \u00b7  ".join(entries),
+                    f * 0.82,
+                    pal.accent(tone),
+                    "bold",
+                    max_lines=2,
+                    gap=4,
+                    anchor=anchor,
+                )
             )
             continue
         for i, e in enumerate(entries[:8]):
             out.append(
-                Section(f"{role}.{i}", mark + e, f * (0.82 if mono else 0.86),
-                        pal.muted if role == "detail" else pal.ink, mono=mono, max_lines=2,
-                        gap=3, anchor=anchor)
+                Section(
+                    f"{role}.{i}",
+                    mark + e,
+                    f * (0.82 if mono else 0.86),
+                    pal.muted if role == "detail" else pal.ink,
+                    mono=mono,
+                    max_lines=2,
+                    gap=3,
+                    anchor=anchor,
+                )
             )
     for role in _EXTRA_NOTES:
         if role in used or not item.has(role):

@@ -200,9 +200,11 @@ def draw_footer(ctx: Ctx, r: Rect, item: Item | None, parent: str) -> None:
         )
     if item is not None:
         text = item.text("text", "body", "note", "caption", "title")
-        title = item.text("title", primary=False) if item.pick("title") != item.pick(
-            "text", "body", "note", "caption", "title"
-        ) else None
+        title = (
+            item.text("title", primary=False)
+            if item.pick("title") != item.pick("text", "body", "note", "caption", "title")
+            else None
+        )
         if text and title:  # a footer object {title, body}: "Title — body" on the footer line
             text = f"{title} \u2014 {text}"
         if text:
@@ -278,8 +280,9 @@ def _strip_sections(ctx: Ctx, item: Item, kind: str) -> list[Section]:
             out.append(Section("points", row, f * 0.9, pal.ink, max_lines=3, gap=4))
         footer = item.text("footer", "note", primary=False)
         if footer:
-            out.append(Section("footer", footer, f * 0.8, pal.muted, max_lines=1, gap=0,
-                               anchor="end"))
+            out.append(
+                Section("footer", footer, f * 0.8, pal.muted, max_lines=1, gap=0, anchor="end")
+            )
         if out:
             out[-1].gap = 0
     elif kind in _TEXT_STRIPS:
@@ -464,7 +467,9 @@ def _legend(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:
             if room < size * 4 or y + lh > r.b + 0.01:
                 ctx.warn("S702", item.comp, role, "no room left for the legend line")
                 break
-            tw = min(room, measure_text(text, size, weight="bold" if role == "warning" else "normal") + 2)
+            tw = min(
+                room, measure_text(text, size, weight="bold" if role == "warning" else "normal") + 2
+            )
             ctx.text(
                 Rect(x, y, tw, lh),
                 text,

@@ -71,8 +71,16 @@ SHAPES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
             "outcomes": {"done": {"title": "All done", "body": "ship it", "detail": ["dx four"]}},
             "foot": {"note": "footer remark"},
         },
-        ["Way in", "Root check", "dx one", "Leaf check", "dx two", "All done", "dx four",
-         "footer remark"],
+        [
+            "Way in",
+            "Root check",
+            "dx one",
+            "Leaf check",
+            "dx two",
+            "All done",
+            "dx four",
+            "footer remark",
+        ],
     ),
     "technical_parts": (
         _scene(
@@ -83,7 +91,11 @@ SHAPES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         {
             "head": HEAD,
             "nodes": {
-                "n1": {"title": "Gather", "body": "collect crumbs", "detail": ["crumb a", "crumb b"]},
+                "n1": {
+                    "title": "Gather",
+                    "body": "collect crumbs",
+                    "detail": ["crumb a", "crumb b"],
+                },
                 "n2": {"title": "Bake", "body": "heat crumbs", "detail": ["oven c", "oven d"]},
             },
             "formula": {
@@ -97,8 +109,19 @@ SHAPES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
             },
             "foot": {"title": "Foot title", "body": "foot body"},
         },
-        ["Gather", "crumb a", "oven d", "Loaf rule", "loaf = crumbs * heat", "same loaf",
-         "left tray body", "tray x", "rack y", "Foot title", "foot body"],
+        [
+            "Gather",
+            "crumb a",
+            "oven d",
+            "Loaf rule",
+            "loaf = crumbs * heat",
+            "same loaf",
+            "left tray body",
+            "tray x",
+            "rack y",
+            "Foot title",
+            "foot body",
+        ],
     ),
     "concept_pairs": (
         _scene(
@@ -124,8 +147,22 @@ SHAPES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
             ],
             "callout": {"title": "Call title", "points": ["pt one", "pt two"], "footer": "cfoot"},
         },
-        ["Kick line", "Lefty", "left body", "l2", "Righty", "r1", "TAGGY", "panel summary",
-         "pb1", "panel note", "Call title", "pt one", "pt two", "cfoot"],
+        [
+            "Kick line",
+            "Lefty",
+            "left body",
+            "l2",
+            "Righty",
+            "r1",
+            "TAGGY",
+            "panel summary",
+            "pb1",
+            "panel note",
+            "Call title",
+            "pt one",
+            "pt two",
+            "cfoot",
+        ],
     ),
     "memory_parts_lines": (
         _scene(
@@ -146,8 +183,21 @@ SHAPES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
                 "two": {"title": "Card two", "lines": ["line r", "line s"]},
             },
         },
-        ["0x00", "0x80", "Seg A", "64 B", "cap a", "pa", "pb", "Seg B", "Mid span",
-         "mid caption", "item q", "line r", "line s"],
+        [
+            "0x00",
+            "0x80",
+            "Seg A",
+            "64 B",
+            "cap a",
+            "pa",
+            "pb",
+            "Seg B",
+            "Mid span",
+            "mid caption",
+            "item q",
+            "line r",
+            "line s",
+        ],
     ),
     "board_keys": (
         _scene(
@@ -172,7 +222,9 @@ SHAPES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
                 },
                 "right": {"title": "Col right", "subtitle": "sub right", "stat": "3x"},
             },
-            "mets": {"m1": {"label": "Speed", "value": "42", "detail": "per tick", "state": "green"}},
+            "mets": {
+                "m1": {"label": "Speed", "value": "42", "detail": "per tick", "state": "green"}
+            },
             "calls": {
                 "c1": {
                     "badge": "BADGE",
@@ -184,8 +236,23 @@ SHAPES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
             },
             "foot": {"note": "foot n"},
         },
-        ["Legend t", "legend n", "KICK L", "Col left", "sub left", "chip a", "bul a", "9x",
-         "note left", "Speed", "42", "per tick", "BADGE", "Callout t", "cl one"],
+        [
+            "Legend t",
+            "legend n",
+            "KICK L",
+            "Col left",
+            "sub left",
+            "chip a",
+            "bul a",
+            "9x",
+            "note left",
+            "Speed",
+            "42",
+            "per tick",
+            "BADGE",
+            "Callout t",
+            "cl one",
+        ],
     ),
     "timeline_lines": (
         _scene(
@@ -219,8 +286,18 @@ SHAPES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
             "term": {"badge": "TB", "title": "Terminal t", "body": "terminal body"},
             "foot": {"title": "Foot t", "body": "foot b"},
         },
-        ["SB1", "Stage one", "sd1", "sd2", "hands off", "TB", "Terminal t", "terminal body",
-         "Foot t", "foot b"],
+        [
+            "SB1",
+            "Stage one",
+            "sd1",
+            "sd2",
+            "hands off",
+            "TB",
+            "Terminal t",
+            "terminal body",
+            "Foot t",
+            "foot b",
+        ],
     ),
     "spectrum_notes": (
         _scene(
@@ -248,7 +325,10 @@ SHAPES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         {
             "head": HEAD,
             "badge": {"label": "BIG", "caption": "badge caption"},
-            "bands": {"b1": {"label": "band one", "width": 0.8}, "b2": {"label": "band two", "width": 0.3}},
+            "bands": {
+                "b1": {"label": "band one", "width": 0.8},
+                "b2": {"label": "band two", "width": 0.3},
+            },
         },
         ["BIG", "badge caption", "band one", "band two"],
     ),

@@ -248,9 +248,7 @@ def _card_grid_band(
     def draw(rr: Rect) -> None:
         # a crowded band sets its cards' text a little smaller (down to 72%) before the
         # card stacks start cutting lines and dropping sections
-        scale = next(
-            (k for k in (1.0, 0.92, 0.85, 0.78) if height(rr.w, k) <= rr.h + 0.01), 0.72
-        )
+        scale = next((k for k in (1.0, 0.92, 0.85, 0.78) if height(rr.w, k) <= rr.h + 0.01), 0.72)
 
         def one(cell: Rect, it: Item, i: int) -> None:
             card(
@@ -303,11 +301,19 @@ def layout_board(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None
         if rich_cols:
             bands.append(_card_grid_band(ctx, cols, parent, min(4, len(cols))))
         else:
-            keep = [c for c in comps if c.name == "comparison_column" or c in metrics and c not in loose]
-            bands.append(Band(lambda w: st.font * 12, lambda rr: _columns(ctx, rr, keep, parent, vs=False)))
+            keep = [
+                c
+                for c in comps
+                if c.name == "comparison_column" or (c in metrics and c not in loose)
+            ]
+            bands.append(
+                Band(lambda w: st.font * 12, lambda rr: _columns(ctx, rr, keep, parent, vs=False))
+            )
     if loose:
         bands.append(
-            _card_grid_band(ctx, loose, parent, 4 if len(loose) >= 4 else len(loose), ("label", "title"))
+            _card_grid_band(
+                ctx, loose, parent, 4 if len(loose) >= 4 else len(loose), ("label", "title")
+            )
         )
     if calls and rich_calls:
         bands.append(_card_grid_band(ctx, calls, parent, 3 if len(calls) >= 3 else 2))

@@ -419,8 +419,10 @@ def layout_technical(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> 
     st = ctx.style
     groups: list[tuple[str, list[Component]]] = []
     for c in comps:
-        kind = "graph" if c.name in ("graph_node", "flow_arrow") else (
-            "arts" if c.name == "artifact_panel" else c.name
+        kind = (
+            "graph"
+            if c.name in ("graph_node", "flow_arrow")
+            else ("arts" if c.name == "artifact_panel" else c.name)
         )
         if groups and groups[-1][0] == kind and kind in ("graph", "arts"):
             groups[-1][1].append(c)

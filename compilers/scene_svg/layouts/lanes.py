@@ -334,9 +334,7 @@ def flow_rows(
             kicker=stage_kicker(it, i),
             title_roles=("title", "label", "name"),
         )
-    pairs: list[tuple[str, str, Item | None]] = [
-        (*ctx.ends(e), it) for e, it in edge_items
-    ]
+    pairs: list[tuple[str, str, Item | None]] = [(*ctx.ends(e), it) for e, it in edge_items]
     if not pairs and implicit:
         pairs = [(ids[i], ids[i + 1], None) for i in range(n - 1)]
     index_of = {sid: i for i, sid in enumerate(ids)}
@@ -614,9 +612,20 @@ def terminal(ctx: Ctx, r: Rect, item: Item, parent: str) -> str:
     badge = item.text("badge", primary=False) if item.has("badge") else None
     bw = 0.0
     if badge and r.w > 160 and bar > 14:  # a badge pill at the right end of the title bar
-        bw = pill(ctx, r.r - 8, r.y + (bar - st.font * 0.7 * 1.7) / 2, badge, st.font * 0.7,
-                  tone=st.tone_at(item.index, item.tone()), parent=tid, max_w=r.w * 0.35,
-                  anchor="end") + 8
+        bw = (
+            pill(
+                ctx,
+                r.r - 8,
+                r.y + (bar - st.font * 0.7 * 1.7) / 2,
+                badge,
+                st.font * 0.7,
+                tone=st.tone_at(item.index, item.tone()),
+                parent=tid,
+                max_w=r.w * 0.35,
+                anchor="end",
+            )
+            + 8
+        )
     if title and r.w > 120 and bar > 12:
         ctx.text(
             Rect(r.x + 64, r.y + 3, max(1.0, r.w - 76 - bw), bar - 6),

@@ -134,8 +134,16 @@ def _tower(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
         if parts:  # sub-regions of the segment, one line of chips under its caption
             secs[-1].gap = 3
             secs.append(
-                Section("parts", "  \u00b7  ".join(parts), f * 0.78, color, "bold", mono=True,
-                        max_lines=2, gap=0)
+                Section(
+                    "parts",
+                    "  \u00b7  ".join(parts),
+                    f * 0.78,
+                    color,
+                    "bold",
+                    mono=True,
+                    max_lines=2,
+                    gap=0,
+                )
             )
         ctx.stack(label_r, secs, parent=sid, comp=it.comp, valign="middle")
         if size:
@@ -171,7 +179,9 @@ def _tower(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
         )
         sub = it.child("label")  # a label object {title, caption}
         label = (
-            " \u2014 ".join(t for t in (sub.text("title", "label"), sub.text("caption", "body")) if t)
+            " \u2014 ".join(
+                t for t in (sub.text("title", "label"), sub.text("caption", "body")) if t
+            )
             if sub is not None
             else it.text("label")
         )
@@ -230,8 +240,9 @@ def _elided(ctx: Ctx, r: Rect, it: Item, parent: str, index: int) -> None:
     st = ctx.style
     pal = st.palette
     color = st.accent(index, it.tone())
-    sid = panel(ctx, r, parent=parent, stem="region", fill="none", stroke=pal.line, dash="6 5",
-                rx=6)
+    sid = panel(
+        ctx, r, parent=parent, stem="region", fill="none", stroke=pal.line, dash="6 5", rx=6
+    )
     ctx.path(
         f"M{r.x + 14:.1f} {r.y + 4:.1f} H{r.x + 8:.1f} V{r.b - 4:.1f} H{r.x + 14:.1f}",
         stroke=color,
@@ -239,8 +250,11 @@ def _elided(ctx: Ctx, r: Rect, it: Item, parent: str, index: int) -> None:
         join="miter",
     )
     f = st.font
-    secs = [Section("title", it.text("title", "label") or "", f * 0.95, color, "bold",
-                    max_lines=1, gap=2)]
+    secs = [
+        Section(
+            "title", it.text("title", "label") or "", f * 0.95, color, "bold", max_lines=1, gap=2
+        )
+    ]
     caption = it.text("caption", "body", "note", primary=False)
     if caption:
         secs.append(Section("caption", caption, f * 0.8, pal.muted, max_lines=2, gap=0))

@@ -86,12 +86,16 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
                 weight="bold",
                 anchor="middle",
             )
-            note = it.text("note", "caption", "body", primary=False) if it.has(
-                "note", "caption", "body"
-            ) else None
+            note = (
+                it.text("note", "caption", "body", primary=False)
+                if it.has("note", "caption", "body")
+                else None
+            )
             if note:  # the arc's note under its label
                 ctx.text(
-                    Rect(lr.x, lr.b, lr.w, min(f * 0.85 * LINE_HEIGHT * 2, max(0.0, by - lr.b - 6))),
+                    Rect(
+                        lr.x, lr.b, lr.w, min(f * 0.85 * LINE_HEIGHT * 2, max(0.0, by - lr.b - 6))
+                    ),
                     note,
                     f * 0.85,
                     color=pal.muted,
@@ -141,10 +145,10 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
             ctx.stack(
                 box,
                 [
-                    Section("label", text, f * 0.9, pal.ink, "bold", max_lines=2, gap=2,
-                            anchor="middle"),
-                    Section("body", body, f * 0.78, pal.muted, max_lines=2, gap=0,
-                            anchor="middle"),
+                    Section(
+                        "label", text, f * 0.9, pal.ink, "bold", max_lines=2, gap=2, anchor="middle"
+                    ),
+                    Section("body", body, f * 0.78, pal.muted, max_lines=2, gap=0, anchor="middle"),
                 ],
                 parent=parent,
                 comp=c,

@@ -248,8 +248,9 @@ def badge_tile(ctx: Ctx, r: Rect, it: Item, parent: str) -> None:
         if secs:
             secs[-1].gap = 2
         secs.append(
-            Section("caption", caption, st.font * 0.75, pal.muted, max_lines=2, gap=0,
-                    anchor="middle")
+            Section(
+                "caption", caption, st.font * 0.75, pal.muted, max_lines=2, gap=0, anchor="middle"
+            )
         )
     ctx.stack(inner, secs, parent=tid, comp=it.comp, valign="middle")
 
@@ -282,8 +283,16 @@ def formula_band(ctx: Ctx, comp: Component, parent: str) -> Band:
         title = it.text("title", primary=False) if it.has("title") else None
         if title:  # a formula strip object {title, equation, bullets} leads with its title
             out.append(
-                Section("title", title, st.font * 1.0, st.accent(it.index, it.tone()), "bold",
-                        max_lines=1, gap=4, anchor="middle")
+                Section(
+                    "title",
+                    title,
+                    st.font * 1.0,
+                    st.accent(it.index, it.tone()),
+                    "bold",
+                    max_lines=1,
+                    gap=4,
+                    anchor="middle",
+                )
             )
         if formula:
             out.append(
@@ -318,8 +327,9 @@ def formula_band(ctx: Ctx, comp: Component, parent: str) -> Band:
                 out[-1].gap = 6
             cols = "     ".join("\u2022 " + b for b in bullets)
             out.append(
-                Section("bullets", cols, st.font * 0.85, pal.ink, max_lines=3, gap=0,
-                        anchor="middle")
+                Section(
+                    "bullets", cols, st.font * 0.85, pal.ink, max_lines=3, gap=0, anchor="middle"
+                )
             )
         return out
 
@@ -389,9 +399,14 @@ def principle_band(ctx: Ctx, comp: Component, parent: str) -> Band:
                 rx=2,
             )
             ctx.stack(
-                cell.inset(st.pad) if sides[role] is None else Rect(
-                    cell.x + st.pad + 6, cell.y + st.pad, max(1.0, cell.w - 2 * st.pad - 6),
-                    max(0.0, cell.h - 2 * st.pad)),
+                cell.inset(st.pad)
+                if sides[role] is None
+                else Rect(
+                    cell.x + st.pad + 6,
+                    cell.y + st.pad,
+                    max(1.0, cell.w - 2 * st.pad - 6),
+                    max(0.0, cell.h - 2 * st.pad),
+                ),
                 side_secs(text, role),
                 parent=pid,
                 comp=comp,
@@ -438,9 +453,22 @@ def width_band(ctx: Ctx, it: Item, parent: str) -> Band:
         if need <= bw:
             tr, ink = Rect(inner.x + 12, inner.y, bw - 24, inner.h), pal.bg
         else:
-            tr, ink = Rect(inner.x + bw + 10, inner.y, max(1.0, inner.r - bw - 10), inner.h), pal.ink
-        ctx.text(tr, label, size, color=ink, parent=pid, comp=comp, role="label", max_lines=1,
-                 weight="bold", valign="middle")
+            tr, ink = (
+                Rect(inner.x + bw + 10, inner.y, max(1.0, inner.r - bw - 10), inner.h),
+                pal.ink,
+            )
+        ctx.text(
+            tr,
+            label,
+            size,
+            color=ink,
+            parent=pid,
+            comp=comp,
+            role="label",
+            max_lines=1,
+            weight="bold",
+            valign="middle",
+        )
 
     return Band(lambda w: bar_h + st.pad * 1.2, draw, grow=False)
 
