@@ -350,8 +350,35 @@ def _graph(
     if not edges and implicit and len(nodes) > 1:
         # nodes with no edges at all (CKE technical diagrams): a chain in source order
         edges = [(a, b, None, False) for (a, _), (b, _) in itertools.pairwise(nodes)]
+    edges += _orphan_outcomes(node_comps, [n for n, _ in nodes], edges)
     style = {_node_id(c): "outcome" for c in node_comps if c.name == "outcome_panel"}
     return layered(ctx, r, nodes, edges, parent, vertical=vertical, node_style=style)
+
+
+def _orphan_outcomes(
+    comps: list[Component], ids: list[str], edges: list[tuple[str, str, Item | None, bool]]
+) -> list[tuple[str, str, Item | None, bool]]:
+    """Unlabelled edges for outcome panels that no edge reaches.
+
+    A decision tree may write its outcomes without edges (CKE's trees name the branch an
+    outcome belongs to by its place): the k-th such outcome, in source order, hangs under the
+    k-th question of the deepest row of questions, so it lands under its branch instead of
+    floating up to the first row as a root.
+    """
+    reached = {b for _, b, _, _ in edges}
+    orphans = [
+        i
+        for c, i in zip(comps, ids, strict=True)
+        if c.name == "outcome_panel" and i and i not in reached
+    ]
+    questions = [i for c, i in zip(comps, ids, strict=True) if c.name != "outcome_panel" and i]
+    if not orphans or not questions:
+        return []
+    qset = set(questions)
+    layer, _ = _layers(questions, [(a, b) for a, b, _, _ in edges if a in qset and b in qset])
+    deepest = max(layer.values())
+    row = [q for q in questions if layer[q] == deepest]
+    return [(row[k % len(row)], o, None, False) for k, o in enumerate(orphans)]
 
 
 def layout_decision(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
