@@ -21,6 +21,7 @@ from dslkit.compilers.scene_svg.canvas import Ctx, Item, Rect
 from dslkit.compilers.scene_svg.draw import card, connector
 from dslkit.compilers.scene_svg.layouts.common import card_height
 from dslkit.compilers.scene_svg.layouts.lanes import _edge_label, terminal, terminal_height
+from dslkit.compilers.scene_svg.text import measure_text
 
 from scene_dsl.ast import Component
 
@@ -133,6 +134,18 @@ def layered(
     lgap = max(
         st.gap * 2.5, (64.0 if labelled else 44.0) if vertical else (110.0 if labelled else 56.0)
     )
+    if labelled and not vertical:
+        # left to right, the channel between layers only needs its widest label chip (plus
+        # the arrow's run): short labels leave the width to the cards
+        widest = max(
+            (
+                measure_text(t, st.font * 0.76) + 34.0
+                for _, _, it, _ in edges
+                if it is not None and (t := it.text("label")) is not None
+            ),
+            default=0.0,
+        )
+        lgap = max(st.gap * 2.5, 56.0, min(lgap, widest))
     cross_gap = st.gap * 1.2
     dummy = 14.0
     main_len = r.h if vertical else r.w
