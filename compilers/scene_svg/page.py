@@ -181,9 +181,14 @@ def draw_footer(ctx: Ctx, r: Rect, item: Item | None, parent: str) -> None:
     """Dashed rule, footer text on the left, the topic tag in mono on the right."""
     st = ctx.style
     pal = st.palette
-    ctx.line(r.x, r.y + 1, r.r, r.y + 1, stroke=pal.line, sw=1, dash="4 5")
     size = st.font * 0.8
-    inner = Rect(r.x, r.y + 8, r.w, max(0.0, r.h - 8))
+    if item is not None and item.has("title") and item.has("body", "note", "text"):
+        # a footer object {title, body} is a boxed note, as the CKE pages draw it
+        ctx.rect(r, fill=pal.surface, stroke=pal.line, rx=10)
+        inner = r.inset(12, 4)
+    else:
+        ctx.line(r.x, r.y + 1, r.r, r.y + 1, stroke=pal.line, sw=1, dash="4 5")
+        inner = Rect(r.x, r.y + 8, r.w, max(0.0, r.h - 8))
     tag = st.topic.replace("_", " ") if st.topic else ""
     tag_w = min(inner.w * 0.35, pill_width(tag, size * 0.9)) if tag else 0.0
     if tag and inner.h >= size * 1.6:
