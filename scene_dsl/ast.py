@@ -29,6 +29,9 @@ class Attr:
     key: str  # attribute name, e.g. "theme"
     value: str  # raw value text, e.g. "infra_dark" (ints stay text: "3")
     span: Span | None = field(default=None, compare=False, repr=False)
+    # Filled in by a dialect reader from that dialect's default (the source omitted it):
+    # equal to an explicit attribute, but a writer of the same dialect leaves it out again.
+    implicit: bool = field(default=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,13 @@ from lark.lexer import Lexer
 
 from dslkit.errors import Diagnostic, LimitExceededError, SceneSyntaxError
 from scene_dsl.ast import Attr, Component, Field, Scene, Span
-from scene_dsl.contract import ComponentSpec, Contract, RowSignature, load_contract
+from scene_dsl.contract import (
+    DEFAULT_CONTRACT,
+    ComponentSpec,
+    Contract,
+    RowSignature,
+    load_contract,
+)
 from scene_dsl.diagnostics import diag
 
 __all__ = ["DEFAULT_MAX_CHARS", "DEFAULT_MAX_DEPTH", "ParseResult", "parse"]
@@ -578,7 +584,7 @@ def parse(
     text: str | bytes,
     *,
     errors: Literal["raise"] = "raise",
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
     max_chars: int = DEFAULT_MAX_CHARS,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> Scene: ...
@@ -589,7 +595,7 @@ def parse(
     text: str | bytes,
     *,
     errors: Literal["collect"],
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
     max_chars: int = DEFAULT_MAX_CHARS,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> ParseResult: ...
@@ -599,7 +605,7 @@ def parse(
     text: str | bytes,
     *,
     errors: str = "raise",
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
     max_chars: int = DEFAULT_MAX_CHARS,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> Scene | ParseResult:

@@ -12,7 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from scene_dsl.ast import Component, Field, Scene
-from scene_dsl.contract import ComponentSpec, Contract, RowSignature, load_contract
+from scene_dsl.contract import (
+    DEFAULT_CONTRACT,
+    ComponentSpec,
+    Contract,
+    RowSignature,
+    load_contract,
+)
 
 __all__ = ["to_text"]
 
@@ -22,7 +28,7 @@ def to_text(
     *,
     form: str = "block",
     inline: bool = False,
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
 ) -> str:
     """Render ``scene`` as DSL text.
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scene_dsl.ast import Attr, Component, Field, Scene
-from scene_dsl.contract import ComponentSpec, Contract, FieldSpec, load_contract
+from scene_dsl.contract import DEFAULT_CONTRACT, ComponentSpec, Contract, FieldSpec, load_contract
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hypothesis.strategies import SearchStrategy
@@ -130,6 +130,8 @@ def _field_values(
         return [namer.new_id(rng)]
     if fspec.kind == "idref":
         return [rng.choice(namer.ids)]
+    if fspec.kind == "text":
+        return [_ident(rng)]  # a literal slug, as CKE D4 writes display text
     if fspec.kind == "enum":
         return [rng.choice(fspec.values)]
     if fspec.kind == "int":
@@ -175,7 +177,7 @@ def _sample_component(
 
 
 def sample_scene(
-    rng: random.Random, contract: ContractLike = "v1", *, family: str | None = None
+    rng: random.Random, contract: ContractLike = DEFAULT_CONTRACT, *, family: str | None = None
 ) -> Scene:
     """Draw one valid, canonical scene.
 
@@ -216,7 +218,7 @@ def sample_scene(
 
 
 def sample_content(
-    scene: Scene, contract: ContractLike = "v1", rng: random.Random | None = None
+    scene: Scene, contract: ContractLike = DEFAULT_CONTRACT, rng: random.Random | None = None
 ) -> dict[str, Any]:
     """Build a content.json mapping that resolves every content ref of ``scene``.
 
@@ -335,7 +337,9 @@ def mutate_text(rng: random.Random, text: str, rounds: int = 3) -> str:
 
 
 # -- hypothesis strategies --------------------------------------------------------------------
-def scenes(contract: ContractLike = "v1", *, family: str | None = None) -> SearchStrategy[Scene]:
+def scenes(
+    contract: ContractLike = DEFAULT_CONTRACT, *, family: str | None = None
+) -> SearchStrategy[Scene]:
     """Strategy for valid canonical scenes.
 
     Args:
@@ -358,7 +362,7 @@ def scenes(contract: ContractLike = "v1", *, family: str | None = None) -> Searc
 
 
 def scenes_with_content(
-    contract: ContractLike = "v1", *, family: str | None = None
+    contract: ContractLike = DEFAULT_CONTRACT, *, family: str | None = None
 ) -> SearchStrategy[tuple[Scene, dict[str, Any]]]:
     """Strategy for ``(scene, content)`` where content resolves every ref of the scene.
 
@@ -378,7 +382,7 @@ def scenes_with_content(
 def scene_texts(
     form: str = "block",
     inline: bool = False,
-    contract: ContractLike = "v1",
+    contract: ContractLike = DEFAULT_CONTRACT,
     *,
     family: str | None = None,
 ) -> SearchStrategy[str]:
