@@ -37,7 +37,7 @@ from dslkit.compilers.scene_svg.theme import resolve_style
 import scene_dsl
 from dslkit.errors import CompileError, DslkitError
 from scene_dsl.ast import Component, Scene
-from scene_dsl.contract import Contract, load_contract
+from scene_dsl.contract import DEFAULT_CONTRACT, Contract, load_contract
 from scene_dsl.diagnostics import diag
 
 __all__ = ["compile_scene"]
@@ -81,7 +81,7 @@ def compile_scene(
     scene: Scene | str,
     content: Mapping[str, Any] | str | Path,
     *,
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
     theme_overrides: Mapping[str, str] | None = None,
     grow: bool = False,
 ) -> Svg:
