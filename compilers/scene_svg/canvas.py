@@ -188,11 +188,23 @@ def _scalar_text(value: Any) -> str | None:
 # field name -> content role (a field's own ref names the role directly)
 _ROLE_ALIASES = {
     "block_title_ref": "title",
+    "block_caption_ref": "caption",
     "branch_label_ref": "label",
     "item_ref": "items",
     "line_ref": "lines",
     "cell_ref": "cells",
+    # the per-leaf fields of CKE's verbose blocks, named for the list they fill
+    "offset_ref": "items",
+    "subregion_ref": "parts",
+    "bullet_ref": "items",
+    "code_ref": "lines",
 }
+
+
+def humanize(slug: str) -> str:
+    """A literal slug as display words: ``memory_bandwidth`` -> ``Memory Bandwidth``."""
+    words = [w for w in re.split(r"[_\-]+", slug) if w]
+    return " ".join(w[:1].upper() + w[1:] for w in words)
 
 
 class Item:
@@ -229,11 +241,22 @@ class Item:
                 self.roles["_primary"] = value
                 self.paths["_primary"] = main
         lists: dict[str, list[Any]] = {}
+        counts: dict[str, int] = {}
         for f in comp.fields:
+            counts[f.name] = counts.get(f.name, 0) + 1
+        for f in comp.fields:
+            if ref_kinds.get(f.name) == "text" and f.name.endswith("_text"):
+                # literal display text written in the scene (a slug, CKE's D4): shown as words
+                role = _ROLE_ALIASES.get(f.name[:-5] + "_ref", f.name[:-5])
+                if role not in self.roles:
+                    self.roles[role] = humanize(str(f.value))
+                    self.paths[role] = f"[{f.name}:{f.value}]"  # so S703 can name it too
+                continue
             if f.name == "ref" or ref_kinds.get(f.name) != "ref":
                 continue
             role = _ROLE_ALIASES.get(f.name, f.name[:-4] if f.name.endswith("_ref") else f.name)
-            if role in ("items", "lines", "cells"):
+            if role in ("items", "lines", "cells", "parts", "detail") or counts[f.name] > 1:
+                # repeated fields (one per list entry) make a list, in source order
                 lists.setdefault(role, []).append(values.get(f.value))
                 self.paths.setdefault(role, f.value)
                 continue

@@ -243,3 +243,59 @@ def test_markers_without_positions_spread_in_order(tmp_path: Path) -> None:
     ]
     assert len(tips) == 3 and tips == sorted(tips) and len(set(tips)) == 3
     assert all(f"about b{i}" in visible_text(svg.text) for i in (1, 2, 3))
+
+
+# ---- surfaces the dialect readers produce (contract v2) ----------------------------------
+
+
+def test_literal_slugs_are_drawn_as_words() -> None:
+    import scene_dsl
+
+    text = (
+        "[scene]\n[canvas:wide]\n[layout:dashboard_cards]\n[theme:infra_dark]\n[tone:blue]\n"
+        "[topic:lit_demo]\n[header_band:odd_kicker|lantern_report|dim_and_bright]\n"
+        "[section_card:glow_level|nine_lumens|after_dusk|variant=metric|accent=amber]\n"
+        "[section_card:wick_count|three_wicks|per_lamp|variant=note|accent=green]\n"
+        "[footer_note:kept_in_shed]\n[/scene]\n"
+    )
+    svg = compile_scene(scene_dsl.parse(text, dialect="auto"), {})
+    seen = visible_text(svg.text)
+    for words in (
+        "lantern report",
+        "dim and bright",
+        "glow level",
+        "nine lumens",
+        "after dusk",
+        "three wicks",
+        "per lamp",
+        "kept in shed",
+        "odd kicker",
+    ):
+        assert words in seen, words
+    assert "_" not in seen.replace("lit_demo", "")  # no slug shows through
+    assert not _codes(svg, "S703")
+
+
+def test_verbose_per_leaf_fields_fill_lists() -> None:
+    import scene_dsl
+
+    text = (
+        "[scene]\n[layout:memory_map]\n[theme:infra_dark]\n[tone:green]\n[topic:leafy]\n"
+        "[address_strip] [offset_ref:offs.0] [offset_ref:offs.1] [offset_ref:offs.2] "
+        "[/address_strip]\n"
+        "[memory_segment] [segment_id:pool] [title_ref:segs.pool.title] "
+        "[subregion_ref:segs.pool.parts.0] [subregion_ref:segs.pool.parts.1] [/memory_segment]\n"
+        "[info_card] [title_ref:cards.c.title] [code_ref:cards.c.lines.0] "
+        "[code_ref:cards.c.lines.1] [/info_card]\n[/scene]\n"
+    )
+    content = {
+        "offs": ["0xaa", "0xbb", "0xcc"],
+        "segs": {"pool": {"title": "Pool zone", "parts": ["first part", "second part"]}},
+        "cards": {"c": {"title": "Card heading", "lines": ["cmd one", "cmd two"]}},
+    }
+    svg = compile_scene(scene_dsl.parse(text, dialect="auto"), content)
+    seen = visible_text(svg.text)
+    # every repeated field's value is drawn, not only the last one
+    for s in ("0xaa", "0xbb", "0xcc", "first part", "second part", "cmd one", "cmd two"):
+        assert s in seen, s
+    assert not _codes(svg, "S703")
