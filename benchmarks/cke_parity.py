@@ -168,8 +168,10 @@ def compile_file(scene_path: Path, content_path: Path | None):  # type: ignore[n
     try:
         scene = _parse(scene_path.read_text(encoding="utf-8"))
         # grow=True: a crowded page grows taller instead of cutting text, as CKE's pages do
-        kw = {"contract": CONTRACT} if CONTRACT else {}
-        svg = compile_scene(scene, content, grow=GROW, **kw)
+        # the contract the scene was read with (scene_dsl's default unless --contract)
+        from scene_dsl.contract import DEFAULT_CONTRACT
+
+        svg = compile_scene(scene, content, grow=GROW, contract=CONTRACT or DEFAULT_CONTRACT)
     except DslkitError as exc:
         first = exc.diagnostics[0] if getattr(exc, "diagnostics", None) else exc
         return None, str(first).splitlines()[0][:110], 0

@@ -18,6 +18,8 @@ from cke_shapes import SHAPES
 from dslkit.compilers.scene_svg import compile_scene
 from svg_scene_factory import geometry_problems
 
+from scene_dsl.contract import DEFAULT_CONTRACT
+
 _NS = "{http://www.w3.org/2000/svg}"
 
 
@@ -258,7 +260,7 @@ def test_literal_slugs_are_drawn_as_words() -> None:
         "[section_card:wick_count|three_wicks|per_lamp|variant=note|accent=green]\n"
         "[footer_note:kept_in_shed]\n[/scene]\n"
     )
-    svg = compile_scene(scene_dsl.parse(text, dialect="auto"), {})
+    svg = compile_scene(scene_dsl.parse(text, dialect="auto"), {}, contract=DEFAULT_CONTRACT)
     seen = visible_text(svg.text)
     for words in (
         "lantern report",
@@ -293,7 +295,7 @@ def test_verbose_per_leaf_fields_fill_lists() -> None:
         "segs": {"pool": {"title": "Pool zone", "parts": ["first part", "second part"]}},
         "cards": {"c": {"title": "Card heading", "lines": ["cmd one", "cmd two"]}},
     }
-    svg = compile_scene(scene_dsl.parse(text, dialect="auto"), content)
+    svg = compile_scene(scene_dsl.parse(text, dialect="auto"), content, contract=DEFAULT_CONTRACT)
     seen = visible_text(svg.text)
     # every repeated field's value is drawn, not only the last one
     for s in ("0xaa", "0xbb", "0xcc", "first part", "second part", "cmd one", "cmd two"):
