@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect, Section
 from dslkit.compilers.scene_svg.draw import card
-from dslkit.compilers.scene_svg.layouts.common import text_w
+from dslkit.compilers.scene_svg.layouts.common import card_height, text_w
 
 from scene_dsl.ast import Component
 
@@ -35,6 +35,9 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
         it = ctx.item(c)
         tones[side] = it.tone() or _pole_tone(ctx, side)
         h = min(r.h * 0.5, max(90.0, f * 6))
+        if it.has("body", "caption", "detail"):
+            # a pole with a body keeps its natural height (up to 80% of the region)
+            h = min(r.h * 0.8, max(h, card_height(ctx, it, pole_w) + 2 * f * LINE_HEIGHT))
         cell = Rect(r.x if side == "left" else r.r - pole_w, r.cy - h / 2, pole_w, h)
         card(
             ctx,
@@ -109,7 +112,7 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
     lh = f * 0.9 * LINE_HEIGHT
     items = [ctx.item(c) for c in markers]
     bodies = any(it.has("body", "caption") for it in items)
-    lane_h = lh * (4 if bodies else 2) + 8  # a marker with a body gets two more lines
+    lane_h = lh * (6 if bodies else 2) + 8  # a marker with a body gets four more lines
     for k, c in enumerate(markers):
         it = items[k]
         raw_pos = c.get("position")
@@ -128,6 +131,8 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
         value = it.text("value", primary=False)
         text = f"{label} \u00b7 {value}" if value else label
         w = min(mid.w, max(60.0, text_w(text, f * 0.9, True) + 4), 220.0)
+        if bodies:  # a body reads in its share of the continuum, not in its label's width
+            w = min(mid.w, max(w, min(240.0, mid.w / (len(markers) + 1) - 12)))
         lx = max(mid.x, min(mid.r - w, x - w / 2))
         lane = next((i for i, right in enumerate(lanes) if lx >= right + 8), len(lanes))
         if lane == len(lanes):
@@ -148,7 +153,7 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
                     Section(
                         "label", text, f * 0.9, pal.ink, "bold", max_lines=2, gap=2, anchor="middle"
                     ),
-                    Section("body", body, f * 0.78, pal.muted, max_lines=2, gap=0, anchor="middle"),
+                    Section("body", body, f * 0.78, pal.muted, max_lines=4, gap=0, anchor="middle"),
                 ],
                 parent=parent,
                 comp=c,
