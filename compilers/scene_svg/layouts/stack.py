@@ -451,7 +451,8 @@ def width_band(ctx: Ctx, it: Item, parent: str) -> Band:
         ctx.rect(Rect(inner.x, inner.y, bw, inner.h), fill=f"url(#{grad})", rx=inner.h / 2)
         need = measure_text(label, size, weight="bold") + 24
         if need <= bw:
-            tr, ink = Rect(inner.x + 12, inner.y, bw - 24, inner.h), pal.bg
+            # the bar starts in its soft tone, so the label takes the page ink
+            tr, ink = Rect(inner.x + 12, inner.y, bw - 24, inner.h), pal.ink
         else:
             tr, ink = (
                 Rect(inner.x + bw + 10, inner.y, max(1.0, inner.r - bw - 10), inner.h),
