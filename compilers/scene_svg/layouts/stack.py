@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, parse_number
 from dslkit.compilers.scene_svg.draw import bar_row, card, card_sections, panel, pill
 from dslkit.compilers.scene_svg.layouts.common import (
     card_height,
@@ -434,9 +434,8 @@ def width_band(ctx: Ctx, it: Item, parent: str) -> Band:
     st = ctx.style
     pal = st.palette
     comp = it.comp
-    raw = it.raw("width")
-    frac = raw if isinstance(raw, int | float) and not isinstance(raw, bool) else 0.0
-    frac = max(0.0, min(1.0, float(frac) if frac == frac else 0.0))  # NaN -> 0
+    raw = parse_number(it.raw("width"))  # 0.42, "0.42" (bools and text without a number: 0)
+    frac = max(0.0, min(1.0, raw)) if raw is not None and raw == raw else 0.0  # NaN -> 0
     label = it.text("label", "title", "name") or ""
     size = st.font * 0.95
     bar_h = size * 2.2
