@@ -98,7 +98,7 @@ def run(texts: list[str], repeat: int, label: str) -> dict[str, float]:
 
 def run_dialects(n: int, seed: int, repeat: int) -> None:
     rng = random.Random(seed)
-    scenes = [fill_cke_defaults(sample_scene(rng)) for _ in range(n)]
+    scenes = [fill_cke_defaults(sample_scene(rng, "v2")) for _ in range(n)]
     block = [scene_dsl.to_text(s) for s in scenes]
     cke = [scene_dsl.to_text(s, dialect="cke") for s in scenes]
     assert [scene_dsl.parse(t, dialect="cke") for t in cke] == [scene_dsl.parse(t) for t in block]

@@ -125,8 +125,11 @@ class ComponentSpec:
         return None if i is None else self.fields[i]
 
     def field_for_row_key(self, key: str) -> FieldSpec | None:
-        """Resolve a row-form named key (``note`` or ``note_ref``) to its field."""
-        return self.field(key) or self.field(key + "_ref")
+        """Resolve a row-form named key (``note``, ``note_ref`` or an alias) to its field."""
+        found = self.field(key) or self.field(key + "_ref")
+        if found is None and key in self.aliases:
+            return self.field(self.aliases[key])
+        return found
 
 
 @dataclass(frozen=True, slots=True)

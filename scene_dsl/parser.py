@@ -304,6 +304,10 @@ class _Builder:
         comps: list[Component] = []
         pending_role: tuple[str, Token] | None = None
         components = self.contract.components
+        # Another spelling of a field (CKE block dialects write `panel_id` for node_id) is
+        # stored under the field's own name: one meaning, one AST.
+        owner = components.get(parent) if parent is not None else None
+        aliases = owner.aliases if owner is not None else {}
         for item in items:
             if isinstance(item, Component):
                 comps.append(item)
@@ -399,7 +403,7 @@ class _Builder:
                 continue
             v = self._value(payload, off, parent, name)
             if v is not None:
-                fields.append(Field(name, v, _span(tok)))
+                fields.append(Field(aliases.get(name, name) if aliases else name, v, _span(tok)))
         if pending_role is not None:
             role, rtok = pending_role
             self._report(

@@ -196,14 +196,10 @@ def _read_dslkit(
     text: str | bytes, errors: str, spec: Contract, max_chars: int, max_depth: int
 ) -> Scene | ParseResult:
     if errors == "raise":
-        scene = _parser.parse(text, contract=spec, max_chars=max_chars, max_depth=max_depth)
-        return _unalias(scene, spec)
-    result = _parser.parse(
+        return _parser.parse(text, contract=spec, max_chars=max_chars, max_depth=max_depth)
+    return _parser.parse(
         text, errors="collect", contract=spec, max_chars=max_chars, max_depth=max_depth
     )
-    if result.scene is None:
-        return result
-    return ParseResult(_unalias(result.scene, spec), result.diagnostics)
 
 
 def _read_cke(
@@ -250,45 +246,11 @@ def _map_tree(
     return tuple(out)
 
 
-def _unalias_fields(comp: Component, spec: Contract) -> tuple[Field, ...]:
-    cspec = spec.components.get(comp.name)
-    if cspec is None or not cspec.aliases or not any(f.name in cspec.aliases for f in comp.fields):
-        return comp.fields
-    fields = tuple(
-        replace(f, name=cspec.aliases[f.name]) if f.name in cspec.aliases else f
-        for f in comp.fields
-    )
-    return _in_contract_order(fields, cspec)
-
-
 def _in_contract_order(fields: tuple[Field, ...], cspec: ComponentSpec) -> tuple[Field, ...]:
-    # A stored alias or a renamed accent can land out of the contract's field order; a row
-    # token has no order of its own, so it takes the contract's (repeated fields keep theirs).
+    # A renamed accent can land out of the contract's field order; a row token has no order
+    # of its own, so it takes the contract's (repeated fields keep theirs).
     last = len(cspec.fields)
     return tuple(sorted(fields, key=lambda f: cspec.field_index.get(f.name, last)))
-
-
-_ALIASED: dict[int, tuple[Contract, frozenset[str]]] = {}  # components that have aliases
-
-
-def _unalias(scene: Scene, spec: Contract) -> Scene:
-    """Store every aliased field spelling under its field's own name."""
-    names = _ALIASED.get(id(spec))
-    if names is None or names[0] is not spec:
-        names = _ALIASED[id(spec)] = (
-            spec,
-            frozenset(n for n, c in spec.components.items() if c.aliases),
-        )
-    aliased = names[1]
-    if not any(
-        c.name in aliased and _unalias_fields(c, spec) is not c.fields for c in scene.walk()
-    ):
-        return scene  # the usual case (this runs on every dslkit parse): nothing to rebuild
-
-    def fn(comp: Component, children: tuple[Component, ...], top: bool) -> Component:
-        return replace(comp, fields=_unalias_fields(comp, spec), children=children)
-
-    return replace(scene, components=_map_tree(scene.components, fn))
 
 
 class _CkeReader:
@@ -360,11 +322,6 @@ class _CkeReader:
         fields = comp.fields
         if row:
             fields = self._row_fields(comp, cspec)
-        if cspec.aliases:
-            fields = tuple(
-                replace(f, name=cspec.aliases[f.name]) if f.name in cspec.aliases else f
-                for f in fields
-            )
         if fields is not comp.fields:
             fields = _in_contract_order(fields, cspec)
         if self.sub == "d4":

@@ -36,7 +36,7 @@ def test_scene_generated_content_resolves_every_ref(pair: tuple) -> None:
     assert scene_dsl.validate(scene, content=content) == []
     binding = scene_dsl.bind(scene, content)
     assert binding.ok
-    contract = scene_dsl.load_contract()  # the strategies' default contract
+    contract = scene_dsl.load_contract("v1")
     refs = {
         f.value
         for c in scene.walk()
@@ -104,7 +104,7 @@ def test_scene_sampler_is_deterministic_per_seed() -> None:
 
 
 def test_scene_sampler_covers_every_family_and_component() -> None:
-    contract = scene_dsl.load_contract()  # the sampler's default contract
+    contract = scene_dsl.load_contract("v1")
     seen: set[str] = set()
     for family in contract.families:
         for seed in range(40):
