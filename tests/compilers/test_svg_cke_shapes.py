@@ -301,3 +301,47 @@ def test_verbose_per_leaf_fields_fill_lists() -> None:
     for s in ("0xaa", "0xbb", "0xcc", "first part", "second part", "cmd one", "cmd two"):
         assert s in seen, s
     assert not _codes(svg, "S703")
+
+
+def test_two_bars_are_a_duel_of_columns() -> None:
+    text = (
+        "[scene]\n[layout:comparison_span_chart]\n[compare_bar:bars.a]\n[compare_bar:bars.b]\n"
+        "[axis:ax]\n[span_bracket:0|0|spans.a]\n[floor_band:floor]\n[/scene]\n"
+    )
+    content = {
+        "bars": {
+            "a": {"label": "Wide road", "value": "900 cars", "caption": "rush hour", "note": "n1"},
+            "b": {"label": "Side lane", "value": "45 cars", "caption": "quiet", "note": "n2"},
+        },
+        "ax": {"label": "Traffic scale"},
+        "spans": {"a": "twenty-fold"},
+        "floor": {"label": "Toll gate", "value": "30 cars"},
+    }
+    svg = compile_scene(text, content, grow=True)
+    cols = [b for b in svg.boxes if "-col" in b.id and b.kind == "panel"]
+    assert len(cols) == 2
+    left, right = sorted(cols, key=lambda b: b.x)
+    assert left.x + left.w < right.x  # one column per side
+    assert left.h > left.w  # vertical columns
+    seen = visible_text(svg.text)
+    for s in (
+        "wide road",
+        "900 cars",
+        "rush hour",
+        "side lane",
+        "45 cars",
+        "twenty-fold",
+        "traffic scale",
+        "toll gate",
+    ):
+        assert s in seen, s
+    assert geometry_problems(svg) == [] and not _codes(svg, "S703")
+    # the fill heights follow the values (900 : 45), on one scale
+    fills = [
+        float(h)
+        for h in re.findall(
+            r'<rect x="[^"]+" y="[^"]+" width="[^"]+" height="([^"]+)"[^>]*fill="url\(#', svg.text
+        )
+    ]
+    fills = [h for h in fills if h < svg.height]
+    assert len(fills) == 2 and fills[0] / fills[1] > 10
