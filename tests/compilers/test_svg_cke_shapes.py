@@ -345,3 +345,18 @@ def test_two_bars_are_a_duel_of_columns() -> None:
     ]
     fills = [h for h in fills if h < svg.height]
     assert len(fills) == 2 and fills[0] / fills[1] > 10
+
+
+def test_center_lane_stages_sit_on_the_axis() -> None:
+    body = (
+        "\n".join(f"[timeline_stage:s{i}|st.s{i}|lane=center]" for i in (1, 2, 3))
+        + "\n[timeline_arrow:s1->s2]\n[timeline_arrow:s2->s3]"
+    )
+    text = f"[scene]\n[layout:timeline]\n{body}\n[/scene]\n"
+    content = {"st": {f"s{i}": {"title": f"Phase {i}", "lines": [f"step {i}"]} for i in (1, 2, 3)}}
+    svg = compile_scene(text, content)
+    cards = sorted((b for b in svg.boxes if b.kind == "card"), key=lambda b: b.x)
+    assert len(cards) == 3 and len({round(b.y + b.h / 2) for b in cards}) == 1  # one row
+    assert all(a.x + a.w < b.x for a, b in zip(cards, cards[1:]))  # a run between cards
+    assert len(re.findall(r'marker-end="url\(#', svg.text)) == 2
+    assert geometry_problems(svg) == []

@@ -449,18 +449,16 @@ def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
     for i, c in enumerate(stages):
         lane = c.get("lane")
         side.append(
-            "top"
-            if lane == "top"
-            else "bottom"
-            if lane == "bottom"
-            else ("top" if i % 2 == 0 else "bottom")
+            lane if lane in ("top", "bottom", "center") else ("top" if i % 2 == 0 else "bottom")
         )
     # neighbours on the same side share the space; alternating sides may overlap columns
     cw = (
         min(300.0, colw * 2 - st.gap)
-        if all(side[i] != side[i + 1] for i in range(n - 1))
+        if all(side[i] != side[i + 1] for i in range(n - 1)) and "center" not in side
         else colw - st.gap
     )
+    if "center" in side:  # cards on the axis leave a run between them for the arrows
+        cw = min(cw, 300.0, colw - 70.0)
     cw = max(60.0, min(cw, r.w))
     date_h = st.font * 0.9 * LINE_HEIGHT + 8
     half = (r.h - 2 * date_h) / 2 - 14
@@ -468,13 +466,16 @@ def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
     if pal.glow:
         ctx.line(r.x, axis_y, r.r, axis_y, stroke=st.accent(0), sw=6, opacity=0.2)
     ids = {}
-    placed: dict[str, list[Rect]] = {"top": [], "bottom": []}
+    placed: dict[str, list[Rect]] = {"top": [], "bottom": [], "center": []}
     for i, it in enumerate(items):
         cx = r.x + colw * (i + 0.5)
         x = max(r.x, min(r.r - cw, cx - cw / 2))
         nat = min(half, card_height(ctx, it, cw) + 4)
         if side[i] == "top":
             cell = Rect(x, axis_y - date_h - 14 - nat, cw, nat)
+        elif side[i] == "center":  # on the axis itself, the axis running behind it
+            nat = min(r.h - 2 * date_h, card_height(ctx, it, cw) + 4)
+            cell = Rect(x, axis_y - nat / 2, cw, nat)
         else:
             cell = Rect(x, axis_y + date_h + 14, cw, nat)
         # never overlap the previous card on the same side: narrow this one if needed
@@ -485,14 +486,17 @@ def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
         placed[side[i]].append(cell)
         tone = st.tone_at(i, it.tone())
         color = pal.accent(tone)
-        stem_from = cell.b if side[i] == "top" else cell.y
-        ctx.line(cx, stem_from, cx, axis_y, stroke=color, sw=1.5, dash="3 3")
-        ctx.circle(cx, axis_y, 7, fill=color, stroke=pal.bg, sw=2.5)
+        if side[i] != "center":
+            stem_from = cell.b if side[i] == "top" else cell.y
+            ctx.line(cx, stem_from, cx, axis_y, stroke=color, sw=1.5, dash="3 3")
+            ctx.circle(cx, axis_y, 7, fill=color, stroke=pal.bg, sw=2.5)
         date = it.text("date", "when", primary=False)
         if date:
             dr = Rect(
                 max(r.x, cx - colw / 2 + 2),
-                axis_y - date_h if side[i] == "bottom" else axis_y + 8,
+                cell.b + 4
+                if side[i] == "center"
+                else (axis_y - date_h if side[i] == "bottom" else axis_y + 8),
                 min(colw - 4, r.w),
                 date_h - 8,
             )
@@ -512,7 +516,9 @@ def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
         card(ctx, cell, it, parent=parent, index=i, title_roles=("title", "label", "name"))
         if stages[i].get("stage_id"):
             ctx.anchors[str(stages[i].get("stage_id"))] = cell
-        ids[stages[i].get("stage_id") or f"_{i}"] = (cx, axis_y)
+        # where arrows leave and enter: the dot, or a centred card's own edges
+        half_w = cell.w / 2 if side[i] == "center" else 0.0
+        ids[stages[i].get("stage_id") or f"_{i}"] = (cx, axis_y, half_w)
     for e in edges:
         it = ctx.item(e)
         a_id, b_id = ctx.ends(e)
@@ -520,7 +526,7 @@ def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
         label = it.text("label")
         if a is None or b is None:
             continue
-        connector(ctx, [(a[0] + 10, a[1]), (b[0] - 10, b[1])], color=st.accent(0))
+        connector(ctx, [(a[0] + a[2] + 10, a[1]), (b[0] - b[2] - 10, b[1])], color=st.accent(0))
         if label:
             _edge_label(
                 ctx,
