@@ -156,6 +156,9 @@ def layered(
     if widest > 1:
         cross_gap = min(cross_gap, cross_len * 0.3 / (widest - 1))
     band = max(0.0, (main_len - lgap * (nlayers - 1)) / nlayers)
+    # left to right, many layers make narrow cards: their text is set up to 15% smaller so
+    # short titles keep one line instead of breaking word by word
+    text_scale = 1.0 if vertical else max(0.85, min(1.0, band / 200.0))
     rects: dict[str, Rect] = {}
     points: dict[str, tuple[float, float]] = {}
     for lv, lay in enumerate(order):
@@ -170,7 +173,9 @@ def layered(
             thick = min(band, nat * 1.05)
         else:
             thick = min(band, 320.0)
-            nat = max((card_height(ctx, items[v], thick) for v in real), default=size)
+            nat = max(
+                (card_height(ctx, items[v], thick, scale=text_scale) for v in real), default=size
+            )
             size = min(size, max(nat * 1.05, 70.0))
         used = len(real) * size + ndum * dummy + cross_gap * (len(lay) - 1)
         c = (r.x if vertical else r.y) + (cross_len - used) / 2
@@ -234,6 +239,7 @@ def layered(
             fill=fill,
             tone=tone,
             title_roles=("title", "label", "name", "question"),
+            scale=text_scale,
         )
     return rects
 
