@@ -159,6 +159,27 @@ def layered(
     # left to right, many layers make narrow cards: their text is set up to 15% smaller so
     # short titles keep one line instead of breaking word by word
     text_scale = 1.0 if vertical else max(0.85, min(1.0, band / 200.0))
+    if vertical:
+        # top to bottom, layers whose cards do not fit their natural height set their text
+        # smaller (down to 80%) before the cards start cutting lines
+        def need(k: float) -> float:
+            total = lgap * (nlayers - 1)
+            for lay in order:
+                real = [v for v in lay if v in items]
+                ndum = len(lay) - len(real)
+                avail = (
+                    cross_len
+                    - cross_gap * (len(lay) - 1)
+                    - ndum * min(14.0, cross_len * 0.2 / max(1, ndum))
+                )
+                w = min(max(0.0, avail) / max(1, len(real)), 300.0)
+                total += max(
+                    (card_height(ctx, items[v], w, scale=k) * 1.05 for v in real), default=0.0
+                )
+            return total
+
+        if need(1.0) > main_len:
+            text_scale = next((k for k in (0.92, 0.85) if need(k) <= main_len), 0.8)
     rects: dict[str, Rect] = {}
     points: dict[str, tuple[float, float]] = {}
     for lv, lay in enumerate(order):
@@ -169,7 +190,9 @@ def layered(
         size = avail / max(1, len(real))
         if vertical:
             size = min(size, 300.0)
-            nat = max((card_height(ctx, items[v], size) for v in real), default=band)
+            nat = max(
+                (card_height(ctx, items[v], size, scale=text_scale) for v in real), default=band
+            )
             thick = min(band, nat * 1.05)
         else:
             thick = min(band, 320.0)
