@@ -41,5 +41,12 @@ def check(
     diags = list(result.diagnostics)
     source = text if isinstance(text, str) else text.decode("utf-8", "replace")
     if result.scene is not None:
-        diags += validate(result.scene, contract, content, source=source)
+        seen = {(d.code, d.line, d.column) for d in diags}
+        # A dialect reader may already have said what the validator finds (an unknown
+        # component): report each problem once.
+        diags += [
+            d
+            for d in validate(result.scene, contract, content, source=source)
+            if (d.code, d.line, d.column) not in seen
+        ]
     return sorted(diags, key=lambda d: (d.line, d.column, d.code))

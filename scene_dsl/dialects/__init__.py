@@ -83,7 +83,9 @@ def recognize(text: str) -> str:
     CKE files spell ``layout``, ``theme`` and ``tone`` and put one token per line (or, as
     some spec files do, every token on one line with no ``@`` part); dslkit's printer puts the
     attributes on one shared line, and its row form marks refs with ``@``. Among CKE files the
-    catalogue's procedure decides (:func:`scene_dsl.dialects.cke.recognize_cke`).
+    catalogue's procedure decides (:func:`scene_dsl.dialects.cke.recognize_cke`). One line
+    with no ``@`` part is read as CKE: a dslkit inline row of a scene without content refs
+    looks the same, so pass ``dialect="dslkit"`` for those.
     """
     if not all(mark in text for mark in _CKE_MARKS):
         return "dslkit"
@@ -265,7 +267,7 @@ class _CkeReader:
     def finish(self, scene: Scene) -> tuple[Scene, list[Diagnostic]]:
         attrs = self._unknown_rows(scene)
         comps = _map_tree(scene.components, self._component)
-        attrs = self._fill_defaults(attrs)
+        attrs = _with_cke_defaults(attrs, self.spec)
         return replace(scene, attrs=attrs, components=comps), self.found
 
     def _report(self, code: str, message: str, offset: int) -> None:
@@ -318,6 +320,14 @@ class _CkeReader:
                     comp.span.start,
                 )
         if cspec is None:
+            if comp.span is not None and not row:
+                # A row token naming no component reads as an attribute (reported in
+                # _unknown_rows); a block cannot, so it is reported here, where it opens.
+                self._report(
+                    "S304",
+                    f"unknown component [{comp.name}] in a {_NAMES[self.sub]} file",
+                    comp.span.start,
+                )
             return replace(comp, children=children)
         fields = comp.fields
         if row:
@@ -357,7 +367,9 @@ class _CkeReader:
             if f.span is None:
                 out.append(f)
                 continue
-            at = self.text[self._value_start(f) : self._value_start(f) + 1] == "@"
+            where = f.span.start
+            value_at = self._value_start(f)
+            at = self.text[value_at : value_at + 1] == "@"
             fspec = cspec.field(f.name)
             if at and f.name == "accent" and cspec.field("accent_ref") is not None:
                 # `accent=@bars.a.accent`: the accent is read from content (d3).
@@ -371,33 +383,35 @@ class _CkeReader:
                         f"{comp.name}.{f.name}: bare part {f.value!r} in a {_NAMES['d3']} file, "
                         f"which writes every content ref as @path: the file mixes D3 with "
                         f"D1/D2 rows",
-                        f.span.start,
+                        where,
                     )
             elif at:
                 self._report(
                     "S111",
                     f"{comp.name}.{f.name}: @-ref part (D3 surface) in a {_NAMES[self.sub]} "
                     f"file: the file mixes dialects",
-                    f.span.start,
+                    where,
                 )
             out.append(f)
         return tuple(out) if changed else comp.fields
 
-    def _fill_defaults(self, attrs: tuple[Attr, ...]) -> tuple[Attr, ...]:
-        layout = next((a.value for a in attrs if a.key == "layout"), None)
-        defaults = cke.DEFAULTS.get(layout or "")
-        if not defaults:
-            return attrs
-        present = {a.key for a in attrs}
-        filled = [
-            Attr(spec.name, defaults[spec.name], implicit=True)
-            for spec in self.spec.attributes
-            if spec.name in defaults and spec.name not in present
-        ]
-        if not filled:
-            return attrs
-        rank = self.spec.attribute_rank
-        return tuple(sorted((*attrs, *filled), key=lambda a: rank(a.key)))
+
+def _with_cke_defaults(attrs: tuple[Attr, ...], spec: Contract) -> tuple[Attr, ...]:
+    """``attrs`` plus, marked implicit, the CKE default of every attribute they leave out."""
+    layout = next((a.value for a in attrs if a.key == "layout"), None)
+    defaults = cke.DEFAULTS.get(layout or "")
+    if not defaults:
+        return attrs
+    present = {a.key for a in attrs}
+    filled = [
+        Attr(a.name, defaults[a.name], implicit=True)
+        for a in spec.attributes
+        if a.name in defaults and a.name not in present
+    ]
+    if not filled:
+        return attrs
+    # Canonical order, so a canonical scene written without them reads back equal.
+    return tuple(sorted((*attrs, *filled), key=lambda a: spec.attribute_rank(a.key)))
 
 
 def fill_cke_defaults(scene: Scene, contract: ContractLike = DEFAULT_CONTRACT) -> Scene:
@@ -407,8 +421,7 @@ def fill_cke_defaults(scene: Scene, contract: ContractLike = DEFAULT_CONTRACT) -
     CKE writer leaves them out again and ``parse(to_text(s, dialect="cke"), dialect="cke")``
     gives ``fill_cke_defaults(s)`` back for any canonical ``s``.
     """
-    spec = load_contract(contract)
-    return replace(scene, attrs=_CkeReader("", "d2", spec)._fill_defaults(scene.attrs))
+    return replace(scene, attrs=_with_cke_defaults(scene.attrs, load_contract(contract)))
 
 
 # -- writing ------------------------------------------------------------------------------------
