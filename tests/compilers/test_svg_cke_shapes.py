@@ -7,6 +7,7 @@ elements (wrapped lines joined with a space), never from the compiler's records.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -357,6 +358,6 @@ def test_center_lane_stages_sit_on_the_axis() -> None:
     svg = compile_scene(text, content)
     cards = sorted((b for b in svg.boxes if b.kind == "card"), key=lambda b: b.x)
     assert len(cards) == 3 and len({round(b.y + b.h / 2) for b in cards}) == 1  # one row
-    assert all(a.x + a.w < b.x for a, b in zip(cards, cards[1:]))  # a run between cards
+    assert all(a.x + a.w < b.x for a, b in itertools.pairwise(cards))  # a run between cards
     assert len(re.findall(r'marker-end="url\(#', svg.text)) == 2
     assert geometry_problems(svg) == []
