@@ -315,16 +315,16 @@ def _duel(
     for j, (it, fv) in enumerate(zip(floors, floor_values, strict=True)):
         tone_c = pal.danger if j == 0 else st.accent(j + 1)
         if fv is not None:
-            for t in tracks:
-                y = t.b - t.h * min(1.0, abs(fv) / top)
-                ctx.line(t.x - 6, y, t.r + 6, y, stroke=tone_c, sw=1.6, dash="6 4")
+            for trk in tracks:
+                y = trk.b - trk.h * min(1.0, abs(fv) / top)
+                ctx.line(trk.x - 6, y, trk.r + 6, y, stroke=tone_c, sw=1.6, dash="6 4")
         lr = Rect(legend.x, legend.y + j * (small * LINE_HEIGHT + 6), legend.w, small * LINE_HEIGHT)
         ctx.rect(Rect(lr.x, lr.cy - 1, 22, 2.5), fill=tone_c)
-        label = it.text("label", "title") or ""
-        value = it.text("value", primary=False)
+        fl_label = it.text("label", "title") or ""
+        fl_value = it.text("value", primary=False)
         ctx.text(
             Rect(lr.x + 30, lr.y, max(1.0, lr.w - 30), lr.h),
-            f"{label} \u00b7 {value}" if value else label,
+            f"{fl_label} \u00b7 {fl_value}" if fl_value else fl_label,
             small,
             color=pal.ink,
             parent=pid,
@@ -366,23 +366,23 @@ def _duel(
         b = min(1, int(start)) if start is not None else k
         if b > 1 or b >= len(tracks) or side_w < 40:
             continue
-        t = tracks[b]
-        fill_top = t.b - t.h * min(1.0, abs(nums[b] or 0.0) / top)
+        trk = tracks[b]
+        fill_top = trk.b - trk.h * min(1.0, abs(nums[b] or 0.0) / top)
         color = st.accent(b, bars[b].tone())
-        y0, y1 = min(fill_top, t.b - 12), t.b
+        y0, y1 = min(fill_top, trk.b - 12), trk.b
         x = mid.x + 4 if b == 0 else mid.r - 4
         dx = 10 if b == 0 else -10
         ctx.path(
             f"M{x:.1f} {y0:.1f} H{x + dx:.1f} V{y1:.1f} H{x:.1f}", stroke=color, sw=2, join="miter"
         )
-        label = it.text("label")
-        value = it.text("value", primary=False) if it.has("value") else None
+        span_label = it.text("label")
+        span_value = it.text("value", primary=False) if it.has("value") else None
         secs = []
-        if value:
+        if span_value:
             secs.append(
                 Section(
                     "value",
-                    value,
+                    span_value,
                     f * 1.3,
                     color,
                     "bold",
@@ -392,11 +392,11 @@ def _duel(
                     anchor="start" if b == 0 else "end",
                 )
             )
-        if label:
+        if span_label:
             secs.append(
                 Section(
                     "label",
-                    label,
+                    span_label,
                     small,
                     pal.muted,
                     max_lines=3,
