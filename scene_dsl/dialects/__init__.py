@@ -34,6 +34,7 @@ AST conventions every reader keeps (the compiler relies on them):
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -54,7 +55,7 @@ from scene_dsl.diagnostics import diag
 from scene_dsl.dialects import cke
 from scene_dsl.dialects.cke import BLOCK_DIALECTS, CKE_DIALECTS, recognize_cke
 from scene_dsl.parser import DEFAULT_MAX_CHARS, DEFAULT_MAX_DEPTH, ParseResult
-from scene_dsl.printer import _pick_signature, _take
+from scene_dsl.printer import _take
 from scene_dsl.printer import to_text as _dslkit_text
 
 __all__ = ["READ_DIALECTS", "WRITE_DIALECTS", "fill_cke_defaults", "parse", "recognize", "to_text"]
@@ -508,7 +509,7 @@ def _row_token(comp: Component, dspec: Contract, *, at: bool) -> str:
     if cspec is None:  # not in the contract: write the fields by name, as read
         body = "|".join(f"{f.name}={f.value}" for f in comp.fields)
         return f"[{comp.name}:{body}]"
-    sig = _pick_signature(comp, cspec)
+    sig = cspec.row_signature(Counter(f.name for f in comp.fields))
     remaining = list(comp.fields)
     parts: list[str] = []
     if sig is not None:
