@@ -16,7 +16,6 @@ from scene_dsl.contract import Contract
 __all__ = ["CANVAS", "THEMES", "Palette", "Style", "resolve_style"]
 
 CANVAS = {"wide": (1200, 675), "tall": (900, 1350), "square": (1080, 1080)}
-
 TONES = ("amber", "green", "blue", "purple")
 
 
