@@ -8,7 +8,14 @@ plug in on top (see ``dslkit.train.loop.fit``'s ``evaluate`` hook and ``GPT.gene
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what mypy sees; at run time __getattr__ imports on first use (torch is heavy)
+    from dslkit.train.checkpoint import load_model
+    from dslkit.train.config import ConfigError, TrainConfig, load_config
+    from dslkit.train.loop import FitResult, fit
+    from dslkit.train.model import GPT, Generation, GPTConfig
+    from dslkit.train.packing import PackedRows
 
 __all__ = [
     "GPT",
