@@ -45,12 +45,14 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value  # cache: the next access skips this function
-        return value
-    raise AttributeError(f"module 'dslkit.train' has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from mypy, so a misspelt name is an error there, not Any
+
+    def __getattr__(name: str) -> Any:
+        if name in _LAZY:
+            value = getattr(importlib.import_module(_LAZY[name]), name)
+            globals()[name] = value  # cache: the next access skips this function
+            return value
+        raise AttributeError(f"module 'dslkit.train' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
