@@ -255,7 +255,7 @@ def run(
             contract must not be scored as model failures).
     """
     probe = cases if isinstance(cases, ProbeSet) else ProbeSet("adhoc", 0, tuple(cases))
-    compiler = default_compiler() if compile == "auto" else compile
+    compiler = default_compiler(contract) if compile == "auto" else compile
     assert not isinstance(compiler, str)
     results: list[CaseResult] = []
     total = len(probe.cases)

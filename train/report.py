@@ -700,7 +700,9 @@ def _decision(d: Mapping[str, Any]) -> str:
     if reg:
         rows.append(("regressed families", ", ".join(f"{k} {v:+.1%}" for k, v in reg.items())))
     rules = (
-        "<p class='muted'>Rules: a failed compiler gate rejects; a blurry run branches; promote "
+        "<p class='muted'>Rules: a failed compiler gate rejects; a memorised run (held-out "
+        f"exact {disc.RULES.split_gap:.0%} or more below train exact) rejects; a blurry run "
+        "branches; promote "
         "only if the primary metric improves beyond noise and the minimum gain and no family "
         "regresses beyond the threshold; a large repaired-vs-raw gap, leak or truncation rate "
         "asks for repair; a proven loss rejects; anything else stays unpromoted.</p>"

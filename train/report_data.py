@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -203,7 +205,7 @@ def _decide(
     train, held = heldout_exact(
         {k: (b.exact_rate, b.n) for k, b in report.scene_by_split.get(mode, {}).items()}
     )
-    return disc.decide(
+    decision = disc.decide(
         metric=metric,
         value=board.rate(rate),
         n=board.n,
@@ -218,6 +220,19 @@ def _decide(
         heldout_exact=held,
         **kw,
     )
+    if decision.reasons and decision.reasons[0].startswith("memorised"):
+        # what the held-out cases got wrong instead: the next run's starting point
+        held_out = [
+            case.raw if mode == "raw" else case.repaired
+            for case in report.cases
+            if case.kind == "scene" and case.split != "train"
+        ]
+        classes = Counter(s.failure_class for s in held_out if s is not None and s.failure_class)
+        if classes:
+            shown = ", ".join(f"{cls} {n}" for cls, n in classes.most_common())
+            reasons = (*decision.reasons[:1], f"held-out failures by class: {shown}")
+            decision = replace(decision, reasons=reasons + decision.reasons[1:])
+    return decision
 
 
 def heldout_exact(

@@ -54,6 +54,8 @@ def test_the_report_names_memorisation_with_its_gap(tmp_path: Path) -> None:
     assert (d["decision"]["decision"], d["decision"]["colour"]) == ("reject", "red")
     named = "memorised: train 100%, held-out 0% (gap 100 points, threshold 20)"
     assert d["decision"]["reasons"][0] == named
+    # and what the held-out cases got wrong instead: 6 held-out cases, all drifted in tone
+    assert d["decision"]["reasons"][1] == "held-out failures by class: theme_tone_drift 6"
     assert named in path.read_text()
 
 
