@@ -43,7 +43,6 @@ class Component:
     fields: tuple[Field, ...] = ()  # repeated fields keep their order
     children: tuple[Component, ...] = ()  # nested sub-blocks, e.g. table_row in table_block
     span: Span | None = field(default=None, compare=False, repr=False)
-    form: str = field(default="block", compare=False, repr=False)  # surface it was parsed from
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """Value of the first field called ``name``."""

@@ -248,7 +248,7 @@ class _Builder:
         ranks = [index.get(f.name, last) for f in fields]
         if any(a > b for a, b in itertools.pairwise(ranks)):  # usually already in order
             fields = [f for _, _, f in sorted(zip(ranks, range(len(fields)), fields, strict=False))]
-        return Component(name, tuple(fields), (), line_tok, "row")
+        return Component(name, tuple(fields), (), line_tok)
 
     def _map_positional(
         self, tok: Token, spec: ComponentSpec, parts: list[tuple[str, int]], base: Span
@@ -456,7 +456,7 @@ class _Builder:
             open_tok.start_pos or 0,
             close_tok.end_pos or 0,
         )
-        comp = Component(name, tuple(fields), tuple(comps), span, "block")
+        comp = Component(name, tuple(fields), tuple(comps), span)
         if depth > 1:
             self._depth[id(comp)] = depth
         return comp
