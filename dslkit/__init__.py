@@ -15,11 +15,13 @@ package raises (:mod:`dslkit.errors`). Importing it imports nothing else.
 """
 
 from dslkit.errors import (
+    ArgumentError,
     CompileError,
     ContractError,
     Diagnostic,
     DslkitError,
     DslSyntaxError,
+    InputError,
     LimitExceededError,
     SceneSyntaxError,
     SceneValidationError,
@@ -34,11 +36,13 @@ from dslkit.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
     "CompileError",
     "ContractError",
     "Diagnostic",
     "DslSyntaxError",
     "DslkitError",
+    "InputError",
     "LimitExceededError",
     "SceneSyntaxError",
     "SceneValidationError",

@@ -20,12 +20,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 __all__ = [
+    "ArgumentError",
     "CompileError",
     "ContractError",
     "Diagnostic",
     "DslSyntaxError",
     "DslkitError",
     "ErrorMode",
+    "InputError",
     "LimitExceededError",
     "SceneSyntaxError",
     "SceneValidationError",
@@ -36,6 +38,7 @@ __all__ = [
     "TraceValidationError",
     "ValidationError",
     "caret_context",
+    "expect_type",
     "line_col",
 ]
 
@@ -236,3 +239,32 @@ class SolverError(DslkitError):
 
 class TokenizerError(DslkitError):
     """A tokenizer could not be built, saved, loaded or linted."""
+
+
+class InputError(DslkitError, ValueError):
+    """An input file or stream could not be read as text or JSON (bytes that are not UTF-8,
+    malformed JSON, nesting past the depth limit, a number JSON cannot carry).
+
+    Also a ``ValueError``, so callers that guarded ``json.loads`` keep working.
+    """
+
+
+class ArgumentError(DslkitError, TypeError, ValueError):
+    """A public function was called with an argument of the wrong type or an impossible
+    value (``parse(None)``, ``theme_overrides=[...]``): a programming error, reported by name
+    instead of an ``AttributeError`` from deep inside. Also a ``TypeError`` and ``ValueError``.
+    """
+
+
+def expect_type(value: object, types: type | tuple[type, ...], what: str) -> None:
+    """Raise :class:`ArgumentError` unless ``value`` is an instance of ``types``.
+
+    Args:
+        value: the argument as passed.
+        types: the accepted type or types.
+        what: how to name the argument, e.g. ``"parse(text)"``.
+    """
+    if not isinstance(value, types):
+        accepted = types if isinstance(types, tuple) else (types,)
+        names = " or ".join(t.__name__ for t in accepted)
+        raise ArgumentError(f"{what} must be {names}, not {type(value).__name__}")

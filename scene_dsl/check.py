@@ -15,7 +15,7 @@ __all__ = ["check"]
 
 
 def check(
-    text: str | bytes,
+    text: str | bytes | bytearray | memoryview,
     *,
     contract: str | Path | Contract = "v1",
     content: Mapping[str, Any] | None = None,
@@ -36,7 +36,7 @@ def check(
     except DslSyntaxError as exc:  # limits, or bytes that are not UTF-8: nothing to recover
         return list(exc.diagnostics)
     diags = list(result.diagnostics)
-    source = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    source = text if isinstance(text, str) else bytes(text).decode("utf-8", "replace")
     if result.scene is not None:
         diags += validate(result.scene, contract, content, source=source)
     return sorted(diags, key=lambda d: (d.line, d.column, d.code))

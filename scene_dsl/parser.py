@@ -24,8 +24,14 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
-from dslkit.errors import Diagnostic, LimitExceededError, SceneSyntaxError
-from scene_dsl.ast import Attr, Component, Field, Scene, Span
+from dslkit.errors import (
+    ArgumentError,
+    Diagnostic,
+    LimitExceededError,
+    SceneSyntaxError,
+    expect_type,
+)
+from scene_dsl.ast import MAX_NESTING, Attr, Component, Field, Scene, Span
 from scene_dsl.contract import ComponentSpec, Contract, RowSignature, load_contract
 from scene_dsl.diagnostics import diag
 
@@ -557,6 +563,8 @@ def _blocks_open(exc: UnexpectedInput) -> bool:
 def _decode(text: str | bytes) -> str:
     if isinstance(text, str):
         return text
+    expect_type(text, (str, bytes, bytearray, memoryview), "parse(text)")
+    text = bytes(text)
     try:
         return text.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -606,13 +614,13 @@ def parse(
     """Parse scene text in row form, block form, or a mix of both.
 
     Args:
-        text: the program (``str``, or UTF-8 ``bytes``).
+        text: the program (``str``, or UTF-8 ``bytes``/``bytearray``/``memoryview``).
         errors: ``"raise"`` raises on any syntax problem; ``"collect"`` recovers and returns
             a :class:`ParseResult` with every diagnostic found.
         contract: contract name, path or object; used to tell attributes from row-form
             components and to map row positional parts to fields.
         max_chars: inputs longer than this are rejected (work stays linear and bounded).
-        max_depth: maximum block nesting.
+        max_depth: maximum block nesting, at most :data:`scene_dsl.ast.MAX_NESTING`.
 
     Returns:
         The :class:`Scene` (``errors="raise"``) or a :class:`ParseResult` (``"collect"``).
@@ -621,9 +629,12 @@ def parse(
         SceneSyntaxError: the text does not parse (``errors="raise"``).
         LimitExceededError: the input is longer than ``max_chars`` or nests deeper than
             ``max_depth`` (raised in both modes: recovering would mean reading it all).
+        ArgumentError: ``text`` is not text or bytes, or an argument is out of range.
     """
     if errors not in ("raise", "collect"):
-        raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
+        raise ArgumentError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    if not 1 <= max_depth <= MAX_NESTING:
+        raise ArgumentError(f"max_depth must be between 1 and {MAX_NESTING}, not {max_depth}")
     source = _decode(text)
     if len(source) > max_chars:
         raise LimitExceededError.from_diagnostics(

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from dslkit.errors import Diagnostic, caret_context
+from dslkit.errors import Diagnostic, caret_context, expect_type
 from scene_dsl.ast import Component, Scene
 from scene_dsl.content import bind
 from scene_dsl.contract import Contract, load_contract
@@ -41,6 +41,7 @@ def validate(
     Returns:
         Diagnostics sorted by position (errors and warnings); empty when the scene is valid.
     """
+    expect_type(scene, Scene, "validate(scene)")
     spec = load_contract(contract)
     out: list[Diagnostic] = []
     _check_attrs(scene, spec, out)

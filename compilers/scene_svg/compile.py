@@ -34,7 +34,7 @@ from dslkit.compilers.scene_svg.text import FONT, clean_text
 from dslkit.compilers.scene_svg.theme import resolve_style
 
 import scene_dsl
-from dslkit.errors import CompileError, DslkitError
+from dslkit.errors import CompileError, DslkitError, expect_type
 from scene_dsl.ast import Component, Scene
 from scene_dsl.contract import Contract, load_contract
 from scene_dsl.diagnostics import diag
@@ -97,6 +97,10 @@ def compile_scene(
         CompileError: the scene does not parse or validate, or a content ref does not
             resolve; it carries the scene diagnostics with positions.
     """
+    expect_type(scene, (Scene, str), "compile_scene(scene)")
+    expect_type(content, (Mapping, str, Path), "compile_scene(content)")
+    if theme_overrides is not None:
+        expect_type(theme_overrides, Mapping, "compile_scene(theme_overrides)")
     spec = load_contract(contract)
     source = None
     if isinstance(scene, str):
