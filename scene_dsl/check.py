@@ -37,6 +37,7 @@ def check(
         return list(exc.diagnostics)
     diags = list(result.diagnostics)
     source = text if isinstance(text, str) else bytes(text).decode("utf-8", "replace")
+    source = source.removeprefix("\ufeff")  # as parse() does: positions start after a BOM
     if result.scene is not None:
         diags += validate(result.scene, contract, content, source=source)
     return sorted(diags, key=lambda d: (d.line, d.column, d.code))

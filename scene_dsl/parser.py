@@ -561,12 +561,14 @@ def _blocks_open(exc: UnexpectedInput) -> bool:
 
 
 def _decode(text: str | bytes) -> str:
+    # A leading UTF-8 byte order mark (Windows editors write one) is not part of the program;
+    # positions count from the character after it, as an editor that hides it shows them.
     if isinstance(text, str):
-        return text
+        return text.removeprefix("\ufeff")
     expect_type(text, (str, bytes, bytearray, memoryview), "parse(text)")
     text = bytes(text)
     try:
-        return text.decode("utf-8")
+        return text.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         good = text[: exc.start].decode("utf-8")
         raise SceneSyntaxError.from_diagnostics(

@@ -104,7 +104,7 @@ def compile_scene(
     spec = load_contract(contract)
     source = None
     if isinstance(scene, str):
-        source = scene
+        source = scene.removeprefix("\ufeff")  # parse() ignores a BOM; carets must too
         try:
             scene = scene_dsl.parse(scene, contract=spec)
         except DslkitError as exc:

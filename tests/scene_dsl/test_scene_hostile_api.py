@@ -89,3 +89,13 @@ def test_hand_built_trees_stop_at_the_nesting_ceiling() -> None:
     assert repr(scene).count("table_row") == MAX_NESTING
     with pytest.raises(LimitExceededError, match="at most 100"):
         Component("table_row", (), (deepest,))
+
+
+def test_a_utf8_bom_is_ignored_and_positions_start_after_it() -> None:
+    scene = scene_dsl.parse(TEXT)
+    assert scene_dsl.parse("\ufeff" + TEXT) == scene
+    assert scene_dsl.parse(b"\xef\xbb\xbf" + TEXT.encode()) == scene
+    bad = "\ufeff[scene] [layout:poster_stack] [nope:x] [/scene]"
+    [d] = [d for d in scene_dsl.check(bad) if d.code == "S302"]
+    assert (d.line, d.column) == (1, bad.index("[nope") + 1 - 1)
+    assert d.source_line.startswith("[scene]")
