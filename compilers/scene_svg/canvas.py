@@ -378,6 +378,8 @@ class Ctx:
     items: list[Item] = field(default_factory=list)
     # component id (stage_id, node_id...) -> its placed card, for annotations that point at it
     anchors: dict[str, Rect] = field(default_factory=dict)
+    # per-compile state of layout helpers (e.g. the spatial index edge labels keep clear of)
+    caches: dict[str, Any] = field(default_factory=dict)
     _ids: dict[str, int] = field(default_factory=dict)
     _warned: set[tuple[str, str, str]] = field(default_factory=set)
 

@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dslkit import jsonio
-from dslkit.errors import InputError
+from dslkit.errors import InputError, LineIndex, caret_context, line_col
 
 
 def _error(data: str | bytes, **kwargs: int) -> InputError:
@@ -74,3 +76,34 @@ def test_file_and_stdin_read_the_same(tmp_path: Path, monkeypatch: pytest.Monkey
     assert missing.value.code == "J002"
     with pytest.raises(InputError, match="folder"):
         jsonio.read_text(tmp_path)
+
+
+def _caret_by_split(text: str, line: int, column: int, width: int) -> tuple[str, str]:
+    # the straightforward definition: split every line, window the one asked for
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return "", ""
+    src = lines[line - 1].rstrip("\r")
+    col, first = max(1, column), 0
+    if len(src) > width:
+        first = max(0, min(col - 1 - width // 2, len(src) - width))
+        src = src[first : first + width]
+    return "".join(c if c.isprintable() else "?" for c in src), " " * (col - 1 - first) + "^"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.text(st.sampled_from("ab\n\r\t["), max_size=300),
+    line=st.integers(-1, 40),
+    column=st.integers(-2, 320),
+    offset=st.integers(-3, 320),
+    width=st.sampled_from([5, 10, 100]),
+)
+def test_line_index_and_caret_context_match_the_definition(
+    text: str, line: int, column: int, offset: int, width: int
+) -> None:
+    want = _caret_by_split(text, line, column, width)
+    assert caret_context(text, line, column, width=width) == want
+    index = LineIndex(text)
+    assert index.caret_context(line, column, width=width) == want
+    assert index.line_col(offset) == line_col(text, offset)
