@@ -71,8 +71,9 @@ def main() -> None:
     ap.add_argument("--big", action="store_true", help="also 10,000-node graphs")
     args = ap.parse_args()
 
-    import scene_dsl
     from dslkit.compilers.scene_svg import compile_scene
+
+    import scene_dsl
 
     def check(n: int) -> float:
         head = "[scene] [layout:poster_stack] [section_card] "

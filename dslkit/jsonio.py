@@ -140,9 +140,7 @@ def _check_constants(text: str, source: str) -> None:
         return
     for m in _CONSTANT.finditer(text):
         if m.group(1):
-            raise _fail(
-                "J103", f"{source}: {m.group(1)} is not a JSON number", text, m.start(1)
-            )
+            raise _fail("J103", f"{source}: {m.group(1)} is not a JSON number", text, m.start(1))
 
 
 class _BadNumber(Exception):
@@ -188,9 +186,7 @@ def loads(data: str | bytes, *, source: str = "<json>", max_depth: int = MAX_DEP
     except json.JSONDecodeError as exc:
         raise _fail("J101", f"{source}: not JSON: {exc.msg}", text, exc.pos) from None
     except _BadNumber as exc:
-        offset = next(
-            (m.start(1) for m in _NUMBER.finditer(text) if m.group(1) == exc.literal), -1
-        )
+        offset = next((m.start(1) for m in _NUMBER.finditer(text) if m.group(1) == exc.literal), -1)
         raise _fail("J103", f"{source}: {exc.why}", text, offset) from None
     except RecursionError:  # only when called already near the limit: still no traceback
         raise _fail("J102", f"{source}: nesting too deep for the interpreter stack") from None

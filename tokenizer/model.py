@@ -150,9 +150,7 @@ class DslTokenizer:
             lo, hi = min(ids), max(ids)
             if lo < 0 or hi >= self.vocab_size:
                 which = lo if lo < 0 else hi
-                raise fail(
-                    "K001", f"decode: id {which} is outside 0..{self.vocab_size - 1}"
-                )
+                raise fail("K001", f"decode: id {which} is outside 0..{self.vocab_size - 1}")
         return self.tokenizer.decode(ids, skip_special_tokens=False)
 
     def tokens(self, text: str) -> list[tuple[int, str]]:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from dslkit.compilers.scene_svg import compile_scene
 from dslkit.compilers.scene_svg.canvas import num, parse_number
+
 from dslkit.errors import CompileError
 
 GOLD = Path(__file__).resolve().parents[2] / "examples" / "gold"
@@ -32,7 +33,7 @@ HOSTILE: list[Any] = [
 ]
 # numeric attributes: any nan/inf here is a broken drawing
 _COORD = re.compile(
-    r'\s(?:x|y|x1|x2|y1|y2|cx|cy|r|rx|ry|width|height|d|points|transform|viewBox|'
+    r"\s(?:x|y|x1|x2|y1|y2|cx|cy|r|rx|ry|width|height|d|points|transform|viewBox|"
     r'stroke-width|font-size|offset)="[^"]*(?:nan|inf)',
     re.IGNORECASE,
 )

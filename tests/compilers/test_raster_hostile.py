@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("cairosvg")
-from dslkit.compilers.raster import MAX_USE_EXPANSION, to_png  # noqa: E402
-from dslkit.errors import CompileError  # noqa: E402
+from dslkit.compilers.raster import MAX_USE_EXPANSION, to_png
+
+from dslkit.errors import CompileError
 
 NS = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from dslkit.compilers.scene_svg.canvas import Rect
 from dslkit.compilers.scene_svg.spatial import RectIndex, overlaps
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 coord = st.floats(-500, 2_000, allow_nan=False)
 size = st.one_of(st.floats(0, 60), st.floats(0, 3_000), st.just(0.6), st.just(0.0))

@@ -42,7 +42,7 @@ def test_invalid_json_names_line_and_column() -> None:
 
 @pytest.mark.parametrize(
     ("text", "column"),
-    [('{"v": NaN}', 7), ('{"v": -Infinity}', 7), ('[1e999]', 2), ('[1, ' + "9" * 5000 + "]", 5)],
+    [('{"v": NaN}', 7), ('{"v": -Infinity}', 7), ("[1e999]", 2), ("[1, " + "9" * 5000 + "]", 5)],
 )
 def test_numbers_json_cannot_carry_are_refused(text: str, column: int) -> None:
     err = _error(text)
