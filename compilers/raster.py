@@ -172,7 +172,7 @@ def sanitize_svg(svg: str | bytes | _HasText) -> tuple[str, list[Diagnostic]]:
 
 
 def _refuse(message: str) -> CompileError:
-    return CompileError.from_diagnostics([diag("S704", message)])
+    return CompileError("", [diag("S704", message)])
 
 
 def _length_px(value: str | None) -> float | None:

@@ -560,7 +560,7 @@ def _blocks_open(exc: UnexpectedInput) -> bool:
         return False
 
 
-def _decode(text: str | bytes) -> str:
+def _decode(text: str | bytes | bytearray | memoryview) -> str:
     # A leading UTF-8 byte order mark (Windows editors write one) is not part of the program;
     # positions count from the character after it, as an editor that hides it shows them.
     if isinstance(text, str):
@@ -585,7 +585,7 @@ def _decode(text: str | bytes) -> str:
 
 @overload
 def parse(
-    text: str | bytes,
+    text: str | bytes | bytearray | memoryview,
     *,
     errors: Literal["raise"] = "raise",
     contract: str | Path | Contract = "v1",
@@ -596,7 +596,7 @@ def parse(
 
 @overload
 def parse(
-    text: str | bytes,
+    text: str | bytes | bytearray | memoryview,
     *,
     errors: Literal["collect"],
     contract: str | Path | Contract = "v1",
@@ -606,7 +606,7 @@ def parse(
 
 
 def parse(
-    text: str | bytes,
+    text: str | bytes | bytearray | memoryview,
     *,
     errors: str = "raise",
     contract: str | Path | Contract = "v1",
