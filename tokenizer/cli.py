@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from dslkit import jsonio
 from dslkit.errors import DslkitError
 
 __all__ = ["main"]
@@ -113,7 +114,8 @@ def _encode(args: argparse.Namespace) -> int:
     from dslkit.tokenizer.model import load
 
     tok = load(args.dir)
-    text = sys.stdin.read() if args.text == "-" else args.text
+    # stdin as bytes through the toolkit's reader: not UTF-8 is a J001 toolkit error (exit 2)
+    text = jsonio.read_text("-") if args.text == "-" else args.text
     reserved = set(tok.reserved_ids.values())
     special = set(tok.special_ids.values())
     pairs = tok.tokens(text)
