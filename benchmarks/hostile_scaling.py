@@ -58,12 +58,14 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def report(name: str, sizes: list[int], run: Callable[[int], float]) -> None:
-    base_n, base_t = sizes[0], run(sizes[0])
-    print(f"{name:<18} n={base_n:>7}  {base_t:7.2f} s  (baseline)")
+    prev_n, prev_t = sizes[0], run(sizes[0])
+    print(f"{name:<18} n={prev_n:>7}  {prev_t:7.2f} s  (baseline)")
     for n in sizes[1:]:
         t = run(n)
-        ratio = t / base_t if base_t else float("inf")
-        print(f"{name:<18} n={n:>7}  {t:7.2f} s  {ratio:6.1f}x time for {n / base_n:.0f}x size")
+        ratio = t / prev_t if prev_t else float("inf")
+        step = f"{ratio:6.1f}x time for {n / prev_n:.0f}x size (vs n={prev_n})"
+        print(f"{name:<18} n={n:>7}  {t:7.2f} s  {step}")
+        prev_n, prev_t = n, t
 
 
 def main() -> None:
