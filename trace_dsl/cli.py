@@ -10,7 +10,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from dslkit.errors import Diagnostic, DslkitError
+from dslkit import jsonio
+from dslkit.errors import Diagnostic, DslkitError, InputError
 
 from .canonical import canonicalize
 from .parser import parse
@@ -20,17 +21,15 @@ __all__ = ["build_parser", "main"]
 
 
 def _read(path: str) -> str | None:
-    """The file's text (``-`` is stdin), or None after reporting why it cannot be read."""
+    """The file's text (``-`` is stdin), or None after reporting why it cannot be read.
+
+    Stdin is read as bytes like a file (dslkit.jsonio.read_text), so the same bytes get the
+    same answer either way whatever the terminal's locale.
+    """
     try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8", newline="") as fh:
-            return fh.read()
-    except OSError as exc:
-        print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
-        return None
-    except UnicodeDecodeError as exc:
-        print(f"{path}: cannot read: not UTF-8 (byte {exc.start})", file=sys.stderr)
+        return jsonio.read_text(path)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # the message names the file and position
         return None
 
 
