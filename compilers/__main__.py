@@ -7,25 +7,26 @@ collects them, so the solver CLI never imports the render stack and vice versa.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
+from collections.abc import Sequence
+
+import dslkit.cli
 
 # sub-command modules, in help order; each defines register(subparsers) -> None
-_COMMAND_MODULES = ("dslkit.compilers.scene_cli", "dslkit.compilers.solve_cli")
+_COMMANDS = ("dslkit.compilers.scene_cli", "dslkit.compilers.solve_cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m dslkit.compilers",
-        description="dslkit compilers: scene -> SVG/PNG, gold-pack checks, trace solving.",
+    """The parser of ``python -m dslkit.compilers`` (see :mod:`dslkit.cli`)."""
+    return dslkit.cli.build_parser(
+        "python -m dslkit.compilers",
+        "dslkit compilers: scene -> SVG/PNG, gold-pack checks, trace solving.",
+        _COMMANDS,
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in _COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
-    return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)

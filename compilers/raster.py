@@ -19,8 +19,9 @@ import re
 from functools import lru_cache
 from typing import Any, Protocol
 
+from dslkit.compilers.codes import diag
+
 from dslkit.errors import CompileError, Diagnostic
-from scene_dsl.diagnostics import diag
 
 __all__ = [
     "MAX_PIXELS",

@@ -1,4 +1,11 @@
-"""``python -m dslkit.compilers solve FILE [--expected N] [--expert NAME] [--json]``."""
+"""Trace sub-commands of ``python -m dslkit.compilers``: solve one trace, verify a GSM8K split.
+
+    python -m dslkit.compilers solve FILE [--expected N] [--expert NAME] [--json]
+    python -m dslkit.compilers gsm8k PATH.jsonl [--out T.jsonl] [--report R.json] [--limit N]
+
+``gsm8k`` is the trace language's conversion (``python -m trace_dsl gsm8k``) with every
+converted trace checked by the solver; it lives here because the language never imports it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from typing import Any
 
 from dslkit import jsonio
 from dslkit.errors import InputError
+from trace_dsl.cli import register_gsm8k_arguments, run_gsm8k
 
 __all__ = ["register"]
 
@@ -60,8 +68,15 @@ def _solve(args: argparse.Namespace) -> int:
     return 0 if v.status in (Status.SOLVED, Status.CORRECT) else 1
 
 
+def _gsm8k(args: argparse.Namespace) -> int:
+    # The conversion belongs to the trace language; checking what it converted is the solver's.
+    from .trace_solver import verify
+
+    return run_gsm8k(args, verify=lambda text, answer: verify(text, answer).status.value)
+
+
 def register(subparsers: Any) -> None:
-    """Add the ``solve`` sub-command to ``python -m dslkit.compilers``."""
+    """Add the ``solve`` and ``gsm8k`` sub-commands to ``python -m dslkit.compilers``."""
     p = subparsers.add_parser("solve", help="solve a trace exactly (text or JSON; '-' reads stdin)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--expected", help="expected answer (a number)")
@@ -70,3 +85,8 @@ def register(subparsers: Any) -> None:
         "--json", action="store_true", help="print {status, answer, reward, expert, error}"
     )
     p.set_defaults(func=_solve)
+    p = subparsers.add_parser(
+        "gsm8k", help="convert a GSM8K jsonl split into traces and verify each with the solver"
+    )
+    register_gsm8k_arguments(p)
+    p.set_defaults(func=_gsm8k)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from dslkit.compilers.codes import SOLVER_CODES
+
 from dslkit.errors import Diagnostic, DslkitError, SolverError
 from trace_dsl.ast import (
     AddEntity,
@@ -33,7 +35,6 @@ from trace_dsl.ast import (
     Trace,
     Transfer,
 )
-from trace_dsl.codes import SOLVER_CODES, diagnostic
 from trace_dsl.experts import ARITY, DOMAIN_OPS, ops_for
 
 __all__ = ["Result", "RewardLadder", "Status", "StepError", "Verification", "solve", "verify"]
@@ -109,7 +110,7 @@ class StepError:
     def to_diagnostic(self) -> Diagnostic:
         """The error as a toolkit :class:`Diagnostic`."""
         if self.code in SOLVER_CODES:
-            return diagnostic(self.code, self.message, self.line, self.column)
+            return SOLVER_CODES.diag(self.code, self.message, self.line, self.column)
         return Diagnostic(
             self.code, "trace_parse_failure", self.message, self.line, self.column, name=self.name
         )

@@ -12,6 +12,9 @@ names never collide with a user's files::
 
 This module itself is the small shared kernel: the version and the one error hierarchy every
 package raises (:mod:`dslkit.errors`). Importing it imports nothing else.
+
+Beside it: :mod:`dslkit.codes`, the one shape of every package's diagnostic code table, and
+:mod:`dslkit.cli`, the one way every command line is assembled (``register(subparsers)``).
 """
 
 from dslkit.errors import (

@@ -27,18 +27,20 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from dslkit.errors import Diagnostic, InputError, Severity, caret_context, line_col
+from dslkit.codes import Code, CodeTable
+from dslkit.errors import InputError
 
-__all__ = ["CODES", "MAX_DEPTH", "MAX_INT_DIGITS", "decode", "load", "loads", "read_text"]
+__all__ = ["JSON_CODES", "MAX_DEPTH", "MAX_INT_DIGITS", "decode", "load", "loads", "read_text"]
 
-# code -> (name, failure_class, severity), the shape of every code table of the toolkit
-CODES: dict[str, tuple[str, str, Severity]] = {
-    "J001": ("not-utf8", "bad_input", Severity.ERROR),
-    "J002": ("unreadable", "bad_input", Severity.ERROR),
-    "J101": ("invalid-json", "bad_input", Severity.ERROR),
-    "J102": ("json-too-deep", "limit_exceeded", Severity.ERROR),
-    "J103": ("bad-json-number", "bad_input", Severity.ERROR),
-}
+# fmt: off
+JSON_CODES = CodeTable((
+    Code("J001", "not-utf8", "bad_input"),
+    Code("J002", "unreadable", "bad_input"),
+    Code("J101", "invalid-json", "bad_input"),
+    Code("J102", "json-too-deep", "limit_exceeded"),
+    Code("J103", "bad-json-number", "bad_input"),
+), error=InputError)
+# fmt: on
 
 # Far deeper than any content.json or trace (they nest 3-6 levels), far shallower than the
 # recursion limit that json's decoder and every recursive consumer of the result run into.
@@ -55,10 +57,7 @@ _DELTA = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def _fail(code: str, message: str, text: str = "", offset: int = -1) -> InputError:
-    name, failure_class, severity = CODES[code]
-    line, column = line_col(text, offset) if offset >= 0 else (0, 0)
-    src, caret = caret_context(text, line, column) if line else ("", "")
-    d = Diagnostic(code, failure_class, message, line, column, severity, offset, name, src, caret)
+    d = JSON_CODES.diag(code, message, offset=offset, text=text if offset >= 0 else None)
     return InputError("", [d])
 
 

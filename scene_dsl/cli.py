@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import dslkit.cli
 from dslkit import jsonio
 from dslkit.errors import DslkitError
 from scene_dsl.canonical import canonicalize
@@ -21,7 +22,10 @@ from scene_dsl.parser import parse
 from scene_dsl.printer import to_text
 from scene_dsl.repair import repair
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main", "register"]
+
+# command modules of this CLI, each with register(subparsers); see dslkit.cli
+_COMMANDS = ("scene_dsl.cli",)
 
 
 class _UsageError(Exception):
@@ -108,12 +112,8 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     return status
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m scene_dsl",
-        description="Check, format, convert and repair scene DSL files.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+def register(sub: Any) -> None:
+    """Add ``check``, ``fmt``, ``convert`` and ``repair`` to ``sub`` (from ``add_subparsers``)."""
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("files", nargs="+", metavar="FILE", help="scene files ('-' reads stdin)")
@@ -149,7 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--form", choices=("block", "row"), default="block")
     p.add_argument("--json", action="store_true", help="print {file, text, fixes} per file")
     p.set_defaults(func=_cmd_repair)
-    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m scene_dsl`` (commands from :func:`register`)."""
+    return dslkit.cli.build_parser(
+        "python -m scene_dsl", "Check, format, convert and repair scene DSL files.", _COMMANDS
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

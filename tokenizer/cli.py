@@ -10,19 +10,22 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
+import dslkit.cli
 from dslkit import jsonio
 from dslkit.errors import DslkitError
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main", "register"]
+
+# command modules of this CLI, each with register(subparsers); see dslkit.cli
+_COMMANDS = ("dslkit.tokenizer.cli",)
 
 
-def _parser() -> argparse.ArgumentParser:
+def register(sub: Any) -> None:
+    """Add ``build``, ``lint``, ``budget`` and ``encode`` to ``sub`` (from ``add_subparsers``)."""
     from dslkit.tokenizer.build import DEFAULT_VOCAB_SIZE
     from dslkit.tokenizer.reserved import GRANULARITIES, LANGUAGES
-
-    ap = argparse.ArgumentParser(prog="python -m dslkit.tokenizer", description=__doc__)
-    sub = ap.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="train a tokenizer and save it to a directory")
     b.add_argument("--language", choices=LANGUAGES, default="scene")
@@ -42,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--out", required=True, metavar="DIR")
+    b.set_defaults(func=_build)
 
     lint = sub.add_parser(
         "lint", help="check a saved tokenizer against the contracts (exit 1 on errors)"
@@ -49,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("dir")
     lint.add_argument("--contract", default="v1")
     lint.add_argument("--json", action="store_true")
+    lint.set_defaults(func=_lint)
 
     bud = sub.add_parser(
         "budget", help="token counts of prompt/target rows against a context length"
@@ -57,12 +62,18 @@ def _parser() -> argparse.ArgumentParser:
     bud.add_argument("--rows", required=True, metavar="ROWS.jsonl")
     bud.add_argument("--ctx", type=int, required=True)
     bud.add_argument("--json", action="store_true")
+    bud.set_defaults(func=_budget)
 
     enc = sub.add_parser("encode", help="show how a text splits into tokens")
     enc.add_argument("dir")
     enc.add_argument("text", help="the text (use $'..' for newlines), or - to read stdin")
     enc.add_argument("--json", action="store_true")
-    return ap
+    enc.set_defaults(func=_encode)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m dslkit.tokenizer`` (commands from :func:`register`)."""
+    return dslkit.cli.build_parser("python -m dslkit.tokenizer", __doc__ or "", _COMMANDS)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -136,10 +147,9 @@ def _encode(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
-    handler = {"build": _build, "lint": _lint, "budget": _budget, "encode": _encode}[args.command]
+    args = build_parser().parse_args(argv)
     try:
-        return handler(args)
+        return int(args.func(args))
     except DslkitError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -7,49 +7,30 @@ ids than the granularity promises, ``K4xx`` vocabulary shape warnings.
 
 from __future__ import annotations
 
-from dslkit.errors import Diagnostic, Severity, TokenizerError
+from dslkit.codes import Code, CodeTable
+from dslkit.errors import Severity, TokenizerError
 
-__all__ = ["CODES", "diag", "fail"]
+__all__ = ["TOKENIZER_CODES", "diag", "fail"]
 
-# code -> (name, failure_class, severity)
-CODES: dict[str, tuple[str, str, Severity]] = {
-    "K001": ("bad-argument", "tokenizer_error", Severity.ERROR),
-    "K002": ("empty-corpus", "tokenizer_error", Severity.ERROR),
-    "K003": ("bad-corpus-file", "tokenizer_error", Severity.ERROR),
-    "K004": ("not-a-tokenizer-dir", "tokenizer_error", Severity.ERROR),
-    "K005": ("bad-rows-file", "tokenizer_error", Severity.ERROR),
-    "K101": ("reserved-carries-payload", "tokenizer_lint", Severity.ERROR),
-    "K102": ("reserved-not-from-contract", "tokenizer_lint", Severity.WARNING),
-    "K201": ("missing-structure-token", "tokenizer_lint", Severity.ERROR),
-    "K301": ("structure-too-many-ids", "tokenizer_lint", Severity.ERROR),
-    "K401": ("mostly-single-bytes", "tokenizer_lint", Severity.WARNING),
-}
+_ERROR = "tokenizer_error"
+_LINT = "tokenizer_lint"
 
+# fmt: off
+TOKENIZER_CODES = CodeTable((
+    Code("K001", "bad-argument", _ERROR),
+    Code("K002", "empty-corpus", _ERROR),
+    Code("K003", "bad-corpus-file", _ERROR),
+    Code("K004", "not-a-tokenizer-dir", _ERROR),
+    Code("K005", "bad-rows-file", _ERROR),
+    Code("K101", "reserved-carries-payload", _LINT),
+    Code("K102", "reserved-not-from-contract", _LINT, Severity.WARNING),
+    Code("K201", "missing-structure-token", _LINT),
+    Code("K301", "structure-too-many-ids", _LINT),
+    Code("K401", "mostly-single-bytes", _LINT, Severity.WARNING),
+), error=TokenizerError)
+# fmt: on
 
-def diag(code: str, message: str, *, line: int = 0, column: int = 0) -> Diagnostic:
-    """Build a tokenizer :class:`Diagnostic` from the code table.
-
-    Args:
-        code: a key of :data:`CODES`.
-        message: one sentence naming the token (or file) and why.
-        line: 1-based line when the finding has a position in a file, else 0.
-        column: 1-based column, else 0.
-
-    Returns:
-        The diagnostic with name, failure class and severity filled in from the table.
-    """
-    name, failure_class, severity = CODES[code]
-    return Diagnostic(
-        code=code,
-        failure_class=failure_class,
-        message=message,
-        line=line,
-        column=column,
-        severity=severity,
-        name=name,
-    )
-
-
-def fail(code: str, message: str, *, line: int = 0, column: int = 0) -> TokenizerError:
-    """Return (for the caller to raise) a :class:`TokenizerError` carrying one diagnostic."""
-    return TokenizerError("", [diag(code, message, line=line, column=column)])
+#: Build a tokenizer diagnostic: ``diag(code, message, *, line=, column=)``.
+diag = TOKENIZER_CODES.diag
+#: Build (for the caller to raise) a :class:`TokenizerError` carrying one diagnostic.
+fail = TOKENIZER_CODES.fail

@@ -1,15 +1,23 @@
-"""``python -m trace_dsl check|fmt|gsm8k``: lint, format and build traces from GSM8K."""
+"""``python -m trace_dsl check|fmt|gsm8k``: lint, format and build traces from GSM8K.
+
+The trace language sits below its compiler, so nothing here imports ``dslkit.compilers``:
+``gsm8k`` converts; ``python -m dslkit.compilers gsm8k`` converts and verifies with the solver.
+"""
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
+import dslkit.cli
 from dslkit import jsonio
 from dslkit.errors import Diagnostic, DslkitError, InputError
 
@@ -17,7 +25,10 @@ from .canonical import canonicalize
 from .parser import parse
 from .printer import to_text
 
-__all__ = ["build_parser", "main"]
+__all__ = ["Verifier", "build_parser", "main", "register", "register_gsm8k_arguments", "run_gsm8k"]
+
+# command modules of this CLI, each with register(subparsers); see dslkit.cli
+_COMMANDS = ("trace_dsl.cli",)
 
 
 def _read(path: str) -> str | None:
@@ -96,34 +107,51 @@ def _fmt(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _gsm8k(args: argparse.Namespace) -> int:
-    from dslkit.compilers.trace_solver import Status, verify
+#: ``verify(trace_text, gold_answer) -> status``: a solver check for :func:`run_gsm8k`
+#: ("correct" counts as verified). The trace language cannot solve traces itself; the
+#: compilers' ``gsm8k`` command passes the solver in.
+Verifier = Callable[[str, "int | Fraction"], str]
 
+
+def run_gsm8k(args: argparse.Namespace, verify: Verifier | None = None) -> int:
+    """Convert a GSM8K jsonl split into traces; with ``verify``, also check every trace.
+
+    Shared by ``python -m trace_dsl gsm8k`` (conversion only: the language never imports its
+    compiler) and ``python -m dslkit.compilers gsm8k`` (conversion checked by the solver).
+
+    Args:
+        args: ``path``, ``out``, ``report`` and ``limit`` as :func:`register_gsm8k_arguments`
+            declares them.
+        verify: the solver check, or None to convert only.
+
+    Returns:
+        0 when the split was read (whatever converted), 2 when it cannot be read.
+    """
     from .gsm8k import Conversion, convert_detailed
     from .gsm8k_grounding import KINDS
 
     start = time.perf_counter()
-    try:
-        with open(args.path, encoding="utf-8") as fh:
-            lines = fh.readlines()
-    except OSError as exc:
-        print(f"{args.path}: cannot read: {exc.strerror}", file=sys.stderr)
-        return 2
-    except UnicodeDecodeError as exc:
-        print(f"{args.path}: cannot read: not UTF-8 (byte {exc.start})", file=sys.stderr)
+    try:  # the toolkit's reader: bytes checked as UTF-8, a BOM dropped, '-' is stdin
+        lines = io.StringIO(jsonio.read_text(args.path), newline=None).readlines()
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.limit:
         lines = lines[: args.limit]
     categories: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
-    correct = 0
+    converted = correct = 0
     out = open(args.out, "w", encoding="utf-8") if args.out else None  # noqa: SIM115
     try:
         for n, line in enumerate(lines, 1):
             try:
-                row = json.loads(line)
+                row = jsonio.loads(line, source=f"{args.path}:{n}")
+            except InputError as exc:  # not JSON, nested too deep, NaN: exit 2, positioned
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            try:
                 question, answer = row["question"], row["answer"]
-            except (ValueError, KeyError, TypeError):
+            except (KeyError, TypeError):
                 print(
                     f"{args.path}:{n}: not a GSM8K row (needs 'question' and 'answer')",
                     file=sys.stderr,
@@ -133,14 +161,18 @@ def _gsm8k(args: argparse.Namespace) -> int:
             record: dict[str, object] = {"question": question}
             if isinstance(conv, Conversion):
                 text = to_text(conv.trace)
-                status = verify(text, conv.answer).status
-                correct += status is Status.CORRECT
+                converted += 1
                 kinds.update(g.kind for g in conv.inits)
-                category = None if status is Status.CORRECT else f"verify_{status.value}"
+                if verify is None:
+                    status, category = "converted", None
+                else:
+                    status = verify(text, conv.answer)
+                    correct += status == "correct"
+                    category = None if status == "correct" else f"verify_{status}"
                 answer_value: object = (
                     conv.answer if isinstance(conv.answer, int) else float(conv.answer)
                 )
-                record.update(trace=text, answer=answer_value, status=status.value,
+                record.update(trace=text, answer=answer_value, status=status,
                               grounded_ratio=round(conv.grounded_ratio, 4), failure_category=category)  # fmt: skip
             else:
                 category = conv.category
@@ -159,24 +191,34 @@ def _gsm8k(args: argparse.Namespace) -> int:
     def rate(*of: str) -> float:
         return round(sum(kinds[k] for k in of) / inits, 4) if inits else 0.0
 
-    summary = {
+    summary: dict[str, object] = {
         "problems": total,
-        "correct": correct,
-        "correct_rate": round(correct / total, 4) if total else 0.0,
-        "inits": inits,
+        "converted": converted,
+        "converted_rate": round(converted / total, 4) if total else 0.0,
+    }
+    if verify is not None:
+        summary["correct"] = correct
+        summary["correct_rate"] = round(correct / total, 4) if total else 0.0
+    summary.update(
+        inits=inits,
         # grounded in the question: written there, counted from a list there, or a unit
         # constant converting between units it names (see trace_dsl.gsm8k_grounding)
-        "grounded_rate": rate("grounded", "counted", "constant"),
-        "stated_rate": rate("grounded", "counted"),  # written or counted
-        "written_rate": rate("grounded"),
-        "init_kinds": {kind: kinds[kind] for kind in KINDS},
-        "failures": dict(categories.most_common()),
-        "seconds": round(time.perf_counter() - start, 2),
-    }
+        grounded_rate=rate("grounded", "counted", "constant"),
+        stated_rate=rate("grounded", "counted"),  # written or counted
+        written_rate=rate("grounded"),
+        init_kinds={kind: kinds[kind] for kind in KINDS},
+        failures=dict(categories.most_common()),
+        seconds=round(time.perf_counter() - start, 2),
+    )
     if args.report:
         Path(args.report).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    done, what, share = (
+        (correct, "converted and correct", summary["correct_rate"])
+        if verify
+        else (converted, "converted", summary["converted_rate"])
+    )
     print(
-        f"converted and correct: {correct}/{total} ({summary['correct_rate']:.2%}); "
+        f"{what}: {done}/{total} ({share:.2%}); "
         f"inits grounded in the question: {summary['grounded_rate']:.2%} (written "
         f"{summary['written_rate']:.2%}, counted from a list {rate('counted'):.2%}, unit "
         f"constant of its units {rate('constant'):.2%}); from outside knowledge "
@@ -187,12 +229,16 @@ def _gsm8k(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m trace_dsl``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m trace_dsl", description="dslkit trace DSL tools."
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+def register_gsm8k_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments :func:`run_gsm8k` reads (one definition for both ``gsm8k`` commands)."""
+    p.add_argument("path", metavar="PATH.jsonl")
+    p.add_argument("--out", metavar="TRACES.jsonl", help="write one JSON line per problem")
+    p.add_argument("--report", metavar="REPORT.json", help="write the summary as JSON")
+    p.add_argument("--limit", type=int, default=0, help="only the first N problems")
+
+
+def register(sub: Any) -> None:
+    """Add ``check``, ``fmt`` and ``gsm8k`` to ``sub`` (from ``add_subparsers``)."""
     p = sub.add_parser("check", help="parse and validate trace files ('-' reads stdin)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
@@ -204,13 +250,18 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--write", action="store_true", help="rewrite files in place")
     mode.add_argument("--check", action="store_true", help="exit 1 when a file is not canonical")
     p.set_defaults(func=_fmt)
-    p = sub.add_parser("gsm8k", help="convert a GSM8K jsonl split into verified traces")
-    p.add_argument("path", metavar="PATH.jsonl")
-    p.add_argument("--out", metavar="TRACES.jsonl", help="write one JSON line per problem")
-    p.add_argument("--report", metavar="REPORT.json", help="write the summary as JSON")
-    p.add_argument("--limit", type=int, default=0, help="only the first N problems")
-    p.set_defaults(func=_gsm8k)
-    return parser
+    p = sub.add_parser(
+        "gsm8k",
+        help="convert a GSM8K jsonl split into traces (to verify them with the solver: "
+        "python -m dslkit.compilers gsm8k)",
+    )
+    register_gsm8k_arguments(p)
+    p.set_defaults(func=run_gsm8k)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m trace_dsl`` (commands from :func:`register`)."""
+    return dslkit.cli.build_parser("python -m trace_dsl", "dslkit trace DSL tools.", _COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,11 @@
 """``python -m dslkit.train <command>``: one function per sub-command.
 
-To add a command, write ``_add_<name>(parser)`` and ``_run_<name>(args) -> int`` and list them
-in :data:`COMMANDS`; :func:`main` does the rest. Toolkit errors print one clean message and exit
-with status 2; anything else is a bug and keeps its traceback.
+This module holds ``fit`` and ``synth``; :mod:`dslkit.train.cli_probe` holds ``probe``,
+``report``, ``repeat`` and ``demo``. Each exposes ``register(subparsers)`` and :func:`main` builds
+the parser from both (:mod:`dslkit.cli`), so neither imports the other. To add a command, write
+``_add_<name>(parser)`` and ``_run_<name>(args) -> int`` and list them in the module's
+``register``. Toolkit errors print one clean message and exit with status 2; anything else is a
+bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -10,23 +13,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import dslkit.cli
 from dslkit.errors import DslkitError
 
-__all__ = ["COMMANDS", "Command", "build_parser", "main"]
+__all__ = ["build_parser", "main", "register"]
 
-
-@dataclass(frozen=True)
-class Command:
-    """A sub-command: its name, one-line help, argument setup and runner."""
-
-    name: str
-    help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
+# command modules of this CLI, each with register(subparsers); see dslkit.cli
+_COMMANDS = ("dslkit.train.cli", "dslkit.train.cli_probe")
 
 
 def _add_fit(p: argparse.ArgumentParser) -> None:
@@ -93,35 +90,27 @@ def _run_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: tuple[Command, ...] = (
-    Command("fit", "train a model from a run config", _add_fit, _run_fit),
-    Command(
-        "synth",
-        "write random prompt->target rows (no language) for smoke runs and benchmarks",
-        _add_synth,
-        _run_synth,
-    ),
-)
-
-# The probe/report/repeat/demo commands live in their own module; it imports Command from here,
-# so it is added after Command and the core commands exist.
-from dslkit.train import cli_probe  # noqa: E402
-
-COMMANDS = (*COMMANDS, *cli_probe.COMMANDS)
+def register(sub: Any) -> None:
+    """Add ``fit`` and ``synth`` to ``sub`` (from ``add_subparsers``)."""
+    for name, text, add_arguments, run in (
+        ("fit", "train a model from a run config", _add_fit, _run_fit),
+        (
+            "synth",
+            "write random prompt->target rows (no language) for smoke runs and benchmarks",
+            _add_synth,
+            _run_synth,
+        ),
+    ):
+        p = sub.add_parser(name, help=text, description=text)
+        add_arguments(p)
+        p.set_defaults(func=run)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m dslkit.train`` parser with one subparser per entry of :data:`COMMANDS`."""
-    parser = argparse.ArgumentParser(
-        prog="python -m dslkit.train",
-        description="dslkit training: fit small models on packed rows.",
+    """The ``python -m dslkit.train`` parser: this module's commands, then cli_probe's."""
+    return dslkit.cli.build_parser(
+        "python -m dslkit.train", "dslkit training: fit small models on packed rows.", _COMMANDS
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
-        p = sub.add_parser(command.name, help=command.help, description=command.help)
-        command.add_arguments(p)
-        p.set_defaults(run=command.run)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -144,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.overrides = [*(args.overrides or []), *extra]
     try:
-        return int(args.run(args))
+        return int(args.func(args))
     except DslkitError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

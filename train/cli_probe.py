@@ -1,8 +1,7 @@
 """``python -m dslkit.train probe | report | repeat | demo``: the decision-surface commands.
 
-Each command is a :class:`dslkit.train.cli.Command`; :data:`COMMANDS` lists them so ``dslkit.train.cli`` can
-append them to its own table (``COMMANDS = (..., *cli_probe.COMMANDS)``), and
-:func:`register` adds them to any argparse sub-parser set.
+:func:`register` adds them to an argparse sub-parser set; ``dslkit.train.cli`` lists this module
+beside itself (see :mod:`dslkit.cli`), and this module imports nothing from it.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import Any
 
 from dslkit.errors import ContractError
 
-__all__ = ["COMMANDS", "register"]
+__all__ = ["register"]
 
 
 def _add_probe(p: argparse.ArgumentParser) -> None:
@@ -215,28 +214,19 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _commands() -> tuple[Any, ...]:
-    from dslkit.train.cli import Command
-
-    return (
-        Command("probe", "probe a run or checkpoint with a probe contract", _add_probe, _run_probe),
-        Command("report", "write a run's HTML report and decision", _add_report, _run_report),
-        Command(
+def register(subparsers: Any) -> None:
+    """Add ``probe``, ``report``, ``repeat`` and ``demo`` to an argparse sub-parser set."""
+    for name, text, add_arguments, run in (
+        ("probe", "probe a run or checkpoint with a probe contract", _add_probe, _run_probe),
+        ("report", "write a run's HTML report and decision", _add_report, _run_report),
+        (
             "repeat",
             "train one config over several seeds: the variance band",
             _add_repeat,
             _run_repeat,
         ),
-        Command("demo", "the end-to-end demo (make demo)", _add_demo, _run_demo),
-    )
-
-
-COMMANDS = _commands()
-
-
-def register(subparsers: Any) -> None:
-    """Add probe / report / repeat / demo to an argparse sub-parser set."""
-    for command in COMMANDS:
-        p = subparsers.add_parser(command.name, help=command.help, description=command.help)
-        command.add_arguments(p)
-        p.set_defaults(run=command.run, func=command.run)
+        ("demo", "the end-to-end demo (make demo)", _add_demo, _run_demo),
+    ):
+        p = subparsers.add_parser(name, help=text, description=text)
+        add_arguments(p)
+        p.set_defaults(func=run)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from dslkit.compilers.codes import diag
 from dslkit.compilers.scene_svg.text import (
     ASCENT,
     DESCENT,
@@ -30,7 +31,7 @@ from dslkit.compilers.scene_svg.theme import TONES, Style
 
 from dslkit.errors import CompileError, Diagnostic
 from scene_dsl.ast import Component
-from scene_dsl.diagnostics import diag
+from scene_dsl.diagnostics import diag as scene_diag  # S603: bad content is the scene's code
 
 __all__ = ["MAX_CONTENT_NUMBER", "Box", "Ctx", "Item", "Rect", "Section", "num", "parse_number"]
 
@@ -195,7 +196,7 @@ def parse_number(value: Any) -> float | None:
     if not abs(found) <= MAX_CONTENT_NUMBER:  # also catches NaN
         raise CompileError.from_diagnostics(
             [
-                diag(
+                scene_diag(
                     "S603",
                     f"content number {_shown(value)} is not finite or exceeds "
                     f"{MAX_CONTENT_NUMBER:g} in magnitude; it cannot be drawn",

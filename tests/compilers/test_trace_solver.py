@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from dslkit.compilers import RewardLadder, Status, solve, verify
+from dslkit.compilers.codes import SOLVER_CODES
 from dslkit.compilers.trace_solver import MAX_STEPS, Result
 
 from trace_dsl import Init, Query, SubTrace, Trace, parse
-from trace_dsl.codes import SOLVER_CODES
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "traces"
 HEAD = "expert: arithmetic\ntrace:\n"

@@ -305,6 +305,6 @@ def test_fuzz_json() -> None:
         try:
             jsonio.loads(doc)
         except InputError as exc:
-            assert exc.code in jsonio.CODES
+            assert exc.code in jsonio.JSON_CODES
 
     _spend(run)

@@ -1,4 +1,4 @@
-"""Command lines: python -m trace_dsl check|fmt|gsm8k and python -m dslkit.compilers solve."""
+"""Command lines: python -m trace_dsl check|fmt|gsm8k and python -m dslkit.compilers solve|gsm8k."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def test_solve_cli_wrong_expert_text_mode() -> None:
     assert proc.returncode == 1 and proc.stdout.startswith("wrong_expert")
 
 
-def test_gsm8k_cli_writes_lines_and_report(tmp_path: Path) -> None:
+def _mini_split(tmp_path: Path) -> Path:
     src = tmp_path / "mini.jsonl"
     rows = [
         {
@@ -124,8 +124,16 @@ def test_gsm8k_cli_writes_lines_and_report(tmp_path: Path) -> None:
         {"question": "What is x?", "answer": "Think.\n#### 4"},
     ]
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return src
+
+
+def test_gsm8k_verify_cli_writes_lines_and_report(tmp_path: Path) -> None:
+    # conversion checked by the solver: the compilers' command, not the language's
+    src = _mini_split(tmp_path)
     out, report = tmp_path / "t.jsonl", tmp_path / "r.json"
-    proc = _run("-m", "trace_dsl", "gsm8k", str(src), "--out", str(out), "--report", str(report))
+    proc = _run(
+        "-m", "dslkit.compilers", "gsm8k", str(src), "--out", str(out), "--report", str(report)
+    )
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["status"] for x in lines] == ["correct", "failed"]
@@ -133,7 +141,42 @@ def test_gsm8k_cli_writes_lines_and_report(tmp_path: Path) -> None:
     assert lines[1]["failure_category"] == "no_annotations"
     summary = json.loads(report.read_text())
     assert summary["correct"] == 1 and summary["failures"] == {"no_annotations": 1}
+    assert summary["converted"] == 1
     assert "converted and correct: 1/2" in proc.stdout
+
+
+def test_gsm8k_verify_cli_reports_what_the_solver_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The solver's verdict, not the converter's, decides: a solver that refuses every trace
+    # turns each converted problem into a verify_* failure.
+    from dslkit.compilers import __main__ as compilers_main
+    from dslkit.compilers import trace_solver
+
+    real = trace_solver.verify
+    monkeypatch.setattr(trace_solver, "verify", lambda text, answer: real(text, answer + 1))
+    out = tmp_path / "t.jsonl"
+    assert compilers_main.main(["gsm8k", str(_mini_split(tmp_path)), "--out", str(out)]) == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [x["status"] for x in lines] == ["wrong_answer", "failed"]
+    assert lines[0]["failure_category"] == "verify_wrong_answer"
+    assert "converted and correct: 0/2" in capsys.readouterr().out
+
+
+def test_gsm8k_convert_cli_writes_lines_and_report(tmp_path: Path) -> None:
+    # the language's command converts only: no solver status, no 'correct' count
+    src = _mini_split(tmp_path)
+    out, report = tmp_path / "t.jsonl", tmp_path / "r.json"
+    proc = _run("-m", "trace_dsl", "gsm8k", str(src), "--out", str(out), "--report", str(report))
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [x["status"] for x in lines] == ["converted", "failed"]
+    assert lines[0]["answer"] == 13 and lines[0]["trace"].startswith("expert: arithmetic\n")
+    assert lines[0]["failure_category"] is None
+    summary = json.loads(report.read_text())
+    assert summary["converted"] == 1 and "correct" not in summary
+    assert summary["failures"] == {"no_annotations": 1}
+    assert "converted: 1/2" in proc.stdout
 
 
 def test_gsm8k_non_utf8_file_exits_2_without_traceback(
@@ -143,7 +186,8 @@ def test_gsm8k_non_utf8_file_exits_2_without_traceback(
     data = b'{"question": "caf\xe9"}\n'
     path.write_bytes(data)
     assert main(["gsm8k", str(path)]) == 2
-    assert f"not UTF-8 (byte {data.index(0xE9)})" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "J001" in err and f"byte offset {data.index(0xE9)}" in err and "@ 1:18" in err
 
 
 def test_stdin_and_file_give_the_same_answer_to_the_same_bytes(tmp_path, capsys, monkeypatch):
@@ -161,3 +205,28 @@ def test_stdin_and_file_give_the_same_answer_to_the_same_bytes(tmp_path, capsys,
         monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="latin-1"))
         assert (from_file, trace_main(["check", "-"])) == (want, want)
         assert capsys.readouterr().err.replace("<stdin>", "-") == err_file
+
+
+def test_gsm8k_verify_non_utf8_file_exits_2_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dslkit.compilers.__main__ import main as compilers_main
+
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b'{"question": "caf\xe9"}\n')
+    assert compilers_main(["gsm8k", str(path)]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["trace_dsl", "compilers"])
+def test_gsm8k_refuses_deep_json_rows_with_a_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    from dslkit.compilers.__main__ import main as compilers_main
+
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"question": "q", "answer": "#### 1"}\n' + "[" * 100_000 + "]" * 100_000)
+    run = main if command == "trace_dsl" else compilers_main
+    assert run(["gsm8k", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "J102" in err and f"{path}:2" in err and "Traceback" not in err
