@@ -5,7 +5,7 @@
 
 For each of the 29 cases (scene, content, reference asset; the mapping is the one recorded in
 ``../shared/reference/cke-v7-dialects.md`` section 10) it compiles the scene with dslkit and
-scores the SVG with :func:`dslkit.compilers.parity.parity` against the reference asset, then runs
+scores the SVG with :func:`dslkit.compilers.parity_score.parity` against the reference asset, then runs
 the original renderer script of that case in place, in a subprocess writing to a temporary
 folder, and scores its SVG the same way. It prints one line per case, both means, and on how
 many cases dslkit scores higher. A second pass compiles every ``.dsl`` file of the corpus
@@ -252,7 +252,7 @@ def main() -> int:
         print(f"cke_parity: no CKE v7 checkout at {cke}; nothing to measure")
         return 0
 
-    from dslkit.compilers.parity import parity
+    from dslkit.compilers.parity_score import parity
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="cke-parity-") as tmp:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what mypy sees; at run time __getattr__ imports on first use
     from dslkit.compilers.gold import check_gold_pack
-    from dslkit.compilers.parity import Parity, parity
+    from dslkit.compilers.parity_score import Parity, parity
     from dslkit.compilers.raster import to_png
     from dslkit.compilers.rewards import RewardWarning, SceneLadder, scene_reward, trace_reward
     from dslkit.compilers.scene_svg import Svg, compile_scene
@@ -42,8 +42,8 @@ _LAZY = {
     "compile_scene": "dslkit.compilers.scene_svg",
     "Svg": "dslkit.compilers.scene_svg",
     "to_png": "dslkit.compilers.raster",
-    "parity": "dslkit.compilers.parity",
-    "Parity": "dslkit.compilers.parity",
+    "parity": "dslkit.compilers.parity_score",
+    "Parity": "dslkit.compilers.parity_score",
     "check_gold_pack": "dslkit.compilers.gold",
     "trace_reward": "dslkit.compilers.rewards",
     "scene_reward": "dslkit.compilers.rewards",

@@ -29,7 +29,7 @@ from typing import Any
 
 from dslkit.compilers.trace_solver import RewardLadder, verify
 
-from dslkit.errors import DslkitError
+from dslkit.errors import CompileError, DslkitError
 
 __all__ = ["RewardWarning", "SceneLadder", "read_gold", "scene_reward", "trace_reward"]
 
@@ -242,8 +242,9 @@ def scene_reward(
 
     The first ``[scene] ... [/scene]`` of the completion is parsed and compiled with its
     content; see :class:`SceneLadder` for the rewards (no scene 0.0, parses 0.3, renders 0.7,
-    exact 1.0). Exact means canonically equal to ``expected`` (row or block form, any
-    whitespace); without an expected scene the best a completion earns is ``renders``.
+    exact 1.0). Renders and exact are :func:`~dslkit.compilers.verify_scene`'s, the toolkit's
+    one verdict: exact is the expected scene written as canonical text (block or row form);
+    without an expected scene the best a completion earns is ``renders``.
 
     Args:
         completions: strings, or chat messages.
@@ -261,6 +262,7 @@ def scene_reward(
         ValueError: a column is a list of another length than ``completions``.
     """
     from dslkit.compilers.scene_svg import compile_scene
+    from dslkit.compilers.scene_verdict import verify_scene
 
     import scene_dsl
 
@@ -269,18 +271,25 @@ def scene_reward(
     expecteds = _per_completion(expected, n, "expected")
     ladder = ladder or SceneLadder()
     spec = scene_dsl.load_contract(contract)
-    canon_cache: dict[str, Any] = {}
+    targets: dict[str, Any] = {}  # expected text -> its scene (None: it does not parse)
 
-    def canonical(text: str) -> Any:
-        if text not in canon_cache:
+    def target(text: str) -> Any:
+        if text not in targets:
             try:
-                canon_cache[text] = scene_dsl.canonicalize(
-                    scene_dsl.parse(text, contract=spec), spec
-                )
+                targets[text] = scene_dsl.parse(text, contract=spec)
             except DslkitError:
                 _warn("scene_reward: the expected scene does not parse; no exact credit")
-                canon_cache[text] = None
-        return canon_cache[text]
+                targets[text] = None
+        return targets[text]
+
+    def guarded_compile(scene: Any, data: Any) -> Any:
+        try:
+            return compile_scene(scene, data, contract=spec)
+        except DslkitError:
+            raise
+        except Exception as exc:  # a compiler bug must not end a training run: report it
+            _warn(f"scene_reward: compile_scene raised {type(exc).__name__}: {exc} (a bug)")
+            raise CompileError(f"compiler bug: {type(exc).__name__}") from None
 
     rewards: list[float] = []
     for completion, raw_content, exp in zip(completions, contents, expecteds, strict=True):
@@ -290,21 +299,19 @@ def scene_reward(
             rewards.append(0.0)
             continue
         text = _scene_text(completion_text(completion))
-        try:
-            scene = scene_dsl.parse(text, contract=spec)
-        except DslkitError:
+        # the toolkit's one verdict (the same exact/renderable as data QC, critic and probe)
+        verdict = verify_scene(
+            text,
+            data,
+            expected=None if exp is None else target(str(exp)),
+            contract=spec,
+            compile=guarded_compile,
+        )
+        if not verdict.parses:
             rewards.append(ladder.no_scene)
-            continue
-        try:
-            compile_scene(scene, data, contract=spec)
-        except DslkitError:
+        elif not verdict.renderable:
             rewards.append(ladder.parses)
-            continue
-        except Exception as exc:  # a compiler bug must not end a training run: report it
-            _warn(f"scene_reward: compile_scene raised {type(exc).__name__}: {exc} (a bug)")
-            rewards.append(ladder.parses)
-            continue
-        if exp is not None and canonical(str(exp)) == scene_dsl.canonicalize(scene, spec):
+        elif verdict.exact:
             rewards.append(ladder.exact)
         else:
             rewards.append(ladder.renders)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from dslkit.compilers.parity import DEFAULT_WEIGHTS, Parity, parity, svg_boxes, svg_texts
+from dslkit.compilers.parity_score import DEFAULT_WEIGHTS, Parity, parity, svg_boxes, svg_texts
 from dslkit.compilers.raster import png_to_array, to_png
 
 import scene_dsl

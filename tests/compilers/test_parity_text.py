@@ -1,8 +1,8 @@
-"""compilers.parity reads the text a person sees: wrapped lines are separate words."""
+"""dslkit.compilers.parity_score reads the text a person sees: wrapped lines are separate words."""
 
 from __future__ import annotations
 
-from dslkit.compilers.parity import svg_texts
+from dslkit.compilers.parity_score import svg_texts
 
 _SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'

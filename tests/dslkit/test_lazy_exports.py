@@ -68,9 +68,11 @@ def test_getattr_is_hidden_from_the_type_checker(package: str) -> None:
 @pytest.mark.parametrize("package", ["dslkit.compilers"])  # train's names need torch
 def test_every_lazy_name_resolves_to_its_module_object(package: str) -> None:
     module = importlib.import_module(package)
-    # module.__getattr__ itself: the package attribute `parity` is the submodule, not the
-    # function, once something has imported dslkit.compilers.parity (a known name clash)
     for name, where in module._LAZY.items():
-        assert module.__getattr__(name) is getattr(importlib.import_module(where), name)
+        target = getattr(importlib.import_module(where), name)
+        assert module.__getattr__(name) is target
+        # no lazy name may share a submodule's name: importing the submodule would rebind the
+        # package attribute to the module (compilers.parity was a module once parity.py loaded)
+        assert getattr(module, name) is target, f"{package}.{name} is shadowed by a submodule"
     with pytest.raises(AttributeError, match="no attribute 'verfy'"):
         _ = module.verfy
