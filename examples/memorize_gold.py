@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
 if TYPE_CHECKING:
-    from dslkit.train.grammar_langs import SceneForm
+    from scene_dsl.automaton import SceneForm
 
 CONFIG = ROOT / "examples" / "configs" / "memorize_gold.toml"
 

@@ -24,6 +24,7 @@ from dslkit.errors import (
     Severity,
 )
 from scene_dsl.ast import Attr, Component, Field, Scene, Span
+from scene_dsl.automaton import prefix_automaton
 from scene_dsl.canonical import canonical_text, canonicalize
 from scene_dsl.check import check
 from scene_dsl.content import Binding, bind
@@ -56,6 +57,7 @@ __all__ = [
     "check",
     "load_contract",
     "parse",
+    "prefix_automaton",
     "repair",
     "to_text",
     "validate",

@@ -9,17 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from dslkit.span import Span  # the position model shared with trace_dsl
+
 __all__ = ["Attr", "Component", "Field", "Scene", "Span"]
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A source range: 1-based line/column of the start, 0-based character offsets."""
-
-    line: int
-    column: int
-    start: int  # offset of the first character
-    end: int  # offset one past the last character
 
 
 @dataclass(frozen=True, slots=True)

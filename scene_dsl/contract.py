@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -110,6 +111,41 @@ class ComponentSpec:
     def field_for_row_key(self, key: str) -> FieldSpec | None:
         """Resolve a row-form named key (``note`` or ``note_ref``) to its field."""
         return self.field(key) or self.field(key + "_ref")
+
+    # The row-signature rule, in one place: the parser reads positional parts with
+    # signature_for, the printer writes with row_signature, the row automaton follows both.
+    def signature_for(self, n: int) -> RowSignature | None:
+        """The row signature that reads ``n`` positional parts: the first that takes ``n``."""
+        for sig in self.row:
+            fixed = len(sig.parts) - (1 if sig.variadic else 0)
+            if n == len(sig.parts) or (sig.variadic and n >= fixed + 1):
+                return sig
+        return None
+
+    def row_signature(self, counts: Mapping[str, int]) -> RowSignature | None:
+        """The signature a row token writes its fields with.
+
+        Args:
+            counts: field name -> how many times the component has it.
+
+        Returns:
+            The longest signature whose fields are all present and that :meth:`signature_for`
+            reads back from its part count (a later signature of the same arity, like
+            table_block's ``[ref]`` after ``[block_title_ref]``, would read back as the wrong
+            fields); None when no signature fits and every field is written ``key=value``.
+        """
+        best: RowSignature | None = None
+        for sig in self.row:
+            if best is not None and len(sig.fields) <= len(best.fields):
+                continue
+            if not all(counts.get(name, 0) >= 1 for name in sig.fields):
+                continue
+            arity = len(sig.parts)
+            if sig.variadic:
+                arity += counts.get(sig.parts[-1][0], 0) - 1
+            if self.signature_for(arity) is sig:
+                best = sig
+        return best
 
 
 @dataclass(frozen=True, slots=True)

@@ -257,7 +257,7 @@ class _Builder:
         chosen = (
             self._sigs[key]
             if key in self._sigs
-            else self._sigs.setdefault(key, _signature_for(spec, n))
+            else self._sigs.setdefault(key, spec.signature_for(n))
         )
         if chosen is None:
             shapes = " or ".join(str(len(s.parts)) + ("+" if s.variadic else "") for s in spec.row)
@@ -462,15 +462,6 @@ class _Builder:
             close_tok.end_pos or 0,
         )
         return Scene(tuple(attrs), tuple(comps), span)
-
-
-def _signature_for(spec: ComponentSpec, n: int) -> RowSignature | None:
-    """The row signature that takes ``n`` positional parts: the first that fits."""
-    for sig in spec.row:
-        fixed = len(sig.parts) - (1 if sig.variadic else 0)
-        if n == len(sig.parts) or (sig.variadic and n >= fixed + 1):
-            return sig
-    return None
 
 
 class _Done(Exception):

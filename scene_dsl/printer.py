@@ -1,18 +1,20 @@
 """Print a scene AST as text, in block form or row form.
 
 Printing never reorders: call :func:`scene_dsl.canonicalize` first for the canonical text.
-Row form maps fields to positional parts through the contract's row signatures (the longest
-signature whose fields are all present wins); fields left over print as ``key=value``.
+Row form maps fields to positional parts through the contract's row signatures
+(:meth:`~scene_dsl.contract.ComponentSpec.row_signature`); fields left over print as
+``key=value``.
 Components with nested sub-blocks print as blocks in both forms (a row has no room for
 children), with their children in the chosen form.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from scene_dsl.ast import Component, Field, Scene
-from scene_dsl.contract import ComponentSpec, Contract, RowSignature, load_contract
+from scene_dsl.contract import ComponentSpec, Contract, load_contract
 
 __all__ = ["to_text"]
 
@@ -67,41 +69,8 @@ def _component(
     out.append((depth, f"[/{comp.name}]"))
 
 
-def _pick_signature(comp: Component, spec: ComponentSpec) -> RowSignature | None:
-    present: dict[str, int] = {}
-    for f in comp.fields:
-        present[f.name] = present.get(f.name, 0) + 1
-    best: RowSignature | None = None
-    for sig in spec.row:
-        if (
-            all(present.get(name, 0) >= 1 for name in sig.fields)
-            and (best is None or len(sig.fields) > len(best.fields))
-            and _parser_choice(spec, _arity(sig, present)) is sig
-        ):
-            # The parser maps n positional parts to the FIRST signature that takes n, so a
-            # later signature of the same arity (table_block: [ref] and [block_title_ref])
-            # would be read back as the wrong fields: such a signature is not used.
-            best = sig
-    return best
-
-
-def _arity(sig: RowSignature, present: dict[str, int]) -> int:
-    if not sig.variadic:
-        return len(sig.parts)
-    return len(sig.parts) - 1 + present.get(sig.parts[-1][0], 0)
-
-
-def _parser_choice(spec: ComponentSpec, n: int) -> RowSignature | None:
-    # Mirrors parser._Builder._map_positional.
-    for sig in spec.row:
-        fixed = len(sig.parts) - (1 if sig.variadic else 0)
-        if n == len(sig.parts) or (sig.variadic and n >= fixed + 1):
-            return sig
-    return None
-
-
 def _row(comp: Component, spec: ComponentSpec) -> str:
-    sig = _pick_signature(comp, spec)
+    sig = spec.row_signature(Counter(f.name for f in comp.fields))
     remaining = list(comp.fields)
     parts: list[str] = []
     if sig is not None:
@@ -122,7 +91,7 @@ def _take(fields: list[Field], name: str) -> Field:
     for i, f in enumerate(fields):
         if f.name == name:
             return fields.pop(i)
-    raise KeyError(name)  # _pick_signature guarantees presence
+    raise KeyError(name)  # row_signature guarantees presence
 
 
 def _show(f: Field, spec: ComponentSpec) -> str:

@@ -4,7 +4,7 @@ Scene side: the contract (``scene_dsl.load_contract``) gives attributes with the
 components, fields with kinds and enum values, and row-form keys; the grammar (``scene.lark``)
 gives the frame (``[scene]``/``[/scene]``), the ``[field:role]`` + ``[@path]`` pair and the
 payload punctuation (``|``, ``=``, ``->``, ``@``, ``.``). Trace side: ``trace_dsl.experts``
-gives the expert names, step ops and compute ops, ``trace_dsl.parser.SCHEMAS`` the step keys,
+gives the expert names, step ops and compute ops, ``trace_dsl.schema`` the step keys,
 ``trace.lark`` the fixed punctuation of a step line.
 
 Granularities:
@@ -156,9 +156,9 @@ def trace_reserved(granularity: str) -> tuple[ReservedToken, ...]:
         ``trace_dsl`` (experts, ops, compute ops, step keys), never listed here.
     """
     from trace_dsl.experts import ALL_OPS, COMPUTE_OPS, EXPERTS
-    from trace_dsl.parser import SCHEMAS
+    from trace_dsl.schema import KEY_NAMES
 
-    keys = sorted({k for fields, _ in SCHEMAS.values() for k, _ in fields} - {"compute_op"})
+    keys = [k for k in KEY_NAMES if k != "compute_op"]
     ops = sorted(ALL_OPS)
     if granularity == "bpe":
         return ()

@@ -23,6 +23,7 @@ from .ast import (
     Trace,
     Transfer,
 )
+from .automaton import prefix_automaton
 from .canonical import canonicalize
 from .extract import extract
 from .interop import from_obj, to_obj
@@ -54,6 +55,7 @@ __all__ = [
     "extract",
     "from_obj",
     "parse",
+    "prefix_automaton",
     "preprocess_numbers",
     "to_obj",
     "to_text",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from typing import Any, Literal, overload
 
 from dslkit.errors import (
@@ -29,6 +30,7 @@ from dslkit.errors import (
 )
 
 from .ast import (
+    PERCENT_OPS,
     AddEntity,
     Arg,
     Compare,
@@ -40,6 +42,7 @@ from .ast import (
     Number,
     Percent,
     Query,
+    Span,
     State,
     Step,
     SubTrace,
@@ -47,7 +50,8 @@ from .ast import (
     Transfer,
 )
 from .codes import diagnostic
-from .experts import ALL_OPS, COMPUTE_OPS
+from .experts import COMPUTE_OPS
+from .schema import KINDS, SCHEMAS
 from .validate import validate as _validate
 
 __all__ = ["MAX_STEPS", "MAX_TEXT", "ParseResult", "parse"]
@@ -58,6 +62,9 @@ MAX_NUMBER_CHARS = 64  # characters in one number literal
 
 # YAML 1.1 reads these plain scalars as booleans or null; refuse them as names.
 RESERVED = frozenset({"yes", "no", "true", "false", "on", "off", "null"})
+# refused anywhere, even inside a string (T102): YAML forbids tabs in indentation, and a tab
+# elsewhere is almost always one a model or an editor put there by mistake
+REFUSED_CHAR = "\t"
 
 _NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -448,34 +455,36 @@ def _text(v: V, key: str, diags: list[Diagnostic]) -> str | None:
     return None
 
 
-def _schema(*fields: tuple[str, Any]) -> tuple[tuple[tuple[str, Any], ...], frozenset[str]]:
-    return fields, frozenset(k for k, _ in fields)
-
-
-_COMPUTE = _schema(("compute_op", _compute_op), ("args", _args), ("var", _ident))
-_ENTITY = _schema(("entity", _ident), ("amount", _arg))
-_PERCENT = _schema(("base", _arg), ("rate", _arg), ("var", _ident))
-# op -> (fields in canonical order: (key, converter)), required keys
-SCHEMAS: dict[str, tuple[tuple[tuple[str, Any], ...], frozenset[str]]] = {
-    # init needs exactly one of value/source (checked in _build_step)
-    "init": ((("var", _ident), ("value", _number), ("source", _source)), frozenset({"var"})),
-    "given": _schema(("values", _num_map)),
-    "compute": _COMPUTE,
-    "compare": _COMPUTE,
-    "query": _schema(("var", _ident)),
-    "state": _schema(("assertions", _num_map)),
-    "formula": _schema(("expression", _text)),
-    "transfer": _schema(("from_entity", _ident), ("to_entity", _ident), ("amount", _arg)),
-    "consume": _ENTITY,
-    "add_entity": _ENTITY,
-    "percent_off": _PERCENT,
-    "percent_increase": _PERCENT,
-    "percent_of": _PERCENT,
+# value kind (schema.KINDS) -> converter from a raw value (None and a diagnostic when wrong)
+_CONVERT: dict[str, Any] = {
+    "name": _ident,
+    "number": _number,
+    "arg": _arg,
+    "args": _args,
+    "compute_op": _compute_op,
+    "source": _source,
+    "text": _text,
+    "num_map": _num_map,
 }
-assert set(SCHEMAS) == ALL_OPS
+assert set(_CONVERT) == set(KINDS)
+# op -> AST node (its fields are named after the step's keys)
+_NODES: dict[str, Any] = {
+    "init": Init,
+    "given": Given,
+    "compute": Compute,
+    "compare": Compare,
+    "query": Query,
+    "state": State,
+    "formula": Formula,
+    "transfer": Transfer,
+    "consume": Consume,
+    "add_entity": AddEntity,
+    **{op: partial(Percent, op) for op in PERCENT_OPS},
+}
+assert set(_NODES) == set(SCHEMAS)
 
 
-def _build_step(raw: RawStep, diags: list[Diagnostic]) -> Step | None:
+def _build_step(raw: RawStep, diags: list[Diagnostic], lines: _Lines | None) -> Step | None:
     pairs, line, col = raw
     fields: dict[str, V] = {}
     bad = False
@@ -500,21 +509,21 @@ def _build_step(raw: RawStep, diags: list[Diagnostic]) -> Step | None:
         )
         return None
     op: str = opv[1]
-    schema, required = SCHEMAS[op]
+    schema = SCHEMAS[op]
     out: dict[str, Any] = {}
-    for key, conv in schema:
-        v = fields.pop(key, None)
+    for key in schema.keys:
+        v = fields.pop(key.name, None)
         if v is None:
-            if key in required:
-                diags.append(diagnostic("T203", f"{op!r} step needs {key!r}", line, col))
+            if key.required:
+                diags.append(diagnostic("T203", f"{op!r} step needs {key.name!r}", line, col))
                 bad = True
             continue
-        converted = conv(v, key, diags)
+        converted = _CONVERT[key.kind](v, key.name, diags)
         if converted is None:
             bad = True
-        out[key] = converted
+        out[key.name] = converted
     for key, (_, kl, kc, _v) in ((k, _find(pairs, k)) for k in fields):
-        allowed = ", ".join(k for k, _ in schema)
+        allowed = ", ".join(schema.names)
         diags.append(
             diagnostic(
                 "T201", f"unknown key {key!r} for op {op!r} (allowed: op, {allowed})", kl, kc
@@ -523,46 +532,55 @@ def _build_step(raw: RawStep, diags: list[Diagnostic]) -> Step | None:
         bad = True
     if bad:
         return None
-    if op == "init":
-        if ("value" in out) == ("source" in out):
-            diags.append(
-                diagnostic("T207", "init needs exactly one of 'value' or 'source'", line, col)
-            )
+    for group in schema.one_of:
+        if sum(name in out for name in group) != 1:
+            either = " or ".join(repr(name) for name in group)
+            diags.append(diagnostic("T207", f"{op} needs exactly one of {either}", line, col))
             return None
-        return Init(out["var"], out.get("value"), out.get("source"), line, col)
-    if op == "compute":
-        return Compute(out["compute_op"], out["args"], out["var"], line, col)
-    if op == "query":
-        return Query(out["var"], line, col)
-    if op.startswith("percent_"):
-        return Percent(op, out["base"], out["rate"], out["var"], line, col)
-    if op == "given":
-        return Given(out["values"], line, col)
-    if op == "state":
-        return State(out["assertions"], line, col)
-    if op == "formula":
-        return Formula(out["expression"], line, col)
-    if op == "compare":
-        return Compare(out["compute_op"], out["args"], out["var"], line, col)
-    if op == "transfer":
-        return Transfer(out["from_entity"], out["to_entity"], out["amount"], line, col)
-    if op == "consume":
-        return Consume(out["entity"], out["amount"], line, col)
-    return AddEntity(out["entity"], out["amount"], line, col)
+    span = lines.step(line, col) if lines is not None else None
+    return _NODES[op](**out, span=span)  # type: ignore[no-any-return]
 
 
 def _find(pairs: list[RawPair], key: str) -> RawPair:
     return next(p for p in pairs if p[0] == key)
 
 
+class _Lines:
+    """Line starts of a text, to turn the raw tree's (line, column) into spans."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0]
+        i = text.find("\n")
+        while i >= 0:
+            self.starts.append(i + 1)
+            i = text.find("\n", i + 1)
+
+    def step(self, line: int, col: int) -> Span:
+        """A step: from its '-' to its closing '}' (a step is one line)."""
+        start = self.starts[line - 1] + col - 1
+        stop = self.starts[line] if line < len(self.starts) else len(self.text)
+        return Span(line, col, start, self.text.rfind("}", start, stop) + 1)
+
+    def block(self, line: int, col: int, last: Span) -> Span:
+        """A block: from its ``expert`` key to the end of its last step."""
+        return Span(line, col, self.starts[line - 1] + col - 1, last.end)
+
+
 def _build(
-    composed: bool, raw_blocks: list[RawBlock], diags: list[Diagnostic], check_layout: bool = True
+    composed: bool,
+    raw_blocks: list[RawBlock],
+    diags: list[Diagnostic],
+    check_layout: bool = True,
+    text: str | None = None,
 ) -> Trace | None:
     """Turn raw blocks into a Trace; None (with ``diags`` filled) when anything is wrong.
 
     ``check_layout=False`` is for raw trees with no layout (``from_obj``): no column checks,
-    and the step-limit diagnostic carries no position.
+    and the step-limit diagnostic carries no position. ``text``: the source the positions
+    point into (nodes get spans); None leaves the spans out.
     """
+    lines = _Lines(text) if text is not None else None
     blocks: list[SubTrace] = []
     total = 0
     for expert, line, col, dash_col, tl, tc, raw_steps in raw_blocks:
@@ -577,9 +595,10 @@ def _build(
             raise _Problems(
                 [diagnostic("T002", f"more than {MAX_STEPS} steps", *where)], LimitExceededError
             )
-        steps = [_build_step(s, diags) for s in raw_steps]
+        steps = [_build_step(s, diags, lines) for s in raw_steps]
         if all(s is not None for s in steps):
-            blocks.append(SubTrace(expert, tuple(steps), line, col))  # type: ignore[arg-type]
+            span = lines.block(line, col, steps[-1].span) if lines else None  # type: ignore[union-attr,arg-type]
+            blocks.append(SubTrace(expert, tuple(steps), span))  # type: ignore[arg-type]
     if diags:
         return None
     return Trace(tuple(blocks), composed)
@@ -627,7 +646,7 @@ def _prescan(text: str) -> None:
             [diagnostic("T001", f"input longer than {MAX_TEXT} characters", 1, 1, 0)],
             LimitExceededError,
         )
-    tab = text.find("\t")
+    tab = text.find(REFUSED_CHAR)
     if tab >= 0:
         line, col = line_col(text, tab)
         raise _Problems([diagnostic("T102", "tab character; indent with spaces", line, col, tab)])
@@ -653,12 +672,12 @@ def _parse(text: str, validate: bool) -> Trace:
     _prescan(text)
     diags: list[Diagnostic] = []
     fast = _fast_raw(text)
-    trace = _build(*fast, diags) if fast is not None else None
+    trace = _build(*fast, diags, text=text) if fast is not None else None
     if trace is None:
         diags = []
         # the grammar ends every line with a newline
         text_nl = text if text.endswith("\n") else text + "\n"
-        trace = _build(*_lark_raw(text_nl), diags)
+        trace = _build(*_lark_raw(text_nl), diags, text=text_nl)
         if trace is None:
             raise _Problems(diags, TraceValidationError)
     if validate:

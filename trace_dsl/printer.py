@@ -7,32 +7,20 @@ Single form::
     - {op: init, var: x, value: 3}
 
 Composed form: a list of blocks, two-space indentation (``- expert: ...`` / ``  trace:`` /
-``  - {...}``). Keys come in the schema's canonical order; numbers print exactly as
+``  - {...}``). Keys come in the canonical order of :mod:`trace_dsl.schema`; numbers print exactly as
 terminating decimals (a value like 1/3 is not representable and is refused, never rounded).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from dslkit.errors import TraceValidationError
 
-from .ast import (
-    AddEntity,
-    Arg,
-    Compare,
-    Compute,
-    Consume,
-    Formula,
-    Given,
-    Init,
-    Number,
-    Percent,
-    Query,
-    State,
-    Step,
-    Trace,
-    Transfer,
-)
+from .ast import Arg, Number, Step, Trace
 from .codes import diagnostic
+from .schema import KINDS, SCHEMAS
 
 __all__ = ["format_number", "step_to_text", "to_text"]
 
@@ -83,8 +71,22 @@ def _map(pairs: tuple[tuple[str, Number], ...]) -> str:
     return "{" + ", ".join(f"{k}: {format_number(v)}" for k, v in pairs) + "}"
 
 
+# value kind (schema.KINDS) -> its text
+_SHOW: dict[str, Callable[[Any], str]] = {
+    "name": str,
+    "compute_op": str,
+    "source": str,
+    "number": format_number,
+    "arg": _arg,
+    "args": lambda args: "[" + ", ".join(_arg(a) for a in args) + "]",
+    "text": lambda text: f'"{text}"',
+    "num_map": _map,
+}
+assert set(_SHOW) == set(KINDS)
+
+
 def step_to_text(step: Step) -> str:
-    """Print one step as a flow map, keys in canonical order.
+    """Print one step as a flow map, keys in the schema's canonical order.
 
     Args:
         step: any step node.
@@ -92,33 +94,15 @@ def step_to_text(step: Step) -> str:
     Returns:
         Text like ``{op: query, var: result}`` (no leading dash).
     """
-    if isinstance(step, Compute | Compare):
-        args = ", ".join(_arg(a) for a in step.args)
-        body = f"compute_op: {step.compute_op}, args: [{args}], var: {step.var}"
-    elif isinstance(step, Init):
-        tail = (
-            f"value: {format_number(step.value)}"
-            if step.value is not None
-            else f"source: {step.source}"
-        )
-        body = f"var: {step.var}, {tail}"
-    elif isinstance(step, Query):
-        body = f"var: {step.var}"
-    elif isinstance(step, Percent):
-        body = f"base: {_arg(step.base)}, rate: {_arg(step.rate)}, var: {step.var}"
-    elif isinstance(step, Given):
-        body = f"values: {_map(step.values)}"
-    elif isinstance(step, State):
-        body = f"assertions: {_map(step.assertions)}"
-    elif isinstance(step, Formula):
-        body = f'expression: "{step.expression}"'
-    elif isinstance(step, Transfer):
-        body = f"from_entity: {step.from_entity}, to_entity: {step.to_entity}, amount: {_arg(step.amount)}"
-    elif isinstance(step, Consume | AddEntity):
-        body = f"entity: {step.entity}, amount: {_arg(step.amount)}"
-    else:  # pragma: no cover - the Step union is closed
+    schema = SCHEMAS.get(step.op)
+    if schema is None:  # pragma: no cover - the Step union is closed
         raise TypeError(f"not a step: {step!r}")
-    return f"{{op: {step.op}, {body}}}"
+    parts = [f"op: {step.op}"]
+    for key in schema.keys:
+        value = getattr(step, key.name)
+        if value is not None:  # an optional key left out (init's value or source)
+            parts.append(f"{key.name}: {_SHOW[key.kind](value)}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def to_text(trace: Trace) -> str:

@@ -4,7 +4,8 @@ Two layers, as in ``scene_dsl.strategies``:
 
 - :func:`sample_trace` is a plain ``random.Random`` sampler: fast, deterministic for a seed,
   usable without hypothesis; its traces read like GSM8K ones (word names, entities, a query).
-- :func:`traces`, :func:`trace_texts`, :func:`steps`, :func:`names` and :func:`numbers` are
+- :func:`traces`, :func:`trace_texts`, :func:`steps`, :func:`names`, :func:`numbers` and
+  :func:`expressions` are
   hypothesis strategies, shipped so other repos can property-test against them.
 
 hypothesis is imported lazily inside the strategy functions, so importing this module never
@@ -41,7 +42,7 @@ from .printer import to_text
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hypothesis import strategies as st
 
-__all__ = ["names", "numbers", "sample_trace", "steps", "trace_texts", "traces"]
+__all__ = ["expressions", "names", "numbers", "sample_trace", "steps", "trace_texts", "traces"]
 
 # -- plain random sampler ----------------------------------------------------------------------
 # Word-like names and entities so sampled traces read like GSM8K ones (tokenizer corpora).
@@ -124,6 +125,17 @@ def numbers() -> st.SearchStrategy[Any]:
     return ints | decimals
 
 
+def expressions() -> st.SearchStrategy[str]:
+    """Formula texts: any printable Unicode the grammar's ``STRING`` takes (``café × 2``),
+    without ``#`` (the fast parse path leaves comment-like text to Lark; both parse it)."""
+    from hypothesis import strategies as st
+
+    chars = st.characters(
+        blacklist_categories=("Cs", "Cc"), blacklist_characters='"\\#'
+    )  # Cc: newlines and tabs end or break a string
+    return st.text(chars, max_size=20)
+
+
 def _args(op: str) -> st.SearchStrategy[tuple[Any, ...]]:
     from hypothesis import strategies as st
 
@@ -161,7 +173,7 @@ def steps(expert: str, *, first_block: bool = True) -> st.SearchStrategy[Any]:
         "compare": _compute(Compare),
         "query": st.builds(Query, names()),
         "state": st.builds(State, _pairs()),
-        "formula": st.builds(Formula, st.from_regex(r"[a-z0-9 +*/=-]{0,20}", fullmatch=True)),
+        "formula": st.builds(Formula, expressions()),
         "transfer": st.builds(Transfer, names(), names(), arg),
         "consume": st.builds(Consume, names(), arg),
         "add_entity": st.builds(AddEntity, names(), arg),

@@ -2,7 +2,8 @@
 
 The model (:mod:`dslkit.train.model`) knows nothing about languages; this module plugs in through
 ``GPT.generate``'s ``stop_ids`` and ``logits_processor`` hook. Constrained decoding masks, at
-every step, the tokens that would leave the language (:mod:`dslkit.train.grammar_langs`): the output
+every step, the tokens that would leave the language (the prefix automata of the language packages,
+``scene_dsl.prefix_automaton`` and ``trace_dsl.prefix_automaton``): the output
 is always a valid prefix and it ends only where a program may end. Budget steering (on by
 default with ``constrained``) also makes it finish within ``max_new_tokens``: near the end of the
 budget only tokens after which the program can still be completed in time are allowed, counted
@@ -28,11 +29,15 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 import torch
-from dslkit.train.grammar_langs import SCENE_END, SceneForm, scene_automaton, trace_automaton
-from dslkit.train.grammar_mask import DEAD, Automaton, TokenMasker
 from dslkit.train.model import GPT
 from dslkit.train.model import Generation as ModelGeneration
+from dslkit.train.token_mask import TokenMasker
 from dslkit.train.values import RowValues, ValueRules
+
+import scene_dsl
+import trace_dsl
+from dslkit.automaton import DEAD, Automaton
+from scene_dsl.automaton import SCENE_END, SceneForm
 
 __all__ = ["Decoder", "Generation", "GrammarConstraint", "Language"]
 
@@ -203,9 +208,9 @@ class Decoder:
         """The per-state token masks (built on first use, shared by every generation)."""
         if self._masker is None:
             auto: Automaton = (
-                scene_automaton(self.contract, self.form)
+                scene_dsl.prefix_automaton(self.contract, self.form)
                 if self.language == "scene"
-                else trace_automaton()
+                else trace_dsl.prefix_automaton()
             )
             self._masker = TokenMasker(auto, self.vocab, self.special_ids, self.eos_id)
         return self._masker

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dslkit.train.grammar_langs import SceneForm
+    from scene_dsl.automaton import SceneForm
 
 __all__ = ["DemoSettings", "main", "run_demo"]
 

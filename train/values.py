@@ -1,16 +1,16 @@
 """Scene values the grammar mask cannot check, checked per generated row during decoding.
 
-The prefix automaton of :mod:`dslkit.train.grammar_langs` forgets payload text, so it cannot know that
-a content ref resolves in the case's content.json (``S601``) or that an arrow names a node
-declared before it (``S314``). Decoding can: the automaton marks the characters that write a
-value (:func:`dslkit.train.grammar_mask.tag`), and :class:`ValueRules` keeps, per row, the value being
+The prefix automata of the languages (``scene_dsl.prefix_automaton``) forget payload text, so
+they cannot know that a content ref resolves in the case's content.json (``S601``) or that an
+arrow names a node declared before it (``S314``). Decoding can: the automaton marks the characters that write a
+value (:func:`dslkit.automaton.tag`), and :class:`ValueRules` keeps, per row, the value being
 written and the ids declared so far, and allows only tokens after which the value can still
 become a good one:
 
 * ``ref``: a path that resolves in the content (when the row has content);
 * ``idref``: an id declared earlier in the output (every gold and generated scene declares its
   nodes before the edges that name them); while none is declared, nothing may commit to naming
-  one (:meth:`dslkit.train.grammar_mask.Automaton.commits`; the decoder also holds back components
+  one (:meth:`dslkit.automaton.Automaton.commits`; the decoder also holds back components
   whose required fields name ids);
 * ``id``: not one declared already (``S313``).
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from dslkit.train.grammar_mask import VALUE_CHARS, PayloadStep, PayloadSteps
+from dslkit.train.token_mask import VALUE_CHARS, PayloadStep, PayloadSteps
 
 __all__ = ["RowValues", "ValueRules", "content_paths"]
 
@@ -55,11 +55,12 @@ def content_paths(content: Any) -> set[str]:
     return out
 
 
-# value kinds (see train.grammar_langs): what a completed value does to a row, and what a value
-# must be one of. Scenes: "ref" (a content path), "id" (declares a topology id), "idref" (names
-# one). Traces: "def" (a variable computed or changed by a step), "def_init" (one set by init or
-# given), "use" (an argument naming a variable), "use_computed" (the queried variable: computed
-# or changed, never only initialised), "scope" (an expert header: a fresh set of variables).
+# value kinds (the marks of the prefix automata): what a completed value does to a row, and what
+# a value must be one of. Scenes: "ref" (a content path), "id" (declares a topology id), "idref"
+# (names one). Traces (the roles of trace_dsl.schema): "def" (a variable computed or changed by
+# a step), "def_init" (one set by init or given), "use" (an argument naming a variable),
+# "use_computed" (the queried variable: computed or changed, never only initialised), "scope"
+# (an expert header: a fresh set of variables).
 DECLARES = {"id": ("declared",), "def": ("declared", "computed"), "def_init": ("declared",)}
 NAMES = {"idref": "declared", "use": "declared", "use_computed": "computed"}
 

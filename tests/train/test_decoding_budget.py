@@ -8,8 +8,10 @@ import random
 
 import numpy as np
 import pytest
-from dslkit.train.grammar_mask import DEAD, INF, TokenMasker
+from dslkit.train.token_mask import TokenMasker
 from test_decoding_masks import LANGUAGES, masker_for, row_texts, scene_texts, trace_texts
+
+from dslkit.automaton import DEAD, INF
 
 
 def _targets(language: str) -> list[str]:

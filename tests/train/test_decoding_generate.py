@@ -7,14 +7,14 @@ import pytest
 import torch
 from data_decoding_helpers import scene_tokenizer
 from dslkit.train.decoding import Decoder, GrammarConstraint
-from dslkit.train.grammar_langs import SceneForm
 from dslkit.train.model import GPT, GPTConfig
 from test_decoding_masks import trace_tokenizer
 
 import scene_dsl
 import trace_dsl
+from scene_dsl.automaton import SceneForm
 
-# what a prefix automaton cannot know without reading payload text (see train.grammar_langs)
+# what a prefix automaton cannot know without reading payload text (see scene_dsl.automaton)
 ID_CODES = {"S313", "S314"}
 MAP_CODES = {"T202"}
 FORMS: tuple[SceneForm, ...] = ("block", "row")

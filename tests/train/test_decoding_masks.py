@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from data_decoding_helpers import CharTokenizer, scene_tokenizer
-from dslkit.train.grammar_langs import scene_automaton, trace_automaton
-from dslkit.train.grammar_mask import DEAD, TokenMasker, brute_force_mask
+from dslkit.train.token_mask import TokenMasker, brute_force_mask
 
 import scene_dsl
 import trace_dsl
+from dslkit.automaton import DEAD
 from scene_dsl.strategies import sample_scene
 
 ALPHABET = "".join(chr(c) for c in range(32, 127)) + "\n"
@@ -41,9 +41,9 @@ LANGUAGES = ("scene", "row", "trace")  # "row": scenes in row form
 def masker_for(language: str) -> tuple[TokenMasker, CharTokenizer]:
     tok = trace_tokenizer() if language == "trace" else scene_tokenizer()
     auto = {
-        "scene": scene_automaton,
-        "row": lambda: scene_automaton(form="row"),
-        "trace": trace_automaton,
+        "scene": scene_dsl.prefix_automaton,
+        "row": lambda: scene_dsl.prefix_automaton(form="row"),
+        "trace": trace_dsl.prefix_automaton,
     }[language]()
     specials = set(tok.special_ids.values())
     return TokenMasker(auto, tok.vocab_strings(), specials, tok.special_ids["<|eos|>"]), tok
@@ -182,13 +182,13 @@ def test_trace_prefixes_complete_to_parsing_traces() -> None:
 
 
 def test_dead_text_is_dead() -> None:
-    auto = scene_automaton()
+    auto = scene_dsl.prefix_automaton()
     assert auto.advance(auto.start, "[scene] [layout:nope]") == DEAD
     assert auto.advance(auto.start, "[scene] [section_card]") == DEAD  # no layout yet
     s = auto.advance(auto.start, "[scene] [layout:timeline] [timeline_stage]")
     assert auto.advance(s, " [/timeline_stage]") == DEAD  # stage_id is required
     assert auto.advance(s, " [section_card]") == DEAD  # not in the timeline family
-    t = trace_automaton()
+    t = trace_dsl.prefix_automaton()
     assert t.advance(t.start, "expert: arithmetic\ntrace:\n- {op: init, var: yes") != DEAD
     assert t.advance(t.start, "expert: arithmetic\ntrace:\n- {op: init, var: yes,") == DEAD
     assert t.advance(t.start, "expert: arithmetic\ntrace:\n- {op: transfer") == DEAD  # wrong expert

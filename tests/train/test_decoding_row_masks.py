@@ -8,15 +8,15 @@ import random
 
 import pytest
 from data_decoding_helpers import CharTokenizer
-from dslkit.train.grammar_langs import scene_automaton
-from dslkit.train.grammar_mask import DEAD, TokenMasker
+from dslkit.train.token_mask import TokenMasker
 from test_decoding_masks import masker_for
 
 import scene_dsl
+from dslkit.automaton import DEAD
 from scene_dsl.strategies import sample_scene
 
 ALPHABET = "".join(chr(c) for c in range(32, 127)) + "\n"
-ID_CODES = {"S313", "S314"}  # topology ids: need payload text in the state (grammar_langs)
+ID_CODES = {"S313", "S314"}  # topology ids: need payload text in the state (scene_dsl.automaton)
 CONTRACT = scene_dsl.load_contract("v1")
 
 
@@ -27,7 +27,7 @@ def row_masker() -> tuple[TokenMasker, CharTokenizer]:
 
 def test_row_form_table_blocks_and_every_family() -> None:
     """Targets from each family (so table_block with row children, edges, variadics, ints)."""
-    auto = scene_automaton(form="row")
+    auto = scene_dsl.prefix_automaton(form="row")
     rng = random.Random(4)
     seen_tokens: set[str] = set()
     for family in CONTRACT.families:
@@ -40,7 +40,7 @@ def test_row_form_table_blocks_and_every_family() -> None:
 
 
 def test_block_form_text_is_not_row_form() -> None:
-    auto = scene_automaton(form="row")
+    auto = scene_dsl.prefix_automaton(form="row")
     block = scene_dsl.canonical_text(sample_scene(random.Random(2)), inline=True)
     assert not auto.accepting(auto.advance(auto.start, block))
     s = auto.advance(auto.start, "[scene] [layout:timeline]")
@@ -58,7 +58,7 @@ def test_block_form_text_is_not_row_form() -> None:
 
 
 def test_payload_text_does_not_enter_the_state() -> None:
-    auto = scene_automaton(form="row")
+    auto = scene_dsl.prefix_automaton(form="row")
     s = auto.advance(auto.start, "[scene] [layout:timeline] [timeline_stage:")
     # same shape (multi-character segments), any length: same state
     a = auto.advance(s, "s1|@ab.cd")
@@ -68,7 +68,7 @@ def test_payload_text_does_not_enter_the_state() -> None:
 
 
 def test_edges_ints_and_variadic_parts() -> None:
-    auto = scene_automaton(form="row")
+    auto = scene_dsl.prefix_automaton(form="row")
     flow = auto.advance(auto.start, "[scene] [layout:decision_tree]")
     assert auto.advance(flow, " [decision_edge:a->b|@e]") != DEAD
     assert auto.advance(flow, " [decision_edge:a|b]") == DEAD  # an edge part is a->b

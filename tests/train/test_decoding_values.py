@@ -11,11 +11,11 @@ import pytest
 import torch
 from data_decoding_helpers import assert_targets_pass, sample_constrained, scene_tokenizer
 from dslkit.train.decoding import Decoder
-from dslkit.train.grammar_langs import SceneForm
 from dslkit.train.values import content_paths
 from test_decoding_generate import FORMS
 
 import scene_dsl
+from scene_dsl.automaton import SceneForm
 from scene_dsl.content import resolve_ref
 from scene_dsl.strategies import sample_content, sample_scene
 

@@ -1,71 +1,58 @@
-"""The two languages as context graphs for :mod:`dslkit.train.grammar_mask`.
+"""The scene language as a prefix automaton, for constrained decoding.
 
-Scenes (inline canonical surface, block or row form): ``[scene]``, then attributes in the
-contract's canonical order with legal values (``layout`` required before any component;
+The automaton accepts canonical inline scenes (block or row form): ``[scene]``, then attributes
+in the contract's canonical order with legal values (``layout`` required before any component;
 combination rules such as "signal_glow has no amber tone" applied), then components the family
-admits (singletons once), each with its fields in contract order and legal values, children only
-where the contract allows them, and a closing tag only once the required fields are there;
-``[/scene]`` only once the family's required component is there.
+admits (singletons once), each with its fields in contract order and legal values, children
+only where the contract allows them, and a closing tag only once the required fields are
+there; ``[/scene]`` only once the family's required component is there. Everything comes from
+the contract (:mod:`scene_dsl.contract`), ids and content refs from its own patterns.
 
 In row form a component is one token ``[name:part|part|...]`` and the automaton admits exactly
 what the canonical printer (:mod:`scene_dsl.printer`) can write: the positional parts of the
-signature the printer picks for the fields present (kinds by signature: ``@ref``, ids, enum
-values, ints in range, ``a->b`` edges, a trailing variadic part), then the other fields as
-``key=value`` in contract order. Which signature that is depends on every field of the token, so
-a row context tracks the *shape* seen so far (positional count, signatures still possible, the
-fields present) and only offers parts after which some canonical token can still be finished.
-Components with children (``table_block``) print as blocks with at least one row-form child.
+signature the contract's row-signature rule picks for the fields present (kinds by signature:
+``@ref``, ids, enum values, ints in range, ``a->b`` edges, a trailing variadic part), then the
+other fields as ``key=value`` in contract order. Which signature that is depends on every field
+of the token, so a row context tracks the *shape* seen so far (positional count, signatures
+still possible, the fields present) and only offers parts after which some canonical token can
+still be finished. Components with children (``table_block``) print as blocks with at least one
+row-form child.
 
-Traces (canonical flow style): ``expert: E`` / ``trace:`` and steps ``- {op: ...}`` whose keys
-follow the step schema of :mod:`trace_dsl.parser` with the expert's own ops; or composed blocks
-``- expert: E`` / ``  trace:`` / ``  - {...}``. Names exclude the YAML booleans/null.
-
-What the automata do *not* track, because it would put payload text into the state: topology
-id declarations (``S313``/``S314``), content refs resolving, duplicate keys inside a map and
-whether the trace's variables are defined. Scene values are marked instead (content refs as
-``"ref"``, declared ids as ``"id"``, ids that name one as ``"idref"``, in both forms), so
-:mod:`dslkit.train.values` can check them per generated row beside the mask.
+What the automaton does *not* track, because it would put payload text into the state:
+topology id declarations (``S313``/``S314``) and content refs resolving. Values are marked
+instead (content refs as ``"ref"``, declared ids as ``"id"``, ids that name one as ``"idref"``,
+in both forms), so a decoder (``dslkit.train.values``) can check them per generated row.
 """
 
 from __future__ import annotations
 
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
-from dslkit.train.grammar_mask import (
-    Automaton,
-    Frag,
-    Piece,
-    _Nfa,
-    alt,
-    chars,
-    lit,
-    opt,
-    plus,
-    seq,
-    star,
-    tag,
+from dslkit.automaton import Automaton, Frag, Piece, alt, lit, regex, seq, tag
+from scene_dsl.contract import (
+    ID_RE,
+    REF_RE,
+    ComponentSpec,
+    Contract,
+    FieldSpec,
+    RowSignature,
+    load_contract,
 )
 
-from scene_dsl.contract import ComponentSpec, Contract, FieldSpec, load_contract
-
-__all__ = ["SCENE_END", "SceneForm", "scene_automaton", "trace_automaton"]
+__all__ = ["SCENE_END", "SceneForm", "prefix_automaton"]
 
 SceneForm = Literal["block", "row"]
 
-SCENE_END = "[/scene]"
-_ID_START = string.ascii_letters + "_"
-_WORD = string.ascii_letters + string.digits + "_"
-_DIGITS = string.digits
-
-ID = seq(chars(_ID_START), star(chars(_WORD)))
-REF = seq(plus(chars(_WORD)), star(seq(lit("."), plus(chars(_WORD)))))
+SCENE_END = "[/scene]"  # the grammar's SCENE_CLOSE: a complete program ends with it
+# the contract's own value patterns: a topology id, a dotted content path
+ID = regex(ID_RE.pattern)
+REF = regex(REF_RE.pattern)
 
 
-# ============================================================================= scenes
 class _SceneLang:
     """Contract tables the scene contexts share (identity-hashed: one per automaton)."""
 
@@ -349,9 +336,10 @@ _Sym = tuple[str, tuple[object, ...]]  # ("pos", kind key) | ("named", (field in
 class _RowShapes:
     """Part-level automaton of one component's canonical row tokens.
 
-    Mirrors :func:`scene_dsl.printer._pick_signature` (the longest signature whose fields are
-    all present and that the parser maps back by its part count) and
-    ``parser._signature_for`` (the first signature taking ``n`` positional parts). Shapes are
+    Follows the contract's row-signature rule, as the printer and the parser do
+    (:meth:`~scene_dsl.contract.ComponentSpec.row_signature`: the signature a token is written
+    with; :meth:`~scene_dsl.contract.ComponentSpec.signature_for`: the one ``n`` positional
+    parts are read as). Shapes are
     explored once; a shape is *viable* when some canonical token can still be finished from it,
     and contexts only offer parts that lead to viable shapes, so the mask never leads into a
     dead end.
@@ -391,28 +379,16 @@ class _RowShapes:
         self.start_rest = min(1 if self.done[self.start] else _NONE, self.rest[self.start])
 
     # -- signatures ---------------------------------------------------------------------------
+    def _index(self, sig: RowSignature | None) -> int:
+        return next((i for i, s in enumerate(self.spec.row) if s is sig), -1)
+
     def sig_for(self, n: int) -> int:
         """Index of the signature the parser reads ``n`` positional parts as (-1: none)."""
-        for i, sig in enumerate(self.spec.row):
-            fixed = len(sig.parts) - (1 if sig.variadic else 0)
-            if n == len(sig.parts) or (sig.variadic and n >= fixed + 1):
-                return i
-        return -1
+        return self._index(self.spec.signature_for(n))
 
     def pick(self, counts: dict[str, int]) -> int:
-        """Index of the signature the printer picks for these fields (-1: none)."""
-        best = -1
-        for i, sig in enumerate(self.spec.row):
-            if not all(counts.get(n, 0) >= 1 for n in sig.fields):
-                continue
-            if best >= 0 and len(sig.fields) <= len(self.spec.row[best].fields):
-                continue
-            arity = len(sig.parts)
-            if sig.variadic:
-                arity += counts.get(sig.parts[-1][0], 0) - 1
-            if self.sig_for(arity) == i:
-                best = i
-        return best
+        """Index of the signature the printer writes these fields with (-1: none)."""
+        return self._index(self.spec.row_signature(counts))
 
     def kind(self, sig: int, k: int) -> tuple[object, ...] | None:
         """Kind key of positional part ``k`` under a signature (None: it takes no such part)."""
@@ -580,183 +556,28 @@ class _Row:
         return self.lang.shapes(self.name).rest_from(self.shape) + self.parent.min_rest()
 
 
-def scene_automaton(contract: str | Contract = "v1", form: SceneForm = "block") -> Automaton:
-    """The contract-aware automaton of canonical inline scenes in block or row form.
+def prefix_automaton(
+    contract: str | Path | Contract | None = None, form: SceneForm = "block"
+) -> Automaton:
+    """The prefix automaton of canonical inline scenes in block or row form.
+
+    It accepts (:meth:`~dslkit.automaton.Automaton.accepts`) exactly the texts ``t`` for which
+    ``parse(t)`` succeeds, ``validate`` finds no error other than the two that need payload
+    text in the state (``S313`` an id declared twice, ``S314`` an id used before it is
+    declared; content refs are not resolved either) and
+    ``to_text(canonicalize(parse(t)), form=form, inline=True) == t``. Values are marked
+    (:func:`dslkit.automaton.tag`: content refs ``"ref"``, declared ids ``"id"``, ids that name
+    one ``"idref"``) so a decoder can check them beside the mask.
 
     Args:
-        contract: contract name, path or object.
+        contract: contract name, path or object (None: the default contract).
         form: ``"block"`` (one token per field) or ``"row"`` (one ``[name:parts]`` token per
             component, as ``scene_dsl.to_text(..., form="row", inline=True)`` prints it).
 
     Returns:
-        An :class:`~train.grammar_mask.Automaton` whose complete programs end with ``[/scene]``.
+        An :class:`~dslkit.automaton.Automaton` whose complete programs end with ``[/scene]``.
     """
     if form not in ("block", "row"):
         raise ValueError(f"form must be 'block' or 'row', not {form!r}")
-    return Automaton(_SceneStart(_SceneLang(load_contract(contract), form)))
-
-
-# ============================================================================= traces
-_RESERVED = ("yes", "no", "true", "false", "on", "off", "null")  # trace_dsl.parser.RESERVED
-
-
-def _name_frag() -> Frag:
-    """An identifier that is not a YAML boolean/null in any letter case (a hand-built DFA)."""
-
-    def build(nfa: _Nfa, s: int) -> int:
-        end = nfa.new()
-        free = nfa.new()  # not a prefix of any reserved word
-        nodes: dict[str, int] = {"": s}
-        for word in _RESERVED:
-            for k in range(1, len(word) + 1):
-                if word[:k] not in nodes:
-                    nodes[word[:k]] = nfa.new()
-        for prefix, state in nodes.items():
-            alphabet = _ID_START if prefix == "" else _WORD
-            groups: dict[int, set[str]] = {}
-            for ch in alphabet:
-                target = nodes.get(prefix + ch.lower(), free)
-                groups.setdefault(target, set()).add(ch)
-            for target, cs in groups.items():
-                nfa.add(state, target, frozenset(cs))
-            if prefix and prefix not in _RESERVED:
-                nfa.add(state, end)
-        nfa.add(free, free, frozenset(_WORD))
-        nfa.add(free, end)
-        return end
-
-    return build
-
-
-NAME = _name_frag()
-NUMBER = seq(
-    opt(lit("-")),
-    alt(lit("0"), seq(chars("123456789"), star(chars(_DIGITS)))),
-    opt(seq(lit("."), plus(chars(_DIGITS)))),
-)
-ARG = alt(tag("use", NAME), NUMBER)  # a named argument must be a variable already set
-SOURCE = alt(
-    lit("prev.result"),
-    seq(lit("sub"), alt(lit("0"), seq(chars("123456789"), star(chars(_DIGITS)))), lit(".result")),
-)
-STRING = seq(lit('"'), star(chars(set(string.printable) - set('"\\\n\r\t\x0b\x0c'))), lit('"'))
-
-
-def _num_map(kind: str) -> Frag:
-    """``{name: number, ...}``, the names marked as values of ``kind``."""
-    name = tag(kind, NAME)
-    return seq(
-        lit("{"), name, lit(": "), NUMBER, star(seq(lit(", "), name, lit(": "), NUMBER)), lit("}")
-    )
-
-
-def _args(lo: int, hi: int | None) -> Frag:
-    more = [seq(lit(", "), ARG) for _ in range(lo - 1)]
-    tail = [star(seq(lit(", "), ARG))] if hi is None else []
-    return seq(lit("["), ARG, *more, *tail, lit("]"))
-
-
-def _op_body(op: str) -> Frag:
-    from trace_dsl.experts import ARITY, COMPUTE_OPS
-
-    if op in ("compute", "compare"):
-        ops = alt(*(seq(lit(c), lit(", args: "), _args(*ARITY[c])) for c in COMPUTE_OPS))
-        return seq(lit(f"{op}, compute_op: "), ops, lit(", var: "), tag("def", NAME))
-    if op == "init":
-        value = alt(seq(lit(", value: "), NUMBER), seq(lit(", source: "), SOURCE))
-        return seq(lit("init, var: "), tag("def_init", NAME), value)
-    if op == "query":  # the solver rejects a query of a variable that was only initialised
-        return seq(lit("query, var: "), tag("use_computed", NAME))
-    if op == "given":
-        return seq(lit("given, values: "), _num_map("def_init"))
-    if op == "state":
-        return seq(lit("state, assertions: "), _num_map("use"))  # checks variables already set
-    if op == "formula":
-        return seq(lit("formula, expression: "), STRING)
-    if op == "transfer":
-        entity = tag("def", NAME)  # a domain op changes its entities
-        return seq(
-            lit("transfer, from_entity: "),
-            entity,
-            lit(", to_entity: "),
-            entity,
-            lit(", amount: "),
-            ARG,
-        )
-    if op in ("consume", "add_entity"):
-        return seq(lit(f"{op}, entity: "), tag("def", NAME), lit(", amount: "), ARG)
-    if op.startswith("percent_"):
-        return seq(
-            lit(f"{op}, base: "), ARG, lit(", rate: "), ARG, lit(", var: "), tag("def", NAME)
-        )
-    raise ValueError(f"no step schema for op {op!r}")
-
-
-class _TraceLang:
-    def __init__(self) -> None:
-        from trace_dsl.experts import EXPERTS, ops_for
-
-        self.experts = EXPERTS
-        self.bodies = {e: alt(*(_op_body(op) for op in sorted(ops_for(e)))) for e in EXPERTS}
-        self.min_step = len("- {op: query, var: a}\n")
-
-    def header(self, expert: str, composed: bool) -> Frag:
-        """An expert header; the expert's name is marked ``"scope"``: a fresh set of variables."""
-        lead, rest = ("- expert: ", "\n  trace:\n") if composed else ("expert: ", "\ntrace:\n")
-        return seq(lit(lead), tag("scope", lit(expert)), lit(rest))
-
-    def header_len(self, expert: str, composed: bool) -> int:
-        return len(f"- expert: {expert}\n  trace:\n" if composed else f"expert: {expert}\ntrace:\n")
-
-
-@dataclass(frozen=True)
-class _TraceStart:
-    lang: _TraceLang
-    accepting = False
-    final = False
-
-    def pieces(self) -> Sequence[Piece]:
-        return [
-            Piece(self.lang.header(e, composed), _Steps(self.lang, composed, e, False))
-            for composed in (False, True)
-            for e in self.lang.experts
-        ]
-
-    def min_rest(self) -> int:
-        return min(self.lang.header_len(e, False) for e in self.lang.experts) + self.lang.min_step
-
-
-@dataclass(frozen=True)
-class _Steps:
-    lang: _TraceLang
-    composed: bool
-    expert: str
-    started: bool  # at least one step in this block: the trace may end here
-    final = False
-
-    @property
-    def accepting(self) -> bool:
-        return self.started
-
-    def pieces(self) -> Sequence[Piece]:
-        indent = "  " if self.composed else ""
-        nxt = self if self.started else _Steps(self.lang, self.composed, self.expert, True)
-        out = [Piece(seq(lit(f"{indent}- {{op: "), self.lang.bodies[self.expert], lit("}\n")), nxt)]
-        if self.composed and self.started:
-            out += [
-                Piece(self.lang.header(e, True), _Steps(self.lang, True, e, False))
-                for e in self.lang.experts
-            ]
-        return out
-
-    def min_rest(self) -> int:
-        return 0 if self.started else self.lang.min_step + (2 if self.composed else 0)
-
-
-def trace_automaton() -> Automaton:
-    """The automaton of canonical trace text (single or composed), expert vocabularies applied.
-
-    Returns:
-        An :class:`~train.grammar_mask.Automaton`; a trace may end after any complete step.
-    """
-    return Automaton(_TraceStart(_TraceLang()))
+    spec = load_contract() if contract is None else load_contract(contract)
+    return Automaton(_SceneStart(_SceneLang(spec, form)))

@@ -1,0 +1,657 @@
+"""The prefix-automaton engine of constrained decoding: a character automaton over contexts.
+
+A language (``scene_dsl.prefix_automaton``, ``trace_dsl.prefix_automaton``) is a graph of
+*contexts*. A context is a structural position (top of a scene after the layout, inside
+``[stage_card]`` with these fields seen, the steps of a trace block, ...) and lists the *pieces*
+that may come next, each a small regular pattern (``" [accent:" ("amber" | "green" | ...) "]"``,
+``" [title_ref:" REF "]"``) with the context it leads to. Inside a context, the position within
+the pieces is a set of NFA states, so the automaton state is ``(context, NFA state set)``: a
+canonical key that forgets the payload characters already typed (a ref path is in the same
+state after ``a.b`` as after ``cards.0``).
+
+Patterns are built from fragments (:func:`lit`, :func:`seq`, :func:`alt`, ...) or read from a
+language's own regular expressions (:func:`regex`: a grammar terminal, a contract's id
+pattern), so no language restates its lexical rules here. A character set may be infinite
+(``[^"\\\n]`` reads any Unicode character but three): :class:`CharSet`.
+
+Pure standard library: the language packages build their automata without numpy or torch; the
+per-token masks over a tokenizer's vocabulary live in ``dslkit.train.token_mask``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+try:  # the stdlib's regex parser (lark measures terminal widths with it too)
+    import re._parser as _sre  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse as _sre  # type: ignore[no-redef,unused-ignore]
+
+__all__ = [
+    "DEAD",
+    "INF",
+    "Automaton",
+    "CharSet",
+    "Context",
+    "Frag",
+    "Nfa",
+    "Piece",
+    "alt",
+    "chars",
+    "lit",
+    "min_length",
+    "opt",
+    "plus",
+    "regex",
+    "seq",
+    "star",
+    "tag",
+]
+
+DEAD = -1  # state id of "no valid continuation"
+INF = 1 << 30  # distance of a state that cannot be completed
+_PRINTABLE = "".join(chr(c) for c in range(32, 127)) + "\n"
+
+
+# ----------------------------------------------------------------------------- character sets
+# Unicode classes as Python's ``re`` reads \d, \s and \w in a str pattern.
+_CLASSES: dict[str, Callable[[str], bool]] = {
+    "digit": lambda ch: unicodedata.category(ch) == "Nd",
+    "space": str.isspace,
+    "word": lambda ch: ch.isalnum() or ch == "_",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CharSet:
+    """A possibly infinite set of characters: the listed ones, ranges and Unicode classes, or
+    (``negated``) everything else; ``exclude`` is taken out either way. Finite sets are plain
+    frozensets in the NFA (a C-level membership test)."""
+
+    chars: frozenset[str] = frozenset()  # listed characters
+    ranges: tuple[tuple[str, str], ...] = ()  # inclusive character ranges
+    classes: tuple[str, ...] = ()  # names in _CLASSES
+    negated: bool = False  # the set is the complement of the above
+    exclude: frozenset[str] = frozenset()  # never in the set
+
+    def __contains__(self, ch: object) -> bool:
+        if not isinstance(ch, str) or ch in self.exclude:
+            return False
+        hit = (
+            ch in self.chars
+            or any(lo <= ch <= hi for lo, hi in self.ranges)
+            or any(_CLASSES[c](ch) for c in self.classes)
+        )
+        return hit != self.negated
+
+    def first(self) -> str | None:
+        """The smallest member, printable ASCII first (shortest completions read well)."""
+        for c in _PRINTABLE:
+            if c in self:
+                return c
+        return next((chr(c) for c in range(0x110000) if chr(c) in self), None)
+
+
+Chars = frozenset[str] | CharSet  # what an NFA edge reads
+
+
+def _first(cs: Chars) -> str | None:
+    return cs.first() if isinstance(cs, CharSet) else min(cs, default=None)
+
+
+# ----------------------------------------------------------------------------- NFA fragments
+
+
+class Nfa:
+    """Thompson NFA: per state, a list of (character set or None for epsilon, target)."""
+
+    def __init__(self) -> None:
+        self.edges: list[list[tuple[Chars | None, int]]] = []
+        self.tags: dict[int, str] = {}  # state -> kind of the payload value it lies in
+
+    def new(self) -> int:
+        """Add a state; returns its id."""
+        self.edges.append([])
+        return len(self.edges) - 1
+
+    def add(self, a: int, b: int, cs: Chars | None = None) -> None:
+        """Add an edge from ``a`` to ``b`` reading one of ``cs`` (None: an empty move)."""
+        self.edges[a].append((cs, b))
+
+
+# A fragment adds itself to an NFA starting at a state and returns its end state.
+Frag = Callable[[Nfa, int], int]
+
+
+def lit(text: str) -> Frag:
+    """Exactly ``text``."""
+
+    def build(nfa: Nfa, s: int) -> int:
+        for ch in text:
+            t = nfa.new()
+            nfa.add(s, t, frozenset(ch))
+            s = t
+        return s
+
+    return build
+
+
+def chars(cs: Iterable[str] | CharSet) -> Frag:
+    """One character of the set ``cs``."""
+    charset: Chars = cs if isinstance(cs, CharSet) else frozenset(cs)
+
+    def build(nfa: Nfa, s: int) -> int:
+        t = nfa.new()
+        nfa.add(s, t, charset)
+        return t
+
+    return build
+
+
+def seq(*parts: Frag) -> Frag:
+    """The parts one after the other."""
+
+    def build(nfa: Nfa, s: int) -> int:
+        for p in parts:
+            s = p(nfa, s)
+        return s
+
+    return build
+
+
+def alt(*parts: Frag) -> Frag:
+    """Any one of the parts."""
+
+    def build(nfa: Nfa, s: int) -> int:
+        end = nfa.new()
+        for p in parts:
+            a = nfa.new()
+            nfa.add(s, a)
+            nfa.add(p(nfa, a), end)
+        return end
+
+    return build
+
+
+def star(part: Frag) -> Frag:
+    """Zero or more repetitions."""
+
+    def build(nfa: Nfa, s: int) -> int:
+        loop = nfa.new()
+        nfa.add(s, loop)
+        nfa.add(part(nfa, loop), loop)
+        return loop
+
+    return build
+
+
+def plus(part: Frag) -> Frag:
+    """One or more repetitions."""
+    return seq(part, star(part))
+
+
+def opt(part: Frag) -> Frag:
+    """Zero or one."""
+    return alt(part, lit(""))
+
+
+def tag(kind: str, part: Frag) -> Frag:
+    """``part``, marked as the payload of a value of ``kind`` (``"ref"``, ``"id"``, ...).
+
+    Marks change nothing in the language; they let :meth:`Automaton.payload` say which
+    characters write a value, so a decoder can check values the automaton forgets (content
+    refs that resolve, ids declared before use).
+    """
+
+    def build(nfa: Nfa, s: int) -> int:
+        first = len(nfa.edges)
+        end = part(nfa, s)
+        for state in range(first, len(nfa.edges)):
+            nfa.tags[state] = kind
+        return end
+
+    return build
+
+
+def min_length(part: Frag) -> int:
+    """Characters of the shortest text of a fragment (INF when it has none)."""
+    nfa = Nfa()
+    start = nfa.new()
+    end = part(nfa, start)
+    dist = {start: 0}
+    heap = [(0, start)]
+    while heap:  # Dijkstra with 0/1 weights: empty moves are free
+        d, s = heapq.heappop(heap)
+        if s == end:
+            return d
+        if d > dist[s]:
+            continue
+        for cs, t in nfa.edges[s]:
+            nd = d + (cs is not None)
+            if (cs is None or _first(cs) is not None) and nd < dist.get(t, INF):
+                dist[t] = nd
+                heapq.heappush(heap, (nd, t))
+    return INF
+
+
+# ----------------------------------------------------------------------------- regexes
+def regex(pattern: str, exclude: Iterable[str] = ()) -> Frag:
+    """The language of a Python regular expression, matched in full (``\\Z`` and ``^`` anchors
+    at the ends are no-ops), as a fragment.
+
+    Supports what lexical rules use: literals, classes (negated, ranges, ``\\d\\s\\w``), ``.``,
+    groups, alternation and greedy or lazy repetition (bounded ones are unrolled). Lookarounds,
+    backreferences and flags raise ValueError.
+
+    Args:
+        pattern: the regex, e.g. a Lark terminal's ``pattern.to_regexp()``.
+        exclude: characters no class of the pattern may read (a rule the parser adds on top of
+            the terminal, e.g. no tabs anywhere).
+
+    Returns:
+        A fragment reading exactly the strings ``re.fullmatch(pattern, s)`` accepts, less
+        those with an ``exclude`` character.
+    """
+    tree = _sre.parse(pattern)
+    if tree.state.flags & ~_sre.SRE_FLAG_UNICODE:
+        raise ValueError(f"regex flags are not supported: {pattern!r}")
+    return _from_sre(list(tree), frozenset(exclude), pattern)
+
+
+def _from_sre(items: list[Any], exclude: frozenset[str], pattern: str) -> Frag:
+    parts: list[Frag] = []
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            ch = chr(av)
+            parts.append(chars(frozenset({ch}) - exclude))
+        elif name == "NOT_LITERAL":
+            parts.append(chars(CharSet(frozenset({chr(av)}), negated=True, exclude=exclude)))
+        elif name == "ANY":  # '.' without DOTALL
+            parts.append(chars(CharSet(frozenset("\n"), negated=True, exclude=exclude)))
+        elif name == "IN":
+            parts.append(chars(_charset(av, exclude, pattern)))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            lo, hi, sub = av
+            inner = _from_sre(list(sub), exclude, pattern)
+            fixed = [inner] * lo
+            if hi == _sre.MAXREPEAT:
+                parts.append(seq(*fixed, star(inner)))
+            else:
+                parts.append(seq(*fixed, *([opt(inner)] * (hi - lo))))
+        elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
+            sub = av[-1]
+            if name == "SUBPATTERN" and (av[1] or av[2]):
+                raise ValueError(f"regex flags are not supported: {pattern!r}")
+            parts.append(_from_sre(list(sub), exclude, pattern))
+        elif name == "BRANCH":
+            parts.append(alt(*(_from_sre(list(b), exclude, pattern) for b in av[1])))
+        elif name == "AT" and str(av) in ("AT_END_STRING", "AT_BEGINNING_STRING", "AT_BEGINNING"):
+            continue  # a full match is anchored anyway
+        else:
+            raise ValueError(f"regex construct {name} is not supported: {pattern!r}")
+    return seq(*parts)
+
+
+def _charset(items: list[Any], exclude: frozenset[str], pattern: str) -> Chars:
+    listed: set[str] = set()
+    ranges: list[tuple[str, str]] = []
+    classes: list[str] = []
+    negated = False
+    for op, av in items:
+        name = str(op)
+        if name == "NEGATE":
+            negated = True
+        elif name == "LITERAL":
+            listed.add(chr(av))
+        elif name == "RANGE":
+            lo, hi = av
+            if hi - lo < 256:  # small ranges as listed characters: the fast, finite case
+                listed.update(chr(c) for c in range(lo, hi + 1))
+            else:
+                ranges.append((chr(lo), chr(hi)))
+        elif name == "CATEGORY":
+            cat = str(av).removeprefix("CATEGORY_")
+            kind = {"DIGIT": "digit", "SPACE": "space", "WORD": "word"}.get(
+                cat.removeprefix("NOT_")
+            )
+            if kind is None or cat.startswith("NOT_"):
+                raise ValueError(f"regex class {cat} is not supported: {pattern!r}")
+            classes.append(kind)
+        else:
+            raise ValueError(f"regex class item {name} is not supported: {pattern!r}")
+    if not negated and not ranges and not classes:
+        return frozenset(listed) - exclude
+    return CharSet(frozenset(listed), tuple(ranges), tuple(classes), negated, exclude)
+
+
+# ----------------------------------------------------------------------------- contexts
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One thing that may come next in a context, and the context after it."""
+
+    pattern: Frag
+    next: Context  # where the automaton goes once the piece is complete
+
+
+class Context(Protocol):
+    """A structural position of a language. Must be hashable and compare by value."""
+
+    def pieces(self) -> Sequence[Piece]:
+        """What may come next (each piece must end unambiguously, e.g. with ']' or newline)."""
+        ...
+
+    def min_rest(self) -> int:
+        """Characters of the shortest completion from the start of this context."""
+        ...
+
+    @property
+    def accepting(self) -> bool:
+        """True when the program may end here (the decoder may emit the end-of-sequence id)."""
+        ...
+
+    @property
+    def final(self) -> bool:
+        """True when nothing but the end of sequence may follow (a structural end like [/scene])."""
+        ...
+
+
+@dataclass
+class _Compiled:
+    """A context's pieces as one NFA, with each state's cost to finish the program."""
+
+    nfa: Nfa
+    start: frozenset[int]
+    accept: dict[int, int]  # NFA end state -> piece index
+    nexts: list[Context]
+    cost: list[int]  # per NFA state: fewest characters to finish the whole program
+    closure: dict[int, frozenset[int]] = field(default_factory=dict)
+
+    def close(self, states: Iterable[int]) -> frozenset[int]:
+        out: set[int] = set()
+        stack = list(states)
+        while stack:
+            s = stack.pop()
+            if s in out:
+                continue
+            out.add(s)
+            stack.extend(t for cs, t in self.nfa.edges[s] if cs is None)
+        return frozenset(out)
+
+
+def _compile(ctx: Context) -> _Compiled:
+    nfa = Nfa()
+    s0 = nfa.new()
+    accept: dict[int, int] = {}
+    nexts: list[Context] = []
+    for i, piece in enumerate(ctx.pieces()):
+        a = nfa.new()
+        nfa.add(s0, a)
+        accept[piece.pattern(nfa, a)] = i
+        nexts.append(piece.next)
+    # Backward Dijkstra: an end state costs the next context's shortest completion; a character
+    # edge costs one.
+    n = len(nfa.edges)
+    back: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for s, edges in enumerate(nfa.edges):
+        for cs, t in edges:
+            back[t].append((s, 0 if cs is None else 1))
+    cost = [INF] * n
+    heap: list[tuple[int, int]] = []
+    for end, i in accept.items():
+        c = nexts[i].min_rest()
+        if c < cost[end]:
+            cost[end] = c
+            heapq.heappush(heap, (c, end))
+    while heap:
+        c, t = heapq.heappop(heap)
+        if c > cost[t]:
+            continue
+        for s, w in back[t]:
+            if c + w < cost[s]:
+                cost[s] = c + w
+                heapq.heappush(heap, (c + w, s))
+    comp = _Compiled(nfa, frozenset(), accept, nexts, cost)
+    comp.start = comp.close([s0])
+    return comp
+
+
+class Automaton:
+    """Character-level prefix automaton over a context graph, with interned integer states.
+
+    Args:
+        start: the context a program starts in.
+    """
+
+    def __init__(self, start: Context) -> None:
+        self._compiled: dict[Context, _Compiled] = {}
+        self._key_to_id: dict[tuple[Context, frozenset[int]], int] = {}
+        self._keys: list[tuple[Context, frozenset[int]]] = []
+        self._trans: list[dict[str, int]] = []
+        self._payload: dict[int, str | None] = {}
+        self._commits: dict[int, str | None] = {}
+        self._source: dict[tuple[int, str], str | None] = {}
+        self._readings_of: dict[int, dict[int, str | None]] = {}
+        self.start = self._enter(start)
+
+    def _comp(self, ctx: Context) -> _Compiled:
+        comp = self._compiled.get(ctx)
+        if comp is None:
+            comp = self._compiled[ctx] = _compile(ctx)
+        return comp
+
+    def _intern(self, ctx: Context, states: frozenset[int]) -> int:
+        key = (ctx, states)
+        sid = self._key_to_id.get(key)
+        if sid is None:
+            sid = self._key_to_id[key] = len(self._keys)
+            self._keys.append(key)
+            self._trans.append({})
+        return sid
+
+    def _enter(self, ctx: Context) -> int:
+        return self._intern(ctx, self._comp(ctx).start)
+
+    def context(self, sid: int) -> Context:
+        """The context of a state."""
+        return self._keys[sid][0]
+
+    def step(self, sid: int, ch: str) -> int:
+        """The state after one more character, or :data:`DEAD`."""
+        if sid == DEAD:
+            return DEAD
+        row = self._trans[sid]
+        nxt = row.get(ch)
+        if nxt is None:
+            nxt = row[ch] = self._step(sid, ch)
+        return nxt
+
+    def _step(self, sid: int, ch: str) -> int:
+        ctx, states = self._keys[sid]
+        comp = self._comp(ctx)
+        moved = [t for s in states for cs, t in comp.nfa.edges[s] if cs is not None and ch in cs]
+        if not moved:
+            return DEAD
+        closed = comp.close(moved)
+        done = [comp.accept[s] for s in closed if s in comp.accept]
+        if done:
+            # Pieces end with a terminator (']', newline), so a completed piece is never also
+            # the prefix of a longer one; the lowest index wins if a language breaks that rule.
+            return self._enter(comp.nexts[min(done)])
+        return self._intern(ctx, closed)
+
+    def advance(self, sid: int, text: str) -> int:
+        """The state after ``text`` (:data:`DEAD` when it leaves the language)."""
+        for ch in text:
+            sid = self.step(sid, ch)
+            if sid == DEAD:
+                return DEAD
+        return sid
+
+    def accepts(self, text: str) -> bool:
+        """True when ``text`` is a complete program of the language."""
+        return self.accepting(self.advance(self.start, text))
+
+    def is_prefix(self, text: str) -> bool:
+        """True when ``text`` starts some program of the language (a complete one included)."""
+        return self.advance(self.start, text) != DEAD
+
+    def dist(self, sid: int) -> int:
+        """Characters of the shortest completion from this state (0 for a finished program)."""
+        if sid == DEAD:
+            return INF
+        ctx, states = self._keys[sid]
+        if ctx.final:
+            return 0
+        comp = self._comp(ctx)
+        best = min(comp.cost[s] for s in states)
+        return 0 if ctx.accepting and states == comp.start else best
+
+    def shortest_next(self, sid: int) -> str | None:
+        """A character that starts a shortest completion of a live, unfinished state.
+
+        Read off the NFA's costs (an edge whose target costs one less), so no transition is
+        tried blind; None when the state is dead or finished.
+        """
+        if sid == DEAD or self.accepting(sid):
+            return None
+        ctx, states = self._keys[sid]
+        comp = self._comp(ctx)
+        want = self.dist(sid) - 1
+        for s in states:
+            for cs, t in comp.nfa.edges[s]:
+                if cs is not None and comp.cost[t] == want:
+                    return _first(cs)
+        # a piece that can end without a character (the cost lives in the next context)
+        return next((c for c in _PRINTABLE if self.dist(self.step(sid, c)) == want), None)
+
+    def _readings(self, sid: int) -> dict[int, str | None]:
+        """Per NFA state of ``sid`` that reads a character: the kind of value it reads inside
+        of. A state is inside a value when it is marked, or when the set reached it only by
+        empty moves out of a marked one (the exit of a name argument, where ``,`` is read)."""
+        found = self._readings_of.get(sid)
+        if found is None:
+            ctx, states = self._keys[sid]
+            nfa = self._comp(ctx).nfa
+            kind: dict[int, str | None] = {s: nfa.tags[s] for s in states if s in nfa.tags}
+            stack = list(kind)
+            while stack:
+                s = stack.pop()
+                for cs, t in nfa.edges[s]:
+                    if cs is None and t in states and t not in nfa.tags:
+                        if t not in kind:
+                            kind[t] = kind[s]
+                            stack.append(t)
+                        elif kind[t] != kind[s]:
+                            kind[t] = None
+            found = self._readings_of[sid] = {
+                s: kind.get(s) for s in states if any(cs for cs, _ in nfa.edges[s])
+            }
+        return found
+
+    def payload(self, sid: int) -> str | None:
+        """The kind of the value whose characters are being written at ``sid`` (see
+        :func:`tag`): every way to read on is inside a value of that kind. None between
+        values and while the text could still be something else (``text`` after
+        ``[annotation:`` may be an id or the key of ``text=``)."""
+        if sid == DEAD:
+            return None
+        found = self._payload.get(sid, "")
+        if found == "":
+            kinds = set(self._readings(sid).values())
+            found = self._payload[sid] = kinds.pop() if len(kinds) == 1 else None
+        return found
+
+    def source(self, sid: int, ch: str) -> str | None:
+        """The kind of value ``ch`` is read inside of when it follows ``sid`` (every state that
+        can read it is inside one): the ``|`` that settles ``[annotation:t`` as an id."""
+        key = (sid, ch)
+        found = self._source.get(key, "")
+        if found == "":
+            ctx, _ = self._keys[sid]
+            edges = self._comp(ctx).nfa.edges
+            kinds = {
+                k
+                for s, k in self._readings(sid).items()
+                if any(cs is not None and ch in cs for cs, _ in edges[s])
+            }
+            found = self._source[key] = kinds.pop() if len(kinds) == 1 else None
+        return found
+
+    def commits(self, sid: int) -> str | None:
+        """The kind of value every continuation of ``sid`` must write before its current piece
+        ends (``"idref"`` after ``[ta`` in a block whose only field starting so is ``target``),
+        or None when the piece can end without one or the state is inside a value already."""
+        if sid == DEAD:
+            return None
+        found = self._commits.get(sid, "")
+        if found == "":
+            found = self._commits[sid] = self._commits_of(sid)
+        return found
+
+    def _commits_of(self, sid: int) -> str | None:
+        ctx, states = self._keys[sid]
+        comp = self._comp(ctx)
+        tags = comp.nfa.tags
+        if not tags or any(s in tags for s in states):
+            return None
+        kinds: set[str] = set()
+        seen: set[int] = set()
+        stack = list(states)
+        while stack:
+            s = stack.pop()
+            if s in seen:
+                continue
+            seen.add(s)
+            if s in comp.accept:  # the piece can end without writing a value
+                return None
+            for _, t in comp.nfa.edges[s]:
+                if t in tags:
+                    kinds.add(tags[t])
+                else:
+                    stack.append(t)
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def accepting(self, sid: int) -> bool:
+        """True when the text so far is a complete program."""
+        if sid == DEAD:
+            return False
+        ctx, states = self._keys[sid]
+        return ctx.accepting and states == self._comp(ctx).start
+
+    def final(self, sid: int) -> bool:
+        """True when the program is complete and nothing but end-of-sequence may follow."""
+        return sid != DEAD and self._keys[sid][0].final
+
+    def complete(self, sid: int, alphabet: str, limit: int = 10_000) -> str | None:
+        """The shortest completion of a state, character by character (for tests and repair).
+
+        Args:
+            sid: the state.
+            alphabet: characters to try.
+            limit: give up after this many characters.
+
+        Returns:
+            The text that completes the program, or None when the state is dead.
+        """
+        out: list[str] = []
+        while not self.accepting(sid):
+            if sid == DEAD or len(out) > limit:
+                return None
+            d, ch, nxt = min((self.dist(self.step(sid, c)), c, self.step(sid, c)) for c in alphabet)
+            if d >= INF:
+                return None
+            out.append(ch)
+            sid = nxt
+        return "".join(out)
+
+    @property
+    def n_states(self) -> int:
+        """States interned so far."""
+        return len(self._keys)

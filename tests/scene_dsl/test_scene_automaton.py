@@ -1,0 +1,195 @@
+"""The scene prefix automata (block and row form) against the parser: canonical samples are
+accepted, and mutated texts get the same verdict from both.
+
+"Accept" on each side, compared like with like (see ``scene_dsl.automaton``):
+
+- automaton: ``prefix_automaton(form=form).accepts(text)``;
+- parser: ``parse(text)`` succeeds, ``validate`` reports no error other than ``S313``/``S314``
+  (ids declared twice or used before they are declared: payload the automaton leaves to the
+  decoder's value checks), and ``text`` is the canonical inline text of its scene in ``form``.
+
+Scene values are ASCII by the contract (ids and dotted content paths), so the non-ASCII
+characters here are mutations, which both sides must refuse.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import scene_dsl
+from scene_dsl.automaton import SCENE_END
+from scene_dsl.strategies import sample_scene, scenes
+
+FORMS = ("block", "row")
+AUTOMATA = {form: scene_dsl.prefix_automaton(form=form) for form in FORMS}
+CONTRACT = scene_dsl.load_contract()
+PAYLOAD_CODES = {"S313", "S314"}
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# what a mutation inserts: brackets, separators, whitespace and non-ASCII
+_INSERTS = ["[", "]", ":", "|", "=", "@", "->", ".", " ", "\n", "é", "_", "0", "a"]
+_WORD = re.compile(r"[A-Za-z0-9_.]+")
+
+
+def parser_accepts(text: str, form: str) -> bool:
+    """The parser's verdict in the automaton's terms (see the module notes)."""
+    res = scene_dsl.parse(text, errors="collect")
+    if res.scene is None or not res.ok:
+        return False
+    errors = [
+        d for d in scene_dsl.validate(res.scene) if d.is_error and d.code not in PAYLOAD_CODES
+    ]
+    canonical = scene_dsl.canonicalize(res.scene)
+    return not errors and scene_dsl.to_text(canonical, form=form, inline=True) == text
+
+
+def canonical(scene: scene_dsl.Scene, form: str) -> str:
+    return scene_dsl.canonical_text(scene, form=form, inline=True)
+
+
+def test_the_end_marker_is_the_grammars() -> None:
+    from lark import Lark
+
+    grammar = Lark.open_from_package("scene_dsl", "scene.lark", parser="lalr")
+    assert grammar.get_terminal("SCENE_CLOSE").pattern.value == SCENE_END
+
+
+@pytest.mark.parametrize("form", FORMS)
+@SETTINGS
+@given(scene=scenes())
+def test_every_canonical_sample_is_accepted(form: str, scene: scene_dsl.Scene) -> None:
+    text = canonical(scene, form)
+    assert AUTOMATA[form].accepts(text), text
+    assert parser_accepts(text, form)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_family_is_accepted(form: str) -> None:
+    rng = random.Random(7)
+    for family in sorted(CONTRACT.families):
+        for _ in range(4):
+            text = canonical(sample_scene(rng, CONTRACT, family=family), form)
+            assert AUTOMATA[form].accepts(text), text
+
+
+def _mutate(text: str, data: st.DataObject) -> str:
+    how = data.draw(st.sampled_from(["delete", "insert", "swap", "word", "token"]))
+    if how in ("delete", "insert", "swap"):
+        i = data.draw(st.integers(0, len(text) - 2))
+        if how == "delete":
+            return text[:i] + text[i + 1 :]
+        if how == "swap":
+            return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+        return text[:i] + data.draw(st.sampled_from(_INSERTS)) + text[i:]
+    if how == "word":  # a name or value replaced by another word of the text
+        spans = [m.span() for m in _WORD.finditer(text)]
+        a, b = data.draw(st.sampled_from(spans))
+        words = sorted({text[x:y] for x, y in spans})
+        return text[:a] + data.draw(st.sampled_from(words)) + text[b:]
+    tokens = text.split(" ")  # a bracket token deleted, duplicated or moved
+    i = data.draw(st.integers(0, len(tokens) - 1))
+    j = data.draw(st.integers(0, len(tokens) - 1))
+    op = data.draw(st.sampled_from(["drop", "dup", "move"]))
+    if op == "drop":
+        del tokens[i]
+    elif op == "dup":
+        tokens.insert(j, tokens[i])
+    else:
+        tokens.insert(j, tokens.pop(i))
+    return " ".join(tokens)
+
+
+@pytest.mark.parametrize("form", FORMS)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scene=scenes(), data=st.data())
+def test_mutated_texts_get_the_parsers_verdict(
+    form: str, scene: scene_dsl.Scene, data: st.DataObject
+) -> None:
+    mutated = _mutate(canonical(scene, form), data)
+    assert AUTOMATA[form].accepts(mutated) == parser_accepts(mutated, form), mutated
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_single_edit_gets_the_parsers_verdict(form: str) -> None:
+    """Exhaustive where the random test samples: in one scene per family, every bracket token
+    dropped, duplicated in place or moved one place on, and every word replaced by the words of
+    the scene."""
+    rng = random.Random(3)
+    accepted = 0
+    for family in sorted(CONTRACT.families):
+        text = canonical(sample_scene(rng, CONTRACT, family=family), form)
+        tokens = text.split(" ")
+        edits = []
+        for i in range(len(tokens)):
+            edits.append(" ".join(tokens[:i] + tokens[i + 1 :]))
+            edits.append(" ".join(tokens[: i + 1] + tokens[i:]))
+            edits.append(
+                " ".join(tokens[:i] + tokens[i + 1 : i + 2] + [tokens[i]] + tokens[i + 2 :])
+            )
+        spans = [m.span() for m in _WORD.finditer(text)]
+        words = sorted({text[a:b] for a, b in spans})
+        for a, b in spans[:: max(1, len(spans) // 12)]:
+            edits += [text[:a] + w + text[b:] for w in words]
+        for edited in edits:
+            expected = parser_accepts(edited, form)
+            assert AUTOMATA[form].accepts(edited) == expected, edited
+            accepted += expected
+    assert accepted > 20  # the edits reach valid programs too, not only broken ones
+
+
+def _value(spec: scene_dsl.contract.FieldSpec, k: int) -> str:
+    if spec.kind == "enum":
+        return spec.values[k % len(spec.values)]
+    if spec.kind == "int":
+        return str(spec.minimum)
+    return f"v{k}.t" if spec.kind == "ref" else f"n{k}"
+
+
+def _row_cases() -> list[tuple[str, scene_dsl.Component]]:
+    """Per component, the fields of each row signature (variadic ones 1-3 times), with the
+    required fields, and with one field less: the cases where the signature rule decides."""
+    out = []
+    for comp in CONTRACT.components.values():
+        required = [f.name for f in comp.fields if f.required]
+        for sig in comp.row:
+            for repeat in (1, 2, 3) if sig.variadic else (1,):
+                names = list(dict.fromkeys([*required, *sig.fields]))
+                if repeat > 1:
+                    names += [sig.parts[-1][0]] * (repeat - 1)
+                for drop in (None, *range(len(names))):
+                    chosen = [n for i, n in enumerate(names) if i != drop]
+                    fields = tuple(
+                        scene_dsl.Field(n, _value(comp.field(n), k))  # type: ignore[arg-type]
+                        for k, n in enumerate(chosen)
+                    )
+                    out.append((comp.name, scene_dsl.Component(comp.name, fields)))
+    return out
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_row_signature_rule_cases(form: str) -> None:
+    """Every component with the field sets its row signatures are chosen by, in a scene of a
+    family that admits it: the automaton and the parser agree on the canonical text."""
+    accepted = 0
+    for name, comp in _row_cases():
+        family = next(
+            (f for f in sorted(CONTRACT.families) if name in CONTRACT.families[f].admits), None
+        )
+        if family is None or CONTRACT.components[name].child_only:
+            continue
+        fam = CONTRACT.families[family]
+        base = sample_scene(random.Random(0), CONTRACT, family=family)
+        keep = tuple(c for c in base.components if c.name in fam.requires_any)[:1]
+        extra = (
+            () if CONTRACT.components[name].singleton and keep and keep[0].name == name else keep
+        )
+        scene = scene_dsl.Scene(base.attrs, (*extra, comp))
+        text = canonical(scene, form)
+        expected = parser_accepts(text, form)
+        assert AUTOMATA[form].accepts(text) == expected, text
+        accepted += expected
+    assert accepted > 100
