@@ -59,7 +59,7 @@ def scene_gbnf(contract: Any = "v1") -> str:
         "int": "[0-9]+",
     }
     lines = [
-        'ident ::= [A-Za-z_] [A-Za-z0-9_]*',
+        "ident ::= [A-Za-z_] [A-Za-z0-9_]*",
         'ref ::= [A-Za-z0-9_]+ ("." [A-Za-z0-9_]+)*',
     ]
 
@@ -86,9 +86,7 @@ def scene_gbnf(contract: Any = "v1") -> str:
             parts.append(piece + suffix)
         if spec.children:
             parts.append("(" + " | ".join(f"c_{k}" for k in spec.children) + ")*")
-        lines.append(
-            f"c_{name} ::= {_q(f' [{name}]')} {' '.join(parts)} {_q(f' [/{name}]')}"
-        )
+        lines.append(f"c_{name} ::= {_q(f' [{name}]')} {' '.join(parts)} {_q(f' [/{name}]')}")
     return "\n".join(lines) + "\n"
 
 
@@ -108,7 +106,7 @@ def trace_gbnf() -> str:
         "num_map": '"{" name ": " number (", " name ": " number)* "}"',
     }
     lines = [
-        "name ::= [A-Za-z_] [A-Za-z0-9_]* (\".\" [A-Za-z_] [A-Za-z0-9_]*)*",
+        'name ::= [A-Za-z_] [A-Za-z0-9_]* ("." [A-Za-z_] [A-Za-z0-9_]*)*',
         'number ::= "-"? [0-9]+ ("." [0-9]+)?',
     ]
     for op, schema in SCHEMAS.items():
@@ -126,9 +124,9 @@ def trace_gbnf() -> str:
     singles, blocks = [], []
     for e in EXPERTS:
         body = "(" + " | ".join(f"op_{o}" for o in sorted(ops_for(e))) + ")"
-        lines.append(f"s_{e} ::= {_q(f'expert: {e}')} \"\\ntrace:\\n\" (\"- {{op: \" {body} \"}}\\n\")+")
+        lines.append(f's_{e} ::= {_q(f"expert: {e}")} "\\ntrace:\\n" ("- {{op: " {body} "}}\\n")+')
         lines.append(
-            f"b_{e} ::= {_q(f'- expert: {e}')} \"\\n  trace:\\n\" (\"  - {{op: \" {body} \"}}\\n\")+"
+            f'b_{e} ::= {_q(f"- expert: {e}")} "\\n  trace:\\n" ("  - {{op: " {body} "}}\\n")+'
         )
         singles.append(f"s_{e}")
         blocks.append(f"b_{e}")
@@ -167,7 +165,10 @@ def hf_tokenizers(language: str, texts: list[str]) -> dict[str, Any]:
         language, corpus=default_corpus(language, n_generated=500), granularity="atomic"
     )
     out["dslkit atomic"] = PreTrainedTokenizerFast(
-        tokenizer_object=dsl.tokenizer, bos_token="<|bos|>", eos_token="<|eos|>", pad_token="<|pad|>"
+        tokenizer_object=dsl.tokenizer,
+        bos_token="<|bos|>",
+        eos_token="<|eos|>",
+        pad_token="<|pad|>",
     )
     for size in (16_000, 32_000):
         tok = Tokenizer(models.BPE())
@@ -294,7 +295,7 @@ def replay(
         for text in texts:
             reset()
             state = state0
-            for t in tok.encode(text, add_special_tokens=False) + [tok.eos_token_id]:
+            for t in [*tok.encode(text, add_special_tokens=False), tok.eos_token_id]:
                 t0 = time.perf_counter_ns()
                 ok = allows(mask(state), t)
                 if ok and t != tok.eos_token_id:
@@ -305,7 +306,13 @@ def replay(
                 if not ok:
                     refused += k == 0
                     break
-    return {"build": build, "steps": passes[0], "warm": passes[1], "total": total, "refused": refused}
+    return {
+        "build": build,
+        "steps": passes[0],
+        "warm": passes[1],
+        "total": total,
+        "refused": refused,
+    }
 
 
 def pct(values: list[float], p: float) -> float:
@@ -316,9 +323,8 @@ def pct(values: list[float], p: float) -> float:
 # ----------------------------------------------------------------------------- part 2
 def generate_speed(tok: Any, threads: int, budget: int = 64, rows: int = 8) -> None:
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM, LogitsProcessorList
-
     from dslkit.train.hf_decoding import GrammarLogitsProcessor
+    from transformers import LlamaConfig, LlamaForCausalLM, LogitsProcessorList
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -339,7 +345,9 @@ def generate_speed(tok: Any, threads: int, budget: int = 64, rows: int = 8) -> N
     for mode in ("raw", "constrained", "raw", "constrained"):  # the second round is warm
         procs = []
         if mode == "constrained":
-            procs = [GrammarLogitsProcessor(tok, "scene", max_new_tokens=budget, check_values=False)]
+            procs = [
+                GrammarLogitsProcessor(tok, "scene", max_new_tokens=budget, check_values=False)
+            ]
         t0 = time.perf_counter()
         out = model.generate(
             **batch,
@@ -424,7 +432,9 @@ def main() -> int:
                 )
     if not args.skip_gen:
         print()
-        generate_speed(hf_tokenizers("scene", texts_for_training)["byte-level BPE 16k"], args.threads)
+        generate_speed(
+            hf_tokenizers("scene", texts_for_training)["byte-level BPE 16k"], args.threads
+        )
     return 0
 
 

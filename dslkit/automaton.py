@@ -535,7 +535,7 @@ class Automaton:
         """
         if sid == DEAD or self.accepting(sid):
             return None
-        ctx, comp, states = self._at(sid)
+        _ctx, comp, states = self._at(sid)
         want = self.dist(sid) - 1
         for s in states:
             for cs, t in comp.nfa.edges[s]:

@@ -74,9 +74,9 @@ _LANG_SOURCES = {
 
 
 def _source_hash(language: Language) -> bytes:
-    import dslkit.automaton
     import dslkit.train.token_mask
 
+    import dslkit.automaton
     import scene_dsl
     import trace_dsl
 

@@ -16,10 +16,11 @@ import pytest
 
 pytest.importorskip("transformers")
 
-import torch  # noqa: E402
-from dslkit.train.hf_decoding import GrammarLogitsProcessor, compiled_masker  # noqa: E402
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # noqa: E402
-from transformers import (  # noqa: E402
+import torch
+from dslkit.tokenizer import read_vocabulary
+from dslkit.train.hf_decoding import GrammarLogitsProcessor, compiled_masker
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import (
     GPT2Config,
     GPT2LMHeadModel,
     LlamaConfig,
@@ -28,11 +29,10 @@ from transformers import (  # noqa: E402
     PreTrainedTokenizerFast,
 )
 
-import scene_dsl  # noqa: E402
-import trace_dsl  # noqa: E402
-from dslkit.tokenizer import read_vocabulary  # noqa: E402
-from scene_dsl.strategies import sample_content, sample_scene  # noqa: E402
-from trace_dsl.strategies import sample_trace  # noqa: E402
+import scene_dsl
+import trace_dsl
+from scene_dsl.strategies import sample_content, sample_scene
+from trace_dsl.strategies import sample_trace
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLD = sorted((ROOT / "examples" / "gold").glob("*/scene.dsl"))
@@ -119,7 +119,7 @@ def test_read_vocabulary_gives_the_decoded_bytes() -> None:
 def _replay(proc: GrammarLogitsProcessor, tok: Any, texts: list[str], prompt_lens: list[int]):
     """Feed the tokens of ``texts`` through ``proc`` as one left-padded batch, as ``generate``
     calls it, and check that no token of a text is ever masked (nor eos at its end)."""
-    targets = [tok.encode(t, add_special_tokens=False) + [tok.eos_token_id] for t in texts]
+    targets = [[*tok.encode(t, add_special_tokens=False), tok.eos_token_id] for t in texts]
     width = max(prompt_lens)
     rows = [[tok.pad_token_id] * (width - n) + [tok.bos_token_id] * n for n in prompt_lens]
     for step in range(max(map(len, targets))):
@@ -182,7 +182,10 @@ def _generate(arch: str, kind: str, language: str, n: int, budget: int, seed: in
     if language == "scene":
         contents = [sample_content(sample_scene(rng), rng=rng) for _ in prompts]
     proc = GrammarLogitsProcessor(
-        tok, language, content=contents, max_new_tokens=budget  # type: ignore[arg-type]
+        tok,
+        language,
+        content=contents,
+        max_new_tokens=budget,  # type: ignore[arg-type]
     )
     tok.padding_side = "left"
     batch = tok(prompts, return_tensors="pt", padding=True)
