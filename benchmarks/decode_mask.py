@@ -152,6 +152,26 @@ def corpus(n: int, seed: int = 1) -> list[str]:
     return out
 
 
+def generic_text(megabytes: float) -> list[str]:
+    """Generic English and code to train the "generic" BPEs on (the DSL corpus alone has too
+    few distinct words for 16k or 32k merges): the Python sources of the installed packages,
+    read in a fixed order. Nothing is downloaded."""
+    import sysconfig
+
+    budget = int(megabytes * 1e6)
+    out: list[str] = []
+    for path in sorted(Path(sysconfig.get_paths()["purelib"]).rglob("*.py")):
+        if budget <= 0:
+            break
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        out.append(text)
+        budget -= len(text)
+    return out
+
+
 def hf_tokenizers(language: str, texts: list[str]) -> dict[str, Any]:
     """label -> transformers fast tokenizer, every vocabulary of the comparison."""
     from dslkit.tokenizer.corpus import default_corpus
@@ -177,6 +197,7 @@ def hf_tokenizers(language: str, texts: list[str]) -> dict[str, Any]:
         tok.train_from_iterator(
             texts,
             trainers.BpeTrainer(
+                show_progress=False,
                 vocab_size=size,
                 special_tokens=["<s>", "</s>", "<pad>"],
                 initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
@@ -191,6 +212,7 @@ def hf_tokenizers(language: str, texts: list[str]) -> dict[str, Any]:
     tok.train_from_iterator(
         texts,
         trainers.UnigramTrainer(
+            show_progress=False,
             vocab_size=8000,
             special_tokens=["<s>", "</s>", "<pad>", *(f"<0x{b:02X}>" for b in range(256))],
             unk_token="<s>",
@@ -374,6 +396,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--texts", type=int, default=20, help="canonical texts per language")
     p.add_argument("--corpus", type=int, default=3000, help="generated cases to train the BPEs on")
+    p.add_argument("--generic-mb", type=float, default=12.0, help="generic text for the BPEs")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--skip-gen", action="store_true", help="skip the HF generate comparison")
     p.add_argument("--languages", default="scene,trace")
@@ -400,7 +423,7 @@ def main() -> int:
         except ImportError:
             print(f"{name}: not installed, skipped (pip install 'dslkit[bench]')")
     t0 = time.perf_counter()
-    texts_for_training = corpus(args.corpus)
+    texts_for_training = corpus(args.corpus) + generic_text(args.generic_mb)
     rng = random.Random(0)
     cases = {
         "scene": (
@@ -410,9 +433,11 @@ def main() -> int:
         "trace": ([trace_dsl.to_text(sample_trace(rng)) for _ in range(args.texts)], trace_gbnf()),
     }
     print(f"corpus of {len(texts_for_training)} texts ({time.perf_counter() - t0:.1f} s)")
+    vocabularies: dict[str, dict[str, Any]] = {}
     for language in args.languages.split(","):
         texts, grammar = cases[language]
-        for label, tok in hf_tokenizers(language, texts_for_training).items():
+        vocabularies[language] = hf_tokenizers(language, texts_for_training)
+        for label, tok in vocabularies[language].items():
             print(f"\n{language}, {label} ({len(tok)} ids), {len(texts)} canonical texts:")
             base = None
             for name, engine, allows in engines:
