@@ -43,7 +43,7 @@ from dslkit.automaton import (
 )
 
 from .experts import ARITY, COMPUTE_OPS, EXPERTS, ops_for
-from .parser import _IDENT_RE, _NUMBER_RE, _SOURCE_RE, REFUSED_CHAR, RESERVED, _lark
+from .parser import _IDENT_RE, _NUMBER_RE, _SOURCE_RE, REFUSED_CHAR, RESERVED, RESERVED_WORDS, _lark
 from .schema import SCHEMAS, Key, StepSchema
 
 __all__ = ["prefix_automaton"]
@@ -58,28 +58,34 @@ def _name_frag() -> Frag:
         end = nfa.new()
         free = nfa.new()  # not a prefix of any reserved word
         nodes: dict[str, int] = {"": s}
-        for word in sorted(RESERVED):
+        for word in RESERVED_WORDS:
             for k in range(1, len(word) + 1):
                 if word[:k] not in nodes:
                     nodes[word[:k]] = nfa.new()
         for prefix, state in nodes.items():
             groups: dict[int, set[str]] = {}
-            for ch in first if prefix == "" else rest:
+            for ch in first if prefix == "" else rest:  # in _order: edge order is deterministic
                 target = nodes.get(prefix + ch.lower(), free)
                 groups.setdefault(target, set()).add(ch)
             for target, cs in groups.items():
                 nfa.add(state, target, frozenset(cs))
             if prefix and prefix not in RESERVED:
                 nfa.add(state, end)
-        nfa.add(free, free, rest)
+        nfa.add(free, free, frozenset(rest))
         nfa.add(free, end)
         return end
 
     return build
 
 
-def _ident_alphabets() -> tuple[frozenset[str], frozenset[str]]:
-    """The first and the following characters of the parser's identifiers.
+def _order(ch: str) -> tuple[int, str]:
+    # letters (lower case first), digits, then the rest: a fixed order for the edges built from
+    # a character set, so shortest completions (and so budget steering) never depend on hashing
+    return (0 if ch.islower() else 1 if ch.isupper() else 2 if ch.isdigit() else 3, ch)
+
+
+def _ident_alphabets() -> tuple[list[str], list[str]]:
+    """The first and the following characters of the parser's identifiers, in :func:`_order`.
 
     Read off the NFA of ``_IDENT_RE``, which must be one class then a repeated class (checked:
     a change to the pattern that this DFA cannot follow fails loudly here).
@@ -107,7 +113,7 @@ def _ident_alphabets() -> tuple[frozenset[str], frozenset[str]]:
     s2 = close({t2})
     if more or more2 or end not in s1 or end not in s2 or reads(s2) != [(rest, t2)]:
         raise ValueError(f"identifier pattern is not 'class class*': {_IDENT_RE.pattern!r}")
-    return first, rest
+    return sorted(first, key=_order), sorted(rest, key=_order)
 
 
 @cache
@@ -172,10 +178,13 @@ def _body(schema: StepSchema) -> Frag:
     kinds = [k.kind for k in schema.keys]
     if "compute_op" not in kinds:
         return seq(lit(schema.op), *_pairs(schema.keys, schema, None))
-    # the args' length depends on the compute op: only the keys from compute_op to args branch
-    # per op, so the states before and after stay shared
+    # the args' length depends on the compute op: only the text from the op's name to the args
+    # branches per op, so the states before and after it stay shared
     i, j = kinds.index("compute_op"), kinds.index("args")
-    branch = alt(*(seq(*_pairs(schema.keys[i : j + 1], schema, c)) for c in COMPUTE_OPS))
+    branch = seq(
+        lit(f", {schema.keys[i].name}: "),
+        alt(*(seq(lit(c), *_pairs(schema.keys[i + 1 : j + 1], schema, c)) for c in COMPUTE_OPS)),
+    )
     return seq(
         lit(schema.op),
         *_pairs(schema.keys[:i], schema, None),

@@ -61,7 +61,8 @@ MAX_STEPS = 10_000  # steps over all blocks
 MAX_NUMBER_CHARS = 64  # characters in one number literal
 
 # YAML 1.1 reads these plain scalars as booleans or null; refuse them as names.
-RESERVED = frozenset({"yes", "no", "true", "false", "on", "off", "null"})
+RESERVED_WORDS = ("yes", "no", "true", "false", "on", "off", "null")
+RESERVED = frozenset(RESERVED_WORDS)
 # refused anywhere, even inside a string (T102): YAML forbids tabs in indentation, and a tab
 # elsewhere is almost always one a model or an editor put there by mistake
 REFUSED_CHAR = "\t"
@@ -511,17 +512,17 @@ def _build_step(raw: RawStep, diags: list[Diagnostic], lines: _Lines | None) -> 
     op: str = opv[1]
     schema = SCHEMAS[op]
     out: dict[str, Any] = {}
-    for key in schema.keys:
-        v = fields.pop(key.name, None)
+    for spec in schema.keys:
+        v = fields.pop(spec.name, None)
         if v is None:
-            if key.required:
-                diags.append(diagnostic("T203", f"{op!r} step needs {key.name!r}", line, col))
+            if spec.required:
+                diags.append(diagnostic("T203", f"{op!r} step needs {spec.name!r}", line, col))
                 bad = True
             continue
-        converted = _CONVERT[key.kind](v, key.name, diags)
+        converted = _CONVERT[spec.kind](v, spec.name, diags)
         if converted is None:
             bad = True
-        out[key.name] = converted
+        out[spec.name] = converted
     for key, (_, kl, kc, _v) in ((k, _find(pairs, k)) for k in fields):
         allowed = ", ".join(schema.names)
         diags.append(
@@ -538,7 +539,7 @@ def _build_step(raw: RawStep, diags: list[Diagnostic], lines: _Lines | None) -> 
             diags.append(diagnostic("T207", f"{op} needs exactly one of {either}", line, col))
             return None
     span = lines.step(line, col) if lines is not None else None
-    return _NODES[op](**out, span=span)  # type: ignore[no-any-return]
+    return _NODES[op](**out, span=span)
 
 
 def _find(pairs: list[RawPair], key: str) -> RawPair:
