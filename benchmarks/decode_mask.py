@@ -1,23 +1,26 @@
-"""Grammar-constrained decoding cost: mask steps vs Lark's InteractiveParser, and tokens/s.
+"""Token-mask cost of constrained decoding: dslkit beside xgrammar and llguidance, and HF tokens/s.
 
-Part 1 replays canonical scene targets (sampler scenes, block form) token by token through the
-real scene tokenizer. At every step it times (a) our mask step: advance the automaton by the
-token and fetch the state's cached mask, warm (states seen before: the steady state of a
-decoder) and cold (first visit: trie walk over the vocabulary), split into structural steps
-(between bracket tokens) and payload steps (inside a ref/id/value), and (b) the baseline on the
-same prefix: Lark ``InteractiveParser`` fed the complete tokens so far, then ``accepts()``.
-The baseline only answers "which terminal types may come next", not a token mask; it is the
-cheapest thing a Lark-driven decoder must do per step.
+Part 1 replays canonical texts (sampled scenes in block form, sampled traces) token by token
+with the same vocabularies for every engine: dslkit's own atomic tokenizer of the language, a
+16k and a 32k byte-level BPE and an 8k SentencePiece-style Unigram (``▁`` spaces, ``<0xNN>``
+byte fallback), all trained here on generated text. Every engine gets the grammar from the same
+contract / step schema: dslkit its prefix automaton, xgrammar an EBNF and llguidance the same
+grammar in Lark syntax (converted with ``llguidance.gbnf_to_lark``, with ``no_forcing``: the
+reserved tokens of an atomic vocabulary would otherwise be forced byte by byte). The peers'
+grammars are looser than dslkit's automaton (no per-family component sets, no singleton or
+canonical-default rules, no value checks), which only makes their masks cheaper.
 
-Part 1b replays the same scenes as row-form targets (``to_text(..., form="row", inline=True)``)
-through ``Decoder(tok, "scene", form="row")`` and prints the same warm/cold step times.
+At every step each engine computes the full mask of the state, the benchmark checks the gold
+token is allowed (a refused gold token is counted and printed), then advances. Per engine it
+prints build time (dslkit: tables and automaton, first visits are in the masks; xgrammar:
+tokenizer info + grammar compile; llguidance: tokenizer + matcher), mask p50/p99 over every
+step (first visits included), the total (build + every mask and advance of the replay) and the
+ratio to dslkit's total. A missing engine is skipped and says so.
 
-Part 2 measures tokens/s of greedy decoding raw vs constrained (same prompts, same budget;
-target: >= 0.7x) with the memorised gold model from ``examples/memorize_gold.py`` when its run
-folder exists (raw and constrained outputs are then identical, so tokens/s compare like for
-like), else with a random-init model (flagged: lengths then differ).
+Part 2: HF ``generate`` tokens/s of a tiny random ``LlamaForCausalLM`` with and without
+:class:`dslkit.train.hf_decoding.GrammarLogitsProcessor` (greedy, batch of 8, one thread).
 
-    python benchmarks/decode_mask.py [--scenes 40] [--threads 1]
+    python benchmarks/decode_mask.py [--texts 20] [--threads 1] [--skip-gen]
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import json
 import random
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,217 +41,424 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+# ----------------------------------------------------------------------------- peer grammars
+def _q(text: str) -> str:
+    """A GBNF string literal."""
+    return json.dumps(text)
+
+
+def scene_gbnf(contract: Any = "v1") -> str:
+    """Canonical inline block-form scenes of a contract as xgrammar EBNF (GBNF syntax)."""
+    import scene_dsl
+
+    c = scene_dsl.load_contract(contract)
+    kinds = {
+        "ref": "ref",
+        "id": "ident",
+        "idref": "ident",
+        "int": "[0-9]+",
+    }
+    lines = [
+        "ident ::= [A-Za-z_] [A-Za-z0-9_]*",
+        'ref ::= [A-Za-z0-9_]+ ("." [A-Za-z0-9_]+)*',
+    ]
+
+    def value(kind: str, values: tuple[str, ...]) -> str:
+        if values:
+            return "(" + " | ".join(_q(v) for v in values) + ")"
+        return kinds[kind]
+
+    attrs = []
+    for a in c.attributes:
+        piece = f"{_q(f' [{a.name}:')} {value(a.kind, a.values)} {_q(']')}"
+        attrs.append(f"({piece})" + ("" if a.required else "?"))
+    tops = [n for n, s in c.components.items() if not s.child_only]
+    lines.append(
+        f"root ::= {_q('[scene]')} {' '.join(attrs)} ("
+        + " | ".join(f"c_{n}" for n in tops)
+        + f")* {_q(' [/scene]')}"
+    )
+    for name, spec in c.components.items():
+        parts = []
+        for f in spec.fields:
+            piece = f"({_q(f' [{f.name}:')} {value(f.kind, f.values)} {_q(']')})"
+            suffix = ("+" if f.required else "*") if f.repeatable else ("" if f.required else "?")
+            parts.append(piece + suffix)
+        if spec.children:
+            parts.append("(" + " | ".join(f"c_{k}" for k in spec.children) + ")*")
+        lines.append(f"c_{name} ::= {_q(f' [{name}]')} {' '.join(parts)} {_q(f' [/{name}]')}")
+    return "\n".join(lines) + "\n"
+
+
+def trace_gbnf() -> str:
+    """Canonical traces (single and composed) of the step schema as xgrammar EBNF."""
+    from trace_dsl.experts import COMPUTE_OPS, EXPERTS, ops_for
+    from trace_dsl.schema import SCHEMAS
+
+    values = {
+        "name": "name",
+        "number": "number",
+        "arg": "(name | number)",
+        "args": '"[" (name | number) (", " (name | number))* "]"',
+        "compute_op": "(" + " | ".join(_q(o) for o in sorted(COMPUTE_OPS)) + ")",
+        "source": '("prev.result" | "sub" [0-9]+ ".result")',
+        "text": '"\\"" [^"\\\\\\n]* "\\""',
+        "num_map": '"{" name ": " number (", " name ": " number)* "}"',
+    }
+    lines = [
+        'name ::= [A-Za-z_] [A-Za-z0-9_]* ("." [A-Za-z_] [A-Za-z0-9_]*)*',
+        'number ::= "-"? [0-9]+ ("." [0-9]+)?',
+    ]
+    for op, schema in SCHEMAS.items():
+        parts = []
+        grouped = {k for g in schema.one_of for k in g}
+        for key in schema.keys:
+            piece = f"({_q(f', {key.name}: ')} {values[key.kind]})"
+            if key.name in grouped:
+                continue
+            parts.append(piece + ("" if key.required else "?"))
+        for group in schema.one_of:
+            alts = [f"{_q(f', {k}: ')} {values[schema.key(k).kind]}" for k in group]  # type: ignore[union-attr]
+            parts.append("(" + " | ".join(alts) + ")")
+        lines.append(f"op_{op} ::= {_q(op)} {' '.join(parts)}")
+    singles, blocks = [], []
+    for e in EXPERTS:
+        body = "(" + " | ".join(f"op_{o}" for o in sorted(ops_for(e))) + ")"
+        lines.append(f's_{e} ::= {_q(f"expert: {e}")} "\\ntrace:\\n" ("- {{op: " {body} "}}\\n")+')
+        lines.append(
+            f'b_{e} ::= {_q(f"- expert: {e}")} "\\n  trace:\\n" ("  - {{op: " {body} "}}\\n")+'
+        )
+        singles.append(f"s_{e}")
+        blocks.append(f"b_{e}")
+    lines.append(f"root ::= {' | '.join(singles)} | ({' | '.join(blocks)})+")
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- vocabularies
+def corpus(n: int, seed: int = 1) -> list[str]:
+    """Generated scenes (both forms), traces and content prose to train tokenizers on."""
+    import scene_dsl
+    import trace_dsl
+    from scene_dsl.strategies import sample_content, sample_scene
+    from trace_dsl.strategies import sample_trace
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        scene = scene_dsl.canonicalize(sample_scene(rng))
+        out += [scene_dsl.to_text(scene, form=f, inline=True) for f in ("block", "row")]
+        out.append(json.dumps(sample_content(scene, rng=rng)))
+        out.append(trace_dsl.to_text(sample_trace(rng)))
+    return out
+
+
+def generic_text(megabytes: float) -> list[str]:
+    """Generic English and code to train the "generic" BPEs on (the DSL corpus alone has too
+    few distinct words for 16k or 32k merges): the Python sources of the installed packages,
+    read in a fixed order. Nothing is downloaded."""
+    import sysconfig
+
+    budget = int(megabytes * 1e6)
+    out: list[str] = []
+    for path in sorted(Path(sysconfig.get_paths()["purelib"]).rglob("*.py")):
+        if budget <= 0:
+            break
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        out.append(text)
+        budget -= len(text)
+    return out
+
+
+def hf_tokenizers(language: str, texts: list[str]) -> dict[str, Any]:
+    """label -> transformers fast tokenizer, every vocabulary of the comparison."""
+    from dslkit.tokenizer.corpus import default_corpus
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    from dslkit import tokenizer
+
+    out: dict[str, Any] = {}
+    dsl = tokenizer.build(
+        language, corpus=default_corpus(language, n_generated=500), granularity="atomic"
+    )
+    out["dslkit atomic"] = PreTrainedTokenizerFast(
+        tokenizer_object=dsl.tokenizer,
+        bos_token="<|bos|>",
+        eos_token="<|eos|>",
+        pad_token="<|pad|>",
+    )
+    for size in (16_000, 32_000):
+        tok = Tokenizer(models.BPE())
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+        tok.train_from_iterator(
+            texts,
+            trainers.BpeTrainer(
+                show_progress=False,
+                vocab_size=size,
+                special_tokens=["<s>", "</s>", "<pad>"],
+                initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            ),
+        )
+        out[f"byte-level BPE {size // 1000}k"] = PreTrainedTokenizerFast(
+            tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
+        )
+    tok = Tokenizer(models.Unigram(byte_fallback=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first")
+    tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace()])
+    tok.train_from_iterator(
+        texts,
+        trainers.UnigramTrainer(
+            show_progress=False,
+            vocab_size=8000,
+            special_tokens=["<s>", "</s>", "<pad>", *(f"<0x{b:02X}>" for b in range(256))],
+            unk_token="<s>",
+        ),
+    )
+    out["SentencePiece-style 8k"] = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
+    )
+    return out
+
+
+# ----------------------------------------------------------------------------- engines
+# An engine: build(tokenizer, language, grammar) -> (mask(state) -> allowed(id) -> bool,
+# advance(state, id) -> state, start state). The replay times mask + advance per step.
+Engine = Callable[[Any, str, str], tuple[Callable[..., Any], Callable[..., Any], Any, Any]]
+
+
+def dslkit_engine(tok: Any, language: str, grammar: str) -> tuple[Any, Any, Any, Any]:
+    from dslkit.train import hf_decoding
+
+    hf_decoding._MASKERS.clear()  # first visits count: nothing from earlier runs
+    cache = tempfile.mkdtemp()
+    proc = hf_decoding.GrammarLogitsProcessor(tok, language, check_values=False, cache_dir=cache)  # type: ignore[arg-type]
+
+    def mask(state: tuple[Any, int]) -> Any:
+        return proc._allowed(state[0], state[1])
+
+    def advance(state: tuple[Any, int], token: int) -> tuple[Any, int]:
+        row, n = state
+        return proc._advance(row, token, first=n == 0), n + 1
+
+    return mask, advance, (proc._root(0), 0), lambda: None
+
+
+def xgrammar_engine(tok: Any, language: str, grammar: str) -> tuple[Any, Any, Any, Any]:
+    import torch
+    import xgrammar as xg
+
+    info = xg.TokenizerInfo.from_huggingface(tok, vocab_size=len(tok))
+    compiled = xg.GrammarCompiler(info, max_threads=1).compile_grammar(grammar)
+    matcher = xg.GrammarMatcher(compiled)
+    bitmask = xg.allocate_token_bitmask(1, info.vocab_size)
+
+    def mask(_: Any) -> Any:
+        matcher.fill_next_token_bitmask(bitmask)
+        return bitmask
+
+    def advance(state: Any, token: int) -> Any:
+        assert matcher.accept_token(token)
+        return state
+
+    _ = torch
+    return mask, advance, None, matcher.reset
+
+
+def xgrammar_allows(bitmask: Any, token: int) -> bool:
+    return bool((int(bitmask[0, token // 32]) >> (token % 32)) & 1)
+
+
+def llguidance_engine(tok: Any, language: str, grammar: str) -> tuple[Any, Any, Any, Any]:
+    import llguidance as llg
+    import llguidance.hf
+    from llguidance.gbnf_to_lark import gbnf_to_lark
+
+    lltok = llguidance.hf.from_tokenizer(tok)
+    lark = '%llguidance {"no_forcing": true}\n' + gbnf_to_lark(grammar)
+    matcher = llg.LLMatcher(lltok, llg.LLMatcher.grammar_from_lark(lark))
+    if matcher.is_error():
+        raise RuntimeError(matcher.get_error())
+
+    def mask(_: Any) -> Any:
+        return matcher.compute_bitmask()
+
+    def advance(state: Any, token: int) -> Any:
+        assert matcher.consume_token(token), matcher.get_error()
+        return state
+
+    return mask, advance, None, matcher.reset
+
+
+def llguidance_allows(bitmask: bytes, token: int) -> bool:
+    return bool(bitmask[token // 8] >> (token % 8) & 1)
+
+
+def replay(
+    engine: Engine,
+    allows: Callable[[Any, int], bool],
+    tok: Any,
+    language: str,
+    grammar: str,
+    texts: list[str],
+) -> dict[str, Any]:
+    """Build the engine once, replay every text (a reset matcher per text), then replay them
+    all again (warm: every state met before). Totals cover the build and the first pass."""
+    t0 = time.perf_counter()
+    mask, advance, state0, reset = engine(tok, language, grammar)
+    build = time.perf_counter() - t0
+    passes: list[list[float]] = [[], []]
+    refused = 0
+    total = build
+    for k in (0, 1):
+        for text in texts:
+            reset()
+            state = state0
+            for t in [*tok.encode(text, add_special_tokens=False), tok.eos_token_id]:
+                t0 = time.perf_counter_ns()
+                ok = allows(mask(state), t)
+                if ok and t != tok.eos_token_id:
+                    state = advance(state, t)
+                dt = time.perf_counter_ns() - t0
+                passes[k].append(dt / 1000)
+                total += dt / 1e9 if k == 0 else 0.0
+                if not ok:
+                    refused += k == 0
+                    break
+    return {
+        "build": build,
+        "steps": passes[0],
+        "warm": passes[1],
+        "total": total,
+        "refused": refused,
+    }
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
 
-def fmt(name: str, us: list[float]) -> str:
-    return f"{name:<34} n={len(us):>6}  median={statistics.median(us):8.2f} us  p99={pct(us, 99):9.2f} us"
+# ----------------------------------------------------------------------------- part 2
+def generate_speed(tok: Any, threads: int, budget: int = 64, rows: int = 8) -> None:
+    import torch
+    from dslkit.train.hf_decoding import GrammarLogitsProcessor
+    from transformers import LlamaConfig, LlamaForCausalLM, LogitsProcessorList
 
-
-def print_steps(label: str, cold: list[float], struct: list[float], payload: list[float]) -> None:
-    """The four step-time lines of one replay (warm structural/payload/all, cold)."""
-    print(fmt(f"{label}: warm structural step", struct))
-    print(fmt(f"{label}: warm payload step", payload))
-    print(fmt(f"{label}: all warm steps", struct + payload))
-    print(fmt(f"{label}: cold step (first visit)", cold))
-
-
-def replay(
-    masker: Any,
-    encode: Callable[[str], list[int]],
-    vocab: list[str],
-    texts: list[str],
-    boundaries: str,
-) -> tuple[list[float], list[float], list[float], float]:
-    """Replay targets token by token through a masker: mask fetch + advance per step.
-
-    A step is *structural* when the text so far is empty or ends with one of ``boundaries``
-    (between bracket tokens; in row form also between parts), else a payload step.
-
-    Returns:
-        (cold steps, warm structural steps, warm payload steps) in microseconds, and seconds.
-    """
-    cold: list[float] = []
-    warm_struct: list[float] = []
-    warm_payload: list[float] = []
-    t_all = time.perf_counter()
-    for text in texts:
-        ids = encode(text)
-        for _ in range(2):  # first pass: cold where new; second pass: all warm
-            sid = masker.start
-            prefix = ""
-            for t in ids:
-                was_cached = sid in masker._info
-                t0 = time.perf_counter_ns()
-                info = masker.info(sid)
-                mask = info.mask
-                nxt = masker.advance(sid, t)
-                dt = (time.perf_counter_ns() - t0) / 1000
-                assert mask[t], (text, vocab[t])
-                structural = prefix == "" or prefix[-1] in boundaries
-                if not was_cached:
-                    cold.append(dt)
-                elif structural:
-                    warm_struct.append(dt)
-                else:
-                    warm_payload.append(dt)
-                sid = nxt
-                prefix += vocab[t]
-        assert masker.info(sid).mask[masker.eos_id], text
-    return cold, warm_struct, warm_payload, time.perf_counter() - t_all
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=512,
+    )
+    model = LlamaForCausalLM(cfg).eval()
+    tok.padding_side = "left"
+    batch = tok([f"draw {i}" for i in range(rows)], return_tensors="pt", padding=True)
+    n_prompt = batch["input_ids"].shape[1]
+    results = {}
+    for mode in ("raw", "constrained", "raw", "constrained"):  # the second round is warm
+        procs = []
+        if mode == "constrained":
+            procs = [
+                GrammarLogitsProcessor(tok, "scene", max_new_tokens=budget, check_values=False)
+            ]
+        t0 = time.perf_counter()
+        out = model.generate(
+            **batch,
+            do_sample=False,
+            max_new_tokens=budget,
+            min_new_tokens=budget if mode == "raw" else 0,
+            logits_processor=LogitsProcessorList(procs),
+            pad_token_id=tok.pad_token_id,
+        )
+        dt = time.perf_counter() - t0
+        gen = out[:, n_prompt:]
+        n_tok = int((gen != tok.pad_token_id).sum())
+        results[mode] = (n_tok / dt, n_tok, out.shape[1] - n_prompt)
+    raw, con = results["raw"], results["constrained"]
+    print(
+        f"HF generate, tiny random LlamaForCausalLM (2x64), {rows} rows, greedy, budget {budget}, "
+        f"{threads} thread(s), warm: raw {raw[0]:,.0f} tok/s ({raw[1]} tokens, {raw[2]} steps); "
+        f"constrained {con[0]:,.0f} tok/s ({con[1]} tokens, {con[2]} steps); "
+        f"ratio {con[0] / raw[0]:.2f}x (target >= 0.7x)"
+    )
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--scenes", type=int, default=40)
+    p.add_argument("--texts", type=int, default=20, help="canonical texts per language")
+    p.add_argument("--corpus", type=int, default=3000, help="generated cases to train the BPEs on")
+    p.add_argument("--generic-mb", type=float, default=12.0, help="generic text for the BPEs")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--gen-rows", type=int, default=4)
-    p.add_argument(
-        "--run",
-        default=str(ROOT / "runs" / "memorize_gold"),
-        help="a trained run (model.safetensors, tokenizer/, train.npz) for the tokens/s comparison",
-    )
+    p.add_argument("--skip-gen", action="store_true", help="skip the HF generate comparison")
+    p.add_argument("--languages", default="scene,trace")
     args = p.parse_args()
 
     import torch
-    from dslkit.tokenizer.corpus import default_corpus
-    from dslkit.train.decoding import Decoder
-    from dslkit.train.model import GPT, GPTConfig
-    from lark import Lark
 
     import scene_dsl
-    from dslkit import tokenizer
+    import trace_dsl
     from scene_dsl.strategies import sample_scene
+    from trace_dsl.strategies import sample_trace
 
     torch.set_num_threads(args.threads)
-    rng = random.Random(0)
-    scenes = [sample_scene(rng) for _ in range(args.scenes)]
-    texts = [scene_dsl.canonical_text(s, inline=True) for s in scenes]
-    tok = tokenizer.build("scene", corpus=default_corpus("scene", n_generated=500), vocab_size=1600)
-    dec = Decoder(tok, "scene")
-    masker = dec.masker
-    vocab = tok.vocab_strings()
-    parser = Lark((Path(scene_dsl.__file__).parent / "scene.lark").read_text(), parser="lalr")
-
-    cold, warm_struct, warm_payload, build_s = replay(masker, tok.encode, vocab, texts, "] ")
-    lark_us: list[float] = []
-    # Lark baseline on the token boundaries of the same programs (complete tokens only)
-    for text in texts[: max(5, args.scenes // 4)]:
-        ids = tok.encode(text)
-        prefix = ""
-        for t in ids:
-            cut = prefix.rfind("[")
-            head = prefix if cut < 0 or "]" in prefix[cut:] else prefix[:cut]
-            t0 = time.perf_counter_ns()
-            ip = parser.parse_interactive(head)
-            ip.exhaust_lexer()
-            ip.accepts()
-            lark_us.append((time.perf_counter_ns() - t0) / 1000)
-            prefix += vocab[t]
-    # incremental Lark: feed one more terminal per step and ask accepts() (a fairer baseline)
-    inc_us: list[float] = []
-    for text in texts[: max(5, args.scenes // 4)]:
-        ip = parser.parse_interactive("")
-        tokens = list(parser.lex(text))
-        for lt in tokens:
-            t0 = time.perf_counter_ns()
-            ip.accepts()
-            ip.feed_token(lt)
-            inc_us.append((time.perf_counter_ns() - t0) / 1000)
-
-    print(
-        f"vocab={tok.vocab_size} scenes={len(texts)} automaton_states={masker.automaton.n_states} "
-        f"cached_masks={masker.n_cached} replay_seconds={build_s:.1f}"
-    )
-    print_steps("ours", cold, warm_struct, warm_payload)
-    print(fmt("lark: reparse prefix + accepts()", lark_us))
-    print(fmt("lark: incremental feed + accepts()", inc_us))
-    warm = warm_struct + warm_payload
-    print(
-        f"ratio lark-reparse/ours-warm median: {statistics.median(lark_us) / statistics.median(warm):.0f}x; "
-        f"lark-incremental/ours-warm: {statistics.median(inc_us) / statistics.median(warm):.1f}x"
-    )
-
-    # ---- part 1b: the same scenes as row-form targets (Decoder(tok, "scene", form="row"))
-    contract = scene_dsl.load_contract("v1")
-    row_texts = [
-        scene_dsl.to_text(scene_dsl.canonicalize(s, contract), form="row", inline=True)
-        for s in scenes
+    engines: list[tuple[str, Engine, Callable[[Any, int], bool]]] = [
+        ("dslkit", dslkit_engine, lambda m, t: bool(m is None or m[t]))
     ]
-    row_masker = Decoder(tok, "scene", form="row").masker
-    r_cold, r_struct, r_payload, r_s = replay(row_masker, tok.encode, vocab, row_texts, "] |")
-    print(
-        f"row form: scenes={len(row_texts)} automaton_states={row_masker.automaton.n_states} "
-        f"cached_masks={row_masker.n_cached} replay_seconds={r_s:.1f}"
-    )
-    print_steps("row", r_cold, r_struct, r_payload)
-
-    # ---- part 2: tokens/s raw vs constrained
-    # Tokens/s is only comparable when both modes emit the same sequences: a random-init model
-    # runs raw to the budget but stops early constrained (shorter contexts are cheaper per
-    # token). So by default use the memorised gold model of examples/memorize_gold.py, whose
-    # raw and constrained outputs are identical; without it, fall back to random init and say so.
-    run = Path(args.run)
-    contents: list[dict | None] = []  # per prompt, when the run kept its rows
-    if (run / "model.safetensors").exists() and (run / "tokenizer").exists():
-        from dslkit.train.checkpoint import load_model
-        from dslkit.train.packing import PackedRows
-
-        gtok = tokenizer.load(run / "tokenizer")
-        # decode in the form the run was trained on (memorize_gold --form row), else the
-        # constrained outputs differ from the raw ones and the ratio is not like for like
-        summary = run / "summary.json"
-        form = json.loads(summary.read_text()).get("form", "block") if summary.exists() else "block"
-        gdec = Decoder(gtok, "scene", form=form)
-        model = load_model(run / "model.safetensors", "cpu")
-        packed = PackedRows.load(run / "train.npz")
-        prompts = [list(packed.prompt(i)) for i in range(min(args.gen_rows, len(packed)))]
-        budget = int(max(len(packed.target(i)) for i in range(len(packed)))) + 8
-        rows_file = run / "rows.jsonl"
-        if rows_file.exists():  # the rows the run was packed from, in order: their content
-            lines = rows_file.read_text(encoding="utf-8").splitlines()
-            contents = [json.loads(line).get("content") for line in lines[: len(prompts)]]
-        label = f"memorised gold model {run} ({form} form, {model.num_params():,} params)"
-    else:
-        torch.manual_seed(0)
-        gdec = dec
-        model = GPT(
-            GPTConfig(vocab_size=tok.vocab_size, block_size=512, n_layer=2, n_head=4, n_embd=128)
-        )
-        prompts = [gdec.prompt_ids(f"[task:svg] [topic:t{i}] [OUT]") for i in range(args.gen_rows)]
-        budget = 200
-        label = (
-            "random-init 2x128 GPT (no trained run found: raw and constrained outputs differ in "
-            "length, so the ratio is not like for like; run examples/memorize_gold.py first)"
-        )
-    model.eval()
-    results: dict[str, float] = {}
-    outputs: dict[str, list[tuple[int, ...]]] = {}
-    modes = ["raw", "constrained"] + (["with content"] if contents else [])
-    for mode in modes * 2:  # twice: the second round is warm
-        t_gen = time.perf_counter()
-        gens = [
-            gdec.generate(
-                model,
-                pids,
-                constrained=mode != "raw",
-                max_new_tokens=budget,
-                content=contents[k] if mode == "with content" and contents else None,
-            )
-            for k, pids in enumerate(prompts)
-        ]
-        n_tok = sum(len(g.ids) for g in gens)
-        results[mode] = n_tok / (time.perf_counter() - t_gen)
-        outputs[mode] = [g.ids for g in gens]
-    raw = results["raw"]
-    print(f"generation with {label}, {args.threads} thread(s), greedy, budget {budget}:")
-    for mode in modes[1:]:
-        print(
-            f"  raw {raw:,.0f} tok/s  {mode if mode != 'with content' else 'constrained + content refs'}"
-            f" {results[mode]:,.0f} tok/s  ratio {results[mode] / raw:.2f}x "
-            f"(target >= 0.7x; identical outputs: {outputs[mode] == outputs['raw']})"
+    for name, module, engine, allows in (
+        ("xgrammar", "xgrammar", xgrammar_engine, xgrammar_allows),
+        ("llguidance", "llguidance", llguidance_engine, llguidance_allows),
+    ):
+        try:
+            __import__(module)
+            engines.append((name, engine, allows))
+        except ImportError:
+            print(f"{name}: not installed, skipped (pip install 'dslkit[bench]')")
+    t0 = time.perf_counter()
+    texts_for_training = corpus(args.corpus) + generic_text(args.generic_mb)
+    rng = random.Random(0)
+    cases = {
+        "scene": (
+            [scene_dsl.canonical_text(sample_scene(rng), inline=True) for _ in range(args.texts)],
+            scene_gbnf(),
+        ),
+        "trace": ([trace_dsl.to_text(sample_trace(rng)) for _ in range(args.texts)], trace_gbnf()),
+    }
+    print(f"corpus of {len(texts_for_training)} texts ({time.perf_counter() - t0:.1f} s)")
+    vocabularies: dict[str, dict[str, Any]] = {}
+    for language in args.languages.split(","):
+        texts, grammar = cases[language]
+        vocabularies[language] = hf_tokenizers(language, texts_for_training)
+        for label, tok in vocabularies[language].items():
+            print(f"\n{language}, {label} ({len(tok)} ids), {len(texts)} canonical texts:")
+            base = None
+            for name, engine, allows in engines:
+                try:
+                    r = replay(engine, allows, tok, language, grammar, texts)
+                except Exception as exc:  # a peer that cannot take this grammar or vocabulary
+                    print(f"  {name:<11} failed: {type(exc).__name__}: {str(exc)[:200]}")
+                    continue
+                base = r["total"] if name == "dslkit" else base
+                ratio = f"{r['total'] / base:6.2f}x dslkit" if base else ""
+                print(
+                    f"  {name:<11} build {r['build'] * 1000:8.1f} ms  step p50 "
+                    f"{statistics.median(r['steps']):8.1f} us  p99 {pct(r['steps'], 99):9.1f} us  "
+                    f"total {r['total']:7.2f} s  {ratio}  warm p50 "
+                    f"{statistics.median(r['warm']):6.1f} us p99 {pct(r['warm'], 99):7.1f} us"
+                    + (f"  REFUSED {r['refused']} gold tokens" if r["refused"] else "")
+                )
+    if not args.skip_gen:
+        print()
+        generate_speed(
+            hf_tokenizers("scene", texts_for_training)["byte-level BPE 16k"], args.threads
         )
     return 0
 

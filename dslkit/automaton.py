@@ -431,8 +431,13 @@ class Automaton:
 
     def __init__(self, start: Context) -> None:
         self._compiled: dict[Context, _Compiled] = {}
-        self._key_to_id: dict[tuple[Context, frozenset[int]], int] = {}
-        self._keys: list[tuple[Context, frozenset[int]]] = []
+        # A state is (context, NFA state set); None stands for the context's start set, so a
+        # context is only compiled once something is read in it: a first visit that walks a
+        # vocabulary reaches hundreds of contexts it never reads on (an atomic tag token ends
+        # its piece), and compiling each would dominate the walk.
+        self._key_to_id: dict[tuple[Context, frozenset[int] | None], int] = {}
+        self._keys: list[tuple[Context, frozenset[int] | None]] = []
+        self._comp_of: list[_Compiled | None] = []  # per state: its context, compiled (no hashing)
         self._trans: list[dict[str, int]] = []
         self._payload: dict[int, str | None] = {}
         self._commits: dict[int, str | None] = {}
@@ -446,17 +451,26 @@ class Automaton:
             comp = self._compiled[ctx] = _compile(ctx)
         return comp
 
-    def _intern(self, ctx: Context, states: frozenset[int]) -> int:
+    def _intern(self, ctx: Context, states: frozenset[int] | None) -> int:
         key = (ctx, states)
         sid = self._key_to_id.get(key)
         if sid is None:
             sid = self._key_to_id[key] = len(self._keys)
             self._keys.append(key)
             self._trans.append({})
+            self._comp_of.append(None)
         return sid
 
     def _enter(self, ctx: Context) -> int:
-        return self._intern(ctx, self._comp(ctx).start)
+        return self._intern(ctx, None)
+
+    def _at(self, sid: int) -> tuple[Context, _Compiled, frozenset[int]]:
+        """A state's context, compiled context and NFA state set (compiling on first use)."""
+        ctx, states = self._keys[sid]
+        comp = self._comp_of[sid]
+        if comp is None:
+            comp = self._comp_of[sid] = self._comp(ctx)
+        return ctx, comp, comp.start if states is None else states
 
     def context(self, sid: int) -> Context:
         """The context of a state."""
@@ -473,8 +487,7 @@ class Automaton:
         return nxt
 
     def _step(self, sid: int, ch: str) -> int:
-        ctx, states = self._keys[sid]
-        comp = self._comp(ctx)
+        ctx, comp, states = self._at(sid)
         moved = [t for s in states for cs, t in comp.nfa.edges[s] if cs is not None and ch in cs]
         if not moved:
             return DEAD
@@ -509,9 +522,10 @@ class Automaton:
         ctx, states = self._keys[sid]
         if ctx.final:
             return 0
-        comp = self._comp(ctx)
-        best = min(comp.cost[s] for s in states)
-        return 0 if ctx.accepting and states == comp.start else best
+        if states is None:  # the start of a context: its own shortest completion, uncompiled
+            return 0 if ctx.accepting else ctx.min_rest()
+        comp = self._at(sid)[1]
+        return min(comp.cost[s] for s in states)
 
     def shortest_next(self, sid: int) -> str | None:
         """A character that starts a shortest completion of a live, unfinished state.
@@ -521,8 +535,7 @@ class Automaton:
         """
         if sid == DEAD or self.accepting(sid):
             return None
-        ctx, states = self._keys[sid]
-        comp = self._comp(ctx)
+        _ctx, comp, states = self._at(sid)
         want = self.dist(sid) - 1
         for s in states:
             for cs, t in comp.nfa.edges[s]:
@@ -537,8 +550,8 @@ class Automaton:
         empty moves out of a marked one (the exit of a name argument, where ``,`` is read)."""
         found = self._readings_of.get(sid)
         if found is None:
-            ctx, states = self._keys[sid]
-            nfa = self._comp(ctx).nfa
+            _, comp, states = self._at(sid)
+            nfa = comp.nfa
             kind: dict[int, str | None] = {s: nfa.tags[s] for s in states if s in nfa.tags}
             stack = list(kind)
             while stack:
@@ -574,8 +587,7 @@ class Automaton:
         key = (sid, ch)
         found = self._source.get(key, "")
         if found == "":
-            ctx, _ = self._keys[sid]
-            edges = self._comp(ctx).nfa.edges
+            edges = self._at(sid)[1].nfa.edges
             kinds = {
                 k
                 for s, k in self._readings(sid).items()
@@ -596,8 +608,7 @@ class Automaton:
         return found
 
     def _commits_of(self, sid: int) -> str | None:
-        ctx, states = self._keys[sid]
-        comp = self._comp(ctx)
+        _, comp, states = self._at(sid)
         tags = comp.nfa.tags
         if not tags or any(s in tags for s in states):
             return None
@@ -623,7 +634,7 @@ class Automaton:
         if sid == DEAD:
             return False
         ctx, states = self._keys[sid]
-        return ctx.accepting and states == self._comp(ctx).start
+        return ctx.accepting and states is None
 
     def final(self, sid: int) -> bool:
         """True when the program is complete and nothing but end-of-sequence may follow."""

@@ -66,6 +66,11 @@ class _SceneLang:
         self.rule_keys = frozenset(k for r in contract.rules for k, _ in r.when)
         self._shapes: dict[str, _RowShapes] = {}
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled by what builds it (the shape cache holds pattern closures), so a compiled
+        # token masker can be saved and loaded by another process
+        return (_SceneLang, (self.c, "row" if self.row else "block"))
+
     def shapes(self, name: str) -> _RowShapes:
         """The row-token shapes of a component (built on first use)."""
         shapes = self._shapes.get(name)

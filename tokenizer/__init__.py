@@ -30,6 +30,7 @@ from dslkit.tokenizer.reserved import (  # noqa: E402
     ReservedToken,
     reserved_tokens,
 )
+from dslkit.tokenizer.vocab import Vocabulary, read_vocabulary  # noqa: E402
 
 __all__ = [
     "DEFAULT_VOCAB_SIZE",
@@ -41,9 +42,11 @@ __all__ = [
     "LintReport",
     "ReservedToken",
     "TokenizerMeta",
+    "Vocabulary",
     "budget",
     "build",
     "lint",
     "load",
+    "read_vocabulary",
     "reserved_tokens",
 ]

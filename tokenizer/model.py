@@ -32,6 +32,7 @@ from pathlib import Path
 
 from dslkit.tokenizer.codes import fail
 from dslkit.tokenizer.reserved import SPECIAL_TOKENS, reserved_hash
+from dslkit.tokenizer.vocab import read_vocabulary
 from tokenizers import Tokenizer, processors
 
 __all__ = [
@@ -212,7 +213,7 @@ class DslTokenizer:
     def vocab_bytes(self) -> list[bytes]:
         """Id -> exact bytes the token decodes to (partial UTF-8 for some byte tokens)."""
         if self._vocab_bytes is None:
-            self._vocab_bytes = _vocab_bytes(self.tokenizer)
+            self._vocab_bytes = list(read_vocabulary(self.tokenizer).pieces)
         return self._vocab_bytes
 
     def vocab_strings(self) -> list[str]:
@@ -305,40 +306,6 @@ def _encodable(text: str) -> str:
                 "such text has no UTF-8 bytes to tokenize",
             )
     return text
-
-
-def _vocab_bytes(tok: Tokenizer) -> list[bytes]:
-    char_to_byte = {c: i for i, c in enumerate(_byte_alphabet())}
-    added = {i: t.content for i, t in tok.get_added_tokens_decoder().items()}
-    out: list[bytes] = []
-    for i in range(tok.get_vocab_size(with_added_tokens=True)):
-        if i in added:
-            out.append(added[i].encode("utf-8"))
-            continue
-        piece = tok.id_to_token(i) or ""
-        if all(c in char_to_byte for c in piece):
-            out.append(bytes(char_to_byte[c] for c in piece))
-        else:  # not a byte-level string (cannot come out of training): raw text
-            out.append(piece.encode("utf-8"))
-    return out
-
-
-def _byte_alphabet() -> list[str]:
-    # GPT-2 byte -> printable char table, the one ByteLevel uses (index = byte value).
-    bs = (
-        list(range(ord("!"), ord("~") + 1))
-        + list(range(0xA1, 0xAC + 1))
-        + list(range(0xAE, 0xFF + 1))
-    )
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    table = dict(zip(bs, cs, strict=True))
-    return [chr(table[b]) for b in range(256)]
 
 
 def load(directory: str | Path) -> DslTokenizer:

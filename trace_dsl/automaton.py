@@ -203,6 +203,11 @@ class _TraceLang:
         }
         self.min_step = min(min_length(self.step(e, False)) for e in self.experts)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled by what builds it (the bodies are pattern closures), so a compiled token
+        # masker can be saved and loaded by another process
+        return (_TraceLang, ())
+
     def step(self, expert: str, composed: bool) -> Frag:
         """One step line of ``expert``."""
         indent = "  " if composed else ""

@@ -123,6 +123,7 @@ class TokenMasker:
         self._specials = specials
         self._info: dict[int, StateInfo] = {}
         self._token_dist: dict[int, int] = {}
+        self._completions: dict[int, str] = {}  # state -> a shortest completion
 
     @property
     def vocab(self) -> list[str]:
@@ -196,17 +197,33 @@ class TokenMasker:
         return found
 
     def _completion(self, sid: int) -> str | None:
-        """A shortest completion in characters."""
-        auto = self.automaton
+        """A shortest completion in characters.
+
+        Every state on the way gets its own suffix cached: budget steering asks for the next
+        states of many tokens, and their completions soon run into the same closing text.
+        """
+        auto, known = self.automaton, self._completions
         out: list[str] = []
+        path: list[int] = []
         s = sid
+        tail: str | None = ""
         while not auto.accepting(s):
+            if s in known:
+                tail = known[s]
+                break
             ch = auto.shortest_next(s)
             if ch is None or len(out) > 100_000:
-                return None
+                tail = None
+                break
+            path.append(s)
             out.append(ch)
             s = auto.step(s, ch)
-        return "".join(out)
+        if tail is None:
+            return None
+        text = "".join(out) + tail
+        for k, state in enumerate(path):
+            known[state] = text[k:]
+        return text
 
     def payload_steps(self, sid: int) -> PayloadSteps:
         """The allowed tokens of ``sid`` that write (or end) a marked value (see :func:`dslkit.automaton.tag`).

@@ -1,0 +1,284 @@
+"""GrammarLogitsProcessor with transformers ``generate``: tiny random Llama and GPT-2 models and
+tokenizers trained here (byte-level BPE, Unigram with Metaspace and byte fallback), no download.
+
+Every sampled output parses, validates and (scenes with content) binds; every gold scene and
+example trace fed through the processor keeps its own tokens unmasked."""
+
+from __future__ import annotations
+
+import json
+import random
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("transformers")
+
+import torch
+from dslkit.tokenizer import read_vocabulary
+from dslkit.train.hf_decoding import GrammarLogitsProcessor, compiled_masker
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import (
+    GPT2Config,
+    GPT2LMHeadModel,
+    LlamaConfig,
+    LlamaForCausalLM,
+    LogitsProcessorList,
+    PreTrainedTokenizerFast,
+)
+
+import scene_dsl
+import trace_dsl
+from scene_dsl.strategies import sample_content, sample_scene
+from trace_dsl.strategies import sample_trace
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLD = sorted((ROOT / "examples" / "gold").glob("*/scene.dsl"))
+TRACES = sorted((ROOT / "examples" / "traces").glob("*.trace"))
+KINDS = ("bpe", "unigram")
+SPECIALS = ["<s>", "</s>", "<pad>"]
+
+
+def _corpus() -> list[str]:
+    """Scenes in both forms, traces and a little prose: what the tokenizers learn from."""
+    rng = random.Random(3)
+    out = []
+    for _ in range(150):
+        scene = scene_dsl.canonicalize(sample_scene(rng))
+        out += [scene_dsl.to_text(scene, form=f, inline=True) for f in ("block", "row")]
+        out.append(trace_dsl.to_text(sample_trace(rng)))
+    out += [p.read_text(encoding="utf-8") for p in TRACES]
+    out += ["draw the scene for prompt number 12 please", "Trace for: Janet has 16 eggs. é ü"]
+    return out
+
+
+@cache
+def hf_tokenizer(kind: str) -> PreTrainedTokenizerFast:
+    """A byte-level BPE (GPT-2 style) or a Unigram with ▁ spaces and <0xNN> byte pieces
+    (SentencePiece / Llama 2 style), trained on generated text."""
+    if kind == "bpe":
+        tok = Tokenizer(models.BPE())
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+        trainer: Any = trainers.BpeTrainer(
+            vocab_size=700,
+            special_tokens=SPECIALS,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        )
+    else:
+        tok = Tokenizer(models.Unigram(byte_fallback=True))
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first")
+        tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace()])
+        trainer = trainers.UnigramTrainer(
+            vocab_size=700,
+            special_tokens=[*SPECIALS, *(f"<0x{b:02X}>" for b in range(256))],
+            unk_token="<s>",
+        )
+    tok.train_from_iterator(_corpus(), trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
+    )
+
+
+def tiny_model(arch: str, vocab_size: int, seed: int) -> Any:
+    torch.manual_seed(seed)
+    if arch == "llama":
+        cfg = LlamaConfig(
+            vocab_size=vocab_size,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            max_position_embeddings=512,
+        )
+        return LlamaForCausalLM(cfg).eval()
+    return GPT2LMHeadModel(
+        GPT2Config(vocab_size=vocab_size, n_embd=32, n_layer=1, n_head=2, n_positions=512)
+    ).eval()
+
+
+def test_read_vocabulary_gives_the_decoded_bytes() -> None:
+    """Per-token texts joined are the tokenizer's own decode, for both tokenizer kinds."""
+    for kind in KINDS:
+        tok = hf_tokenizer(kind)
+        voc = read_vocabulary(tok)
+        assert voc.eos_id == tok.eos_token_id and tok.pad_token_id in voc.special_ids
+        for text in ["[scene] [layout:x]\n- {op: init}", "Trace é ü 3"]:
+            ids = tok.encode(text, add_special_tokens=False)
+            joined = b"".join(voc.pieces[i] for i in ids).decode("utf-8")
+            if voc.strips_leading_space and joined.startswith(" "):
+                joined = joined[1:]
+            assert joined == tok.decode(ids) == text, kind
+    assert read_vocabulary(hf_tokenizer("unigram")).strips_leading_space
+    assert not read_vocabulary(hf_tokenizer("bpe")).strips_leading_space
+
+
+def _replay(proc: GrammarLogitsProcessor, tok: Any, texts: list[str], prompt_lens: list[int]):
+    """Feed the tokens of ``texts`` through ``proc`` as one left-padded batch, as ``generate``
+    calls it, and check that no token of a text is ever masked (nor eos at its end)."""
+    targets = [[*tok.encode(t, add_special_tokens=False), tok.eos_token_id] for t in texts]
+    width = max(prompt_lens)
+    rows = [[tok.pad_token_id] * (width - n) + [tok.bos_token_id] * n for n in prompt_lens]
+    for step in range(max(map(len, targets))):
+        scores = proc(torch.tensor(rows), torch.zeros(len(rows), len(tok)))
+        for b, target in enumerate(targets):
+            if step < len(target):
+                assert scores[b, target[step]] == 0, (texts[b], tok.decode(target[: step + 1]))
+            rows[b].append(target[step] if step < len(target) else tok.pad_token_id)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("form", ["block", "row"])
+def test_gold_scenes_are_never_masked(kind: str, form: str) -> None:
+    tok = hf_tokenizer(kind)
+    texts, contents = [], []
+    for p in GOLD:
+        texts.append(scene_dsl.to_text(scene_dsl.parse(p.read_text()), form=form, inline=True))
+        contents.append(json.loads((p.parent / "content.json").read_text()))
+    proc = GrammarLogitsProcessor(tok, "scene", form=form, content=contents)
+    _replay(proc, tok, texts, [1 + i % 3 for i in range(len(texts))])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_example_traces_are_never_masked(kind: str) -> None:
+    tok = hf_tokenizer(kind)
+    texts = [p.read_text(encoding="utf-8") for p in TRACES]
+    rng = random.Random(5)
+    texts += [trace_dsl.to_text(sample_trace(rng)) for _ in range(8)]
+    proc = GrammarLogitsProcessor(tok, "trace")
+    _replay(proc, tok, texts, [2 + i % 4 for i in range(len(texts))])
+
+
+class _Closer:
+    """Stands in for a trained model's habit of finishing a value: a random model samples
+    among hundreds of allowed name characters and writes ids until the budget runs out."""
+
+    def __init__(self, tok: Any, bias: float = 3.0) -> None:
+        texts = read_vocabulary(tok).texts()
+        self.bias = torch.tensor([bias * any(c in t for c in "]}\n") for t in texts])
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        return scores + self.bias[: scores.shape[-1]]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models on a shared 2-core machine: one intra-op thread (see conftest)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _generate(arch: str, kind: str, language: str, n: int, budget: int, seed: int):
+    tok = hf_tokenizer(kind)
+    model = tiny_model(arch, len(tok), seed)
+    rng = random.Random(seed)
+    prompts = [f"draw {'the scene ' * rng.randint(0, 3)}{i}" for i in range(n)]
+    contents = None
+    if language == "scene":
+        contents = [sample_content(sample_scene(rng), rng=rng) for _ in prompts]
+    proc = GrammarLogitsProcessor(
+        tok,
+        language,
+        content=contents,
+        max_new_tokens=budget,  # type: ignore[arg-type]
+    )
+    tok.padding_side = "left"
+    batch = tok(prompts, return_tensors="pt", padding=True)
+    out = model.generate(
+        **batch,
+        do_sample=True,
+        top_k=0,
+        max_new_tokens=budget,
+        logits_processor=LogitsProcessorList([_Closer(tok), proc]),
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+    )
+    gen = out[:, batch["input_ids"].shape[1] :]
+    texts = tok.batch_decode(gen, skip_special_tokens=True)
+    return texts, contents, proc
+
+
+@pytest.mark.parametrize(
+    ("arch", "kind", "language"),
+    [
+        ("llama", "unigram", "scene"),
+        ("gpt2", "bpe", "scene"),
+        ("llama", "bpe", "trace"),
+        ("gpt2", "unigram", "trace"),
+    ],
+)
+def test_sampled_generations_parse_validate_and_bind(arch: str, kind: str, language: str) -> None:
+    """100 sampled generations (4 batches of 25, left padded, prompts of different lengths)."""
+    aside = 0
+    for seed in range(4):
+        texts, contents, proc = _generate(arch, kind, language, 25, 90, seed)
+        for k, text in enumerate(texts):
+            if language == "scene":
+                scene = scene_dsl.parse(text)
+                assert contents is not None
+                errors = _errors(scene_dsl.validate(scene))
+                errors += _errors(scene_dsl.bind(scene, contents[k]).diagnostics)
+                # a value error (a ref that does not resolve, an id named before any is
+                # declared) only where the budget closed the program inside a value: the
+                # check then steps aside and says so
+                assert not errors or proc.stepped_aside[k], (text, errors)
+                aside += bool(proc.stepped_aside[k])
+            else:
+                trace = trace_dsl.parse(text)
+                assert not _errors(trace_dsl.validate(trace)), text
+    # a random model rambles in ids until the budget closes the scene inside a ref; most rows
+    # still finish with refs that resolve
+    assert aside <= 40, aside
+
+
+def _errors(diags: Any) -> list[Any]:
+    return [d for d in diags if d.severity == "error"]
+
+
+def test_greedy_rows_do_not_depend_on_their_batch() -> None:
+    """Greedy decoding of a prompt alone and inside a left-padded batch gives the same text:
+    the processor follows each row by its own generated ids."""
+    tok = hf_tokenizer("bpe")
+    model = tiny_model("llama", len(tok), 0)
+    prompts = ["draw 1", "draw the scene the scene 2", "3"]
+    tok.padding_side = "left"
+
+    def run(ps: list[str]) -> list[str]:
+        proc = GrammarLogitsProcessor(tok, "scene", max_new_tokens=60)
+        batch = tok(ps, return_tensors="pt", padding=True)
+        out = model.generate(
+            **batch,
+            do_sample=False,
+            max_new_tokens=60,
+            logits_processor=LogitsProcessorList([proc]),
+            pad_token_id=tok.pad_token_id,
+        )
+        return tok.batch_decode(out[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
+
+    together = run(prompts)
+    alone = [run([p])[0] for p in prompts]
+    assert together == alone
+    for text in together:
+        scene_dsl.parse(text)
+
+
+def test_the_masker_is_saved_and_loaded_by_hash(tmp_path: Path) -> None:
+    """A saved masker is found again by its (grammar, vocabulary) hash with its states."""
+    tok = hf_tokenizer("bpe")
+    proc = GrammarLogitsProcessor(tok, "trace", cache_dir=tmp_path)
+    cached = proc.warm([p.read_text(encoding="utf-8") for p in TRACES])
+    path = proc.save_cache()
+    assert path.parent == tmp_path and path.is_file()
+    from dslkit.train import hf_decoding
+
+    hf_decoding._MASKERS.clear()  # as in a new process
+    loaded = compiled_masker("trace", read_vocabulary(tok), cache_dir=tmp_path)
+    assert loaded is not proc.masker and loaded.n_cached == cached
+    # another grammar (scene) over the same vocabulary has another key
+    other = compiled_masker("scene", read_vocabulary(tok), cache_dir=tmp_path)
+    assert other.n_cached == 0

@@ -1,0 +1,147 @@
+"""What each token id of a tokenizer writes, as bytes: the view constrained decoding needs.
+
+A token's *piece* (``tokenizer.id_to_token(i)``) is not its text. Byte-level BPE (GPT-2,
+Llama 3, dslkit's own tokenizers) spells bytes with a printable stand-in alphabet (``Ġ`` for a
+space); SentencePiece-style vocabularies (Llama 2, Mistral, T5) write ``▁`` for a space and
+``<0x0A>`` for a byte they fall back to. :func:`read_vocabulary` reads the tokenizer's own
+decoder settings to undo each of these, and says which ids are special (never text) and whether
+the decoder drops the space that starts a decoded text (SentencePiece's dummy prefix).
+
+Supported: ``tokenizers.Tokenizer`` objects, ``transformers`` fast tokenizers (through their
+``backend_tokenizer``) and :class:`dslkit.tokenizer.DslTokenizer`. Decoders it does not know
+raise :class:`ValueError` rather than guess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Vocabulary", "byte_alphabet", "read_vocabulary"]
+
+_BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
+# decoders that change no token's text (they join, clean or strip the whole output)
+_NEUTRAL = {"Fuse", "Strip", "CTC", "BPEDecoder"}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The text side of a tokenizer's ids."""
+
+    # id -> the exact bytes the token adds to a decoded text (a special id: its content, which
+    # decoding with skip_special_tokens drops; consumers exclude ``special_ids``)
+    pieces: tuple[bytes, ...]
+    special_ids: frozenset[int]  # ids that are never text (bos, eos, pad, added specials)
+    eos_id: int | None  # the end-of-sequence id, when the tokenizer names one
+    # the decoder drops a space that starts the decoded text (SentencePiece's dummy prefix):
+    # a first token "▁[" decodes to "["
+    strips_leading_space: bool
+
+    def texts(self) -> list[str]:
+        """Id -> text; a partial UTF-8 sequence (a byte token) decodes with
+        ``surrogateescape``, so joining texts and encoding with it restores the exact bytes."""
+        return [b.decode("utf-8", "surrogateescape") for b in self.pieces]
+
+
+def byte_alphabet() -> list[str]:
+    """The GPT-2 byte -> printable character table that ``ByteLevel`` uses (index = byte)."""
+    bs = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(0xA1, 0xAC + 1))
+        + list(range(0xAE, 0xFF + 1))
+    )
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    table = dict(zip(bs, cs, strict=True))
+    return [chr(table[b]) for b in range(256)]
+
+
+def _decoder_kinds(decoder: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The decoder and, for a ``Sequence``, its parts, flattened."""
+    if not decoder:
+        return []
+    if decoder.get("type") == "Sequence":
+        return [d for part in decoder.get("decoders", []) for d in _decoder_kinds(part)]
+    return [decoder]
+
+
+def read_vocabulary(tokenizer: Any) -> Vocabulary:
+    """Read what every id of ``tokenizer`` writes.
+
+    Args:
+        tokenizer: a ``tokenizers.Tokenizer``, a ``transformers`` fast tokenizer or a
+            :class:`dslkit.tokenizer.DslTokenizer`.
+
+    Returns:
+        The :class:`Vocabulary`; its length is the tokenizer's size with added tokens.
+
+    Raises:
+        ValueError: a slow (Python) ``transformers`` tokenizer, or a decoder whose per-token
+            text cannot be read off the pieces (WordPiece's ``##`` joins, say).
+    """
+    eos: int | None = None
+    extra_special: set[int] = set()
+    backend = tokenizer
+    if hasattr(tokenizer, "special_ids") and hasattr(tokenizer, "tokenizer"):  # DslTokenizer
+        backend = tokenizer.tokenizer
+        eos = tokenizer.special_ids.get("<|eos|>")
+        extra_special = set(tokenizer.special_ids.values())
+    elif hasattr(tokenizer, "all_special_ids"):  # transformers
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        if backend is None:
+            raise ValueError(
+                f"{type(tokenizer).__name__} is a slow tokenizer; load the fast one "
+                "(AutoTokenizer.from_pretrained(..., use_fast=True))"
+            )
+        eos = tokenizer.eos_token_id
+        extra_special = set(tokenizer.all_special_ids)
+    decoder = json.loads(backend.to_str()).get("decoder")
+    kinds = _decoder_kinds(decoder)
+    names = {d.get("type") for d in kinds}
+    space: str | None = None  # the stand-in for a space in pieces
+    strips = False
+    for d in kinds:
+        kind = d.get("type")
+        if kind == "Metaspace":
+            space = d.get("replacement", "▁")
+            strips = strips or d.get("prepend_scheme", "always") != "never"
+        elif kind == "Replace" and d.get("content") == " ":
+            space = d.get("pattern", {}).get("String", space)
+        elif kind == "Strip":
+            strips = strips or (d.get("content") == " " and int(d.get("start", 0)) > 0)
+        elif kind not in _NEUTRAL | {"ByteLevel", "ByteFallback", "Replace"}:
+            raise ValueError(f"cannot read token texts through a {kind} decoder")
+    byte_level = "ByteLevel" in names
+    byte_fallback = "ByteFallback" in names
+    to_byte = {c: i for i, c in enumerate(byte_alphabet())}
+    added = backend.get_added_tokens_decoder()
+    special = {i for i, t in added.items() if t.special} | extra_special
+    pieces: list[bytes] = []
+    for i in range(backend.get_vocab_size(with_added_tokens=True)):
+        if i in added:
+            pieces.append(added[i].content.encode("utf-8"))
+            continue
+        piece = backend.id_to_token(i) or ""
+        if byte_level and all(c in to_byte for c in piece):
+            pieces.append(bytes(to_byte[c] for c in piece))
+            continue
+        if byte_fallback and (m := _BYTE_PIECE.fullmatch(piece)):
+            pieces.append(bytes([int(m.group(1), 16)]))
+            continue
+        if space is not None:
+            piece = piece.replace(space, " ")
+        pieces.append(piece.encode("utf-8"))
+    if eos is None:
+        found = [i for i, t in added.items() if t.special and t.content in _EOS_NAMES]
+        eos = found[0] if found else None
+    return Vocabulary(tuple(pieces), frozenset(special), eos, strips)
+
+
+_EOS_NAMES = ("<|eos|>", "</s>", "<|endoftext|>", "<|end_of_text|>", "<eos>", "<|im_end|>")
