@@ -125,7 +125,7 @@ def _dialect_contract(spec: Contract, sub: str) -> Contract:
 # -- reading ------------------------------------------------------------------------------------
 @overload
 def parse(
-    text: str | bytes,
+    text: str | bytes | bytearray | memoryview,
     *,
     dialect: str = "dslkit",
     errors: Literal["raise"] = "raise",
@@ -137,7 +137,7 @@ def parse(
 
 @overload
 def parse(
-    text: str | bytes,
+    text: str | bytes | bytearray | memoryview,
     *,
     dialect: str = "dslkit",
     errors: Literal["collect"],
@@ -148,7 +148,7 @@ def parse(
 
 
 def parse(
-    text: str | bytes,
+    text: str | bytes | bytearray | memoryview,
     *,
     dialect: str = "dslkit",
     errors: str = "raise",
@@ -196,7 +196,11 @@ def parse(
 
 
 def _read_dslkit(
-    text: str | bytes, errors: str, spec: Contract, max_chars: int, max_depth: int
+    text: str | bytes | bytearray | memoryview,
+    errors: str,
+    spec: Contract,
+    max_chars: int,
+    max_depth: int,
 ) -> Scene | ParseResult:
     if errors == "raise":
         return _parser.parse(text, contract=spec, max_chars=max_chars, max_depth=max_depth)

@@ -219,10 +219,11 @@ def test_sampled_generations_parse_validate_and_bind(arch: str, kind: str, langu
         texts, contents, proc = _generate(arch, kind, language, 25, 90, seed)
         for k, text in enumerate(texts):
             if language == "scene":
-                scene = scene_dsl.parse(text)
+                # judged under the contract the processor decoded with (its default, v1)
+                scene = scene_dsl.parse(text, contract="v1")
                 assert contents is not None
-                errors = _errors(scene_dsl.validate(scene))
-                errors += _errors(scene_dsl.bind(scene, contents[k]).diagnostics)
+                errors = _errors(scene_dsl.validate(scene, "v1"))
+                errors += _errors(scene_dsl.bind(scene, contents[k], contract="v1").diagnostics)
                 # a value error (a ref that does not resolve, an id named before any is
                 # declared) only where the budget closed the program inside a value: the
                 # check then steps aside and says so
