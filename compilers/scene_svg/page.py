@@ -26,11 +26,12 @@ __all__ = [
 
 
 def background(ctx: Ctx) -> None:
-    """Canvas fill (a subtle vertical gradient) and the background motif."""
+    """Canvas fill (a subtle diagonal gradient) and the background motif."""
     st = ctx.style
     pal = st.palette
     w, h = st.width, st.height
-    grad = ctx.gradient(pal.bg2, pal.bg, vertical=True)
+    # top-left bg to bottom-right bg2, as the CKE renderers fill their canvas
+    grad = ctx.gradient(pal.bg2, pal.bg, diagonal=True)
     ctx.rect(Rect(0, 0, w, h), fill=f"url(#{grad})")
     motif = st.background
     # every motif (and the glow pool) is clipped to the canvas: mesh diagonals and rings
@@ -77,7 +78,7 @@ def frame(ctx: Ctx, content: Rect) -> None:
     if st.frame == "card":
         ctx.rect(outer, fill="none", stroke=pal.line, rx=RADIUS + 6, sw=1.5)
     elif st.frame == "panel":
-        ctx.rect(outer, fill=pal.surface, stroke=pal.line, rx=RADIUS + 6, sw=1, opacity=0.55)
+        ctx.rect(outer, fill=pal.surface, stroke=pal.line, rx=RADIUS + 6, sw=1, opacity=0.16)
 
 
 def emphasis(ctx: Ctx, content: Rect) -> None:

@@ -1,0 +1,82 @@
+"""The themes look like the CKE v7 themes of the same name (read back from the compiled SVG)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from dslkit.compilers.scene_svg import compile_scene
+from svg_scene_factory import build
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def _rgb(hex_: str) -> tuple[int, int, int]:
+    return int(hex_[1:3], 16), int(hex_[3:5], 16), int(hex_[5:7], 16)
+
+
+def _canvas_gradient(theme: str) -> tuple[ET.Element, list[str]]:
+    text, content = build("dashboard_cards", attrs={"theme": theme, "tone": "blue"})
+    root = ET.fromstring(compile_scene(text, content).text)
+    w, h = root.get("width"), root.get("height")
+    canvas = next(
+        r
+        for r in root.iter(f"{NS}rect")
+        if (r.get("width"), r.get("height")) == (w, h) and (r.get("fill") or "").startswith("url(")
+    )
+    gid = re.fullmatch(r"url\(#(.+)\)", canvas.get("fill") or "")
+    assert gid is not None
+    grad = next(g for g in root.iter(f"{NS}linearGradient") if g.get("id") == gid.group(1))
+    stops = [s.get("stop-color") or "" for s in grad.iter(f"{NS}stop")]
+    return grad, stops
+
+
+@pytest.mark.parametrize("theme", ["infra_dark", "signal_glow"])
+def test_dark_canvases_are_navy_and_run_diagonally(theme: str) -> None:
+    grad, stops = _canvas_gradient(theme)
+    # top-left to bottom-right, as the CKE renderers fill the canvas
+    assert (grad.get("x2"), grad.get("y2")) == ("1", "1")
+    assert len(stops) == 2
+    for stop in stops:
+        r, g, b = _rgb(stop)
+        assert b > g > r and max(r, g, b) < 0x40  # dark and blue-leaning
+    # CKE's dark canvases end in navy (blue channel well above the red), not neutral black
+    r, _, b = _rgb(stops[1])
+    assert b >= 0x28 and b - r >= 0x14
+    # the gradient brightens toward the bottom-right
+    assert sum(_rgb(stops[1])) > sum(_rgb(stops[0]))
+
+
+def test_paper_canvas_is_warm_and_light() -> None:
+    _, stops = _canvas_gradient("paper_editorial")
+    for stop in stops:
+        r, g, b = _rgb(stop)
+        assert r > g > b > 0xD0
+
+
+def test_accent_wash_is_the_accent_over_the_surface() -> None:
+    from dslkit.compilers.scene_svg.theme import THEMES
+
+    for pal in THEMES.values():
+        for tone in ("amber", "green", "blue", "purple"):
+            acc, surf, soft = _rgb(pal.accent(tone)), _rgb(pal.surface), _rgb(pal.soft(tone))
+            # every channel of the wash lies between the surface and the accent
+            for a, s, w in zip(acc, surf, soft, strict=True):
+                assert min(a, s) <= w <= max(a, s)
+            assert soft != surf
+
+
+def test_panel_frame_is_a_faint_wash() -> None:
+    text, content = build("dashboard_cards", attrs={"frame": "panel"})
+    root = ET.fromstring(compile_scene(text, content).text)
+    big = [
+        r
+        for r in root.iter(f"{NS}rect")
+        if r.get("opacity")
+        and float(r.get("width") or 0) > 0.9 * float(root.get("width") or 1)
+        and float(r.get("height") or 0) > 0.5 * float(root.get("height") or 1)
+    ]
+    assert big, "frame:panel draws a panel behind the content"
+    # CKE's panel shell is a light wash over the canvas (the canvas gradient shows through)
+    assert all(float(r.get("opacity") or 1) <= 0.25 for r in big)
