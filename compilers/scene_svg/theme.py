@@ -16,6 +16,21 @@ from scene_dsl.contract import Contract
 __all__ = ["CANVAS", "THEMES", "Palette", "Style", "resolve_style"]
 
 CANVAS = {"wide": (1200, 675), "tall": (900, 1350), "square": (1080, 1080)}
+# The page proportions of the families the CKE v7 renderers draw on a page of their own (their
+# page sizes are facts of those renderers: a decision tree is 1780 x 1220 there, a flow graph
+# 1760 x 820). A CKE scene says [canvas:wide] (or nothing) and expects that shape, so the wide
+# canvas of these families keeps its 1200 px width and takes the CKE page's aspect ratio. The
+# width stays so the text keeps its size relative to the page (a 1780 px page would shrink it).
+FAMILY_WIDE: dict[str, tuple[int, int]] = {
+    "decision_tree": (1780, 1220),
+    "memory_map": (1280, 980),
+    "flow_graph": (1760, 820),
+    "timeline": (1600, 980),
+    "system_diagram": (1780, 900),
+    "comparison_board": (1720, 1320),
+    "table_matrix": (1400, 1560),
+    "comparison_span_chart": (1200, 780),
+}
 TONES = ("amber", "green", "blue", "purple")
 
 
@@ -203,6 +218,10 @@ def resolve_style(
         palette = replace(palette, **good)  # type: ignore[arg-type]
     canvas = attrs.get("canvas", "wide")
     width, height = CANVAS.get(canvas, CANVAS["wide"])
+    if canvas == "wide":
+        page = FAMILY_WIDE.get(attrs.get("layout", ""))
+        if page is not None:
+            height = round(width * page[1] / page[0])
     density = attrs.get("density", "balanced")
     dens_font = {"compact": 0.92, "balanced": 1.0, "airy": 1.08}.get(density, 1.0)
     dens_pad = {"compact": 12.0, "balanced": 16.0, "airy": 22.0}.get(density, 16.0)

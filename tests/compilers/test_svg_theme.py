@@ -80,3 +80,29 @@ def test_panel_frame_is_a_faint_wash() -> None:
     assert big, "frame:panel draws a panel behind the content"
     # CKE's panel shell is a light wash over the canvas (the canvas gradient shows through)
     assert all(float(r.get("opacity") or 1) <= 0.25 for r in big)
+
+
+@pytest.mark.parametrize(
+    ("family", "page"),
+    [("decision_tree", (1780, 1220)), ("flow_graph", (1760, 820)), ("timeline", (1600, 980))],
+)
+def test_wide_canvas_takes_the_cke_page_proportions(family: str, page: tuple[int, int]) -> None:
+    omitted, content = build(family, attrs={})
+    explicit, _ = build(family, attrs={"canvas": "wide"})
+    svg = compile_scene(omitted, content)
+    root = ET.fromstring(svg.text)
+    w, h = float(root.get("width") or 0), float(root.get("height") or 0)
+    assert w == 1200  # the width (and so the text scale) is the wide canvas's
+    assert h / w == pytest.approx(page[1] / page[0], abs=0.002)
+    # explicit defaults equal omitted ones
+    assert compile_scene(explicit, content).text == svg.text
+
+
+def test_other_canvases_and_families_keep_their_size() -> None:
+    for family, attrs, size in (
+        ("decision_tree", {"canvas": "square"}, (1080, 1080)),
+        ("poster_stack", {}, (1200, 675)),
+    ):
+        text, content = build(family, attrs=attrs)
+        svg = compile_scene(text, content)
+        assert (svg.width, svg.height) == size
