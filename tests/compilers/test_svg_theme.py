@@ -106,3 +106,30 @@ def test_other_canvases_and_families_keep_their_size() -> None:
         text, content = build(family, attrs=attrs)
         svg = compile_scene(text, content)
         assert (svg.width, svg.height) == size
+
+
+def _text_x(root: ET.Element, needle: str) -> list[float]:
+    out = []
+    for el in root.iter(f"{NS}text"):
+        if needle.casefold() in " ".join(" ".join(el.itertext()).split()).casefold():
+            out.append(float(el.get("x") or 0))
+    return out
+
+
+@pytest.mark.parametrize("scale", [False, True])
+def test_a_duel_holds_its_thesis_between_the_columns(scale: bool) -> None:
+    text, content = build("comparison_span_chart", n=1)  # two bars
+    if not scale:  # no axis min/max: nothing to print a scale with, the chart is a duel
+        content = {**content, "axis": {"label": content["axis"]["label"]}}
+    root = ET.fromstring(compile_scene(text, content).text)
+    w = float(root.get("width") or 0)
+    thesis = content["thesis"]["body"]
+    thesis_x = _text_x(root, thesis)
+    assert thesis_x
+    if scale:  # a scaled chart keeps the thesis as a page strip at the content's left edge
+        assert thesis_x[0] < w * 0.1
+        return
+    bar_x = sorted(x for i in range(2) for x in _text_x(root, content[f"bar{i}"]["label"]))
+    assert len(bar_x) >= 2
+    # the duel's columns stand at the edges; the thesis sits in the middle between them
+    assert bar_x[0] < w * 0.25 < thesis_x[0] < w * 0.5 < bar_x[-1]
