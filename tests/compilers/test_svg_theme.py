@@ -133,3 +133,28 @@ def test_a_duel_holds_its_thesis_between_the_columns(scale: bool) -> None:
     assert len(bar_x) >= 2
     # the duel's columns stand at the edges; the thesis sits in the middle between them
     assert bar_x[0] < w * 0.25 < thesis_x[0] < w * 0.5 < bar_x[-1]
+
+
+def test_memory_segment_parts_are_chips_beside_the_label() -> None:
+    import scene_dsl
+
+    text = (
+        "[scene]\n[layout:memory_map]\n[theme:infra_dark]\n[tone:green]\n[topic:chips]\n"
+        "[memory_segment] [segment_id:pool] [title_ref:segs.pool.title] "
+        "[subregion_ref:segs.pool.parts.0] [subregion_ref:segs.pool.parts.1] "
+        "[subregion_ref:segs.pool.parts.2] [/memory_segment]\n[/scene]\n"
+    )
+    parts = ["alpha", "beta", "gamma"]
+    content = {"segs": {"pool": {"title": "Pool zone", "parts": parts}}}
+    svg = compile_scene(scene_dsl.parse(text, dialect="auto"), content)
+    root = ET.fromstring(svg.text)
+    title_x = _text_x(root, "Pool zone")
+    chip_x = [_text_x(root, p) for p in parts]
+    # each part is its own text (not one joined line), left to right, right of the label
+    assert all(len(xs) == 1 for xs in chip_x)
+    xs = [x[0] for x in chip_x]
+    assert xs == sorted(xs) and xs[0] > title_x[0]
+    # and each sits on a chip: a rect whose box holds the text's anchor
+    rects = [(float(r.get("x") or 0), float(r.get("width") or 0)) for r in root.iter(f"{NS}rect")]
+    for x in xs:
+        assert any(rx < x < rx + rw and rw < svg.width * 0.3 for rx, rw in rects)
