@@ -87,7 +87,7 @@ _ACCENTS = {
 
 def _palette(*, surface: str, wash: float, glow: bool, **colours: str) -> Palette:
     softs = {f"{tone}_soft": _mix(hex_, surface, wash) for tone, hex_ in _ACCENTS.items()}
-    return Palette(surface=surface, glow=glow, **_ACCENTS, **softs, **colours)  # type: ignore[arg-type]
+    return Palette(surface=surface, glow=glow, **_ACCENTS, **softs, **colours)
 
 
 THEMES: dict[str, Palette] = {
