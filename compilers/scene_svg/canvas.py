@@ -606,12 +606,15 @@ class Ctx:
     def close_group(self) -> None:
         self.parts.append("</g>")
 
-    def gradient(self, tone_color: str, soft: str, vertical: bool = False) -> str:
-        """Id of a linear gradient from ``soft`` to ``tone_color`` (defined once)."""
-        key = f"grad:{soft}:{tone_color}:{vertical}"
+    def gradient(
+        self, tone_color: str, soft: str, vertical: bool = False, diagonal: bool = False
+    ) -> str:
+        """Id of a linear gradient from ``soft`` to ``tone_color`` (defined once): left to
+        right, top to bottom (``vertical``) or top-left to bottom-right (``diagonal``)."""
+        key = f"grad:{soft}:{tone_color}:{vertical}:{diagonal}"
         if key not in self.defs:
             gid = self.new_id("grad")
-            x2, y2 = ("0", "1") if vertical else ("1", "0")
+            x2, y2 = ("1", "1") if diagonal else ("0", "1") if vertical else ("1", "0")
             self.defs[key] = (
                 f'<linearGradient id="{gid}" x1="0" y1="0" x2="{x2}" y2="{y2}">'
                 f'<stop offset="0" stop-color="{soft}"/><stop offset="1" stop-color="{tone_color}"/>'

@@ -26,11 +26,12 @@ __all__ = [
 
 
 def background(ctx: Ctx) -> None:
-    """Canvas fill (a subtle vertical gradient) and the background motif."""
+    """Canvas fill (a subtle diagonal gradient) and the background motif."""
     st = ctx.style
     pal = st.palette
     w, h = st.width, st.height
-    grad = ctx.gradient(pal.bg2, pal.bg, vertical=True)
+    # top-left bg to bottom-right bg2, as the CKE renderers fill their canvas
+    grad = ctx.gradient(pal.bg2, pal.bg, diagonal=True)
     ctx.rect(Rect(0, 0, w, h), fill=f"url(#{grad})")
     motif = st.background
     # every motif (and the glow pool) is clipped to the canvas: mesh diagonals and rings
@@ -77,7 +78,7 @@ def frame(ctx: Ctx, content: Rect) -> None:
     if st.frame == "card":
         ctx.rect(outer, fill="none", stroke=pal.line, rx=RADIUS + 6, sw=1.5)
     elif st.frame == "panel":
-        ctx.rect(outer, fill=pal.surface, stroke=pal.line, rx=RADIUS + 6, sw=1, opacity=0.55)
+        ctx.rect(outer, fill=pal.surface, stroke=pal.line, rx=RADIUS + 6, sw=1, opacity=0.16)
 
 
 def emphasis(ctx: Ctx, content: Rect) -> None:
@@ -239,7 +240,9 @@ _TEXT_STRIPS = {
 }
 
 
-def _strip_sections(ctx: Ctx, item: Item, kind: str) -> list[Section]:
+def _strip_sections(ctx: Ctx, item: Item, kind: str, column: bool = False) -> list[Section]:
+    # column: the strip stands in a narrow column (a duel's middle), not across the page, so
+    # its title and body may take the lines a full-width strip gets in one
     st = ctx.style
     pal = st.palette
     f = st.font
@@ -259,7 +262,13 @@ def _strip_sections(ctx: Ctx, item: Item, kind: str) -> list[Section]:
         if title:
             out.append(
                 Section(
-                    "title", title, f * 0.95, st.accent(0, item.tone()), "bold", max_lines=1, gap=4
+                    "title",
+                    title,
+                    f * 0.95,
+                    st.accent(0, item.tone()),
+                    "bold",
+                    max_lines=3 if column else 1,
+                    gap=4,
                 )
             )
         if body:
@@ -270,7 +279,7 @@ def _strip_sections(ctx: Ctx, item: Item, kind: str) -> list[Section]:
                     f * (1.12 if kind == "thesis_box" else 0.95),
                     pal.ink,
                     "bold" if kind == "thesis_box" else "normal",
-                    max_lines=3,
+                    max_lines=8 if column else 3,
                     gap=0,
                 )
             )
@@ -307,8 +316,10 @@ def _strip_sections(ctx: Ctx, item: Item, kind: str) -> list[Section]:
     return out
 
 
-def strip_height(ctx: Ctx, comp: Component, item: Item, width: float) -> float:
-    """Natural height of one strip at ``width``."""
+def strip_height(
+    ctx: Ctx, comp: Component, item: Item, width: float, column: bool = False
+) -> float:
+    """Natural height of one strip at ``width`` (``column``: standing in a narrow column)."""
     st = ctx.style
     if comp.name == "divider":
         return 10.0
@@ -317,12 +328,21 @@ def strip_height(ctx: Ctx, comp: Component, item: Item, width: float) -> float:
     if comp.name in ("legend_row", "legend_block"):
         extra = 1.1 if item.has("note", "warning") else 0.0  # one more line for note/warning
         return st.font * 0.85 * LINE_HEIGHT * ((2.2 if item.has("title") else 1.0) + extra) + 12
-    secs = _strip_sections(ctx, item, comp.name)
+    secs = _strip_sections(ctx, item, comp.name, column)
     return ctx.stack_height(secs, width - 2 * st.pad - 12) + 2 * st.pad * 0.75
 
 
-def draw_strip(ctx: Ctx, r: Rect, comp: Component, item: Item, parent: str, index: int) -> None:
-    """Draw one common component in ``r`` (already sized by the page)."""
+def draw_strip(
+    ctx: Ctx,
+    r: Rect,
+    comp: Component,
+    item: Item,
+    parent: str,
+    index: int,
+    column: bool = False,
+) -> None:
+    """Draw one common component in ``r`` (already sized by the page; ``column``: a narrow
+    column's strip, whose text may take more lines)."""
     st = ctx.style
     pal = st.palette
     tone = st.tone_at(index, item.tone())
@@ -368,7 +388,7 @@ def draw_strip(ctx: Ctx, r: Rect, comp: Component, item: Item, parent: str, inde
         ctx.rect(Rect(r.x + 5, r.y + 8, 4, max(0.0, r.h - 16)), fill=color, rx=2)
     inner = r.inset(st.pad, st.pad * 0.75)
     inner = Rect(inner.x + 8, inner.y, max(1.0, inner.w - 8), inner.h)
-    secs = _strip_sections(ctx, item, name)
+    secs = _strip_sections(ctx, item, name, column)
     if len(secs) == 2 and ctx.stack_height(secs, inner.w) > inner.h + 0.01:
         # no room for a title line: run the title into the body ("Title — body")
         title, body = secs

@@ -16,6 +16,21 @@ from scene_dsl.contract import Contract
 __all__ = ["CANVAS", "THEMES", "Palette", "Style", "resolve_style"]
 
 CANVAS = {"wide": (1200, 675), "tall": (900, 1350), "square": (1080, 1080)}
+# The page proportions of the families the CKE v7 renderers draw on a page of their own (their
+# page sizes are facts of those renderers: a decision tree is 1780 x 1220 there, a flow graph
+# 1760 x 820). A CKE scene says [canvas:wide] (or nothing) and expects that shape, so the wide
+# canvas of these families keeps its 1200 px width and takes the CKE page's aspect ratio. The
+# width stays so the text keeps its size relative to the page (a 1780 px page would shrink it).
+FAMILY_WIDE: dict[str, tuple[int, int]] = {
+    "decision_tree": (1780, 1220),
+    "memory_map": (1280, 980),
+    "flow_graph": (1760, 820),
+    "timeline": (1600, 980),
+    "system_diagram": (1780, 900),
+    "comparison_board": (1720, 1320),
+    "table_matrix": (1400, 1560),
+    "comparison_span_chart": (1200, 780),
+}
 TONES = ("amber", "green", "blue", "purple")
 
 
@@ -51,71 +66,74 @@ class Palette:
         return str(getattr(self, tone + "_soft"))
 
 
+def _mix(color: str, base: str, share: float) -> str:
+    """``color`` laid over ``base`` at opacity ``share`` (an accent wash on a surface)."""
+    a = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    b = [int(base[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(y + (x - y) * share):02x}" for x, y in zip(a, b, strict=True))
+
+
+# The theme names come from the CKE v7 renderers, and so do their colours: canvas gradient,
+# surfaces, border, ink, muted ink and the four tone accents below are the CKE palettes' values,
+# so a scene written for CKE's infra_dark looks like CKE's infra_dark (navy, not near-black).
+# The accent washes ("soft") are derived, not picked: the accent laid over the card surface.
+_ACCENTS = {
+    "amber": "#ffb400",
+    "green": "#47b475",
+    "blue": "#56aefc",
+    "purple": "#b576ff",
+}
+
+
+def _palette(*, surface: str, wash: float, glow: bool, **colours: str) -> Palette:
+    softs = {f"{tone}_soft": _mix(hex_, surface, wash) for tone, hex_ in _ACCENTS.items()}
+    return Palette(surface=surface, glow=glow, **_ACCENTS, **softs, **colours)
+
+
 THEMES: dict[str, Palette] = {
-    "infra_dark": Palette(
-        bg="#0b0f14",
-        bg2="#0f151d",
-        surface="#151c25",
-        surface2="#1c2531",
-        line="#2a3543",
-        ink="#e6edf3",
-        muted="#8d9aab",
-        faint="#18212c",
-        amber="#f5a524",
-        green="#3fb950",
-        blue="#4c9aff",
-        purple="#a371f7",
-        amber_soft="#3a2c12",
-        green_soft="#14301c",
-        blue_soft="#142a47",
-        purple_soft="#2a1f45",
-        danger="#f85149",
+    "infra_dark": _palette(
+        bg="#0b1018",
+        bg2="#141d2b",
+        surface="#121b29",
+        surface2="#192638",
+        line="#334155",
+        ink="#f3f7fc",
+        muted="#92a4b8",
+        faint=_mix("#94a3b8", "#141d2b", 0.10),  # CKE's grid stroke: slate at 10% opacity
+        danger="#f87171",
+        wash=0.16,
         glow=False,
-        terminal_bg="#070a0e",
+        terminal_bg="#070b12",
         terminal_ink="#c9d4df",
     ),
-    "paper_editorial": Palette(
-        bg="#f6f1e7",
-        bg2="#efe7d8",
-        surface="#fffbf3",
-        surface2="#f1e9da",
-        line="#d9ccb4",
-        ink="#2b2620",
-        muted="#6e6456",
-        faint="#e8dfcd",
-        amber="#b7791f",
-        green="#2f7d4f",
-        blue="#2b6cb0",
-        purple="#6b46c1",
-        amber_soft="#f6e3c0",
-        green_soft="#d8ecd9",
-        blue_soft="#d8e6f5",
-        purple_soft="#e6ddf6",
+    "paper_editorial": _palette(
+        bg="#f3ede3",
+        bg2="#fbf7f0",
+        surface="#fffaf2",
+        surface2="#f8efe0",
+        line="#d8c7ad",
+        ink="#17212b",
+        muted="#64748b",
+        faint=_mix("#725f48", "#f3ede3", 0.10),  # CKE's grid stroke: umber at 10% opacity
         danger="#c0392b",
+        wash=0.22,
         glow=False,
-        terminal_bg="#2b2620",
-        terminal_ink="#f6f1e7",
+        terminal_bg="#17212b",
+        terminal_ink="#f3ede3",
     ),
-    "signal_glow": Palette(
-        bg="#06122a",
-        bg2="#0a1d3d",
-        surface="#0c1f3c",
-        surface2="#12294d",
-        line="#1f3f6b",
-        ink="#eaf4ff",
-        muted="#8fb3d9",
-        faint="#0d2346",
-        amber="#fbbf24",
-        green="#2ef2a0",
-        blue="#38bdf8",
-        purple="#c084fc",
-        amber_soft="#3b3314",
-        green_soft="#0b3b3a",
-        blue_soft="#0c3456",
-        purple_soft="#2c2356",
+    "signal_glow": _palette(
+        bg="#07131f",
+        bg2="#11253a",
+        surface="#0d2033",
+        surface2="#16314d",
+        line="#28577d",
+        ink="#f8fafc",
+        muted="#9dd5ff",
+        faint=_mix("#56aeff", "#11253a", 0.11),  # CKE's grid stroke: sky at 11% opacity
         danger="#ff5d73",
+        wash=0.18,
         glow=True,
-        terminal_bg="#040b1a",
+        terminal_bg="#040b14",
         terminal_ink="#bfe3ff",
     ),
 }
@@ -200,6 +218,10 @@ def resolve_style(
         palette = replace(palette, **good)  # type: ignore[arg-type]
     canvas = attrs.get("canvas", "wide")
     width, height = CANVAS.get(canvas, CANVAS["wide"])
+    if canvas == "wide":
+        page = FAMILY_WIDE.get(attrs.get("layout", ""))
+        if page is not None:
+            height = round(width * page[1] / page[0])
     density = attrs.get("density", "balanced")
     dens_font = {"compact": 0.92, "balanced": 1.0, "airy": 1.08}.get(density, 1.0)
     dens_pad = {"compact": 12.0, "balanced": 16.0, "airy": 22.0}.get(density, 16.0)

@@ -19,11 +19,25 @@ from dslkit.compilers.scene_svg.text import measure_text
 
 from scene_dsl.ast import Component
 
-__all__ = ["layout_span_chart"]
+__all__ = ["is_duel", "layout_span_chart"]
+
+
+def is_duel(ctx: Ctx, comps: list[Component]) -> bool:
+    """Two bars and no value scale to print (no axis min/max): the chart is a duel."""
+    bars = [c for c in comps if c.name == "compare_bar"]
+    axis_c = next((c for c in comps if c.name == "axis"), None)
+    if len(bars) != 2:
+        return False
+    if axis_c is None:
+        return True
+    # a probe, not registered with the page: its keys are read by the axis renderer later
+    probe = Item(axis_c, ctx.values, ctx.ref_kinds.get(axis_c.name, {}), len(ctx.items))
+    return not probe.has("min", "max")
 
 
 def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
-    """Draw the chart family into ``r``."""
+    """Draw the chart family into ``r``. A duel also draws the ``thesis_box`` components the
+    page hands it, in its middle (the page hands them only to a duel, see :func:`is_duel`)."""
     st = ctx.style
     pal = st.palette
     bars = [ctx.item(c) for c in comps if c.name == "compare_bar"]
@@ -31,9 +45,10 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
     axis = ctx.item(axis_c) if axis_c is not None else None
     spans = [ctx.item(c) for c in comps if c.name == "span_bracket"]
     floors = [ctx.item(c) for c in comps if c.name == "floor_band"]
-    if len(bars) == 2 and not (axis is not None and axis.has("min", "max")):
+    if is_duel(ctx, comps):
         # two bars and no value scale to print: a duel, one column per side (CKE's shape)
-        _duel(ctx, r, bars, axis, spans, floors, parent)
+        theses = [c for c in comps if c.name == "thesis_box"]
+        _duel(ctx, r, bars, axis, spans, floors, parent, theses)
         return
     pid = panel(ctx, r, parent=parent, stem="chart")
     inner = r.inset(st.pad * 1.2)
@@ -216,11 +231,13 @@ def _duel(
     spans: list[Item],
     floors: list[Item],
     parent: str,
+    theses: list[Component],
 ) -> None:
     """Two bars as vertical columns at the left and right edges of the chart, filled from the
     bottom on one scale; each bar's bracket (span_bracket k, or the one whose range starts at
     k) stands beside its column, toward the middle; floors are dashed lines across both
-    columns at their value; the axis label and note sit at the bottom of the middle."""
+    columns at their value; the axis label and note sit at the bottom of the middle; thesis
+    boxes stack in the centre between the brackets (where CKE's duel puts its thesis)."""
     st = ctx.style
     pal = st.palette
     f = st.font
@@ -230,7 +247,8 @@ def _duel(
     legend_h = (small * LINE_HEIGHT + 6) * len(floors)
     if legend_h:
         legend, inner = inner.take_bottom(legend_h, 8)
-    col_w = min(inner.w * 0.24, 280.0)
+    # with a thesis in the middle the columns give it room (CKE's duel: about a fifth each)
+    col_w = min(inner.w * (0.21 if theses else 0.24), 280.0)
     nums = [parse_number(it.roles.get("value")) for it in bars]
     top = max((abs(n) for n in nums if n is not None), default=0.0)
     floor_values = [parse_number(it.roles.get("value")) for it in floors]
@@ -360,7 +378,9 @@ def _duel(
                 anchor="middle",
                 valign="bottom",
             )
-    side_w = min(mid.w * 0.45, 220.0)
+    side_w = min(mid.w * (0.2 if theses else 0.45), 220.0)
+    if theses and mid.w - 2 * side_w > 120:
+        _middle_theses(ctx, mid, side_w, theses, pid, small * LINE_HEIGHT * 2.6)
     for k, it in enumerate(spans):
         start = it.comp.get("start")
         b = min(1, int(start)) if start is not None else k
@@ -410,3 +430,25 @@ def _duel(
             need = ctx.stack_height(secs, lw)
             ly = max(mid.y, min((y0 + y1) / 2 - need / 2, mid.b - need))
             ctx.stack(Rect(lx, ly, lw, min(need, mid.b - ly)), secs, parent=pid, comp=it.comp)
+
+
+def _middle_theses(
+    ctx: Ctx, mid: Rect, side_w: float, theses: list[Component], parent: str, foot: float
+) -> None:
+    """Stack the thesis boxes in the centre of a duel's middle, centred in its height above
+    the axis text (``foot``); each keeps its natural height while the middle holds it."""
+    from dslkit.compilers.scene_svg.page import draw_strip, strip_height
+
+    st = ctx.style
+    zone = Rect(mid.x + side_w, mid.y, mid.w - 2 * side_w, max(0.0, mid.h - foot - st.gap))
+    items = [ctx.item(c) for c in theses]
+    heights = [
+        strip_height(ctx, c, it, zone.w, column=True) for c, it in zip(theses, items, strict=True)
+    ]
+    room = zone.h - st.gap * (len(theses) - 1)
+    if sum(heights) > room > 0:  # share the middle in proportion, never past it
+        heights = [h * room / sum(heights) for h in heights]
+    y = zone.y + max(0.0, (zone.h - sum(heights) - st.gap * (len(theses) - 1)) / 2)
+    for i, (c, it, h) in enumerate(zip(theses, items, heights, strict=True)):
+        draw_strip(ctx, Rect(zone.x, y, zone.w, h), c, it, parent, i, column=True)
+        y += h + st.gap

@@ -131,6 +131,40 @@ def _tower(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
         if body:
             secs.append(Section("body", body, f * 0.8, pal.muted, max_lines=2, gap=0))
         parts = it.texts("parts", "items") if it.has("parts", "items") else []
+        chip_f = f * 0.78
+        chip_h = chip_f * LINE_HEIGHT + 8
+        chip_ws = [text_w(p, chip_f, mono=True) + 20 for p in parts]
+        # sub-regions side by side in the segment, right of its label, as CKE draws a layer's
+        # Q K V O MLP: when one row of chips fits beside a label column of 30% and the size
+        chip_zone = Rect(
+            inner.x + inner.w * 0.3,
+            seg.cy - chip_h / 2,
+            max(0.0, inner.w * 0.7 - sw - (10 if sw else 0)),
+            chip_h,
+        )
+        if parts and sum(chip_ws) + 8 * (len(parts) - 1) <= chip_zone.w and seg.h >= chip_h + 8:
+            label_r = Rect(inner.x, inner.y, inner.w * 0.3 - 10, inner.h)
+            extra = (chip_zone.w - sum(chip_ws) - 8 * (len(parts) - 1)) / len(parts)
+            x = chip_zone.x
+            for p, cw in zip(parts, chip_ws, strict=True):
+                chip = Rect(x, chip_zone.y, cw + extra, chip_h)
+                ctx.rect(chip, fill=pal.surface, stroke=pal.line, rx=5)
+                ctx.text(
+                    chip,
+                    p,
+                    chip_f,
+                    color=color,
+                    parent=sid,
+                    comp=it.comp,
+                    role="parts",
+                    max_lines=1,
+                    weight="bold",
+                    mono=True,
+                    anchor="middle",
+                    valign="middle",
+                )
+                x = chip.r + 8
+            parts = []
         if parts:  # sub-regions of the segment, one line of chips under its caption
             secs[-1].gap = 3
             secs.append(
