@@ -26,7 +26,16 @@ CLIS = {
     "trace_dsl.cli": {"check", "fmt", "gsm8k"},
     "dslkit.compilers.__main__": {"compile", "gold", "gallery", "solve", "gsm8k"},
     "dslkit.tokenizer.cli": {"build", "lint", "budget", "encode"},
-    "dslkit.train.cli": {"fit", "synth", "synth-scenes", "export-hf", "probe", "report", "repeat", "demo"},
+    "dslkit.train.cli": {
+        "fit",
+        "synth",
+        "synth-scenes",
+        "export-hf",
+        "probe",
+        "report",
+        "repeat",
+        "demo",
+    },
 }
 
 

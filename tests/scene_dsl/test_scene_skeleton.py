@@ -30,7 +30,7 @@ def _scenes(n: int, seed: int = 0) -> list[scene_dsl.Scene]:
 def test_prompt_determines_the_target(form: str) -> None:
     for scene in _scenes(300):
         prompt = skeleton_prompt(scene, form=form)
-        assert prompt.startswith(f"[task:svg] [form:{form}] ") and prompt.endswith(" [OUT]")
+        assert prompt.startswith(f"[task:svg][form:{form}][") and prompt.endswith(" [OUT]")
         # the sampler names content by the policy, so the prompt alone gives the exact target
         assert skeleton_target(prompt) == scene_dsl.canonical_text(scene, form=form, inline=True)
 
@@ -43,7 +43,7 @@ def test_prompt_holds_no_content_path() -> None:
     )
     prompt = skeleton_prompt(scene, form="row")
     assert "decision_node.0" not in prompt
-    assert "[node_id:start] [title_ref:]" in prompt and "[from_ref:start] [to_ref:start]" in prompt
+    assert "[node_id:start][title_ref:]" in prompt and "[from_ref:start][to_ref:start]" in prompt
     target, form = scene_from_skeleton(prompt)
     assert form == "row" and target == scene
 
@@ -75,6 +75,7 @@ def test_ref_policy_is_positional_and_counts_repeats() -> None:
         "[task:svg] [form:row] [layout:timeline] [/header_band] [OUT]",
         "[task:svg] [form:row] [layout:timeline] [no_such_component] [/no_such_component] [OUT]",
         "[task:svg] [form:row] [layout:timeline] headline [OUT]",
+        "[task:svg][form:row][layout:timeline]headline [OUT]",
     ],
 )
 def test_bad_skeletons_are_refused(prompt: str) -> None:
@@ -89,7 +90,9 @@ def test_prompt_tags_are_reserved_by_the_tokenizer() -> None:
     assert set(PROMPT_TAGS) <= texts
     # every other skeleton token is one reserved text, or a reserved prefix + "]" for refs
     for scene in _scenes(50, seed=1):
-        for tok in skeleton_prompt(scene).split()[2:-1]:
+        prompt = skeleton_prompt(scene)
+        assert prompt.endswith("] [OUT]") and " " not in prompt[: -len(" [OUT]")]
+        for tok in prompt[: -len(" [OUT]")].replace("][", "]\n[").split("\n"):
             if tok.startswith("[topic:") or (tok.split(":")[0] + ":" in texts and tok not in texts):
                 continue
             assert tok in texts or tok[:-1] in texts, tok

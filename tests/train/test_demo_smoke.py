@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from dslkit.train.data import read_jsonl
 from dslkit.train.demo import DemoSettings, run_demo
+
 from scene_dsl.skeleton import skeleton_target
 
 

@@ -23,7 +23,7 @@ def rows() -> list:
 def test_every_family_form_and_style(rows: list) -> None:
     spec = scene_dsl.load_contract("v1")
     assert {r.family for r in rows} == set(spec.families)
-    assert {r.prompt.split()[1] for r in rows} == {"[form:block]", "[form:row]"}
+    assert {r.prompt.split("]")[1] + "]" for r in rows} == {"[form:block]", "[form:row]"}
     for name in ("theme", "tone", "density"):
         values = {scene_dsl.parse(r.target).attr(name) for r in rows}
         assert values == set(spec.attribute(name).all_values), name
