@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from dslkit.errors import DslkitError
 from scene_dsl.ast import Attr, Component, Field, Scene
 from scene_dsl.canonical import canonical_text, canonicalize
 from scene_dsl.contract import Contract, load_contract
@@ -69,8 +70,9 @@ ContractLike = str | Path | Contract
 _TOKEN = re.compile(r"\[[^\[\]\s]*\]|\S+")
 
 
-class SkeletonError(ValueError):
-    """A skeleton prompt that does not follow the notation (bad token, unclosed component)."""
+class SkeletonError(DslkitError, ValueError):
+    """A skeleton prompt that does not follow the notation (bad token, unclosed component), or
+    a form that does not exist."""
 
 
 def _field_token(spec: Contract, comp: Component, f: Field) -> str:
@@ -101,7 +103,7 @@ def skeleton_prompt(scene: Scene, *, form: str = "block", contract: ContractLike
         ``[task:svg][form:..]<attributes><skeleton> [OUT]`` on one line.
     """
     if form not in FORMS:
-        raise ValueError(f"form must be one of {FORMS}, not {form!r}")
+        raise SkeletonError(f"form must be one of {', '.join(FORMS)}, not {form!r}")
     spec = load_contract(contract)
     scene = canonicalize(scene, spec)
     out = [TASK_TAG, f"[form:{form}]"]

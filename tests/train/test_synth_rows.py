@@ -68,3 +68,17 @@ def test_same_seed_same_rows() -> None:
     small = SynthSettings(n_scenes=40, seed=5)
     assert synth_scenes(small) == synth_scenes(small)
     assert synth_scenes(small) != synth_scenes(replace(small, seed=6))
+
+
+def test_synth_scenes_command(tmp_path, capsys) -> None:
+    from dslkit.train.cli import main
+    from dslkit.train.data import read_jsonl
+
+    out = tmp_path / "rows.jsonl"
+    assert main(["synth-scenes", str(out), "--scenes", "60", "--forms", "row", "--qc"]) == 0
+    printed = capsys.readouterr().out
+    assert "leakage check: none" in printed and "qc: ok" in printed
+    written = read_jsonl(out)
+    assert len(written) == 60 and all(r.prompt.startswith("[task:svg][form:row]") for r in written)
+    assert leakage(written) == []
+    assert main(["synth-scenes", str(out), "--forms", "diagonal"]) == 2
