@@ -1,6 +1,6 @@
 """``python -m dslkit.train <command>``: one function per sub-command.
 
-This module holds ``fit``, ``synth``, ``synth-scenes`` and ``export-hf``; :mod:`dslkit.train.cli_probe` holds ``probe``,
+This module holds ``fit``, ``synth``, ``synth-scenes``, ``synth-traces`` and ``export-hf``; :mod:`dslkit.train.cli_probe` holds ``probe``,
 ``report``, ``repeat`` and ``demo``. Each exposes ``register(subparsers)`` and :func:`main` builds
 the parser from both (:mod:`dslkit.cli`), so neither imports the other. To add a command, write
 ``_add_<name>(parser)`` and ``_run_<name>(args) -> int`` and list them in the module's
@@ -142,6 +142,31 @@ def _run_synth_scenes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_synth_traces(p: argparse.ArgumentParser) -> None:
+    p.add_argument("out", type=Path, help="rows JSONL to write (question prompt, trace, answer)")
+    p.add_argument("--rows", type=int, default=4000, help="problems to draw (default 4000)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _run_synth_traces(args: argparse.Namespace) -> int:
+    from dslkit.train.data import QcError, qc, write_jsonl
+    from dslkit.train.synth import split_counts
+    from dslkit.train.synth_traces import TraceSynthSettings, synth_traces, trace_leakage
+
+    rows = synth_traces(TraceSynthSettings(n_rows=args.rows, seed=args.seed))
+    leaks = trace_leakage(rows)
+    if leaks:
+        raise QcError(f"{len(leaks)} held-out rows leak into train:\n" + "\n".join(leaks[:10]))
+    qc(rows, compile_scenes=False).raise_if_failed()  # every trace solves to its answer
+    write_jsonl(rows, args.out)
+    print(
+        f"wrote {args.out}: {len(rows)} rows; splits "
+        + ", ".join(f"{k} {v}" for k, v in split_counts(rows).items())
+        + "; leakage check: none; qc: ok"
+    )
+    return 0
+
+
 def _add_export_hf(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "source",
@@ -164,7 +189,7 @@ def _run_export_hf(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    """Add ``fit``, ``synth``, ``synth-scenes`` and ``export-hf`` to ``sub`` (from ``add_subparsers``)."""
+    """Add ``fit``, ``synth``, ``synth-scenes``, ``synth-traces`` and ``export-hf`` to ``sub`` (from ``add_subparsers``)."""
     for name, text, add_arguments, run in (
         ("fit", "train a model from a run config", _add_fit, _run_fit),
         (
@@ -178,6 +203,12 @@ def register(sub: Any) -> None:
             "write well-posed scene rows (skeleton prompts) with content-held-out splits",
             _add_synth_scenes,
             _run_synth_scenes,
+        ),
+        (
+            "synth-traces",
+            "write word-problem -> trace rows (hidden: unseen phrasings and number ranges)",
+            _add_synth_traces,
+            _run_synth_traces,
         ),
         (
             "export-hf",

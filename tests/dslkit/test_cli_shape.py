@@ -30,6 +30,7 @@ CLIS = {
         "fit",
         "synth",
         "synth-scenes",
+        "synth-traces",
         "export-hf",
         "probe",
         "report",

@@ -51,3 +51,13 @@ def test_hidden_phrasings_and_numbers_never_reach_train() -> None:
     moved = [replace(r, split="train") if r.id == leak.id else r for r in rows]
     again = replace(leak, id="again", prompt=leak.prompt + " ")
     assert trace_leakage([*moved, again])
+
+
+def test_synth_traces_command(tmp_path, capsys) -> None:
+    from dslkit.train.cli import main
+    from dslkit.train.data import read_jsonl
+
+    out = tmp_path / "traces.jsonl"
+    assert main(["synth-traces", str(out), "--rows", "80"]) == 0
+    assert "leakage check: none; qc: ok" in capsys.readouterr().out
+    assert len(read_jsonl(out)) == 80
