@@ -8,9 +8,12 @@ prints them in block and row form, and times on one core:
 - ``lark 1-terminal``: a Lark LALR grammar whose only terminal is a bracket token (the floor of
   a Lark-based parser, as cited in issue 2);
 - ``parse``: ``scene_dsl.parse`` (Lark LALR + the AST builder);
-- ``canonicalize``: ``scene_dsl.canonicalize`` of the parsed scenes, and ``canonical_text``.
+- ``canonicalize``: ``scene_dsl.canonicalize`` of the parsed scenes, and ``canonical_text``;
+- ``dialects``: the same scenes written in the CKE dialects (``to_text(s, dialect="cke")``) and
+  read back with ``dialect="cke"`` and ``"auto"``, against reading their dslkit block form.
 
-Targets (issue 2): parse >= 2 MB/s and at most 40x the regex scan. Run:
+Targets: parse >= 2 MB/s and at most 40x the regex scan (issue 2); dialect reading within 1.5x
+of reading dslkit's block form of the same scenes (issue 11). Run:
 ``python benchmarks/scene_parse.py [--scenes 3000] [--repeat 3] [--profile]``.
 """
 
@@ -33,6 +36,7 @@ from collections.abc import Callable
 from lark import Lark
 
 import scene_dsl
+from scene_dsl.dialects import fill_cke_defaults
 from scene_dsl.strategies import sample_scene
 
 TOKEN_RE = re.compile(r"\[[^\[\]\s]*\]")
@@ -92,6 +96,29 @@ def run(texts: list[str], repeat: int, label: str) -> dict[str, float]:
     return timings
 
 
+def run_dialects(n: int, seed: int, repeat: int) -> None:
+    rng = random.Random(seed)
+    scenes = [fill_cke_defaults(sample_scene(rng, "v2")) for _ in range(n)]
+    block = [scene_dsl.to_text(s) for s in scenes]
+    cke = [scene_dsl.to_text(s, dialect="cke") for s in scenes]
+    assert [scene_dsl.parse(t, dialect="cke") for t in cke] == [scene_dsl.parse(t) for t in block]
+    timings = {
+        "dslkit block": best_of(repeat, lambda: [scene_dsl.parse(t) for t in block]),
+        "cke": best_of(repeat, lambda: [scene_dsl.parse(t, dialect="cke") for t in cke]),
+        "auto (cke text)": best_of(
+            repeat, lambda: [scene_dsl.parse(t, dialect="auto") for t in cke]
+        ),
+    }
+    base = timings["dslkit block"]
+    print(f"\ndialects: {n} scenes, each read from its dslkit block form and its CKE text")
+    print(f"  {'read':<16} {'cpu s':>8} {'scenes/s':>10} {'x block':>8}")
+    for name, secs in timings.items():
+        print(f"  {name:<16} {secs:8.3f} {n / secs:10.0f} {secs / base:8.2f}")
+    worst = max(timings["cke"], timings["auto (cke text)"]) / base
+    verdict = "OK" if worst <= 1.5 else "MISSED"
+    print(f"  target dialect reading <= 1.5x dslkit block: {worst:.2f}x -> {verdict}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenes", type=int, default=3000)
@@ -112,6 +139,7 @@ def main() -> None:
         return
     run(block, args.repeat, "block form")
     run(corpus(args.scenes, args.seed, "row"), args.repeat, "row form")
+    run_dialects(args.scenes, args.seed, args.repeat)
 
 
 if __name__ == "__main__":

@@ -263,10 +263,25 @@ def svg_texts(svg: str) -> list[str]:
     root = _root(svg)
     out = []
     for el in root.iter(f"{_SVG_NS}text"):
-        text = " ".join("".join(el.itertext()).split())
+        text = " ".join(_text_content(el).split())
         if text:
             out.append(text)
     return out
+
+
+# A <tspan> that sets its own position starts a new visual line: its words are separate from the
+# previous line's, so it is joined with a space (itertext alone would glue "tepid" + "body").
+_LINE_ATTRS = ("x", "y", "dy")
+
+
+def _text_content(el: Any) -> str:
+    parts = [el.text or ""]
+    for child in el:
+        if child.tag == f"{_SVG_NS}tspan" and any(a in child.attrib for a in _LINE_ATTRS):
+            parts.append(" ")
+        parts.append(_text_content(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -564,8 +564,3 @@ def verify(
         hit = any(ans == e if tol == 0 else -tol <= ans - e <= tol for e in expected)
         status = Status.CORRECT if hit else Status.WRONG_ANSWER
     return Verification(status, ladder.reward(status), result, expected)
-
-
-def solve_many(traces: Iterable[Trace | str]) -> list[Result]:
-    """Solve several traces (convenience for benchmarks and batch checks)."""
-    return [solve(t) for t in traces]

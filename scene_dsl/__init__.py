@@ -10,6 +10,12 @@ repair model output deterministically::
     for d in scene_dsl.validate(scene, content=content):
         print(d)
 
+Every surface the language is written in reads into the same AST (``dialect="auto"``,
+``"dslkit"``, ``"cke"``, ``"d1"``...``"d6"``; see :mod:`scene_dsl.dialects`)::
+
+    scene = scene_dsl.parse(cke_text, dialect="cke")
+    print(scene_dsl.to_text(scene, dialect="cke"))
+
 Depends on ``lark`` only.
 """
 
@@ -29,8 +35,8 @@ from scene_dsl.canonical import canonical_text, canonicalize
 from scene_dsl.check import check
 from scene_dsl.content import Binding, bind
 from scene_dsl.contract import Contract, load_contract
-from scene_dsl.parser import ParseResult, parse
-from scene_dsl.printer import to_text
+from scene_dsl.dialects import parse, recognize, to_text
+from scene_dsl.parser import ParseResult
 from scene_dsl.repair import Fix, repair
 from scene_dsl.validate import validate
 
@@ -58,6 +64,7 @@ __all__ = [
     "load_contract",
     "parse",
     "prefix_automaton",
+    "recognize",
     "repair",
     "to_text",
     "validate",

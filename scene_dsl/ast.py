@@ -21,6 +21,9 @@ class Attr:
     key: str  # attribute name, e.g. "theme"
     value: str  # raw value text, e.g. "infra_dark" (ints stay text: "3")
     span: Span | None = field(default=None, compare=False, repr=False)
+    # Filled in by a dialect reader from that dialect's default (the source omitted it):
+    # equal to an explicit attribute, but a writer of the same dialect leaves it out again.
+    implicit: bool = field(default=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,6 @@ class Component:
     fields: tuple[Field, ...] = ()  # repeated fields keep their order
     children: tuple[Component, ...] = ()  # nested sub-blocks, e.g. table_row in table_block
     span: Span | None = field(default=None, compare=False, repr=False)
-    form: str = field(default="block", compare=False, repr=False)  # surface it was parsed from
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """Value of the first field called ``name``."""

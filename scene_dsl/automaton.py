@@ -36,6 +36,7 @@ from dslkit.automaton import Automaton, Frag, Piece, alt, lit, regex, seq, tag
 from scene_dsl.contract import (
     ID_RE,
     REF_RE,
+    TEXT_RE,
     ComponentSpec,
     Contract,
     FieldSpec,
@@ -51,6 +52,7 @@ SCENE_END = "[/scene]"  # the grammar's SCENE_CLOSE: a complete program ends wit
 # the contract's own value patterns: a topology id, a dotted content path
 ID = regex(ID_RE.pattern)
 REF = regex(REF_RE.pattern)
+TEXT = regex(TEXT_RE.pattern)  # a literal display slug (CKE D4)
 
 
 class _SceneLang:
@@ -118,6 +120,8 @@ def _value_frag(f: FieldSpec) -> Frag:
         return alt(*(lit(str(i)) for i in range(f.minimum, f.maximum + 1)))
     if f.kind == "ref":
         return tag("ref", REF)
+    if f.kind == "text":
+        return tag("text", TEXT)
     return tag(f.kind, ID)  # "id" declares a topology id, "idref" names one
 
 
@@ -502,7 +506,7 @@ def _kind_key(f: FieldSpec) -> tuple[object, ...]:
         return ("enum", f.values)
     if f.kind == "int":
         return ("int", f.minimum, f.maximum)
-    return ("ref",) if f.kind == "ref" else ("idref",) if f.kind == "idref" else ("id",)
+    return (f.kind,) if f.kind in ("ref", "idref", "text") else ("id",)
 
 
 def _kind_frag(key: tuple[object, ...]) -> Frag:
@@ -511,6 +515,8 @@ def _kind_frag(key: tuple[object, ...]) -> Frag:
         return seq(lit("@"), tag("ref", REF))  # the printer marks content refs with '@' in row form
     if what == "edge":
         return seq(tag("idref", ID), lit("->"), tag("idref", ID))
+    if what == "text":
+        return tag("text", TEXT)
     if what == "enum":
         return alt(*(lit(str(v)) for v in key[1]))  # type: ignore[attr-defined]
     if what == "int":

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from scene_dsl.ast import Component, Scene
-from scene_dsl.contract import Contract, load_contract
+from scene_dsl.contract import DEFAULT_CONTRACT, Contract, load_contract
 from scene_dsl.parser import parse
 from scene_dsl.printer import to_text
 
@@ -58,7 +58,7 @@ RULES: tuple[Pass, ...] = (sort_attrs, sort_fields)
 
 def canonicalize(
     scene: Scene,
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
     *,
     omit_defaults: bool = False,
 ) -> Scene:
@@ -84,7 +84,7 @@ def canonical_text(
     *,
     form: str = "block",
     inline: bool = False,
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
     omit_defaults: bool = False,
 ) -> str:
     """Parse (if needed), canonicalize and print: the exact-match target text.

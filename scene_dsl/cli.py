@@ -17,9 +17,8 @@ import dslkit.cli
 from dslkit.errors import DslkitError
 from scene_dsl.canonical import canonicalize
 from scene_dsl.check import check
-from scene_dsl.contract import load_contract
-from scene_dsl.parser import parse
-from scene_dsl.printer import to_text
+from scene_dsl.contract import DEFAULT_CONTRACT, load_contract
+from scene_dsl.dialects import READ_DIALECTS, parse, to_text
 from scene_dsl.repair import repair
 
 __all__ = ["build_parser", "main", "register"]
@@ -57,7 +56,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     content = _load_content(args.content)
     failed = False
     for path in args.files:
-        diags = check(_read(path), contract=contract, content=content)
+        diags = check(_read(path), contract=contract, content=content, dialect=args.dialect)
         ok = not any(d.is_error for d in diags)
         failed |= not ok
         if args.json:
@@ -72,10 +71,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _parse_or_report(path: str, contract: Any) -> Any:
+def _parse_or_report(path: str, contract: Any, dialect: str) -> Any:
     text = _read(path)
     try:
-        return parse(text, contract=contract)
+        return parse(text, dialect=dialect, contract=contract)
     except DslkitError as exc:
         for d in exc.diagnostics:
             print(f"{path}:{d.format()}", file=sys.stderr)
@@ -86,13 +85,14 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
     contract = load_contract(args.contract)
     status = 0
     for path in args.files:
-        scene = _parse_or_report(path, contract)
+        scene = _parse_or_report(path, contract, args.dialect)
         if scene is None:
             status = 1
             continue
         scene = canonicalize(scene, contract, omit_defaults=args.omit_defaults)
-        text = to_text(scene, form=args.form, inline=args.inline, contract=contract)
-        sys.stdout.write(text + ("\n" if args.inline else ""))
+        to = getattr(args, "to", "dslkit")
+        text = to_text(scene, dialect=to, form=args.form, inline=args.inline, contract=contract)
+        sys.stdout.write(text + ("\n" if args.inline and to == "dslkit" else ""))
     return status
 
 
@@ -128,11 +128,23 @@ def register(sub: Any) -> None:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("files", nargs="+", metavar="FILE", help="scene files ('-' reads stdin)")
         p.add_argument(
-            "--contract", default="v1", help="bundled contract name or path (default: v1)"
+            "--contract",
+            default=DEFAULT_CONTRACT,
+            help=f"bundled contract name or path (default: {DEFAULT_CONTRACT})",
+        )
+
+    def dialect(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--dialect",
+            choices=READ_DIALECTS,
+            default="auto",
+            help="surface the files are written in: dslkit's own forms, any CKE dialect, one "
+            "of d1-d6, or recognised per file (default: auto)",
         )
 
     p = sub.add_parser("check", help="report syntax, contract and content problems")
     common(p)
+    dialect(p)
     p.add_argument("--content", metavar="C.json", help="content.json to resolve refs against")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
     p.set_defaults(func=_cmd_check)
@@ -143,9 +155,15 @@ def register(sub: Any) -> None:
     ):
         p = sub.add_parser(name, help=helptext)
         common(p)
-        p.add_argument(
-            "--form", choices=("block", "row"), default="block", required=name == "convert"
-        )
+        dialect(p)
+        p.add_argument("--form", choices=("block", "row"), default="block", help="dslkit form")
+        if name == "convert":
+            p.add_argument(
+                "--to",
+                choices=("dslkit", "cke"),
+                default="dslkit",
+                help="write dslkit text (--form) or the CKE dialect of each scene's layout",
+            )
         p.add_argument(
             "--inline", action="store_true", help="one line, single spaces (training rows)"
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 from dslkit.errors import Diagnostic
 from scene_dsl.ast import Scene
-from scene_dsl.contract import Contract, load_contract
+from scene_dsl.contract import DEFAULT_CONTRACT, Contract, load_contract
 from scene_dsl.diagnostics import diag
 
 __all__ = ["Binding", "bind", "resolve_ref"]
@@ -73,6 +73,16 @@ def resolve_ref(content: Any, ref: str) -> tuple[Any, str | None]:
     return node, None
 
 
+def _json_type(value: Any) -> str:
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "list" if isinstance(value, list) else type(value).__name__
+
+
 def _leaf_paths(content: Any, prefix: str, out: list[str]) -> None:
     stack = [(prefix, content)]
     while stack:
@@ -100,7 +110,7 @@ def bind(
     scene: Scene,
     content: Mapping[str, Any],
     *,
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
     report_unused: bool = True,
 ) -> Binding:
     """Resolve every content ref of ``scene`` in ``content``.
@@ -132,6 +142,17 @@ def bind(
             value, why = resolve_ref(content, f.value)
             if why is not None:
                 out.append(diag("S601", f"{comp.name}.{f.name} -> {f.value}: {why}", span=f.span))
+            elif fspec.shape == "object" and not isinstance(value, Mapping):
+                # A whole-object binding whose keys fill the component: a string there would
+                # draw nothing (or the wrong thing) silently.
+                out.append(
+                    diag(
+                        "S604",
+                        f"{comp.name}.{f.name} -> {f.value} is a {_json_type(value)}; "
+                        f"{comp.name} binds a whole object here (its keys fill the fields)",
+                        span=f.span,
+                    )
+                )
             else:
                 values[f.value] = value
     if report_unused:

@@ -5,8 +5,10 @@ components and fields exist, their canonical order, which are required or repeat
 row-form positional parts map to named fields, and which components each layout family admits.
 Validation, canonicalisation, repair, the tokenizer and constrained decoding all read it.
 
-Contracts are versioned JSON files. ``load_contract("v1")`` loads the one shipped in the
-package; ``load_contract("path/to/my.json")`` loads a user's own.
+Contracts are versioned JSON files. ``load_contract("v2")`` loads one shipped in the
+package (``v1`` stays loadable); ``load_contract("path/to/my.json")`` loads a user's own.
+:data:`DEFAULT_CONTRACT` (v2) is what every function uses when given no contract: it reads
+dslkit's own scenes exactly as v1 did and everything the CKE v7 corpus says.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,6 +25,7 @@ from typing import Any
 from dslkit.errors import ContractError
 
 __all__ = [
+    "DEFAULT_CONTRACT",
     "AttributeSpec",
     "ComponentSpec",
     "Contract",
@@ -36,6 +39,11 @@ __all__ = [
 ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 REF_RE = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*\Z")
 INT_RE = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+# A literal display slug (CKE D4 writes `broader_assets`, `48_units`): one payload part, so no
+# '|', '=', '@', whitespace or brackets; the renderer humanizes it.
+TEXT_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
+
+DEFAULT_CONTRACT = "v2"  # the contract used when a caller names none
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,17 +51,21 @@ class FieldSpec:
     """One named field of a component."""
 
     name: str  # e.g. "title_ref"
-    kind: str  # "ref" | "id" | "idref" | "enum" | "int"
+    kind: str  # "ref" | "id" | "idref" | "text" | "enum" | "int"
     values: tuple[str, ...] = ()  # allowed values for enums
     enum: str = ""  # name of the shared enum ("tone", "variant", ...) for enums
     minimum: int = 0  # inclusive bounds for ints
     maximum: int = 0
     required: bool = False
     repeatable: bool = False
+    shape: str = ""  # "object": a ref that must resolve to an object (its keys fill the component)
+    row_name: str = ""  # row-form key when the short one is taken by another field (accent_ref)
 
     @property
     def row_key(self) -> str:
         """Key used for a named part in row form: ``note_ref`` is written ``note=``."""
+        if self.row_name:
+            return self.row_name
         return self.name[:-4] if self.name.endswith("_ref") and self.kind == "ref" else self.name
 
     def check(self, value: str) -> str | None:
@@ -72,6 +84,8 @@ def _check_kind(kind: str, value: str, values: tuple[str, ...], lo: int, hi: int
         return None if ID_RE.match(value) else "expected an identifier like node_1"
     if kind == "ref":
         return None if REF_RE.match(value) else "expected a dotted content path like cards.0.title"
+    if kind == "text":
+        return None if TEXT_RE.match(value) else "expected a literal slug like compiler_first"
     return f"unknown field kind {kind!r}"
 
 
@@ -103,14 +117,20 @@ class ComponentSpec:
     singleton: bool = False  # at most one per scene
     child_only: bool = False  # only valid nested inside a parent block
     field_index: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+    # Other spellings of a field (CKE block dialects write `panel_id` for node_id): readers
+    # store the field's own name, so one meaning has one AST.
+    aliases: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def field(self, name: str) -> FieldSpec | None:
         i = self.field_index.get(name)
         return None if i is None else self.fields[i]
 
     def field_for_row_key(self, key: str) -> FieldSpec | None:
-        """Resolve a row-form named key (``note`` or ``note_ref``) to its field."""
-        return self.field(key) or self.field(key + "_ref")
+        """Resolve a row-form named key (``note``, ``note_ref`` or an alias) to its field."""
+        found = self.field(key) or self.field(key + "_ref")
+        if found is None and key in self.aliases:
+            return self.field(self.aliases[key])
+        return found
 
     # The row-signature rule, in one place: the parser reads positional parts with
     # signature_for, the printer writes with row_signature, the row automaton follows both.
@@ -232,7 +252,9 @@ class Contract:
 
 def _parse_kind(text: str, enums: dict[str, tuple[str, ...]], where: str) -> dict[str, Any]:
     head, _, rest = text.partition(":")
-    if head in ("ref", "id", "idref"):
+    if head == "ref" and rest == "object":
+        return {"kind": "ref", "shape": "object"}
+    if head in ("ref", "id", "idref", "text") and not rest:
         return {"kind": head}
     if head == "enum":
         if rest not in enums:
@@ -277,6 +299,13 @@ def _build(data: dict[str, Any], source: str) -> Contract:
                 for fname, kind in c["fields"].items()
             )
             index = {f.name: i for i, f in enumerate(fields)}
+            fields = tuple(_with_row_name(f, index) for f in fields)
+            aliases = dict(c.get("aliases", {}))
+            for alias, target in aliases.items():
+                if target not in index or alias in index:
+                    raise ContractError(
+                        f"{where}: alias {alias!r} must name a field ({target!r}) and not be one"
+                    )
             for group, label in ((required, "required"), (repeatable, "repeatable")):
                 if group - index.keys():
                     raise ContractError(
@@ -292,6 +321,7 @@ def _build(data: dict[str, Any], source: str) -> Contract:
                 singleton=bool(c.get("singleton", False)),
                 child_only=bool(c.get("child_only", False)),
                 field_index=index,
+                aliases=aliases,
             )
         common = set(data.get("common_components", ()))
         families = {
@@ -327,6 +357,12 @@ def _build(data: dict[str, Any], source: str) -> Contract:
     _check_types(contract, source)
     _cross_check(contract)
     return contract
+
+
+def _with_row_name(f: FieldSpec, index: dict[str, int]) -> FieldSpec:
+    # `accent_ref=` would shorten to `accent=`, which is the enum field: keep the full name.
+    short = f.name[:-4] if f.name.endswith("_ref") and f.kind == "ref" else f.name
+    return replace(f, row_name=f.name) if short != f.name and short in index else f
 
 
 def _strs(values: object) -> bool:
@@ -433,8 +469,8 @@ def bundled_contracts() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
 
 
-def load_contract(contract: str | Path | Contract = "v1") -> Contract:
-    """Load a contract by bundled name (``"v1"``) or by path to a JSON file.
+def load_contract(contract: str | Path | Contract = DEFAULT_CONTRACT) -> Contract:
+    """Load a contract by bundled name (``"v2"``, ``"v1"``) or by path to a JSON file.
 
     Args:
         contract: a bundled name, a path, or an already loaded :class:`Contract` (returned as is).

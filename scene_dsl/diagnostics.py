@@ -30,6 +30,7 @@ SCENE_CODES = CodeTable((
     Code("S108", "stray-close-bracket", "syntax_error"),
     Code("S109", "unexpected-token", "syntax_error"),
     Code("S110", "not-utf8", "syntax_error"),
+    Code("S111", "mixed-dialects", "dialect_mix"),
     Code("S201", "stray-close", "block_nesting_failure"),
     Code("S202", "wrong-close", "block_nesting_failure"),
     Code("S203", "unclosed-block", "block_nesting_failure"),
@@ -50,12 +51,14 @@ SCENE_CODES = CodeTable((
     Code("S313", "duplicate-id", "duplicate_id"),
     Code("S314", "unknown-id", "unresolved_ref"),
     Code("S315", "bad-field-value", "unknown_value"),
+    Code("S316", "literal-where-ref", "unresolved_ref"),
     Code("S401", "special-token-leak", "special_token_leak"),
     Code("S501", "input-too-long", "limit_exceeded"),
     Code("S502", "nesting-too-deep", "limit_exceeded"),
     Code("S601", "unresolved-ref", "unresolved_ref"),
     Code("S602", "unused-content", "unused_content", Severity.WARNING),
     Code("S603", "bad-content", "unresolved_ref"),
+    Code("S604", "ref-wrong-shape", "content_shape"),
 ), error=SceneSyntaxError)
 # fmt: on
 

@@ -26,7 +26,13 @@ from lark.lexer import Lexer
 
 from dslkit.errors import Diagnostic, LimitExceededError, SceneSyntaxError
 from scene_dsl.ast import Attr, Component, Field, Scene, Span
-from scene_dsl.contract import ComponentSpec, Contract, RowSignature, load_contract
+from scene_dsl.contract import (
+    DEFAULT_CONTRACT,
+    ComponentSpec,
+    Contract,
+    RowSignature,
+    load_contract,
+)
 from scene_dsl.diagnostics import diag
 
 __all__ = ["DEFAULT_MAX_CHARS", "DEFAULT_MAX_DEPTH", "ParseResult", "parse"]
@@ -242,7 +248,7 @@ class _Builder:
         ranks = [index.get(f.name, last) for f in fields]
         if any(a > b for a, b in itertools.pairwise(ranks)):  # usually already in order
             fields = [f for _, _, f in sorted(zip(ranks, range(len(fields)), fields, strict=False))]
-        return Component(name, tuple(fields), (), line_tok, "row")
+        return Component(name, tuple(fields), (), line_tok)
 
     def _map_positional(
         self, tok: Token, spec: ComponentSpec, parts: list[tuple[str, int]], base: Span
@@ -298,6 +304,10 @@ class _Builder:
         comps: list[Component] = []
         pending_role: tuple[str, Token] | None = None
         components = self.contract.components
+        # Another spelling of a field (CKE block dialects write `panel_id` for node_id) is
+        # stored under the field's own name: one meaning, one AST.
+        owner = components.get(parent) if parent is not None else None
+        aliases = owner.aliases if owner is not None else {}
         for item in items:
             if isinstance(item, Component):
                 comps.append(item)
@@ -393,7 +403,7 @@ class _Builder:
                 continue
             v = self._value(payload, off, parent, name)
             if v is not None:
-                fields.append(Field(name, v, _span(tok)))
+                fields.append(Field(aliases.get(name, name) if aliases else name, v, _span(tok)))
         if pending_role is not None:
             role, rtok = pending_role
             self._report(
@@ -446,7 +456,7 @@ class _Builder:
             open_tok.start_pos or 0,
             close_tok.end_pos or 0,
         )
-        comp = Component(name, tuple(fields), tuple(comps), span, "block")
+        comp = Component(name, tuple(fields), tuple(comps), span)
         if depth > 1:
             self._depth[id(comp)] = depth
         return comp
@@ -569,7 +579,7 @@ def parse(
     text: str | bytes,
     *,
     errors: Literal["raise"] = "raise",
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
     max_chars: int = DEFAULT_MAX_CHARS,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> Scene: ...
@@ -580,7 +590,7 @@ def parse(
     text: str | bytes,
     *,
     errors: Literal["collect"],
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
     max_chars: int = DEFAULT_MAX_CHARS,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> ParseResult: ...
@@ -590,7 +600,7 @@ def parse(
     text: str | bytes,
     *,
     errors: str = "raise",
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
     max_chars: int = DEFAULT_MAX_CHARS,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> Scene | ParseResult:

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from scene_dsl.ast import Component, Field, Scene
-from scene_dsl.contract import ComponentSpec, Contract, load_contract
+from scene_dsl.contract import DEFAULT_CONTRACT, ComponentSpec, Contract, load_contract
 
 __all__ = ["to_text"]
 
@@ -24,7 +24,7 @@ def to_text(
     *,
     form: str = "block",
     inline: bool = False,
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
 ) -> str:
     """Render ``scene`` as DSL text.
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from dslkit.errors import SceneSyntaxError
 from scene_dsl.ast import Component, Scene
 from scene_dsl.canonical import canonicalize
-from scene_dsl.contract import Contract, load_contract
+from scene_dsl.contract import DEFAULT_CONTRACT, Contract, load_contract
 from scene_dsl.diagnostics import diag
 from scene_dsl.parser import PROMPT_TAGS, parse
 
@@ -63,7 +63,9 @@ def _tag_name(tok: str) -> str:
     return body.split(":", 1)[0].lstrip("/")
 
 
-def repair(text: str, contract: str | Path | Contract = "v1") -> tuple[Scene, list[Fix]]:
+def repair(
+    text: str, contract: str | Path | Contract = DEFAULT_CONTRACT
+) -> tuple[Scene, list[Fix]]:
     """Repair model output into a parseable, canonically ordered scene.
 
     Args:

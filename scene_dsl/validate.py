@@ -16,7 +16,7 @@ from typing import Any
 from dslkit.errors import Diagnostic, caret_context
 from scene_dsl.ast import Component, Scene
 from scene_dsl.content import bind
-from scene_dsl.contract import Contract, load_contract
+from scene_dsl.contract import DEFAULT_CONTRACT, Contract, load_contract
 from scene_dsl.diagnostics import diag
 
 __all__ = ["validate"]
@@ -24,7 +24,7 @@ __all__ = ["validate"]
 
 def validate(
     scene: Scene,
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
     content: Mapping[str, Any] | None = None,
     *,
     source: str | None = None,

@@ -8,7 +8,14 @@ plug in on top (see ``dslkit.train.loop.fit``'s ``evaluate`` hook and ``GPT.gene
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what mypy sees; at run time __getattr__ imports on first use (torch is heavy)
+    from dslkit.train.checkpoint import load_model
+    from dslkit.train.config import ConfigError, TrainConfig, load_config
+    from dslkit.train.loop import FitResult, fit
+    from dslkit.train.model import GPT, Generation, GPTConfig
+    from dslkit.train.packing import PackedRows
 
 from dslkit._extras import require
 
@@ -45,12 +52,14 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value  # cache: the next access skips this function
-        return value
-    raise AttributeError(f"module 'dslkit.train' has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from mypy, so a misspelt name is an error there, not Any
+
+    def __getattr__(name: str) -> Any:
+        if name in _LAZY:
+            value = getattr(importlib.import_module(_LAZY[name]), name)
+            globals()[name] = value  # cache: the next access skips this function
+            return value
+        raise AttributeError(f"module 'dslkit.train' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from dslkit.compilers.scene_verdict import default_compiler, verify_scene
+
 import scene_dsl
 from dslkit.errors import DslkitError
 
@@ -200,12 +202,6 @@ def _repetition_reason(text: str) -> str | None:
     return None
 
 
-def _default_compile() -> Callable[[Any, Any], Any] | None:
-    from dslkit.train.probe import default_compiler
-
-    return default_compiler()
-
-
 def label(
     row: Any, *, compile: Callable[[Any, Any], Any] | str | None = "auto", contract: str = "v1"
 ) -> CriticLabels:
@@ -231,9 +227,7 @@ def label(
     if cand.kind == "trace":
         syntax, tests, entry, fmt = _trace_labels(cand, reasons)
     else:
-        compiler = _default_compile() if compile == "auto" else compile
-        assert not isinstance(compiler, str)
-        syntax, tests, entry, fmt = _scene_labels(cand, compiler, contract, reasons)
+        syntax, tests, entry, fmt = _scene_labels(cand, compile, contract, reasons)
     values = {
         "syntax_pass": syntax,
         "tests_pass": tests,
@@ -247,31 +241,19 @@ def label(
 
 
 def _scene_labels(
-    cand: Candidate, compile: Callable[[Any, Any], Any] | None, contract: str, reasons: list[str]
+    cand: Candidate, compile: Any, contract: str, reasons: list[str]
 ) -> tuple[bool, bool, bool, bool]:
-    result = scene_dsl.parse(cand.text, errors="collect", contract=contract)
-    scene = result.scene
-    syntax = scene is not None and result.ok
-    if not syntax:
-        first = next((d for d in result.diagnostics if d.is_error), None)
+    # parses / renderable / canonical are the one scene verdict's (data QC and the probe ask it too)
+    v = verify_scene(cand.text, cand.content, contract=contract, compile=compile)
+    scene = v.scene
+    if not v.parses:
+        first = v.syntax_errors[0] if v.syntax_errors else None
         reasons.append(f"syntax_pass: {first.headline() if first else 'nothing parsed'}")
-    tests = False
-    if syntax and scene is not None:
-        errors = [
-            d
-            for d in scene_dsl.validate(scene, contract, cand.content, source=cand.text)
-            if d.is_error
-        ]
-        if errors:
-            reasons.append(f"tests_pass: {errors[0].headline()}")
-        elif compile is not None and cand.content is not None:
-            try:
-                compile(scene_dsl.canonicalize(scene, contract), cand.content)
-                tests = True
-            except DslkitError as e:
-                reasons.append(f"tests_pass: does not compile: {e.code or e}")
-        else:
-            tests = True
+    elif not v.valid:
+        first = next(d for d in v.errors if d not in v.syntax_errors)
+        reasons.append(f"tests_pass: {first.headline()}")
+    elif not v.renderable:
+        reasons.append(f"tests_pass: does not compile: {v.render_error}")
     stripped = cand.text.split()
     frame = bool(stripped) and stripped[0] == "[scene]" and stripped[-1] == "[/scene]"
     entry = frame and scene is not None and scene.layout is not None
@@ -288,21 +270,9 @@ def _scene_labels(
             reasons.append(
                 f"entrypoint_match: {scene.layout} needs one of {', '.join(spec.requires_any)}"
             )
-    fmt = False
-    if syntax and scene is not None:
-        fmt = any(
-            _same_text(
-                cand.text,
-                scene_dsl.to_text(
-                    scene_dsl.canonicalize(scene, contract), form=form, inline=inline
-                ),
-            )
-            for form in ("block", "row")
-            for inline in (False, True)
-        )
-        if not fmt:
-            reasons.append("format_pass: not in canonical form")
-    return syntax, tests, entry, fmt
+    if v.parses and not v.canonical:
+        reasons.append("format_pass: not in canonical form")
+    return v.parses, v.renderable, entry, v.canonical
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -391,7 +361,7 @@ def filter_rows(
     Returns:
         A :class:`FilterResult`.
     """
-    compiler = _default_compile() if compile == "auto" else compile
+    compiler = _resolve_compiler(compile, contract)
     accepted: list[Candidate] = []
     pairs: list[tuple[str, str]] = []
     rejected: list[tuple[Candidate, CriticLabels]] = []
@@ -412,14 +382,18 @@ def filter_rows(
     return FilterResult(tuple(accepted), tuple(pairs), tuple(rejected), dict(counts.most_common()))
 
 
+def _resolve_compiler(compile: Any, contract: str) -> Any:
+    # resolve "auto" once for a whole batch of rows, not once per row
+    return default_compiler(contract) if compile == "auto" else compile
+
+
 def _repair_pair(cand: Candidate, labels: CriticLabels, compile: Any, contract: str) -> str | None:
     if cand.kind != "scene" or not labels.no_secret or not labels.no_repetition:
         return None
-    try:
-        scene, _ = scene_dsl.repair(cand.text, contract)
-    except DslkitError:
+    # the repaired text is the verdict's: the repair printed canonically, in the text's own form
+    verdict = verify_scene(cand.text, cand.content, contract=contract, compile=None, repair=True)
+    if verdict.repaired is None:
         return None
-    form = "row" if re.search(r"\[[a-z_]+:[^\]]*\|", cand.text) else "block"
-    text = scene_dsl.to_text(scene, form=form, inline="\n" not in cand.text.strip())
+    text = verdict.repaired.text
     fixed = Candidate(text, "scene", cand.content, cand.layout, prompt=cand.prompt)
     return text if label(fixed, compile=compile, contract=contract).accepted else None

@@ -17,13 +17,15 @@ import hashlib
 import json
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from dslkit.compilers.scene_verdict import SceneCompiler, verify_scene
+
 import scene_dsl
-from dslkit.errors import DslkitError
+from dslkit.errors import CompileError, DslkitError
 from scene_dsl.skeleton import skeleton_prompt
 
 __all__ = [
@@ -597,38 +599,42 @@ def _first_error(diags: Sequence[scene_dsl.Diagnostic]) -> scene_dsl.Diagnostic 
 
 # The scene compiler is an optional import (qc runs without the render extra), so qc passes it
 # on as a plain callable, ``compile_scene(scene, content)``, or None when it is missing.
-_CompileScene = Callable[[scene_dsl.Scene, Mapping[str, Any]], object]
+_CompileScene = SceneCompiler
+
+
+def _crash_is_compile_error(compile_scene: SceneCompiler) -> SceneCompiler:
+    """A compiler crash is a compile failure of this row, not of QC: report it as one."""
+
+    def guarded(scene: scene_dsl.Scene, content: Mapping[str, Any]) -> Any:
+        try:
+            return compile_scene(scene, content)
+        except DslkitError:
+            raise
+        except Exception as e:
+            raise CompileError(f"compiler crashed: {type(e).__name__}: {e}") from e
+
+    return guarded
 
 
 def _check_scene(
     row: Row, contract: str, compile_scene: _CompileScene | None, out: list[QcProblem]
 ) -> None:
-    res = scene_dsl.parse(row.target, errors="collect", contract=contract)
-    err = _first_error(res.diagnostics)
-    if res.scene is None or err is not None:
+    # parses / valid / renderable / canonical are the one scene verdict's (the critic and the
+    # probe ask it too, so a row QC accepts is a row they accept)
+    compiler = _crash_is_compile_error(compile_scene) if compile_scene is not None else None
+    v = verify_scene(row.target, row.content, contract=contract, compile=compiler)
+    if not v.parses:
+        err = v.syntax_errors[0] if v.syntax_errors else None
         out.append(QcProblem("parse", row.id, err.format() if err else "does not parse"))
         return
-    scene = res.scene
-    # Either form is a legal target; it must be the canonical text of one of them.
-    forms = ("block", "row")
-    if not any(
-        scene_dsl.canonical_text(scene, form=f, inline=True, contract=contract) == row.target
-        for f in forms
-    ):
+    if not v.canonical:
         out.append(QcProblem("parse", row.id, "target is not in canonical form"))
-    err = _first_error(scene_dsl.validate(scene, contract, content=row.content))
-    if err is not None:
+    if not v.valid:
+        err = next(d for d in v.errors if d not in v.syntax_errors)
         out.append(QcProblem("validate", row.id, err.format()))
         return
-    if compile_scene is not None and row.content is not None:
-        try:
-            compile_scene(scene, row.content)
-        except DslkitError as e:
-            out.append(
-                QcProblem("compile", row.id, str(e).splitlines()[0] if str(e) else type(e).__name__)
-            )
-        except Exception as e:  # a compiler crash is a compile failure of this row, not of QC
-            out.append(QcProblem("compile", row.id, f"compiler crashed: {type(e).__name__}: {e}"))
+    if not v.renderable:
+        out.append(QcProblem("compile", row.id, v.render_error))
 
 
 def _check_trace(row: Row, out: list[QcProblem]) -> None:

@@ -21,6 +21,7 @@ from dslkit.train.config import AXES
 __all__ = [
     "AXES",
     "AXIS_KEYS",
+    "RULES",
     "Change",
     "Decision",
     "Discipline",
@@ -29,6 +30,7 @@ __all__ = [
     "axis_of",
     "decide",
     "flatten",
+    "memorisation",
 ]
 
 # Dotted keys of a run spec ({"config": TrainConfig dict, "versions": {...}}) -> axis, by
@@ -218,13 +220,28 @@ def _norm(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class PromotionRules:
-    """Thresholds of the promotion rules (all rates are fractions in [0, 1])."""
+    """Every threshold of the decision surface (rates are fractions in [0, 1]).
+
+    :func:`decide` applies them to promote or not; the probe's interpretation rules
+    (:func:`dslkit.train.probe_findings.interpret`) read the same instance, so a finding and
+    the decision can never use two different numbers for one idea.
+    """
 
     min_gain: float = 0.02  # a gain smaller than this is not worth a promotion
     z: float = 2.0  # a gain must exceed z standard errors (binomial, both runs) to be proven
     family_regression: float = 0.10  # no family may lose more than this on the primary metric
-    repair_gap: float = 0.10  # repaired - raw exact above this: fix the format first
-    alarm_rate: float = 0.10  # leak or truncation rate above this: fix decoding/budget first
+    repair_gap: float = 0.10  # repaired - raw exact at least this: fix the format first
+    alarm_rate: float = 0.10  # leak or truncation rate at least this: fix decoding/budget first
+    # train exact - held-out exact at least this: memorised, never promoted (and a split this
+    # far below another one is a finding)
+    split_gap: float = 0.20
+    high: float = 0.5  # findings: a rate at least this counts as high
+    materialized_gap: float = 0.05  # findings: exact above materialized-exact by more than this
+    mapping_gap: float = 0.20  # findings: renderable - exact (traces: valid - accurate) this big
+    drift_share: float = 0.3  # findings: layout drift in at least this share of the failures
+
+
+RULES = PromotionRules()  # the one set of thresholds every decision and finding uses
 
 
 @dataclass(frozen=True)
@@ -266,11 +283,15 @@ def decide(
     leak_rate: float | None = None,
     truncation_rate: float | None = None,
     noise_floor: float | None = None,
-    rules: PromotionRules = PromotionRules(),
+    train_exact: float | None = None,
+    heldout_exact: float | None = None,
+    rules: PromotionRules = RULES,
 ) -> Decision:
     """Apply the promotion rules.
 
-    In order: a failed compiler gate rejects (the probe cannot be trusted); a blurry run
+    In order: a failed compiler gate rejects (the probe cannot be trusted); a memorised run
+    (train exact at least ``rules.split_gap`` above held-out exact) rejects, whatever its gain;
+    a blurry run
     branches (split it into single-axis runs); a proven gain with no family regressing beyond
     the threshold promotes; a proven gain with a regressing family branches; a large
     repaired-vs-raw gap, leak or truncation rate asks for repair (decoding, budget, format);
@@ -291,6 +312,8 @@ def decide(
         truncation_rate: budget truncation rate of raw output.
         noise_floor: an extra noise estimate of the metric (e.g. the seed spread from
             ``dslkit.train.repeat``); the larger of it and the binomial error is used.
+        train_exact: exact (traces: accuracy) on the probe's train-split cases.
+        heldout_exact: the same on its held-out cases (dev, test, hidden together).
         rules: thresholds.
 
     Returns:
@@ -322,6 +345,14 @@ def decide(
         return out("reject", "red")
     if value is None:
         reasons.append(f"no value for the primary metric {metric}")
+        return out("reject", "red")
+    memorised = memorisation(train_exact, heldout_exact, rules)
+    if memorised:
+        reasons.append(memorised)
+        reasons.append(
+            "the model recalls its training prompts and does not generalise: more varied data "
+            "(new content skeletons), fewer steps or more regularisation, not promotion"
+        )
         return out("reject", "red")
     if discipline is not None and discipline.has_baseline and discipline.blurry:
         reasons.extend(r for r in discipline.reasons if r.startswith("blurry"))
@@ -381,6 +412,30 @@ def decide(
         "probe cases to resolve it"
     )
     return out("reject", "amber")
+
+
+def memorisation(
+    train_exact: float | None, heldout_exact: float | None, rules: PromotionRules = RULES
+) -> str:
+    """Name memorisation when held-out exact is far below train exact ("" when it is not).
+
+    Args:
+        train_exact: exact rate on train-split probe cases (None: not measured).
+        heldout_exact: exact rate on held-out probe cases (None: not measured).
+        rules: ``rules.split_gap`` is what "far below" means.
+
+    Returns:
+        ``"memorised: train 100%, held-out 0% (gap 100 points, threshold 20)"`` or ``""``.
+    """
+    if train_exact is None or heldout_exact is None:
+        return ""
+    gap = train_exact - heldout_exact
+    if gap < rules.split_gap:
+        return ""
+    return (
+        f"memorised: train {train_exact:.0%}, held-out {heldout_exact:.0%} "
+        f"(gap {gap * 100:.0f} points, threshold {rules.split_gap * 100:.0f})"
+    )
 
 
 def families_delta(

@@ -106,10 +106,6 @@ class KVCache:
     def batch_size(self) -> int:
         return self.keys[0].shape[0]
 
-    @property
-    def capacity(self) -> int:
-        return self.keys[0].shape[2]
-
 
 @dataclass(frozen=True)
 class Generation:

@@ -188,11 +188,23 @@ def _scalar_text(value: Any) -> str | None:
 # field name -> content role (a field's own ref names the role directly)
 _ROLE_ALIASES = {
     "block_title_ref": "title",
+    "block_caption_ref": "caption",
     "branch_label_ref": "label",
     "item_ref": "items",
     "line_ref": "lines",
     "cell_ref": "cells",
+    # the per-leaf fields of CKE's verbose blocks, named for the list they fill
+    "offset_ref": "items",
+    "subregion_ref": "parts",
+    "bullet_ref": "items",
+    "code_ref": "lines",
 }
+
+
+def humanize(slug: str) -> str:
+    """A literal slug as display words: ``memory_bandwidth`` -> ``Memory Bandwidth``."""
+    words = [w for w in re.split(r"[_\-]+", slug) if w]
+    return " ".join(w[:1].upper() + w[1:] for w in words)
 
 
 class Item:
@@ -204,7 +216,7 @@ class Item:
     marked read; whatever is left is reported as S703 at the end of the compile.
     """
 
-    __slots__ = ("comp", "index", "paths", "roles", "taken")
+    __slots__ = ("children", "comp", "index", "paths", "roles", "taken")
 
     def __init__(
         self, comp: Component, values: dict[str, Any], ref_kinds: dict[str, str], index: int
@@ -214,6 +226,7 @@ class Item:
         self.roles: dict[str, Any] = {}
         self.paths: dict[str, str] = {}
         self.taken: set[str] = set()
+        self.children: list[Item] = []  # sub-objects handed out by child(); their keys count too
         main = comp.get("ref")
         if main is not None:
             value = values.get(main)
@@ -228,15 +241,36 @@ class Item:
                 self.roles["_primary"] = value
                 self.paths["_primary"] = main
         lists: dict[str, list[Any]] = {}
+        counts: dict[str, int] = {}
         for f in comp.fields:
+            counts[f.name] = counts.get(f.name, 0) + 1
+        for f in comp.fields:
+            if ref_kinds.get(f.name) == "text" and f.name.endswith("_text"):
+                # literal display text written in the scene (a slug, CKE's D4): shown as words
+                role = _ROLE_ALIASES.get(f.name[:-5] + "_ref", f.name[:-5])
+                if role not in self.roles:
+                    self.roles[role] = humanize(str(f.value))
+                    self.paths[role] = f"[{f.name}:{f.value}]"  # so S703 can name it too
+                continue
             if f.name == "ref" or ref_kinds.get(f.name) != "ref":
                 continue
             role = _ROLE_ALIASES.get(f.name, f.name[:-4] if f.name.endswith("_ref") else f.name)
-            if role in ("items", "lines", "cells"):
+            if role in ("items", "lines", "cells", "parts", "detail") or counts[f.name] > 1:
+                # repeated fields (one per list entry) make a list, in source order
                 lists.setdefault(role, []).append(values.get(f.value))
                 self.paths.setdefault(role, f.value)
                 continue
-            self.roles[role] = values.get(f.value)
+            value = values.get(f.value)
+            if isinstance(value, dict) and role in value:
+                # an object label ({label: ...} behind label_ref): its own key is the text and
+                # its other keys are further roles, as if the ref pointed at the object
+                for k in value:
+                    key = str(k)
+                    if key == role or key not in self.roles:
+                        self.roles[key] = value[k]
+                        self.paths[key] = f"{f.value}.{key}"
+                continue
+            self.roles[role] = value
             self.paths[role] = f.value
         for role, vals in lists.items():
             self.roles[role] = vals
@@ -264,6 +298,26 @@ class Item:
                 return text
         return None
 
+    def pick(self, *roles: str, primary: bool = True, lists: bool = False) -> str | None:
+        """The role :meth:`text` (or, with ``lists``, :meth:`texts`) would read; marks nothing.
+
+        Lets a drawer that reads several roles know which one it used, call after call."""
+        for role in (*roles, "_primary") if primary and not lists else roles:
+            value = self.roles.get(role)
+            if value is None:
+                continue
+            if lists:
+                if isinstance(value, list) or _scalar_text(value):
+                    return role
+                continue
+            if isinstance(value, list):
+                if any(_scalar_text(v) for v in value):
+                    return role
+                return None
+            if _scalar_text(value) is not None:
+                return role
+        return None
+
     def texts(self, *roles: str) -> list[str]:
         """A list role (bullets, items, lines...) as a list of texts."""
         for role in roles:
@@ -277,19 +331,51 @@ class Item:
         return []
 
     def rows(self, role: str = "rows") -> list[list[str]]:
-        """A list of lists (table rows)."""
+        """A list of lists (table rows); a row object ``{cells, state}`` gives its cells."""
+        return [cells for cells, _ in self.state_rows(role)]
+
+    def state_rows(self, role: str = "rows") -> list[tuple[list[str], str | None]]:
+        """Table rows with their state: ``[[...], ...]`` rows have none, ``{cells, state}``
+        rows (the CKE compact shape) carry theirs."""
         value = self.roles.get(role)
-        out: list[list[str]] = []
+        out: list[tuple[list[str], str | None]] = []
         if isinstance(value, list):
             self.taken.add(role)
             for row in value:
                 if isinstance(row, list):
-                    out.append([_scalar_text(c) or "" for c in row])
+                    out.append(([_scalar_text(c) or "" for c in row], None))
+                elif isinstance(row, dict) and isinstance(row.get("cells"), list):
+                    state = row.get("state")
+                    out.append(
+                        (
+                            [_scalar_text(c) or "" for c in row["cells"]],
+                            state if isinstance(state, str) else None,
+                        )
+                    )
                 elif isinstance(row, dict):
-                    out.append([_scalar_text(c) or "" for c in row.values()])
+                    out.append(([_scalar_text(c) or "" for c in row.values()], None))
                 else:
-                    out.append([_scalar_text(row) or ""])
+                    out.append(([_scalar_text(row) or ""], None))
         return out
+
+    def child(self, role: str) -> Item | None:
+        """The object under ``role`` (a pair's ``left``) as an item of its own, or None.
+
+        Keys of the child that nothing reads are reported with the parent's component."""
+        value = self.roles.get(role)
+        if not isinstance(value, dict):
+            return None
+        self.taken.add(role)
+        sub = Item.__new__(Item)
+        sub.comp = self.comp
+        sub.index = self.index
+        sub.roles = {str(k): value[k] for k in value}
+        base = self.paths.get(role, role)
+        sub.paths = {str(k): f"{base}.{k}" for k in value}
+        sub.taken = set()
+        sub.children = []
+        self.children.append(sub)
+        return sub
 
     def raw(self, role: str) -> Any:
         value = self.roles.get(role)
@@ -320,7 +406,8 @@ class Item:
 
     def unread(self) -> list[tuple[str, str]]:
         """(role, content path) pairs nothing read."""
-        return [(r, self.paths[r]) for r in self.roles if r not in self.taken and r in self.paths]
+        own = [(r, self.paths[r]) for r in self.roles if r not in self.taken and r in self.paths]
+        return own + [pair for c in self.children for pair in c.unread()]
 
 
 @dataclass
@@ -347,6 +434,21 @@ class Ctx:
         n = self._ids.get(stem, 0)
         self._ids[stem] = n + 1
         return f"{self.prefix}-{stem}{n}"
+
+    def comp_id(self, comp: Component) -> str:
+        """The topology id a component declares: its first field the contract types ``id``
+        (node_id, stage_id, panel_id...), or "" when it declares none."""
+        kinds = self.ref_kinds.get(comp.name, {})
+        for f in comp.fields:
+            if kinds.get(f.name) == "id" and f.value:
+                return str(f.value)
+        return ""
+
+    def ends(self, comp: Component) -> tuple[str, str]:
+        """(from, to) ids of an edge-like component: its first two ``idref`` fields."""
+        kinds = self.ref_kinds.get(comp.name, {})
+        refs = [str(f.value) for f in comp.fields if kinds.get(f.name) == "idref" and f.value]
+        return (refs[0] if refs else "", refs[1] if len(refs) > 1 else "")
 
     def item(self, comp: Component) -> Item:
         item = Item(comp, self.values, self.ref_kinds.get(comp.name, {}), len(self.items))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,12 @@ from dslkit.compilers.scene_svg.theme import resolve_style
 import scene_dsl
 from dslkit.errors import CompileError, DslkitError
 from scene_dsl.ast import Component, Scene
-from scene_dsl.contract import Contract, load_contract
+from scene_dsl.contract import DEFAULT_CONTRACT, Contract, load_contract
 from scene_dsl.diagnostics import diag
 
 __all__ = ["compile_scene"]
+
+_GROWTH = (1.0, 1.25, 1.5, 1.75, 2.0)  # page heights tried, as multiples of the canvas
 
 
 def _load_content(content: Mapping[str, Any] | str | Path) -> Mapping[str, Any]:
@@ -78,8 +81,9 @@ def compile_scene(
     scene: Scene | str,
     content: Mapping[str, Any] | str | Path,
     *,
-    contract: str | Path | Contract = "v1",
+    contract: str | Path | Contract = DEFAULT_CONTRACT,
     theme_overrides: Mapping[str, str] | None = None,
+    grow: bool = False,
 ) -> Svg:
     """Compile a scene and its content into an SVG.
 
@@ -89,6 +93,9 @@ def compile_scene(
         contract: contract name, path or object.
         theme_overrides: palette colours to replace, ``{"bg": "#101010", "blue": "#3b82f6"}``
             (``#rrggbb`` only).
+        grow: when text would be cut for lack of room (S702), lay the page out again up to
+            twice as tall and keep the height that cuts least, as the CKE renderers grow
+            their pages (default ``False``: the canvas height always).
 
     Returns:
         The :class:`Svg` (text, size, fit warnings, placed boxes).
@@ -115,8 +122,23 @@ def compile_scene(
     # ids derive from the canonical scene without defaults: equal scenes get equal ids
     canon = scene_dsl.to_text(scene_dsl.canonicalize(scene, spec, omit_defaults=True), form="row")
     prefix = "s" + hashlib.sha1(canon.encode("utf-8")).hexdigest()[:6]
-    ctx = Ctx(style=style, prefix=prefix, values=values, ref_kinds=kinds)
-    title, desc = _draw(ctx, scene, common)
+    best: tuple[int, Ctx, str, str] | None = None
+    for factor in _GROWTH if grow else (1.0,):
+        # The canvas fixes the width and the least height. A page whose text would be cut
+        # (S702) is laid out again taller, as the CKE renderers grow theirs: the first height
+        # that cuts nothing wins, else the one that cuts least. A page that fits is never
+        # touched, so its output does not depend on this.
+        page = style if factor == 1.0 else replace(style, height=round(style.height * factor))
+        ctx = Ctx(style=page, prefix=prefix, values=values, ref_kinds=kinds)
+        title, desc = _draw(ctx, scene, common)
+        cut = sum(1 for w in ctx.warnings if w.code == "S702")
+        if best is None or cut < best[0]:
+            best = (cut, ctx, title, desc)
+        if cut == 0:
+            break
+    assert best is not None
+    _, ctx, title, desc = best
+    style = ctx.style
     for item in ctx.items:
         for role, path in item.unread():
             ctx.warn(

@@ -177,9 +177,92 @@ def card_sections(
         out.append(
             Section("size", size, f * 0.85, pal.muted, mono=True, max_lines=1, gap=4, anchor=anchor)
         )
+    used = {
+        item.pick(*(title_roles or ("title", "headline", "label", "name"))),
+        item.pick("body", "detail", "text", "description", primary=False),
+        item.pick("bullets", "items", "parts", lists=True),
+        item.pick("caption", "note", "subtitle", primary=False),
+        "value",
+        "size",
+    }
+    _extra_sections(ctx, item, tone, f, anchor, out, used)
     if out:
         out[-1].gap = 0.0
     return out
+
+
+# Content keys the CKE corpus puts on card objects beyond the ones read above. Each is drawn
+# only when present and still unread, so a card whose keys were all read draws exactly as
+# before; a key in none of these lists stays unread and is reported (S703).
+_EXTRA_TEXT = ("summary", "stat", "equation")  # kicker/tag/badge: card() draws them
+_EXTRA_LISTS = ("detail", "bullets", "items", "parts", "points", "lines", "chips")
+_EXTRA_NOTES = ("body", "subtitle", "caption", "note", "footer")
+
+
+def _extra_sections(
+    ctx: Ctx,
+    item: Item,
+    tone: str,
+    f: float,
+    anchor: str,
+    out: list[Section],
+    used: set[str | None],
+) -> None:
+    pal = ctx.style.palette
+    at = 1 if out and out[0].role == "title" else 0
+    for role in _EXTRA_TEXT:
+        if role in used or not item.has(role):
+            continue
+        text = item.text(role, primary=False)
+        if not text:
+            continue
+        if role in ("stat", "equation"):
+            sec = Section(role, text, f * 1.05, pal.accent(tone), "bold", mono=True, max_lines=2)
+        else:
+            sec = Section(role, text, f * 0.93, pal.muted, max_lines=3)
+        sec.gap = 5
+        sec.anchor = anchor
+        out.insert(at, sec)
+        at += 1
+    for role in _EXTRA_LISTS:
+        if role in used or not item.has(role):
+            continue
+        entries = item.texts(role)
+        mono = role == "lines"
+        mark = "" if mono else ("\u203a " if role == "detail" else "\u2022 ")
+        if role == "chips" and entries:
+            out.append(
+                Section(
+                    role,
+                    "  \u00b7  ".join(entries),
+                    f * 0.82,
+                    pal.accent(tone),
+                    "bold",
+                    max_lines=2,
+                    gap=4,
+                    anchor=anchor,
+                )
+            )
+            continue
+        for i, e in enumerate(entries[:8]):
+            out.append(
+                Section(
+                    f"{role}.{i}",
+                    mark + e,
+                    f * (0.82 if mono else 0.86),
+                    pal.muted if role == "detail" else pal.ink,
+                    mono=mono,
+                    max_lines=2,
+                    gap=3,
+                    anchor=anchor,
+                )
+            )
+    for role in _EXTRA_NOTES:
+        if role in used or not item.has(role):
+            continue
+        text = item.text(role, primary=False)
+        if text:
+            out.append(Section(role, text, f * 0.82, pal.muted, max_lines=2, gap=4, anchor=anchor))
 
 
 def card(
@@ -238,7 +321,7 @@ def card(
         ctx.rect(Rect(r.x + 6, r.y + 10, 4, r.h - 20), fill=rail_color, rx=2)
         inner = Rect(inner.x + 8, inner.y, max(0.0, inner.w - 8), inner.h)
     badge = item.text("badge", primary=False)
-    kicker = kicker if kicker is not None else item.text("kicker", primary=False)
+    kicker = kicker if kicker is not None else item.text("kicker", "tag", primary=False)
     small = st.font * 0.78 * scale
     title_h = st.font * 1.18 * scale * LINE_HEIGHT
     if (badge or kicker) and inner.h >= small * 1.7 + 6 + title_h:

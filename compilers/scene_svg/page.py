@@ -181,9 +181,14 @@ def draw_footer(ctx: Ctx, r: Rect, item: Item | None, parent: str) -> None:
     """Dashed rule, footer text on the left, the topic tag in mono on the right."""
     st = ctx.style
     pal = st.palette
-    ctx.line(r.x, r.y + 1, r.r, r.y + 1, stroke=pal.line, sw=1, dash="4 5")
     size = st.font * 0.8
-    inner = Rect(r.x, r.y + 8, r.w, max(0.0, r.h - 8))
+    if item is not None and item.has("title") and item.has("body", "note", "text"):
+        # a footer object {title, body} is a boxed note, as the CKE pages draw it
+        ctx.rect(r, fill=pal.surface, stroke=pal.line, rx=10)
+        inner = r.inset(12, 4)
+    else:
+        ctx.line(r.x, r.y + 1, r.r, r.y + 1, stroke=pal.line, sw=1, dash="4 5")
+        inner = Rect(r.x, r.y + 8, r.w, max(0.0, r.h - 8))
     tag = st.topic.replace("_", " ") if st.topic else ""
     tag_w = min(inner.w * 0.35, pill_width(tag, size * 0.9)) if tag else 0.0
     if tag and inner.h >= size * 1.6:
@@ -200,6 +205,13 @@ def draw_footer(ctx: Ctx, r: Rect, item: Item | None, parent: str) -> None:
         )
     if item is not None:
         text = item.text("text", "body", "note", "caption", "title")
+        title = (
+            item.text("title", primary=False)
+            if item.pick("title") != item.pick("text", "body", "note", "caption", "title")
+            else None
+        )
+        if text and title:  # a footer object {title, body}: "Title — body" on the footer line
+            text = f"{title} \u2014 {text}"
         if text:
             tr = Rect(inner.x, inner.y, max(1.0, inner.w - tag_w - 16), inner.h)
             ctx.text(
@@ -235,6 +247,15 @@ def _strip_sections(ctx: Ctx, item: Item, kind: str) -> list[Section]:
     if kind in ("thesis_box", "note_band"):
         title = item.text("title", "kicker", "label", primary=False)
         body = item.text("body", "text", "detail", "caption")
+        # numbered lines (a thesis {title, line_1, line_2}) follow the body, one run each
+        numbered = sorted(
+            (k for k in item.roles if k.startswith("line_") and k[5:].isdigit()),
+            key=lambda k: int(k[5:]),
+        )
+        lines = [t for k in numbered if (t := item.text(k, primary=False))]
+        lines += item.texts("lines") if item.has("lines") else []
+        if lines:
+            body = "  ".join([body, *lines]) if body else "  ".join(lines)
         if title:
             out.append(
                 Section(
@@ -253,9 +274,33 @@ def _strip_sections(ctx: Ctx, item: Item, kind: str) -> list[Section]:
                     gap=0,
                 )
             )
+    elif kind == "callout_strip" and item.has("points", "footer"):
+        # a callout object {title, points, footer}: title, the points in one row, the footer
+        title = item.text("title", "text", "body", "label")
+        if title:
+            out.append(Section("title", title, f * 0.98, pal.ink, "bold", max_lines=2, gap=4))
+        points = item.texts("points", "bullets", "items")
+        if points:
+            row = "     ".join("\u2022 " + p for p in points)
+            out.append(Section("points", row, f * 0.9, pal.ink, max_lines=3, gap=4))
+        footer = item.text("footer", "note", primary=False)
+        if footer:
+            out.append(
+                Section("footer", footer, f * 0.8, pal.muted, max_lines=1, gap=0, anchor="end")
+            )
+        if out:
+            out[-1].gap = 0
     elif kind in _TEXT_STRIPS:
         roles, scale, weight = _TEXT_STRIPS[kind]
+        first = item.pick(*roles)
         text = item.text(*roles)
+        more = [
+            t
+            for role in (*roles, "note")
+            if role != first and item.has(role) and (t := item.text(role, primary=False))
+        ]
+        if text and more:  # an object with a label and a note: both, on one run of text
+            text = " \u2014 ".join([text, *more])
         if text:
             color = pal.muted if kind == "annotation" else pal.ink
             out.append(Section("text", text, f * scale, color, weight, max_lines=2, gap=0))
@@ -270,7 +315,8 @@ def strip_height(ctx: Ctx, comp: Component, item: Item, width: float) -> float:
     if comp.name in ("entry_badge",):
         return st.font * 0.85 * 1.7
     if comp.name in ("legend_row", "legend_block"):
-        return st.font * 0.85 * LINE_HEIGHT * (2.2 if item.has("title") else 1.0) + 12
+        extra = 1.1 if item.has("note", "warning") else 0.0  # one more line for note/warning
+        return st.font * 0.85 * LINE_HEIGHT * ((2.2 if item.has("title") else 1.0) + extra) + 12
     secs = _strip_sections(ctx, item, comp.name)
     return ctx.stack_height(secs, width - 2 * st.pad - 12) + 2 * st.pad * 0.75
 
@@ -412,3 +458,32 @@ def _legend(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:
             max_lines=1,
         )
         x += 14 + tw + 18
+    # a legend object's note and warning share a line under the entries
+    notes = [
+        (role, t)
+        for role in ("note", "warning")
+        if item.has(role) and (t := item.text(role, primary=False))
+    ]
+    if notes:
+        y += lh + 4
+        x = r.x
+        for role, text in notes:
+            room = r.r - x
+            if room < size * 4 or y + lh > r.b + 0.01:
+                ctx.warn("S702", item.comp, role, "no room left for the legend line")
+                break
+            tw = min(
+                room, measure_text(text, size, weight="bold" if role == "warning" else "normal") + 2
+            )
+            ctx.text(
+                Rect(x, y, tw, lh),
+                text,
+                size,
+                color=pal.accent("amber") if role == "warning" else pal.muted,
+                parent=parent,
+                comp=item.comp,
+                role=role,
+                max_lines=1,
+                weight="bold" if role == "warning" else "normal",
+            )
+            x += tw + 24

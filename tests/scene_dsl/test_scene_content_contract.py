@@ -80,7 +80,10 @@ def test_scene_unused_content_check_is_not_quadratic() -> None:
 
 def test_scene_contract_by_name_and_by_path(tmp_path: Path) -> None:
     v1 = scene_dsl.load_contract("v1")
-    assert scene_dsl.load_contract() is v1 and scene_dsl.load_contract(v1) is v1
+    assert scene_dsl.load_contract(v1) is v1
+    # The default is v2 (it reads the CKE corpus too); v1 stays loadable by name.
+    v2 = scene_dsl.load_contract("v2")
+    assert scene_dsl.load_contract() is v2 and v2 is not v1
     assert len(v1.families) == 19 and len(v1.components) >= 46
     data = json.loads(
         (Path(scene_dsl.__file__).parent / "contracts" / "v1.json").read_text("utf-8")

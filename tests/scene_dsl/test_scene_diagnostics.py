@@ -80,6 +80,42 @@ CONTRACT: dict[str, str] = {
 }
 
 
+# code -> (CKE dialect program with "@@", content or None): dialect readers report these.
+CKE_HEAD = "[scene]\n[layout:{layout}]\n[theme:infra_dark]\n[tone:blue]\n[topic:t]\n"
+DIALECT: dict[str, tuple[str, dict[str, object] | None]] = {
+    # a D3 row file (@ parts) with a bare D1/D2 path in a ref slot
+    "S111": (
+        CKE_HEAD.format(layout="comparison_span_chart")
+        + "[compare_bar:@bars.a.label|@bars.a.value|@@bars.a.caption]\n[/scene]\n",
+        None,
+    ),
+    # a D4 (literal slug) file with a component that needs a content ref
+    "S316": (
+        CKE_HEAD.format(layout="dashboard_cards")
+        + "[section_card:fast|path|why]\n[info_card:@@latency_budget]\n[/scene]\n",
+        None,
+    ),
+    # a whole-object binding that resolves to a string
+    "S604": (
+        CKE_HEAD.format(layout="memory_map")
+        + "[memory_segment:seg_a|segments.seg_a]\n[info_card:card_a|@@cards.card_a]\n[/scene]\n",
+        {"segments": {"seg_a": {"title": "A"}}, "cards": {"card_a": "just a string"}},
+    ),
+}
+
+
+@pytest.mark.parametrize("code", sorted(DIALECT))
+def test_scene_dialect_code(code: str) -> None:
+    marked, content = DIALECT[code]
+    text, where = _split(marked)
+    d = _check_one(scene_dsl.check(text, dialect="cke", content=content), code, where)
+    assert d.source_line and d.caret.endswith("^")
+    if code != "S604":  # reading itself fails for the syntax-level dialect codes
+        with pytest.raises(SceneSyntaxError) as info:
+            scene_dsl.parse(text, dialect="cke")
+        assert info.value.code == code
+
+
 def _check_one(diags: list[Diagnostic], code: str, where: tuple[int, int]) -> Diagnostic:
     matching = [d for d in diags if d.code == code]
     assert matching, f"{code} not reported; got {[d.headline() for d in diags]}"
@@ -200,6 +236,7 @@ def test_scene_every_code_has_a_test() -> None:
     tested = (
         {c.split("/")[0] for c in SYNTAX}
         | set(CONTRACT)
+        | set(DIALECT)
         | {"S109", "S110", "S501", "S502", "S601", "S602", "S603"}
     )
     assert set(SCENE_CODES) == tested  # the compiler's S7xx codes live in dslkit.compilers.codes

@@ -18,7 +18,7 @@ RAW_FLAGS = {
     "drop_start": {"missing_scene_start"},
     "drift_tone": {"renderable"},
 }
-FLAG_OF_RATE = dict(probe._RATES)
+FLAG_OF_RATE = dict(probe.RATE_FLAGS)
 # behaviour -> primary failure class of the raw output
 PRIMARY = {
     "echo": "",
@@ -44,7 +44,7 @@ def test_single_behaviour_raises_exactly_its_flags(behaviour: str) -> None:
     plan = {c.id: behaviour for c in cases}
     report = probe.run(generator(cases, plan), cases, compile=fake_compile)
     raw = report.scene["raw"]
-    for rate, flag in probe._RATES:
+    for rate, flag in probe.RATE_FLAGS:
         assert raw.rate(rate) == _expected_rate(plan, list(plan), flag), rate
     assert {c.failure_class for c in report.cases} == {PRIMARY[behaviour]}
     rep = report.scene["repaired"]
@@ -58,7 +58,7 @@ def test_mixed_generator_rates_per_family_and_split() -> None:
     names = sorted(BEHAVIOURS)
     plan = {c.id: names[i % len(names)] for i, c in enumerate(cases)}
     report = probe.run(generator(cases, plan), cases, compile=fake_compile)
-    for rate, flag in probe._RATES:
+    for rate, flag in probe.RATE_FLAGS:
         assert report.scene["raw"].rate(rate) == pytest.approx(
             _expected_rate(plan, list(plan), flag)
         )
@@ -72,7 +72,7 @@ def test_mixed_generator_rates_per_family_and_split() -> None:
         assert set(boards) == set(groups)
         for key, ids in groups.items():
             assert boards[key].n == len(ids)
-            for rate, flag in probe._RATES:
+            for rate, flag in probe.RATE_FLAGS:
                 assert boards[key].rate(rate) == pytest.approx(_expected_rate(plan, ids, flag))
     want_classes = Counter(PRIMARY[plan[c.id]] for c in cases if PRIMARY[plan[c.id]])
     assert report.scene["raw"].failure_classes == dict(want_classes)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, parse_number
 from dslkit.compilers.scene_svg.draw import card, panel, pill
-from dslkit.compilers.scene_svg.layouts.common import card_height
+from dslkit.compilers.scene_svg.layouts.common import card_height, grid
+from dslkit.compilers.scene_svg.layouts.stack import Band, run_bands
+from dslkit.compilers.scene_svg.theme import TONES
 
 from scene_dsl.ast import Component
 
@@ -74,6 +76,11 @@ def _columns(ctx: Ctx, r: Rect, comps: list[Component], parent: str, *, vs: bool
         ctx.stack(Rect(hr.x, hr.y, max(1.0, hr.w - bw - 8), hr.h), secs, parent=pid, comp=c)
         ctx.line(inner.x, inner.y - 5, inner.r, inner.y - 5, stroke=pal.line, sw=1, dash="4 4")
         mine = [m for cid, m in met_items if cid == c.get("column_id")]
+        extra = _column_extras(ctx, it, color)
+        if extra:  # CKE column keys between the header and the metrics
+            share = inner.h * (0.55 if mine else 1.0)
+            er, inner = inner.take_top(min(share, ctx.stack_height(extra, inner.w)), 10)
+            ctx.stack(er, extra, parent=pid, comp=c)
         if not mine:
             continue
         row_h = min(f * 4.2, (inner.h - (len(mine) - 1) * 6) / len(mine))
@@ -99,6 +106,31 @@ def _columns(ctx: Ctx, r: Rect, comps: list[Component], parent: str, *, vs: bool
             )
 
 
+def _column_extras(ctx: Ctx, it: Item, color: str) -> list[Section]:
+    pal = ctx.style.palette
+    f = ctx.style.font
+    out: list[Section] = []
+    kicker = it.text("kicker", primary=False) if it.has("kicker") else None
+    if kicker:
+        out.append(Section("kicker", kicker.upper(), f * 0.75, color, "bold", max_lines=1, gap=4))
+    stat = it.text("stat", "score", primary=False) if it.has("stat", "score") else None
+    if stat:
+        out.append(Section("stat", stat, f * 1.35, color, "bold", mono=True, max_lines=1, gap=4))
+    chips = it.texts("chips") if it.has("chips") else []
+    if chips:
+        out.append(
+            Section("chips", "  \u00b7  ".join(chips), f * 0.8, color, "bold", max_lines=2, gap=4)
+        )
+    for k, b in enumerate(it.texts("bullets") if it.has("bullets") else []):
+        out.append(Section(f"bullets.{k}", "\u2022 " + b, f * 0.85, pal.ink, max_lines=2, gap=3))
+    note = it.text("note", primary=False) if it.has("note") else None
+    if note:
+        out.append(Section("note", note, f * 0.78, pal.muted, max_lines=2, gap=0))
+    if out:
+        out[-1].gap = 0
+    return out
+
+
 def _metric(
     ctx: Ctx, r: Rect, it: Item, parent: str, color: str, soft: str, best: dict[str, float]
 ) -> None:
@@ -107,7 +139,10 @@ def _metric(
     f = st.font
     label = it.text("label", "title") or ""
     value = it.text("value", primary=False) or ""
-    note = it.text("caption", "note", "body", primary=False)
+    note = it.text("caption", "note", "body", "detail", primary=False)
+    state = _state_tone(it)
+    if state is not None:  # a metric's own state colours its value and bar
+        color, soft = ctx.style.palette.accent(state), ctx.style.palette.soft(state)
     bar_h = 6.0
     text_r = Rect(r.x, r.y, r.w, max(0.0, r.h - bar_h - 6))
     secs = []
@@ -174,10 +209,123 @@ def _callouts(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Rect:
     return rest
 
 
+# a content ``state`` on a metric or callout: a tone name, or a row state mapped to one
+# ("highlight" and "normal" keep the scene tone)
+_STATE_TONES = {"success": "green", "warning": "amber", "danger": "amber"}
+
+
+def _state_tone(it: Item) -> str | None:
+    raw = it.raw("state") if it.has("state") else None
+    if not isinstance(raw, str):
+        return None
+    return raw if raw in TONES else _STATE_TONES.get(raw)
+
+
+def _keys(ctx: Ctx, comp: Component) -> set[str]:
+    """Keys of the object a component's ref points at (peeked, nothing marked read)."""
+    value = ctx.values.get(comp.get("ref") or "")
+    return {str(k) for k in value} if isinstance(value, dict) else set()
+
+
+_RICH_COLUMN = {"kicker", "stat", "chips", "bullets", "note"}
+_RICH_CALLOUT = {"badge", "lines", "title"}
+
+
+def _card_grid_band(
+    ctx: Ctx, comps: list[Component], parent: str, cols: int, title_roles: tuple[str, ...] = ()
+) -> Band:
+    """A row (or rows) of content cards; a card's content ``state`` names its tone."""
+    items = [ctx.item(c) for c in comps]
+    cols = max(1, min(cols, len(items)))
+
+    rows = (len(items) + cols - 1) // cols
+
+    def height(w: float, scale: float = 1.0) -> float:
+        cw = (w - ctx.style.gap * (cols - 1)) / cols
+        tallest = max(card_height(ctx, it, cw, scale=scale, value_big=True) for it in items)
+        return rows * tallest + ctx.style.gap * (rows - 1)
+
+    def draw(rr: Rect) -> None:
+        # a crowded band sets its cards' text a little smaller (down to 72%) before the
+        # card stacks start cutting lines and dropping sections
+        scale = next((k for k in (1.0, 0.92, 0.85, 0.78) if height(rr.w, k) <= rr.h + 0.01), 0.72)
+
+        def one(cell: Rect, it: Item, i: int) -> None:
+            card(
+                ctx,
+                cell,
+                it,
+                parent=parent,
+                index=it.index,
+                tone=_state_tone(it),
+                title_roles=title_roles,
+                value_big=True,
+                scale=scale,
+            )
+
+        grid(
+            ctx,
+            rr,
+            items,
+            cols,
+            parent,
+            draw=one,
+            heights=lambda it, w: card_height(ctx, it, w, scale=scale, value_big=True),
+        )
+
+    return Band(height, draw)
+
+
 def layout_board(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
-    """comparison_board: metric columns side by side, callouts underneath."""
-    rest = _callouts(ctx, r, comps, parent)
-    _columns(ctx, rest, comps, parent, vs=False)
+    """comparison_board: metric columns side by side, callouts underneath.
+
+    Metrics naming a column sit in it. Metrics that name none (CKE boards give metrics ids
+    of their own) form a grid of metric cards under the columns; columns with no metrics of
+    their own and CKE content (kicker, stat, chips, bullets, note) are drawn as full cards;
+    callouts carrying a title, badge or lines form a grid of cards at the bottom.
+    """
+    cols = [c for c in comps if c.name == "comparison_column"]
+    col_ids = {c.get("column_id") for c in cols}
+    metrics = [c for c in comps if c.name == "comparison_metric"]
+    loose = [m for m in metrics if m.get("column") not in col_ids]
+    calls = [c for c in comps if c.name == "comparison_callout"]
+    rich_cols = not (set(metrics) - set(loose)) and any(_keys(ctx, c) & _RICH_COLUMN for c in cols)
+    rich_calls = any(_keys(ctx, c) & _RICH_CALLOUT for c in calls)
+    if not (loose or rich_cols or rich_calls):
+        rest = _callouts(ctx, r, comps, parent)
+        _columns(ctx, rest, comps, parent, vs=False)
+        return
+    st = ctx.style
+    bands: list[Band] = []
+    if cols:
+        if rich_cols:
+            bands.append(_card_grid_band(ctx, cols, parent, min(4, len(cols))))
+        else:
+            keep = [
+                c
+                for c in comps
+                if c.name == "comparison_column" or (c in metrics and c not in loose)
+            ]
+            bands.append(
+                Band(lambda w: st.font * 12, lambda rr: _columns(ctx, rr, keep, parent, vs=False))
+            )
+    if loose:
+        bands.append(
+            _card_grid_band(
+                ctx, loose, parent, 4 if len(loose) >= 4 else len(loose), ("label", "title")
+            )
+        )
+    if calls and rich_calls:
+        bands.append(_card_grid_band(ctx, calls, parent, 3 if len(calls) >= 3 else 2))
+    elif calls:
+        keep_calls = calls
+        bands.append(
+            Band(
+                lambda w: (st.font * LINE_HEIGHT * 2 + st.pad * 1.2 + st.gap) * len(keep_calls),
+                lambda rr: _callouts(ctx, rr, keep_calls, parent),
+            )
+        )
+    run_bands(ctx, r, bands)
 
 
 def layout_dual(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:

@@ -4,14 +4,15 @@ Geometry: a chart panel; a label column, a bar zone (the value scale) and a valu
 row; an axis under the rows (``axis``: min/max/label/ticks); ``span_bracket start..end``
 brackets rows start to end (0-based bar indices, clamped) in a column on the right;
 ``floor_band`` draws a dashed floor line at its value across every bar and a legend line under
-the axis.
+the axis. Exactly two bars with no printed scale (no axis min/max) are a duel: two vertical
+columns at the chart's edges on one scale, each bar's bracket beside it toward the middle.
 """
 
 from __future__ import annotations
 
 import math
 
-from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect, parse_number
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, parse_number
 from dslkit.compilers.scene_svg.draw import bar_row, panel
 from dslkit.compilers.scene_svg.layouts.common import fmt_tick, nice_max, text_w
 from dslkit.compilers.scene_svg.text import measure_text
@@ -30,6 +31,10 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
     axis = ctx.item(axis_c) if axis_c is not None else None
     spans = [ctx.item(c) for c in comps if c.name == "span_bracket"]
     floors = [ctx.item(c) for c in comps if c.name == "floor_band"]
+    if len(bars) == 2 and not (axis is not None and axis.has("min", "max")):
+        # two bars and no value scale to print: a duel, one column per side (CKE's shape)
+        _duel(ctx, r, bars, axis, spans, floors, parent)
+        return
     pid = panel(ctx, r, parent=parent, stem="chart")
     inner = r.inset(st.pad * 1.2)
     f = st.font
@@ -123,6 +128,9 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
         )
     if axis is not None:
         axis_label = axis.text("label", "title")
+        axis_note = axis.text("note", primary=False) if axis.has("note") else None
+        if axis_note:  # an axis object's note runs after its label
+            axis_label = f"{axis_label} \u2014 {axis_note}" if axis_label else axis_note
         if axis_label:
             ctx.text(
                 Rect(zx, ay + 9 + small * LINE_HEIGHT, zw, small * LINE_HEIGHT),
@@ -160,8 +168,11 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
     # span brackets
     last_bottom = -1e9
     for k, it in enumerate(spans):
-        a = int(it.comp.get("start") or 0)
-        b = int(it.comp.get("end") or 0)
+        if it.comp.get("start") is None and it.comp.get("end") is None:
+            a = b = k  # a bracket with no bar range (CKE) belongs to the bar of its own rank
+        else:
+            a = int(it.comp.get("start") or 0)
+            b = int(it.comp.get("end") or 0)
         a, b = sorted((min(a, n - 1), min(b, n - 1)))
         color = st.accent(k, it.tone())
         x = bracket_col.x + 6 + (k % 3) * 6
@@ -170,6 +181,9 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
             f"M{x:.1f} {y0:.1f} H{x + 8:.1f} V{y1:.1f} H{x:.1f}", stroke=color, sw=2, join="miter"
         )
         span_label = it.text("label")
+        span_value = it.text("value", primary=False) if it.has("value") else None
+        if span_value:  # a bracket value (the gap it measures) leads its label
+            span_label = f"{span_value} \u00b7 {span_label}" if span_label else span_value
         if span_label:
             lx = bracket_col.x + 30
             size = small
@@ -192,3 +206,207 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
                 last_bottom = ly + used
             else:
                 ctx.warn("S702", it.comp, "label", "no room for the bracket label")
+
+
+def _duel(
+    ctx: Ctx,
+    r: Rect,
+    bars: list[Item],
+    axis: Item | None,
+    spans: list[Item],
+    floors: list[Item],
+    parent: str,
+) -> None:
+    """Two bars as vertical columns at the left and right edges of the chart, filled from the
+    bottom on one scale; each bar's bracket (span_bracket k, or the one whose range starts at
+    k) stands beside its column, toward the middle; floors are dashed lines across both
+    columns at their value; the axis label and note sit at the bottom of the middle."""
+    st = ctx.style
+    pal = st.palette
+    f = st.font
+    pid = panel(ctx, r, parent=parent, stem="chart")
+    inner = r.inset(st.pad * 1.2)
+    small = f * 0.8
+    legend_h = (small * LINE_HEIGHT + 6) * len(floors)
+    if legend_h:
+        legend, inner = inner.take_bottom(legend_h, 8)
+    col_w = min(inner.w * 0.24, 280.0)
+    nums = [parse_number(it.roles.get("value")) for it in bars]
+    top = max((abs(n) for n in nums if n is not None), default=0.0)
+    floor_values = [parse_number(it.roles.get("value")) for it in floors]
+    top = max([top, *(abs(v) for v in floor_values if v is not None)]) or 1.0
+    tracks: list[Rect] = []
+    for k, it in enumerate(bars):
+        tone = st.tone_at(k, it.tone())
+        color = pal.accent(tone)
+        x = inner.x if k == 0 else inner.r - col_w
+        col = Rect(x, inner.y, col_w, inner.h)
+        cid = panel(ctx, col, parent=pid, stem="col", fill=pal.surface2, stroke=color)
+        body = col.inset(st.pad * 0.8)
+        label = it.text("label", "title", "name") or ""
+        # a short column keeps one line per text, so every text keeps a line
+        tight = body.h < f * LINE_HEIGHT * 14
+        head_h = f * 1.05 * LINE_HEIGHT * (1 if tight else 2)
+        hr, body = body.take_top(head_h, 6)
+        ctx.text(
+            hr,
+            label,
+            f * 1.05,
+            color=color,
+            parent=cid,
+            comp=it.comp,
+            role="label",
+            max_lines=1 if tight else 2,
+            weight="bold",
+            anchor="middle",
+            valign="middle",
+        )
+        notes = [
+            (role, t)
+            for role in ("caption", "note", "body")
+            if it.has(role) and (t := it.text(role, primary=False))
+        ]
+        per = 1 if tight else 2
+        foot_h = small * LINE_HEIGHT * per * len(notes) + 4 * len(notes)
+        if foot_h:
+            fr, body = body.take_bottom(min(foot_h, body.h * 0.4), 6)
+            rows = fr.rows(len(notes), 4)
+            for row, (role, t) in zip(rows, notes, strict=True):
+                ctx.text(
+                    row,
+                    t,
+                    small,
+                    color=pal.muted,
+                    parent=cid,
+                    comp=it.comp,
+                    role=role,
+                    max_lines=per,
+                    anchor="middle",
+                    valign="middle",
+                )
+        value = it.text("value", primary=False) or ""
+        vh = f * (1.25 if tight else 1.6) * LINE_HEIGHT
+        vr, track = body.take_top(vh, 6)
+        if value:
+            ctx.text(
+                vr,
+                value,
+                f * (1.25 if tight else 1.6),
+                color=color,
+                parent=cid,
+                comp=it.comp,
+                role="value",
+                max_lines=1,
+                weight="bold",
+                mono=True,
+                anchor="middle",
+                valign="middle",
+            )
+        bar_w = min(track.w * 0.5, 90.0)
+        track = Rect(track.cx - bar_w / 2, track.y, bar_w, track.h)
+        ctx.rect(track, fill=pal.surface, rx=8)
+        n = nums[k]
+        if n is not None and track.h > 0:
+            fh = max(8.0, track.h * min(1.0, abs(n) / top))
+            grad = ctx.gradient(color, pal.soft(tone), vertical=True)
+            ctx.rect(Rect(track.x, track.b - fh, track.w, fh), fill=f"url(#{grad})", rx=8)
+        tracks.append(track)
+    # floors: one dashed line across both tracks at its value, legend under the chart
+    for j, (it, fv) in enumerate(zip(floors, floor_values, strict=True)):
+        tone_c = pal.danger if j == 0 else st.accent(j + 1)
+        if fv is not None:
+            for trk in tracks:
+                y = trk.b - trk.h * min(1.0, abs(fv) / top)
+                ctx.line(trk.x - 6, y, trk.r + 6, y, stroke=tone_c, sw=1.6, dash="6 4")
+        lr = Rect(legend.x, legend.y + j * (small * LINE_HEIGHT + 6), legend.w, small * LINE_HEIGHT)
+        ctx.rect(Rect(lr.x, lr.cy - 1, 22, 2.5), fill=tone_c)
+        fl_label = it.text("label", "title") or ""
+        fl_value = it.text("value", primary=False)
+        ctx.text(
+            Rect(lr.x + 30, lr.y, max(1.0, lr.w - 30), lr.h),
+            f"{fl_label} \u00b7 {fl_value}" if fl_value else fl_label,
+            small,
+            color=pal.ink,
+            parent=pid,
+            comp=it.comp,
+            role="label",
+            max_lines=1,
+        )
+    # the middle: brackets beside their columns, the axis text at the bottom
+    mid = Rect(inner.x + col_w + 12, inner.y, max(0.0, inner.w - 2 * col_w - 24), inner.h)
+    if axis is not None and mid.w > 40:
+        text = axis.text("label", "title")
+        note = axis.text("note", primary=False) if axis.has("note") else None
+        ctx.line(
+            mid.cx,
+            mid.y + 4,
+            mid.cx,
+            mid.b - small * LINE_HEIGHT * 2.6,
+            stroke=pal.line,
+            sw=1,
+            dash="3 5",
+        )
+        lines = " \u2014 ".join(t for t in (text, note) if t)
+        if lines:
+            ctx.text(
+                Rect(mid.x, mid.b - small * LINE_HEIGHT * 2.2, mid.w, small * LINE_HEIGHT * 2.2),
+                lines,
+                small,
+                color=pal.muted,
+                parent=pid,
+                comp=axis.comp,
+                role="label",
+                max_lines=2,
+                anchor="middle",
+                valign="bottom",
+            )
+    side_w = min(mid.w * 0.45, 220.0)
+    for k, it in enumerate(spans):
+        start = it.comp.get("start")
+        b = min(1, int(start)) if start is not None else k
+        if b > 1 or b >= len(tracks) or side_w < 40:
+            continue
+        trk = tracks[b]
+        fill_top = trk.b - trk.h * min(1.0, abs(nums[b] or 0.0) / top)
+        color = st.accent(b, bars[b].tone())
+        y0, y1 = min(fill_top, trk.b - 12), trk.b
+        x = mid.x + 4 if b == 0 else mid.r - 4
+        dx = 10 if b == 0 else -10
+        ctx.path(
+            f"M{x:.1f} {y0:.1f} H{x + dx:.1f} V{y1:.1f} H{x:.1f}", stroke=color, sw=2, join="miter"
+        )
+        span_label = it.text("label")
+        span_value = it.text("value", primary=False) if it.has("value") else None
+        secs = []
+        if span_value:
+            secs.append(
+                Section(
+                    "value",
+                    span_value,
+                    f * 1.3,
+                    color,
+                    "bold",
+                    mono=True,
+                    max_lines=1,
+                    gap=2,
+                    anchor="start" if b == 0 else "end",
+                )
+            )
+        if span_label:
+            secs.append(
+                Section(
+                    "label",
+                    span_label,
+                    small,
+                    pal.muted,
+                    max_lines=3,
+                    gap=0,
+                    anchor="start" if b == 0 else "end",
+                )
+            )
+        if secs:
+            lx = x + dx + 6 if b == 0 else mid.r - side_w
+            lw = side_w - abs(dx) - 10
+            need = ctx.stack_height(secs, lw)
+            ly = max(mid.y, min((y0 + y1) / 2 - need / 2, mid.b - need))
+            ctx.stack(Rect(lx, ly, lw, min(need, mid.b - ly)), secs, parent=pid, comp=it.comp)

@@ -25,7 +25,7 @@ def card_height(
         value_big=value_big or item.variant() == "metric",
     )
     h = ctx.stack_height(secs, max(10.0, inner_w)) + 2 * st.pad
-    if item.has("badge", "kicker"):
+    if item.has("badge", "kicker", "tag"):
         h += st.font * 0.78 * scale * 1.7 + 6
     return h
 

@@ -21,6 +21,7 @@ from dslkit.compilers.scene_svg.canvas import Ctx, Item, Rect
 from dslkit.compilers.scene_svg.draw import card, connector
 from dslkit.compilers.scene_svg.layouts.common import card_height
 from dslkit.compilers.scene_svg.layouts.lanes import _edge_label, terminal, terminal_height
+from dslkit.compilers.scene_svg.text import measure_text
 
 from scene_dsl.ast import Component
 
@@ -133,6 +134,18 @@ def layered(
     lgap = max(
         st.gap * 2.5, (64.0 if labelled else 44.0) if vertical else (110.0 if labelled else 56.0)
     )
+    if labelled and not vertical:
+        # left to right, the channel between layers only needs its widest label chip (plus
+        # the arrow's run): short labels leave the width to the cards
+        widest = max(
+            (
+                measure_text(t, st.font * 0.76) + 34.0
+                for _, _, it, _ in edges
+                if it is not None and (t := it.text("label")) is not None
+            ),
+            default=0.0,
+        )
+        lgap = max(st.gap * 2.5, 56.0, min(lgap, widest))
     cross_gap = st.gap * 1.2
     dummy = 14.0
     main_len = r.h if vertical else r.w
@@ -143,6 +156,30 @@ def layered(
     if widest > 1:
         cross_gap = min(cross_gap, cross_len * 0.3 / (widest - 1))
     band = max(0.0, (main_len - lgap * (nlayers - 1)) / nlayers)
+    # left to right, many layers make narrow cards: their text is set up to 15% smaller so
+    # short titles keep one line instead of breaking word by word
+    text_scale = 1.0 if vertical else max(0.85, min(1.0, band / 200.0))
+    if vertical:
+        # top to bottom, layers whose cards do not fit their natural height set their text
+        # smaller (down to 80%) before the cards start cutting lines
+        def need(k: float) -> float:
+            total = lgap * (nlayers - 1)
+            for lay in order:
+                real = [v for v in lay if v in items]
+                ndum = len(lay) - len(real)
+                avail = (
+                    cross_len
+                    - cross_gap * (len(lay) - 1)
+                    - ndum * min(14.0, cross_len * 0.2 / max(1, ndum))
+                )
+                w = min(max(0.0, avail) / max(1, len(real)), 300.0)
+                total += max(
+                    (card_height(ctx, items[v], w, scale=k) * 1.05 for v in real), default=0.0
+                )
+            return total
+
+        if need(1.0) > main_len:
+            text_scale = next((k for k in (0.92, 0.85) if need(k) <= main_len), 0.8)
     rects: dict[str, Rect] = {}
     points: dict[str, tuple[float, float]] = {}
     for lv, lay in enumerate(order):
@@ -153,11 +190,15 @@ def layered(
         size = avail / max(1, len(real))
         if vertical:
             size = min(size, 300.0)
-            nat = max((card_height(ctx, items[v], size) for v in real), default=band)
+            nat = max(
+                (card_height(ctx, items[v], size, scale=text_scale) for v in real), default=band
+            )
             thick = min(band, nat * 1.05)
         else:
             thick = min(band, 320.0)
-            nat = max((card_height(ctx, items[v], thick) for v in real), default=size)
+            nat = max(
+                (card_height(ctx, items[v], thick, scale=text_scale) for v in real), default=size
+            )
             size = min(size, max(nat * 1.05, 70.0))
         used = len(real) * size + ndum * dummy + cross_gap * (len(lay) - 1)
         c = (r.x if vertical else r.y) + (cross_len - used) / 2
@@ -221,6 +262,7 @@ def layered(
             fill=fill,
             tone=tone,
             title_roles=("title", "label", "name", "question"),
+            scale=text_scale,
         )
     return rects
 
@@ -333,17 +375,52 @@ def _node_id(c: Component) -> str:
 
 
 def _graph(
-    ctx: Ctx, r: Rect, comps: list[Component], parent: str, *, vertical: bool
+    ctx: Ctx,
+    r: Rect,
+    comps: list[Component],
+    parent: str,
+    *,
+    vertical: bool,
+    implicit: bool = False,
 ) -> dict[str, Rect]:
     node_comps = [c for c in comps if c.name in ("decision_node", "outcome_panel", "graph_node")]
     edge_comps = [c for c in comps if c.name in ("decision_edge", "flow_arrow", "system_link")]
-    nodes = [(_node_id(c), ctx.item(c)) for c in node_comps]
+    nodes = [(_node_id(c) or ctx.comp_id(c), ctx.item(c)) for c in node_comps]
     edges: list[tuple[str, str, Item | None, bool]] = [
-        (e.get("from_ref") or "", e.get("to_ref") or "", ctx.item(e), e.name == "system_link")
-        for e in edge_comps
+        (*ctx.ends(e), ctx.item(e), e.name == "system_link") for e in edge_comps
     ]
+    if not edges and implicit and len(nodes) > 1:
+        # nodes with no edges at all (CKE technical diagrams): a chain in source order
+        edges = [(a, b, None, False) for (a, _), (b, _) in itertools.pairwise(nodes)]
+    edges += _orphan_outcomes(node_comps, [n for n, _ in nodes], edges)
     style = {_node_id(c): "outcome" for c in node_comps if c.name == "outcome_panel"}
     return layered(ctx, r, nodes, edges, parent, vertical=vertical, node_style=style)
+
+
+def _orphan_outcomes(
+    comps: list[Component], ids: list[str], edges: list[tuple[str, str, Item | None, bool]]
+) -> list[tuple[str, str, Item | None, bool]]:
+    """Unlabelled edges for outcome panels that no edge reaches.
+
+    A decision tree may write its outcomes without edges (CKE's trees name the branch an
+    outcome belongs to by its place): the k-th such outcome, in source order, hangs under the
+    k-th question of the deepest row of questions, so it lands under its branch instead of
+    floating up to the first row as a root.
+    """
+    reached = {b for _, b, _, _ in edges}
+    orphans = [
+        i
+        for c, i in zip(comps, ids, strict=True)
+        if c.name == "outcome_panel" and i and i not in reached
+    ]
+    questions = [i for c, i in zip(comps, ids, strict=True) if c.name != "outcome_panel" and i]
+    if not orphans or not questions:
+        return []
+    qset = set(questions)
+    layer, _ = _layers(questions, [(a, b) for a, b, _, _ in edges if a in qset and b in qset])
+    deepest = max(layer.values())
+    row = [q for q in questions if layer[q] == deepest]
+    return [(row[k % len(row)], o, None, False) for k, o in enumerate(orphans)]
 
 
 def layout_decision(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
@@ -403,27 +480,35 @@ def layout_architecture(ctx: Ctx, r: Rect, comps: list[Component], parent: str) 
 
 
 def layout_technical(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
-    """technical_diagram: the node graph takes the main area; artifact panels, formula and
-    terminal strips stack beside it (wide) or above and below it (tall, square)."""
+    """technical_diagram: bands in source order, as the CKE renderer reads the family: the
+    node graph (a chain in source order when no edges are written) across the page, formula
+    and terminal strips full width, artifact panels side by side."""
     from dslkit.compilers.scene_svg.layouts.stack import Band, make_bands, run_bands
 
     st = ctx.style
-    arts = [c for c in comps if c.name == "artifact_panel"]
-    graph = [c for c in comps if c.name in ("graph_node", "flow_arrow")]
-    rest = [c for c in comps if c.name in ("formula_strip", "terminal_panel")]
-    has_graph = any(c.name == "graph_node" for c in graph)
-    if st.canvas == "wide" and has_graph:
-        side, main = r.take_right(r.w * 0.36, st.gap * 1.5)
-        run_bands(ctx, side, make_bands(ctx, arts, parent, 1) + make_bands(ctx, rest, parent, 1))
-        _graph(ctx, main, graph, parent, vertical=False)
-        return
-    bands = make_bands(ctx, arts, parent, max(len(arts), 1))
-    if has_graph:
-        bands.append(
-            Band(
-                lambda w: st.font * 14,
-                lambda rr: _graph(ctx, rr, graph, parent, vertical=False),
-            )
+    groups: list[tuple[str, list[Component]]] = []
+    for c in comps:
+        kind = (
+            "graph"
+            if c.name in ("graph_node", "flow_arrow")
+            else ("arts" if c.name == "artifact_panel" else c.name)
         )
-    bands.extend(make_bands(ctx, rest, parent, 1))
+        if groups and groups[-1][0] == kind and kind in ("graph", "arts"):
+            groups[-1][1].append(c)
+        else:
+            groups.append((kind, [c]))
+    bands: list[Band] = []
+    for kind, group in groups:
+        if kind == "graph" and any(c.name == "graph_node" for c in group):
+            nodes = sum(1 for c in group if c.name == "graph_node")
+            vertical = st.canvas == "tall" and nodes > 3
+
+            def draw(rr: Rect, g: list[Component] = group, v: bool = vertical) -> None:
+                _graph(ctx, rr, g, parent, vertical=v, implicit=True)
+
+            bands.append(Band(lambda w: st.font * 14, draw))
+        elif kind == "arts":
+            bands.extend(make_bands(ctx, group, parent, max(1, len(group))))
+        elif kind != "graph":
+            bands.extend(make_bands(ctx, group, parent, 1))
     run_bands(ctx, r, bands)

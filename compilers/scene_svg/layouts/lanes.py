@@ -19,6 +19,7 @@ from dslkit.compilers.scene_svg.draw import (
     card_fits,
     connector,
     panel,
+    pill,
 )
 from dslkit.compilers.scene_svg.layouts.common import card_height, fill_heights
 from dslkit.compilers.scene_svg.text import fit_text, measure_text
@@ -280,7 +281,7 @@ def flow_rows(
     pal = st.palette
     items = [ctx.item(c) for c in comps]
     ids = [
-        next((c.get(f) for f in STAGE_ID_FIELDS if c.get(f)), f"_{i}") or f"_{i}"
+        next((c.get(f) for f in STAGE_ID_FIELDS if c.get(f)), None) or ctx.comp_id(c) or f"_{i}"
         for i, c in enumerate(comps)
     ]
     edge_items = [(e, ctx.item(e)) for e in edges]
@@ -333,9 +334,7 @@ def flow_rows(
             kicker=stage_kicker(it, i),
             title_roles=("title", "label", "name"),
         )
-    pairs: list[tuple[str, str, Item | None]] = [
-        (e.get("from_ref") or "", e.get("to_ref") or "", it) for e, it in edge_items
-    ]
+    pairs: list[tuple[str, str, Item | None]] = [(*ctx.ends(e), it) for e, it in edge_items]
     if not pairs and implicit:
         pairs = [(ids[i], ids[i + 1], None) for i in range(n - 1)]
     index_of = {sid: i for i, sid in enumerate(ids)}
@@ -450,18 +449,16 @@ def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
     for i, c in enumerate(stages):
         lane = c.get("lane")
         side.append(
-            "top"
-            if lane == "top"
-            else "bottom"
-            if lane == "bottom"
-            else ("top" if i % 2 == 0 else "bottom")
+            lane if lane in ("top", "bottom", "center") else ("top" if i % 2 == 0 else "bottom")
         )
     # neighbours on the same side share the space; alternating sides may overlap columns
     cw = (
         min(300.0, colw * 2 - st.gap)
-        if all(side[i] != side[i + 1] for i in range(n - 1))
+        if all(side[i] != side[i + 1] for i in range(n - 1)) and "center" not in side
         else colw - st.gap
     )
+    if "center" in side:  # cards on the axis leave a run between them for the arrows
+        cw = min(cw, 300.0, colw - 70.0)
     cw = max(60.0, min(cw, r.w))
     date_h = st.font * 0.9 * LINE_HEIGHT + 8
     half = (r.h - 2 * date_h) / 2 - 14
@@ -469,13 +466,16 @@ def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
     if pal.glow:
         ctx.line(r.x, axis_y, r.r, axis_y, stroke=st.accent(0), sw=6, opacity=0.2)
     ids = {}
-    placed: dict[str, list[Rect]] = {"top": [], "bottom": []}
+    placed: dict[str, list[Rect]] = {"top": [], "bottom": [], "center": []}
     for i, it in enumerate(items):
         cx = r.x + colw * (i + 0.5)
         x = max(r.x, min(r.r - cw, cx - cw / 2))
         nat = min(half, card_height(ctx, it, cw) + 4)
         if side[i] == "top":
             cell = Rect(x, axis_y - date_h - 14 - nat, cw, nat)
+        elif side[i] == "center":  # on the axis itself, the axis running behind it
+            nat = min(r.h - 2 * date_h, card_height(ctx, it, cw) + 4)
+            cell = Rect(x, axis_y - nat / 2, cw, nat)
         else:
             cell = Rect(x, axis_y + date_h + 14, cw, nat)
         # never overlap the previous card on the same side: narrow this one if needed
@@ -486,14 +486,17 @@ def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
         placed[side[i]].append(cell)
         tone = st.tone_at(i, it.tone())
         color = pal.accent(tone)
-        stem_from = cell.b if side[i] == "top" else cell.y
-        ctx.line(cx, stem_from, cx, axis_y, stroke=color, sw=1.5, dash="3 3")
-        ctx.circle(cx, axis_y, 7, fill=color, stroke=pal.bg, sw=2.5)
+        if side[i] != "center":
+            stem_from = cell.b if side[i] == "top" else cell.y
+            ctx.line(cx, stem_from, cx, axis_y, stroke=color, sw=1.5, dash="3 3")
+            ctx.circle(cx, axis_y, 7, fill=color, stroke=pal.bg, sw=2.5)
         date = it.text("date", "when", primary=False)
         if date:
             dr = Rect(
                 max(r.x, cx - colw / 2 + 2),
-                axis_y - date_h if side[i] == "bottom" else axis_y + 8,
+                cell.b + 4
+                if side[i] == "center"
+                else (axis_y - date_h if side[i] == "bottom" else axis_y + 8),
                 min(colw - 4, r.w),
                 date_h - 8,
             )
@@ -513,14 +516,17 @@ def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
         card(ctx, cell, it, parent=parent, index=i, title_roles=("title", "label", "name"))
         if stages[i].get("stage_id"):
             ctx.anchors[str(stages[i].get("stage_id"))] = cell
-        ids[stages[i].get("stage_id") or f"_{i}"] = (cx, axis_y)
+        # where arrows leave and enter: the dot, or a centred card's own edges
+        half_w = cell.w / 2 if side[i] == "center" else 0.0
+        ids[stages[i].get("stage_id") or f"_{i}"] = (cx, axis_y, half_w)
     for e in edges:
         it = ctx.item(e)
-        a, b = ids.get(e.get("from_ref") or ""), ids.get(e.get("to_ref") or "")
+        a_id, b_id = ctx.ends(e)
+        a, b = ids.get(a_id), ids.get(b_id)
         label = it.text("label")
         if a is None or b is None:
             continue
-        connector(ctx, [(a[0] + 10, a[1]), (b[0] - 10, b[1])], color=st.accent(0))
+        connector(ctx, [(a[0] + a[2] + 10, a[1]), (b[0] - b[2] - 10, b[1])], color=st.accent(0))
         if label:
             _edge_label(
                 ctx,
@@ -545,6 +551,13 @@ def layout_system(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Non
     stages = [c for c in comps if c.name == "system_stage"]
     links = [c for c in comps if c.name == "system_link"]
     terms = [c for c in comps if c.name == "terminal_panel"]
+    # a terminal that a link points at (it declares an id) is the last card of the row, as
+    # CKE draws it; the others take the lower part
+    targets = {ctx.ends(link)[1] for link in links}
+    inline = [t for t in terms if ctx.comp_id(t) and ctx.comp_id(t) in targets]
+    if inline:
+        stages = [c for c in comps if c.name == "system_stage" or c in inline]
+        terms = [t for t in terms if t not in inline]
     body = r
     if terms:
         nat = max(terminal_height(ctx, t) for t in terms)
@@ -602,9 +615,26 @@ def terminal(ctx: Ctx, r: Rect, item: Item, parent: str) -> str:
     for k, c in enumerate((pal.danger, pal.amber, pal.green)):
         ctx.circle(r.x + 16 + k * 14, r.y + bar / 2, 4.5, fill=c)
     title = item.text("title", "label", primary=False)
+    badge = item.text("badge", primary=False) if item.has("badge") else None
+    bw = 0.0
+    if badge and r.w > 160 and bar > 14:  # a badge pill at the right end of the title bar
+        bw = (
+            pill(
+                ctx,
+                r.r - 8,
+                r.y + (bar - st.font * 0.7 * 1.7) / 2,
+                badge,
+                st.font * 0.7,
+                tone=st.tone_at(item.index, item.tone()),
+                parent=tid,
+                max_w=r.w * 0.35,
+                anchor="end",
+            )
+            + 8
+        )
     if title and r.w > 120 and bar > 12:
         ctx.text(
-            Rect(r.x + 64, r.y + 3, r.w - 76, bar - 6),
+            Rect(r.x + 64, r.y + 3, max(1.0, r.w - 76 - bw), bar - 6),
             title,
             st.font * 0.78,
             color=pal.muted,

@@ -7,7 +7,7 @@ tiny segment stays legible); brackets span from their first to their last segmen
 
 from __future__ import annotations
 
-from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect, Section, parse_number
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, parse_number
 from dslkit.compilers.scene_svg.draw import card, panel
 from dslkit.compilers.scene_svg.layouts.common import text_w
 
@@ -25,10 +25,23 @@ def _tower(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
     segs = [c for c in comps if c.name == "memory_segment"]
     addr = next((c for c in comps if c.name == "address_strip"), None)
     brackets = [c for c in comps if c.name == "region_bracket"]
+    # a bracket with no segment range (CKE: an id and a {title, caption} object) stands for
+    # the segments elided between its neighbours: it takes a slot of its own in the tower
+    elided = {id(c) for c in brackets if not (c.get("from_ref") and c.get("to_ref"))}
+    brackets = [c for c in brackets if id(c) not in elided]
     bw = min(210.0, r.w * 0.34) if brackets else 0.0
     col, bcol = (r.take_left(r.w - bw - 12, 12)) if bw else (r, None)
+    offsets: list[str] = []
     if addr is not None:
         it = ctx.item(addr)
+        if not it.has("start", "label", "title", "_primary"):
+            # a list of offset labels (CKE): an address column down the tower's left edge
+            offsets = it.texts("items", "offsets", "lines")
+    if offsets:
+        aw = min(col.w * 0.3, max(text_w(o, f * 0.8, mono=True) for o in offsets) + 22)
+        acol, col = col.take_left(aw, 8)
+        _address_column(ctx, acol, offsets, addr, parent)
+    elif addr is not None:
         ar, col = col.take_top(f * 0.85 * LINE_HEIGHT + 18, 8)
         aid = panel(ctx, ar, parent=parent, stem="addr", fill=pal.surface2, rx=8)
         start = it.text("start", "label", "title") or ""
@@ -65,8 +78,12 @@ def _tower(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
                 anchor="end",
                 valign="middle",
             )
+    segs = [c for c in comps if c.name == "memory_segment" or id(c) in elided]
     items = [ctx.item(c) for c in segs]
-    sizes = [parse_number(it.roles.get("size")) for it in items]
+    sizes = [
+        None if id(c) in elided else parse_number(it.roles.get("size"))
+        for c, it in zip(segs, items, strict=True)
+    ]
     known = [s for s in sizes if s is not None and s > 0]
     base = (sum(known) / len(known)) if known else 1.0
     weights = [max((s if s is not None and s > 0 else base), 0.0) for s in sizes]
@@ -80,10 +97,20 @@ def _tower(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
     where: dict[str, tuple[float, float]] = {}
     for i, (it, h) in enumerate(zip(items, hs, strict=False)):
         seg = Rect(col.x, y, col.w, h)
+        if id(segs[i]) in elided:
+            _elided(ctx, seg, it, parent, i)
+            y += h + sgap
+            continue
         state = it.state()
         tone = STATE_TONE.get(state) or st.tone_at(i, it.tone())
         color = pal.accent(tone)
-        sid = panel(ctx, seg, parent=parent, stem="seg", fill=pal.soft(tone), stroke=color, rx=6)
+        fill = pal.soft(tone)
+        seg_tone = it.raw("tone") if it.has("tone") else None
+        if isinstance(seg_tone, str) and seg_tone in STATE_TONE.values():
+            color, fill = pal.accent(seg_tone), pal.soft(seg_tone)
+        elif seg_tone is not None:  # a named segment kind (CKE "header"): a plain surface
+            fill = pal.surface2
+        sid = panel(ctx, seg, parent=parent, stem="seg", fill=fill, stroke=color, rx=6)
         ctx.rect(Rect(seg.x, seg.y, 6, seg.h), fill=color, rx=3)
         size = it.text("size", primary=False)
         inner = seg.inset(14, 4)
@@ -103,6 +130,21 @@ def _tower(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
         body = it.text("body", "caption", "note", primary=False)
         if body:
             secs.append(Section("body", body, f * 0.8, pal.muted, max_lines=2, gap=0))
+        parts = it.texts("parts", "items") if it.has("parts", "items") else []
+        if parts:  # sub-regions of the segment, one line of chips under its caption
+            secs[-1].gap = 3
+            secs.append(
+                Section(
+                    "parts",
+                    "  \u00b7  ".join(parts),
+                    f * 0.78,
+                    color,
+                    "bold",
+                    mono=True,
+                    max_lines=2,
+                    gap=0,
+                )
+            )
         ctx.stack(label_r, secs, parent=sid, comp=it.comp, valign="middle")
         if size:
             ctx.text(
@@ -135,7 +177,14 @@ def _tower(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
         ctx.path(
             f"M{x:.1f} {y0:.1f} H{x + 10:.1f} V{y1:.1f} H{x:.1f}", stroke=color, sw=2, join="miter"
         )
-        label = it.text("label")
+        sub = it.child("label")  # a label object {title, caption}
+        label = (
+            " \u2014 ".join(
+                t for t in (sub.text("title", "label"), sub.text("caption", "body")) if t
+            )
+            if sub is not None
+            else it.text("label")
+        )
         if label:
             lx = bcol.x + 34
             lh = f * 0.85 * LINE_HEIGHT
@@ -156,6 +205,60 @@ def _tower(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
                 )
             else:
                 ctx.warn("S702", c, "label", "no room for the bracket label")
+
+
+def _address_column(
+    ctx: Ctx, r: Rect, offsets: list[str], comp: Component | None, parent: str
+) -> None:
+    """Offset labels down the tower's left edge, each with a dot on a thin rail."""
+    st = ctx.style
+    pal = st.palette
+    size = st.font * 0.8
+    lh = size * LINE_HEIGHT
+    rail_x = r.r - 6
+    ctx.line(rail_x, r.y, rail_x, r.b, stroke=pal.line, sw=1)
+    n = len(offsets)
+    for k, text in enumerate(offsets):
+        cy = r.y + (r.h - lh) * (k / (n - 1) if n > 1 else 0.0) + lh / 2
+        ctx.circle(rail_x, cy, 3, fill=st.accent(0))
+        ctx.text(
+            Rect(r.x, cy - lh / 2, max(1.0, r.w - 14), lh),
+            text,
+            size,
+            color=pal.muted,
+            parent=parent,
+            comp=comp,
+            role="items",
+            max_lines=1,
+            mono=True,
+            anchor="end",
+        )
+
+
+def _elided(ctx: Ctx, r: Rect, it: Item, parent: str, index: int) -> None:
+    """A range-less region bracket: a dashed slot with a side bracket, title and caption."""
+    st = ctx.style
+    pal = st.palette
+    color = st.accent(index, it.tone())
+    sid = panel(
+        ctx, r, parent=parent, stem="region", fill="none", stroke=pal.line, dash="6 5", rx=6
+    )
+    ctx.path(
+        f"M{r.x + 14:.1f} {r.y + 4:.1f} H{r.x + 8:.1f} V{r.b - 4:.1f} H{r.x + 14:.1f}",
+        stroke=color,
+        sw=2,
+        join="miter",
+    )
+    f = st.font
+    secs = [
+        Section(
+            "title", it.text("title", "label") or "", f * 0.95, color, "bold", max_lines=1, gap=2
+        )
+    ]
+    caption = it.text("caption", "body", "note", primary=False)
+    if caption:
+        secs.append(Section("caption", caption, f * 0.8, pal.muted, max_lines=2, gap=0))
+    ctx.stack(r.inset(22, 3), secs, parent=sid, comp=it.comp, valign="middle")
 
 
 def _side_cards(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:

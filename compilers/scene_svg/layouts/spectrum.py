@@ -8,9 +8,9 @@ first free lane under the bar (lanes stack so labels never overlap).
 
 from __future__ import annotations
 
-from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Rect, Section
 from dslkit.compilers.scene_svg.draw import card
-from dslkit.compilers.scene_svg.layouts.common import text_w
+from dslkit.compilers.scene_svg.layouts.common import card_height, text_w
 
 from scene_dsl.ast import Component
 
@@ -35,6 +35,9 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
         it = ctx.item(c)
         tones[side] = it.tone() or _pole_tone(ctx, side)
         h = min(r.h * 0.5, max(90.0, f * 6))
+        if it.has("body", "caption", "detail"):
+            # a pole with a body keeps its natural height (up to 80% of the region)
+            h = min(r.h * 0.8, max(h, card_height(ctx, it, pole_w) + 2 * f * LINE_HEIGHT))
         cell = Rect(r.x if side == "left" else r.r - pole_w, r.cy - h / 2, pole_w, h)
         card(
             ctx,
@@ -86,12 +89,37 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
                 weight="bold",
                 anchor="middle",
             )
+            note = (
+                it.text("note", "caption", "body", primary=False)
+                if it.has("note", "caption", "body")
+                else None
+            )
+            if note:  # the arc's note under its label
+                ctx.text(
+                    Rect(
+                        lr.x, lr.b, lr.w, min(f * 0.85 * LINE_HEIGHT * 2, max(0.0, by - lr.b - 6))
+                    ),
+                    note,
+                    f * 0.85,
+                    color=pal.muted,
+                    parent=parent,
+                    comp=arc,
+                    role="note",
+                    max_lines=2,
+                    anchor="middle",
+                )
     lanes: list[float] = []  # right edge of the last label in each lane
     lh = f * 0.9 * LINE_HEIGHT
-    lane_h = lh * 2 + 8
+    items = [ctx.item(c) for c in markers]
+    bodies = any(it.has("body", "caption") for it in items)
+    lane_h = lh * (6 if bodies else 2) + 8  # a marker with a body gets four more lines
     for k, c in enumerate(markers):
-        it = ctx.item(c)
-        pos = max(0, min(100, int(c.get("position") or 0)))
+        it = items[k]
+        raw_pos = c.get("position")
+        if raw_pos is None:  # markers with no position (CKE bands) spread evenly, in order
+            pos = round(100 * (k + 1) / (len(markers) + 1))
+        else:
+            pos = max(0, min(100, int(raw_pos or 0)))
         x = mid.x + mid.w * pos / 100
         color = st.accent(k + 2, it.tone())
         ctx.path(
@@ -103,6 +131,8 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
         value = it.text("value", primary=False)
         text = f"{label} \u00b7 {value}" if value else label
         w = min(mid.w, max(60.0, text_w(text, f * 0.9, True) + 4), 220.0)
+        if bodies:  # a body reads in its share of the continuum, not in its label's width
+            w = min(mid.w, max(w, min(240.0, mid.w / (len(markers) + 1) - 12)))
         lx = max(mid.x, min(mid.r - w, x - w / 2))
         lane = next((i for i, right in enumerate(lanes) if lx >= right + 8), len(lanes))
         if lane == len(lanes):
@@ -114,6 +144,21 @@ def layout_spectrum(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
         lanes[lane] = lx + w
         if lane:
             ctx.line(x, by + bar_h + 14, x, ly, stroke=color, sw=1, dash="2 3")
+        body = it.text("body", "caption", primary=False) if bodies else None
+        if body:
+            box = Rect(lx, ly, w, min(lane_h - 8, r.b - ly))
+            ctx.stack(
+                box,
+                [
+                    Section(
+                        "label", text, f * 0.9, pal.ink, "bold", max_lines=2, gap=2, anchor="middle"
+                    ),
+                    Section("body", body, f * 0.78, pal.muted, max_lines=4, gap=0, anchor="middle"),
+                ],
+                parent=parent,
+                comp=c,
+            )
+            continue
         ctx.text(
             Rect(lx, ly, w, min(lane_h - 8, r.b - ly)),
             text,

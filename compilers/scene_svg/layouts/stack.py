@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
-from dslkit.compilers.scene_svg.draw import bar_row, card, panel, pill
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, parse_number
+from dslkit.compilers.scene_svg.draw import bar_row, card, card_sections, panel, pill
 from dslkit.compilers.scene_svg.layouts.common import (
     card_height,
     fill_heights,
@@ -238,6 +238,20 @@ def badge_tile(ctx: Ctx, r: Rect, it: Item, parent: str) -> None:
         secs.append(
             Section("label", label, st.font * 0.85, pal.muted, max_lines=2, gap=0, anchor="middle")
         )
+    # a badge object {label, caption}: the caption goes under the label (unless it was the label)
+    caption = (
+        it.text("caption", primary=False)
+        if it.has("caption") and "caption" not in it.taken
+        else None
+    )
+    if caption:
+        if secs:
+            secs[-1].gap = 2
+        secs.append(
+            Section(
+                "caption", caption, st.font * 0.75, pal.muted, max_lines=2, gap=0, anchor="middle"
+            )
+        )
     ctx.stack(inner, secs, parent=tid, comp=it.comp, valign="middle")
 
 
@@ -263,9 +277,23 @@ def formula_band(ctx: Ctx, comp: Component, parent: str) -> Band:
     pal = st.palette
 
     def secs() -> list[Section]:
-        formula = it.text("formula", "text", "value")
+        formula = it.text("formula", "text", "value", "equation")
         caption = it.text("caption", "note", "body", primary=False)
         out = []
+        title = it.text("title", primary=False) if it.has("title") else None
+        if title:  # a formula strip object {title, equation, bullets} leads with its title
+            out.append(
+                Section(
+                    "title",
+                    title,
+                    st.font * 1.0,
+                    st.accent(it.index, it.tone()),
+                    "bold",
+                    max_lines=1,
+                    gap=4,
+                    anchor="middle",
+                )
+            )
         if formula:
             out.append(
                 Section(
@@ -290,6 +318,17 @@ def formula_band(ctx: Ctx, comp: Component, parent: str) -> Band:
                     max_lines=2,
                     gap=0,
                     anchor="middle",
+                )
+            )
+        bullets = it.texts("bullets", "points") if it.has("bullets", "points") else []
+        if bullets:
+            # the bullets sit in one row of columns under the equation (one line each)
+            if out:
+                out[-1].gap = 6
+            cols = "     ".join("\u2022 " + b for b in bullets)
+            out.append(
+                Section(
+                    "bullets", cols, st.font * 0.85, pal.ink, max_lines=3, gap=0, anchor="middle"
                 )
             )
         return out
@@ -320,10 +359,15 @@ def principle_band(ctx: Ctx, comp: Component, parent: str) -> Band:
     it = ctx.item(comp)
     st = ctx.style
     pal = st.palette
-    left = it.text("left", "title", "label")
-    right = it.text("right", "body", "caption", primary=False)
+    # each side is a string, or (CKE) an object {title, body, bullets} drawn as a small card
+    sides = {role: it.child(role) for role in ("left", "right")}
+    left = None if sides["left"] else it.text("left", "title", "label")
+    right = None if sides["right"] else it.text("right", "body", "caption", primary=False)
 
     def side_secs(text: str | None, role: str) -> list[Section]:
+        sub = sides.get(role)
+        if sub is not None:
+            return card_sections(ctx, sub, st.tone_at(it.index + (role == "right")))
         return (
             [
                 Section(
@@ -355,7 +399,18 @@ def principle_band(ctx: Ctx, comp: Component, parent: str) -> Band:
                 rx=2,
             )
             ctx.stack(
-                cell.inset(st.pad), side_secs(text, role), parent=pid, comp=comp, valign="middle"
+                cell.inset(st.pad)
+                if sides[role] is None
+                else Rect(
+                    cell.x + st.pad + 6,
+                    cell.y + st.pad,
+                    max(1.0, cell.w - 2 * st.pad - 6),
+                    max(0.0, cell.h - 2 * st.pad),
+                ),
+                side_secs(text, role),
+                parent=pid,
+                comp=comp,
+                valign="middle" if sides[role] is None else "top",
             )
         mx = r.cx
         ctx.line(mx - 20, r.cy, mx + 20, r.cy, stroke=st.accent(it.index), sw=2)
@@ -373,11 +428,58 @@ def principle_band(ctx: Ctx, comp: Component, parent: str) -> Band:
     return Band(height, draw, grow=False)
 
 
+def width_band(ctx: Ctx, it: Item, parent: str) -> Band:
+    """A micrographic band object ``{label, width}``: a bar ``width`` (0-1) of the band's
+    width, its label inside (or after the bar when the bar is too short for it)."""
+    st = ctx.style
+    pal = st.palette
+    comp = it.comp
+    raw = parse_number(it.raw("width"))  # 0.42, "0.42" (bools and text without a number: 0)
+    frac = max(0.0, min(1.0, raw)) if raw is not None and raw == raw else 0.0  # NaN -> 0
+    label = it.text("label", "title", "name") or ""
+    size = st.font * 0.95
+    bar_h = size * 2.2
+
+    def draw(r: Rect) -> None:
+        tone = st.tone_at(it.index, it.tone())
+        color = pal.accent(tone)
+        pid = panel(ctx, r, parent=parent, stem="band", fill=pal.surface)
+        inner = r.inset(st.pad * 0.6, max(2.0, (r.h - bar_h) / 2))
+        bw = max(inner.h, inner.w * frac)
+        grad = ctx.gradient(color, pal.soft(tone))
+        ctx.rect(Rect(inner.x, inner.y, bw, inner.h), fill=f"url(#{grad})", rx=inner.h / 2)
+        need = measure_text(label, size, weight="bold") + 24
+        if need <= bw:
+            # the bar starts in its soft tone, so the label takes the page ink
+            tr, ink = Rect(inner.x + 12, inner.y, bw - 24, inner.h), pal.ink
+        else:
+            tr, ink = (
+                Rect(inner.x + bw + 10, inner.y, max(1.0, inner.r - bw - 10), inner.h),
+                pal.ink,
+            )
+        ctx.text(
+            tr,
+            label,
+            size,
+            color=ink,
+            parent=pid,
+            comp=comp,
+            role="label",
+            max_lines=1,
+            weight="bold",
+            valign="middle",
+        )
+
+    return Band(lambda w: bar_h + st.pad * 1.2, draw, grow=False)
+
+
 def micro_band(ctx: Ctx, comp: Component, parent: str) -> Band:
-    """A titled band of item chips."""
+    """A titled band of item chips (or a width bar, for a ``{label, width}`` object)."""
     it = ctx.item(comp)
     st = ctx.style
     pal = st.palette
+    if it.has("width") and not it.has("items", "bullets", "parts"):
+        return width_band(ctx, it, parent)
     title = it.text("title", "label", primary=False)
     entries = it.texts("items", "bullets", "parts")
     size = st.font * 0.88

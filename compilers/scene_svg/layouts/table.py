@@ -39,7 +39,8 @@ def _cells(
     if not header:
         header = item.texts("columns", "header")
     if not rows:
-        rows = [(None, r, "normal") for r in item.rows("rows")]
+        # rows as lists, or as CKE row objects {cells, state} whose state tints the row
+        rows = [(None, r, state or "normal") for r, state in item.state_rows("rows")]
     return item, header, rows
 
 
@@ -58,7 +59,8 @@ def layout_table(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None
     ) -> float:
         item, header, rows = block
         title = f * 1.1 * LINE_HEIGHT + 8 if item.has("title", "label") else 0.0
-        return 2 * st.pad + title + (len(rows) + (1 if header else 0)) * f * em
+        caption = f * 0.85 * LINE_HEIGHT + 6 if item.has("caption") else 0.0
+        return 2 * st.pad + title + caption + (len(rows) + (1 if header else 0)) * f * em
 
     # blocks take their natural height (rows of 3.4 em, 2.6 when tight); the group is
     # centred vertically
@@ -103,6 +105,19 @@ def _block(
             role="title",
             max_lines=1,
             weight="bold",
+        )
+    caption = item.text("caption", primary=False) if item.has("caption") else None
+    if caption:  # the block's caption runs under its title
+        cr, inner = inner.take_top(f * 0.85 * LINE_HEIGHT, 6)
+        ctx.text(
+            cr,
+            caption,
+            f * 0.85,
+            color=pal.muted,
+            parent=gid,
+            comp=item.comp,
+            role="caption",
+            max_lines=1,
         )
     ncols = max([len(header)] + [len(c) for _, c, _ in rows] + [1])
     widths = [0.0] * ncols
