@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 TORCH := torch==2.13.0
 WHEEL_VENV := .venv-wheel
 
-.PHONY: demo test bench lint wheel-check sysdeps clean
+.PHONY: demo test bench fuzz lint wheel-check sysdeps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ wheel-check: $(VENV)/.installed
 		import dslkit.compilers, dslkit.train, importlib.resources as r; \
 		fonts = [f.name for f in r.files('dslkit.compilers.scene_svg.fonts').iterdir() if f.name.endswith('.json')]; \
 		assert fonts, 'font metrics missing from the wheel'; print('wheel ok: dslkit.* namespace with', len(fonts), 'font files')"
+
+# Hypothesis fuzzing of every public entry point (tests/fuzz) for FUZZ_SECONDS in all, split
+# between the targets; `make test` runs the same properties for a few seconds. A crash fails.
+FUZZ_SECONDS ?= 60
+fuzz: $(VENV)/.installed
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest -q -p no:cacheprovider tests/fuzz
 
 bench: $(VENV)/.installed
 	@for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

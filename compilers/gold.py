@@ -17,14 +17,14 @@ scene.dsl and content.json first; scene.dsl itself is never rewritten (it is the
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dslkit import jsonio
 from dslkit._extras import require
-from dslkit.errors import DslkitError
+from dslkit.errors import DslkitError, InputError
 
 __all__ = [
     "CHECKS",
@@ -272,10 +272,12 @@ def _run_checks(case: _Case, *, update: bool, contract: str, sd: Any) -> tuple[s
     canon = sd.canonicalize(scene, contract)
     row_canonical = sd.to_text(canon, form="row", contract=contract)
     try:
-        content = json.loads(_read(p / "content.json"))
-    except json.JSONDecodeError as exc:
+        content = jsonio.loads(_read(p / "content.json"), source="content.json")
+    except InputError as exc:
         content = None
-        content_error = f"content.json is not JSON @ {exc.lineno}:{exc.colno}: {exc.msg}"
+        d = exc.diagnostic
+        where = f" @ {d.line}:{d.column}" if d is not None and d.line else ""
+        content_error = f"content.json is not JSON{where}: {d.message if d else exc}"
     else:
         content_error = ""
 

@@ -14,6 +14,7 @@ Output is deterministic: same SVG and width, same PNG bytes (cairo writes no tim
 from __future__ import annotations
 
 import io
+import math
 import re
 from functools import lru_cache
 from typing import Any, Protocol
@@ -23,7 +24,33 @@ from dslkit.compilers.codes import diag
 from dslkit._extras import require
 from dslkit.errors import CompileError, Diagnostic
 
-__all__ = ["external_refs", "png_to_array", "sanitize_svg", "to_png"]
+__all__ = [
+    "MAX_PIXELS",
+    "MAX_SIDE",
+    "MAX_USE_EXPANSION",
+    "external_refs",
+    "png_to_array",
+    "sanitize_svg",
+    "to_png",
+]
+
+MAX_SIDE = 32_767  # pixels per side: cairo's own image surface limit
+MAX_PIXELS = 100_000_000  # 400 MB of RGBA: larger is refused before cairo allocates it
+# Elements that <use> references add when expanded. Ten levels of ten-fold <use> turn a 2 KB
+# document into 10**10 drawn elements; cairo draws about 4,000 per second, so this caps the
+# extra work at seconds while leaving far more room than any compiled scene uses.
+MAX_USE_EXPANSION = 10_000
+_LENGTH = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(px|pt|pc|mm|cm|in)?\s*\Z")
+_UNIT_PX = {
+    None: 1.0,
+    "px": 1.0,
+    "pt": 4 / 3,
+    "pc": 16.0,
+    "mm": 96 / 25.4,
+    "cm": 96 / 2.54,
+    "in": 96.0,
+}
+_NUMBERS = re.compile(r"[^\s,]+")
 
 _EMPTY_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>'
 _XLINK = "{http://www.w3.org/1999/xlink}href"
@@ -147,6 +174,86 @@ def sanitize_svg(svg: str | bytes | _HasText) -> tuple[str, list[Diagnostic]]:
     return clean, diags
 
 
+def _refuse(message: str) -> CompileError:
+    return CompileError("", [diag("S704", message)])
+
+
+def _length_px(value: str | None) -> float | None:
+    """A root width/height in px, None when absent, relative (%, em) or not a plain length."""
+    m = _LENGTH.match(value or "")
+    return float(m.group(1)) * _UNIT_PX[m.group(2)] if m else None
+
+
+def _check_size(root: Any, width: int | None) -> None:
+    """Refuse a canvas cairo cannot or should not allocate, before it tries (S704)."""
+    box: list[float] = []
+    view_box = root.get("viewBox")
+    if view_box is not None:
+        try:
+            box = [float(v) for v in _NUMBERS.findall(view_box)]
+        except ValueError:
+            box = []
+        if len(box) != 4 or not all(math.isfinite(v) and abs(v) <= 1e9 for v in box):
+            raise _refuse(f"viewBox {view_box[:60]!r} is not four finite numbers up to 1e9")
+        if box[2] <= 0 or box[3] <= 0:
+            raise _refuse(f"viewBox {view_box[:60]!r} has no positive width and height")
+    sides = {}
+    for name in ("width", "height"):
+        px = _length_px(root.get(name))
+        if px is not None and not (math.isfinite(px) and 0 < px <= MAX_SIDE):
+            raise _refuse(f"SVG {name} {root.get(name)!r} is not a size between 0 and {MAX_SIDE}px")
+        sides[name] = px if px is not None else (box[2 if name == "width" else 3] if box else None)
+    w, h = sides["width"], sides["height"]
+    if width is not None and w and h:
+        w, h = float(width), width * h / w
+    for side in (w, h):
+        if side is not None and not 0 < side <= MAX_SIDE:
+            raise _refuse(f"the PNG would be {w:.0f}x{h:.0f}px; at most {MAX_SIDE} per side")
+    if w and h and w * h > MAX_PIXELS:
+        raise _refuse(f"the PNG would be {w:.0f}x{h:.0f}px; at most {MAX_PIXELS} pixels")
+
+
+def _check_use_expansion(root: Any) -> None:
+    """Count what <use> adds when expanded; refuse fan-out bombs and reference cycles (S704)."""
+    by_id = {el.get("id"): el for el in root.iter() if el.get("id") is not None}
+    memo: dict[int, int] = {}  # id(element) -> elements it draws, expanded
+
+    def href(el: Any) -> Any:
+        ref = el.get(_XLINK) or el.get("href") or ""
+        return by_id.get(ref[1:]) if ref.startswith("#") else None
+
+    def drawn(top: Any) -> int:
+        # iterative post-order walk: an element's count needs its children's and its target's
+        stack: list[tuple[Any, bool]] = [(top, False)]
+        active: set[int] = set()
+        while stack:
+            el, ready = stack.pop()
+            key = id(el)
+            if key in memo:
+                continue
+            parts = list(el)
+            if _local_name(el.tag) == "use" and (target := href(el)) is not None:
+                parts.append(target)
+            if ready:
+                active.discard(key)
+                memo[key] = min(1 + sum(memo[id(p)] for p in parts), 1 << 62)
+                continue
+            if key in active:
+                raise _refuse("a <use> references an element that contains it (a cycle)")
+            active.add(key)
+            stack.append((el, True))
+            stack.extend((p, False) for p in parts if id(p) not in memo)
+        return memo[id(top)]
+
+    plain = sum(1 for _ in root.iter())
+    total = drawn(root)
+    if total - plain > MAX_USE_EXPANSION:
+        raise _refuse(
+            f"<use> references expand to {total - plain} more elements; at most "
+            f"{MAX_USE_EXPANSION} are rasterised"
+        )
+
+
 def _neutralise_css(css: str) -> str:
     return _CSS_URL.sub("none", _CSS_IMPORT.sub("", css))
 
@@ -193,15 +300,22 @@ def to_png(svg: str | bytes | _HasText, width: int | None = None) -> bytes:
         PNG bytes, identical for identical inputs whatever the process rasterised before.
 
     Raises:
-        CompileError: S704 when the SVG is not well-formed XML or declares entities.
+        CompileError: S704 when the SVG is not well-formed XML or declares entities, when its
+            size is negative, not finite or beyond :data:`MAX_SIDE` / :data:`MAX_PIXELS`,
+            when ``<use>`` expands past :data:`MAX_USE_EXPANSION` elements or into a cycle,
+            and when cairo refuses it.
         ValueError: ``width`` is not a positive integer.
     """
     if width is not None and (not isinstance(width, int) or width <= 0):
         raise ValueError(f"width must be a positive integer, not {width!r}")
     require("cairosvg", extra="render", feature="to_png")
+    from cairocffi import CairoError
     from cairosvg.surface import PNGSurface
 
     clean, _ = sanitize_svg(svg)
+    root = _parse(clean)
+    _check_size(root, width)
+    _check_use_expansion(root)
     _pin_font_state()
     out = io.BytesIO()
     try:
@@ -212,9 +326,17 @@ def to_png(svg: str | bytes | _HasText, width: int | None = None) -> bytes:
             output_width=width,
             write_to=out,
         )
-    except (ValueError, TypeError, ZeroDivisionError, RecursionError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        ZeroDivisionError,
+        RecursionError,
+        OverflowError,
+        MemoryError,
+        CairoError,
+    ) as exc:
         # cairosvg raises bare Python errors on documents it cannot lay out (no size, a
-        # <use> that references its own document, ...).
+        # <use> that references its own document, ...), cairo its own on sizes and matrices.
         raise CompileError.from_diagnostics(
             [diag("S704", f"cairosvg could not render: {exc}")]
         ) from None

@@ -4,8 +4,9 @@
     python -m dslkit.compilers gold check DIR [--json] [--update]
     python -m dslkit.compilers gallery DIR -o gallery.html
 
-Every failure prints diagnostics with positions on stderr and exits 1; nothing prints a
-traceback for bad input.
+Exit codes (the toolkit's convention): 0 done, 1 the scene or a gold case has problems
+(diagnostics with positions on stderr), 2 usage errors and input that cannot be read (a
+missing or non-UTF-8 file, content that is not JSON). Nothing prints a traceback for bad input.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from dslkit.errors import Diagnostic, DslkitError
+from dslkit import jsonio
+from dslkit.errors import Diagnostic, DslkitError, InputError
 
 __all__ = ["register"]
 
@@ -33,8 +35,10 @@ def register(subparsers: Any) -> None:
         help="compile a scene + content.json to SVG (and PNG)",
         description="Compile a scene DSL file with its content.json to SVG, optionally PNG.",
     )
-    p.add_argument("scene", metavar="SCENE", help="scene DSL file (row or block form)")
-    p.add_argument("--content", "-c", required=True, metavar="C.json", help="content.json")
+    p.add_argument("scene", metavar="SCENE", help="scene DSL file (row or block form; - is stdin)")
+    p.add_argument(
+        "--content", "-c", required=True, metavar="C.json", help="content.json (- is stdin)"
+    )
     p.add_argument("-o", "--output", required=True, metavar="OUT.svg", help="SVG to write")
     p.add_argument("--png", metavar="OUT.png", help="also rasterise to this PNG")
     p.add_argument(
@@ -76,34 +80,19 @@ def _print_diags(label: str, diags: Iterable[Diagnostic], text: str | None = Non
         print(f"{label}: {d.format()}", file=sys.stderr)
 
 
-def _read_text(path: str, what: str) -> str | None:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        print(f"error: {what} not found: {path}", file=sys.stderr)
-    except IsADirectoryError:
-        print(f"error: {what} is a folder, not a file: {path}", file=sys.stderr)
-    except UnicodeDecodeError as exc:
-        print(f"error: {what} is not UTF-8 ({path}, byte {exc.start})", file=sys.stderr)
-    return None
-
-
 def _cmd_compile(args: argparse.Namespace) -> int:
-    text = _read_text(args.scene, "scene")
-    raw = _read_text(args.content, "content")
-    if text is None or raw is None:
-        return 1
-    try:
-        content = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        print(
-            f"{args.content}:{exc.lineno}:{exc.colno}: content is not JSON: {exc.msg}",
-            file=sys.stderr,
-        )
-        return 1
+    if args.scene == "-" and args.content == "-":
+        print("error: only one of SCENE and --content can be - (stdin)", file=sys.stderr)
+        return 2
     if args.width is not None and args.width <= 0:
         print(f"error: --width must be a positive integer, not {args.width}", file=sys.stderr)
-        return 1
+        return 2
+    try:
+        text = jsonio.read_text(args.scene)
+        content = jsonio.load(args.content)
+    except InputError as exc:  # unreadable, not UTF-8, not JSON, nested too deep
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     from dslkit.compilers.scene_svg import compile_scene
 
     try:
@@ -123,7 +112,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
             Path(args.png).write_bytes(to_png(svg.text, width=args.width))
     except OSError as exc:
         print(f"error: cannot write output: {exc}", file=sys.stderr)
-        return 1
+        return 2
     except DslkitError as exc:
         _print_diags(args.scene, exc.diagnostics)
         return 1
@@ -139,7 +128,7 @@ def _cmd_gold_check(args: argparse.Namespace) -> int:
         report = check_gold_pack(args.directory, update=args.update, contract=args.contract)
     except NotADirectoryError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, sort_keys=False))
     else:
@@ -156,12 +145,12 @@ def _cmd_gallery(args: argparse.Namespace) -> int:
         html, report = build_gallery(args.directory, contract=args.contract)
     except NotADirectoryError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2
     try:
         Path(args.output).write_text(html, encoding="utf-8")
     except OSError as exc:
         print(f"error: cannot write {args.output}: {exc}", file=sys.stderr)
-        return 1
+        return 2
     passed = sum(c.ok for c in report.cases)
     print(f"wrote {args.output}: {len(report.cases)} cases, {passed} pass")
     return 0

@@ -14,19 +14,28 @@ import json
 import sys
 from typing import Any
 
+from dslkit import jsonio
+from dslkit.errors import InputError
 from trace_dsl.cli import register_gsm8k_arguments, run_gsm8k
 
 __all__ = ["register"]
 
 
 def _load(path: str) -> Any:
-    """Text or JSON trace; '-' reads stdin. JSON is recognised by its first character."""
-    text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8", newline="").read()  # noqa: SIM115
+    """Text or JSON trace; '-' reads stdin. JSON is recognised by its first character.
+
+    Raises:
+        InputError: the input cannot be read, is not UTF-8, or is JSON nested too deep or
+            holding numbers JSON cannot carry (the toolkit's one JSON reader).
+    """
+    text = jsonio.read_text(path)
     if text.lstrip()[:1] in ("{", "["):
         try:
-            return json.loads(text)
-        except ValueError:
-            return text  # the trace parser reports a positioned error
+            return jsonio.loads(text, source=path)
+        except InputError as exc:
+            if exc.code != "J101":
+                raise
+            return text  # not JSON: the trace parser reports a positioned error
     return text
 
 
@@ -35,8 +44,8 @@ def _solve(args: argparse.Namespace) -> int:
 
     try:
         trace = _load(args.file)
-    except OSError as exc:
-        print(f"{args.file}: cannot read: {exc.strerror}", file=sys.stderr)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
         v = verify(trace, args.expected, expected_expert=args.expert)

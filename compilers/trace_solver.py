@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -44,6 +45,7 @@ Number = int | Fraction
 # every step O(1)-ish and no GSM8K-sized problem comes near it (2**4096 ~ 10**1233).
 MAX_BITS = 4096
 MAX_STEPS = 10_000
+MAX_NUMBER_CHARS = 64  # as trace_dsl.parser: the longest number literal a trace may write
 
 
 class Status(str, enum.Enum):
@@ -174,7 +176,10 @@ class Verification:
 def _json_number(value: Number | None) -> object:
     if value is None or isinstance(value, int):
         return value
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # a fraction beyond float range: its exact "p/q" text instead
+        return str(value)
 
 
 class _Fail(Exception):
@@ -418,6 +423,10 @@ def _as_trace(trace: Trace | str | Mapping[str, Any] | Sequence[Any]) -> Trace |
         if d is None:
             return StepError("T000", "parse-error", str(exc))
         return StepError(d.code, d.name, d.message, None, 0, d.line, d.column)
+    except (RecursionError, ValueError, TypeError) as exc:
+        # A Python object no JSON trace can be (keys that refuse str(), containers that
+        # contain themselves): solve() reports it, it never raises.
+        return StepError("T204", "wrong-type", f"not a trace: {type(exc).__name__}: {exc}"[:200])
 
 
 def solve(trace: Trace | str | Mapping[str, Any] | Sequence[Any]) -> Result:
@@ -476,23 +485,36 @@ def solve(trace: Trace | str | Mapping[str, Any] | Sequence[Any]) -> Result:
     return Result(Status.SOLVED, final, expert, None, tuple(answers), parsed)
 
 
+_EXPECTED_RE = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:/\d+)?")
+_MAX_EXPECTED_CHARS = 2 * MAX_NUMBER_CHARS + 1  # "p/q" with two number literals
+
+
 def _expected_number(value: object) -> Number:
     if isinstance(value, bool):
         raise ValueError(f"expected answer must be a number, got {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Fraction):
-        return _norm(value)
+    if isinstance(value, int | Fraction):
+        try:
+            return _check(_norm(Fraction(value)))  # no answer can exceed MAX_BITS
+        except _Fail:
+            raise ValueError(f"expected answer exceeds the solver's {MAX_BITS}-bit range") from None
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"expected answer must be finite, got {value!r}")
         return _norm(Fraction(str(value)))
     if isinstance(value, str):
         text = value.strip().replace(",", "").replace("$", "")
+        shown = repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+        # Written the way answers are written: no exponents ("1e999"), no nan/inf, no
+        # 5,000-digit strings (Fraction would read them, as a number no float can hold)
+        if len(text) > _MAX_EXPECTED_CHARS or not _EXPECTED_RE.fullmatch(text):
+            raise ValueError(
+                f"expected answer {shown} is not a decimal number or fraction (e.g. 18, "
+                f"-2.5, 3/4; at most {_MAX_EXPECTED_CHARS} characters)"
+            )
         try:
             return _norm(Fraction(text))
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f"expected answer {value!r} is not a number") from None
+        except ZeroDivisionError:
+            raise ValueError(f"expected answer {shown} divides by zero") from None
     raise ValueError(
         f"expected answer must be a number or numeric string, got {type(value).__name__}"
     )

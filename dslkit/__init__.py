@@ -18,6 +18,7 @@ Beside it: :mod:`dslkit.codes`, the one shape of every package's diagnostic code
 """
 
 from dslkit.errors import (
+    ArgumentError,
     ArtifactError,
     CheckpointError,
     CompileError,
@@ -25,6 +26,7 @@ from dslkit.errors import (
     Diagnostic,
     DslkitError,
     DslSyntaxError,
+    InputError,
     LimitExceededError,
     MissingExtraError,
     SceneSyntaxError,
@@ -40,6 +42,7 @@ from dslkit.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
     "ArtifactError",
     "CheckpointError",
     "CompileError",
@@ -47,6 +50,7 @@ __all__ = [
     "Diagnostic",
     "DslSyntaxError",
     "DslkitError",
+    "InputError",
     "LimitExceededError",
     "MissingExtraError",
     "SceneSyntaxError",

@@ -15,11 +15,14 @@ A diagnostic prints like::
 
 from __future__ import annotations
 
+import bisect
 import enum
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 __all__ = [
+    "ArgumentError",
     "ArtifactError",
     "CheckpointError",
     "CompileError",
@@ -28,7 +31,9 @@ __all__ = [
     "DslSyntaxError",
     "DslkitError",
     "ErrorMode",
+    "InputError",
     "LimitExceededError",
+    "LineIndex",
     "MissingExtraError",
     "SceneSyntaxError",
     "SceneValidationError",
@@ -39,6 +44,7 @@ __all__ = [
     "TraceValidationError",
     "ValidationError",
     "caret_context",
+    "expect_type",
     "line_col",
 ]
 
@@ -72,20 +78,59 @@ def caret_context(text: str, line: int, column: int, *, width: int = 100) -> tup
     """Return ``(source_line, caret_line)`` for a 1-based position, clipped to ``width``.
 
     Long lines are windowed around the column so a 1 MB single-line input still gives a
-    readable two-line context.
+    readable two-line context. One call costs O(text before the line's end); for many
+    positions in one text use :class:`LineIndex`, which costs O(log lines + width) per call.
     """
-    lines = text.split("\n")
-    if not 1 <= line <= len(lines):
+    if line < 1:
         return "", ""
-    src = lines[line - 1].rstrip("\r")
-    col = max(1, column)
     start = 0
-    if len(src) > width:
-        start = max(0, min(col - 1 - width // 2, len(src) - width))
-        src = src[start : start + width]
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:  # fewer lines than asked for
+            return "", ""
+    end = text.find("\n", start)
+    return _window(text, start, len(text) if end < 0 else end, column, width)
+
+
+def _window(text: str, start: int, end: int, column: int, width: int) -> tuple[str, str]:
+    # The line is text[start:end] (no newline); only the shown window is ever copied.
+    while end > start and text[end - 1] == "\r":
+        end -= 1
+    col = max(1, column)
+    first = 0
+    if end - start > width:
+        first = max(0, min(col - 1 - width // 2, end - start - width))
+    src = text[start + first : min(end, start + first + width)]
     # Control characters (NUL, tabs) would misalign the caret or corrupt terminals.
-    shown = "".join(ch if ch.isprintable() else "?" for ch in src)
-    return shown, " " * (col - 1 - start) + "^"
+    shown = src if src.isprintable() else "".join(c if c.isprintable() else "?" for c in src)
+    return shown, " " * (col - 1 - first) + "^"
+
+
+class LineIndex:
+    """The line starts of one text, found once, for many positions in it.
+
+    Reporting thousands of findings in a large input must stay linear: :func:`line_col` and
+    :func:`caret_context` scan from the start of the text on every call, this bisects.
+    """
+
+    __slots__ = ("starts", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0, *(m.end() for m in re.finditer("\n", text))]
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """As :func:`line_col`, in O(log lines)."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+    def caret_context(self, line: int, column: int, *, width: int = 100) -> tuple[str, str]:
+        """As :func:`caret_context`, in O(width)."""
+        if not 1 <= line <= len(self.starts):
+            return "", ""
+        end = self.starts[line] - 1 if line < len(self.starts) else len(self.text)
+        return _window(self.text, self.starts[line - 1], end, column, width)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,3 +319,32 @@ class MissingExtraError(DslkitError, ImportError):
 
 def _rebuild_missing_extra(message: str, module: str, extra: str) -> MissingExtraError:
     return MissingExtraError(message, module=module, extra=extra)
+
+
+class InputError(DslkitError, ValueError):
+    """An input file or stream could not be read as text or JSON (bytes that are not UTF-8,
+    malformed JSON, nesting past the depth limit, a number JSON cannot carry).
+
+    Also a ``ValueError``, so callers that guarded ``json.loads`` keep working.
+    """
+
+
+class ArgumentError(DslkitError, TypeError, ValueError):
+    """A public function was called with an argument of the wrong type or an impossible
+    value (``parse(None)``, ``theme_overrides=[...]``): a programming error, reported by name
+    instead of an ``AttributeError`` from deep inside. Also a ``TypeError`` and ``ValueError``.
+    """
+
+
+def expect_type(value: object, types: type | tuple[type, ...], what: str) -> None:
+    """Raise :class:`ArgumentError` unless ``value`` is an instance of ``types``.
+
+    Args:
+        value: the argument as passed.
+        types: the accepted type or types.
+        what: how to name the argument, e.g. ``"parse(text)"``.
+    """
+    if not isinstance(value, types):
+        accepted = types if isinstance(types, tuple) else (types,)
+        names = " or ".join(t.__name__ for t in accepted)
+        raise ArgumentError(f"{what} must be {names}, not {type(value).__name__}")

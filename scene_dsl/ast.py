@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from dslkit.errors import LimitExceededError
 from dslkit.span import Span  # the position model shared with trace_dsl
 
-__all__ = ["Attr", "Component", "Field", "Scene", "Span"]
+__all__ = ["MAX_NESTING", "Attr", "Component", "Field", "Scene", "Span"]
+
+# Hard ceiling on component nesting, whatever a parser's max_depth says. Equality, hashing,
+# repr, canonicalisation and printing of nodes all recurse through children; this bound keeps
+# every one of them far from Python's recursion limit (v1 nests two levels).
+MAX_NESTING = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,16 @@ class Component:
     fields: tuple[Field, ...] = ()  # repeated fields keep their order
     children: tuple[Component, ...] = ()  # nested sub-blocks, e.g. table_row in table_block
     span: Span | None = field(default=None, compare=False, repr=False)
+    # nesting depth, 1 for a component without children; computed, never passed
+    depth: int = field(default=1, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        depth = 1 + max((c.depth for c in self.children), default=0)
+        if depth > MAX_NESTING:
+            raise LimitExceededError(
+                f"component [{self.name}] nests {depth} levels deep; at most {MAX_NESTING}"
+            )
+        object.__setattr__(self, "depth", depth)  # frozen: set once, here
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """Value of the first field called ``name``."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from dslkit.errors import expect_type
 from scene_dsl.ast import Component, Scene
 from scene_dsl.contract import DEFAULT_CONTRACT, Contract, load_contract
 from scene_dsl.parser import parse
@@ -72,6 +73,7 @@ def canonicalize(
     Returns:
         The canonical scene; ``canonicalize(canonicalize(s)) == canonicalize(s)``.
     """
+    expect_type(scene, Scene, "canonicalize(scene)")
     spec = load_contract(contract)
     passes: tuple[Pass, ...] = (*RULES, drop_defaults) if omit_defaults else RULES
     for rule in passes:
@@ -80,7 +82,7 @@ def canonicalize(
 
 
 def canonical_text(
-    source: str | Scene,
+    source: str | bytes | Scene,
     *,
     form: str = "block",
     inline: bool = False,
@@ -90,7 +92,7 @@ def canonical_text(
     """Parse (if needed), canonicalize and print: the exact-match target text.
 
     Args:
-        source: DSL text or a scene.
+        source: DSL text (``str`` or UTF-8 bytes) or a scene.
         form: ``"block"`` or ``"row"``.
         inline: single-line training surface instead of the file surface.
         contract: contract name, path or object.
@@ -101,7 +103,8 @@ def canonical_text(
 
     Raises:
         SceneSyntaxError: ``source`` is text that does not parse.
+        ArgumentError: ``source`` is neither text, bytes nor a scene.
     """
-    scene = parse(source, contract=contract) if isinstance(source, str) else source
+    scene = source if isinstance(source, Scene) else parse(source, contract=contract)
     scene = canonicalize(scene, contract, omit_defaults=omit_defaults)
     return to_text(scene, form=form, inline=inline, contract=contract)

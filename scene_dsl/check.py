@@ -15,7 +15,7 @@ __all__ = ["check"]
 
 
 def check(
-    text: str | bytes,
+    text: str | bytes | bytearray | memoryview,
     *,
     contract: str | Path | Contract = DEFAULT_CONTRACT,
     content: Mapping[str, Any] | None = None,
@@ -39,7 +39,8 @@ def check(
     except DslSyntaxError as exc:  # limits, or bytes that are not UTF-8: nothing to recover
         return list(exc.diagnostics)
     diags = list(result.diagnostics)
-    source = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    source = text if isinstance(text, str) else bytes(text).decode("utf-8", "replace")
+    source = source.removeprefix("\ufeff")  # as parse() does: positions start after a BOM
     if result.scene is not None:
         seen = {(d.code, d.line, d.column) for d in diags}
         # A dialect reader may already have said what the validator finds (an unknown

@@ -10,10 +10,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import dslkit.cli
+from dslkit import jsonio
 from dslkit.errors import DslkitError
 from scene_dsl.canonical import canonicalize
 from scene_dsl.check import check
@@ -32,23 +32,13 @@ class _UsageError(Exception):
 
 
 def _read(path: str) -> str:
-    try:
-        if path == "-":
-            return sys.stdin.read()
-        return Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _UsageError(f"cannot read {path}: {exc}") from None
+    # stdin is read as bytes like a file, so both give the same answer (InputError: exit 2)
+    return jsonio.read_text(path)
 
 
 def _load_content(path: str | None) -> Any:
-    if path is None:
-        return None
-    try:
-        return json.loads(_read(path))
-    except json.JSONDecodeError as exc:
-        raise _UsageError(
-            f"{path}:{exc.lineno}:{exc.colno}: content is not valid JSON: {exc.msg}"
-        ) from None
+    # dslkit's one JSON reader: depth limit, BOM, a positioned InputError (exit 2)
+    return None if path is None else jsonio.load(path)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

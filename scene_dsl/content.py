@@ -83,16 +83,41 @@ def _json_type(value: Any) -> str:
     return "list" if isinstance(value, list) else type(value).__name__
 
 
-def _leaf_paths(content: Any, prefix: str, out: list[str]) -> None:
-    stack = [(prefix, content)]
+# str() refuses ints over 4,300 digits (CPython's conversion limit); content is text to draw
+_MAX_INT_BITS = 14_000  # ~4,200 decimal digits
+
+
+def _leaf_paths(content: Any, out: list[str]) -> list[Diagnostic]:
+    """Collect the dotted path of every leaf of ``content`` into ``out``.
+
+    Iterative (content may nest deeper than the recursion limit). Returns S603 errors for what
+    no content.json can hold but a Python mapping can: a container that contains itself (which
+    would make the walk endless) and an int too long to ever be shown as text.
+    """
+    problems: list[Diagnostic] = []
+    on_path: set[int] = set()  # ids of the containers between the root and the current node
+    stack: list[tuple[str, Any, bool]] = [("", content, False)]
     while stack:
-        path, node = stack.pop()
-        if isinstance(node, Mapping) and node:
-            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in node.items())
-        elif isinstance(node, list) and node:
-            stack.extend((f"{path}.{i}" if path else str(i), v) for i, v in enumerate(node))
+        path, node, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            continue
+        if isinstance(node, Mapping | list) and node:
+            if id(node) in on_path:
+                where = path or "the top level"
+                problems.append(diag("S603", f"content {where} contains itself (a cycle)"))
+                continue
+            on_path.add(id(node))
+            stack.append((path, node, True))
+            pairs = node.items() if isinstance(node, Mapping) else enumerate(node)
+            stack.extend((f"{path}.{k}" if path else str(k), v, False) for k, v in pairs)
         else:
+            if isinstance(node, int) and node.bit_length() > _MAX_INT_BITS:
+                problems.append(
+                    diag("S603", f"content {path} is an integer too long to show as text")
+                )
             out.append(path)
+    return problems
 
 
 def _reached(path: str, used: set[str]) -> bool:
@@ -155,9 +180,9 @@ def bind(
                 )
             else:
                 values[f.value] = value
+    leaves: list[str] = []
+    out.extend(_leaf_paths(content, leaves))  # always: a cycle must fail before any renderer
     if report_unused:
-        leaves: list[str] = []
-        _leaf_paths(content, "", leaves)
         used = set(values)
         # A leaf is used when it or one of its ancestors is a ref: test the leaf's prefixes
         # (O(depth)) instead of every ref (O(refs)), which was quadratic on big content.

@@ -13,7 +13,6 @@ dslkit's own scenes exactly as v1 did and everything the CKE v7 corpus says.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -22,7 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from dslkit.errors import ContractError
+from dslkit import jsonio
+from dslkit.errors import ContractError, InputError
 
 __all__ = [
     "DEFAULT_CONTRACT",
@@ -455,11 +455,12 @@ def _load_cached(key: str) -> Contract:
             raise ContractError(f"cannot read contract {key}: {exc.strerror}") from None
         source = str(path)
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ContractError(
-            f"contract {source} is not JSON: {exc.msg} at {exc.lineno}:{exc.colno}"
-        ) from None
+        data = jsonio.loads(text, source=source)
+    except InputError as exc:  # not JSON, too deep, NaN: the reader's reason and position
+        d = exc.diagnostic
+        reason = d.message.removeprefix(f"{source}: ").removeprefix("not JSON: ") if d else exc
+        where = f" at {d.line}:{d.column}" if d is not None and d.line else ""
+        raise ContractError(f"contract {source} is not JSON: {reason}{where}") from None
     return _build(data, source)
 
 

@@ -24,8 +24,14 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
-from dslkit.errors import Diagnostic, LimitExceededError, SceneSyntaxError
-from scene_dsl.ast import Attr, Component, Field, Scene, Span
+from dslkit.errors import (
+    ArgumentError,
+    Diagnostic,
+    LimitExceededError,
+    SceneSyntaxError,
+    expect_type,
+)
+from scene_dsl.ast import MAX_NESTING, Attr, Component, Field, Scene, Span
 from scene_dsl.contract import (
     DEFAULT_CONTRACT,
     ComponentSpec,
@@ -555,11 +561,15 @@ def _blocks_open(exc: UnexpectedInput) -> bool:
         return False
 
 
-def _decode(text: str | bytes) -> str:
+def _decode(text: str | bytes | bytearray | memoryview) -> str:
+    # A leading UTF-8 byte order mark (Windows editors write one) is not part of the program;
+    # positions count from the character after it, as an editor that hides it shows them.
     if isinstance(text, str):
-        return text
+        return text.removeprefix("\ufeff")
+    expect_type(text, (str, bytes, bytearray, memoryview), "parse(text)")
+    text = bytes(text)
     try:
-        return text.decode("utf-8")
+        return text.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         good = text[: exc.start].decode("utf-8")
         raise SceneSyntaxError.from_diagnostics(
@@ -576,7 +586,7 @@ def _decode(text: str | bytes) -> str:
 
 @overload
 def parse(
-    text: str | bytes,
+    text: str | bytes | bytearray | memoryview,
     *,
     errors: Literal["raise"] = "raise",
     contract: str | Path | Contract = DEFAULT_CONTRACT,
@@ -587,7 +597,7 @@ def parse(
 
 @overload
 def parse(
-    text: str | bytes,
+    text: str | bytes | bytearray | memoryview,
     *,
     errors: Literal["collect"],
     contract: str | Path | Contract = DEFAULT_CONTRACT,
@@ -597,7 +607,7 @@ def parse(
 
 
 def parse(
-    text: str | bytes,
+    text: str | bytes | bytearray | memoryview,
     *,
     errors: str = "raise",
     contract: str | Path | Contract = DEFAULT_CONTRACT,
@@ -607,13 +617,13 @@ def parse(
     """Parse scene text in row form, block form, or a mix of both.
 
     Args:
-        text: the program (``str``, or UTF-8 ``bytes``).
+        text: the program (``str``, or UTF-8 ``bytes``/``bytearray``/``memoryview``).
         errors: ``"raise"`` raises on any syntax problem; ``"collect"`` recovers and returns
             a :class:`ParseResult` with every diagnostic found.
         contract: contract name, path or object; used to tell attributes from row-form
             components and to map row positional parts to fields.
         max_chars: inputs longer than this are rejected (work stays linear and bounded).
-        max_depth: maximum block nesting.
+        max_depth: maximum block nesting, at most :data:`scene_dsl.ast.MAX_NESTING`.
 
     Returns:
         The :class:`Scene` (``errors="raise"``) or a :class:`ParseResult` (``"collect"``).
@@ -622,9 +632,12 @@ def parse(
         SceneSyntaxError: the text does not parse (``errors="raise"``).
         LimitExceededError: the input is longer than ``max_chars`` or nests deeper than
             ``max_depth`` (raised in both modes: recovering would mean reading it all).
+        ArgumentError: ``text`` is not text or bytes, or an argument is out of range.
     """
     if errors not in ("raise", "collect"):
-        raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
+        raise ArgumentError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    if not 1 <= max_depth <= MAX_NESTING:
+        raise ArgumentError(f"max_depth must be between 1 and {MAX_NESTING}, not {max_depth}")
     source = _decode(text)
     if len(source) > max_chars:
         raise LimitExceededError.from_diagnostics(

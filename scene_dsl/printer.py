@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from dslkit.errors import ArgumentError, expect_type
 from scene_dsl.ast import Component, Field, Scene
 from scene_dsl.contract import DEFAULT_CONTRACT, ComponentSpec, Contract, load_contract
 
@@ -38,8 +39,9 @@ def to_text(
     Returns:
         The program text. ``parse(to_text(s)) == s`` for canonical scenes in either form.
     """
+    expect_type(scene, Scene, "to_text(scene)")
     if form not in ("block", "row"):
-        raise ValueError(f"form must be 'block' or 'row', not {form!r}")
+        raise ArgumentError(f"form must be 'block' or 'row', not {form!r}")
     spec = load_contract(contract)
     lines: list[tuple[int, str]] = [(0, "[scene]")]
     if scene.attrs:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dslkit.errors import SceneSyntaxError
+from dslkit.errors import SceneSyntaxError, expect_type
 from scene_dsl.ast import Component, Scene
 from scene_dsl.canonical import canonicalize
 from scene_dsl.contract import DEFAULT_CONTRACT, Contract, load_contract
@@ -78,6 +78,7 @@ def repair(
     Raises:
         SceneSyntaxError: nothing recognisable as a scene was found (code S001).
     """
+    expect_type(text, str, "repair(text)")
     spec = load_contract(contract)
     fixes: list[Fix] = []
     per_code: Counter[str] = Counter()

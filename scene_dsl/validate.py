@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from dslkit.errors import Diagnostic, caret_context
+from dslkit.errors import Diagnostic, LineIndex, expect_type
 from scene_dsl.ast import Component, Scene
 from scene_dsl.content import bind
 from scene_dsl.contract import DEFAULT_CONTRACT, Contract, load_contract
@@ -41,6 +41,7 @@ def validate(
     Returns:
         Diagnostics sorted by position (errors and warnings); empty when the scene is valid.
     """
+    expect_type(scene, Scene, "validate(scene)")
     spec = load_contract(contract)
     out: list[Diagnostic] = []
     _check_attrs(scene, spec, out)
@@ -53,13 +54,13 @@ def validate(
 
 
 def _with_sources(diags: list[Diagnostic], source: str) -> list[Diagnostic]:
-    # Diagnostic.with_source splits the whole text per call: quadratic for a large scene with
-    # many problems. Split once and hand caret_context just the one line (same result).
-    lines = source.split("\n")
+    # Diagnostic.with_source scans the text per call: quadratic for a large scene with many
+    # problems (even on one line). Index the line starts once; each caret is then O(width).
+    index = LineIndex(source)
     out = []
     for d in diags:
-        if 1 <= d.line <= len(lines):
-            src, caret = caret_context(lines[d.line - 1], 1, d.column)
+        if d.line >= 1:
+            src, caret = index.caret_context(d.line, d.column)
             d = replace(d, source_line=src, caret=caret)
         out.append(d)
     return out

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import dslkit.cli
+from dslkit import jsonio
 from dslkit.errors import DslkitError
 
 __all__ = ["build_parser", "main", "register"]
@@ -124,7 +125,8 @@ def _encode(args: argparse.Namespace) -> int:
     from dslkit.tokenizer.model import load
 
     tok = load(args.dir)
-    text = sys.stdin.read() if args.text == "-" else args.text
+    # stdin as bytes through the toolkit's reader: not UTF-8 is a J001 toolkit error (exit 2)
+    text = jsonio.read_text("-") if args.text == "-" else args.text
     reserved = set(tok.reserved_ids.values())
     special = set(tok.special_ids.values())
     pairs = tok.tokens(text)

@@ -12,12 +12,14 @@ hypothesis needed), printed with ``trace_dsl.to_text``.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from dslkit.tokenizer.codes import fail
+
+from dslkit import jsonio
+from dslkit.errors import InputError
 
 __all__ = [
     "EXAMPLES_DIR",
@@ -168,11 +170,12 @@ def _jsonl(p: Path, code: str) -> Iterator[dict[str, object]]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise fail(
-                code, f"{p}:{n}:{exc.colno}: not JSON ({exc.msg})", line=n, column=exc.colno
-            ) from None
+            row = jsonio.loads(line, source=f"{p}:{n}")
+        except InputError as exc:  # not JSON, nested too deep, NaN: one positioned message
+            d = exc.diagnostic
+            column = d.column if d is not None else 0
+            message = d.message if d is not None else str(exc)
+            raise fail(code, f"{message} (column {column})", line=n, column=column) from None
         if not isinstance(row, dict):
             raise fail(code, f"{p}:{n}: expected a JSON object per line", line=n, column=1)
         yield row

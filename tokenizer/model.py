@@ -24,6 +24,8 @@ with ``split_special_tokens=False`` and pass ``"<|bos|>" + prompt`` with
 from __future__ import annotations
 
 import json
+import operator
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,12 +140,16 @@ class DslTokenizer:
         """Encode text to ids (no special tokens added or matched).
 
         Args:
-            text: any unicode text.
+            text: any text UTF-8 can carry (every string but one holding a lone surrogate).
 
         Returns:
             Ids with ``decode(encode(text)) == text``.
+
+        Raises:
+            TokenizerError: K001 when ``text`` is not a str or holds a lone surrogate
+                (``"\\ud800"``): no byte sequence, so no id sequence, stands for it.
         """
-        return self._text_tok.encode(text, add_special_tokens=False).ids
+        return self._text_tok.encode(_encodable(text), add_special_tokens=False).ids
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         """Encode many texts at once (parallel in Rust unless RAYON_NUM_THREADS=1).
@@ -154,12 +160,27 @@ class DslTokenizer:
         Returns:
             One id list per text, equal to ``[encode(t) for t in texts]``.
         """
-        encs = self._text_tok.encode_batch_fast(list(texts), add_special_tokens=False)
+        texts = [_encodable(t) for t in texts]
+        encs = self._text_tok.encode_batch_fast(texts, add_special_tokens=False)
         return [e.ids for e in encs]
 
     def decode(self, ids: Iterable[int]) -> str:
-        """Decode ids to text exactly (special tokens are shown as their text)."""
-        return self.tokenizer.decode(list(ids), skip_special_tokens=False)
+        """Decode ids to text exactly (special tokens are shown as their text).
+
+        Raises:
+            TokenizerError: K001 when an id is not an int in ``0 .. vocab_size - 1`` (the
+                Rust side would raise OverflowError for -1 and return "" for a too-large id).
+        """
+        try:  # numpy and torch integer scalars convert too; floats, str and bool do not
+            ids = [operator.index(i) for i in ids if not isinstance(i, bool) or _no_bool(i)]
+        except TypeError as exc:
+            raise fail("K001", f"decode: ids must be integers ({exc})") from None
+        if ids:
+            lo, hi = min(ids), max(ids)
+            if lo < 0 or hi >= self.vocab_size:
+                which = lo if lo < 0 else hi
+                raise fail("K001", f"decode: id {which} is outside 0..{self.vocab_size - 1}")
+        return self.tokenizer.decode(ids, skip_special_tokens=False)
 
     def tokens(self, text: str) -> list[tuple[int, str]]:
         """``(id, exact text)`` per token of ``text``: shows where the boundaries fall."""
@@ -169,7 +190,7 @@ class DslTokenizer:
     def encode_prompt(self, text: str) -> list[int]:
         """Encode a prompt: like :meth:`encode`, but special texts (the ``[OUT]`` marker that
         ``dslkit.train.data`` prompts end with) map to their special ids."""
-        return self.tokenizer.encode(text, add_special_tokens=False).ids
+        return self.tokenizer.encode(_encodable(text), add_special_tokens=False).ids
 
     def encode_row(self, prompt: str, target: str) -> tuple[list[int], list[int]]:
         """Frame a training row: ``<|bos|> prompt [OUT]`` and ``target <|eos|>``.
@@ -262,6 +283,28 @@ def _framing(tok: Tokenizer) -> processors.TemplateProcessing:
         pair="<|bos|> $A [OUT] $B:1 <|eos|>:1",
         special_tokens=[(t, i) for t, i in ids.items() if i is not None],
     )
+
+
+def _no_bool(value: bool) -> bool:
+    raise TypeError(f"{value!r} is a bool, not an id")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(text: str) -> str:
+    """``text`` itself, checked: the Rust tokenizer takes only UTF-8-encodable str."""
+    if not isinstance(text, str):
+        raise fail("K001", f"encode: text must be a str, not {type(text).__name__}")
+    if not text.isascii():  # the common case costs one C-level scan
+        m = _SURROGATE.search(text)
+        if m is not None:
+            raise fail(
+                "K001",
+                f"encode: lone surrogate {m.group()!r} at character {m.start()}; "
+                "such text has no UTF-8 bytes to tokenize",
+            )
+    return text
 
 
 def _vocab_bytes(tok: Tokenizer) -> list[bytes]:

@@ -7,6 +7,7 @@ The trace language sits below its compiler, so nothing here imports ``dslkit.com
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import time
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import dslkit.cli
-from dslkit.errors import Diagnostic, DslkitError
+from dslkit import jsonio
+from dslkit.errors import Diagnostic, DslkitError, InputError
 
 from .canonical import canonicalize
 from .parser import parse
@@ -30,17 +32,15 @@ _COMMANDS = ("trace_dsl.cli",)
 
 
 def _read(path: str) -> str | None:
-    """The file's text (``-`` is stdin), or None after reporting why it cannot be read."""
+    """The file's text (``-`` is stdin), or None after reporting why it cannot be read.
+
+    Stdin is read as bytes like a file (dslkit.jsonio.read_text), so the same bytes get the
+    same answer either way whatever the terminal's locale.
+    """
     try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8", newline="") as fh:
-            return fh.read()
-    except OSError as exc:
-        print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
-        return None
-    except UnicodeDecodeError as exc:
-        print(f"{path}: cannot read: not UTF-8 (byte {exc.start})", file=sys.stderr)
+        return jsonio.read_text(path)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # the message names the file and position
         return None
 
 
@@ -131,14 +131,10 @@ def run_gsm8k(args: argparse.Namespace, verify: Verifier | None = None) -> int:
     from .gsm8k_grounding import KINDS
 
     start = time.perf_counter()
-    try:
-        with open(args.path, encoding="utf-8") as fh:
-            lines = fh.readlines()
-    except OSError as exc:
-        print(f"{args.path}: cannot read: {exc.strerror}", file=sys.stderr)
-        return 2
-    except UnicodeDecodeError as exc:
-        print(f"{args.path}: cannot read: not UTF-8 (byte {exc.start})", file=sys.stderr)
+    try:  # the toolkit's reader: bytes checked as UTF-8, a BOM dropped, '-' is stdin
+        lines = io.StringIO(jsonio.read_text(args.path), newline=None).readlines()
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.limit:
         lines = lines[: args.limit]
@@ -149,9 +145,13 @@ def run_gsm8k(args: argparse.Namespace, verify: Verifier | None = None) -> int:
     try:
         for n, line in enumerate(lines, 1):
             try:
-                row = json.loads(line)
+                row = jsonio.loads(line, source=f"{args.path}:{n}")
+            except InputError as exc:  # not JSON, nested too deep, NaN: exit 2, positioned
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            try:
                 question, answer = row["question"], row["answer"]
-            except (ValueError, KeyError, TypeError):
+            except (KeyError, TypeError):
                 print(
                     f"{args.path}:{n}: not a GSM8K row (needs 'question' and 'answer')",
                     file=sys.stderr,

@@ -47,10 +47,22 @@ class _Bad(Exception):
         self.diag = diag
 
 
-def _value(v: object, where: str) -> _p.V:
+# A trace value is a number, a name, or a short list of them; JSON nests far deeper than any
+# trace ever does, and the walk below recurses once per level.
+_MAX_VALUE_DEPTH = 32
+
+
+def _value(v: object, where: str, depth: int = 0) -> _p.V:
+    if depth > _MAX_VALUE_DEPTH:
+        raise _Bad(diagnostic("T001", f"{where}: values nest deeper than {_MAX_VALUE_DEPTH}"))
     if isinstance(v, bool) or v is None:
         raise _Bad(diagnostic("T204", f"{where}: {json_repr(v)} is not a number or a name"))
     if isinstance(v, int):
+        # the text grammar's own limit; also keeps str() clear of CPython's 4,300-digit cap
+        if abs(v) >= 10**_p.MAX_NUMBER_CHARS:
+            raise _Bad(
+                diagnostic("T003", f"{where}: number longer than {_p.MAX_NUMBER_CHARS} digits")
+            )
         return ("num", str(v), 0, 0)
     if isinstance(v, float):
         if not math.isfinite(v):
@@ -59,9 +71,10 @@ def _value(v: object, where: str) -> _p.V:
     if isinstance(v, str):
         return ("name" if _NAME_RE.match(v) else "str", v, 0, 0)
     if isinstance(v, Mapping):
-        return ("map", [(str(k), 0, 0, _value(x, f"{where}.{k}")) for k, x in v.items()], 0, 0)
+        items = [(str(k), 0, 0, _value(x, f"{where}.{k}", depth + 1)) for k, x in v.items()]
+        return ("map", items, 0, 0)
     if isinstance(v, Sequence):
-        return ("seq", [_value(x, where) for x in v], 0, 0)
+        return ("seq", [_value(x, where, depth + 1) for x in v], 0, 0)
     raise _Bad(diagnostic("T204", f"{where}: unsupported JSON value of type {type(v).__name__}"))
 
 

@@ -27,6 +27,7 @@ from dslkit.errors import (
     LimitExceededError,
     TraceSyntaxError,
     TraceValidationError,
+    expect_type,
 )
 
 from .ast import (
@@ -708,7 +709,7 @@ def parse(text: str, *, errors: str = "raise", validate: bool = True) -> Trace |
     """Parse trace text (single or composed form).
 
     Args:
-        text: the trace source.
+        text: the trace source (a leading byte order mark is ignored).
         errors: ``"raise"`` raises the toolkit error; ``"collect"`` returns a
             :class:`ParseResult` with every diagnostic found (syntax stops at the first error).
         validate: also check expert vocabularies (``T301``, ``T302``).
@@ -723,6 +724,9 @@ def parse(text: str, *, errors: str = "raise", validate: bool = True) -> Trace |
     """
     if errors not in ("raise", "collect"):
         raise ValueError(f"errors must be 'raise' or 'collect', got {errors!r}")
+    expect_type(text, str, "parse(text)")
+    # A leading UTF-8 byte order mark is not part of the trace; positions count after it.
+    text = text.removeprefix("\ufeff")
     try:
         trace = _parse(text, validate)
     except _Problems as exc:

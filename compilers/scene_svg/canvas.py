@@ -11,6 +11,7 @@ Everything a layout draws goes through :class:`Ctx`, which
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,17 +29,30 @@ from dslkit.compilers.scene_svg.text import (
 )
 from dslkit.compilers.scene_svg.theme import TONES, Style
 
-from dslkit.errors import Diagnostic
+from dslkit.errors import CompileError, Diagnostic
 from scene_dsl.ast import Component
+from scene_dsl.diagnostics import diag as scene_diag  # S603: bad content is the scene's code
 
-__all__ = ["Box", "Ctx", "Item", "Rect", "Section", "num"]
+__all__ = ["MAX_CONTENT_NUMBER", "Box", "Ctx", "Item", "Rect", "Section", "num", "parse_number"]
 
 LINE_HEIGHT = 1.28  # line pitch as a multiple of the font size
+# Largest magnitude a content number may have to be drawn (bar lengths, axis ends, segment
+# sizes). Far beyond any real quantity a diagram shows, and small enough that sums, spans and
+# ratios of such numbers stay finite floats, so every coordinate derived from them is finite.
+MAX_CONTENT_NUMBER = 1e15
 
 
 def num(x: float) -> str:
-    """Fixed formatting for every coordinate: at most 2 decimals, no trailing zeros."""
+    """Fixed formatting for every coordinate: at most 2 decimals, no trailing zeros.
+
+    Raises:
+        CompileError: S704 when ``x`` is not finite; no SVG ever carries ``nan`` or ``inf``.
+    """
     s = f"{x:.2f}".rstrip("0").rstrip(".")
+    if s[-1] in "nf":  # "nan", "inf", "-inf": the last line of defence for coordinates
+        raise CompileError.from_diagnostics(
+            [diag("S704", f"a coordinate came out as {s}; the SVG was not written")]
+        )
     return "0" if s in ("-0", "") else s
 
 
@@ -158,19 +172,46 @@ _NUM = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?|[-+]?\.\d+")
 
 
 def parse_number(value: Any) -> float | None:
-    """The first number in a content value (``"42 ms"`` -> 42.0), or None."""
+    """The first number in a content value (``"42 ms"`` -> 42.0), or None when it holds none.
+
+    Raises:
+        CompileError: S603 when the number is NaN, infinite or larger in magnitude than
+            :data:`MAX_CONTENT_NUMBER` (``1e308``, a 400-digit string): geometry is computed
+            from it, and such a number has no finite drawing.
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
+    if isinstance(value, int):
+        # compare as int first: float() of a 400-digit int raises OverflowError
+        found = float(value) if abs(value) <= MAX_CONTENT_NUMBER else math.inf
+    elif isinstance(value, float):
+        found = value
+    elif isinstance(value, str):
         m = _NUM.search(value)
-        if m:
-            try:
-                return float(m.group(0).replace(",", ""))
-            except ValueError:
-                return None
-    return None
+        if m is None:
+            return None
+        found = float(m.group(0).replace(",", ""))  # digits only: a long run gives inf
+    else:
+        return None
+    if not abs(found) <= MAX_CONTENT_NUMBER:  # also catches NaN
+        raise CompileError.from_diagnostics(
+            [
+                scene_diag(
+                    "S603",
+                    f"content number {_shown(value)} is not finite or exceeds "
+                    f"{MAX_CONTENT_NUMBER:g} in magnitude; it cannot be drawn",
+                )
+            ]
+        )
+    return found
+
+
+def _shown(value: Any) -> str:
+    """A short repr for messages; an int too long for str() is described by its size."""
+    if isinstance(value, int) and value.bit_length() > 3000:
+        return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _scalar_text(value: Any) -> str | None:
@@ -425,6 +466,8 @@ class Ctx:
     items: list[Item] = field(default_factory=list)
     # component id (stage_id, node_id...) -> its placed card, for annotations that point at it
     anchors: dict[str, Rect] = field(default_factory=dict)
+    # per-compile state of layout helpers (e.g. the spatial index edge labels keep clear of)
+    caches: dict[str, Any] = field(default_factory=dict)
     _ids: dict[str, int] = field(default_factory=dict)
     _warned: set[tuple[str, str, str]] = field(default_factory=set)
 

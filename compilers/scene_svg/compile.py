@@ -10,7 +10,6 @@ same input gives the same bytes in every process.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
@@ -35,7 +34,8 @@ from dslkit.compilers.scene_svg.text import FONT, clean_text
 from dslkit.compilers.scene_svg.theme import resolve_style
 
 import scene_dsl
-from dslkit.errors import CompileError, DslkitError
+from dslkit import jsonio
+from dslkit.errors import CompileError, DslkitError, InputError, expect_type
 from scene_dsl.ast import Component, Scene
 from scene_dsl.contract import DEFAULT_CONTRACT, Contract, load_contract
 from scene_dsl.diagnostics import diag
@@ -50,13 +50,12 @@ def _load_content(content: Mapping[str, Any] | str | Path) -> Mapping[str, Any]:
         return content
     try:
         if isinstance(content, Path) or (
-            isinstance(content, str) and not content.lstrip().startswith(("{", "["))
+            isinstance(content, str) and not content.lstrip("\ufeff \t\r\n").startswith(("{", "["))
         ):
-            text = Path(content).read_text(encoding="utf-8")
+            data = jsonio.load(content)
         else:
-            text = str(content)
-        data = json.loads(text)
-    except (OSError, ValueError) as exc:
+            data = jsonio.loads(content, source="content")
+    except InputError as exc:  # unreadable, not UTF-8, not JSON, too deep, NaN
         raise CompileError.from_diagnostics(
             [diag("S603", f"content is not readable JSON: {exc}")]
         ) from None
@@ -104,10 +103,14 @@ def compile_scene(
         CompileError: the scene does not parse or validate, or a content ref does not
             resolve; it carries the scene diagnostics with positions.
     """
+    expect_type(scene, (Scene, str), "compile_scene(scene)")
+    expect_type(content, (Mapping, str, Path), "compile_scene(content)")
+    if theme_overrides is not None:
+        expect_type(theme_overrides, Mapping, "compile_scene(theme_overrides)")
     spec = load_contract(contract)
     source = None
     if isinstance(scene, str):
-        source = scene
+        source = scene.removeprefix("\ufeff")  # parse() ignores a BOM; carets must too
         try:
             scene = scene_dsl.parse(scene, contract=spec)
         except DslkitError as exc:

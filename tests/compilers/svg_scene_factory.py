@@ -394,6 +394,79 @@ def geometry_problems(svg: Any, tol: float = 0.6) -> list[str]:
                 ):
                     out.append(f"siblings overlap: {a} and {c}")
     out.extend(_edge_label_problems(svg.boxes, by_id, tol))
+    out.extend(drawn_problems(svg, tol))
+    return out
+
+
+# elements under these are templates, not drawing (a clip rect, a marker's path)
+_NOT_DRAWN = {"defs", "clipPath", "marker", "pattern", "mask", "symbol", "linearGradient"}
+
+
+def _drawn(root: Any) -> tuple[list[Any], list[Any]]:
+    """The drawn ``<rect>`` and ``<text>`` elements (outside defs, clip paths, markers)."""
+    rects: list[Any] = []
+    texts: list[Any] = []
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag in _NOT_DRAWN:
+            continue
+        if tag == "rect":
+            rects.append(el)
+        elif tag == "text":
+            texts.append(el)
+        stack.extend(el)
+    return rects, texts
+
+
+def drawn_problems(svg: Any, tol: float = 0.6) -> list[str]:
+    """The checks above take their geometry from ``svg.boxes``, the compiler's own record of
+    where it meant to draw; this reads the SVG text itself and ties the record to it:
+
+    - every drawn ``<rect>`` and every ``<text>`` anchor lies inside the canvas (viewBox);
+    - a box whose id names a drawn ``<rect>`` has exactly that rect's geometry;
+    - every connector-label box is a drawn rect of the same geometry (chips carry no id);
+    - every text box holds the anchor of at least one drawn ``<text>``.
+
+    So a compiler that records one place and draws another fails here.
+    """
+    import xml.etree.ElementTree as ET
+
+    out: list[str] = []
+    root = ET.fromstring(svg.text)
+    vb = [float(v) for v in root.get("viewBox", "0 0 0 0").split()]
+    if vb[2:] != [svg.width, svg.height]:
+        out.append(f"viewBox {vb} is not the declared size {svg.width}x{svg.height}")
+    rects, texts = _drawn(root)
+
+    def geom(el: Any) -> tuple[float, float, float, float]:
+        return tuple(float(el.get(k, "0")) for k in ("x", "y", "width", "height"))  # type: ignore[return-value]
+
+    drawn = [geom(el) for el in rects]
+    for (x, y, w, h), el in zip(drawn, rects, strict=True):
+        if x < -tol or y < -tol or x + w > vb[2] + tol or y + h > vb[3] + tol or w < 0 or h < 0:
+            out.append(f"drawn rect {el.get('id') or ''} leaves the canvas: {(x, y, w, h)}")
+    anchors = [(float(t.get("x", "0")), float(t.get("y", "0"))) for t in texts]
+    for x, y in anchors:
+        if not (-tol <= x <= vb[2] + tol and -tol <= y <= vb[3] + tol):
+            out.append(f"drawn text at {(x, y)} leaves the canvas")
+    by_id = {el.get("id"): geom(el) for el in rects if el.get("id")}
+    unlabelled = {g for g, el in zip(drawn, rects, strict=True) if not el.get("id")}
+
+    def same(a: tuple[float, ...], b: Any) -> bool:
+        return all(abs(u - v) <= 0.01 for u, v in zip(a, (b.x, b.y, b.w, b.h), strict=True))
+
+    for b in svg.boxes:
+        if b.id in by_id and not same(by_id[b.id], b):
+            out.append(f"{b.id} is recorded at {b} but drawn at {by_id[b.id]}")
+        elif b.kind == "edge_label" and not any(same(g, b) for g in unlabelled):
+            out.append(f"edge label {b.id} is recorded at {b} but no chip is drawn there")
+        elif b.kind == "text" and not any(
+            b.x - tol <= x <= b.x + b.w + tol and b.y - tol <= y <= b.y + b.h + tol
+            for x, y in anchors
+        ):
+            out.append(f"text box {b.id} at {b} holds no drawn text")
     return out
 
 

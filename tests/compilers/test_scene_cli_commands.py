@@ -52,12 +52,31 @@ def test_compile_syntax_error_and_bad_json(tmp_path, capsys):
     assert _compile(bad, CASE / "content.json", tmp_path / "x.svg") == 1
     err = capsys.readouterr().err
     assert "@ 2:" in err and "Traceback" not in err
+    # unreadable input exits 2, as in every toolkit CLI; the error has a code and a position
     js = tmp_path / "c.json"
     js.write_text('{"a": 1,,}')
-    assert _compile(CASE / "scene.dsl", js, tmp_path / "x.svg") == 1
-    assert f"{js}:1:" in capsys.readouterr().err
-    assert _compile(tmp_path / "none.dsl", js, tmp_path / "x.svg") == 1
-    assert "not found" in capsys.readouterr().err
+    assert _compile(CASE / "scene.dsl", js, tmp_path / "x.svg") == 2
+    err = capsys.readouterr().err
+    assert "J101" in err and "@ 1:9" in err and str(js) in err
+    assert _compile(tmp_path / "none.dsl", js, tmp_path / "x.svg") == 2
+    assert "no such file" in capsys.readouterr().err
+    js.write_text("[" * 100_000 + "]" * 100_000)
+    assert _compile(CASE / "scene.dsl", js, tmp_path / "x.svg") == 2
+    assert "J102" in capsys.readouterr().err
+
+
+def test_compile_reads_the_scene_from_stdin(tmp_path, capsys, monkeypatch):
+    import io
+
+    data = b"\xef\xbb\xbf" + (CASE / "scene.dsl").read_bytes()  # with a BOM, ignored
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    out = tmp_path / "o.svg"
+    assert main(["compile", "-", "--content", str(CASE / "content.json"), "-o", str(out)]) == 0
+    assert out.read_bytes() == (CASE / "expected.svg").read_bytes()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"[scene] \xff")))
+    assert main(["compile", "-", "--content", str(CASE / "content.json"), "-o", str(out)]) == 2
+    assert "J001" in capsys.readouterr().err
+    assert main(["compile", "-", "--content", "-", "-o", str(out)]) == 2
 
 
 def _pack(tmp_path: Path, names=("kv_eviction_tree", "optimizer_board")) -> Path:
@@ -85,7 +104,7 @@ def test_gold_check_json_shape_and_exit_codes(tmp_path, capsys):
 
     assert main(["gold", "check", str(pack), "--update"]) == 0
     assert "2/2 cases pass" in capsys.readouterr().out
-    assert main(["gold", "check", str(tmp_path / "missing")]) == 1
+    assert main(["gold", "check", str(tmp_path / "missing")]) == 2
 
 
 class _Collect(HTMLParser):

@@ -17,12 +17,14 @@ from dslkit.codes import Code, CodeTable, check_disjoint
 from dslkit.errors import (
     CompileError,
     DslkitError,
+    InputError,
     SceneSyntaxError,
     Severity,
     SolverError,
     TokenizerError,
     TraceSyntaxError,
 )
+from dslkit.jsonio import JSON_CODES
 from scene_dsl.ast import Span
 from scene_dsl.diagnostics import SCENE_CODES
 from trace_dsl.codes import TRACE_CODES
@@ -34,6 +36,7 @@ TABLES: dict[str, tuple[CodeTable, str, type[DslkitError]]] = {
     "tokenizer": (TOKENIZER_CODES, r"K\d\d\d", TokenizerError),
     "render": (RENDER_CODES, r"S7\d\d", CompileError),
     "solver": (SOLVER_CODES, r"X2\d\d", SolverError),
+    "json": (JSON_CODES, r"J\d\d\d", InputError),
 }
 
 

@@ -71,7 +71,10 @@ def test_scene_cli_usage_errors_exit_2(
     assert _run(capsys, "check", tmp_path / "missing.dsl")[0] == 2
     (tmp_path / "broken.json").write_text("{nope", "utf-8")
     code, _, err = _run(capsys, "check", files["good.dsl"], "--content", tmp_path / "broken.json")
-    assert code == 2 and "not valid JSON" in err
+    assert code == 2 and "J101" in err and "@ 1:2" in err and "not JSON" in err
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000, "utf-8")
+    code, _, err = _run(capsys, "check", files["good.dsl"], "--content", tmp_path / "deep.json")
+    assert code == 2 and "J102" in err and "Traceback" not in err
     assert _run(capsys, "check", files["good.dsl"], "--contract", "v9")[0] == 2
     with pytest.raises(SystemExit) as info:
         main(["fmt"])  # no file: argparse usage error
@@ -121,3 +124,25 @@ def test_scene_cli_bundled_examples_check_clean() -> None:
 def test_check_reports_undecodable_bytes_as_a_diagnostic() -> None:
     diags = scene_dsl.check(b"[scene] \xff [/scene]")
     assert [(d.code, d.line, d.column) for d in diags] == [("S110", 1, 9)]
+
+
+def test_scene_cli_stdin_and_file_give_the_same_answer(
+    files: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    for data in (
+        b"[scene] [layout:poster_stack] \xff [/scene]",
+        b"\xef\xbb\xbf" + files["good.dsl"].read_bytes(),
+    ):
+        path = tmp_path / "in.dsl"
+        path.write_bytes(data)
+        from_file = _run(capsys, "check", path)
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="latin-1"))
+        from_stdin = _run(capsys, "check", "-")
+        assert from_file[0] == from_stdin[0]
+        assert from_file[2].replace(str(path), "<stdin>") == from_stdin[2]
+    assert from_file[0] == 0  # the BOM is ignored

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scene_dsl
-from dslkit.errors import DslkitError
+from dslkit.errors import ArgumentError, DslkitError
+from scene_dsl.ast import MAX_NESTING
 from scene_dsl.strategies import fuzz_texts, mutate_text, sample_scene
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -95,7 +96,14 @@ def test_scene_nesting_limit_is_a_parameter_with_a_clear_message() -> None:
     with pytest.raises(scene_dsl.LimitExceededError) as info:
         scene_dsl.parse(text)
     assert info.value.code == "S502" and "max_depth=32" in str(info.value)
-    assert scene_dsl.parse(text, max_depth=20_000).components[0].name == "a"
+    # raising the limit stops at the AST's hard ceiling, with a position, not a RecursionError
+    with pytest.raises(scene_dsl.LimitExceededError) as info:
+        scene_dsl.parse(text, max_depth=MAX_NESTING)
+    assert info.value.code == "S502" and info.value.line == 1
+    with pytest.raises(ArgumentError, match="max_depth must be between 1 and 100"):
+        scene_dsl.parse(text, max_depth=20_000)
+    shallow = "[scene] [layout:poster_stack] " + "[a] " * 90 + "[/a] " * 90 + "[/scene]"
+    assert scene_dsl.parse(shallow, max_depth=MAX_NESTING).components[0].depth == 90
 
 
 def test_scene_work_grows_linearly() -> None:

@@ -131,3 +131,22 @@ def test_bad_input_is_a_coded_error_not_a_traceback(built, tmp_path):
             [sys.executable, *cases[1]], capture_output=True, text=True, cwd=ROOT
         ).stderr
     )
+
+
+def test_hostile_stdin_and_rows_exit_2_with_a_code(built, tmp_path):
+    # non-UTF-8 stdin to encode, and a 100,000-deep JSON row to budget: coded errors, exit 2
+    enc = subprocess.run(
+        [sys.executable, "-m", "dslkit.tokenizer", "encode", str(built), "-"],
+        input=b"[scene] \xff\xfe",
+        capture_output=True,
+        cwd=ROOT,
+    )
+    assert enc.returncode == 2 and b"J001" in enc.stderr and b"Traceback" not in enc.stderr
+    rows = tmp_path / "deep.jsonl"
+    rows.write_text('{"prompt": "x", "target": "y"}\n' + "[" * 100_000 + "]" * 100_000 + "\n")
+    argv = ["budget", str(built), "--rows", str(rows), "--ctx", "64"]
+    bud = subprocess.run(
+        [sys.executable, "-m", "dslkit.tokenizer", *argv], capture_output=True, text=True, cwd=ROOT
+    )
+    assert bud.returncode == 2 and "K005" in bud.stderr and "nest deeper" in bud.stderr
+    assert "Traceback" not in bud.stderr

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import trace_dsl
 from dslkit import tokenizer
+from dslkit.errors import TokenizerError
 from scene_dsl.strategies import scene_texts
 
 GRANS = tokenizer.GRANULARITIES
@@ -43,12 +44,35 @@ def assert_boundaries(tok: tokenizer.DslTokenizer, text: str) -> None:
     assert tok.decode(ids) == text
 
 
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
 @pytest.mark.parametrize("g", GRANS)
 @_SETTINGS
-@given(text=st.text())
-def test_any_unicode_round_trips(toks, g, text):
+@given(text=st.text(st.characters(exclude_categories=())))  # surrogates (Cs) included
+def test_any_unicode_round_trips_or_is_refused_by_name(toks, g, text):
     tok = toks[g]
-    assert tok.decode(tok.encode(text)) == text
+    if _has_surrogate(text):  # a str that has no UTF-8 form: a clear error, not a TypeError
+        with pytest.raises(TokenizerError, match="lone surrogate") as err:
+            tok.encode(text)
+        assert err.value.code == "K001"
+    else:
+        assert tok.decode(tok.encode(text)) == text
+
+
+def test_lone_surrogates_and_bad_ids_are_toolkit_errors(toks):
+    tok = toks[GRANS[0]]
+    for text in ("\ud800", "ok \udfff", "[scene] \udbff\udc00x"):
+        with pytest.raises(TokenizerError, match="lone surrogate"):
+            tok.encode(text)
+        with pytest.raises(TokenizerError, match="lone surrogate"):
+            tok.encode_batch(["fine", text])
+    for ids in ([-1], [tok.vocab_size], [0, 10**30], [1.5], [True], ["3"]):
+        with pytest.raises(TokenizerError) as err:
+            tok.decode(ids)
+        assert err.value.code == "K001"
+    assert isinstance(tok.decode([0, tok.vocab_size - 1]), str)  # both ends are ids
 
 
 @pytest.mark.parametrize("g", GRANS)

@@ -70,7 +70,8 @@ def test_non_utf8_file_exits_2_without_traceback(
     path = tmp_path / "latin1.trace"
     path.write_bytes(b"expert: arithmetic\xff\n")
     assert main([command, str(path)]) == 2
-    assert "not UTF-8 (byte 18)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "J001" in err and "@ 1:19" in err and "byte offset 18" in err and str(path) in err
 
 
 def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -185,7 +186,25 @@ def test_gsm8k_non_utf8_file_exits_2_without_traceback(
     data = b'{"question": "caf\xe9"}\n'
     path.write_bytes(data)
     assert main(["gsm8k", str(path)]) == 2
-    assert f"not UTF-8 (byte {data.index(0xE9)})" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "J001" in err and f"byte offset {data.index(0xE9)}" in err and "@ 1:18" in err
+
+
+def test_stdin_and_file_give_the_same_answer_to_the_same_bytes(tmp_path, capsys, monkeypatch):
+    import io
+
+    from trace_dsl.cli import main as trace_main
+
+    good = b"expert: arithmetic\ntrace:\n- {op: init, var: x, value: 2}\n- {op: compute, compute_op: add, args: [x, x], var: y}\n- {op: query, var: y}\n"
+    for data, want in ((b"expert: arithmetic\ntrace: \xff\n", 2), (b"\xef\xbb\xbf" + good, 0)):
+        path = tmp_path / "t.trace"
+        path.write_bytes(data)
+        from_file = trace_main(["check", str(path)])
+        err_file = capsys.readouterr().err.replace(str(path), "-")
+        # a latin-1 terminal would decode any byte: the reader must not depend on it
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="latin-1"))
+        assert (from_file, trace_main(["check", "-"])) == (want, want)
+        assert capsys.readouterr().err.replace("<stdin>", "-") == err_file
 
 
 def test_gsm8k_verify_non_utf8_file_exits_2_without_traceback(
@@ -197,3 +216,17 @@ def test_gsm8k_verify_non_utf8_file_exits_2_without_traceback(
     path.write_bytes(b'{"question": "caf\xe9"}\n')
     assert compilers_main(["gsm8k", str(path)]) == 2
     assert "not UTF-8" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["trace_dsl", "compilers"])
+def test_gsm8k_refuses_deep_json_rows_with_a_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    from dslkit.compilers.__main__ import main as compilers_main
+
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"question": "q", "answer": "#### 1"}\n' + "[" * 100_000 + "]" * 100_000)
+    run = main if command == "trace_dsl" else compilers_main
+    assert run(["gsm8k", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "J102" in err and f"{path}:2" in err and "Traceback" not in err

@@ -180,3 +180,13 @@ def test_json_shape_errors(obj: object, code: str) -> None:
     with pytest.raises(TraceValidationError) as info:
         from_obj(obj)  # type: ignore[arg-type]
     assert info.value.code == code
+
+
+def test_a_utf8_bom_is_ignored() -> None:
+    import trace_dsl
+
+    text = "expert: arithmetic\ntrace:\n- {op: init, var: x, value: 2}\n- {op: query, var: x}\n"
+    assert trace_dsl.parse("\ufeff" + text) == trace_dsl.parse(text)
+    bad = "\ufeffexpert: arithmetic\ntrace:\n- {op: init, var: x, value: 80,000}\n"
+    result = trace_dsl.parse(bad, errors="collect")
+    assert [(d.code, d.line) for d in result.diagnostics][:1] == [("T104", 3)]

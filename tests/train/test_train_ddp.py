@@ -6,12 +6,19 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 import torch.distributed as dist
 
 HERE = Path(__file__).resolve().parent
+
+
+class DDPLaunchRetried(UserWarning):
+    """The first two-process launch failed and the test started it once more."""
+
+
 REPO = HERE.parents[1]
 
 
@@ -38,9 +45,13 @@ def test_two_processes_end_with_identical_parameters(tmp_path) -> None:
     proc = launch(out)
     if proc.returncode != 0:
         # the two-process launch has failed now and then in full suite runs on a busy 2-core
-        # machine (not reproduced alone); one fresh start in a clean folder tells that apart
-        # from a bug, which fails again, and both outputs are shown
+        # machine (not reproduced alone; a likely cause is torchrun's free-port pick, which
+        # closes the port before the workers bind it). One fresh start in a clean folder tells
+        # that apart from a bug, which fails again. The retry must not hide anything: every
+        # first failure is reported as a warning in the test summary, with its output.
         first = proc.stdout[-1500:] + proc.stderr[-1500:]
+        message = f"first launch failed (rc {proc.returncode}):\n{first}"
+        warnings.warn(DDPLaunchRetried(message), stacklevel=1)
         out = tmp_path / "second"
         proc = launch(out)
         assert proc.returncode == 0, (

@@ -16,6 +16,7 @@ Layered (Sugiyama-style) layout from the topology refs:
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 from dslkit.compilers.scene_svg.canvas import Ctx, Item, Rect
 from dslkit.compilers.scene_svg.draw import card, connector
@@ -215,6 +216,7 @@ def layered(
     index = {v: i for i, v in enumerate(ids)}
     ports = _ports(chains, rects, points, vertical)
     obstacles = list(rects.values())
+    into = Counter(chain[-1] for chain in chains.values())  # chained edges entering each node
     for k, (a, b, it, dashed) in enumerate(edges):
         if a not in rects or b not in rects:
             continue
@@ -237,7 +239,7 @@ def layered(
         if label:
             # on the last leg, just before the target's own entry port: two edges into one
             # node enter at different ports, so their labels never stack on each other
-            fan = max(1, sum(1 for kk in chains if chains[kk][-1] == b))
+            fan = max(1, into[b])
             if vertical:  # above the target, at its entry port
                 lx, ly = entry if entry is not None else rb.cx, rb.y - 6
                 lw = min(rb.w / fan, 200.0)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple
 
-from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section
+from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Box, Ctx, Item, Rect, Section
 from dslkit.compilers.scene_svg.draw import (
     CARD_MIN_H,
     CARD_MIN_W,
@@ -22,6 +22,7 @@ from dslkit.compilers.scene_svg.draw import (
     pill,
 )
 from dslkit.compilers.scene_svg.layouts.common import card_height, fill_heights
+from dslkit.compilers.scene_svg.spatial import RectIndex
 from dslkit.compilers.scene_svg.text import fit_text, measure_text
 
 from scene_dsl.ast import Component
@@ -77,16 +78,14 @@ def _edge_label(
     tw = max(measure_text(line, fit.size) for line in fit.lines) + 10
     top = y - h - 3 if above else y + 3
     # the chip stays inside its parent region and off every sibling box, card and label
+    placed = _placed(ctx)
     bounds = region or Rect(0, 0, st.width, st.height)
-    for box in ctx.boxes if region is None else ():
-        if box.id == parent:
-            bounds = Rect(box.x, box.y, box.w, box.h)
-            break
-    blockers = [*obstacles] + [
-        Rect(b.x, b.y, b.w, b.h)
-        for b in ctx.boxes
-        if b.kind == "edge_label" or (parent is not None and b.parent_id == parent)
-    ]
+    if region is None and parent in placed.first_box:
+        box = placed.first_box[parent]
+        bounds = Rect(box.x, box.y, box.w, box.h)
+    blockers = [placed.obstacles(obstacles), placed.labels]
+    if parent is not None and parent in placed.children:
+        blockers.append(placed.children[parent])
     cx = min(max(x - tw / 2, bounds.x), bounds.r - tw)
     cy = min(max(top, bounds.y), bounds.b - h)
     chip = Rect(cx, cy, tw, h)
@@ -98,7 +97,7 @@ def _edge_label(
             and c.r <= bounds.r + 0.01
             and c.b <= bounds.b + 0.01
         )
-        return inside and not any(_hits(c, o) for o in blockers)
+        return inside and not any(index.hits(c) for index in blockers)
 
     if not free(chip):
         dx, dy = slide
@@ -123,8 +122,45 @@ def _edge_label(
     return chip
 
 
-def _hits(a: Rect, b: Rect, tol: float = 0.6) -> bool:
-    return min(a.r, b.r) - max(a.x, b.x) > tol and min(a.b, b.b) - max(a.y, b.y) > tol
+class _Placed:
+    """What edge labels must keep clear of, indexed once per compile (see :mod:`.spatial`).
+
+    Every label used to rescan every box placed so far: quadratic in the graph's size. Boxes
+    are only ever appended, so each is filed once, when the next label is placed.
+    """
+
+    __slots__ = ("_obstacles", "_seen", "children", "first_box", "labels")
+
+    def __init__(self) -> None:
+        self._seen = 0  # ctx.boxes[: self._seen] are filed
+        self.labels = RectIndex()  # every edge label so far
+        self.children: dict[str, RectIndex] = {}  # parent id -> boxes placed inside it
+        self.first_box: dict[str, Box] = {}  # box id -> the first box with that id
+        self._obstacles: tuple[object, int, RectIndex] | None = None
+
+    def sync(self, boxes: list[Box]) -> None:
+        for b in boxes[self._seen :]:
+            self.first_box.setdefault(b.id, b)
+            if b.kind == "edge_label":
+                self.labels.add(b)
+            if b.parent_id is not None:
+                self.children.setdefault(b.parent_id, RectIndex()).add(b)
+        self._seen = len(boxes)
+
+    def obstacles(self, rects: list[Rect] | tuple[Rect, ...]) -> RectIndex:
+        # callers pass the same list for every label of a graph: index it once
+        cached = self._obstacles
+        if cached is None or cached[0] is not rects or cached[1] != len(rects):
+            cached = self._obstacles = (rects, len(rects), RectIndex(rects))
+        return cached[2]
+
+
+def _placed(ctx: Ctx) -> _Placed:
+    placed = ctx.caches.get("edge_labels")
+    if not isinstance(placed, _Placed):
+        placed = ctx.caches["edge_labels"] = _Placed()
+    placed.sync(ctx.boxes)
+    return placed
 
 
 def stage_kicker(item: Item, index: int) -> str:
