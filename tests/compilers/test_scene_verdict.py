@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from dslkit.compilers import SceneVerdict, verify_scene
+from dslkit.compilers.codes import diag  # S704 is a render code
 from dslkit.compilers.scene_verdict import canonical_texts, form_of
 
 import scene_dsl
 from dslkit.errors import CompileError, SceneSyntaxError
-from scene_dsl.diagnostics import diag
 
 POSTER_ROW = """[scene]
 [canvas:tall] [layout:poster_stack] [theme:infra_dark] [tone:green] [density:compact]

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from dslkit.compilers import compile_scene, verify_scene
+from dslkit.compilers.codes import diag  # S704 is a render code
 from dslkit.train import critic, data, probe
 from probe_helpers import POSTER, POSTER_CONTENT, block_text
 
 from dslkit.errors import CompileError
-from scene_dsl.diagnostics import diag
 
 GOOD = block_text(POSTER)
 
