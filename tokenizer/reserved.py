@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scene_dsl.contract import Contract, load_contract
+from scene_dsl.skeleton import PROMPT_TAGS
 
 __all__ = [
     "GRANULARITIES",
@@ -65,7 +66,7 @@ class ReservedToken:
     """One reserved vocabulary entry."""
 
     text: str  # exact text the token stands for
-    kind: str  # frame | open | close | pair | prefix | punct | name | keyword
+    kind: str  # frame | open | close | pair | prefix | punct | name | keyword | prompt
     single_word: bool = False  # match only at word boundaries (split-mode names)
 
 
@@ -126,12 +127,17 @@ def scene_reserved(contract: Contract, granularity: str) -> tuple[ReservedToken,
                 if f.kind == "ref":  # block form [field:label] [@path]
                     out.append(ReservedToken(f"[field:{f.row_key}]", "pair"))
     out.extend(ReservedToken(p, "punct") for p in _SCENE_PUNCT_ATOMIC)
+    # Prompt-only tags of the well-posed skeleton prompt (scene_dsl.skeleton): the rest of a
+    # skeleton prompt is already made of the tokens above.
+    out.extend(ReservedToken(t, "prompt") for t in PROMPT_TAGS)
     return _dedupe(out)
 
 
 def _scene_split(contract: Contract) -> list[ReservedToken]:
     out = [ReservedToken(p, "punct") for p in _SCENE_PUNCT_SPLIT]
     words: list[str] = ["scene", "field"]
+    for tag in PROMPT_TAGS:  # [task:svg] [form:block]: the prompt tags' names and values
+        words.extend(tag[1:-1].split(":"))
     for attr in contract.attributes:
         words.append(attr.name)
         words.extend(v for v in attr.values if attr.kind == "enum")

@@ -1,6 +1,6 @@
 """``python -m dslkit.train <command>``: one function per sub-command.
 
-This module holds ``fit`` and ``synth``; :mod:`dslkit.train.cli_probe` holds ``probe``,
+This module holds ``fit``, ``synth``, ``synth-scenes``, ``synth-traces`` and ``export-hf``; :mod:`dslkit.train.cli_probe` holds ``probe``,
 ``report``, ``repeat`` and ``demo``. Each exposes ``register(subparsers)`` and :func:`main` builds
 the parser from both (:mod:`dslkit.cli`), so neither imports the other. To add a command, write
 ``_add_<name>(parser)`` and ``_run_<name>(args) -> int`` and list them in the module's
@@ -90,6 +90,83 @@ def _run_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_synth_scenes(p: argparse.ArgumentParser) -> None:
+    p.add_argument("out", type=Path, help="rows JSONL to write (prompt, target, split, content)")
+    p.add_argument("--scenes", type=int, default=20000, help="scenes to draw (default 20000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--forms", default="block,row", help="target forms, comma-separated (default block,row)"
+    )
+    p.add_argument(
+        "--max-components", type=int, default=7, help="top-level components per scene (default 7)"
+    )
+    p.add_argument(
+        "--hidden-counts",
+        default="3",
+        help="top-level component counts only the hidden split has, comma-separated (default 3)",
+    )
+    p.add_argument("--qc", action="store_true", help="also run data QC (parse, compile, ...)")
+
+
+def _run_synth_scenes(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from dslkit.train.data import QcError, qc, write_jsonl
+    from dslkit.train.synth import SynthSettings, leakage, split_counts, synth_scenes
+
+    forms = tuple(f.strip() for f in args.forms.split(",") if f.strip())
+    counts = tuple(int(c) for c in args.hidden_counts.split(",") if c.strip())
+    rows = synth_scenes(
+        SynthSettings(
+            n_scenes=args.scenes,
+            seed=args.seed,
+            forms=forms,
+            max_components=args.max_components,
+            hidden_counts=counts,
+        )
+    )
+    leaks = leakage(rows)
+    if leaks:
+        raise QcError(f"{len(leaks)} held-out rows leak into train:\n" + "\n".join(leaks[:10]))
+    if args.qc:
+        qc(rows).raise_if_failed()
+    write_jsonl(rows, args.out)
+    families = Counter(r.family for r in rows)
+    print(
+        f"wrote {args.out}: {len(rows)} rows over {len(families)} families "
+        f"({min(families.values())}-{max(families.values())} per family); splits "
+        + ", ".join(f"{k} {v}" for k, v in split_counts(rows).items())
+        + "; leakage check: none"
+        + ("; qc: ok" if args.qc else "")
+    )
+    return 0
+
+
+def _add_synth_traces(p: argparse.ArgumentParser) -> None:
+    p.add_argument("out", type=Path, help="rows JSONL to write (question prompt, trace, answer)")
+    p.add_argument("--rows", type=int, default=4000, help="problems to draw (default 4000)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _run_synth_traces(args: argparse.Namespace) -> int:
+    from dslkit.train.data import QcError, qc, write_jsonl
+    from dslkit.train.synth import split_counts
+    from dslkit.train.synth_traces import TraceSynthSettings, synth_traces, trace_leakage
+
+    rows = synth_traces(TraceSynthSettings(n_rows=args.rows, seed=args.seed))
+    leaks = trace_leakage(rows)
+    if leaks:
+        raise QcError(f"{len(leaks)} held-out rows leak into train:\n" + "\n".join(leaks[:10]))
+    qc(rows, compile_scenes=False).raise_if_failed()  # every trace solves to its answer
+    write_jsonl(rows, args.out)
+    print(
+        f"wrote {args.out}: {len(rows)} rows; splits "
+        + ", ".join(f"{k} {v}" for k, v in split_counts(rows).items())
+        + "; leakage check: none; qc: ok"
+    )
+    return 0
+
+
 def _add_export_hf(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "source",
@@ -112,7 +189,7 @@ def _run_export_hf(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    """Add ``fit``, ``synth`` and ``export-hf`` to ``sub`` (from ``add_subparsers``)."""
+    """Add ``fit``, ``synth``, ``synth-scenes``, ``synth-traces`` and ``export-hf`` to ``sub`` (from ``add_subparsers``)."""
     for name, text, add_arguments, run in (
         ("fit", "train a model from a run config", _add_fit, _run_fit),
         (
@@ -120,6 +197,18 @@ def register(sub: Any) -> None:
             "write random prompt->target rows (no language) for smoke runs and benchmarks",
             _add_synth,
             _run_synth,
+        ),
+        (
+            "synth-scenes",
+            "write well-posed scene rows (skeleton prompts) with content-held-out splits",
+            _add_synth_scenes,
+            _run_synth_scenes,
+        ),
+        (
+            "synth-traces",
+            "write word-problem -> trace rows (hidden: unseen phrasings and number ranges)",
+            _add_synth_traces,
+            _run_synth_traces,
         ),
         (
             "export-hf",

@@ -7,6 +7,7 @@ beside itself (see :mod:`dslkit.cli`), and this module imports nothing from it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -202,6 +203,14 @@ def _run_repeat(args: argparse.Namespace) -> int:
 
 def _add_demo(p: argparse.ArgumentParser) -> None:
     p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="run config (default examples/configs/demo.toml; the long run: demo_long.toml)",
+    )
+    p.add_argument("--scenes", type=int, default=None, help="scenes to draw (default 6000)")
+    p.add_argument("--out-dir", default=None, help="output folder (default runs/demo)")
+    p.add_argument(
         "overrides",
         nargs=argparse.REMAINDER,
         metavar="--key=value",
@@ -212,7 +221,15 @@ def _add_demo(p: argparse.ArgumentParser) -> None:
 def _run_demo(args: argparse.Namespace) -> int:
     from dslkit.train.demo import DemoSettings, run_demo
 
-    run_demo(DemoSettings(overrides=tuple(args.overrides)))
+    settings = DemoSettings(overrides=tuple(args.overrides))
+    changes: dict[str, Any] = {}
+    if args.config is not None:
+        changes["config"] = str(args.config)
+    if args.scenes is not None:
+        changes["n_scenes"] = args.scenes
+    if args.out_dir is not None:
+        changes["out_dir"] = args.out_dir
+    run_demo(dataclasses.replace(settings, **changes))
     return 0
 
 

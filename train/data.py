@@ -26,6 +26,7 @@ from dslkit.compilers.scene_verdict import SceneCompiler, verify_scene
 
 import scene_dsl
 from dslkit.errors import CompileError, DslkitError
+from scene_dsl.skeleton import skeleton_prompt
 
 __all__ = [
     "AUDIENCE_BY_THEME",
@@ -254,8 +255,13 @@ def _scene_rows(
             prompt = explicit_prompt(scene, topic, contract)
         elif surface == "intent":
             prompt = intent_prompt(scene, topic, contract)
+        elif surface == "skeleton":
+            # well-posed: the prompt determines the target when its refs follow the policy
+            prompt = skeleton_prompt(scene, form=form, contract=contract)
         else:
-            raise ValueError(f"unknown prompt surface {surface!r}: use 'explicit' or 'intent'")
+            raise ValueError(
+                f"unknown prompt surface {surface!r}: use 'explicit', 'intent' or 'skeleton'"
+            )
         rows.append(
             Row(
                 id=_row_id("scene", prompt, target),
@@ -538,7 +544,7 @@ QC_KINDS = (
     "compile",
     "solve",
     "duplicate",
-    "conflict",
+    "prompt_determinism",
     "holdout_leak",
     "unknown_token",
     "over_budget",
@@ -703,7 +709,7 @@ def qc(
         A :class:`QcReport`; call ``.raise_if_failed()`` to use it as a gate.
     """
     problems: list[QcProblem] = []
-    checked = ["parse", "validate", "solve", "duplicate", "conflict", "holdout_leak"]
+    checked = ["parse", "validate", "solve", "duplicate", "prompt_determinism", "holdout_leak"]
     skipped: list[str] = []
     compile_scene: _CompileScene | None = None
     if compile_scenes:
@@ -721,7 +727,8 @@ def qc(
             _check_trace(row, problems)
         else:
             problems.append(QcProblem("parse", row.id, f"unknown language {row.language!r}"))
-    # duplicates: the same (prompt, target) twice; conflicts: one prompt, different targets
+    # duplicates: the same (prompt, target) twice; prompt determinism: one prompt, two targets
+    # (a model cannot be exact on both, so the second row is rejected)
     seen: dict[tuple[str, str], str] = {}
     by_prompt: dict[str, Row] = {}
     for row in rows:
@@ -735,7 +742,7 @@ def qc(
         first = by_prompt.setdefault(row.prompt, row)
         if first is not row and first.target != row.target:
             problems.append(
-                QcProblem("conflict", row.id, f"same prompt as {first.id}, other target")
+                QcProblem("prompt_determinism", row.id, f"same prompt as {first.id}, other target")
             )
     train_prompts = {r.prompt for r in rows if r.split == "train"}
     for row in rows:

@@ -26,7 +26,17 @@ CLIS = {
     "trace_dsl.cli": {"check", "fmt", "gsm8k"},
     "dslkit.compilers.__main__": {"compile", "gold", "gallery", "solve", "gsm8k"},
     "dslkit.tokenizer.cli": {"build", "lint", "budget", "encode"},
-    "dslkit.train.cli": {"fit", "synth", "export-hf", "probe", "report", "repeat", "demo"},
+    "dslkit.train.cli": {
+        "fit",
+        "synth",
+        "synth-scenes",
+        "synth-traces",
+        "export-hf",
+        "probe",
+        "report",
+        "repeat",
+        "demo",
+    },
 }
 
 

@@ -79,7 +79,7 @@ def test_duplicates_conflicts_and_leaks(rows: list[Row]) -> None:
     dup = replace(a, id="dup")
     assert kinds(qc([a, dup])) == {"duplicate"}
     conflict = replace(rows[2], id="c", prompt=a.prompt)
-    assert "conflict" in kinds(qc([a, conflict]))
+    assert "prompt_determinism" in kinds(qc([a, conflict]))
     leak = replace(a, id="leak", split="test", target=a.target)
     report = qc([a, leak])
     assert "holdout_leak" in kinds(report)

@@ -1,0 +1,98 @@
+"""Skeleton prompts: the prompt determines the target (the ref policy fills in the rest)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import scene_dsl
+from scene_dsl.skeleton import (
+    FORMS,
+    PROMPT_TAGS,
+    SkeletonError,
+    follows_ref_policy,
+    policy_refs,
+    scene_from_skeleton,
+    skeleton_prompt,
+    skeleton_shape,
+    skeleton_target,
+)
+from scene_dsl.strategies import sample_scene
+
+
+def _scenes(n: int, seed: int = 0) -> list[scene_dsl.Scene]:
+    rng = random.Random(seed)
+    return [scene_dsl.canonicalize(sample_scene(rng)) for _ in range(n)]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_prompt_determines_the_target(form: str) -> None:
+    for scene in _scenes(300):
+        prompt = skeleton_prompt(scene, form=form)
+        assert prompt.startswith(f"[task:svg][form:{form}][") and prompt.endswith(" [OUT]")
+        # the sampler names content by the policy, so the prompt alone gives the exact target
+        assert skeleton_target(prompt) == scene_dsl.canonical_text(scene, form=form, inline=True)
+
+
+def test_prompt_holds_no_content_path() -> None:
+    scene = scene_dsl.parse(
+        "[scene] [layout:decision_tree] [decision_node] [node_id:start] "
+        "[title_ref:decision_node.0.title] [/decision_node] [decision_edge] [from_ref:start] "
+        "[to_ref:start] [branch_label_ref:decision_edge.0.branch_label] [/decision_edge] [/scene]"
+    )
+    prompt = skeleton_prompt(scene, form="row")
+    assert "decision_node.0" not in prompt
+    assert "[node_id:start][title_ref:]" in prompt and "[from_ref:start][to_ref:start]" in prompt
+    target, form = scene_from_skeleton(prompt)
+    assert form == "row" and target == scene
+
+
+def test_ref_policy_is_positional_and_counts_repeats() -> None:
+    scene = scene_dsl.parse(
+        "[scene] [layout:concept_editorial] [legend_block] [title_ref:x] [item_ref:y] "
+        "[item_ref:z] [/legend_block] [legend_block] [ref:w] [/legend_block] [/scene]"
+    )
+    assert not follows_ref_policy(scene)
+    fixed = policy_refs(scene)
+    values = [f.value for c in fixed.components for f in c.fields]
+    assert values == [
+        "legend_block.0.title",
+        "legend_block.0.items.0",
+        "legend_block.0.items.1",
+        "legend_block.1",
+    ]
+    assert follows_ref_policy(fixed)
+    assert skeleton_shape(fixed) == skeleton_shape(scene)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "[layout:timeline] [OUT]",
+        "[task:svg] [form:diagonal] [layout:timeline] [OUT]",
+        "[task:svg] [form:row] [layout:timeline] [header_band] [OUT]",
+        "[task:svg] [form:row] [layout:timeline] [/header_band] [OUT]",
+        "[task:svg] [form:row] [layout:timeline] [no_such_component] [/no_such_component] [OUT]",
+        "[task:svg] [form:row] [layout:timeline] headline [OUT]",
+        "[task:svg][form:row][layout:timeline]headline [OUT]",
+    ],
+)
+def test_bad_skeletons_are_refused(prompt: str) -> None:
+    with pytest.raises(SkeletonError):
+        scene_from_skeleton(prompt)
+
+
+def test_prompt_tags_are_reserved_by_the_tokenizer() -> None:
+    from dslkit.tokenizer.reserved import reserved_tokens
+
+    texts = {t.text for t in reserved_tokens("scene", "atomic")}
+    assert set(PROMPT_TAGS) <= texts
+    # every other skeleton token is one reserved text, or a reserved prefix + "]" for refs
+    for scene in _scenes(50, seed=1):
+        prompt = skeleton_prompt(scene)
+        assert prompt.endswith("] [OUT]") and " " not in prompt[: -len(" [OUT]")]
+        for tok in prompt[: -len(" [OUT]")].replace("][", "]\n[").split("\n"):
+            if tok.startswith("[topic:") or (tok.split(":")[0] + ":" in texts and tok not in texts):
+                continue
+            assert tok in texts or tok[:-1] in texts, tok
