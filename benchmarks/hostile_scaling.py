@@ -83,6 +83,12 @@ def main() -> None:
         return timed(lambda: scene_dsl.check(text))
 
     report("check findings", [8_000, 16_000, 32_000, 64_000], check)
+
+    def strays(n: int) -> float:  # stray tokens and components through check and repair
+        text = "[scene] [layout:poster_stack] " + "[section_card:@a] [@x] ]" * n + " [/scene]"
+        return timed(lambda: (scene_dsl.check(text), scene_dsl.repair(text)))
+
+    report("check+repair strays", [2_000, 8_000, 32_000], strays)
     for layout in GRAPHS:
 
         def graph(n: int, layout: str = layout) -> float:

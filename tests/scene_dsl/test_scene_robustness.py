@@ -106,19 +106,6 @@ def test_scene_nesting_limit_is_a_parameter_with_a_clear_message() -> None:
     assert scene_dsl.parse(shallow, max_depth=MAX_NESTING).components[0].depth == 90
 
 
-def test_scene_work_grows_linearly() -> None:
-    # n vs 4n stray tokens and components: a quadratic parser takes 16x, a linear one 4x.
-    def cost(n: int) -> float:
-        text = "[scene] [layout:poster_stack] " + "[section_card:@a] [@x] ]" * n + " [/scene]"
-        start = time.process_time()
-        _every_entry_point(text)
-        return time.process_time() - start
-
-    cost(500)  # warm up
-    small, large = cost(2_000), cost(8_000)
-    assert large < 10 * max(small, 0.01)
-
-
 def test_scene_collect_returns_every_problem() -> None:
     text = (
         "[scene]\n"
