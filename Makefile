@@ -57,9 +57,12 @@ wheel-check: $(VENV)/.installed
 	cd /tmp && $(CURDIR)/$(WHEEL_VENV)/bin/python -c "import importlib.util as u; \
 		top = [n for n in ('compilers', 'tokenizer', 'train') if u.find_spec(n)]; \
 		assert not top, f'generic top-level names installed: {top}'; \
-		import dslkit.compilers, dslkit.train, importlib.resources as r; \
+		import dslkit.compilers, importlib.resources as r; \
 		fonts = [f.name for f in r.files('dslkit.compilers.scene_svg.fonts').iterdir() if f.name.endswith('.json')]; \
 		assert fonts, 'font metrics missing from the wheel'; print('wheel ok: dslkit.* namespace with', len(fonts), 'font files')"
+# without the [train] extra, dslkit.train refuses to import and names the extra to install
+	cd /tmp && ! $(CURDIR)/$(WHEEL_VENV)/bin/python -c "import dslkit.train" 2> $(CURDIR)/dist/train-import.txt
+	grep -q "pip install 'dslkit\[train\]'" dist/train-import.txt && echo "wheel ok: $$(tail -1 dist/train-import.txt)"
 
 # Hypothesis fuzzing of every public entry point (tests/fuzz) for FUZZ_SECONDS in all, split
 # between the targets; `make test` runs the same properties for a few seconds. A crash fails.
