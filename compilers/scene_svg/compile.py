@@ -44,6 +44,8 @@ from scene_dsl.diagnostics import diag
 __all__ = ["compile_scene"]
 
 _GROWTH = (1.0, 1.25, 1.5, 1.75, 2.0)  # page heights tried, as multiples of the canvas
+# grow: a body leaving more than _SLACK_MIN of the page unused loses _SLACK_CUT of that band
+_SLACK_MIN, _SLACK_CUT = 0.2, 0.9
 
 
 def _load_content(content: Mapping[str, Any] | str | Path) -> Mapping[str, Any]:
@@ -95,7 +97,9 @@ def compile_scene(
             (``#rrggbb`` only).
         grow: when text would be cut for lack of room (S702), lay the page out again up to
             twice as tall and keep the height that cuts least, as the CKE renderers grow
-            their pages (default ``False``: the canvas height always).
+            their pages; a page that fits but whose body leaves over a fifth of the page
+            unused (a single row of cards) is laid out again that much shorter, kept only if
+            nothing is then cut (default ``False``: the canvas height always).
 
     Returns:
         The :class:`Svg` (text, size, fit warnings, placed boxes).
@@ -141,6 +145,18 @@ def compile_scene(
         if cut == 0:
             break
     assert best is not None
+    if grow and best[0] == 0 and best[1].style.height == style.height:
+        # the other way round: a page whose body leaves a large band unused (a single row
+        # of cards centred in a tall canvas) is laid out again without it, as the CKE
+        # renderers size such pages to their content; kept only if nothing is then cut
+        slack = _body_slack(best[1])
+        if slack > _SLACK_MIN * style.height:
+            height = max(round(style.height - slack * _SLACK_CUT), round(style.width * 0.3))
+            page = replace(style, height=height)
+            ctx = Ctx(style=page, prefix=prefix, values=values, ref_kinds=kinds)
+            title, desc = _draw(ctx, scene, common)
+            if not any(w.code == "S702" for w in ctx.warnings):
+                best = (0, ctx, title, desc)
     _, ctx, title, desc = best
     style = ctx.style
     for item in ctx.items:
@@ -215,6 +231,17 @@ def _draw(ctx: Ctx, scene: Scene, common: frozenset[str]) -> tuple[str, str]:
         n for n in names if n != title
     )
     return title, desc.strip()
+
+
+def _body_slack(ctx: Ctx) -> float:
+    """Height of the family body that none of its direct children covers (0 when none)."""
+    mid = f"{ctx.prefix}-main"
+    main = next((b for b in ctx.boxes if b.id == mid), None)
+    kids = [b for b in ctx.boxes if b.parent_id == mid]
+    if main is None or not kids:
+        return 0.0
+    used = max(b.y + b.h for b in kids) - min(b.y for b in kids)
+    return max(0.0, main.h - used)
 
 
 def _peek(item: Item, *roles: str) -> str | None:

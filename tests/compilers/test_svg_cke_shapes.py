@@ -365,3 +365,31 @@ def test_center_lane_stages_sit_on_the_axis() -> None:
     assert all(a.x + a.w < b.x for a, b in itertools.pairwise(cards))  # a run between cards
     assert len(re.findall(r'marker-end="url\(#', svg.text)) == 2
     assert geometry_problems(svg) == []
+
+
+_ROW = """[scene]
+[canvas:wide] [layout:timeline] [theme:infra_dark] [tone:amber]
+[header_band] [headline_ref:h.title] [/header_band]
+[timeline_stage] [stage_id:a] [ref:s.a] [/timeline_stage]
+[timeline_stage] [stage_id:b] [ref:s.b] [/timeline_stage]
+[timeline_stage] [stage_id:c] [ref:s.c] [/timeline_stage]
+[timeline_arrow] [from_ref:a] [to_ref:b] [/timeline_arrow]
+[timeline_arrow] [from_ref:b] [to_ref:c] [/timeline_arrow]
+[/scene]
+"""
+_ROW_CONTENT = {
+    "h": {"title": "Three short steps"},
+    "s": {k: {"title": f"Step {k}", "body": "One short line"} for k in "abc"},
+}
+
+
+def test_grow_drops_the_unused_band_of_a_sparse_page() -> None:
+    """One row of short cards in a tall canvas: grow sizes the page to its content."""
+    fixed = compile_scene(_ROW, _ROW_CONTENT)
+    grown = compile_scene(_ROW, _ROW_CONTENT, grow=True)
+    assert grown.width == fixed.width
+    assert grown.height < fixed.height * 0.8
+    assert not _codes(grown, "S702")
+    cards = [b for b in grown.boxes if b.kind == "card"]
+    assert len(cards) == len([b for b in fixed.boxes if b.kind == "card"]) >= 3
+    assert all(b.y >= 0 and b.y + b.h <= grown.height for b in cards)

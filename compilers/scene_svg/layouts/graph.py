@@ -88,8 +88,13 @@ def layered(
     *,
     vertical: bool,
     node_style: dict[str, str] | None = None,
+    stack_leaves: bool = False,
 ) -> dict[str, Rect]:
     """Lay out ``nodes`` in layers and draw ``edges`` (from, to, label item, dashed).
+
+    ``stack_leaves`` (top to bottom only): a leaf reached from exactly one node, whose
+    children are all such leaves, sits in that node's column, the first on the row below
+    it and each further one a row deeper (see :func:`_leaf_stacks`).
 
     Returns node id -> card rectangle.
     """
@@ -99,6 +104,14 @@ def layered(
     known = set(ids)
     pairs = [(a, b) for a, b, _, _ in edges if a in known and b in known]
     layer, back = _layers(ids, pairs)
+    # leaf -> (its question, its place in the question's column); the edges to the second
+    # and later leaves of a column are routed beside it instead of through dummy waypoints
+    stacked = _leaf_stacks(ids, pairs, back) if vertical and stack_leaves else {}
+    beside: set[tuple[str, str]] = set()
+    for leaf, (q, j) in stacked.items():
+        layer[leaf] = layer[q] + 1 + j
+        if j:
+            beside.add((q, leaf))
     nlayers = max(layer.values(), default=0) + 1
     order: list[list[str]] = [[] for _ in range(nlayers)]
     for i in ids:
@@ -108,7 +121,7 @@ def layered(
     preds: dict[str, list[str]] = {}
     succs: dict[str, list[str]] = {}
     for k, (a, b, _, _) in enumerate(edges):
-        if a not in known or b not in known or (a, b) in back or a == b:
+        if a not in known or b not in known or (a, b) in back or a == b or (a, b) in beside:
             continue
         la, lb = layer[a], layer[b]
         chain = [a]
@@ -201,9 +214,21 @@ def layered(
                 (card_height(ctx, items[v], thick, scale=text_scale) for v in real), default=size
             )
             size = min(size, max(nat * 1.05, 70.0))
+        m0 = (r.y if vertical else r.x) + lv * (band + lgap)
+        cols = _columns(lay, stacked, rects) if vertical else None
+        if cols is not None:
+            # a row of stacked leaves: each card takes its question's column (x and width)
+            nat = max(card_height(ctx, items[v], w, scale=text_scale) for v, (_, w) in cols.items())
+            thick = min(band, nat * 1.05)
+            for v, (x, w) in cols.items():
+                rect = Rect(x, m0 + (band - thick) / 2, w, thick)
+                rects[v] = rect
+                ctx.anchors[v] = rect
+                points[v] = (rect.cx, rect.cy)
+            continue
         used = len(real) * size + ndum * dummy + cross_gap * (len(lay) - 1)
         c = (r.x if vertical else r.y) + (cross_len - used) / 2
-        m = (r.y if vertical else r.x) + lv * (band + lgap) + (band - thick) / 2
+        m = m0 + (band - thick) / 2
         for v in lay:
             extent = size if v in items else dummy
             rect = Rect(c, m, extent, thick) if vertical else Rect(m, c, thick, extent)
@@ -227,6 +252,11 @@ def layered(
         if k in chains:
             exit_at, entry = ports[k]
             pts = _route(chains[k], rects, points, vertical, lgap, exit_at, entry)
+        elif (a, b) in beside:
+            entry = rb.x + rb.w * 0.82
+            pts = _beside_route(ra, rb, ra.x + ra.w * 0.82, entry, lgap, cross_gap)
+            # elbows even in curve style: one cubic would cut through the cards between
+            conn_style = "arrow" if st.connector == "curve" else None
         else:
             # back edges keep their elbow route even in curve style: one cubic from end to
             # end would cut across the layers
@@ -267,6 +297,58 @@ def layered(
             scale=text_scale,
         )
     return rects
+
+
+def _leaf_stacks(
+    ids: list[str], pairs: list[tuple[str, str]], back: set[tuple[str, str]]
+) -> dict[str, tuple[str, int]]:
+    """Leaves that stack in their question's column: leaf -> (question, place).
+
+    A leaf has no outgoing edge and exactly one incoming one; a question qualifies when every
+    child it has is such a leaf (a question with a child question keeps the layered order,
+    its column is needed below it). Places follow the leaves' source order.
+    """
+    forward = [(a, b) for a, b in pairs if (a, b) not in back and a != b]
+    outs: dict[str, list[str]] = {}
+    ins: Counter[str] = Counter()
+    for a, b in forward:
+        outs.setdefault(a, []).append(b)
+        ins[b] += 1
+    loops = {a for a, b in pairs if (a, b) in back or a == b}
+    leaves = {v for v in ids if ins[v] == 1 and v not in outs and v not in loops}
+    index = {v: i for i, v in enumerate(ids)}
+    out: dict[str, tuple[str, int]] = {}
+    for q, kids in outs.items():
+        if q in loops or not all(k in leaves for k in kids):
+            continue
+        for j, leaf in enumerate(sorted(set(kids), key=index.__getitem__)):
+            out[leaf] = (q, j)
+    return out
+
+
+def _columns(
+    lay: list[str], stacked: dict[str, tuple[str, int]], rects: dict[str, Rect]
+) -> dict[str, tuple[float, float]] | None:
+    """x and width of every card of a row made only of stacked leaves, under their
+    questions; None when the row holds anything else or two columns would overlap."""
+    if not lay or any(v not in stacked for v in lay):
+        return None
+    cols = {v: (rects[stacked[v][0]].x, rects[stacked[v][0]].w) for v in lay}
+    spans = sorted(cols.values())
+    if any(x0 + w0 > x1 for (x0, w0), (x1, _) in itertools.pairwise(spans)):
+        return None
+    return cols
+
+
+def _beside_route(
+    ra: Rect, rb: Rect, x: float, xb: float, lgap: float, gap: float
+) -> list[tuple[float, float]]:
+    """From the question down the gap right of its column, into a leaf stacked below
+    another leaf of that column (the connector never crosses the cards between)."""
+    side = max(ra.r, rb.r) + gap / 2
+    top = ra.b + min(lgap / 2, 18.0)
+    low = rb.y - min(lgap / 2, 18.0)
+    return [(x, ra.b + 1), (x, top), (side, top), (side, low), (xb, low), (xb, rb.y - 3)]
 
 
 def _bary(neigh: list[str] | None, pos: dict[str, int], cur: int) -> tuple[float, int]:
@@ -384,6 +466,7 @@ def _graph(
     *,
     vertical: bool,
     implicit: bool = False,
+    stack: bool = False,
 ) -> dict[str, Rect]:
     node_comps = [c for c in comps if c.name in ("decision_node", "outcome_panel", "graph_node")]
     edge_comps = [c for c in comps if c.name in ("decision_edge", "flow_arrow", "system_link")]
@@ -396,7 +479,9 @@ def _graph(
         edges = [(a, b, None, False) for (a, _), (b, _) in itertools.pairwise(nodes)]
     edges += _orphan_outcomes(node_comps, [n for n, _ in nodes], edges)
     style = {_node_id(c): "outcome" for c in node_comps if c.name == "outcome_panel"}
-    return layered(ctx, r, nodes, edges, parent, vertical=vertical, node_style=style)
+    return layered(
+        ctx, r, nodes, edges, parent, vertical=vertical, node_style=style, stack_leaves=stack
+    )
 
 
 def _orphan_outcomes(
@@ -427,7 +512,7 @@ def _orphan_outcomes(
 
 def layout_decision(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
     """decision_tree: questions top to bottom, outcome panels tinted by their row_state."""
-    _graph(ctx, r, comps, parent, vertical=True)
+    _graph(ctx, r, comps, parent, vertical=True, stack=True)
 
 
 def layout_flow(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
