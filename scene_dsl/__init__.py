@@ -19,6 +19,8 @@ Every surface the language is written in reads into the same AST (``dialect="aut
 Depends on ``lark`` only.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from dslkit import __version__ as __version__
 from dslkit.errors import (
     ContractError,
@@ -30,7 +32,6 @@ from dslkit.errors import (
     Severity,
 )
 from scene_dsl.ast import Attr, Component, Field, Scene, Span
-from scene_dsl.automaton import prefix_automaton
 from scene_dsl.canonical import canonical_text, canonicalize
 from scene_dsl.check import check
 from scene_dsl.content import Binding, bind
@@ -69,3 +70,18 @@ __all__ = [
     "to_text",
     "validate",
 ]
+
+
+if TYPE_CHECKING:
+    from scene_dsl.automaton import prefix_automaton
+else:
+
+    def __getattr__(name: str) -> Any:
+        # The prefix automaton (decoding masks) builds regex fragments when its module loads;
+        # loading it on first use keeps `import scene_dsl` to the parser and its tables.
+        if name == "prefix_automaton":
+            from scene_dsl.automaton import prefix_automaton
+
+            globals()[name] = prefix_automaton
+            return prefix_automaton
+        raise AttributeError(f"module 'scene_dsl' has no attribute {name!r}")

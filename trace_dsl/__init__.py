@@ -5,6 +5,8 @@ from plain JSON traces, extract a trace from model output. The solver lives in
 ``dslkit.compilers.trace_solver``; the GSM8K converter in :mod:`trace_dsl.gsm8k`.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from dslkit.errors import LimitExceededError, TraceSyntaxError, TraceValidationError
 
 from .ast import (
@@ -23,7 +25,6 @@ from .ast import (
     Trace,
     Transfer,
 )
-from .automaton import prefix_automaton
 from .canonical import canonicalize
 from .extract import extract
 from .interop import from_obj, to_obj
@@ -61,3 +62,18 @@ __all__ = [
     "to_text",
     "validate",
 ]
+
+
+if TYPE_CHECKING:
+    from trace_dsl.automaton import prefix_automaton
+else:
+
+    def __getattr__(name: str) -> Any:
+        # The prefix automaton (decoding masks) builds regex fragments when its module loads;
+        # loading it on first use keeps `import trace_dsl` to the parser and its tables.
+        if name == "prefix_automaton":
+            from trace_dsl.automaton import prefix_automaton
+
+            globals()[name] = prefix_automaton
+            return prefix_automaton
+        raise AttributeError(f"module 'trace_dsl' has no attribute {name!r}")
