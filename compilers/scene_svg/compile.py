@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 
 from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
 from dslkit.compilers.scene_svg.layouts import LAYOUTS
-from dslkit.compilers.scene_svg.layouts.chart import is_duel
+from dslkit.compilers.scene_svg.layouts.chart import duel_hosts, is_duel
 from dslkit.compilers.scene_svg.page import (
     background,
     draw_footer,
@@ -186,10 +186,11 @@ def _draw(ctx: Ctx, scene: Scene, common: frozenset[str]) -> tuple[str, str]:
     first = scene.components.index(family[0]) if family else len(scene.components)
     strips_top: list[Component] = []
     strips_bottom: list[Component] = []
-    # a comparison duel draws its thesis in its own middle, as CKE's duel does, not in a strip
+    # a comparison duel draws its thesis (and legend, free notes) in its own middle, as CKE's
+    # duel does, not in page strips; chart.duel_hosts says which
     hosted = st.layout == "comparison_span_chart" and is_duel(ctx, family)
     for i, c in enumerate(scene.components):
-        if hosted and c.name == "thesis_box":
+        if hosted and duel_hosts(c):
             family.append(c)
         elif c.name in common and c.name not in ("header_band", "footer_note"):
             (strips_top if i < first else strips_bottom).append(c)

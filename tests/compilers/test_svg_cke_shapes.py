@@ -341,15 +341,76 @@ def test_two_bars_are_a_duel_of_columns() -> None:
     ):
         assert s in seen, s
     assert geometry_problems(svg) == [] and not _codes(svg, "S703")
-    # the fill heights follow the values (900 : 45), on one scale
-    fills = [
-        float(h)
-        for h in re.findall(
-            r'<rect x="[^"]+" y="[^"]+" width="[^"]+" height="([^"]+)"[^>]*fill="url\(#', svg.text
-        )
-    ]
-    fills = [h for h in fills if h < svg.height]
-    assert len(fills) == 2 and fills[0] / fills[1] > 10
+    # the columns are the bars: bottoms aligned, the larger value's column the full height,
+    # the smaller one as tall as its texts need (45 cars is a sliver on the 900 scale)
+    assert left.y + left.h == pytest.approx(right.y + right.h, abs=0.01)
+    assert right.h < left.h * 0.9
+    assert right.h > left.h * 45 / 900 * 2
+    # no chart panel is drawn behind the columns: the chart's box has no rect of its own
+    chart = next(b for b in svg.boxes if "-chart" in b.id)
+    assert f'id="{chart.id}"' not in svg.text
+    # the floor is one strip across the chart, under both columns
+    floor = next(b for b in svg.boxes if "-floor" in b.id)
+    assert floor.x <= left.x and floor.x + floor.w >= right.x + right.w
+    assert floor.y >= left.y + left.h - 0.01
+
+
+def test_duel_column_heights_follow_the_values() -> None:
+    text = (
+        "[scene]\n[layout:comparison_span_chart]\n[compare_bar:bars.a]\n[compare_bar:bars.b]\n"
+        "[/scene]\n"
+    )
+    content = {
+        "bars": {
+            "a": {"label": "Wide road", "value": "900 cars"},
+            "b": {"label": "Side lane", "value": "450 cars"},
+        }
+    }
+    svg = compile_scene(text, content)
+    left, right = sorted((b for b in svg.boxes if "-col" in b.id), key=lambda b: b.x)
+    assert right.h / left.h == pytest.approx(0.5, abs=0.01)
+
+
+def test_duel_hosts_legend_and_free_notes_in_its_middle() -> None:
+    text = (
+        "[scene]\n[layout:comparison_span_chart]\n[theme:infra_dark]\n[tone:mixed]\n"
+        "[topic:roads]\n[compare_bar:@bars.a.label|@bars.a.value]\n"
+        "[compare_bar:@bars.b.label|@bars.b.value]\n"
+        "[legend_row:amber=@lg.a|green=@lg.b]\n"
+        "[annotation:@note.label|@note.text|accent=@note.accent]\n"
+        "[thesis_box:@th.title|@th.body]\n[/scene]\n"
+    )
+    content = {
+        "bars": {
+            "a": {"label": "Wide road", "value": "900 cars"},
+            "b": {"label": "Side lane", "value": "300 cars"},
+        },
+        "lg": {"a": "Road legend", "b": "Lane legend"},
+        "note": {"label": "Side remark", "text": "Quiet at night", "accent": "amber"},
+        "th": {"title": "Main point", "body": "Lanes matter less than gates."},
+    }
+    import scene_dsl
+
+    # the CKE at-row dialect (D3): an annotation is label | note | accent, no target
+    svg = compile_scene(scene_dsl.parse(text, dialect="auto"), content, contract=DEFAULT_CONTRACT)
+    root = ET.fromstring(svg.text)
+    left, right = sorted((b for b in svg.boxes if "-col" in b.id), key=lambda b: b.x)
+
+    def where(needle: str) -> tuple[float, float]:
+        for el in root.iter(f"{_NS}text"):
+            if needle in " ".join(" ".join(el.itertext()).split()):
+                return float(el.get("x") or 0), float(el.get("y") or 0)
+        raise AssertionError(needle)
+
+    # legend, note and thesis all stand between the columns, in source order top to bottom
+    ys = []
+    for needle in ("Road legend", "Quiet at night", "Lanes matter"):
+        x, y = where(needle)
+        assert left.x + left.w < x < right.x, needle
+        ys.append(y)
+    assert ys == sorted(ys)
+    # and none of them is a page strip under the chart
+    assert max(ys) < left.y + left.h
 
 
 def test_center_lane_stages_sit_on_the_axis() -> None:

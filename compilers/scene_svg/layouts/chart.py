@@ -19,7 +19,17 @@ from dslkit.compilers.scene_svg.text import measure_text
 
 from scene_dsl.ast import Component
 
-__all__ = ["is_duel", "layout_span_chart"]
+__all__ = ["duel_hosts", "is_duel", "layout_span_chart"]
+
+# page components a duel draws in its own middle instead of a page strip (CKE's duel: the
+# legend and a free note on top of the middle, the thesis under them)
+_DUEL_HOSTS = ("thesis_box", "legend_row", "annotation")
+
+
+def duel_hosts(comp: Component) -> bool:
+    """Whether a duel draws ``comp`` in its middle: a thesis, a legend row, or an annotation
+    that points at no card (one with a ``target`` stays a strip beside its target)."""
+    return comp.name in _DUEL_HOSTS and not (comp.name == "annotation" and comp.get("target"))
 
 
 def is_duel(ctx: Ctx, comps: list[Component]) -> bool:
@@ -47,8 +57,8 @@ def layout_span_chart(ctx: Ctx, r: Rect, comps: list[Component], parent: str) ->
     floors = [ctx.item(c) for c in comps if c.name == "floor_band"]
     if is_duel(ctx, comps):
         # two bars and no value scale to print: a duel, one column per side (CKE's shape)
-        theses = [c for c in comps if c.name == "thesis_box"]
-        _duel(ctx, r, bars, axis, spans, floors, parent, theses)
+        hosted = [c for c in comps if duel_hosts(c)]
+        _duel(ctx, r, bars, axis, spans, floors, parent, hosted)
         return
     pid = panel(ctx, r, parent=parent, stem="chart")
     inner = r.inset(st.pad * 1.2)
@@ -231,24 +241,29 @@ def _duel(
     spans: list[Item],
     floors: list[Item],
     parent: str,
-    theses: list[Component],
+    hosted: list[Component],
 ) -> None:
-    """Two bars as vertical columns at the left and right edges of the chart, filled from the
-    bottom on one scale; each bar's bracket (span_bracket k, or the one whose range starts at
-    k) stands beside its column, toward the middle; floors are dashed lines across both
-    columns at their value; the axis label and note sit at the bottom of the middle; thesis
-    boxes stack in the centre between the brackets (where CKE's duel puts its thesis)."""
+    """Two bars as vertical columns at the left and right edges of the chart, standing on the
+    page (no chart panel: CKE's duel and the hand-made duels draw none); each column's height
+    follows its value on one scale (bottom-aligned, never shorter than its texts need), filled
+    from the bottom; the floors form one full-width strip the columns stand on (dashed lines
+    across the columns at a floor's value); each bar's bracket (span_bracket k, or the one
+    whose range starts at k) stands beside its column toward the middle; the axis label and
+    note sit at the bottom of the middle; the hosted components (legend, free annotations,
+    theses: :func:`duel_hosts`) stack in the centre between the brackets, in source order."""
     st = ctx.style
     pal = st.palette
     f = st.font
-    pid = panel(ctx, r, parent=parent, stem="chart")
-    inner = r.inset(st.pad * 1.2)
+    pid = ctx.new_id("chart")
+    ctx.box(pid, "panel", r, parent)
+    inner = r.inset(st.pad * 1.2, 0)
     small = f * 0.8
-    legend_h = (small * LINE_HEIGHT + 6) * len(floors)
-    if legend_h:
-        legend, inner = inner.take_bottom(legend_h, 8)
-    # with a thesis in the middle the columns give it room (CKE's duel: about a fifth each)
-    col_w = min(inner.w * (0.21 if theses else 0.24), 280.0)
+    if floors:
+        floor_h = small * LINE_HEIGHT * len(floors) + st.pad * 0.9
+        floor_r, inner = inner.take_bottom(floor_h, 0)
+        floor_r = Rect(r.x + st.pad * 0.6, floor_r.y, r.w - st.pad * 1.2, floor_r.h)
+    # with hosted notes in the middle the columns give it room (CKE's duel: about a fifth each)
+    col_w = min(inner.w * (0.19 if hosted else 0.24), 280.0)
     nums = [parse_number(it.roles.get("value")) for it in bars]
     top = max((abs(n) for n in nums if n is not None), default=0.0)
     floor_values = [parse_number(it.roles.get("value")) for it in floors]
@@ -258,98 +273,75 @@ def _duel(
         tone = st.tone_at(k, it.tone())
         color = pal.accent(tone)
         x = inner.x if k == 0 else inner.r - col_w
-        col = Rect(x, inner.y, col_w, inner.h)
-        cid = panel(ctx, col, parent=pid, stem="col", fill=pal.surface2, stroke=color)
-        body = col.inset(st.pad * 0.8)
         label = it.text("label", "title", "name") or ""
-        # a short column keeps one line per text, so every text keeps a line
-        tight = body.h < f * LINE_HEIGHT * 14
-        head_h = f * 1.05 * LINE_HEIGHT * (1 if tight else 2)
-        hr, body = body.take_top(head_h, 6)
-        ctx.text(
-            hr,
-            label,
-            f * 1.05,
-            color=color,
-            parent=cid,
-            comp=it.comp,
-            role="label",
-            max_lines=1 if tight else 2,
-            weight="bold",
-            anchor="middle",
-            valign="middle",
-        )
         notes = [
             (role, t)
             for role in ("caption", "note", "body")
             if it.has(role) and (t := it.text(role, primary=False))
         ]
-        per = 1 if tight else 2
-        foot_h = small * LINE_HEIGHT * per * len(notes) + 4 * len(notes)
-        if foot_h:
-            fr, body = body.take_bottom(min(foot_h, body.h * 0.4), 6)
-            rows = fr.rows(len(notes), 4)
-            for row, (role, t) in zip(rows, notes, strict=True):
-                ctx.text(
-                    row,
-                    t,
-                    small,
-                    color=pal.muted,
-                    parent=cid,
-                    comp=it.comp,
-                    role=role,
-                    max_lines=per,
-                    anchor="middle",
-                    valign="middle",
-                )
         value = it.text("value", primary=False) or ""
-        vh = f * (1.25 if tight else 1.6) * LINE_HEIGHT
-        vr, track = body.take_top(vh, 6)
-        if value:
-            ctx.text(
-                vr,
+        secs = [
+            Section("label", label, f * 1.05, color, "bold", max_lines=2, anchor="middle"),
+            Section(
+                "value",
                 value,
-                f * (1.25 if tight else 1.6),
-                color=color,
-                parent=cid,
-                comp=it.comp,
-                role="value",
-                max_lines=1,
-                weight="bold",
+                f * 1.3,
+                pal.ink,
+                "bold",
                 mono=True,
+                max_lines=2,
                 anchor="middle",
-                valign="middle",
-            )
-        bar_w = min(track.w * 0.5, 90.0)
-        track = Rect(track.cx - bar_w / 2, track.y, bar_w, track.h)
-        ctx.rect(track, fill=pal.surface, rx=8)
+                gap=10,
+            ),
+        ]
+        foot = [
+            Section(role, t, small, pal.muted, max_lines=3, gap=4, anchor="middle")
+            for role, t in notes
+        ]
+        body_w = col_w - st.pad * 1.6
+        need = ctx.stack_height(secs, body_w) + ctx.stack_height(foot, body_w) + st.pad * 2.6 + 16
         n = nums[k]
-        if n is not None and track.h > 0:
-            fh = max(8.0, track.h * min(1.0, abs(n) / top))
-            grad = ctx.gradient(color, pal.soft(tone), vertical=True)
-            ctx.rect(Rect(track.x, track.b - fh, track.w, fh), fill=f"url(#{grad})", rx=8)
-        tracks.append(track)
-    # floors: one dashed line across both tracks at its value, legend under the chart
-    for j, (it, fv) in enumerate(zip(floors, floor_values, strict=True)):
+        share = min(1.0, abs(n) / top) if n is not None else 1.0
+        col_h = min(inner.h, max(need, inner.h * share))
+        col = Rect(x, inner.b - col_h, col_w, col_h)
+        cid = ctx.new_id("col")
+        ctx.box(cid, "panel", col, pid)
+        ctx.rect(col, fill=pal.soft(tone), stroke=color, sw=1.5, rx=10, bid=cid)
+        body = col.inset(st.pad * 0.8)
+        foot_need = ctx.stack_height(foot, body.w)
+        if foot:
+            fr, body = body.take_bottom(min(foot_need, body.h * 0.45), 6)
+            ctx.stack(fr, foot, parent=cid, comp=it.comp, valign="bottom")
+        ctx.stack(body, secs, parent=cid, comp=it.comp)
+        tracks.append(col)
+    # floors: one strip under both columns, dashed lines across the columns at a value
+    for j, fv in enumerate(floor_values):
         tone_c = pal.danger if j == 0 else st.accent(j + 1)
         if fv is not None:
             for trk in tracks:
-                y = trk.b - trk.h * min(1.0, abs(fv) / top)
-                ctx.line(trk.x - 6, y, trk.r + 6, y, stroke=tone_c, sw=1.6, dash="6 4")
-        lr = Rect(legend.x, legend.y + j * (small * LINE_HEIGHT + 6), legend.w, small * LINE_HEIGHT)
-        ctx.rect(Rect(lr.x, lr.cy - 1, 22, 2.5), fill=tone_c)
-        fl_label = it.text("label", "title") or ""
-        fl_value = it.text("value", primary=False)
-        ctx.text(
-            Rect(lr.x + 30, lr.y, max(1.0, lr.w - 30), lr.h),
-            f"{fl_label} \u00b7 {fl_value}" if fl_value else fl_label,
-            small,
-            color=pal.ink,
-            parent=pid,
-            comp=it.comp,
-            role="label",
-            max_lines=1,
-        )
+                y = trk.b - (inner.h * min(1.0, abs(fv) / top))
+                if trk.y < y < trk.b:
+                    ctx.line(trk.x - 6, y, trk.r + 6, y, stroke=tone_c, sw=1.6, dash="6 4")
+    if floors:
+        fid = ctx.new_id("floor")
+        ctx.box(fid, "panel", floor_r, pid)
+        ctx.rect(floor_r, fill=pal.surface, stroke=pal.line, rx=4, bid=fid)
+        rows = floor_r.inset(st.pad, st.pad * 0.45).rows(len(floors), 0)
+        for j, (it, row) in enumerate(zip(floors, rows, strict=True)):
+            fl_label = it.text("label", "title") or ""
+            fl_value = it.text("value", primary=False)
+            ctx.text(
+                row,
+                f"{fl_label} \u00b7 {fl_value}" if fl_value else fl_label,
+                small,
+                color=pal.danger if j == 0 else st.accent(j + 1),
+                parent=fid,
+                comp=it.comp,
+                role="label",
+                max_lines=1,
+                anchor="middle",
+                valign="middle",
+            )
     # the middle: brackets beside their columns, the axis text at the bottom
     mid = Rect(inner.x + col_w + 12, inner.y, max(0.0, inner.w - 2 * col_w - 24), inner.h)
     if axis is not None and mid.w > 40:
@@ -378,18 +370,19 @@ def _duel(
                 anchor="middle",
                 valign="bottom",
             )
-    side_w = min(mid.w * (0.2 if theses else 0.45), 220.0)
-    if theses and mid.w - 2 * side_w > 120:
-        _middle_theses(ctx, mid, side_w, theses, pid, small * LINE_HEIGHT * 2.6)
+    side_w = min(mid.w * (0.2 if hosted else 0.45), 220.0)
+    if hosted:  # the brackets' side takes what their texts need, the hosted notes the rest
+        side_w = min(side_w, max(60.0, _bracket_text_w(ctx, spans) + 26))
+    if hosted and mid.w - 2 * side_w > 120:
+        _middle_stack(ctx, mid, side_w, hosted, pid, small * LINE_HEIGHT * 2.6)
     for k, it in enumerate(spans):
         start = it.comp.get("start")
         b = min(1, int(start)) if start is not None else k
         if b > 1 or b >= len(tracks) or side_w < 40:
             continue
         trk = tracks[b]
-        fill_top = trk.b - trk.h * min(1.0, abs(nums[b] or 0.0) / top)
         color = st.accent(b, bars[b].tone())
-        y0, y1 = min(fill_top, trk.b - 12), trk.b
+        y0, y1 = trk.y, trk.b
         x = mid.x + 4 if b == 0 else mid.r - 4
         dx = 10 if b == 0 else -10
         ctx.path(
@@ -432,23 +425,39 @@ def _duel(
             ctx.stack(Rect(lx, ly, lw, min(need, mid.b - ly)), secs, parent=pid, comp=it.comp)
 
 
-def _middle_theses(
-    ctx: Ctx, mid: Rect, side_w: float, theses: list[Component], parent: str, foot: float
+def _bracket_text_w(ctx: Ctx, spans: list[Item]) -> float:
+    """Width the duel's bracket texts need: the value on one line, a label wrapped to at
+    most 110 px (it may take three lines)."""
+    f = ctx.style.font
+    widest = 0.0
+    for it in spans:
+        value = it.text("value", primary=False) if it.has("value") else None
+        label = it.text("label")
+        if value:
+            widest = max(widest, measure_text(value, f * 1.3, weight="bold", mono=True))
+        if label:
+            widest = max(widest, min(110.0, measure_text(label, f * 0.8)))
+    return widest
+
+
+def _middle_stack(
+    ctx: Ctx, mid: Rect, side_w: float, hosted: list[Component], parent: str, foot: float
 ) -> None:
-    """Stack the thesis boxes in the centre of a duel's middle, centred in its height above
-    the axis text (``foot``); each keeps its natural height while the middle holds it."""
+    """Stack the hosted components in the centre of a duel's middle, in source order, from
+    its top (CKE's duel: legend and notes on top, the thesis under them), above the axis
+    text (``foot``); each keeps its natural height while the middle holds it."""
     from dslkit.compilers.scene_svg.page import draw_strip, strip_height
 
     st = ctx.style
     zone = Rect(mid.x + side_w, mid.y, mid.w - 2 * side_w, max(0.0, mid.h - foot - st.gap))
-    items = [ctx.item(c) for c in theses]
+    items = [ctx.item(c) for c in hosted]
     heights = [
-        strip_height(ctx, c, it, zone.w, column=True) for c, it in zip(theses, items, strict=True)
+        strip_height(ctx, c, it, zone.w, column=True) for c, it in zip(hosted, items, strict=True)
     ]
-    room = zone.h - st.gap * (len(theses) - 1)
+    room = zone.h - st.gap * (len(hosted) - 1)
     if sum(heights) > room > 0:  # share the middle in proportion, never past it
         heights = [h * room / sum(heights) for h in heights]
-    y = zone.y + max(0.0, (zone.h - sum(heights) - st.gap * (len(theses) - 1)) / 2)
-    for i, (c, it, h) in enumerate(zip(theses, items, heights, strict=True)):
+    y = zone.y
+    for i, (c, it, h) in enumerate(zip(hosted, items, heights, strict=True)):
         draw_strip(ctx, Rect(zone.x, y, zone.w, h), c, it, parent, i, column=True)
         y += h + st.gap
