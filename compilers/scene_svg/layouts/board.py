@@ -221,6 +221,15 @@ def _state_tone(it: Item) -> str | None:
     return raw if raw in TONES else _STATE_TONES.get(raw)
 
 
+def _state_wash(ctx: Ctx, it: Item, tone: str | None) -> str | None:
+    """Fill of a card whose content names a ``state``: the wash of the state's tone (a state
+    that names no tone, e.g. ``highlight``, takes the card's own accent); None without one."""
+    if not it.has("state"):
+        return None
+    st = ctx.style
+    return st.palette.soft(tone or st.tone_at(it.index, it.tone()))
+
+
 def _keys(ctx: Ctx, comp: Component) -> set[str]:
     """Keys of the object a component's ref points at (peeked, nothing marked read)."""
     value = ctx.values.get(comp.get("ref") or "")
@@ -251,13 +260,17 @@ def _card_grid_band(
         scale = next((k for k in (1.0, 0.92, 0.85, 0.78) if height(rr.w, k) <= rr.h + 0.01), 0.72)
 
         def one(cell: Rect, it: Item, i: int) -> None:
+            tone = _state_tone(it)
             card(
                 ctx,
                 cell,
                 it,
                 parent=parent,
                 index=it.index,
-                tone=_state_tone(it),
+                tone=tone,
+                # a card with a content state is tinted with that state's wash, as a table
+                # row's state tints the row (CKE colours such cards by their state)
+                fill=_state_wash(ctx, it, tone),
                 title_roles=title_roles,
                 value_big=True,
                 scale=scale,

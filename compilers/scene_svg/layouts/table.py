@@ -88,7 +88,9 @@ def _block(
     pal = st.palette
     tone = st.tone_at(item.index, item.tone())
     color = pal.accent(tone)
-    gid = panel(ctx, r, parent=parent, stem="table")
+    # the block's outline takes its accent, as CKE's table panels and the hand-made matrices
+    # draw them: each group reads as one coloured unit
+    gid = panel(ctx, r, parent=parent, stem="table", stroke=color)
     ctx.rect(Rect(r.x + 1, r.y + 1, r.w - 2, 4), fill=color, rx=2)
     inner = r.inset(st.pad)
     f = st.font
