@@ -3,7 +3,9 @@ work added, pinned on fixtures of our own: geometry and colours read back from t
 
 from __future__ import annotations
 
+import itertools
 import re
+import xml.etree.ElementTree as ET
 
 from dslkit.compilers.scene_svg import compile_scene
 from dslkit.compilers.scene_svg.theme import THEMES
@@ -12,6 +14,7 @@ import scene_dsl
 from scene_dsl.contract import DEFAULT_CONTRACT
 
 PAL = THEMES["infra_dark"]
+NS = "{http://www.w3.org/2000/svg}"
 
 
 def _rect_attr(svg: str, rect_id: str, attr: str) -> str:
@@ -67,3 +70,63 @@ def test_board_card_with_a_state_is_tinted_by_it() -> None:
     # a named state tints with its tone's wash; a state naming no tone with the card's accent
     # (the scene tone here); no state, the plain card surface
     assert fills == [PAL.green_soft, PAL.surface, PAL.amber_soft]
+
+
+_TIMELINE = (
+    "[scene]\n[layout:timeline]\n[theme:infra_dark]\n[tone:blue]\n[topic:harvest]\n"
+    + "\n".join(f"[timeline_stage:s{i}|stages.s{i}]" for i in range(5))
+    + "\n"
+    + "\n".join(f"[timeline_arrow:s{i}->s{i + 1}]" for i in range(4))
+    + "\n[/scene]\n"
+)
+_STAGES = {
+    "stages": {
+        f"s{i}": {
+            "badge": f"Week {i + 1}",
+            "title": f"Harvest step {i + 1}",
+            "lines": ["pick the ripe rows"] * (1 + i % 3),
+        }
+        for i in range(5)
+    }
+}
+
+
+def _timeline() -> tuple[object, list[object]]:
+    svg = compile_scene(
+        scene_dsl.parse(_TIMELINE, dialect="auto"), _STAGES, contract=DEFAULT_CONTRACT
+    )
+    cards = sorted((b for b in svg.boxes if b.kind == "card"), key=lambda b: b.x)
+    assert len(cards) == 5
+    return svg, cards
+
+
+def test_timeline_cards_keep_to_their_own_column() -> None:
+    svg, cards = _timeline()
+    # alternating sides, yet no card reaches over its neighbour's column: each card holds
+    # its own dot's x and none overlaps another in x
+    for a, b in itertools.pairwise(cards):
+        assert a.x + a.w < b.x
+    dots = sorted(float(x) for x in re.findall(r'<circle cx="([^"]+)" cy="[^"]+" r="7"', svg.text))
+    assert len(dots) == 5
+    for card, x in zip(cards, dots, strict=True):
+        assert card.x < x < card.x + card.w
+
+
+def test_timeline_cards_off_the_axis_share_one_height() -> None:
+    _, cards = _timeline()
+    # one, two and three lines of text: the cards still stand equally tall
+    assert len({round(b.h, 2) for b in cards}) == 1
+
+
+def test_timeline_badge_heads_the_card_in_an_accent_band() -> None:
+    svg, cards = _timeline()
+    root = ET.fromstring(svg.text)
+    for i, card in enumerate(cards):
+        el = next(e for e in root.iter(f"{NS}text") if "".join(e.itertext()) == f"Week {i + 1}")
+        # the badge sits in the card's top band, drawn in the canvas colour on the accent
+        y = float(el.get("y") or 0)
+        assert card.y < y < card.y + card.h * 0.4
+        assert el.get("fill") == PAL.bg
+        assert el.get("text-anchor") == "middle"
+    bands = re.findall(r'<path d="M[^"]*Q[^"]*Z" fill="([^"]+)"', svg.text)
+    assert len(bands) == 5 and set(bands) <= {PAL.blue, PAL.amber, PAL.green, PAL.purple}

@@ -21,7 +21,6 @@ from dslkit.compilers.scene_svg.layouts.graph import (
 from dslkit.compilers.scene_svg.layouts.lanes import (
     layout_pipeline,
     layout_system,
-    layout_timeline,
     layout_timeline_flow,
 )
 from dslkit.compilers.scene_svg.layouts.memory import layout_memory, layout_memory_training
@@ -33,6 +32,7 @@ from dslkit.compilers.scene_svg.layouts.stack import (
     layout_poster,
 )
 from dslkit.compilers.scene_svg.layouts.table import layout_table
+from dslkit.compilers.scene_svg.layouts.timeline import layout_timeline
 
 from scene_dsl.ast import Component
 

@@ -1,4 +1,4 @@
-"""Stage families: pipeline_lane, timeline_flow, timeline, system_diagram.
+"""Stage families: pipeline_lane, timeline_flow, system_diagram (timeline: ``timeline.py``).
 
 Stages are cards in reading order. ``flow_rows`` places them left to right and wraps to more
 rows when they do not fit at a minimum width (or puts them in lanes when stages name one);
@@ -32,7 +32,6 @@ __all__ = [
     "flow_rows_floor",
     "layout_pipeline",
     "layout_system",
-    "layout_timeline",
     "layout_timeline_flow",
 ]
 
@@ -467,116 +466,6 @@ def layout_timeline_flow(ctx: Ctx, r: Rect, comps: list[Component], parent: str)
     for i, rect in enumerate(rects.values()):
         color = st.accent(i)
         ctx.circle(rect.cx, y, 5.5, fill=color, stroke=pal.bg, sw=2)
-
-
-def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
-    """timeline: a horizontal axis with a dot per stage; cards alternate above and below it
-    (a stage's ``lane`` pins it to a side); dates sit on the axis in mono."""
-    st = ctx.style
-    pal = st.palette
-    stages, edges = _split(comps, ("timeline_arrow", "flow_arrow"))
-    items = [ctx.item(c) for c in stages]
-    n = len(items)
-    if n == 0:
-        return
-    axis_y = r.cy
-    colw = r.w / n
-    side = []
-    for i, c in enumerate(stages):
-        lane = c.get("lane")
-        side.append(
-            lane if lane in ("top", "bottom", "center") else ("top" if i % 2 == 0 else "bottom")
-        )
-    # neighbours on the same side share the space; alternating sides may overlap columns
-    cw = (
-        min(300.0, colw * 2 - st.gap)
-        if all(side[i] != side[i + 1] for i in range(n - 1)) and "center" not in side
-        else colw - st.gap
-    )
-    if "center" in side:  # cards on the axis leave a run between them for the arrows
-        cw = min(cw, 300.0, colw - 70.0)
-    cw = max(60.0, min(cw, r.w))
-    date_h = st.font * 0.9 * LINE_HEIGHT + 8
-    half = (r.h - 2 * date_h) / 2 - 14
-    ctx.line(r.x, axis_y, r.r, axis_y, stroke=pal.line, sw=2.5)
-    if pal.glow:
-        ctx.line(r.x, axis_y, r.r, axis_y, stroke=st.accent(0), sw=6, opacity=0.2)
-    ids = {}
-    placed: dict[str, list[Rect]] = {"top": [], "bottom": [], "center": []}
-    for i, it in enumerate(items):
-        cx = r.x + colw * (i + 0.5)
-        x = max(r.x, min(r.r - cw, cx - cw / 2))
-        nat = min(half, card_height(ctx, it, cw) + 4)
-        if side[i] == "top":
-            cell = Rect(x, axis_y - date_h - 14 - nat, cw, nat)
-        elif side[i] == "center":  # on the axis itself, the axis running behind it
-            nat = min(r.h - 2 * date_h, card_height(ctx, it, cw) + 4)
-            cell = Rect(x, axis_y - nat / 2, cw, nat)
-        else:
-            cell = Rect(x, axis_y + date_h + 14, cw, nat)
-        # never overlap the previous card on the same side: narrow this one if needed
-        prev = placed[side[i]][-1] if placed[side[i]] else None
-        if prev is not None and cell.x < prev.r + st.gap:
-            nx = prev.r + st.gap
-            cell = Rect(nx, cell.y, max(10.0, min(cw, r.r - nx)), cell.h)
-        placed[side[i]].append(cell)
-        tone = st.tone_at(i, it.tone())
-        color = pal.accent(tone)
-        if side[i] != "center":
-            stem_from = cell.b if side[i] == "top" else cell.y
-            ctx.line(cx, stem_from, cx, axis_y, stroke=color, sw=1.5, dash="3 3")
-            ctx.circle(cx, axis_y, 7, fill=color, stroke=pal.bg, sw=2.5)
-        date = it.text("date", "when", primary=False)
-        if date:
-            dr = Rect(
-                max(r.x, cx - colw / 2 + 2),
-                cell.b + 4
-                if side[i] == "center"
-                else (axis_y - date_h if side[i] == "bottom" else axis_y + 8),
-                min(colw - 4, r.w),
-                date_h - 8,
-            )
-            ctx.text(
-                dr,
-                date,
-                st.font * 0.9,
-                color=color,
-                parent=parent,
-                comp=it.comp,
-                role="date",
-                max_lines=1,
-                weight="bold",
-                mono=True,
-                anchor="middle",
-            )
-        card(ctx, cell, it, parent=parent, index=i, title_roles=("title", "label", "name"))
-        if stages[i].get("stage_id"):
-            ctx.anchors[str(stages[i].get("stage_id"))] = cell
-        # where arrows leave and enter: the dot, or a centred card's own edges
-        half_w = cell.w / 2 if side[i] == "center" else 0.0
-        ids[stages[i].get("stage_id") or f"_{i}"] = (cx, axis_y, half_w)
-    for e in edges:
-        it = ctx.item(e)
-        a_id, b_id = ctx.ends(e)
-        a, b = ids.get(a_id), ids.get(b_id)
-        label = it.text("label")
-        if a is None or b is None:
-            continue
-        connector(ctx, [(a[0] + a[2] + 10, a[1]), (b[0] - b[2] - 10, b[1])], color=st.accent(0))
-        if label:
-            _edge_label(
-                ctx,
-                (a[0] + b[0]) / 2,
-                a[1] + 4,
-                abs(b[0] - a[0]) - 20,
-                label,
-                pal.muted,
-                above=False,
-                parent=parent,
-                obstacles=[c for side_cells in placed.values() for c in side_cells],
-                region=r,
-                slide=(1.0, 0.0),
-            )
 
 
 def layout_system(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
