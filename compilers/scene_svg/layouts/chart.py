@@ -285,7 +285,7 @@ def _duel(
             Section(
                 "value",
                 value,
-                f * 1.3,
+                f * 1.6,  # the column's headline figure (CKE sets it 24 px on a 15 px base)
                 pal.ink,
                 "bold",
                 mono=True,
