@@ -130,3 +130,23 @@ def test_timeline_badge_heads_the_card_in_an_accent_band() -> None:
         assert el.get("text-anchor") == "middle"
     bands = re.findall(r'<path d="M[^"]*Q[^"]*Z" fill="([^"]+)"', svg.text)
     assert len(bands) == 5 and set(bands) <= {PAL.blue, PAL.amber, PAL.green, PAL.purple}
+
+
+def test_timeline_card_on_the_axis_centres_its_text() -> None:
+    lanes = ["top", "center", "center", "center", "center"]
+    text = _TIMELINE
+    for i, lane in enumerate(lanes):
+        text = text.replace(f"stages.s{i}]", f"stages.s{i}|lane={lane}]")
+    svg = compile_scene(scene_dsl.parse(text, dialect="auto"), _STAGES, contract=DEFAULT_CONTRACT)
+    root = ET.fromstring(svg.text)
+    anchors = {}
+    for i in range(5):
+        el = next(
+            e
+            for e in root.iter(f"{NS}text")
+            if " ".join(" ".join(e.itertext()).split()) == f"Harvest step {i + 1}"
+        )
+        anchors[i] = el.get("text-anchor", "start")
+    # the top card reads from its left edge; the cards on the axis are centred
+    assert anchors[0] == "start"
+    assert all(anchors[i] == "middle" for i in range(1, 5))

@@ -7,7 +7,8 @@ stands over its own dot (the hand-made timelines and CKE's both space their card
 above or below the axis share one height, the tallest one's natural height (as the hand-made
 timelines draw their milestones), capped by the room between the axis and the body edge; the
 date row beside the axis is reserved only when a stage has a date. ``lane=center`` sits a
-card on the axis at its natural height, the arrows running from card edge to card edge. A stage card heads its badge in an accent band, then title and lines.
+card on the axis at its natural height, its text centred, the arrows running from card edge
+to card edge. A stage card heads its badge in an accent band, then title and lines.
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ def stage_card_height(ctx: Ctx, it: Item, tone: str, width: float) -> float:
     return h
 
 
-def _stage_card(ctx: Ctx, r: Rect, it: Item, tone: str, parent: str) -> str:
+def _stage_card(ctx: Ctx, r: Rect, it: Item, tone: str, parent: str, center: bool = False) -> str:
     """A stage card: its badge in a band of the stage's accent across the card's top (the
     hand-made timelines head each milestone so; CKE draws an accent bar there), then title,
-    body and lines. A date or version badge reads in full, never cut to a pill."""
+    body and lines. A date or version badge reads in full, never cut to a pill. A card on the
+    axis (``center``) centres its text: it is a step the axis runs through, symmetric about it
+    (the hand-made staged timelines centre theirs)."""
     st = ctx.style
     pal = st.palette
     cid = ctx.new_id("card")
@@ -90,7 +93,7 @@ def _stage_card(ctx: Ctx, r: Rect, it: Item, tone: str, parent: str) -> str:
             rx=2,
         )
         inner = Rect(inner.x + 8, inner.y, max(0.0, inner.w - 8), inner.h)
-    secs = card_sections(ctx, it, tone, title_roles=TITLE_ROLES)
+    secs = card_sections(ctx, it, tone, title_roles=TITLE_ROLES, center=center)
     ctx.stack(inner, secs, parent=cid, comp=it.comp)
     ctx.close_group()
     return cid
@@ -174,7 +177,7 @@ def layout_timeline(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> N
                 mono=True,
                 anchor="middle",
             )
-        _stage_card(ctx, cell, it, tone, parent)
+        _stage_card(ctx, cell, it, tone, parent, center=side[i] == "center")
         if stages[i].get("stage_id"):
             ctx.anchors[str(stages[i].get("stage_id"))] = cell
         # where arrows leave and enter: the dot, or a centred card's own edges
