@@ -467,10 +467,8 @@ def to_text(
     sub = _choose_cke(scene, spec) if dialect == "cke" else dialect
     # Every CKE file spells layout, theme and tone (auto recognition looks for them), so those
     # are written even when a reader filled them in.
-    lines = [
-        "[scene]",
-        *(f"[{a.key}:{a.value}]" for a in scene.attrs if not a.implicit or a.key in _CKE_ALWAYS),
-    ]
+    written = [a for a in scene.attrs if not a.implicit or a.key in _CKE_ALWAYS]
+    lines = ["[scene]", *(f"[{a.key}:{a.value}]" for a in _source_order(written))]
     if sub in BLOCK_DIALECTS:
         for comp in scene.components:
             _block_lines(comp, spec, lines)
@@ -485,6 +483,19 @@ def to_text(
             lines.append(_row_token(comp, dspec, at=sub == "d3"))
     lines.append("[/scene]")
     return "\n".join(lines) + "\n"
+
+
+def _source_order(attrs: list[Attr]) -> list[Attr]:
+    """Attributes in the order their source wrote them, when every one was read from a source
+    (its span rides along, as LibCST keeps layout trivia), else as given (canonical order).
+
+    Attribute order is a habit of each CKE file, not of a dialect: some D2/D6 files put
+    ``density`` before ``frame``, others ``frame`` first. Spans are excluded from equality, so
+    the order is trivia: written back, never compared.
+    """
+    if attrs and all(a.span is not None for a in attrs):
+        return sorted(attrs, key=lambda a: a.span.start if a.span is not None else 0)
+    return attrs
 
 
 def _has_ref(scene: Scene, spec: Contract) -> bool:
