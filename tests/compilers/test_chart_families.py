@@ -150,3 +150,31 @@ def test_timeline_card_on_the_axis_centres_its_text() -> None:
     # the top card reads from its left edge; the cards on the axis are centred
     assert anchors[0] == "start"
     assert all(anchors[i] == "middle" for i in range(1, 5))
+
+
+def test_board_metric_values_that_do_not_fit_big_are_set_smaller_not_cut() -> None:
+    text = (
+        "[scene]\n[layout:comparison_board]\n[theme:infra_dark]\n[tone:amber]\n[topic:orchard]\n"
+        "[header_band:head]\n[comparison_column:left|cols.left]\n"
+        + "\n".join(f"[comparison_metric:m{i}|mets.m{i}]" for i in range(4))
+        + "\n[/scene]\n"
+    )
+    values = ["40 t", "12 / 30 / 48 tonnes", "7 t", "grows every autumn"]
+    content = {
+        "head": {"headline": "Orchard yields"},
+        "cols": {"left": {"title": "Trees", "kicker": "Field", "bullets": ["old", "young"]}},
+        "mets": {f"m{i}": {"label": f"Plot {i}", "value": v} for i, v in enumerate(values)},
+    }
+    svg = compile_scene(scene_dsl.parse(text, dialect="auto"), content, contract=DEFAULT_CONTRACT)
+    root = ET.fromstring(svg.text)
+    texts = [" ".join(" ".join(e.itertext()).split()) for e in root.iter(f"{NS}text")]
+    # every value reads in full (no ellipsis, no S702), and the band's values share one size
+    for v in values:
+        assert v in texts, v
+    assert not [w for w in svg.warnings if w.code == "S702"]
+    sizes = {
+        e.get("font-size")
+        for e in root.iter(f"{NS}text")
+        if " ".join(" ".join(e.itertext()).split()) in values
+    }
+    assert len(sizes) == 1

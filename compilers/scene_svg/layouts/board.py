@@ -9,9 +9,10 @@ puts info cards / concept panels in a band underneath.
 from __future__ import annotations
 
 from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, parse_number
-from dslkit.compilers.scene_svg.draw import card, panel, pill
+from dslkit.compilers.scene_svg.draw import VARIANT_TONE, card, card_sections, panel, pill
 from dslkit.compilers.scene_svg.layouts.common import card_height, grid
 from dslkit.compilers.scene_svg.layouts.stack import Band, run_bands
+from dslkit.compilers.scene_svg.text import measure_text
 from dslkit.compilers.scene_svg.theme import TONES
 
 from scene_dsl.ast import Component
@@ -249,15 +250,47 @@ def _card_grid_band(
 
     rows = (len(items) + cols - 1) // cols
 
+    def big(w: float, scale: float = 1.0) -> bool:
+        # a value is the card's headline figure (set 2.1x) only while every value of the
+        # band fits one line so; else all are set 1.5x, not cut with an ellipsis
+        st = ctx.style
+        cw = (w - st.gap * (cols - 1)) / cols - 2 * st.pad - (8 if st.rail != "none" else 0)
+        size = st.font * scale * 2.1
+        return all(
+            measure_text(v, size, weight="bold", mono=True) <= cw
+            for it in items
+            if (v := it.text("value", primary=False))
+        )
+
+    def sections(it: Item, scale: float, vb: bool) -> list[Section]:
+        # the sections card() would build (same tone), with a long value allowed a 2nd line
+        st = ctx.style
+        tone = _state_tone(it) or VARIANT_TONE.get(it.variant()) or st.tone_at(it.index, it.tone())
+        secs = card_sections(ctx, it, tone, scale=scale, title_roles=title_roles, value_big=vb)
+        for sec in secs:
+            if sec.role == "value" and not vb:
+                sec.max_lines = 2  # a long value wraps at the smaller size, never cut
+        return secs
+
+    def one_height(it: Item, w: float, scale: float, vb: bool) -> float:
+        st = ctx.style
+        inner_w = w - 2 * st.pad - (8 if st.rail != "none" else 0)
+        h = ctx.stack_height(sections(it, scale, vb), max(10.0, inner_w)) + 2 * st.pad
+        if it.has("badge", "kicker", "tag"):
+            h += st.font * 0.78 * scale * 1.7 + 6
+        return h
+
     def height(w: float, scale: float = 1.0) -> float:
         cw = (w - ctx.style.gap * (cols - 1)) / cols
-        tallest = max(card_height(ctx, it, cw, scale=scale, value_big=True) for it in items)
+        vb = big(w, scale)
+        tallest = max(one_height(it, cw, scale, vb) for it in items)
         return rows * tallest + ctx.style.gap * (rows - 1)
 
     def draw(rr: Rect) -> None:
         # a crowded band sets its cards' text a little smaller (down to 72%) before the
         # card stacks start cutting lines and dropping sections
         scale = next((k for k in (1.0, 0.92, 0.85, 0.78) if height(rr.w, k) <= rr.h + 0.01), 0.72)
+        vb = big(rr.w, scale)
 
         def one(cell: Rect, it: Item, i: int) -> None:
             tone = _state_tone(it)
@@ -272,8 +305,9 @@ def _card_grid_band(
                 # row's state tints the row (CKE colours such cards by their state)
                 fill=_state_wash(ctx, it, tone),
                 title_roles=title_roles,
-                value_big=True,
+                value_big=vb,
                 scale=scale,
+                sections=sections(it, scale, vb),
             )
 
         grid(
@@ -283,7 +317,7 @@ def _card_grid_band(
             cols,
             parent,
             draw=one,
-            heights=lambda it, w: card_height(ctx, it, w, scale=scale, value_big=True),
+            heights=lambda it, w: one_height(it, w, scale, vb),
         )
 
     return Band(height, draw)
