@@ -326,7 +326,12 @@ def strip_height(
     if comp.name in ("entry_badge",):
         return st.font * 0.85 * 1.7
     if comp.name in ("legend_row", "legend_block"):
-        extra = 1.1 if item.has("note", "warning") else 0.0  # one more line for note/warning
+        # one more line per line of note/warning (they share one while both fit)
+        extra = (
+            1.1 * _legend_note_lines(ctx, item, width)[-1][3]
+            if item.has("note", "warning")
+            else 0.0
+        )
         return st.font * 0.85 * LINE_HEIGHT * ((2.2 if item.has("title") else 1.0) + extra) + 12
     secs = _strip_sections(ctx, item, comp.name, column)
     return ctx.stack_height(secs, width - 2 * st.pad - 12) + 2 * st.pad * 0.75
@@ -478,32 +483,44 @@ def _legend(ctx: Ctx, r: Rect, item: Item, parent: str) -> None:
             max_lines=1,
         )
         x += 14 + tw + 18
-    # a legend object's note and warning share a line under the entries
-    notes = [
-        (role, t)
-        for role in ("note", "warning")
-        if item.has(role) and (t := item.text(role, primary=False))
-    ]
-    if notes:
-        y += lh + 4
-        x = r.x
-        for role, text in notes:
-            room = r.r - x
-            if room < size * 4 or y + lh > r.b + 0.01:
-                ctx.warn("S702", item.comp, role, "no room left for the legend line")
-                break
-            tw = min(
-                room, measure_text(text, size, weight="bold" if role == "warning" else "normal") + 2
-            )
-            ctx.text(
-                Rect(x, y, tw, lh),
-                text,
-                size,
-                color=pal.accent("amber") if role == "warning" else pal.muted,
-                parent=parent,
-                comp=item.comp,
-                role=role,
-                max_lines=1,
-                weight="bold" if role == "warning" else "normal",
-            )
-            x += tw + 24
+    # a legend object's note and warning under the entries: on one line while both fit
+    placed = _legend_note_lines(ctx, item, r.w) if item.has("note", "warning") else []
+    for role, text, dx, line in placed:
+        x, ly = r.x + dx, y + (lh + 4) * line
+        room = r.r - x
+        if room < size * 4 or ly + lh > r.b + 0.01:
+            ctx.warn("S702", item.comp, role, "no room left for the legend line")
+            break
+        tw = min(
+            room, measure_text(text, size, weight="bold" if role == "warning" else "normal") + 2
+        )
+        ctx.text(
+            Rect(x, ly, tw, lh),
+            text,
+            size,
+            color=pal.accent("amber") if role == "warning" else pal.muted,
+            parent=parent,
+            comp=item.comp,
+            role=role,
+            max_lines=1,
+            weight="bold" if role == "warning" else "normal",
+        )
+
+
+def _legend_note_lines(ctx: Ctx, item: Item, width: float) -> list[tuple[str, str, float, int]]:
+    """Where a legend's note and warning go: ``(role, text, x offset, line)``, line 1 being
+    the one under the entries; the second starts a line of its own when the first leaves it
+    no room (it would be cut, S702, on a shared line)."""
+    size = ctx.style.font * 0.85
+    out: list[tuple[str, str, float, int]] = []
+    x, line = 0.0, 1
+    for role in ("note", "warning"):
+        text = item.text(role, primary=False) if item.has(role) else None
+        if not text:
+            continue
+        tw = measure_text(text, size, weight="bold" if role == "warning" else "normal") + 2
+        if x > 0 and x + tw > width:
+            x, line = 0.0, line + 1
+        out.append((role, text, x, line))
+        x += tw + 24
+    return out or [("", "", 0.0, 0)]

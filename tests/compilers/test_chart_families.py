@@ -178,3 +178,31 @@ def test_board_metric_values_that_do_not_fit_big_are_set_smaller_not_cut() -> No
         if " ".join(" ".join(e.itertext()).split()) in values
     }
     assert len(sizes) == 1
+
+
+def test_legend_warning_takes_its_own_line_rather_than_being_cut() -> None:
+    text = (
+        "[scene]\n[layout:table_matrix]\n[theme:infra_dark]\n[tone:blue]\n[topic:orchard]\n"
+        "[legend_block:legend]\n[table_block:groups.0]\n[/scene]\n"
+    )
+    note = "Rows list each orchard plot with its yield, its soil and the crew that tends it."
+    warning = (
+        "Tinted rows are the plots whose yield fell short of the target in the last two seasons."
+    )
+    content = {
+        "legend": {"title": "Key", "items": ["north", "south"], "note": note, "warning": warning},
+        "groups": [{"title": "Plots", "header": ["Plot", "Yield"], "rows": [["A", "4 t"]]}],
+    }
+    svg = compile_scene(scene_dsl.parse(text, dialect="auto"), content, contract=DEFAULT_CONTRACT)
+    root = ET.fromstring(svg.text)
+    where = {}
+    for el in root.iter(f"{NS}text"):
+        t = " ".join(" ".join(el.itertext()).split())
+        if t in (note, warning):
+            where[t] = (float(el.get("x") or 0), float(el.get("y") or 0))
+    # both read in full: the warning, too long for the rest of the note's line, starts the
+    # next line at the legend's left edge
+    assert set(where) == {note, warning}
+    assert not [w for w in svg.warnings if w.code in ("S701", "S702")]
+    assert where[warning][1] > where[note][1]
+    assert where[warning][0] == where[note][0]
