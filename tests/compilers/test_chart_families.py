@@ -206,3 +206,28 @@ def test_legend_warning_takes_its_own_line_rather_than_being_cut() -> None:
     assert not [w for w in svg.warnings if w.code in ("S701", "S702")]
     assert where[warning][1] > where[note][1]
     assert where[warning][0] == where[note][0]
+
+
+def test_duel_column_label_heads_it_in_an_accent_band() -> None:
+    text = (
+        "[scene]\n[layout:comparison_span_chart]\n[theme:infra_dark]\n[tone:blue]\n"
+        "[compare_bar:bars.a|accent=amber]\n[compare_bar:bars.b|accent=green]\n[/scene]\n"
+    )
+    content = {
+        "bars": {
+            "a": {"label": "Wide road", "value": "900 cars", "caption": "rush hour"},
+            "b": {"label": "Side lane", "value": "300 cars", "caption": "quiet"},
+        }
+    }
+    svg = compile_scene(text, content)
+    root = ET.fromstring(svg.text)
+    cols = sorted((b for b in svg.boxes if "-col" in b.id), key=lambda b: b.x)
+    assert len(cols) == 2
+    pairs = zip(cols, ("Wide road", "Side lane"), (PAL.amber, PAL.green), strict=True)
+    for col, label, accent in pairs:
+        el = next(e for e in root.iter(f"{NS}text") if "".join(e.itertext()) == label)
+        y = float(el.get("y") or 0)
+        # the label is set in the canvas colour on a band of the bar's accent at the top
+        assert el.get("fill") == PAL.bg
+        assert col.y < y < col.y + 40
+        assert re.search(rf'<path d="M{col.x:.2f} [^"]*Z" fill="{accent}"', svg.text), label

@@ -280,8 +280,8 @@ def _duel(
             if it.has(role) and (t := it.text(role, primary=False))
         ]
         value = it.text("value", primary=False) or ""
+        head = Section("label", label, f * 1.05, pal.bg, "bold", max_lines=2, anchor="middle")
         secs = [
-            Section("label", label, f * 1.05, color, "bold", max_lines=2, anchor="middle"),
             Section(
                 "value",
                 value,
@@ -299,7 +299,16 @@ def _duel(
             for role, t in notes
         ]
         body_w = col_w - st.pad * 1.6
-        need = ctx.stack_height(secs, body_w) + ctx.stack_height(foot, body_w) + st.pad * 2.6 + 16
+        # the label heads the column in a band of its accent (the hand-made duels title
+        # each side so), then the value, the notes at the foot
+        band_h = ctx.stack_height([head], body_w) + st.pad * 0.8 if label else 0.0
+        need = (
+            band_h
+            + ctx.stack_height(secs, body_w)
+            + ctx.stack_height(foot, body_w)
+            + st.pad * 1.6
+            + 22
+        )
         n = nums[k]
         share = min(1.0, abs(n) / top) if n is not None else 1.0
         col_h = min(inner.h, max(need, inner.h * share))
@@ -308,9 +317,16 @@ def _duel(
         ctx.box(cid, "panel", col, pid)
         ctx.rect(col, fill=pal.soft(tone), stroke=color, sw=1.5, rx=10, bid=cid)
         body = col.inset(st.pad * 0.8)
+        if band_h:
+            ctx.path(_top_band(col, band_h, 10.0), fill=color, join=None)
+            band = Rect(body.x, col.y, body.w, band_h)
+            ctx.stack(band, [head], parent=cid, comp=it.comp, valign="middle")
+            body = Rect(body.x, band.b + 8, body.w, max(0.0, body.b - band.b - 8))
         foot_need = ctx.stack_height(foot, body.w)
         if foot:
-            fr, body = body.take_bottom(min(foot_need, body.h * 0.45), 6)
+            # the notes take what the value leaves (at least 45% of the body)
+            room = max(body.h * 0.45, body.h - ctx.stack_height(secs, body.w) - 6)
+            fr, body = body.take_bottom(min(foot_need, room), 6)
             ctx.stack(fr, foot, parent=cid, comp=it.comp, valign="bottom")
         ctx.stack(body, secs, parent=cid, comp=it.comp)
         tracks.append(col)
@@ -423,6 +439,14 @@ def _duel(
             need = ctx.stack_height(secs, lw)
             ly = max(mid.y, min((y0 + y1) / 2 - need / 2, mid.b - need))
             ctx.stack(Rect(lx, ly, lw, min(need, mid.b - ly)), secs, parent=pid, comp=it.comp)
+
+
+def _top_band(r: Rect, h: float, k: float) -> str:
+    """Path of the top ``h`` of a rounded rectangle ``r`` (corner radius ``k``)."""
+    return (
+        f"M{r.x:.2f} {r.y + h:.2f} V{r.y + k:.2f} Q{r.x:.2f} {r.y:.2f} {r.x + k:.2f} {r.y:.2f} "
+        f"H{r.r - k:.2f} Q{r.r:.2f} {r.y:.2f} {r.r:.2f} {r.y + k:.2f} V{r.y + h:.2f} Z"
+    )
 
 
 def _bracket_text_w(ctx: Ctx, spans: list[Item]) -> float:
