@@ -231,3 +231,25 @@ def test_duel_column_label_heads_it_in_an_accent_band() -> None:
         assert el.get("fill") == PAL.bg
         assert col.y < y < col.y + 40
         assert re.search(rf'<path d="M{col.x:.2f} [^"]*Z" fill="{accent}"', svg.text), label
+
+
+def test_table_rows_are_separate_raised_bands() -> None:
+    text = (
+        "[scene]\n[layout:table_matrix]\n[theme:infra_dark]\n[tone:blue]\n[topic:orchard]\n"
+        "[table_block:groups.0]\n[/scene]\n"
+    )
+    rows = [
+        {"cells": ["Apple", "40 t"], "state": "normal"},
+        {"cells": ["Pear", "12 t"], "state": "warning"},
+        {"cells": ["Plum", "7 t"], "state": "normal"},
+    ]
+    content = {"groups": [{"title": "North field", "header": ["Fruit", "Yield"], "rows": rows}]}
+    svg = compile_scene(scene_dsl.parse(text, dialect="auto"), content, contract=DEFAULT_CONTRACT)
+    bands = sorted((b for b in svg.boxes if re.search(r"-row\d+$", b.id)), key=lambda b: b.y)
+    assert len(bands) == 3
+    # a normal row is raised on the panel, a stated row tinted by its state
+    fills = [_rect_attr(svg.text, b.id, "fill") for b in bands]
+    assert fills == [PAL.surface2, PAL.amber_soft, PAL.surface2]
+    # and each band stands a little apart from the next
+    for a, b in itertools.pairwise(bands):
+        assert a.y + a.h < b.y

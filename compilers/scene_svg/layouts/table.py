@@ -1,5 +1,9 @@
 """table_matrix: group panels, each with a title, a header row and rows tinted by row_state.
 
+Each group's outline takes its accent; each row is a band of its own, raised on the panel
+(normal rows) or tinted by its state, a little apart from its neighbours (as CKE's tables and
+the hand-made matrices draw rows).
+
 Column widths follow the measured width of their widest cell (each column keeps a minimum
 share); numeric cells are set in mono. Several table blocks sit side by side up to
 ``columns`` (stacked on a tall canvas), sized by their row counts.
@@ -147,24 +151,18 @@ def _block(
             ctx.warn("S702", item.comp, "rows", f"{len(rows) - k_row} table rows left out: no room")
             break
         st_tone = STATE_TONE.get(state, "") if state != "normal" else ""
-        fill = "none"
+        fill = pal.surface2  # a normal row is a raised band on the panel (CKE, the matrices)
         if state == "highlight":
             fill = pal.soft(tone)
         elif st_tone == "danger":
             fill = pal.danger
         elif st_tone:
             fill = pal.soft(st_tone)
-        rid = panel(
-            ctx,
-            rr,
-            parent=gid,
-            stem="row",
-            fill=fill,
-            stroke=fill if fill != "none" else "none",
-            rx=6,
-        )
+        # rows are bands a little apart, each raised (or tinted by its state) on the panel
+        band = Rect(rr.x, rr.y + 2, rr.w, max(0.0, rr.h - 4))
+        rid = panel(ctx, band, parent=gid, stem="row", fill=fill, stroke=fill, rx=6)
         if st_tone == "danger":
-            ctx.rect(rr, fill=pal.surface, rx=6, opacity=0.8)
+            ctx.rect(band, fill=pal.surface, rx=6, opacity=0.8)
         if state != "normal":
             stripe = (
                 color
@@ -172,9 +170,7 @@ def _block(
                 else (pal.danger if st_tone == "danger" else pal.accent(st_tone or tone))
             )
             ctx.rect(Rect(rr.x, rr.y + 4, 3, max(0.0, rr.h - 8)), fill=stripe, rx=1.5)
-        elif k_row > 0:
-            ctx.line(rr.x + 6, rr.y, rr.r - 6, rr.y, stroke=pal.line, sw=0.8, dash="3 4")
-        _row_cells(ctx, rr, cells, shares, gap, rid, f * 0.92, pal.ink, it or item)
+        _row_cells(ctx, band, cells, shares, gap, rid, f * 0.92, pal.ink, it or item)
         y += row_h
 
 
