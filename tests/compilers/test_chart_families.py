@@ -253,3 +253,28 @@ def test_table_rows_are_separate_raised_bands() -> None:
     # and each band stands a little apart from the next
     for a, b in itertools.pairwise(bands):
         assert a.y + a.h < b.y
+
+
+def test_board_cards_are_outlined_in_their_accent() -> None:
+    text = (
+        "[scene]\n[layout:comparison_board]\n[theme:infra_dark]\n[tone:amber]\n[topic:orchard]\n"
+        "[header_band:head]\n[comparison_column:left|cols.left]\n"
+        "[comparison_column:right|cols.right]\n[comparison_metric:m1|mets.m1]\n"
+        "[comparison_metric:m2|mets.m2]\n[/scene]\n"
+    )
+    content = {
+        "head": {"headline": "Orchard yields"},
+        "cols": {
+            "left": {"title": "Trees", "kicker": "Field", "accent": "green"},
+            "right": {"title": "Vines", "kicker": "Slope"},
+        },
+        "mets": {
+            "m1": {"label": "Apples", "value": "40 t", "state": "blue"},
+            "m2": {"label": "Pears", "value": "12 t"},
+        },
+    }
+    svg = compile_scene(scene_dsl.parse(text, dialect="auto"), content, contract=DEFAULT_CONTRACT)
+    cards = sorted((b for b in svg.boxes if b.kind == "card"), key=lambda b: (b.y, b.x))
+    strokes = [_rect_attr(svg.text, b.id, "stroke") for b in cards]
+    # the content accent, else the scene tone; a metric's state names its own
+    assert strokes == [PAL.green, PAL.amber, PAL.blue, PAL.amber]

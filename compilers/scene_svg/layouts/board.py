@@ -244,7 +244,8 @@ _RICH_CALLOUT = {"badge", "lines", "title"}
 def _card_grid_band(
     ctx: Ctx, comps: list[Component], parent: str, cols: int, title_roles: tuple[str, ...] = ()
 ) -> Band:
-    """A row (or rows) of content cards; a card's content ``state`` names its tone."""
+    """A row (or rows) of content cards, each outlined in its accent; a card's content
+    ``state`` names its tone and tints it."""
     items = [ctx.item(c) for c in comps]
     cols = max(1, min(cols, len(items)))
 
@@ -308,6 +309,7 @@ def _card_grid_band(
                 value_big=vb,
                 scale=scale,
                 sections=sections(it, scale, vb),
+                outline=True,  # each card outlined in its accent, as CKE's boards draw them
             )
 
         grid(
