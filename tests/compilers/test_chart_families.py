@@ -278,3 +278,16 @@ def test_board_cards_are_outlined_in_their_accent() -> None:
     strokes = [_rect_attr(svg.text, b.id, "stroke") for b in cards]
     # the content accent, else the scene tone; a metric's state names its own
     assert strokes == [PAL.green, PAL.amber, PAL.blue, PAL.amber]
+
+
+def test_duel_hosts_free_notes_but_leaves_targeted_ones_to_their_target() -> None:
+    from dslkit.compilers.scene_svg.layouts.chart import duel_hosts
+
+    from scene_dsl.ast import Component, Field
+
+    assert duel_hosts(Component("thesis_box", (Field("ref", "th"),)))
+    assert duel_hosts(Component("legend_row", (Field("amber_ref", "lg.a"),)))
+    assert duel_hosts(Component("annotation", (Field("label_ref", "n.label"),)))
+    # an annotation that points at a card stays a strip beside that card
+    assert not duel_hosts(Component("annotation", (Field("target", "road"),)))
+    assert not duel_hosts(Component("divider", (Field("style", "dash"),)))
