@@ -18,7 +18,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
-from dslkit.compilers.scene_svg.layouts import LAYOUTS
+from dslkit.compilers.scene_svg.layouts import HOSTED, LAYOUTS
 from dslkit.compilers.scene_svg.layouts.chart import is_duel
 from dslkit.compilers.scene_svg.page import (
     background,
@@ -183,13 +183,17 @@ def _draw(ctx: Ctx, scene: Scene, common: frozenset[str]) -> tuple[str, str]:
     header = next((c for c in scene.components if c.name == "header_band"), None)
     footer = next((c for c in scene.components if c.name == "footer_note"), None)
     family = [c for c in scene.components if c.name not in common]
+    # common components the family draws in its own body (layouts.HOSTED), in source order
+    hosts = HOSTED.get(st.layout, frozenset()) if family else frozenset()
+    if footer is not None and footer.name in hosts:
+        footer = None
     first = scene.components.index(family[0]) if family else len(scene.components)
     strips_top: list[Component] = []
     strips_bottom: list[Component] = []
     # a comparison duel draws its thesis in its own middle, as CKE's duel does, not in a strip
     hosted = st.layout == "comparison_span_chart" and is_duel(ctx, family)
     for i, c in enumerate(scene.components):
-        if hosted and c.name == "thesis_box":
+        if (hosted and c.name == "thesis_box") or c.name in hosts:
             family.append(c)
         elif c.name in common and c.name not in ("header_band", "footer_note"):
             (strips_top if i < first else strips_bottom).append(c)

@@ -281,8 +281,12 @@ def card(
     fill: str | None = None,
     tone: str | None = None,
     title_roles: tuple[str, ...] = (),
+    outline: bool = False,
 ) -> str:
-    """A rounded content card with optional rail, badge and kicker; returns its id."""
+    """A rounded content card with optional rail, badge and kicker; returns its id.
+
+    ``outline``: the border takes the card's accent colour whatever its variant.
+    """
     st = ctx.style
     pal = st.palette
     variant = item.variant()
@@ -301,7 +305,7 @@ def card(
     ctx.rect(
         r,
         fill=base_fill,
-        stroke=color if variant in ("hero", "warning", "success") else pal.line,
+        stroke=color if outline or variant in ("hero", "warning", "success") else pal.line,
         rx=RADIUS,
         sw=1.4 if hero else 1,
         dash="5 4" if variant == "note" else None,

@@ -18,8 +18,8 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 
-from dslkit.compilers.scene_svg.canvas import Ctx, Item, Rect
-from dslkit.compilers.scene_svg.draw import card, connector
+from dslkit.compilers.scene_svg.canvas import Ctx, Item, Rect, Section
+from dslkit.compilers.scene_svg.draw import card, connector, pill, pill_width
 from dslkit.compilers.scene_svg.layouts.common import card_height
 from dslkit.compilers.scene_svg.layouts.lanes import _edge_label, terminal, terminal_height
 from dslkit.compilers.scene_svg.text import measure_text
@@ -30,6 +30,10 @@ __all__ = ["layered", "layout_architecture", "layout_decision", "layout_flow", "
 
 NODE_FIELDS = ("node_id", "stage_id")
 STATE_TONE = {"success": "green", "warning": "amber", "danger": "purple", "highlight": "blue"}
+# top to bottom, a card fills at least this share of its layer's band: the rows of a tree read
+# as even bands down the page (as the CKE trees draw them), not as short cards floating in them
+ROW_FILL = 0.9
+NOTE_SHARE = 0.3  # most of a flow body its hosted footer notes may take
 
 
 def _layers(
@@ -153,7 +157,7 @@ def layered(
         # the arrow's run): short labels leave the width to the cards
         widest = max(
             (
-                measure_text(t, st.font * 0.76) + 34.0
+                _two_line_width(t, st.font * 0.76) + 34.0
                 for _, _, it, _ in edges
                 if it is not None and (t := it.text("label")) is not None
             ),
@@ -196,6 +200,12 @@ def layered(
             text_scale = next((k for k in (0.92, 0.85) if need(k) <= main_len), 0.8)
     rects: dict[str, Rect] = {}
     points: dict[str, tuple[float, float]] = {}
+    uniform = 0.0
+    if not vertical:
+        thick0 = min(band, 320.0)
+        uniform = max(
+            (card_height(ctx, items[v], thick0, scale=text_scale) for v in items), default=0.0
+        )
     for lv, lay in enumerate(order):
         real = [v for v in lay if v in items]
         ndum = len(lay) - len(real)
@@ -207,13 +217,13 @@ def layered(
             nat = max(
                 (card_height(ctx, items[v], size, scale=text_scale) for v in real), default=band
             )
-            thick = min(band, nat * 1.05)
+            thick = min(band, max(nat * 1.05, band * ROW_FILL))
         else:
             thick = min(band, 320.0)
             nat = max(
                 (card_height(ctx, items[v], thick, scale=text_scale) for v in real), default=size
             )
-            size = min(size, max(nat * 1.05, 70.0))
+            size = min(size, max(max(nat, uniform) * 1.05, 70.0))
         m0 = (r.y if vertical else r.x) + lv * (band + lgap)
         cols = _columns(lay, stacked, rects) if vertical else None
         if cols is not None:
@@ -227,7 +237,7 @@ def layered(
                 points[v] = (rect.cx, rect.cy)
             continue
         used = len(real) * size + ndum * dummy + cross_gap * (len(lay) - 1)
-        c = (r.x if vertical else r.y) + (cross_len - used) / 2
+        c = (r.x + (cross_len - used) / 2) if vertical else r.y
         m = m0 + (band - thick) / 2
         for v in lay:
             extent = size if v in items else dummy
@@ -295,8 +305,21 @@ def layered(
             tone=tone,
             title_roles=("title", "label", "name", "question"),
             scale=text_scale,
+            outline=True,
         )
     return rects
+
+
+def _two_line_width(text: str, size: float) -> float:
+    """Width a label needs when it may wrap onto two lines (as a channel chip does): the
+    narrowest split of its words into two lines, never less than its longest word."""
+    words = text.split()
+    if len(words) < 2:
+        return measure_text(text, size)
+    return min(
+        max(measure_text(" ".join(words[:k]), size), measure_text(" ".join(words[k:]), size))
+        for k in range(1, len(words))
+    )
 
 
 def _leaf_stacks(
@@ -511,13 +534,89 @@ def _orphan_outcomes(
 
 
 def layout_decision(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
-    """decision_tree: questions top to bottom, outcome panels tinted by their row_state."""
-    _graph(ctx, r, comps, parent, vertical=True, stack=True)
+    """decision_tree: questions top to bottom, outcome panels tinted by their row_state.
+
+    Entry badges (hosted by this family, see ``layouts.HOSTED``) are the pills the tree hangs
+    from: one row centred over the root question, as the CKE trees draw their entry.
+    """
+    st = ctx.style
+    entries = [c for c in comps if c.name == "entry_badge"]
+    comps = [c for c in comps if c.name != "entry_badge"]
+    if not entries:
+        _graph(ctx, r, comps, parent, vertical=True, stack=True)
+        return
+    size = st.font * 0.85
+    row, body = r.take_top(size * 1.7, st.gap * 0.6)
+    rects = _graph(ctx, body, comps, parent, vertical=True, stack=True)
+    labels = []
+    for c in entries:
+        it = ctx.item(c)
+        label, value = it.text("label", "title"), it.text("value", primary=False)
+        text = f"{label}: {value}" if label and value else (label or value or "")
+        if text:
+            labels.append((text, it))
+    if not labels:
+        return
+    gap = 10.0
+    widths = [min(pill_width(t, size), row.w) for t, _ in labels]
+    total = sum(widths) + gap * (len(widths) - 1)
+    # the root is the first card of the top row, in source order
+    root = min(rects.values(), key=lambda q: q.y) if rects else row
+    x = min(max(row.x, root.cx - total / 2), max(row.x, row.r - total))
+    for (text, it), w in zip(labels, widths, strict=True):
+        if x + w > row.r + 0.5:
+            ctx.warn("S702", it.comp, "label", "no room left in the entry row; badge left out")
+            continue
+        pill(ctx, x, row.y, text, size, tone=st.tone_at(0, it.tone()), parent=parent, max_w=w)
+        x += w + gap
 
 
 def layout_flow(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
-    """flow_graph: left to right (top to bottom on a tall canvas)."""
-    _graph(ctx, r, comps, parent, vertical=ctx.style.canvas == "tall")
+    """flow_graph: left to right (top to bottom on a tall canvas), the row of stages right
+    under the header; the scene's footer note (hosted by this family, see
+    ``layouts.HOSTED``) is a note panel filling the page under the flow."""
+    st = ctx.style
+    notes = [c for c in comps if c.name == "footer_note"]
+    comps = [c for c in comps if c.name != "footer_note"]
+    if not notes:
+        _graph(ctx, r, comps, parent, vertical=st.canvas == "tall")
+        return
+    items = [ctx.item(c) for c in notes]
+    sections = [_note_sections(ctx, it) for it in items]
+    need = [ctx.stack_height(s, r.w - st.pad * 3) + st.pad * 3 for s in sections]
+    # the flow keeps the most of a crowded body: the notes take at most a third of it (their
+    # text is then set smaller or cut, with S701/S702, never the stages)
+    reserve = min(sum(need) + st.gap * 2 * len(need), r.h * NOTE_SHARE)
+    graph_r, _ = r.take_top(max(0.0, r.h - reserve - st.gap))
+    rects = _graph(ctx, graph_r, comps, parent, vertical=st.canvas == "tall")
+    bottom = max((x.b for x in rects.values()), default=graph_r.y)
+    top = min(bottom + st.gap * 2, r.b - reserve)
+    room = Rect(r.x, top, r.w, max(0.0, r.b - top))
+    # the panels share what the flow leaves, each at least its natural height
+    cells = room.rows_weighted(need, st.gap) if len(need) > 1 else [room]
+    for cell, comp, secs in zip(cells, notes, sections, strict=True):
+        _note_panel(ctx, cell, comp, secs, parent)
+
+
+def _note_sections(ctx: Ctx, item: Item) -> list[Section]:
+    st = ctx.style
+    title = item.text("title", primary=False)
+    text = item.text("text", "body", "note", "caption")
+    secs = []
+    if title:
+        secs.append(Section("title", title, st.font, st.accent(0), "bold", max_lines=2, gap=6))
+    if text:
+        secs.append(Section("text", text, st.font * 0.95, st.palette.muted, max_lines=4, gap=0))
+    return secs
+
+
+def _note_panel(ctx: Ctx, r: Rect, comp: Component, secs: list[Section], parent: str) -> None:
+    """A closing note as a panel of its own: a surface box, its title and text at the top."""
+    st = ctx.style
+    sid = ctx.new_id("note")
+    ctx.box(sid, "panel", r, parent)
+    ctx.rect(r, fill=st.palette.surface2, stroke=st.palette.line, rx=10, bid=sid)
+    ctx.stack(r.inset(st.pad * 1.5), secs, parent=sid, comp=comp)
 
 
 def _side(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Rect:
