@@ -18,22 +18,28 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 
-from dslkit.compilers.scene_svg.canvas import Ctx, Item, Rect, Section
+from dslkit.compilers.scene_svg.canvas import Ctx, Item, Rect
 from dslkit.compilers.scene_svg.draw import card, connector, pill, pill_width
 from dslkit.compilers.scene_svg.layouts.common import card_height
 from dslkit.compilers.scene_svg.layouts.lanes import _edge_label, terminal, terminal_height
+from dslkit.compilers.scene_svg.layouts.notes import with_notes
 from dslkit.compilers.scene_svg.text import measure_text
 
 from scene_dsl.ast import Component
 
-__all__ = ["layered", "layout_architecture", "layout_decision", "layout_flow", "layout_technical"]
+__all__ = [
+    "layered",
+    "layout_architecture",
+    "layout_decision",
+    "layout_flow",
+    "layout_technical",
+]
 
 NODE_FIELDS = ("node_id", "stage_id")
 STATE_TONE = {"success": "green", "warning": "amber", "danger": "purple", "highlight": "blue"}
 # top to bottom, a card fills at least this share of its layer's band: the rows of a tree read
 # as even bands down the page (as the CKE trees draw them), not as short cards floating in them
 ROW_FILL = 0.9
-NOTE_SHARE = 0.3  # most of a flow body its hosted footer notes may take
 
 
 def _layers(
@@ -575,48 +581,14 @@ def layout_flow(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
     """flow_graph: left to right (top to bottom on a tall canvas), the row of stages right
     under the header; the scene's footer note (hosted by this family, see
     ``layouts.HOSTED``) is a note panel filling the page under the flow."""
-    st = ctx.style
-    notes = [c for c in comps if c.name == "footer_note"]
-    comps = [c for c in comps if c.name != "footer_note"]
-    if not notes:
-        _graph(ctx, r, comps, parent, vertical=st.canvas == "tall")
-        return
-    items = [ctx.item(c) for c in notes]
-    sections = [_note_sections(ctx, it) for it in items]
-    need = [ctx.stack_height(s, r.w - st.pad * 3) + st.pad * 3 for s in sections]
-    # the flow keeps the most of a crowded body: the notes take at most a third of it (their
-    # text is then set smaller or cut, with S701/S702, never the stages)
-    reserve = min(sum(need) + st.gap * 2 * len(need), r.h * NOTE_SHARE)
-    graph_r, _ = r.take_top(max(0.0, r.h - reserve - st.gap))
-    rects = _graph(ctx, graph_r, comps, parent, vertical=st.canvas == "tall")
-    bottom = max((x.b for x in rects.values()), default=graph_r.y)
-    top = min(bottom + st.gap * 2, r.b - reserve)
-    room = Rect(r.x, top, r.w, max(0.0, r.b - top))
-    # the panels share what the flow leaves, each at least its natural height
-    cells = room.rows_weighted(need, st.gap) if len(need) > 1 else [room]
-    for cell, comp, secs in zip(cells, notes, sections, strict=True):
-        _note_panel(ctx, cell, comp, secs, parent)
-
-
-def _note_sections(ctx: Ctx, item: Item) -> list[Section]:
-    st = ctx.style
-    title = item.text("title", primary=False)
-    text = item.text("text", "body", "note", "caption")
-    secs = []
-    if title:
-        secs.append(Section("title", title, st.font, st.accent(0), "bold", max_lines=2, gap=6))
-    if text:
-        secs.append(Section("text", text, st.font * 0.95, st.palette.muted, max_lines=4, gap=0))
-    return secs
-
-
-def _note_panel(ctx: Ctx, r: Rect, comp: Component, secs: list[Section], parent: str) -> None:
-    """A closing note as a panel of its own: a surface box, its title and text at the top."""
-    st = ctx.style
-    sid = ctx.new_id("note")
-    ctx.box(sid, "panel", r, parent)
-    ctx.rect(r, fill=st.palette.surface2, stroke=st.palette.line, rx=10, bid=sid)
-    ctx.stack(r.inset(st.pad * 1.5), secs, parent=sid, comp=comp)
+    vertical = ctx.style.canvas == "tall"
+    with_notes(
+        ctx,
+        r,
+        comps,
+        parent,
+        lambda rr, cs: list(_graph(ctx, rr, cs, parent, vertical=vertical).values()),
+    )
 
 
 def _side(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Rect:
