@@ -297,9 +297,12 @@ def layered(
                 parent=parent, obstacles=obstacles, slide=(0.0, -1.0), region=r,
             )  # fmt: skip
     kinds = node_style or {}
+    panel_fill = f"url(#{ctx.gradient(pal.surface2, pal.surface, vertical=True)})"
     for pos_i, (v, it) in enumerate(nodes):
         tone = STATE_TONE.get(it.state()) if kinds.get(v) == "outcome" else None
-        fill = pal.soft(tone) if tone else None
+        # outcome states keep their wash; every other card takes the CKE panel gradient,
+        # the surface at the top to the raised surface at the bottom
+        fill = pal.soft(tone) if tone else panel_fill
         card(
             ctx,
             rects[v],
