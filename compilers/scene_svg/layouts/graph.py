@@ -235,7 +235,7 @@ def layered(
         if cols is not None:
             # a row of stacked leaves: each card takes its question's column (x and width)
             nat = max(card_height(ctx, items[v], w, scale=text_scale) for v, (_, w) in cols.items())
-            thick = min(band, nat * 1.05)
+            thick = min(band, max(nat * 1.05, band * ROW_FILL))
             for v, (x, w) in cols.items():
                 rect = Rect(x, m0 + (band - thick) / 2, w, thick)
                 rects[v] = rect
