@@ -7,14 +7,15 @@ back from the compiled SVG: the placed boxes (``Svg.boxes``) and the ``<rect>`` 
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
-
-import scene_dsl
 from dslkit.compilers.scene_svg import Svg, compile_scene
 from dslkit.compilers.scene_svg.theme import THEMES
 from svg_scene_factory import geometry_problems
+
+import scene_dsl
 
 FLOW = """[scene]
 [layout:flow_graph]
@@ -213,7 +214,7 @@ def test_flow_channel_fits_a_label_on_two_lines() -> None:
     labels = {"mix_proof": "warm dough", "proof_bake": "shaped loaf", "bake_shelf": "cool rack"}
     svg = _compile(FLOW, {**FLOW_CONTENT, "edges": labels})
     cards = sorted(_cards(svg), key=lambda c: c.x)
-    gaps = [b.x - (a.x + a.w) for a, b in zip(cards, cards[1:], strict=False)]
+    gaps = [b.x - (a.x + a.w) for a, b in itertools.pairwise(cards)]
     one_line = max(measure_text(t, 15 * 0.76) + 34 for t in labels.values())
     assert max(gaps) < one_line - 15
 
