@@ -284,9 +284,8 @@ def card(
     outline: bool = False,
 ) -> str:
     """A rounded content card with optional rail, badge and kicker; returns its id.
-
-    ``outline``: the border takes the card's accent colour whatever its variant.
-    """
+    ``outline``: the card's border takes its accent (hero, warning and success cards always
+    do)."""
     st = ctx.style
     pal = st.palette
     variant = item.variant()
