@@ -193,10 +193,14 @@ def _draw(ctx: Ctx, scene: Scene, common: frozenset[str]) -> tuple[str, str]:
     # a comparison duel draws its thesis in its own middle, as CKE's duel does, not in a strip
     hosted = st.layout == "comparison_span_chart" and is_duel(ctx, family)
     for i, c in enumerate(scene.components):
-        if (hosted and c.name == "thesis_box") or c.name in hosts:
+        if hosted and c.name == "thesis_box":
             family.append(c)
         elif c.name in common and c.name not in ("header_band", "footer_note"):
             (strips_top if i < first else strips_bottom).append(c)
+    if hosts:  # hosted components leave the page strips for the family body
+        family += [c for c in scene.components if c.name in hosts]
+        strips_top = [c for c in strips_top if c.name not in hosts]
+        strips_bottom = [c for c in strips_bottom if c.name not in hosts]
 
     title = st.topic.replace("_", " ") or st.layout.replace("_", " ")
     subtitle = ""
