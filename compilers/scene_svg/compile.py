@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from dslkit.compilers.scene_svg import layouts
 from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
-from dslkit.compilers.scene_svg.layouts import HOSTED, LAYOUTS
+from dslkit.compilers.scene_svg.layouts import LAYOUTS
 from dslkit.compilers.scene_svg.layouts.chart import is_duel
 from dslkit.compilers.scene_svg.page import (
     background,
@@ -184,7 +185,7 @@ def _draw(ctx: Ctx, scene: Scene, common: frozenset[str]) -> tuple[str, str]:
     footer = next((c for c in scene.components if c.name == "footer_note"), None)
     family = [c for c in scene.components if c.name not in common]
     # common components the family draws in its own body (layouts.HOSTED), in source order
-    hosts = HOSTED.get(st.layout, frozenset()) if family else frozenset()
+    hosts = layouts.HOSTED.get(st.layout, frozenset()) if family else frozenset()
     if footer is not None and footer.name in hosts:
         footer = None
     first = scene.components.index(family[0]) if family else len(scene.components)
