@@ -1,6 +1,7 @@
 """Scene sub-commands of ``python -m dslkit.compilers``: compile, gold check, gallery.
 
     python -m dslkit.compilers compile SCENE --content C.json -o OUT.svg [--png OUT.png --width N]
+                                      [--dialect auto|dslkit|cke|d1..d6] [--contract v2]
     python -m dslkit.compilers gold check DIR [--json] [--update]
     python -m dslkit.compilers gallery DIR -o gallery.html
 
@@ -20,6 +21,8 @@ from typing import Any
 
 from dslkit import jsonio
 from dslkit.errors import Diagnostic, DslkitError, InputError
+from scene_dsl.cli import add_dialect_option
+from scene_dsl.contract import DEFAULT_CONTRACT
 
 __all__ = ["register"]
 
@@ -44,7 +47,12 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--width", type=int, metavar="N", help="PNG width in pixels (default: SVG width)"
     )
-    p.add_argument("--contract", default="v1", help="contract name or path (default v1)")
+    p.add_argument(
+        "--contract",
+        default=DEFAULT_CONTRACT,
+        help=f"contract name or path (default {DEFAULT_CONTRACT}, which reads every dialect)",
+    )
+    add_dialect_option(p)
     p.set_defaults(func=_cmd_compile)
 
     gold = subparsers.add_parser("gold", help="gold-pack gate", description="Gold-pack commands.")
@@ -95,8 +103,12 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         return 2
     from dslkit.compilers.scene_svg import compile_scene
 
+    import scene_dsl
+
     try:
-        svg = compile_scene(text, content, contract=args.contract)
+        # read in the dialect asked for (auto: recognised from the text), then compile the AST
+        scene = scene_dsl.parse(text, dialect=args.dialect, contract=args.contract)
+        svg = compile_scene(scene, content, contract=args.contract)
     except DslkitError as exc:
         if exc.diagnostics:
             _print_diags(args.scene, exc.diagnostics, text)

@@ -21,7 +21,7 @@ from scene_dsl.contract import DEFAULT_CONTRACT, load_contract
 from scene_dsl.dialects import READ_DIALECTS, parse, to_text
 from scene_dsl.repair import repair
 
-__all__ = ["build_parser", "main", "register"]
+__all__ = ["add_dialect_option", "build_parser", "main", "register"]
 
 # command modules of this CLI, each with register(subparsers); see dslkit.cli
 _COMMANDS = ("scene_dsl.cli",)
@@ -95,7 +95,7 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     status = 0
     for path in args.files:
         try:
-            scene, fixes = repair(_read(path), contract)
+            scene, fixes = repair(_read(path), contract, dialect=args.dialect)
         except DslkitError as exc:
             for d in exc.diagnostics:
                 print(f"{path}:{d.format()}", file=sys.stderr)
@@ -112,6 +112,24 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     return status
 
 
+def add_dialect_option(p: argparse.ArgumentParser, default: str = "auto") -> None:
+    """Add ``--dialect auto|dslkit|cke|d1..d6`` to a command that reads scene files; every
+    command of both CLIs that reads a scene takes it the same way.
+
+    Args:
+        p: the sub-command's parser.
+        default: the dialect when the flag is not given (``auto``; ``repair`` reads model
+            output, dslkit text, unless told otherwise).
+    """
+    p.add_argument(
+        "--dialect",
+        choices=READ_DIALECTS,
+        default=default,
+        help="surface the files are written in: dslkit's own forms, any CKE dialect, one "
+        f"of d1-d6, or auto: recognised per file (default: {default})",
+    )
+
+
 def register(sub: Any) -> None:
     """Add ``check``, ``fmt``, ``convert`` and ``repair`` to ``sub`` (from ``add_subparsers``)."""
 
@@ -123,18 +141,9 @@ def register(sub: Any) -> None:
             help=f"bundled contract name or path (default: {DEFAULT_CONTRACT})",
         )
 
-    def dialect(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--dialect",
-            choices=READ_DIALECTS,
-            default="auto",
-            help="surface the files are written in: dslkit's own forms, any CKE dialect, one "
-            "of d1-d6, or recognised per file (default: auto)",
-        )
-
     p = sub.add_parser("check", help="report syntax, contract and content problems")
     common(p)
-    dialect(p)
+    add_dialect_option(p)
     p.add_argument("--content", metavar="C.json", help="content.json to resolve refs against")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
     p.set_defaults(func=_cmd_check)
@@ -145,7 +154,7 @@ def register(sub: Any) -> None:
     ):
         p = sub.add_parser(name, help=helptext)
         common(p)
-        dialect(p)
+        add_dialect_option(p)
         p.add_argument("--form", choices=("block", "row"), default="block", help="dslkit form")
         if name == "convert":
             p.add_argument(
@@ -164,6 +173,8 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("repair", help="deterministically repair model output; fixes go to stderr")
     common(p)
+    # model output is dslkit text; a one-line block-form row would look like CKE to auto
+    add_dialect_option(p, default="dslkit")
     p.add_argument("--form", choices=("block", "row"), default="block")
     p.add_argument("--json", action="store_true", help="print {file, text, fixes} per file")
     p.set_defaults(func=_cmd_repair)

@@ -11,6 +11,10 @@ returned, so raw and repaired scores can be reported side by side. In order:
 5. close blocks left open (at a mismatched close or at the end) and append ``[/scene]``;
 6. keep the first of duplicated singleton attributes and components;
 7. reorder into canonical order.
+
+A file in a CKE dialect (``dialect=``) gets steps 1-5 on its tokens, is read by its dialect
+reader, and steps 6-7 run on that reading: what comes back is its canonical dslkit scene,
+with a ``read_dialect`` fix that says so.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from scene_dsl.ast import Component, Scene
 from scene_dsl.canonical import canonicalize
 from scene_dsl.contract import DEFAULT_CONTRACT, Contract, load_contract
 from scene_dsl.diagnostics import diag
+from scene_dsl.dialects import READ_DIALECTS, recognize
+from scene_dsl.dialects import parse as parse_dialect
+from scene_dsl.dialects.cke import recognize_cke
 from scene_dsl.parser import PROMPT_TAGS, parse
 
 __all__ = ["Fix", "repair"]
@@ -64,22 +71,32 @@ def _tag_name(tok: str) -> str:
 
 
 def repair(
-    text: str, contract: str | Path | Contract = DEFAULT_CONTRACT
+    text: str, contract: str | Path | Contract = DEFAULT_CONTRACT, *, dialect: str = "dslkit"
 ) -> tuple[Scene, list[Fix]]:
     """Repair model output into a parseable, canonically ordered scene.
 
     Args:
         text: raw generated text (may contain a prompt echo, special tokens, junk).
         contract: contract name, path or object.
+        dialect: the surface ``text`` is written in (see :func:`scene_dsl.dialects.parse`):
+            ``"dslkit"`` (the default: model output), ``"auto"``, ``"cke"`` or ``"d1"``-``"d6"``.
+            A CKE dialect gets the same token-level repairs, is then read by its dialect
+            reader, and its canonical reading is what is repaired and returned (dslkit AST);
+            a ``read_dialect`` fix says which dialect was read.
 
     Returns:
-        ``(scene, fixes)``; ``fixes`` is empty when the text was already canonical.
+        ``(scene, fixes)``; ``fixes`` is empty when dslkit text was already canonical.
 
     Raises:
         SceneSyntaxError: nothing recognisable as a scene was found (code S001).
+        ValueError: ``dialect`` is not one of the names above.
     """
     expect_type(text, str, "repair(text)")
+    if dialect not in READ_DIALECTS:
+        raise ValueError(f"dialect must be one of {', '.join(READ_DIALECTS)}, not {dialect!r}")
     spec = load_contract(contract)
+    # auto decides on the text as written, as check/fmt/convert do
+    sub = recognize(text) if dialect == "auto" else dialect
     fixes: list[Fix] = []
     per_code: Counter[str] = Counter()
     # Line starts once, then a bisect per fix: line_col() counts from the start of the text
@@ -182,7 +199,18 @@ def repair(
         fix("append_scene_close", "appended the missing [/scene]", len(text))
     body.append("[/scene]")
 
-    result = parse(" ".join(body), errors="collect", contract=spec)
+    if sub != "dslkit":
+        # one token a line, the CKE files' own layout (recognition reads it that way)
+        cleaned = "\n".join(body)
+        if sub == "cke":
+            sub = recognize_cke(cleaned)
+        fix(
+            "read_dialect",
+            f"read as CKE dialect {sub}; repaired its canonical reading (dslkit AST)",
+        )
+        result = parse_dialect(cleaned, dialect=sub, errors="collect", contract=spec)
+    else:
+        result = parse(" ".join(body), errors="collect", contract=spec)
     for d in result.diagnostics:  # token-level problems the builder dropped (e.g. bad row arity)
         fix("drop_invalid_token", f"dropped: {d.message}")
     if result.scene is None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from dslkit.compilers.scene_svg import layouts
 from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
 from dslkit.compilers.scene_svg.layouts import LAYOUTS
 from dslkit.compilers.scene_svg.layouts.chart import duel_hosts, is_duel
@@ -183,6 +184,10 @@ def _draw(ctx: Ctx, scene: Scene, common: frozenset[str]) -> tuple[str, str]:
     header = next((c for c in scene.components if c.name == "header_band"), None)
     footer = next((c for c in scene.components if c.name == "footer_note"), None)
     family = [c for c in scene.components if c.name not in common]
+    # common components the family draws in its own body (layouts.HOSTED), in source order
+    hosts = layouts.HOSTED.get(st.layout, frozenset()) if family else frozenset()
+    if footer is not None and footer.name in hosts:
+        footer = None
     first = scene.components.index(family[0]) if family else len(scene.components)
     strips_top: list[Component] = []
     strips_bottom: list[Component] = []
@@ -194,6 +199,10 @@ def _draw(ctx: Ctx, scene: Scene, common: frozenset[str]) -> tuple[str, str]:
             family.append(c)
         elif c.name in common and c.name not in ("header_band", "footer_note"):
             (strips_top if i < first else strips_bottom).append(c)
+    if hosts:  # hosted components leave the page strips for the family body
+        family += [c for c in scene.components if c.name in hosts]
+        strips_top = [c for c in strips_top if c.name not in hosts]
+        strips_bottom = [c for c in strips_bottom if c.name not in hosts]
 
     title = st.topic.replace("_", " ") or st.layout.replace("_", " ")
     subtitle = ""

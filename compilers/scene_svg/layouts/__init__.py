@@ -36,7 +36,7 @@ from dslkit.compilers.scene_svg.layouts.timeline import layout_timeline
 
 from scene_dsl.ast import Component
 
-__all__ = ["LAYOUTS", "Layout"]
+__all__ = ["HOSTED", "LAYOUTS", "Layout"]
 
 Layout = Callable[[Ctx, Rect, list[Component], str], None]
 
@@ -60,4 +60,13 @@ LAYOUTS: dict[str, Layout] = {
     "spectrum_map": layout_spectrum,
     "technical_diagram": layout_technical,
     "memory_training_map": layout_memory_training,
+}
+
+
+# Common components a family draws inside its own body instead of on the page: a flow's closing
+# note is a panel under the flow, a decision tree's entry badge the pill its root hangs from.
+# The family receives them in its component list, in source order.
+HOSTED: dict[str, frozenset[str]] = {
+    "flow_graph": frozenset({"footer_note"}),
+    "decision_tree": frozenset({"entry_badge"}),
 }

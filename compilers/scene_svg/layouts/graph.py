@@ -19,17 +19,27 @@ import itertools
 from collections import Counter
 
 from dslkit.compilers.scene_svg.canvas import Ctx, Item, Rect
-from dslkit.compilers.scene_svg.draw import card, connector
+from dslkit.compilers.scene_svg.draw import card, connector, pill, pill_width
 from dslkit.compilers.scene_svg.layouts.common import card_height
 from dslkit.compilers.scene_svg.layouts.lanes import _edge_label, terminal, terminal_height
+from dslkit.compilers.scene_svg.layouts.notes import with_notes
 from dslkit.compilers.scene_svg.text import measure_text
 
 from scene_dsl.ast import Component
 
-__all__ = ["layered", "layout_architecture", "layout_decision", "layout_flow", "layout_technical"]
+__all__ = [
+    "layered",
+    "layout_architecture",
+    "layout_decision",
+    "layout_flow",
+    "layout_technical",
+]
 
 NODE_FIELDS = ("node_id", "stage_id")
 STATE_TONE = {"success": "green", "warning": "amber", "danger": "purple", "highlight": "blue"}
+# top to bottom, a card fills at least this share of its layer's band: the rows of a tree read
+# as even bands down the page (as the CKE trees draw them), not as short cards floating in them
+ROW_FILL = 0.9
 
 
 def _layers(
@@ -153,7 +163,7 @@ def layered(
         # the arrow's run): short labels leave the width to the cards
         widest = max(
             (
-                measure_text(t, st.font * 0.76) + 34.0
+                _two_line_width(t, st.font * 0.76) + 34.0
                 for _, _, it, _ in edges
                 if it is not None and (t := it.text("label")) is not None
             ),
@@ -196,6 +206,12 @@ def layered(
             text_scale = next((k for k in (0.92, 0.85) if need(k) <= main_len), 0.8)
     rects: dict[str, Rect] = {}
     points: dict[str, tuple[float, float]] = {}
+    uniform = 0.0
+    if not vertical:
+        thick0 = min(band, 320.0)
+        uniform = max(
+            (card_height(ctx, items[v], thick0, scale=text_scale) for v in items), default=0.0
+        )
     for lv, lay in enumerate(order):
         real = [v for v in lay if v in items]
         ndum = len(lay) - len(real)
@@ -207,19 +223,19 @@ def layered(
             nat = max(
                 (card_height(ctx, items[v], size, scale=text_scale) for v in real), default=band
             )
-            thick = min(band, nat * 1.05)
+            thick = min(band, max(nat * 1.05, band * ROW_FILL))
         else:
             thick = min(band, 320.0)
             nat = max(
                 (card_height(ctx, items[v], thick, scale=text_scale) for v in real), default=size
             )
-            size = min(size, max(nat * 1.05, 70.0))
+            size = min(size, max(max(nat, uniform) * 1.05, 70.0))
         m0 = (r.y if vertical else r.x) + lv * (band + lgap)
         cols = _columns(lay, stacked, rects) if vertical else None
         if cols is not None:
             # a row of stacked leaves: each card takes its question's column (x and width)
             nat = max(card_height(ctx, items[v], w, scale=text_scale) for v, (_, w) in cols.items())
-            thick = min(band, nat * 1.05)
+            thick = min(band, max(nat * 1.05, band * ROW_FILL))
             for v, (x, w) in cols.items():
                 rect = Rect(x, m0 + (band - thick) / 2, w, thick)
                 rects[v] = rect
@@ -227,7 +243,7 @@ def layered(
                 points[v] = (rect.cx, rect.cy)
             continue
         used = len(real) * size + ndum * dummy + cross_gap * (len(lay) - 1)
-        c = (r.x if vertical else r.y) + (cross_len - used) / 2
+        c = (r.x + (cross_len - used) / 2) if vertical else r.y
         m = m0 + (band - thick) / 2
         for v in lay:
             extent = size if v in items else dummy
@@ -281,9 +297,12 @@ def layered(
                 parent=parent, obstacles=obstacles, slide=(0.0, -1.0), region=r,
             )  # fmt: skip
     kinds = node_style or {}
+    panel_fill = f"url(#{ctx.gradient(pal.surface2, pal.surface, vertical=True)})"
     for pos_i, (v, it) in enumerate(nodes):
         tone = STATE_TONE.get(it.state()) if kinds.get(v) == "outcome" else None
-        fill = pal.soft(tone) if tone else None
+        # outcome states keep their wash; every other card takes the CKE panel gradient,
+        # the surface at the top to the raised surface at the bottom
+        fill = pal.soft(tone) if tone else panel_fill
         card(
             ctx,
             rects[v],
@@ -295,8 +314,21 @@ def layered(
             tone=tone,
             title_roles=("title", "label", "name", "question"),
             scale=text_scale,
+            outline=True,
         )
     return rects
+
+
+def _two_line_width(text: str, size: float) -> float:
+    """Width a label needs when it may wrap onto two lines (as a channel chip does): the
+    narrowest split of its words into two lines, never less than its longest word."""
+    words = text.split()
+    if len(words) < 2:
+        return measure_text(text, size)
+    return min(
+        max(measure_text(" ".join(words[:k]), size), measure_text(" ".join(words[k:]), size))
+        for k in range(1, len(words))
+    )
 
 
 def _leaf_stacks(
@@ -511,13 +543,55 @@ def _orphan_outcomes(
 
 
 def layout_decision(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
-    """decision_tree: questions top to bottom, outcome panels tinted by their row_state."""
-    _graph(ctx, r, comps, parent, vertical=True, stack=True)
+    """decision_tree: questions top to bottom, outcome panels tinted by their row_state.
+
+    Entry badges (hosted by this family, see ``layouts.HOSTED``) are the pills the tree hangs
+    from: one row centred over the root question, as the CKE trees draw their entry.
+    """
+    st = ctx.style
+    entries = [c for c in comps if c.name == "entry_badge"]
+    comps = [c for c in comps if c.name != "entry_badge"]
+    if not entries:
+        _graph(ctx, r, comps, parent, vertical=True, stack=True)
+        return
+    size = st.font * 0.85
+    row, body = r.take_top(size * 1.7, st.gap * 0.6)
+    rects = _graph(ctx, body, comps, parent, vertical=True, stack=True)
+    labels = []
+    for c in entries:
+        it = ctx.item(c)
+        label, value = it.text("label", "title"), it.text("value", primary=False)
+        text = f"{label}: {value}" if label and value else (label or value or "")
+        if text:
+            labels.append((text, it))
+    if not labels:
+        return
+    gap = 10.0
+    widths = [min(pill_width(t, size), row.w) for t, _ in labels]
+    total = sum(widths) + gap * (len(widths) - 1)
+    # the root is the first card of the top row, in source order
+    root = min(rects.values(), key=lambda q: q.y) if rects else row
+    x = min(max(row.x, root.cx - total / 2), max(row.x, row.r - total))
+    for (text, it), w in zip(labels, widths, strict=True):
+        if x + w > row.r + 0.5:
+            ctx.warn("S702", it.comp, "label", "no room left in the entry row; badge left out")
+            continue
+        pill(ctx, x, row.y, text, size, tone=st.tone_at(0, it.tone()), parent=parent, max_w=w)
+        x += w + gap
 
 
 def layout_flow(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
-    """flow_graph: left to right (top to bottom on a tall canvas)."""
-    _graph(ctx, r, comps, parent, vertical=ctx.style.canvas == "tall")
+    """flow_graph: left to right (top to bottom on a tall canvas), the row of stages right
+    under the header; the scene's footer note (hosted by this family, see
+    ``layouts.HOSTED``) is a note panel filling the page under the flow."""
+    vertical = ctx.style.canvas == "tall"
+    with_notes(
+        ctx,
+        r,
+        comps,
+        parent,
+        lambda rr, cs: list(_graph(ctx, rr, cs, parent, vertical=vertical).values()),
+    )
 
 
 def _side(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Rect:

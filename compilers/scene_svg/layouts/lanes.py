@@ -307,8 +307,12 @@ def flow_rows(
     implicit: bool = True,
     lanes: bool = True,
     underlay: Callable[[list[Rect]], None] | None = None,
+    panel_cards: bool = False,
 ) -> dict[str, Rect]:
     """Place stage cards (wrapping or in lanes) and draw the arrows between them.
+
+    ``panel_cards``: the cards take the CKE panel look, the panel gradient (surface at the
+    top to the raised surface at the bottom) and an accent outline.
 
     Returns stage id -> card rectangle.
     """
@@ -349,6 +353,9 @@ def flow_rows(
     if underlay is not None:
         underlay(cells)
     rects: dict[str, Rect] = {}  # only cards that are drawn: arrows never point at nothing
+    panel_fill = (
+        f"url(#{ctx.gradient(pal.surface2, pal.surface, vertical=True)})" if panel_cards else None
+    )
     for i, it in enumerate(items):
         cell = cells[i]
         if cell.b > r.b + 0.5:
@@ -368,6 +375,8 @@ def flow_rows(
             index=i,
             kicker=stage_kicker(it, i),
             title_roles=("title", "label", "name"),
+            fill=panel_fill,
+            outline=panel_cards,
         )
     pairs: list[tuple[str, str, Item | None]] = [(*ctx.ends(e), it) for e, it in edge_items]
     if not pairs and implicit:
@@ -514,7 +523,15 @@ def layout_system(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> Non
                 ctx.line(x0, y, x1, y, stroke=pal.line, sw=3)
 
         rects = flow_rows(
-            ctx, body, stages, links, parent, implicit=False, lanes=False, underlay=bus
+            ctx,
+            body,
+            stages,
+            links,
+            parent,
+            implicit=False,
+            lanes=False,
+            underlay=bus,
+            panel_cards=True,
         )
         for i, rect in enumerate(rects.values()):
             ctx.circle(rect.cx, rect.b + 1, 4, fill=st.accent(i))

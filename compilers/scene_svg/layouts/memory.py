@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect, Section, parse_number
 from dslkit.compilers.scene_svg.draw import card, panel
-from dslkit.compilers.scene_svg.layouts.common import text_w
+from dslkit.compilers.scene_svg.layouts.common import card_height, text_w
 
 from scene_dsl.ast import Component
 
@@ -302,9 +302,14 @@ def _side_cards(ctx: Ctx, r: Rect, comps: list[Component], parent: str) -> None:
     cards = [c for c in comps if c.name == "info_card"]
     bars = [c for c in comps if c.name == "compare_bar"]
     blocks = len(cards) + (1 if bars else 0)
-    cells = r.rows(max(1, blocks), st.gap)
-    for cell, c in zip(cells, cards, strict=False):
-        it = ctx.item(c)
+    items = [ctx.item(c) for c in cards]
+    if cards and not bars:
+        # the cards share the column in proportion to what they hold (a four-item card is
+        # taller than a two-line one), as the CKE side columns size their cards by content
+        cells = r.rows_weighted([card_height(ctx, it, r.w) for it in items], st.gap)
+    else:
+        cells = r.rows(max(1, blocks), st.gap)
+    for cell, it in zip(cells, items, strict=False):
         card(ctx, cell, it, parent=parent, index=it.index)
     if bars:
         bars_panel(ctx, cells[len(cards)], [ctx.item(c) for c in bars], parent)
