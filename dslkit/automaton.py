@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import heapq
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -40,6 +40,7 @@ __all__ = [
     "Frag",
     "Nfa",
     "Piece",
+    "Residual",
     "alt",
     "chars",
     "lit",
@@ -127,6 +128,26 @@ class Nfa:
 Frag = Callable[[Nfa, int], int]
 
 
+class _Frag:
+    """A fragment built by this module's constructors, with a structural ``key``: two fragments
+    with equal keys build the same NFA, so a context compiled once serves every context whose
+    pieces have the same patterns (a block under any parent, a value in any field)."""
+
+    __slots__ = ("build", "key")
+
+    def __init__(self, build: Frag, key: Hashable) -> None:
+        self.build = build
+        self.key = key
+
+    def __call__(self, nfa: Nfa, s: int) -> int:
+        return self.build(nfa, s)
+
+
+def _key(part: Frag) -> Hashable:
+    """A fragment's structural key; a hand-written fragment is its own key (by identity)."""
+    return part.key if isinstance(part, _Frag) else ("fn", part)
+
+
 def lit(text: str) -> Frag:
     """Exactly ``text``."""
 
@@ -137,7 +158,7 @@ def lit(text: str) -> Frag:
             s = t
         return s
 
-    return build
+    return _Frag(build, ("lit", text))
 
 
 def chars(cs: Iterable[str] | CharSet) -> Frag:
@@ -149,7 +170,7 @@ def chars(cs: Iterable[str] | CharSet) -> Frag:
         nfa.add(s, t, charset)
         return t
 
-    return build
+    return _Frag(build, ("chars", charset))
 
 
 def seq(*parts: Frag) -> Frag:
@@ -160,7 +181,7 @@ def seq(*parts: Frag) -> Frag:
             s = p(nfa, s)
         return s
 
-    return build
+    return _Frag(build, ("seq", *map(_key, parts)))
 
 
 def alt(*parts: Frag) -> Frag:
@@ -174,7 +195,7 @@ def alt(*parts: Frag) -> Frag:
             nfa.add(p(nfa, a), end)
         return end
 
-    return build
+    return _Frag(build, ("alt", *map(_key, parts)))
 
 
 def star(part: Frag) -> Frag:
@@ -186,7 +207,7 @@ def star(part: Frag) -> Frag:
         nfa.add(part(nfa, loop), loop)
         return loop
 
-    return build
+    return _Frag(build, ("star", _key(part)))
 
 
 def plus(part: Frag) -> Frag:
@@ -214,7 +235,7 @@ def tag(kind: str, part: Frag) -> Frag:
             nfa.tags[state] = kind
         return end
 
-    return build
+    return _Frag(build, ("tag", kind, _key(part)))
 
 
 def min_length(part: Frag) -> int:
@@ -362,64 +383,174 @@ class Context(Protocol):
         ...
 
 
-@dataclass
-class _Compiled:
-    """A context's pieces as one NFA, with each state's cost to finish the program."""
+_MISS = object()
 
-    nfa: Nfa
-    start: frozenset[int]
-    accept: dict[int, int]  # NFA end state -> piece index
-    nexts: list[Context]
-    cost: list[int]  # per NFA state: fewest characters to finish the whole program
-    closure: dict[int, frozenset[int]] = field(default_factory=dict)
+
+class _Compiled:
+    """The pieces of a context as one NFA: a *structure*, shared by every context whose pieces
+    have the same patterns in the same order (only the contexts they lead to differ).
+
+    Each piece owns the states from its start to the next piece's start; the shared start state
+    0 leads to them by empty moves. Pieces never lead into each other, so a state's cost to
+    finish the program is its distance to its own piece's end plus the shortest completion of
+    the context that piece leads to (:meth:`_Ctx.cost`).
+    """
+
+    def __init__(self, patterns: Sequence[Frag]) -> None:
+        nfa = self.nfa = Nfa()
+        s0 = nfa.new()
+        self.accept: dict[int, int] = {}  # NFA end state -> piece index
+        self.starts: list[int] = []  # piece index -> its first state
+        for i, pattern in enumerate(patterns):
+            a = nfa.new()
+            nfa.add(s0, a)
+            self.starts.append(a)
+            self.accept[pattern(nfa, a)] = i
+        n = len(nfa.edges)
+        self.piece_of = [-1] * n  # state -> piece index (-1: the shared start)
+        for i, a in enumerate(self.starts):
+            end = self.starts[i + 1] if i + 1 < len(self.starts) else n
+            self.piece_of[a:end] = [i] * (end - a)
+        # Backward Dijkstra from the piece ends: a character edge costs one, an empty move none.
+        back: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        for s, edges in enumerate(nfa.edges):
+            for cs, t in edges:
+                back[t].append((s, 0 if cs is None else 1))
+        dist = [INF] * n
+        heap = [(0, end) for end in self.accept]
+        for end in self.accept:
+            dist[end] = 0
+        while heap:
+            c, t = heapq.heappop(heap)
+            if c > dist[t]:
+                continue
+            for s, w in back[t]:
+                if c + w < dist[s]:
+                    dist[s] = c + w
+                    heapq.heappush(heap, (c + w, s))
+        self.to_end = dist  # state -> characters to the end of its piece
+        self.start = self.close([s0])
+        # (state set, character) -> state set after it, or the index of the piece it completes,
+        # or None (dead): the determinisation, shared by every context of this structure
+        self.moves: dict[tuple[frozenset[int], str], frozenset[int] | int | None] = {}
+        self.residuals: dict[frozenset[int], Residual] = {}
 
     def close(self, states: Iterable[int]) -> frozenset[int]:
+        """The states reachable from ``states`` by empty moves."""
         out: set[int] = set()
         stack = list(states)
+        edges = self.nfa.edges
         while stack:
             s = stack.pop()
             if s in out:
                 continue
             out.add(s)
-            stack.extend(t for cs, t in self.nfa.edges[s] if cs is None)
+            stack.extend(t for cs, t in edges[s] if cs is None)
         return frozenset(out)
 
+    def move(self, states: frozenset[int], ch: str) -> frozenset[int] | int | None:
+        """The states after ``ch``, the piece it completes, or None (see :attr:`moves`)."""
+        key = (states, ch)
+        found = self.moves.get(key, _MISS)
+        if found is _MISS:
+            edges = self.nfa.edges
+            moved = [t for s in states for cs, t in edges[s] if cs is not None and ch in cs]
+            if not moved:
+                found = None
+            else:
+                closed = self.close(moved)
+                done = [self.accept[s] for s in closed if s in self.accept]
+                # Pieces end with a terminator (']', newline), so a completed piece is never
+                # also the prefix of a longer one; the lowest index wins if a language breaks
+                # that rule.
+                found = min(done) if done else closed
+            self.moves[key] = found
+        return found  # type: ignore[return-value]
 
-def _compile(ctx: Context) -> _Compiled:
-    nfa = Nfa()
-    s0 = nfa.new()
-    accept: dict[int, int] = {}
-    nexts: list[Context] = []
-    for i, piece in enumerate(ctx.pieces()):
-        a = nfa.new()
-        nfa.add(s0, a)
-        accept[piece.pattern(nfa, a)] = i
-        nexts.append(piece.next)
-    # Backward Dijkstra: an end state costs the next context's shortest completion; a character
-    # edge costs one.
-    n = len(nfa.edges)
-    back: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-    for s, edges in enumerate(nfa.edges):
-        for cs, t in edges:
-            back[t].append((s, 0 if cs is None else 1))
-    cost = [INF] * n
-    heap: list[tuple[int, int]] = []
-    for end, i in accept.items():
-        c = nexts[i].min_rest()
-        if c < cost[end]:
-            cost[end] = c
-            heapq.heappush(heap, (c, end))
-    while heap:
-        c, t = heapq.heappop(heap)
-        if c > cost[t]:
-            continue
-        for s, w in back[t]:
-            if c + w < cost[s]:
-                cost[s] = c + w
-                heapq.heappush(heap, (c + w, s))
-    comp = _Compiled(nfa, frozenset(), accept, nexts, cost)
-    comp.start = comp.close([s0])
-    return comp
+    def residual(self, states: frozenset[int]) -> Residual:
+        """What is left to read from ``states``, numbered canonically (see :class:`Residual`)."""
+        found = self.residuals.get(states)
+        if found is None:
+            found = self.residuals[states] = self._residual(states)
+        return found
+
+    def _residual(self, states: frozenset[int]) -> Residual:
+        piece_of, starts, edges, accept = self.piece_of, self.starts, self.nfa.edges, self.accept
+
+        def place(s: int) -> tuple[int, int]:  # (piece, offset in it): equal in equal patterns
+            p = piece_of[s]
+            return (p, s - starts[p] if p >= 0 else 0)
+
+        order = sorted(states, key=place)
+        index = {s: i for i, s in enumerate(order)}
+        k = 0
+        while k < len(order):
+            for _, t in edges[order[k]]:
+                if t not in index:
+                    index[t] = len(order)
+                    order.append(t)
+            k += 1
+        pieces = sorted(accept[s] for s in order if s in accept)
+        rank = {p: r for r, p in enumerate(pieces)}
+        key = (
+            len(states),
+            tuple(
+                (
+                    rank[accept[s]] if s in accept else -1,
+                    tuple((cs, index[t]) for cs, t in edges[s]),
+                )
+                for s in order
+            ),
+        )
+        return Residual(key, tuple(order), tuple(pieces))
+
+
+@dataclass(frozen=True, slots=True)
+class Residual:
+    """What is left to read from a state of a context: the NFA states reachable from its state
+    set, renumbered in a canonical order (the set first, ordered by piece and offset, then
+    breadth first), so states of different contexts that read the same language from here
+    (inside a content ref of any field, a block under any parent) share the same ``key``.
+
+    ``key`` is ``(n, rows)``: states ``0..n-1`` are the state set; ``rows[i]`` is
+    ``(rank, edges)``, where ``rank`` is the rank (by piece index) of the piece state ``i`` ends
+    (-1: none) and ``edges`` the ``(character set or None, target)`` pairs of state ``i``.
+    ``order[i]`` is the context's NFA state of residual state ``i``, ``pieces[rank]`` the piece
+    index of a rank.
+    """
+
+    key: tuple[int, tuple[tuple[int, tuple[tuple[Chars | None, int], ...]], ...]]
+    order: tuple[int, ...]
+    pieces: tuple[int, ...]
+
+
+class _Ctx:
+    """A context, compiled: its structure and the contexts its pieces lead to."""
+
+    __slots__ = ("comp", "nexts", "rests")
+
+    def __init__(self, comp: _Compiled, nexts: list[Context]) -> None:
+        self.comp = comp
+        self.nexts = nexts
+        self.rests: list[int | None] = [None] * len(nexts)  # nexts[i].min_rest(), on first use
+
+    def rest(self, piece: int) -> int:
+        r = self.rests[piece]
+        if r is None:
+            r = self.rests[piece] = self.nexts[piece].min_rest()
+        return r
+
+    def cost(self, s: int) -> int:
+        """Fewest characters from NFA state ``s`` to finish the whole program."""
+        comp = self.comp
+        piece = comp.piece_of[s]
+        if piece < 0:
+            return min((self.cost(a) for a in comp.starts), default=INF)
+        d = comp.to_end[s]
+        if d >= INF:
+            return INF
+        total = d + self.rest(piece)
+        return total if total < INF else INF
 
 
 class Automaton:
@@ -430,14 +561,17 @@ class Automaton:
     """
 
     def __init__(self, start: Context) -> None:
-        self._compiled: dict[Context, _Compiled] = {}
+        self._compiled: dict[Context, _Ctx] = {}
+        # structure key of a context's pieces -> its compiled NFA (transient: keys of
+        # hand-written fragments hold the functions themselves)
+        self._structures: dict[Hashable, _Compiled] = {}
         # A state is (context, NFA state set); None stands for the context's start set, so a
         # context is only compiled once something is read in it: a first visit that walks a
         # vocabulary reaches hundreds of contexts it never reads on (an atomic tag token ends
         # its piece), and compiling each would dominate the walk.
         self._key_to_id: dict[tuple[Context, frozenset[int] | None], int] = {}
         self._keys: list[tuple[Context, frozenset[int] | None]] = []
-        self._comp_of: list[_Compiled | None] = []  # per state: its context, compiled (no hashing)
+        self._ctx_of: list[_Ctx | None] = []  # per state: its context, compiled (no hashing)
         self._trans: list[dict[str, int]] = []
         self._payload: dict[int, str | None] = {}
         self._commits: dict[int, str | None] = {}
@@ -445,11 +579,21 @@ class Automaton:
         self._readings_of: dict[int, dict[int, str | None]] = {}
         self.start = self._enter(start)
 
-    def _comp(self, ctx: Context) -> _Compiled:
-        comp = self._compiled.get(ctx)
-        if comp is None:
-            comp = self._compiled[ctx] = _compile(ctx)
-        return comp
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_structures"] = {}  # keys may hold closures; compiled contexts keep theirs
+        return state
+
+    def _comp(self, ctx: Context) -> _Ctx:
+        cx = self._compiled.get(ctx)
+        if cx is None:
+            pieces = ctx.pieces()
+            key = tuple(_key(p.pattern) for p in pieces)
+            comp = self._structures.get(key)
+            if comp is None:
+                comp = self._structures[key] = _Compiled([p.pattern for p in pieces])
+            cx = self._compiled[ctx] = _Ctx(comp, [p.next for p in pieces])
+        return cx
 
     def _intern(self, ctx: Context, states: frozenset[int] | None) -> int:
         key = (ctx, states)
@@ -458,19 +602,19 @@ class Automaton:
             sid = self._key_to_id[key] = len(self._keys)
             self._keys.append(key)
             self._trans.append({})
-            self._comp_of.append(None)
+            self._ctx_of.append(None)
         return sid
 
     def _enter(self, ctx: Context) -> int:
         return self._intern(ctx, None)
 
-    def _at(self, sid: int) -> tuple[Context, _Compiled, frozenset[int]]:
+    def _at(self, sid: int) -> tuple[Context, _Ctx, frozenset[int]]:
         """A state's context, compiled context and NFA state set (compiling on first use)."""
         ctx, states = self._keys[sid]
-        comp = self._comp_of[sid]
-        if comp is None:
-            comp = self._comp_of[sid] = self._comp(ctx)
-        return ctx, comp, comp.start if states is None else states
+        cx = self._ctx_of[sid]
+        if cx is None:
+            cx = self._ctx_of[sid] = self._comp(ctx)
+        return ctx, cx, cx.comp.start if states is None else states
 
     def context(self, sid: int) -> Context:
         """The context of a state."""
@@ -487,17 +631,28 @@ class Automaton:
         return nxt
 
     def _step(self, sid: int, ch: str) -> int:
-        ctx, comp, states = self._at(sid)
-        moved = [t for s in states for cs, t in comp.nfa.edges[s] if cs is not None and ch in cs]
-        if not moved:
+        ctx, cx, states = self._at(sid)
+        found = cx.comp.move(states, ch)
+        if found is None:
             return DEAD
-        closed = comp.close(moved)
-        done = [comp.accept[s] for s in closed if s in comp.accept]
-        if done:
-            # Pieces end with a terminator (']', newline), so a completed piece is never also
-            # the prefix of a longer one; the lowest index wins if a language breaks that rule.
-            return self._enter(comp.nexts[min(done)])
-        return self._intern(ctx, closed)
+        if isinstance(found, int):
+            return self._enter(cx.nexts[found])
+        return self._intern(ctx, found)
+
+    # -- what the token masker reads (dslkit.train.token_mask) ---------------------------------
+    def residual(self, sid: int) -> Residual:
+        """What is left to read in the context of a live state (see :class:`Residual`)."""
+        _, cx, states = self._at(sid)
+        return cx.comp.residual(states)
+
+    def resume(self, sid: int, states: Iterable[int]) -> int:
+        """The state in the context of ``sid`` at the NFA states ``states`` (a closed set that
+        completes no piece, as :meth:`residual`'s ``order`` numbers them)."""
+        return self._intern(self._keys[sid][0], frozenset(states))
+
+    def finish(self, sid: int, piece: int) -> int:
+        """The state once piece ``piece`` of the context of ``sid`` is complete."""
+        return self._enter(self._at(sid)[1].nexts[piece])
 
     def advance(self, sid: int, text: str) -> int:
         """The state after ``text`` (:data:`DEAD` when it leaves the language)."""
@@ -524,8 +679,8 @@ class Automaton:
             return 0
         if states is None:  # the start of a context: its own shortest completion, uncompiled
             return 0 if ctx.accepting else ctx.min_rest()
-        comp = self._at(sid)[1]
-        return min(comp.cost[s] for s in states)
+        cx = self._at(sid)[1]
+        return min(cx.cost(s) for s in states)
 
     def shortest_next(self, sid: int) -> str | None:
         """A character that starts a shortest completion of a live, unfinished state.
@@ -535,11 +690,11 @@ class Automaton:
         """
         if sid == DEAD or self.accepting(sid):
             return None
-        _ctx, comp, states = self._at(sid)
+        _ctx, cx, states = self._at(sid)
         want = self.dist(sid) - 1
         for s in states:
-            for cs, t in comp.nfa.edges[s]:
-                if cs is not None and comp.cost[t] == want:
+            for cs, t in cx.comp.nfa.edges[s]:
+                if cs is not None and cx.cost(t) == want:
                     return _first(cs)
         # a piece that can end without a character (the cost lives in the next context)
         return next((c for c in _PRINTABLE if self.dist(self.step(sid, c)) == want), None)
@@ -550,8 +705,8 @@ class Automaton:
         empty moves out of a marked one (the exit of a name argument, where ``,`` is read)."""
         found = self._readings_of.get(sid)
         if found is None:
-            _, comp, states = self._at(sid)
-            nfa = comp.nfa
+            _, cx, states = self._at(sid)
+            nfa = cx.comp.nfa
             kind: dict[int, str | None] = {s: nfa.tags[s] for s in states if s in nfa.tags}
             stack = list(kind)
             while stack:
@@ -587,7 +742,7 @@ class Automaton:
         key = (sid, ch)
         found = self._source.get(key, "")
         if found == "":
-            edges = self._at(sid)[1].nfa.edges
+            edges = self._at(sid)[1].comp.nfa.edges
             kinds = {
                 k
                 for s, k in self._readings(sid).items()
@@ -608,7 +763,8 @@ class Automaton:
         return found
 
     def _commits_of(self, sid: int) -> str | None:
-        _, comp, states = self._at(sid)
+        _, cx, states = self._at(sid)
+        comp = cx.comp
         tags = comp.nfa.tags
         if not tags or any(s in tags for s in states):
             return None
