@@ -22,6 +22,7 @@ process that loads it, for states it never met before.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from dslkit.automaton import DEAD, INF, Automaton, Residual
+from dslkit.automaton import DEAD, INF, Automaton, Part, Residual
 
 __all__ = [
     "VALUE_CHARS",
@@ -54,24 +55,25 @@ class StateInfo:
     a plain constrained step does not).
     """
 
-    def __init__(self, masker: TokenMasker, sid: int, residual: Residual, table: _Table) -> None:
+    def __init__(
+        self, masker: TokenMasker, sid: int, parts: list[tuple[Part, _Table]], mask: np.ndarray
+    ) -> None:
         self.masker = masker
         self.sid = sid
-        self.residual = residual
-        self.table = table
-        self.mask: np.ndarray = table.mask  # bool over the vocabulary: the allowed ids
+        self.parts = parts  # per piece the state reads in: the part and its walk table
+        self.mask = mask  # bool over the vocabulary: the allowed ids
         self.next: dict[int, int] = {}  # token id -> next state (DEAD: refused or end)
         self.cache: dict[Hashable, object] = {}  # per-device tensors, etc.
         self.tokens_after: np.ndarray | None = None  # int64: tokens to finish after each id
-        self._inside: dict[int, int] = {}  # walk code -> state
+        self._inside: dict[tuple[int, int], int] = {}  # (part, walk code) -> state
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["cache"] = {}  # device tensors stay in the process
         for name in ("ids", "nexts", "dist_after", "max_dist"):
             state.pop(name, None)
-        if self.mask is self.table.mask:
-            state["mask"] = None
+        if len(self.parts) == 1 and self.mask is self.parts[0][1].mask:
+            state["mask"] = None  # the table's own
         else:
             state["mask"] = (np.packbits(self.mask), len(self.mask))
         return state
@@ -79,7 +81,7 @@ class StateInfo:
     def __setstate__(self, state: dict[str, Any]) -> None:
         mask = state["mask"]
         if mask is None:
-            state["mask"] = state["table"].mask
+            state["mask"] = state["parts"][0][1].mask
         else:
             state["mask"] = np.unpackbits(mask[0], count=mask[1]).astype(bool)
         self.__dict__.update(state)
@@ -116,9 +118,9 @@ class _Table:
     """The walk of a vocabulary through one residual (see the module notes)."""
 
     ids: np.ndarray  # int64: token ids that do not leave the language, ascending
-    code: np.ndarray  # int32 per id: the walk's DFA state it ends in (>= 0), or -2 - the rank
-    # of the piece it completes
-    at: np.ndarray  # int32 per id: characters read when its piece completes
+    code: np.ndarray  # int32 per id: the walk's DFA state it ends in (>= 0), or -2: it
+    # completes the piece
+    at: np.ndarray  # int32 per id: characters read when it completes the piece
     sets: list[tuple[int, ...]]  # DFA state -> residual NFA states
     rest: np.ndarray  # int64: positions in ids of tokens that write on after their piece
     mask: np.ndarray  # bool over the vocabulary: ids
@@ -210,10 +212,14 @@ class TokenMasker:
         self._lengths = np.array([len(self._vocab[i]) for i in ids], dtype=np.int64)
         self._offsets = np.concatenate([[0], np.cumsum(self._lengths)[:-1]]).astype(np.int64)
         self._walk_ids = np.array(ids, dtype=np.int64)
+        # walkable tokens in text order, to find those that start with a text by bisection
+        self._sorted = sorted(range(len(ids)), key=lambda k: self._vocab[ids[k]])
+        self._sorted_texts = [self._vocab[ids[k]] for k in self._sorted]
         # tokens made only of characters a value is written with
         self._plain = np.array([bool(t) and VALUE_CHARS.issuperset(t) for t in vocab], dtype=bool)
         self._plain_texts = {t: i for i, t in enumerate(self._vocab) if self._plain[i]}
         self._tables: dict[Hashable, _Table] = {}  # residual key -> walk
+        self._nothing = np.zeros(self.vocab_size, dtype=bool)
         self._info: dict[int, StateInfo] = {}
         self._after: dict[tuple[int, str], int] = {}  # (context start, text) -> state
         self._token_dist: dict[int, int] = {}
@@ -224,6 +230,10 @@ class TokenMasker:
         self._by_residual: dict[int, tuple[Residual, _Table]] = {}  # id(residual) -> walk
         self._members: dict[object, np.ndarray] = {}  # character set -> bool over alphabet
         self._alpha_index = {c: i for i, c in enumerate(self._alphabet)}
+        # text -> positions of the tokens among the walkable ones (two ids may write one text)
+        self._text_pos: dict[str, list[int]] = {}
+        for k, i in enumerate(self._walk_ids.tolist()):
+            self._text_pos.setdefault(self._vocab[i], []).append(k)
         self._trie: _Trie | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -253,38 +263,65 @@ class TokenMasker:
             info = self._info[sid] = self._build(sid)
         return info
 
-    def _build(self, sid: int) -> StateInfo:
-        auto = self.automaton
-        residual = auto.residual(sid)
+    def _table(self, residual: Residual) -> _Table:
         found = self._by_residual.get(id(residual))
         if found is None:
             table = self._tables.get(residual.key)
             if table is None:
-                table = self._tables[residual.key] = self._walk(residual.key)
+                table = self._tables[residual.key] = self._walk(residual)
             self._by_residual[id(residual)] = found = (residual, table)
-        table = found[1]
-        info = StateInfo(self, sid, residual, table)
+        return found[1]
+
+    def _build(self, sid: int) -> StateInfo:
+        auto = self.automaton
+        parts = [(part, self._table(part.residual)) for part in auto.parts(sid)]
+        if len(parts) == 1:
+            mask = parts[0][1].mask
+        elif parts:
+            mask = np.zeros(self.vocab_size, dtype=bool)
+            for _, table in parts:
+                mask[table.ids] = True
+        else:
+            mask = self._nothing
+        info = StateInfo(self, sid, parts, mask)
+        # tokens that complete a piece and write on: the context they enter decides
         dead: list[int] = []
-        for k in table.rest.tolist():  # tokens that write on in the context they enter
-            token = int(table.ids[k])
-            nxt = info.next[token] = self._write_on(info, k, token)
-            if nxt == DEAD:
-                dead.append(token)
+        if len(parts) == 1:
+            part, table = parts[0]
+            if len(table.rest):
+                after, vocab, nxts = self._after, self._vocab, info.next
+                nstart = auto.finish(sid, part.piece)
+                rest = table.rest
+                for token, at in zip(
+                    table.ids[rest].tolist(), table.at[rest].tolist(), strict=True
+                ):
+                    key = (nstart, vocab[token][at:])
+                    nxt = after.get(key)
+                    if nxt is None:
+                        nxt = after[key] = auto.advance(nstart, key[1])
+                    nxts[token] = nxt
+                    if nxt == DEAD:
+                        dead.append(token)
+        else:
+            for _, table in parts:
+                for token in table.ids[table.rest].tolist():
+                    if token not in info.next:
+                        nxt = info.next[token] = self._next(info, token)
+                        if nxt == DEAD:
+                            dead.append(token)
         accepting = auto.accepting(sid)
         if dead or accepting:
-            info.mask = table.mask.copy()
-            info.mask[dead] = False
+            info.mask = mask = mask.copy()
+            mask[dead] = False
             if accepting:
-                info.mask[self.eos_id] = True
+                mask[self.eos_id] = True
         return info
 
-    def _write_on(self, info: StateInfo, k: int, token: int) -> int:
-        """The state after a token that completes a piece of the state's context: the context
-        the piece leads to, then the rest of the token read from its start."""
-        table = info.table
-        piece = info.residual.pieces[-2 - int(table.code[k])]
-        nstart = self.automaton.finish(info.sid, piece)
-        rest = self._vocab[token][int(table.at[k]) :]
+    def _write_on(self, sid: int, piece: int, token: int, at: int) -> int:
+        """The state after a token that completes piece ``piece`` of the context of ``sid``
+        after ``at`` characters: the context the piece leads to, then the rest of the token."""
+        nstart = self.automaton.finish(sid, piece)
+        rest = self._vocab[token][at:]
         if not rest:
             return nstart
         key = (nstart, rest)
@@ -293,41 +330,65 @@ class TokenMasker:
             nxt = self._after[key] = self.automaton.advance(nstart, rest)
         return nxt
 
-    def _inside(self, info: StateInfo, code: int) -> int:
-        """The state after a token that ends inside the state's context (walk code >= 0)."""
-        nxt = info._inside.get(code)
+    def _inside(self, info: StateInfo, k: int, code: int) -> int:
+        """The state after a token that ends inside part ``k`` only (walk code >= 0)."""
+        nxt = info._inside.get((k, code))
         if nxt is None:
-            order = info.residual.order
-            states = (order[i] for i in info.table.sets[code])
-            nxt = info._inside[code] = self.automaton.resume(info.sid, states)
+            part, table = info.parts[k]
+            order, base = part.residual.order, part.base
+            sets = table.sets[code]
+            states = (base + i for i in sets) if order is None else (base + order[i] for i in sets)
+            nxt = info._inside[(k, code)] = self.automaton.resume(info.sid, states)
         return nxt
 
     def _next(self, info: StateInfo, token: int) -> int:
         if token == self.eos_id or not info.mask[token]:
             return DEAD
-        table = info.table
-        k = int(np.searchsorted(table.ids, token))
-        code = int(table.code[k])
-        return self._inside(info, code) if code >= 0 else self._write_on(info, k, token)
+        parts = info.parts
+        if len(parts) == 1:
+            part, table = parts[0]
+            k = int(np.searchsorted(table.ids, token))
+            code = int(table.code[k])
+            if code >= 0:
+                return self._inside(info, 0, code)
+            return self._write_on(info.sid, part.piece, token, int(table.at[k]))
+        # Several pieces: the first to complete (the lowest index on a tie) decides; if none
+        # does, the token ends in every piece it stays inside of.
+        best: tuple[int, int] | None = None
+        inside: list[int] = []
+        for part, table in parts:
+            if not table.mask[token]:
+                continue
+            k = int(np.searchsorted(table.ids, token))
+            code = int(table.code[k])
+            if code < 0:
+                done = (int(table.at[k]), part.piece)
+                best = done if best is None or done < best else best
+            elif best is None:
+                order, base = part.residual.order, part.base
+                sets = table.sets[code]
+                inside += [base + (i if order is None else order[i]) for i in sets]
+        if best is not None:
+            return self._write_on(info.sid, best[1], token, best[0])
+        return self.automaton.resume(info.sid, inside) if inside else DEAD
 
     def _nexts(self, info: StateInfo) -> np.ndarray:
         """The next state of every allowed id of a state (vectorised over the walk codes)."""
-        ids, table = info.ids, info.table
+        ids = info.ids
+        if len(info.parts) != 1:
+            return np.array([self.advance(info.sid, t) for t in ids.tolist()], dtype=np.int64)
+        table = info.parts[0][1]
         out = np.full(len(ids), DEAD, dtype=np.int64)
         walked = ids != self.eos_id
         k = np.searchsorted(table.ids, ids[walked])
         codes = table.code[k]
         inside = codes >= 0
         uniq, inverse = np.unique(codes[inside], return_inverse=True)
-        targets = np.array([self._inside(info, c) for c in uniq.tolist()], dtype=np.int64)
+        targets = np.array([self._inside(info, 0, c) for c in uniq.tolist()], dtype=np.int64)
         sub = out[walked]
         sub[inside] = targets[inverse.reshape(-1)]
         for j in np.flatnonzero(~inside).tolist():
-            token = int(ids[walked][j])
-            nxt = info.next.get(token)
-            if nxt is None:
-                nxt = info.next[token] = self._write_on(info, int(k[j]), token)
-            sub[j] = nxt
+            sub[j] = self.advance(info.sid, int(ids[walked][j]))
         out[walked] = sub
         return out
 
@@ -359,14 +420,26 @@ class TokenMasker:
         _, first, cls = np.unique(cls, return_index=True, return_inverse=True)
         return cls.reshape(-1).astype(np.int32), [self._alphabet[i] for i in first.tolist()]
 
-    def _walk(self, key: Hashable) -> _Table:
+    def _starting_with(self, text: str) -> np.ndarray:
+        """Positions of the walkable tokens that start with ``text`` and are longer."""
+        texts = self._sorted_texts
+        lo = bisect.bisect_right(texts, text)  # past ``text`` itself
+        last = ord(text[-1])
+        hi = (
+            bisect.bisect_left(texts, text[:-1] + chr(last + 1), lo)
+            if last < 0x10FFFF
+            else bisect.bisect_left(texts, text[:-1] + "\U0010ffff" * 2, lo)
+        )
+        return np.array(self._sorted[lo:hi], dtype=np.int64)
+
+    def _walk(self, residual: Residual) -> _Table:
         """Walk every token through a residual (its DFA built on demand, per character class)."""
-        n_start, rows = key  # type: ignore[misc]
-        ranks = [r for r, _ in rows]
-        edges = [e for _, e in rows]
-        cls, reps = self._classes({cs for e in edges for cs, _ in e if cs is not None})
-        n_cls = len(reps)
-        start = tuple(range(n_start))
+        edges, end = residual.edges, residual.end
+        charsets = {cs for e in edges for cs, _ in e if cs is not None}
+        cls: np.ndarray = np.zeros(0, dtype=np.int32)
+        reps: list[str] = []
+        n_cls = 0
+        start = residual.start
         sets: list[tuple[int, ...]] = [start]
         index: dict[frozenset[int], int] = {frozenset(start): 0}
         by_char: list[tuple[dict[str, list[int]], list[tuple[Any, int]]] | None] = [None]
@@ -399,9 +472,9 @@ class TokenMasker:
             if not moved:
                 return _DEAD
             closed = close(moved)
-            done = [ranks[s] for s in closed if ranks[s] >= 0]
-            if done:
-                return -2 - min(done)
+            return -2 if end in closed else state(closed)
+
+        def state(closed: frozenset[int]) -> int:
             nxt = index.get(closed)
             if nxt is None:
                 nxt = index[closed] = len(sets)
@@ -409,13 +482,51 @@ class TokenMasker:
                 by_char.append(None)
             return nxt
 
-        trans = np.full((8, n_cls), _UNKNOWN, dtype=np.int32)
         n = len(self._walk_ids)
         code = np.full(n, _DEAD, dtype=np.int32)
         at = np.zeros(n, dtype=np.int32)
-        act = np.arange(n)
-        cur = np.zeros(n, dtype=np.int32)
-        j = 0
+        # A literal run first (a piece's opening text, or all of it): the tokens on it are
+        # found by their text instead of walking the vocabulary.
+        chain, s = "", start[0]
+        while len(start) == 1 and len(edges[s]) == 1:
+            cs, t = edges[s][0]
+            if not isinstance(cs, frozenset) or len(cs) != 1 or any(c is None for c, _ in edges[t]):
+                break
+            chain += next(iter(cs))
+            s = t
+            if t == end:
+                break
+        if chain:
+            pos = self._text_pos
+            run, s = 0, start[0]
+            for k in range(1, len(chain)):  # tokens that stop inside the run
+                s = edges[s][0][1]
+                p = pos.get(chain[:k])
+                if p is not None:
+                    code[p] = state(frozenset({s}))
+            s = edges[s][0][1]  # the state after the whole run
+            p = pos.get(chain)
+            longer = self._starting_with(chain)
+            if s == end:  # the run completes the piece
+                if p is not None:
+                    code[p], at[p] = -2, len(chain)
+                code[longer], at[longer] = -2, len(chain)
+                act = np.zeros(0, dtype=np.int64)
+            else:
+                run = state(close([s]))
+                if p is not None:
+                    code[p] = run
+                act = longer
+            j = len(chain)
+            cur = np.full(len(act), run, dtype=np.int32)
+        else:
+            act = np.arange(n)
+            cur = np.zeros(n, dtype=np.int32)
+            j = 0
+        if act.size:  # character classes, only for a walk that needs them
+            cls, reps = self._classes(charsets)
+            n_cls = len(reps)
+        trans = np.full((max(8, len(sets)), n_cls), _UNKNOWN, dtype=np.int32)
         while act.size:
             c = cls[self._flat[self._offsets[act] + j]]
             v = trans[cur, c]
