@@ -563,7 +563,7 @@ class TokenMasker:
 
     def advance(self, sid: int, token: int) -> int:
         """The state after a token (:data:`DEAD` when it was not allowed or ended the program)."""
-        info = self.info(sid)
+        info = self._info.get(sid) or self.info(sid)
         nxt = info.next.get(token)
         if nxt is None:
             nxt = info.next[token] = self._next(info, token)
