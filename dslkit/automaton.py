@@ -867,9 +867,7 @@ class Automaton:
         if found is None:
             _, cx, states = self._at(sid)
             comp = cx.comp
-            kind: dict[int, str | None] = {
-                s: k for s in states if (k := comp.tag(s)) is not None
-            }
+            kind: dict[int, str | None] = {s: k for s in states if (k := comp.tag(s)) is not None}
             stack = list(kind)
             while stack:
                 s = stack.pop()
