@@ -490,10 +490,16 @@ class _Piece:
         if len(order) > _SMALL:  # a long rest (a trace step): named by the piece, not copied
             start = tuple(sorted(states))
             return Residual(("piece", self.digest, start), start, edges, self.end, None)
-        rows = tuple(tuple((cs, index[t]) for cs, t in edges[s]) for s in order)
-        end = index.get(self.end, -1)
-        key = ("rest", len(states), end, rows)
-        return Residual(key, tuple(range(len(states))), rows, end, tuple(order))
+        # the key: the rest written out flat in the canonical numbering (one tuple, not one
+        # per edge: these live as long as the process and the collector walks each)
+        flat: list[object] = ["rest", len(states), index.get(self.end, -1)]
+        for s in order:
+            row = edges[s]
+            flat.append(len(row))
+            for cs, t in row:
+                flat += (cs, index[t])
+        start = tuple(order[: len(states)])
+        return Residual(tuple(flat), start, edges, self.end, tuple(order))
 
     @cached_property
     def digest(self) -> str:
@@ -645,15 +651,16 @@ _SMALL = 96  # a residual of at most this many states is named by its own text
 class Residual:
     """What is left to read in one piece from a set of its states.
 
-    A short rest (a value and the piece's closing text) is renumbered canonically (the set
-    first, then breadth first) and named by itself, so the same rest has the same ``key`` in
-    every piece and context (inside a content ref of any field, a block under any parent). A
-    long one (a trace step) keeps the piece's own numbering and is named by the piece's
-    :attr:`_Piece.digest` and the set.
+    A short rest (a value and the piece's closing text) is named by itself, written in a
+    canonical numbering (the set first, then breadth first), so the same rest has the same
+    ``key`` in every piece and context (inside a content ref of any field, a block under any
+    parent). A long one (a trace step) is named by the piece's :attr:`_Piece.digest` and the
+    set.
 
-    A walk starts at the states ``start`` of ``edges`` (per state, its ``(character set or
-    None, target)`` pairs); reaching ``end`` completes the piece (-1: it cannot).
-    ``order[i]`` is the piece's own state of walk state ``i`` (None: the same number).
+    A walk starts at the states ``start`` of ``edges`` (the piece's own: per state, its
+    ``(character set or None, target)`` pairs); reaching ``end`` completes the piece.
+    ``order[i]`` is the piece's state numbered ``i`` canonically (None: the key uses the
+    piece's own numbers), the numbering a walk table, shared by equal keys, stores.
     """
 
     key: Hashable

@@ -553,6 +553,9 @@ class TokenMasker:
             if ended.any():
                 code[act[ended]] = cur[ended]
                 act, cur = act[~ended], cur[~ended]
+        if residual.order is not None:  # tables are shared by key: store canonical numbers
+            canonical = {s: i for i, s in enumerate(residual.order)}
+            sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
         alive = code != _DEAD
         ids = self._walk_ids[alive]
         code, at = code[alive], at[alive]
