@@ -409,6 +409,8 @@ def main() -> int:
     from scene_dsl.strategies import sample_scene
     from trace_dsl.strategies import sample_trace
 
+    __import__("dslkit.train.hf_decoding")  # imported before timing, as the peers are
+
     torch.set_num_threads(args.threads)
     engines: list[tuple[str, Engine, Callable[[Any, int], bool]]] = [
         ("dslkit", dslkit_engine, lambda m, t: bool(m is None or m[t]))
@@ -457,9 +459,8 @@ def main() -> int:
                 )
     if not args.skip_gen:
         print()
-        generate_speed(
-            hf_tokenizers("scene", texts_for_training)["byte-level BPE 16k"], args.threads
-        )
+        scene_vocabularies = vocabularies.get("scene") or hf_tokenizers("scene", texts_for_training)
+        generate_speed(scene_vocabularies["byte-level BPE 16k"], args.threads)
     return 0
 
 

@@ -20,10 +20,13 @@ per-token masks over a tokenizer's vocabulary live in ``dslkit.train.token_mask`
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import heapq
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 try:  # the stdlib's regex parser (lark measures terminal widths with it too)
@@ -39,7 +42,9 @@ __all__ = [
     "Context",
     "Frag",
     "Nfa",
+    "Part",
     "Piece",
+    "Residual",
     "alt",
     "chars",
     "lit",
@@ -127,6 +132,55 @@ class Nfa:
 Frag = Callable[[Nfa, int], int]
 
 
+class _Frag:
+    """A fragment built by this module's constructors, with a structural ``key``: two fragments
+    with equal keys build the same NFA, so a context compiled once serves every context whose
+    pieces have the same patterns (a block under any parent, a value in any field)."""
+
+    __slots__ = ("build", "key")
+
+    def __init__(self, build: Frag, key: Hashable) -> None:
+        self.build = build
+        self.key = key
+
+    def __call__(self, nfa: Nfa, s: int) -> int:
+        return self.build(nfa, s)
+
+
+def _key(part: Frag) -> Hashable:
+    """A fragment's structural key; a hand-written fragment is its own key (by identity)."""
+    return part.key if isinstance(part, _Frag) else ("fn", part)
+
+
+# hand-written fragment -> (edges, tags, end) of the NFA it builds from a state 0
+_TEMPLATES: dict[Frag, tuple[list[list[tuple[Chars | None, int]]], dict[int, str], int]] = {}
+
+
+def _frag(part: Frag) -> Frag:
+    """``part`` as a fragment; a hand-written one (a function) is built once into a template
+    that later builds copy, state for state and edge for edge (the trace's name DFA is built
+    in every value that holds a name)."""
+    if isinstance(part, _Frag):
+        return part
+
+    def build(nfa: Nfa, s: int) -> int:
+        found = _TEMPLATES.get(part)
+        if found is None:
+            scratch = Nfa()
+            end = part(scratch, scratch.new())
+            found = _TEMPLATES[part] = (scratch.edges, scratch.tags, end)
+        edges, tags, end = found
+        base = len(nfa.edges) - 1  # template state k > 0 is new state base + k; 0 is s
+        nfa.edges.extend([] for _ in range(len(edges) - 1))
+        for k, row in enumerate(edges):
+            nfa.edges[k + base if k else s].extend((cs, t + base if t else s) for cs, t in row)
+        for k, kind in tags.items():
+            nfa.tags[k + base if k else s] = kind
+        return end + base if end else s
+
+    return _Frag(build, ("fn", part))
+
+
 def lit(text: str) -> Frag:
     """Exactly ``text``."""
 
@@ -137,7 +191,7 @@ def lit(text: str) -> Frag:
             s = t
         return s
 
-    return build
+    return _Frag(build, ("lit", text))
 
 
 def chars(cs: Iterable[str] | CharSet) -> Frag:
@@ -149,7 +203,7 @@ def chars(cs: Iterable[str] | CharSet) -> Frag:
         nfa.add(s, t, charset)
         return t
 
-    return build
+    return _Frag(build, ("chars", charset))
 
 
 def seq(*parts: Frag) -> Frag:
@@ -160,7 +214,8 @@ def seq(*parts: Frag) -> Frag:
             s = p(nfa, s)
         return s
 
-    return build
+    parts = tuple(map(_frag, parts))
+    return _Frag(build, ("seq", *map(_key, parts)))
 
 
 def alt(*parts: Frag) -> Frag:
@@ -174,7 +229,8 @@ def alt(*parts: Frag) -> Frag:
             nfa.add(p(nfa, a), end)
         return end
 
-    return build
+    parts = tuple(map(_frag, parts))
+    return _Frag(build, ("alt", *map(_key, parts)))
 
 
 def star(part: Frag) -> Frag:
@@ -186,7 +242,8 @@ def star(part: Frag) -> Frag:
         nfa.add(part(nfa, loop), loop)
         return loop
 
-    return build
+    part = _frag(part)
+    return _Frag(build, ("star", _key(part)))
 
 
 def plus(part: Frag) -> Frag:
@@ -214,7 +271,8 @@ def tag(kind: str, part: Frag) -> Frag:
             nfa.tags[state] = kind
         return end
 
-    return build
+    part = _frag(part)
+    return _Frag(build, ("tag", kind, _key(part)))
 
 
 def min_length(part: Frag) -> int:
@@ -362,18 +420,209 @@ class Context(Protocol):
         ...
 
 
-@dataclass
-class _Compiled:
-    """A context's pieces as one NFA, with each state's cost to finish the program."""
+_MISS = object()
 
-    nfa: Nfa
-    start: frozenset[int]
-    accept: dict[int, int]  # NFA end state -> piece index
-    nexts: list[Context]
-    cost: list[int]  # per NFA state: fewest characters to finish the whole program
-    closure: dict[int, frozenset[int]] = field(default_factory=dict)
+
+def _to_end(edges: list[list[tuple[Chars | None, int]]], ends: Iterable[int]) -> list[int]:
+    """Per state, characters to the nearest of ``ends`` (backward Dijkstra: a character edge
+    costs one, an empty move none)."""
+    n = len(edges)
+    back: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for s, row in enumerate(edges):
+        for cs, t in row:
+            back[t].append((s, 0 if cs is None else 1))
+    dist = [INF] * n
+    heap = [(0, end) for end in ends]
+    for _, end in heap:
+        dist[end] = 0
+    while heap:
+        c, t = heapq.heappop(heap)
+        if c > dist[t]:
+            continue
+        for s, w in back[t]:
+            if c + w < dist[s]:
+                dist[s] = c + w
+                heapq.heappush(heap, (c + w, s))
+    return dist
+
+
+def _close(edges: list[list[tuple[Chars | None, int]]], states: Iterable[int]) -> frozenset[int]:
+    """The states reachable from ``states`` by empty moves."""
+    out: set[int] = set()
+    stack = list(states)
+    while stack:
+        s = stack.pop()
+        if s in out:
+            continue
+        out.add(s)
+        stack.extend(t for cs, t in edges[s] if cs is None)
+    return frozenset(out)
+
+
+class _Piece:
+    """One piece pattern as an NFA of its own (state 0 its start), built once and shared by
+    every context that lists the pattern."""
+
+    def __init__(self, pattern: Frag) -> None:
+        self.nfa = Nfa()
+        self.end = pattern(self.nfa, self.nfa.new())
+        self.to_end = _to_end(self.nfa.edges, [self.end])  # state -> characters to the end
+        self.residuals: dict[frozenset[int], Residual] = {}
+
+    def residual(self, states: frozenset[int]) -> Residual:
+        """What is left to read from ``states`` (see :class:`Residual`)."""
+        found = self.residuals.get(states)
+        if found is None:
+            found = self.residuals[states] = self._residual(states)
+        return found
+
+    def _residual(self, states: frozenset[int]) -> Residual:
+        edges = self.nfa.edges
+        order = sorted(states)  # the piece's own numbering is the same in every context
+        index = {s: i for i, s in enumerate(order)}
+        k = 0
+        while k < len(order) and len(order) <= _SMALL:
+            for _, t in edges[order[k]]:
+                if t not in index:
+                    index[t] = len(order)
+                    order.append(t)
+            k += 1
+        if len(order) > _SMALL:  # a long rest (a trace step): named by the piece, not copied
+            start = tuple(sorted(states))
+            return Residual(("piece", self.digest, start), start, edges, self.end, None)
+        # the key: the rest written out flat in the canonical numbering (one tuple, not one
+        # per edge: these live as long as the process and the collector walks each)
+        flat: list[object] = ["rest", len(states), index.get(self.end, -1)]
+        for s in order:
+            row = edges[s]
+            flat.append(len(row))
+            for cs, t in row:
+                flat += (cs, index[t])
+        start = tuple(order[: len(states)])
+        return Residual(tuple(flat), start, edges, self.end, tuple(order))
+
+    @cached_property
+    def digest(self) -> str:
+        """A hash of the piece's NFA, equal in every process that builds the same pattern."""
+        h = hashlib.sha256(str(self.end).encode())
+        names: dict[int, str] = {}
+        for row in self.nfa.edges:
+            for cs, t in row:
+                name = names.get(id(cs))
+                if name is None:
+                    name = names[id(cs)] = _charset_text(cs)
+                h.update(f"{name}>{t};".encode("utf-8", "surrogatepass"))
+            h.update(b"\n")
+        for state, kind in sorted(self.nfa.tags.items()):
+            h.update(f"{state}:{kind};".encode())
+        return h.hexdigest()
+
+
+def _charset_text(cs: Chars | None) -> str:
+    """A character set as text that does not depend on hashing order."""
+    if cs is None:
+        return "~"
+    if isinstance(cs, frozenset):
+        return repr(sorted(cs))
+    return repr((sorted(cs.chars), cs.ranges, cs.classes, cs.negated, sorted(cs.exclude)))
+
+
+class _Compiled:
+    """The pieces of a context as one NFA: a *structure*, shared by every context whose pieces
+    have the same patterns in the same order (only the contexts they lead to differ).
+
+    Each piece owns the states from its start to the next piece's start (a copy of its
+    :class:`_Piece`); the shared start state 0 leads to them by empty moves. Pieces never lead
+    into each other, so a state's cost to finish the program is its distance to its own
+    piece's end plus the shortest completion of the context that piece leads to
+    (:meth:`_Ctx.cost`).
+    """
+
+    def __init__(self, pieces: Sequence[_Piece]) -> None:
+        self.pieces = list(pieces)
+        self.starts: list[int] = []  # piece index -> its first state
+        self.accept: dict[int, int] = {}  # NFA end state -> piece index
+        base = 1
+        for i, piece in enumerate(pieces):
+            self.starts.append(base)
+            self.accept[piece.end + base] = i
+            base += len(piece.nfa.edges)
+        self.start = self.close([0])  # the shared start state and every piece's start
+        self.tagged = any(piece.nfa.tags for piece in pieces)  # some piece marks a value
+        # (state set, character) -> state set after it, or the index of the piece it completes,
+        # or None (dead): the determinisation, shared by every context of this structure
+        self.moves: dict[tuple[frozenset[int], str], frozenset[int] | int | None] = {}
+        self._split: dict[frozenset[int], tuple[tuple[int, int, frozenset[int]], ...]] = {}
+        self._out: dict[frozenset[int], list[tuple[Chars, int]]] = {}
+        self._parts: dict[frozenset[int], tuple[Part, ...]] = {}
+
+    # The context's NFA is its pieces' NFAs side by side behind state 0 (piece ``p``'s state
+    # ``s`` is ``starts[p] + s``), read through the pieces: never copied into one.
+    def piece_of(self, s: int) -> int:
+        """The piece state ``s`` lies in (-1: the shared start state)."""
+        return bisect.bisect_right(self.starts, s) - 1
+
+    def edges(self, s: int) -> list[tuple[Chars | None, int]]:
+        """The edges of state ``s``."""
+        p = self.piece_of(s)
+        if p < 0:
+            return [(None, a) for a in self.starts]
+        base = self.starts[p]
+        return [(cs, t + base) for cs, t in self.pieces[p].nfa.edges[s - base]]
+
+    def tag(self, s: int) -> str | None:
+        """The kind of value state ``s`` lies in (see :func:`tag`), or None."""
+        p = self.piece_of(s)
+        return None if p < 0 else self.pieces[p].nfa.tags.get(s - self.starts[p])
+
+    def to_end(self, s: int) -> int:
+        """Characters from state ``s`` to the end of its piece."""
+        p = self.piece_of(s)
+        return INF if p < 0 else self.pieces[p].to_end[s - self.starts[p]]
+
+    def split(self, states: frozenset[int]) -> tuple[tuple[int, int, frozenset[int]], ...]:
+        """``(piece, base, piece's own states)`` of the states of a set that read characters."""
+        found = self._split.get(states)
+        if found is None:
+            local: dict[int, set[int]] = {}
+            for s in states:
+                p = self.piece_of(s)
+                if p < 0:  # the shared start only moves by empty moves
+                    continue
+                s -= self.starts[p]
+                if self.pieces[p].nfa.edges[s]:
+                    local.setdefault(p, set()).add(s)
+            found = self._split[states] = tuple(
+                (p, self.starts[p], frozenset(local[p])) for p in sorted(local)
+            )
+        return found
+
+    def move(self, states: frozenset[int], ch: str) -> frozenset[int] | int | None:
+        """The states after ``ch``, the piece it completes, or None (see :attr:`moves`)."""
+        key = (states, ch)
+        found = self.moves.get(key, _MISS)
+        if found is _MISS:
+            out = self._out.get(states)
+            if out is None:  # the character edges of the set, in the set's order
+                out = self._out[states] = [
+                    (cs, t) for s in states for cs, t in self.edges(s) if cs is not None
+                ]
+            moved = [t for cs, t in out if ch in cs]
+            if not moved:
+                found = None
+            else:
+                closed = self.close(moved)
+                done = [self.accept[s] for s in closed if s in self.accept]
+                # Pieces end with a terminator (']', newline), so a completed piece is never
+                # also the prefix of a longer one; the lowest index wins if a language breaks
+                # that rule.
+                found = min(done) if done else closed
+            self.moves[key] = found
+        return found  # type: ignore[return-value]
 
     def close(self, states: Iterable[int]) -> frozenset[int]:
+        """The states reachable from ``states`` by empty moves (in the pieces: no empty move
+        leads back to state 0)."""
         out: set[int] = set()
         stack = list(states)
         while stack:
@@ -381,45 +630,82 @@ class _Compiled:
             if s in out:
                 continue
             out.add(s)
-            stack.extend(t for cs, t in self.nfa.edges[s] if cs is None)
+            stack.extend(t for cs, t in self.edges(s) if cs is None)
         return frozenset(out)
 
+    def parts(self, states: frozenset[int]) -> tuple[Part, ...]:
+        """A state set split by piece (see :meth:`Automaton.parts`)."""
+        found = self._parts.get(states)
+        if found is None:
+            found = self._parts[states] = tuple(
+                Part(p, base, self.pieces[p].residual(local))
+                for p, base, local in self.split(states)
+            )
+        return found
 
-def _compile(ctx: Context) -> _Compiled:
-    nfa = Nfa()
-    s0 = nfa.new()
-    accept: dict[int, int] = {}
-    nexts: list[Context] = []
-    for i, piece in enumerate(ctx.pieces()):
-        a = nfa.new()
-        nfa.add(s0, a)
-        accept[piece.pattern(nfa, a)] = i
-        nexts.append(piece.next)
-    # Backward Dijkstra: an end state costs the next context's shortest completion; a character
-    # edge costs one.
-    n = len(nfa.edges)
-    back: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-    for s, edges in enumerate(nfa.edges):
-        for cs, t in edges:
-            back[t].append((s, 0 if cs is None else 1))
-    cost = [INF] * n
-    heap: list[tuple[int, int]] = []
-    for end, i in accept.items():
-        c = nexts[i].min_rest()
-        if c < cost[end]:
-            cost[end] = c
-            heapq.heappush(heap, (c, end))
-    while heap:
-        c, t = heapq.heappop(heap)
-        if c > cost[t]:
-            continue
-        for s, w in back[t]:
-            if c + w < cost[s]:
-                cost[s] = c + w
-                heapq.heappush(heap, (c + w, s))
-    comp = _Compiled(nfa, frozenset(), accept, nexts, cost)
-    comp.start = comp.close([s0])
-    return comp
+
+_SMALL = 96  # a residual of at most this many states is named by its own text
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Residual:
+    """What is left to read in one piece from a set of its states.
+
+    A short rest (a value and the piece's closing text) is named by itself, written in a
+    canonical numbering (the set first, then breadth first), so the same rest has the same
+    ``key`` in every piece and context (inside a content ref of any field, a block under any
+    parent). A long one (a trace step) is named by the piece's :attr:`_Piece.digest` and the
+    set.
+
+    A walk starts at the states ``start`` of ``edges`` (the piece's own: per state, its
+    ``(character set or None, target)`` pairs); reaching ``end`` completes the piece.
+    ``order[i]`` is the piece's state numbered ``i`` canonically (None: the key uses the
+    piece's own numbers), the numbering a walk table, shared by equal keys, stores.
+    """
+
+    key: Hashable
+    start: tuple[int, ...]
+    edges: Sequence[Sequence[tuple[Chars | None, int]]]
+    end: int
+    order: tuple[int, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """The states of a state set that lie in one piece of its context."""
+
+    piece: int  # the piece's index in the context
+    base: int  # the context's state number of the piece's state 0
+    residual: Residual  # what is left to read in the piece from these states
+
+
+class _Ctx:
+    """A context, compiled: its structure and the contexts its pieces lead to."""
+
+    __slots__ = ("comp", "nexts", "rests")
+
+    def __init__(self, comp: _Compiled, nexts: list[Context]) -> None:
+        self.comp = comp
+        self.nexts = nexts
+        self.rests: list[int | None] = [None] * len(nexts)  # nexts[i].min_rest(), on first use
+
+    def rest(self, piece: int) -> int:
+        r = self.rests[piece]
+        if r is None:
+            r = self.rests[piece] = self.nexts[piece].min_rest()
+        return r
+
+    def cost(self, s: int) -> int:
+        """Fewest characters from NFA state ``s`` to finish the whole program."""
+        comp = self.comp
+        piece = comp.piece_of(s)
+        if piece < 0:
+            return min((self.cost(a) for a in comp.starts), default=INF)
+        d = comp.to_end(s)
+        if d >= INF:
+            return INF
+        total = d + self.rest(piece)
+        return total if total < INF else INF
 
 
 class Automaton:
@@ -430,14 +716,18 @@ class Automaton:
     """
 
     def __init__(self, start: Context) -> None:
-        self._compiled: dict[Context, _Compiled] = {}
+        self._compiled: dict[Context, _Ctx] = {}
+        # structure key of a context's pieces -> its compiled NFA, and of a piece -> its own
+        # (transient: keys of hand-written fragments hold the functions themselves)
+        self._structures: dict[Hashable, _Compiled] = {}
+        self._pieces: dict[Hashable, _Piece] = {}
         # A state is (context, NFA state set); None stands for the context's start set, so a
         # context is only compiled once something is read in it: a first visit that walks a
         # vocabulary reaches hundreds of contexts it never reads on (an atomic tag token ends
         # its piece), and compiling each would dominate the walk.
         self._key_to_id: dict[tuple[Context, frozenset[int] | None], int] = {}
         self._keys: list[tuple[Context, frozenset[int] | None]] = []
-        self._comp_of: list[_Compiled | None] = []  # per state: its context, compiled (no hashing)
+        self._ctx_of: list[_Ctx | None] = []  # per state: its context, compiled (no hashing)
         self._trans: list[dict[str, int]] = []
         self._payload: dict[int, str | None] = {}
         self._commits: dict[int, str | None] = {}
@@ -445,11 +735,28 @@ class Automaton:
         self._readings_of: dict[int, dict[int, str | None]] = {}
         self.start = self._enter(start)
 
-    def _comp(self, ctx: Context) -> _Compiled:
-        comp = self._compiled.get(ctx)
-        if comp is None:
-            comp = self._compiled[ctx] = _compile(ctx)
-        return comp
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_structures"] = {}  # keys may hold closures; compiled contexts keep theirs
+        state["_pieces"] = {}
+        return state
+
+    def _comp(self, ctx: Context) -> _Ctx:
+        cx = self._compiled.get(ctx)
+        if cx is None:
+            pieces = ctx.pieces()
+            keys = tuple(_key(p.pattern) for p in pieces)
+            comp = self._structures.get(keys)
+            if comp is None:
+                compiled = []
+                for key, p in zip(keys, pieces, strict=True):
+                    piece = self._pieces.get(key)
+                    if piece is None:
+                        piece = self._pieces[key] = _Piece(p.pattern)
+                    compiled.append(piece)
+                comp = self._structures[keys] = _Compiled(compiled)
+            cx = self._compiled[ctx] = _Ctx(comp, [p.next for p in pieces])
+        return cx
 
     def _intern(self, ctx: Context, states: frozenset[int] | None) -> int:
         key = (ctx, states)
@@ -458,19 +765,19 @@ class Automaton:
             sid = self._key_to_id[key] = len(self._keys)
             self._keys.append(key)
             self._trans.append({})
-            self._comp_of.append(None)
+            self._ctx_of.append(None)
         return sid
 
     def _enter(self, ctx: Context) -> int:
         return self._intern(ctx, None)
 
-    def _at(self, sid: int) -> tuple[Context, _Compiled, frozenset[int]]:
+    def _at(self, sid: int) -> tuple[Context, _Ctx, frozenset[int]]:
         """A state's context, compiled context and NFA state set (compiling on first use)."""
         ctx, states = self._keys[sid]
-        comp = self._comp_of[sid]
-        if comp is None:
-            comp = self._comp_of[sid] = self._comp(ctx)
-        return ctx, comp, comp.start if states is None else states
+        cx = self._ctx_of[sid]
+        if cx is None:
+            cx = self._ctx_of[sid] = self._comp(ctx)
+        return ctx, cx, cx.comp.start if states is None else states
 
     def context(self, sid: int) -> Context:
         """The context of a state."""
@@ -487,17 +794,32 @@ class Automaton:
         return nxt
 
     def _step(self, sid: int, ch: str) -> int:
-        ctx, comp, states = self._at(sid)
-        moved = [t for s in states for cs, t in comp.nfa.edges[s] if cs is not None and ch in cs]
-        if not moved:
+        ctx, cx, states = self._at(sid)
+        found = cx.comp.move(states, ch)
+        if found is None:
             return DEAD
-        closed = comp.close(moved)
-        done = [comp.accept[s] for s in closed if s in comp.accept]
-        if done:
-            # Pieces end with a terminator (']', newline), so a completed piece is never also
-            # the prefix of a longer one; the lowest index wins if a language breaks that rule.
-            return self._enter(comp.nexts[min(done)])
-        return self._intern(ctx, closed)
+        if isinstance(found, int):
+            return self._enter(cx.nexts[found])
+        return self._intern(ctx, found)
+
+    # -- what the token masker reads (dslkit.train.token_mask) ---------------------------------
+    def parts(self, sid: int) -> tuple[Part, ...]:
+        """The NFA states of ``sid`` split by the piece of its context they lie in, each with
+        what is left to read in that piece (:class:`Residual`): a token walked from ``sid``
+        is walked in each piece on its own, and the first piece it completes (the lowest
+        index on a tie) decides where it goes on."""
+        _, cx, states = self._at(sid)
+        return cx.comp.parts(states)
+
+    def resume(self, sid: int, states: Iterable[int]) -> int:
+        """The state in the context of ``sid`` at the NFA states ``states`` (the context's
+        numbering: a part's ``base`` plus its piece's own; a closed set that completes no
+        piece)."""
+        return self._intern(self._keys[sid][0], frozenset(states))
+
+    def finish(self, sid: int, piece: int) -> int:
+        """The state once piece ``piece`` of the context of ``sid`` is complete."""
+        return self._enter(self._at(sid)[1].nexts[piece])
 
     def advance(self, sid: int, text: str) -> int:
         """The state after ``text`` (:data:`DEAD` when it leaves the language)."""
@@ -524,8 +846,8 @@ class Automaton:
             return 0
         if states is None:  # the start of a context: its own shortest completion, uncompiled
             return 0 if ctx.accepting else ctx.min_rest()
-        comp = self._at(sid)[1]
-        return min(comp.cost[s] for s in states)
+        cx = self._at(sid)[1]
+        return min(cx.cost(s) for s in states)
 
     def shortest_next(self, sid: int) -> str | None:
         """A character that starts a shortest completion of a live, unfinished state.
@@ -535,11 +857,11 @@ class Automaton:
         """
         if sid == DEAD or self.accepting(sid):
             return None
-        _ctx, comp, states = self._at(sid)
+        _ctx, cx, states = self._at(sid)
         want = self.dist(sid) - 1
         for s in states:
-            for cs, t in comp.nfa.edges[s]:
-                if cs is not None and comp.cost[t] == want:
+            for cs, t in cx.comp.edges(s):
+                if cs is not None and cx.cost(t) == want:
                     return _first(cs)
         # a piece that can end without a character (the cost lives in the next context)
         return next((c for c in _PRINTABLE if self.dist(self.step(sid, c)) == want), None)
@@ -550,21 +872,21 @@ class Automaton:
         empty moves out of a marked one (the exit of a name argument, where ``,`` is read)."""
         found = self._readings_of.get(sid)
         if found is None:
-            _, comp, states = self._at(sid)
-            nfa = comp.nfa
-            kind: dict[int, str | None] = {s: nfa.tags[s] for s in states if s in nfa.tags}
+            _, cx, states = self._at(sid)
+            comp = cx.comp
+            kind: dict[int, str | None] = {s: k for s in states if (k := comp.tag(s)) is not None}
             stack = list(kind)
             while stack:
                 s = stack.pop()
-                for cs, t in nfa.edges[s]:
-                    if cs is None and t in states and t not in nfa.tags:
+                for cs, t in comp.edges(s):
+                    if cs is None and t in states and comp.tag(t) is None:
                         if t not in kind:
                             kind[t] = kind[s]
                             stack.append(t)
                         elif kind[t] != kind[s]:
                             kind[t] = None
             found = self._readings_of[sid] = {
-                s: kind.get(s) for s in states if any(cs for cs, _ in nfa.edges[s])
+                s: kind.get(s) for s in states if any(cs for cs, _ in comp.edges(s))
             }
         return found
 
@@ -587,11 +909,11 @@ class Automaton:
         key = (sid, ch)
         found = self._source.get(key, "")
         if found == "":
-            edges = self._at(sid)[1].nfa.edges
+            comp = self._at(sid)[1].comp
             kinds = {
                 k
                 for s, k in self._readings(sid).items()
-                if any(cs is not None and ch in cs for cs, _ in edges[s])
+                if any(cs is not None and ch in cs for cs, _ in comp.edges(s))
             }
             found = self._source[key] = kinds.pop() if len(kinds) == 1 else None
         return found
@@ -608,9 +930,9 @@ class Automaton:
         return found
 
     def _commits_of(self, sid: int) -> str | None:
-        _, comp, states = self._at(sid)
-        tags = comp.nfa.tags
-        if not tags or any(s in tags for s in states):
+        _, cx, states = self._at(sid)
+        comp = cx.comp
+        if not comp.tagged or any(comp.tag(s) is not None for s in states):
             return None
         kinds: set[str] = set()
         seen: set[int] = set()
@@ -622,9 +944,10 @@ class Automaton:
             seen.add(s)
             if s in comp.accept:  # the piece can end without writing a value
                 return None
-            for _, t in comp.nfa.edges[s]:
-                if t in tags:
-                    kinds.add(tags[t])
+            for _, t in comp.edges(s):
+                k = comp.tag(t)
+                if k is not None:
+                    kinds.add(k)
                 else:
                     stack.append(t)
         return kinds.pop() if len(kinds) == 1 else None

@@ -186,7 +186,7 @@ def save_masker(masker: TokenMasker, path: str | Path) -> Path:
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     """One generated row: automaton state and value checks after its generated ids."""
 
@@ -273,6 +273,9 @@ class GrammarLogitsProcessor(LogitsProcessor):
         return _Row(self.masker.start, RowValues(rules) if rules is not None else None)
 
     def _advance(self, row: _Row, token: int, first: bool) -> _Row:
+        if row.values is None and not first:  # the common step: no values to copy
+            sid = row.sid
+            return _Row(sid if sid == DEAD else self.masker.advance(sid, token), None, row.aside)
         out = row.child()
         if out.sid == DEAD:
             return out
@@ -326,7 +329,7 @@ class GrammarLogitsProcessor(LogitsProcessor):
         sid, masker = row.sid, self.masker
         if sid == DEAD:  # ended (or the caller ignored the mask): nothing to constrain
             return None
-        info = masker.info(sid)
+        info = masker._info.get(sid) or masker.info(sid)
         allowed = info.mask
         if generated == 0 and self._first:
             allowed = allowed.copy()

@@ -1,23 +1,36 @@
 """Per-state token masks of a prefix automaton over a tokenizer's vocabulary.
 
 The automata come from the language packages (``scene_dsl.prefix_automaton``,
-``trace_dsl.prefix_automaton``; engine: :mod:`dslkit.automaton`). :class:`TokenMasker` interns
-their states and, the first time it meets one, walks a trie of the vocabulary through the
-automaton to find every token that keeps the output a valid prefix, the state each one leads to
-and how many characters the shortest completion then still needs. After that a step is a dict
-lookup and a cached boolean mask. Tokens never cross grammar terminals (the tokenizer's
-pre-tokenizer guarantees it), so the number of distinct states stays small.
+``trace_dsl.prefix_automaton``; engine: :mod:`dslkit.automaton`). A token is allowed in a state
+when reading its characters one by one never leaves the language; :class:`TokenMasker` finds
+them all at once, as xgrammar's adaptive token-mask cache does, by splitting what a state's
+mask depends on:
+
+* what is left to read in the state's context (:meth:`dslkit.automaton.Automaton.residual`:
+  inside a content ref of any field, a block under any parent, the rest of a trace step) is
+  the same for many states, and is walked once over the whole vocabulary with numpy (a table
+  per residual: per token, dead, the NFA states it ends in, or the piece it completes and
+  after how many characters);
+* only the few tokens that complete a piece and go on writing (``"])"``, ``"]\n["``) depend on
+  the context they enter; they are walked on from there, character by character.
+
+A state's first visit is then a table lookup plus those few walks; every other step is a dict
+lookup and a cached boolean mask. The tables are keyed by the residual's structure, so they are
+saved with the masker (:func:`dslkit.train.hf_decoding.save_masker`) and found again by a
+process that loads it, for states it never met before.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
-from dslkit.automaton import DEAD, INF, Automaton
+from dslkit.automaton import DEAD, INF, Automaton, Part, Residual
 
 __all__ = [
     "VALUE_CHARS",
@@ -30,21 +43,97 @@ __all__ = [
 
 # the characters a marked value (a ref, an id, a variable name) is written with
 VALUE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+_UNKNOWN = -3  # a walk-table transition not computed yet
+_DEAD = -1  # a walk code: the token leaves the language
+
+
+class StateInfo:
+    """Everything a decoding step needs about one automaton state.
+
+    ``mask`` is computed on the first visit; ``ids``, ``dist_after``, ``max_dist`` and the next
+    state of each token are computed when first asked (budget steering and value checks ask,
+    a plain constrained step does not).
+    """
+
+    def __init__(
+        self, masker: TokenMasker, sid: int, parts: list[tuple[Part, _Table]], mask: np.ndarray
+    ) -> None:
+        self.masker = masker
+        self.sid = sid
+        self.parts = parts  # per piece the state reads in: the part and its walk table
+        self.mask = mask  # bool over the vocabulary: the allowed ids
+        self.next: dict[int, int] = {}  # token id -> next state (DEAD: refused or end)
+        self.cache: dict[Hashable, object] = {}  # per-device tensors, etc.
+        self.tokens_after: np.ndarray | None = None  # int64: tokens to finish after each id
+        self._inside: dict[tuple[int, int], int] = {}  # (part, walk code) -> state
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["cache"] = {}  # device tensors stay in the process
+        for name in ("ids", "nexts", "dist_after", "max_dist"):
+            state.pop(name, None)
+        if len(self.parts) == 1 and self.mask is self.parts[0][1].mask:
+            state["mask"] = None  # the table's own
+        else:
+            state["mask"] = (np.packbits(self.mask), len(self.mask))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        mask = state["mask"]
+        if mask is None:
+            state["mask"] = state["parts"][0][1].mask
+        else:
+            state["mask"] = np.unpackbits(mask[0], count=mask[1]).astype(bool)
+        self.__dict__.update(state)
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        """int64: the allowed token ids, ascending."""
+        return np.flatnonzero(self.mask).astype(np.int64)
+
+    @cached_property
+    def nexts(self) -> np.ndarray:
+        """int64: the state after each of :attr:`ids` (DEAD after end-of-sequence)."""
+        return self.masker._nexts(self)
+
+    @cached_property
+    def dist_after(self) -> np.ndarray:
+        """int64: shortest completion (characters) + eos after each of :attr:`ids`."""
+        auto = self.masker.automaton
+        uniq, inverse = np.unique(self.nexts, return_inverse=True)
+        # +1: after the last character the end-of-sequence id still needs a step of its own
+        dist = [0 if s == DEAD else auto.dist(s) + 1 for s in uniq.tolist()]
+        return np.asarray(dist, dtype=np.int64)[inverse.reshape(-1)]
+
+    @cached_property
+    def max_dist(self) -> int:
+        """Largest :attr:`dist_after`: a token is at least one character, so with this many
+        tokens left after this one every allowed id can still be finished and the budget
+        filter is skipped."""
+        return int(self.dist_after.max(initial=0))
 
 
 @dataclass
-class StateInfo:
-    """Everything a decoding step needs about one automaton state, computed once."""
+class _Table:
+    """The walk of a vocabulary through one residual (see the module notes)."""
 
-    ids: np.ndarray  # int64: allowed token ids, ascending
-    dist_after: np.ndarray  # int64: shortest completion (characters) + eos after each allowed id
-    next: dict[int, int]  # token id -> next state (DEAD for end-of-sequence)
-    mask: np.ndarray  # bool over the vocabulary: the allowed ids
-    # largest dist_after: a token is at least one character, so with this many tokens left
-    # after this one every allowed id can still be finished and the budget filter is skipped
-    max_dist: int
-    cache: dict[Hashable, object] = field(default_factory=dict)  # per-device tensors, etc.
-    tokens_after: np.ndarray | None = None  # int64: tokens to finish after each id (lazy)
+    ids: np.ndarray  # int64: token ids that do not leave the language, ascending
+    code: np.ndarray  # int32 per id: the walk's DFA state it ends in (>= 0), or -2: it
+    # completes the piece
+    at: np.ndarray  # int32 per id: characters read when it completes the piece
+    sets: list[tuple[int, ...]]  # DFA state -> residual NFA states
+    rest: np.ndarray  # int64: positions in ids of tokens that write on after their piece
+    mask: np.ndarray  # bool over the vocabulary: ids
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["mask"] = (np.packbits(self.mask), len(self.mask))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        packed, n = state["mask"]
+        state["mask"] = np.unpackbits(packed, count=n).astype(bool)
+        self.__dict__.update(state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,17 +148,19 @@ class PayloadStep:
 
 @dataclass(frozen=True)
 class PayloadSteps:
-    """The tokens of one state that write a marked value: ``plain`` ones continue the value
+    """The tokens of one state that write a marked value: ``plain_ids`` continue the value
     being written with their whole text; ``other`` ones start or end a value."""
 
     kind: str | None  # kind of the value being written at the state (None: between values)
-    plain: dict[str, int]  # text -> token id
-    plain_ids: np.ndarray  # int64: the ids of ``plain``, ascending
+    # text -> id of every token of the vocabulary made of value characters (shared by all
+    # states; the ones that continue the value here are plain_ids)
+    plain: Mapping[str, int]
+    plain_ids: np.ndarray  # int64: the tokens that continue the value here, ascending
     other: dict[int, PayloadStep]
     opens: dict[int, str]  # token id -> kind of the value that must be written after it
 
     def __bool__(self) -> bool:
-        return bool(self.plain or self.other or self.opens)
+        return bool(len(self.plain_ids) or self.other or self.opens)
 
     def get(self, token: int) -> PayloadStep | None:
         """What ``token`` does to a value (None: nothing)."""
@@ -80,7 +171,7 @@ class PayloadSteps:
 
     @cached_property
     def _plain_set(self) -> frozenset[int]:
-        return frozenset(self.plain.values())
+        return frozenset(self.plain_ids.tolist())
 
 
 class _Trie:
@@ -109,21 +200,51 @@ class TokenMasker:
         self.vocab_size = len(vocab)
         self.eos_id = eos_id
         specials = set(special_ids) | {eos_id}
-        self._root = _Trie()
-        for i, text in enumerate(vocab):
-            if i in specials or not text:
-                continue
-            node = self._root
-            for ch in text:
-                node = node.children.setdefault(ch, _Trie())
-            node.ids.append(i)
         self._vocab = list(vocab)
-        # tokens made only of characters a value is written with
-        self._plain = [bool(t) and VALUE_CHARS.issuperset(t) for t in vocab]
         self._specials = specials
+        # the walkable tokens as one array of alphabet indices (numpy reads the code points)
+        ids = [i for i, t in enumerate(self._vocab) if t and i not in specials]
+        joined = "".join(self._vocab[i] for i in ids)
+        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        alphabet, flat = np.unique(points, return_inverse=True)
+        self._alphabet = [chr(c) for c in alphabet.tolist()]
+        self._flat = flat.reshape(-1).astype(np.int32)
+        self._lengths = np.array([len(self._vocab[i]) for i in ids], dtype=np.int64)
+        self._offsets = np.concatenate([[0], np.cumsum(self._lengths)[:-1]]).astype(np.int64)
+        self._walk_ids = np.array(ids, dtype=np.int64)
+        # walkable tokens in text order, to find those that start with a text by bisection
+        self._sorted = sorted(range(len(ids)), key=lambda k: self._vocab[ids[k]])
+        self._sorted_texts = [self._vocab[ids[k]] for k in self._sorted]
+        # tokens made only of characters a value is written with
+        self._plain = np.array([bool(t) and VALUE_CHARS.issuperset(t) for t in vocab], dtype=bool)
+        self._plain_texts = {t: i for i, t in enumerate(self._vocab) if self._plain[i]}
+        self._tables: dict[Hashable, _Table] = {}  # residual key -> walk
+        self._nothing = np.zeros(self.vocab_size, dtype=bool)
         self._info: dict[int, StateInfo] = {}
+        self._after: dict[tuple[int, str], int] = {}  # (context start, text) -> state
         self._token_dist: dict[int, int] = {}
         self._completions: dict[int, str] = {}  # state -> a shortest completion
+        self._transient()
+
+    def _transient(self) -> None:
+        self._by_residual: dict[int, tuple[Residual, _Table]] = {}  # id(residual) -> walk
+        self._members: dict[object, np.ndarray] = {}  # character set -> bool over alphabet
+        self._alpha_index = {c: i for i, c in enumerate(self._alphabet)}
+        # text -> positions of the tokens among the walkable ones (two ids may write one text)
+        self._text_pos: dict[str, list[int]] = {}
+        for k, i in enumerate(self._walk_ids.tolist()):
+            self._text_pos.setdefault(self._vocab[i], []).append(k)
+        self._trie: _Trie | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for name in ("_by_residual", "_members", "_alpha_index", "_trie"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._transient()
 
     @property
     def vocab(self) -> list[str]:
@@ -142,35 +263,329 @@ class TokenMasker:
             info = self._info[sid] = self._build(sid)
         return info
 
+    def _table(self, residual: Residual) -> _Table:
+        found = self._by_residual.get(id(residual))
+        if found is None:
+            table = self._tables.get(residual.key)
+            if table is None:
+                table = self._tables[residual.key] = self._walk(residual)
+            self._by_residual[id(residual)] = found = (residual, table)
+        return found[1]
+
     def _build(self, sid: int) -> StateInfo:
         auto = self.automaton
-        found: dict[int, int] = {}
-        stack = [(self._root, sid)]
-        while stack:
-            node, state = stack.pop()
-            for ch, child in node.children.items():
-                nxt = auto.step(state, ch)
-                if nxt == DEAD:
-                    continue
-                for i in child.ids:
-                    found[i] = nxt
-                if child.children:
-                    stack.append((child, nxt))
-        if auto.accepting(sid):
-            found[self.eos_id] = DEAD
-        ids = np.array(sorted(found), dtype=np.int64)
-        # +1: after the last character the end-of-sequence id still needs a step of its own
-        dist = np.array(
-            [0 if found[i] == DEAD else auto.dist(found[i]) + 1 for i in ids.tolist()],
-            dtype=np.int64,
+        parts = [(part, self._table(part.residual)) for part in auto.parts(sid)]
+        if len(parts) == 1:
+            mask = parts[0][1].mask
+        elif parts:
+            mask = np.zeros(self.vocab_size, dtype=bool)
+            for _, table in parts:
+                mask[table.ids] = True
+        else:
+            mask = self._nothing
+        info = StateInfo(self, sid, parts, mask)
+        # tokens that complete a piece and write on: the context they enter decides
+        dead: list[int] = []
+        if len(parts) == 1:
+            part, table = parts[0]
+            if len(table.rest):
+                after, vocab, nxts = self._after, self._vocab, info.next
+                nstart = auto.finish(sid, part.piece)
+                rest = table.rest
+                for token, at in zip(
+                    table.ids[rest].tolist(), table.at[rest].tolist(), strict=True
+                ):
+                    key = (nstart, vocab[token][at:])
+                    nxt = after.get(key)
+                    if nxt is None:
+                        nxt = after[key] = auto.advance(nstart, key[1])
+                    nxts[token] = nxt
+                    if nxt == DEAD:
+                        dead.append(token)
+        else:
+            for _, table in parts:
+                for token in table.ids[table.rest].tolist():
+                    if token not in info.next:
+                        nxt = info.next[token] = self._next(info, token)
+                        if nxt == DEAD:
+                            dead.append(token)
+        accepting = auto.accepting(sid)
+        if dead or accepting:
+            info.mask = mask = mask.copy()
+            mask[dead] = False
+            if accepting:
+                mask[self.eos_id] = True
+        return info
+
+    def _write_on(self, sid: int, piece: int, token: int, at: int) -> int:
+        """The state after a token that completes piece ``piece`` of the context of ``sid``
+        after ``at`` characters: the context the piece leads to, then the rest of the token."""
+        nstart = self.automaton.finish(sid, piece)
+        rest = self._vocab[token][at:]
+        if not rest:
+            return nstart
+        key = (nstart, rest)
+        nxt = self._after.get(key)
+        if nxt is None:
+            nxt = self._after[key] = self.automaton.advance(nstart, rest)
+        return nxt
+
+    def _inside(self, info: StateInfo, k: int, code: int) -> int:
+        """The state after a token that ends inside part ``k`` only (walk code >= 0)."""
+        nxt = info._inside.get((k, code))
+        if nxt is None:
+            part, table = info.parts[k]
+            order, base = part.residual.order, part.base
+            sets = table.sets[code]
+            states = (base + i for i in sets) if order is None else (base + order[i] for i in sets)
+            nxt = info._inside[(k, code)] = self.automaton.resume(info.sid, states)
+        return nxt
+
+    def _next(self, info: StateInfo, token: int) -> int:
+        if token == self.eos_id or not info.mask[token]:
+            return DEAD
+        parts = info.parts
+        if len(parts) == 1:
+            part, table = parts[0]
+            k = int(np.searchsorted(table.ids, token))
+            code = int(table.code[k])
+            if code >= 0:
+                return self._inside(info, 0, code)
+            return self._write_on(info.sid, part.piece, token, int(table.at[k]))
+        # Several pieces: the first to complete (the lowest index on a tie) decides; if none
+        # does, the token ends in every piece it stays inside of.
+        best: tuple[int, int] | None = None
+        inside: list[int] = []
+        for part, table in parts:
+            if not table.mask[token]:
+                continue
+            k = int(np.searchsorted(table.ids, token))
+            code = int(table.code[k])
+            if code < 0:
+                done = (int(table.at[k]), part.piece)
+                best = done if best is None or done < best else best
+            elif best is None:
+                order, base = part.residual.order, part.base
+                sets = table.sets[code]
+                inside += [base + (i if order is None else order[i]) for i in sets]
+        if best is not None:
+            return self._write_on(info.sid, best[1], token, best[0])
+        return self.automaton.resume(info.sid, inside) if inside else DEAD
+
+    def _nexts(self, info: StateInfo) -> np.ndarray:
+        """The next state of every allowed id of a state (vectorised over the walk codes)."""
+        ids = info.ids
+        if len(info.parts) != 1:
+            return np.array([self.advance(info.sid, t) for t in ids.tolist()], dtype=np.int64)
+        table = info.parts[0][1]
+        out = np.full(len(ids), DEAD, dtype=np.int64)
+        walked = ids != self.eos_id
+        k = np.searchsorted(table.ids, ids[walked])
+        codes = table.code[k]
+        inside = codes >= 0
+        uniq, inverse = np.unique(codes[inside], return_inverse=True)
+        targets = np.array([self._inside(info, 0, c) for c in uniq.tolist()], dtype=np.int64)
+        sub = out[walked]
+        sub[inside] = targets[inverse.reshape(-1)]
+        for j in np.flatnonzero(~inside).tolist():
+            sub[j] = self.advance(info.sid, int(ids[walked][j]))
+        out[walked] = sub
+        return out
+
+    # -- the vocabulary walk ------------------------------------------------------------------
+    def _member(self, cs: object) -> np.ndarray:
+        """Which alphabet characters a character set holds."""
+        found = self._members.get(cs)
+        if found is None:
+            if isinstance(cs, frozenset):
+                found = np.zeros(len(self._alphabet), dtype=bool)
+                found[[self._alpha_index[c] for c in cs if c in self._alpha_index]] = True
+            else:
+                found = np.fromiter(
+                    (c in cs for c in self._alphabet),  # type: ignore[operator]
+                    dtype=bool,
+                    count=len(self._alphabet),
+                )
+            self._members[cs] = found
+        return found
+
+    def _classes(self, charsets: Iterable[object]) -> tuple[np.ndarray, list[str]]:
+        """Alphabet -> class id (characters in exactly the same sets share one) and a
+        representative character per class."""
+        cls = np.zeros(len(self._alphabet), dtype=np.int64)
+        for n, cs in enumerate(charsets):
+            cls = cls * 2 + self._member(cs)
+            if n % 32 == 31:  # renumber before the codes overflow
+                cls = np.unique(cls, return_inverse=True)[1].reshape(-1)
+        _, first, cls = np.unique(cls, return_index=True, return_inverse=True)
+        return cls.reshape(-1).astype(np.int32), [self._alphabet[i] for i in first.tolist()]
+
+    def _starting_with(self, text: str) -> np.ndarray:
+        """Positions of the walkable tokens that start with ``text`` and are longer."""
+        texts = self._sorted_texts
+        lo = bisect.bisect_right(texts, text)  # past ``text`` itself
+        last = ord(text[-1])
+        hi = (
+            bisect.bisect_left(texts, text[:-1] + chr(last + 1), lo)
+            if last < 0x10FFFF
+            else bisect.bisect_left(texts, text[:-1] + "\U0010ffff" * 2, lo)
         )
+        return np.array(self._sorted[lo:hi], dtype=np.int64)
+
+    def _walk(self, residual: Residual) -> _Table:
+        """Walk every token through a residual (its DFA built on demand, per character class)."""
+        edges, end = residual.edges, residual.end
+        charsets = {cs for e in edges for cs, _ in e if cs is not None}
+        cls: np.ndarray = np.zeros(0, dtype=np.int32)
+        reps: list[str] = []
+        n_cls = 0
+        start = residual.start
+        sets: list[tuple[int, ...]] = [start]
+        index: dict[frozenset[int], int] = {frozenset(start): 0}
+        by_char: list[tuple[dict[str, list[int]], list[tuple[Any, int]]] | None] = [None]
+
+        def close(moved: list[int]) -> frozenset[int]:
+            out: set[int] = set()
+            stack = moved
+            while stack:
+                s = stack.pop()
+                if s not in out:
+                    out.add(s)
+                    stack.extend(t for cs, t in edges[s] if cs is None)
+            return frozenset(out)
+
+        def move(d: int, k: int) -> int:
+            found = by_char[d]
+            if found is None:  # index the DFA state's finite edges by character
+                chars: dict[str, list[int]] = {}
+                infinite: list[tuple[Any, int]] = []
+                for s in sets[d]:
+                    for cs, t in edges[s]:
+                        if isinstance(cs, frozenset):
+                            for c in cs:
+                                chars.setdefault(c, []).append(t)
+                        elif cs is not None:
+                            infinite.append((cs, t))
+                found = by_char[d] = (chars, infinite)
+            rep = reps[k]
+            moved = [*found[0].get(rep, ()), *(t for cs, t in found[1] if rep in cs)]
+            if not moved:
+                return _DEAD
+            closed = close(moved)
+            return -2 if end in closed else state(closed)
+
+        def state(closed: frozenset[int]) -> int:
+            nxt = index.get(closed)
+            if nxt is None:
+                nxt = index[closed] = len(sets)
+                sets.append(tuple(sorted(closed)))
+                by_char.append(None)
+            return nxt
+
+        n = len(self._walk_ids)
+        code = np.full(n, _DEAD, dtype=np.int32)
+        at = np.zeros(n, dtype=np.int32)
+        # A literal run first (a piece's opening text, or all of it): the tokens on it are
+        # found by their text instead of walking the vocabulary.
+        chain, s = "", start[0]
+        while len(start) == 1 and len(edges[s]) == 1:
+            cs, t = edges[s][0]
+            if not isinstance(cs, frozenset) or len(cs) != 1 or any(c is None for c, _ in edges[t]):
+                break
+            chain += next(iter(cs))
+            s = t
+            if t == end:
+                break
+        if chain:
+            pos = self._text_pos
+            run, s = 0, start[0]
+            for k in range(1, len(chain)):  # tokens that stop inside the run
+                s = edges[s][0][1]
+                p = pos.get(chain[:k])
+                if p is not None:
+                    code[p] = state(frozenset({s}))
+            s = edges[s][0][1]  # the state after the whole run
+            p = pos.get(chain)
+            longer = self._starting_with(chain)
+            if s == end:  # the run completes the piece
+                if p is not None:
+                    code[p], at[p] = -2, len(chain)
+                code[longer], at[longer] = -2, len(chain)
+                act = np.zeros(0, dtype=np.int64)
+            else:
+                run = state(close([s]))
+                if p is not None:
+                    code[p] = run
+                act = longer
+            j = len(chain)
+            cur = np.full(len(act), run, dtype=np.int32)
+        else:
+            act = np.arange(n)
+            cur = np.zeros(n, dtype=np.int32)
+            j = 0
+        if act.size:  # character classes, only for a walk that needs them
+            cls, reps = self._classes(charsets)
+            n_cls = len(reps)
+        trans = np.full((max(8, len(sets)), n_cls), _UNKNOWN, dtype=np.int32)
+        while act.size:
+            c = cls[self._flat[self._offsets[act] + j]]
+            v = trans[cur, c]
+            unknown = v == _UNKNOWN
+            if unknown.any():
+                pairs = np.unique(cur[unknown].astype(np.int64) * n_cls + c[unknown])
+                for pair in pairs.tolist():
+                    d, k = divmod(pair, n_cls)
+                    r = move(d, k)
+                    if len(sets) > len(trans):
+                        grown = np.full((2 * len(sets), n_cls), _UNKNOWN, dtype=np.int32)
+                        grown[: len(trans)] = trans
+                        trans = grown
+                    trans[d, k] = r
+                v = trans[cur, c]
+            j += 1
+            done = v <= -2
+            if done.any():
+                code[act[done]] = v[done]
+                at[act[done]] = j
+            live = v >= 0
+            act, cur = act[live], v[live]
+            ended = self._lengths[act] == j
+            if ended.any():
+                code[act[ended]] = cur[ended]
+                act, cur = act[~ended], cur[~ended]
+        if residual.order is not None:  # tables are shared by key: store canonical numbers
+            canonical = {s: i for i, s in enumerate(residual.order)}
+            sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
+        alive = code != _DEAD
+        ids = self._walk_ids[alive]
+        code, at = code[alive], at[alive]
+        rest = np.flatnonzero((code <= -2) & (at < self._lengths[alive]))
         mask = np.zeros(self.vocab_size, dtype=bool)
         mask[ids] = True
-        return StateInfo(ids, dist, found, mask, int(dist.max(initial=0)))
+        return _Table(ids, code, at, sets, rest, mask)
 
     def advance(self, sid: int, token: int) -> int:
         """The state after a token (:data:`DEAD` when it was not allowed or ended the program)."""
-        return self.info(sid).next.get(token, DEAD)
+        info = self._info.get(sid) or self.info(sid)
+        nxt = info.next.get(token)
+        if nxt is None:
+            nxt = info.next[token] = self._next(info, token)
+        return nxt
+
+    @property
+    def _root(self) -> _Trie:
+        """A trie of the vocabulary (built when budget steering first counts tokens)."""
+        if self._trie is None:
+            root = _Trie()
+            for i, text in enumerate(self._vocab):
+                if i in self._specials or not text:
+                    continue
+                node = root
+                for ch in text:
+                    node = node.children.setdefault(ch, _Trie())
+                node.ids.append(i)
+            self._trie = root
+        return self._trie
 
     def token_dist(self, sid: int) -> int:
         """Tokens that finish the program from ``sid``, the end-of-sequence id included.
@@ -240,18 +655,21 @@ class TokenMasker:
     def _payload_steps(self, sid: int, info: StateInfo) -> PayloadSteps:
         auto = self.automaton
         at = auto.payload(sid)
-        plain: dict[str, int] = {}
         other: dict[int, PayloadStep] = {}
         opens: dict[int, str] = {}
-        for i in info.ids.tolist():
+        ids, nexts = info.ids, info.nexts
+        plain = np.zeros(len(ids), dtype=bool)
+        if at is not None:
+            # inside a value, a token of value characters that stays inside it (the bulk of a
+            # vocabulary) continues it; no need to walk it
+            uniq, inverse = np.unique(nexts, return_inverse=True)
+            stays = np.array([auto.payload(s) == at for s in uniq.tolist()], dtype=bool)
+            plain = self._plain[ids] & stays[inverse.reshape(-1)]
+        for k in np.flatnonzero(~plain).tolist():
+            i = int(ids[k])
             if i in self._specials:
                 continue
             text = self._vocab[i]
-            if at is not None and self._plain[i] and auto.payload(info.next[i]) == at:
-                # inside a value, a token of value characters that stays inside it (the bulk
-                # of a vocabulary) continues it; no need to walk it
-                plain[text] = i
-                continue
             state, kind, end, split = sid, None, None, False
             for n, ch in enumerate(text):
                 inside = auto.source(state, ch)  # ch is read inside a value
@@ -266,10 +684,9 @@ class TokenMasker:
                     kind = kind or inside or after
             if kind is not None and not split:
                 other[i] = PayloadStep(kind, end)
-            elif kind is None and (k := auto.commits(info.next[i])) is not None:
-                opens[i] = k
-        ids = np.array(sorted(plain.values()), dtype=np.int64)
-        return PayloadSteps(at, plain, ids, other, opens)
+            elif kind is None and (c := auto.commits(int(nexts[k]))) is not None:
+                opens[i] = c
+        return PayloadSteps(at, self._plain_texts, ids[plain], other, opens)
 
     def allowed(self, sid: int, remaining: int | None = None) -> np.ndarray:
         """Boolean mask of allowed ids; with ``remaining`` tokens left, only ids after which the
@@ -293,7 +710,7 @@ class TokenMasker:
             long = np.flatnonzero(after > 1)
             counted: dict[int, int] = {}
             for k in long.tolist():
-                nxt = info.next[int(info.ids[k])]
+                nxt = int(info.nexts[k])
                 d = counted.get(nxt)
                 if d is None:
                     d = counted[nxt] = self.token_dist(nxt)

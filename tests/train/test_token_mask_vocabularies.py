@@ -1,0 +1,176 @@
+"""Fast token masks equal the brute-force definition over real vocabularies.
+
+``TokenMasker`` builds a state's mask from walk tables shared across contexts (residuals,
+literal runs, tokens that write on into the next context); ``brute_force_mask`` walks every
+token from scratch through the automaton. On states sampled along canonical programs and
+random constrained walks, for dslkit's atomic tokenizer, a byte-level BPE and a
+SentencePiece-style Unigram (``▁`` spaces, ``<0xNN>`` byte pieces), both must agree, and so
+must the next state of every allowed token. A masker pickled and loaded again finds its walk
+tables by key for states it never met."""
+
+from __future__ import annotations
+
+import pickle
+import random
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tokenizers")
+
+from dslkit.tokenizer import read_vocabulary
+from dslkit.train.token_mask import TokenMasker, brute_force_mask
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+import scene_dsl
+import trace_dsl
+from dslkit.automaton import DEAD
+from scene_dsl.strategies import sample_scene
+from trace_dsl.strategies import sample_trace
+
+LANGUAGES = ("scene", "row", "trace")
+KINDS = ("atomic", "bpe", "unigram")
+SPECIALS = ["<s>", "</s>", "<pad>"]
+
+
+def _texts(language: str, n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    if language == "trace":
+        return [trace_dsl.to_text(sample_trace(rng)) for _ in range(n)]
+    form = "row" if language == "row" else "block"
+    return [scene_dsl.canonical_text(sample_scene(rng), form=form, inline=True) for _ in range(n)]
+
+
+@cache
+def _corpus() -> tuple[str, ...]:
+    rng = random.Random(9)
+    out = []
+    for _ in range(120):
+        scene = scene_dsl.canonicalize(sample_scene(rng))
+        out += [scene_dsl.to_text(scene, form=f, inline=True) for f in ("block", "row")]
+        out.append(trace_dsl.to_text(sample_trace(rng)))
+    out += ["a plain sentence, with (parens) and [brackets]; é ü ×\n", "x = [a.b] + c['d']\n"]
+    return tuple(out)
+
+
+@cache
+def tokenizer(kind: str, language: str) -> Any:
+    """A tokenizer of ``kind`` trained here on generated text (the atomic one per language)."""
+    if kind == "atomic":
+        from dslkit.tokenizer.corpus import default_corpus
+
+        from dslkit import tokenizer as dsl_tokenizer
+
+        lang = "trace" if language == "trace" else "scene"
+        corpus = default_corpus(lang, n_generated=120)
+        return dsl_tokenizer.build(lang, corpus=corpus, granularity="atomic")
+    if kind == "bpe":
+        tok = Tokenizer(models.BPE())
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+        trainer: Any = trainers.BpeTrainer(
+            vocab_size=900,
+            show_progress=False,
+            special_tokens=SPECIALS,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        )
+    else:
+        tok = Tokenizer(models.Unigram(byte_fallback=True))
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first")
+        tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace()])
+        trainer = trainers.UnigramTrainer(
+            vocab_size=900,
+            show_progress=False,
+            special_tokens=[*SPECIALS, *(f"<0x{b:02X}>" for b in range(256))],
+            unk_token="<s>",
+        )
+    tok.train_from_iterator(_corpus(), trainer)
+    return tok
+
+
+def masker_for(kind: str, language: str) -> TokenMasker:
+    tok = tokenizer(kind, language)
+    voc = read_vocabulary(tok)
+    eos = voc.eos_id if voc.eos_id is not None else tok.token_to_id("</s>")
+    auto = {
+        "scene": scene_dsl.prefix_automaton,
+        "row": lambda: scene_dsl.prefix_automaton(form="row"),
+        "trace": trace_dsl.prefix_automaton,
+    }[language]()
+    return TokenMasker(auto, voc.texts(), voc.special_ids, eos)
+
+
+def sampled_states(masker: TokenMasker, language: str, seed: int) -> list[int]:
+    """States along canonical programs (character by character: a token may stop anywhere)
+    and along random constrained walks over the masker's own allowed tokens."""
+    auto, rng = masker.automaton, random.Random(seed)
+    states: list[int] = []
+    for text in _texts(language, 3, seed):
+        sid = auto.start
+        for k, ch in enumerate(text):
+            if k % 3 == 0:
+                states.append(sid)
+            sid = auto.step(sid, ch)
+        states.append(sid)
+    for _ in range(3):
+        sid = masker.start
+        for _ in range(40):
+            states.append(sid)
+            ids = masker.info(sid).ids
+            ids = ids[ids != masker.eos_id]
+            if not len(ids):
+                break
+            sid = masker.advance(sid, int(rng.choice(ids.tolist())))
+    return [s for s in states if s != DEAD]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_fast_masks_equal_brute_force(kind: str, language: str) -> None:
+    masker = masker_for(kind, language)
+    auto, vocab = masker.automaton, masker.vocab
+    specials = dict.fromkeys(masker._specials, "")
+    for sid in sampled_states(masker, language, seed=len(kind) + len(language)):
+        fast = masker.info(sid).mask
+        slow = brute_force_mask(auto, vocab, specials, masker.eos_id, sid)
+        assert np.array_equal(fast, slow), (auto.context(sid), np.flatnonzero(fast != slow)[:5])
+        for t in masker.info(sid).ids.tolist():
+            want = DEAD if t == masker.eos_id else auto.advance(sid, vocab[t])
+            assert masker.advance(sid, t) == want, (vocab[t], auto.context(sid))
+        # the vectorised next states agree with one token at a time
+        info = masker.info(sid)
+        assert info.nexts.tolist() == [masker.advance(sid, t) for t in info.ids.tolist()]
+
+
+def test_a_loaded_masker_reuses_its_walk_tables() -> None:
+    masker = masker_for("bpe", "scene")
+    texts = _texts("scene", 4, 21)
+    for text in texts[:2]:  # meet the states of two programs
+        sid = masker.automaton.start
+        for ch in text:
+            masker.info(sid)
+            sid = masker.automaton.step(sid, ch)
+    loaded = pickle.loads(pickle.dumps(masker))
+    assert loaded.n_cached == masker.n_cached and len(loaded._tables) == len(masker._tables)
+    walked = 0
+    original = loaded._walk
+
+    def counting(residual: Any) -> Any:
+        nonlocal walked
+        walked += 1
+        return original(residual)
+
+    loaded._walk = counting  # type: ignore[method-assign]
+    specials = dict.fromkeys(loaded._specials, "")
+    new_states = 0
+    for text in texts[2:]:  # programs it never met: most residuals are known already
+        sid = loaded.automaton.start
+        for ch in text:
+            new_states += sid not in loaded._info
+            mask = loaded.info(sid).mask
+            slow = brute_force_mask(loaded.automaton, loaded.vocab, specials, loaded.eos_id, sid)
+            assert np.array_equal(mask, slow)
+            sid = loaded.automaton.step(sid, ch)
+    assert new_states > 0 and walked < new_states
