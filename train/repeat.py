@@ -36,6 +36,7 @@ __all__ = [
     "loss_series",
     "plateau_coefficient",
     "run",
+    "split_band_name",
 ]
 
 
@@ -120,6 +121,8 @@ class SeedStats:
     ngram_repetition: float | None
     primary: float | None  # the primary probe metric (raw exact rate by default)
     curve: tuple[tuple[float, float], ...] = ()  # the loss series, for the chart
+    # probe name -> split -> raw exact rate (the demo's hidden exact is the band issue 16 asks)
+    split_exact: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 # The SeedStats fields the band summarises, in the order the report's variance table shows them.
@@ -186,6 +189,24 @@ def _probe_outputs(run_dir: Path, metric: str) -> tuple[list[str], float | None]
     return [c.output for c in report.cases], value
 
 
+def _split_exact(run_dir: Path, metric: str) -> dict[str, dict[str, float]]:
+    """probe name -> split -> raw ``metric`` of every probe report in ``run_dir/probe``."""
+    from dslkit.train.probe import load_report
+
+    folder = run_dir / "probe"
+    out: dict[str, dict[str, float]] = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        boards = load_report(path).scene_by_split.get("raw", {})
+        rates = {split: b.rate(metric) for split, b in boards.items()}
+        out[path.stem] = {k: v for k, v in rates.items() if v is not None}
+    return out
+
+
+def split_band_name(probe: str, split: str, metric: str = "exact_rate") -> str:
+    """The band key of one probe's rate on one split, e.g. ``greedy hidden exact_rate``."""
+    return f"{probe} {split} {metric}"
+
+
 def _band(values: Sequence[float | None]) -> dict[str, float]:
     known = [v for v in values if v is not None]
     if not known:
@@ -232,9 +253,15 @@ def analyze(
                 else None,
                 primary=primary,
                 curve=tuple(series),
+                split_exact=_split_exact(run_dir, metric),
             )
         )
     band = {name: _band([getattr(s, name) for s in stats]) for name in BAND_STATS}
+    keys = sorted({(p, sp) for s in stats for p, d in s.split_exact.items() for sp in d})
+    for probe, split in keys:
+        band[split_band_name(probe, split, metric)] = _band(
+            [s.split_exact.get(probe, {}).get(split) for s in stats]
+        )
     return RepeatReport(tuple(stats), band, metric)
 
 

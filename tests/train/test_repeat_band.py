@@ -87,3 +87,34 @@ def test_repetition_rates() -> None:
 def test_missing_log_is_a_toolkit_error(tmp_path: Path) -> None:
     with pytest.raises(repeat.RepeatError, match="cannot read run log"):
         repeat.loss_series(tmp_path / "nope" / "log.jsonl")
+
+
+def test_the_band_holds_each_probes_exact_per_split(tmp_path) -> None:
+    import json
+
+    from dslkit.train import probe
+    from probe_helpers import generator, scene_cases
+
+    cases = scene_cases()
+    dirs = []
+    for seed, hidden_plan in ((1, "echo"), (2, "drift_tone")):
+        run = tmp_path / f"seed_{seed}"
+        (run / "probe").mkdir(parents=True)
+        (run / "log.jsonl").write_text(
+            "\n".join(json.dumps({"event": "train", "step": s, "loss": 1 / s}) for s in (1, 2, 3))
+        )
+        plan = {c.id: hidden_plan if c.split == "hidden" else "echo" for c in cases}
+        probe.run(generator(cases, plan), cases, label="greedy").save(run / "probe" / "greedy.json")
+        dirs.append(run)
+    rep = repeat.analyze(dirs, [1, 2])
+    assert rep.seeds[0].split_exact["greedy"] == {
+        "train": 1.0,
+        "dev": 1.0,
+        "test": 1.0,
+        "hidden": 1.0,
+    }
+    hidden = rep.band[repeat.split_band_name("greedy", "hidden")]
+    assert (hidden["count"], hidden["min"], hidden["max"], hidden["mean"]) == (2, 0.0, 1.0, 0.5)
+    assert rep.band[repeat.split_band_name("greedy", "train")]["std"] == 0.0
+    back = repeat.load_repeat(rep.save(tmp_path / "repeat.json"))
+    assert back.seeds[1].split_exact == rep.seeds[1].split_exact
