@@ -166,6 +166,12 @@ def _add_repeat(p: argparse.ArgumentParser) -> None:
         "(e.g. examples/configs/demo.toml): same rows and probe, model seed varied; prints the "
         "band of exact per split (hidden included)",
     )
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="analyse a seed's finished run (log.jsonl ends with 'end') instead of training it "
+        "again: seeds trained side by side, or an interrupted repeat",
+    )
     p.add_argument("overrides", nargs=argparse.REMAINDER, metavar="--key=value")
 
 
@@ -204,6 +210,8 @@ def _run_repeat(args: argparse.Namespace) -> int:
         raise ConfigError(f"--seeds must be comma-separated integers, got {seeds_text!r}") from None
     demo, overrides = _pop_flag(overrides, "--demo")
     demo = demo or bool(getattr(args, "demo", False))
+    reuse, overrides = _pop_flag(overrides, "--reuse")
+    reuse = reuse or bool(getattr(args, "reuse", False))
     train = None
     if demo:
         from dslkit.train.demo import DemoSettings, run_demo
@@ -226,7 +234,7 @@ def _run_repeat(args: argparse.Namespace) -> int:
             )
 
     config = load_config(args.config, overrides)
-    rep = repeat.run(config, seeds, train=train, progress=print)
+    rep = repeat.run(config, seeds, train=train, progress=print, reuse=reuse)
     for s in rep.seeds:
         print(
             f"seed {s.seed}: final loss {s.final_loss}, late var {s.late_loss_variance}, "

@@ -273,6 +273,7 @@ def run(
     after: Callable[[Path], None] | None = None,
     metric: str = "exact_rate",
     progress: Callable[[str], None] | None = None,
+    reuse: bool = False,
 ) -> RepeatReport:
     """Train the same config once per seed, then analyse the runs.
 
@@ -284,6 +285,9 @@ def run(
         after: called with each finished run dir, e.g. to probe it into ``probe/``.
         metric: the probe rate of the band's ``primary`` row.
         progress: called with a line of text per seed.
+        reuse: keep a seed's finished run (its ``log.jsonl`` ends with an ``end`` record)
+            instead of training it again: seeds trained side by side, or a repeat that was
+            interrupted, are analysed as if this call had trained them.
 
     Returns:
         The :class:`RepeatReport`, also written to ``<out_dir>/repeat.json``.
@@ -295,6 +299,11 @@ def run(
     dirs = []
     for seed in seeds:
         out = base / f"seed_{seed}"
+        if reuse and _finished(out):
+            if progress:
+                progress(f"seed {seed}: reusing the finished run in {out}")
+            dirs.append(out)
+            continue
         if progress:
             progress(f"seed {seed}: training into {out}")
         train(dataclasses.replace(config, seed=seed, out_dir=str(out)))
@@ -304,6 +313,15 @@ def run(
     report = analyze(dirs, seeds, metric=metric)
     report.save(base / "repeat.json")
     return report
+
+
+def _finished(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds a run whose log ends with its ``end`` record."""
+    try:
+        lines = (run_dir / "log.jsonl").read_text(encoding="utf-8").splitlines()
+        return bool(lines) and json.loads(lines[-1]).get("event") == "end"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _default_train(config: Any) -> Any:
