@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -117,7 +118,7 @@ def test_row_prompts_list_fields_in_the_order_the_row_token_writes_them() -> Non
     for scene in _scenes(200, seed=4):
         prompt = skeleton_prompt(scene, form="row")
         target = skeleton_target(prompt)
-        kept = [t.split(":", 1)[1][:-1] for t in prompt.split("][") if ":" in t and not t.endswith(":")]
+        kept = re.findall(r"\[\w+:([^\]]+)\]", prompt)  # [name:value]; ref roles have none
         at, pos = [], 0
         for value in kept[2:]:  # after [task:svg] and [form:row]
             pos = target.find(value, pos)
