@@ -71,18 +71,35 @@ def _component(
     out.append((depth, f"[/{comp.name}]"))
 
 
-def _row(comp: Component, spec: ComponentSpec) -> str:
+def row_layout(
+    comp: Component, spec: ComponentSpec
+) -> tuple[tuple[tuple[Field, ...], ...], tuple[Field, ...]]:
+    """How row form writes a component's fields: positional parts, then ``key=value`` ones.
+
+    Args:
+        comp: a component without children.
+        spec: its contract entry.
+
+    Returns:
+        ``(parts, named)``: each positional part's fields (two for an ``a->b`` part), in
+        order, and the fields left over, in their order.
+    """
     sig = spec.row_signature(Counter(f.name for f in comp.fields))
     remaining = list(comp.fields)
-    parts: list[str] = []
+    parts: list[tuple[Field, ...]] = []
     if sig is not None:
         for i, names in enumerate(sig.parts):
             variadic = sig.variadic and i == len(sig.parts) - 1
-            taken = [_take(remaining, n) for n in names]
-            parts.append("->".join(_show(f, spec) for f in taken))
+            parts.append(tuple(_take(remaining, n) for n in names))
             while variadic and any(f.name == names[0] for f in remaining):
-                parts.append(_show(_take(remaining, names[0]), spec))
-    for f in remaining:
+                parts.append((_take(remaining, names[0]),))
+    return tuple(parts), tuple(remaining)
+
+
+def _row(comp: Component, spec: ComponentSpec) -> str:
+    positional, named = row_layout(comp, spec)
+    parts = ["->".join(_show(f, spec) for f in fields) for fields in positional]
+    for f in named:
         fspec = spec.field(f.name)
         key = fspec.row_key if fspec else f.name
         parts.append(f"{key}={_show(f, spec)}")

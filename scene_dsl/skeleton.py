@@ -12,7 +12,9 @@ costs half the positions a spaced one would)
 - ``[form:block]`` / ``[form:row]``: the target's surface.
 - attributes: every attribute of the canonical scene, as the same ``[name:value]`` tokens, in
   canonical order (an attribute the prompt leaves out is absent from the target).
-- skeleton: each component in order as ``[name] ... [/name]`` with its fields in contract order;
+- skeleton: each component in order as ``[name] ... [/name]`` with its fields in the order the
+  target writes them (block form: contract order; row form: the row token's positional parts,
+  then its ``key=value`` fields);
   enum, int and topology-id fields keep their value (``[accent:amber]``, ``[node_id:start]``,
   ``[from_ref:start]``), content-ref fields keep only their role (``[title_ref:]``), once per
   occurrence; nested children sit inside their parent.
@@ -38,6 +40,7 @@ from dslkit.errors import DslkitError
 from scene_dsl.ast import Attr, Component, Field, Scene
 from scene_dsl.canonical import canonical_text, canonicalize
 from scene_dsl.contract import Contract, load_contract
+from scene_dsl.printer import row_layout
 
 __all__ = [
     "FORMS",
@@ -83,11 +86,25 @@ def _field_token(spec: Contract, comp: Component, f: Field) -> str:
     return f"[{f.name}:{f.value}]"
 
 
-def _skeleton_tokens(spec: Contract, comp: Component, out: list[str]) -> None:
+def _target_order(spec: Contract, comp: Component, form: str) -> tuple[Field, ...]:
+    """The component's fields in the order the target writes them.
+
+    Block form keeps the canonical (contract) order; a row-form token writes its positional
+    parts first, in signature order, then the ``key=value`` fields. Listing the skeleton in that
+    order lets a model copy fields monotonically instead of learning each signature's shuffle.
+    """
+    cspec = spec.components.get(comp.name)
+    if form != "row" or comp.children or cspec is None:
+        return comp.fields
+    positional, named = row_layout(comp, cspec)
+    return (*(f for part in positional for f in part), *named)
+
+
+def _skeleton_tokens(spec: Contract, comp: Component, out: list[str], form: str) -> None:
     out.append(f"[{comp.name}]")
-    out.extend(_field_token(spec, comp, f) for f in comp.fields)
+    out.extend(_field_token(spec, comp, f) for f in _target_order(spec, comp, form))
     for child in comp.children:
-        _skeleton_tokens(spec, child, out)
+        _skeleton_tokens(spec, child, out, form)
     out.append(f"[/{comp.name}]")
 
 
@@ -109,7 +126,7 @@ def skeleton_prompt(scene: Scene, *, form: str = "block", contract: ContractLike
     out = [TASK_TAG, f"[form:{form}]"]
     out.extend(f"[{a.key}:{a.value}]" for a in scene.attrs)
     for comp in scene.components:
-        _skeleton_tokens(spec, comp, out)
+        _skeleton_tokens(spec, comp, out, form)
     return "".join(out) + " " + OUT_TAG
 
 

@@ -45,6 +45,7 @@ def build(
     granularity: str = "atomic",
     reserved: Sequence[str] | None = None,
     min_frequency: int = 2,
+    words: bool = False,
 ) -> DslTokenizer:
     """Train a tokenizer for a DSL.
 
@@ -57,6 +58,11 @@ def build(
         granularity: ``atomic``, ``split`` or ``bpe`` (see :mod:`dslkit.tokenizer.reserved`).
         reserved: replace the contract-derived reserved list (experiments; ``lint`` checks it).
         min_frequency: a merge must be seen this many times.
+        words: learned pieces stay inside one word of a snake_case payload (``_`` is its own
+            segment, :data:`dslkit.tokenizer.pretok.WORD_PATTERN`): a free value made of known
+            words (a topic ``monitor_budget`` no training row has) is written with pieces the
+            corpus already used, never with pieces only an unseen pair would need. Costs a
+            token per ``_`` in refs and names.
 
     Returns:
         The built tokenizer.
@@ -87,8 +93,8 @@ def build(
             f"specials and {len(res)} reserved tokens; need at least 256 (the byte alphabet)",
         )
     payload = _payload(texts, res)
-    vocab, merges = _train_bpe(payload, bpe_budget, min_frequency)
-    tok = _assemble(res, vocab, merges)
+    vocab, merges = _train_bpe(payload, bpe_budget, min_frequency, words)
+    tok = _assemble(res, vocab, merges, words)
     meta = TokenizerMeta(
         language=language,
         granularity=granularity,
@@ -129,11 +135,17 @@ def _payload(texts: list[str], res: tuple[ReservedToken, ...]) -> list[str]:
     return out
 
 
+def _pre_tokenizer(words: bool) -> pre_tokenizers.PreTokenizer:
+    # called without an argument for the default split (a test swaps pre_tokenizer for the stock
+    # GPT-2 one with a no-argument stand-in)
+    return pre_tokenizer(words=True) if words else pre_tokenizer()
+
+
 def _train_bpe(
-    payload: list[str], budget: int, min_frequency: int
+    payload: list[str], budget: int, min_frequency: int, words: bool = False
 ) -> tuple[dict[str, int], list[tuple[str, str]]]:
     scratch = Tokenizer(models.BPE())
-    scratch.pre_tokenizer = pre_tokenizer()
+    scratch.pre_tokenizer = _pre_tokenizer(words)
     trainer = trainers.BpeTrainer(
         vocab_size=budget,
         min_frequency=min_frequency,
@@ -149,7 +161,10 @@ def _train_bpe(
 
 
 def _assemble(
-    res: tuple[ReservedToken, ...], bpe_vocab: dict[str, int], merges: list[tuple[str, str]]
+    res: tuple[ReservedToken, ...],
+    bpe_vocab: dict[str, int],
+    merges: list[tuple[str, str]],
+    words: bool = False,
 ) -> Tokenizer:
     vocab: dict[str, int] = {}
     for text in (*SPECIAL_TOKENS, *(t.text for t in res)):
@@ -159,7 +174,7 @@ def _assemble(
         # the added-token matcher catches it before the model ever sees it.
         vocab.setdefault(piece, len(vocab))
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges))
-    tok.pre_tokenizer = pre_tokenizer()
+    tok.pre_tokenizer = _pre_tokenizer(words)
     tok.decoder = decoders.ByteLevel()
     tok.add_special_tokens([AddedToken(t, normalized=False, special=True) for t in SPECIAL_TOKENS])
     tok.add_tokens([AddedToken(t.text, normalized=False, single_word=t.single_word) for t in res])

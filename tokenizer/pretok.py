@@ -4,7 +4,10 @@ The split pattern isolates every grammar terminal boundary of both DSLs, so a le
 lies inside one payload segment:
 
 - whitespace runs (the space or newline between tags, indentation) are one segment each;
-- a run of letters and ``_`` (names, ref path segments, prose words) is one segment;
+- a run of letters and ``_`` (names, ref path segments, prose words) is one segment; with
+  ``words=True`` a run of letters is, and every ``_`` stands alone, so a learned piece never
+  spans two words of a snake_case name (an unseen pair of known words, like a held-out topic
+  ``monitor_budget``, is then written with pieces training already wrote);
 - every digit is its own segment (list indices, numbers: the same digit is always the same id);
 - ``->`` and each of ``[ ] { } ( ) : | = @ . , " # / -`` and NUL is a segment by itself
   (``.`` splits ref paths, so each path segment is one content.json key or list index);
@@ -21,18 +24,24 @@ import re
 
 from tokenizers import Regex, pre_tokenizers
 
-__all__ = ["PATTERN", "SEGMENT_RE", "pre_tokenizer", "segments"]
+__all__ = ["PATTERN", "SEGMENT_RE", "WORD_PATTERN", "pre_tokenizer", "segments"]
 
 _SINGLES = r"\[\]{}():|=@.,\"#/\x00-"
 PATTERN = rf"\s+|[^\W\d]+|\d|->|[{_SINGLES}]|[^\s\w{_SINGLES}]+"
+# The same split with ``_`` isolated: every segment of it lies inside one PATTERN segment.
+WORD_PATTERN = rf"\s+|[^\W\d_]+|\d|_|->|[{_SINGLES}]|[^\s\w{_SINGLES}]+"
 SEGMENT_RE = re.compile(PATTERN)
 
 
-def pre_tokenizer() -> pre_tokenizers.PreTokenizer:
-    """The HF pre-tokenizer: structural split, then byte-level mapping (no regex, no prefix)."""
+def pre_tokenizer(words: bool = False) -> pre_tokenizers.PreTokenizer:
+    """The HF pre-tokenizer: structural split, then byte-level mapping (no regex, no prefix).
+
+    Args:
+        words: isolate ``_`` too (:data:`WORD_PATTERN`): pieces stay inside one word.
+    """
     return pre_tokenizers.Sequence(
         [
-            pre_tokenizers.Split(Regex(PATTERN), behavior="isolated"),
+            pre_tokenizers.Split(Regex(WORD_PATTERN if words else PATTERN), behavior="isolated"),
             pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
         ]
     )

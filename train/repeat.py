@@ -36,6 +36,7 @@ __all__ = [
     "loss_series",
     "plateau_coefficient",
     "run",
+    "split_band_name",
 ]
 
 
@@ -120,6 +121,8 @@ class SeedStats:
     ngram_repetition: float | None
     primary: float | None  # the primary probe metric (raw exact rate by default)
     curve: tuple[tuple[float, float], ...] = ()  # the loss series, for the chart
+    # probe name -> split -> raw exact rate (the demo's hidden exact is the band issue 16 asks)
+    split_exact: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 # The SeedStats fields the band summarises, in the order the report's variance table shows them.
@@ -186,6 +189,24 @@ def _probe_outputs(run_dir: Path, metric: str) -> tuple[list[str], float | None]
     return [c.output for c in report.cases], value
 
 
+def _split_exact(run_dir: Path, metric: str) -> dict[str, dict[str, float]]:
+    """probe name -> split -> raw ``metric`` of every probe report in ``run_dir/probe``."""
+    from dslkit.train.probe import load_report
+
+    folder = run_dir / "probe"
+    out: dict[str, dict[str, float]] = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        boards = load_report(path).scene_by_split.get("raw", {})
+        rates = {split: b.rate(metric) for split, b in boards.items()}
+        out[path.stem] = {k: v for k, v in rates.items() if v is not None}
+    return out
+
+
+def split_band_name(probe: str, split: str, metric: str = "exact_rate") -> str:
+    """The band key of one probe's rate on one split, e.g. ``greedy hidden exact_rate``."""
+    return f"{probe} {split} {metric}"
+
+
 def _band(values: Sequence[float | None]) -> dict[str, float]:
     known = [v for v in values if v is not None]
     if not known:
@@ -232,9 +253,15 @@ def analyze(
                 else None,
                 primary=primary,
                 curve=tuple(series),
+                split_exact=_split_exact(run_dir, metric),
             )
         )
     band = {name: _band([getattr(s, name) for s in stats]) for name in BAND_STATS}
+    keys = sorted({(p, sp) for s in stats for p, d in s.split_exact.items() for sp in d})
+    for probe, split in keys:
+        band[split_band_name(probe, split, metric)] = _band(
+            [s.split_exact.get(probe, {}).get(split) for s in stats]
+        )
     return RepeatReport(tuple(stats), band, metric)
 
 
@@ -246,6 +273,7 @@ def run(
     after: Callable[[Path], None] | None = None,
     metric: str = "exact_rate",
     progress: Callable[[str], None] | None = None,
+    reuse: bool = False,
 ) -> RepeatReport:
     """Train the same config once per seed, then analyse the runs.
 
@@ -257,6 +285,9 @@ def run(
         after: called with each finished run dir, e.g. to probe it into ``probe/``.
         metric: the probe rate of the band's ``primary`` row.
         progress: called with a line of text per seed.
+        reuse: keep a seed's finished run (its ``log.jsonl`` ends with an ``end`` record)
+            instead of training it again: seeds trained side by side, or a repeat that was
+            interrupted, are analysed as if this call had trained them.
 
     Returns:
         The :class:`RepeatReport`, also written to ``<out_dir>/repeat.json``.
@@ -268,6 +299,11 @@ def run(
     dirs = []
     for seed in seeds:
         out = base / f"seed_{seed}"
+        if reuse and _finished(out):
+            if progress:
+                progress(f"seed {seed}: reusing the finished run in {out}")
+            dirs.append(out)
+            continue
         if progress:
             progress(f"seed {seed}: training into {out}")
         train(dataclasses.replace(config, seed=seed, out_dir=str(out)))
@@ -277,6 +313,15 @@ def run(
     report = analyze(dirs, seeds, metric=metric)
     report.save(base / "repeat.json")
     return report
+
+
+def _finished(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds a run whose log ends with its ``end`` record."""
+    try:
+        lines = (run_dir / "log.jsonl").read_text(encoding="utf-8").splitlines()
+        return bool(lines) and json.loads(lines[-1]).get("event") == "end"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _default_train(config: Any) -> Any:

@@ -45,6 +45,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("probe-summary", "Probe summary"),
     ("per-family", "Per family"),
     ("per-split", "Per split"),
+    ("memorisation", "Memorisation"),
     ("loss-curve", "Loss curve"),
     ("variance", "Seed variance band"),
     ("failure-gallery", "Failure gallery"),
@@ -687,6 +688,50 @@ def _lessons(d: Mapping[str, Any]) -> str:
     )
 
 
+def _memorisation(d: Mapping[str, Any]) -> str:
+    """Train against held-out exact per probe, the held-out failures by class, and the rows per
+    family training saw: memorisation named, not inferred from a loss curve."""
+    m = d.get("memorisation") or {}
+    parts = []
+    for p in (m.get("probes") or {}).values():
+        colour = "red" if p["line"].startswith("memorised") else "green"
+        splits = p["splits"]
+        rows = [
+            [_td(_e(s)), _td(str(v["n"]), num=True), _td(_pct(v["exact"]), num=True)]
+            for s, v in splits.items()
+        ]
+        parts.append(
+            f"<h3>{_e(p['label'])}</h3>"
+            f'<p><span class="badge {colour}">{_e(p["line"])}</span></p>'
+            + _table(["split", "cases", "exact"], rows)
+        )
+        held = [s for s in splits if s != "train"]
+        if held:
+            crow = []
+            for key, title in (
+                ("failure_classes", "failure class"),
+                ("mismatch", "first difference"),
+            ):
+                cells = [_td(_e(title))]
+                for s in held:
+                    c = p[key].get(s, {})
+                    cells.append(_td(_e(", ".join(f"{k} {n}" for k, n in c.items()) or "none")))
+                crow.append(cells)
+            parts.append(
+                "<p>held-out failures by class</p>" + _table(["", *(_e(s) for s in held)], crow)
+            )
+    fam = m.get("train_rows_per_family") or {}
+    if fam:
+        parts.append(
+            f"<h3>Rows per family seen in training ({sum(fam.values())} rows)</h3>"
+            + _table(
+                ["family", "train rows"],
+                [[_td(_e(k)), _td(str(v), num=True)] for k, v in sorted(fam.items())],
+            )
+        )
+    return "".join(parts) or "<p class='muted'>no scene probe with splits</p>"
+
+
 def _decision(d: Mapping[str, Any]) -> str:
     dec = d["decision"]
     rows = [
@@ -736,6 +781,7 @@ def render(d: Mapping[str, Any]) -> str:
         _section("probe-summary", _probe_summary(d)),
         _section("per-family", _group_table(d, "scene_by_family")),
         _section("per-split", _group_table(d, "scene_by_split")),
+        _section("memorisation", _memorisation(d)),
         _section("loss-curve", _loss_section(d)),
         _section("variance", _variance(d)),
         _section("failure-gallery", _gallery(d)),

@@ -18,6 +18,7 @@ from typing import Any
 
 from dslkit.train import discipline as disc
 from dslkit.train.probe import ProbeReport, compare, load_report
+from dslkit.train.report_memo import memorisation
 
 from dslkit.errors import ContractError
 
@@ -141,6 +142,12 @@ def collect(run_dir: str | Path, *, baseline: str | Path | None = None) -> dict[
         "discipline": discipline.to_dict(),
         "primary": primary,
         "decision": decision.to_dict(),
+        "memorisation": memorisation(
+            probes,
+            (run.get("data") or {}).get("train rows per family"),
+            mode=primary["mode"] if primary["mode"] in ("raw", "repaired") else "raw",
+            contract=str(run.get("contract") or "v1"),  # run.json may name the scene contract
+        ),
         "repeat": repeat,
         "notes": list(run.get("notes", [])),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -96,3 +97,31 @@ def test_prompt_tags_are_reserved_by_the_tokenizer() -> None:
             if tok.startswith("[topic:") or (tok.split(":")[0] + ":" in texts and tok not in texts):
                 continue
             assert tok in texts or tok[:-1] in texts, tok
+
+
+def test_row_prompts_list_fields_in_the_order_the_row_token_writes_them() -> None:
+    scene = scene_dsl.parse(
+        "[scene] [layout:decision_tree] [decision_node] [node_id:replica] [ref:decision_node.0] "
+        "[title_ref:decision_node.0.title] [body_ref:decision_node.0.body] [/decision_node] "
+        "[/scene]",
+        contract="v1",
+    )
+    row = skeleton_prompt(scene, form="row", contract="v1")
+    block = skeleton_prompt(scene, form="block", contract="v1")
+    # row target: [decision_node:replica|@decision_node.0.title|@decision_node.0.body|ref=@...]
+    assert "[decision_node][node_id:replica][title_ref:][body_ref:][ref:][/decision_node]" in row
+    assert "[decision_node][node_id:replica][ref:][title_ref:][body_ref:][/decision_node]" in block
+    assert skeleton_target(row, "v1") == scene_dsl.canonical_text(
+        scene, form="row", inline=True, contract="v1"
+    )
+    # every sampled scene: each value the prompt keeps (ids, enums) comes in target order
+    for scene in _scenes(200, seed=4):
+        prompt = skeleton_prompt(scene, form="row")
+        target = skeleton_target(prompt)
+        kept = re.findall(r"\[\w+:([^\]]+)\]", prompt)  # [name:value]; ref roles have none
+        at, pos = [], 0
+        for value in kept[2:]:  # after [task:svg] and [form:row]
+            pos = target.find(value, pos)
+            assert pos >= 0, (value, prompt, target)
+            at.append(pos)
+        assert at == sorted(at)

@@ -104,3 +104,20 @@ def test_bad_arguments_are_toolkit_errors(kwargs, code):
     with pytest.raises(TokenizerError) as info:
         tokenizer.build(language, **args)
     assert info.value.code == code
+
+
+def test_words_keeps_learned_pieces_inside_one_word():
+    # topics pair known words; a held-out pair must be written with pieces training wrote
+    subjects, aspects = ("cache", "queue", "router", "shard"), ("plan", "budget", "review")
+    seen = [f"{s}_{a}" for s in subjects for a in aspects if (s, a) != ("router", "budget")]
+    corpus = [f"[scene] [layout:timeline] [topic:{t}] [/scene]" for t in seen for _ in range(5)]
+    for words in (False, True):
+        tok = tokenizer.build("scene", corpus=corpus, vocab_size=1400, words=words)
+        pieces = {i for text in corpus for i in tok.encode(text)}
+        unseen = tok.encode("[scene] [layout:timeline] [topic:router_budget] [/scene]")
+        strings = tok.vocab_strings()
+        if words:
+            assert set(unseen) <= pieces, [strings[i] for i in unseen if i not in pieces]
+            assert all("_" not in strings[i] or strings[i] == "_" for i in pieces)
+        else:  # the default split learns whole pairs, so the unseen pair needs new pieces
+            assert not set(unseen) <= pieces

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -54,3 +55,38 @@ def test_repeat_errors_exit_2_naming_the_problem(tiny_data, capsys, extra, messa
 def test_repeat_missing_config_exits_2(tmp_path, capsys) -> None:
     assert main(["repeat", str(tmp_path / "missing.toml"), "--seeds", "7"]) == 2
     assert "cannot read config" in capsys.readouterr().err
+
+
+def test_repeat_demo_runs_the_demo_per_seed_and_prints_the_split_band(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    # the demo itself is stood in for (its own smoke test runs it): the command must run it
+    # once per seed, with the seed and the overrides, into <out_dir>/seed_<s>, and band its
+    # probes' exact per split
+    from dslkit.train import demo, probe
+    from probe_helpers import generator, scene_cases
+
+    seen = []
+
+    def fake_demo(settings):  # type: ignore[no-untyped-def]
+        seen.append(settings)
+        out = Path(settings.out_dir)
+        (out / "probe").mkdir(parents=True)
+        (out / "log.jsonl").write_text(json.dumps({"event": "train", "step": 1, "loss": 1.0}))
+        seed = int(next(o for o in settings.overrides if o.startswith("--seed="))[7:])
+        cases = scene_cases()
+        plan = {c.id: "drift_tone" if c.split == "hidden" and seed == 2 else "echo" for c in cases}
+        probe.run(generator(cases, plan), cases).save(out / "probe" / "greedy.json")
+        return out / "report.html"
+
+    monkeypatch.setattr(demo, "run_demo", fake_demo)
+    config = Path(demo.DemoSettings().config)
+    args = ["repeat", str(config), "--demo", "--seeds", "1,2", f"--out_dir={tmp_path / 'rep'}"]
+    assert main([*args, "--scenes", "300", "--max_steps=50"]) == 0
+    assert [s.out_dir for s in seen] == [str(tmp_path / "rep" / f"seed_{s}") for s in (1, 2)]
+    assert all(s.n_scenes == 300 and "--max_steps=50" in s.overrides for s in seen)
+    assert [o for o in seen[1].overrides if o.startswith("--seed=")] == ["--seed=2"]
+    out = capsys.readouterr().out
+    assert "greedy hidden exact_rate: mean 50.0%, std 70.7%, band 0.0%..100.0% over 2 seeds" in out
+    rep = json.loads((tmp_path / "rep" / "repeat.json").read_text())
+    assert rep["band"]["greedy train exact_rate"]["mean"] == 1.0

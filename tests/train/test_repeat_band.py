@@ -87,3 +87,62 @@ def test_repetition_rates() -> None:
 def test_missing_log_is_a_toolkit_error(tmp_path: Path) -> None:
     with pytest.raises(repeat.RepeatError, match="cannot read run log"):
         repeat.loss_series(tmp_path / "nope" / "log.jsonl")
+
+
+def test_the_band_holds_each_probes_exact_per_split(tmp_path) -> None:
+    import json
+
+    from dslkit.train import probe
+    from probe_helpers import generator, scene_cases
+
+    cases = scene_cases()
+    dirs = []
+    for seed, hidden_plan in ((1, "echo"), (2, "drift_tone")):
+        run = tmp_path / f"seed_{seed}"
+        (run / "probe").mkdir(parents=True)
+        (run / "log.jsonl").write_text(
+            "\n".join(json.dumps({"event": "train", "step": s, "loss": 1 / s}) for s in (1, 2, 3))
+        )
+        plan = {c.id: hidden_plan if c.split == "hidden" else "echo" for c in cases}
+        probe.run(generator(cases, plan), cases, label="greedy").save(run / "probe" / "greedy.json")
+        dirs.append(run)
+    rep = repeat.analyze(dirs, [1, 2])
+    assert rep.seeds[0].split_exact["greedy"] == {
+        "train": 1.0,
+        "dev": 1.0,
+        "test": 1.0,
+        "hidden": 1.0,
+    }
+    hidden = rep.band[repeat.split_band_name("greedy", "hidden")]
+    assert (hidden["count"], hidden["min"], hidden["max"], hidden["mean"]) == (2, 0.0, 1.0, 0.5)
+    assert rep.band[repeat.split_band_name("greedy", "train")]["std"] == 0.0
+    back = repeat.load_repeat(rep.save(tmp_path / "repeat.json"))
+    assert back.seeds[1].split_exact == rep.seeds[1].split_exact
+
+
+def test_run_reuses_finished_seeds_and_trains_the_rest(tmp_path) -> None:
+    import dataclasses
+    import json
+
+    done = tmp_path / "seed_1"
+    done.mkdir()
+    records = [{"event": "train", "step": 1, "loss": 2.0}, {"event": "end", "step": 1}]
+    (done / "log.jsonl").write_text("\n".join(json.dumps(r) for r in records))
+    half = tmp_path / "seed_2"  # an interrupted run: no end record, so it trains again
+    half.mkdir()
+    (half / "log.jsonl").write_text(json.dumps(records[0]))
+    trained = []
+
+    def train(cfg):  # type: ignore[no-untyped-def]
+        trained.append(cfg.seed)
+        Path(cfg.out_dir).mkdir(exist_ok=True)
+        (Path(cfg.out_dir) / "log.jsonl").write_text(json.dumps(records[0] | {"loss": 1.0}))
+
+    @dataclasses.dataclass
+    class Cfg:
+        out_dir: str
+        seed: int = 0
+
+    rep = repeat.run(Cfg(str(tmp_path)), [1, 2, 3], train=train, reuse=True)
+    assert trained == [2, 3]
+    assert [s.final_loss for s in rep.seeds] == [2.0, 1.0, 1.0]
