@@ -212,7 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if "beyond" in out:
         c, n = out["beyond"]
-        print(f"beyond (4-digit numbers, more digits than any training number; not a target): {c}/{n}")
+        print(
+            f"beyond (4-digit numbers, more digits than any training number; not a target): {c}/{n}"
+        )
     if "gsm8k" in out and not out["gsm8k"][1]:
         print(f"{GSM8K_LABEL}: no GSM8K file at {GSM8K}")
     elif "gsm8k" in out:

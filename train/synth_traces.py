@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 from dslkit.train.data import Row, _row_id, trace_prompt
 
+from dslkit.errors import ArgumentError
+
 __all__ = [
     "DISTRACTORS",
     "KINDS",
@@ -88,6 +90,8 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} owns {a} {items}.",
                 "At first {who} had {a} {items}.",
                 "{Who} started the week with {a} {items}.",
+                "{Who} keeps {a} {items} on a shelf.",
+                "{Who} had {a} {items} in the morning.",
                 "There were {a} {items} in {poss} room.",
             ),
             (
@@ -95,6 +99,8 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} receives another {b} {items}.",
                 "A neighbour gives {whom} {b} {items}.",
                 "{Who} buys {b} extra {items}.",
+                "{Who} is given {b} more {items}.",
+                "Later {who} wins {b} {items}.",
                 "Then {who} finds {b} {items}.",
             ),
             (
@@ -102,6 +108,8 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} loses {c} {items}.",
                 "{Who} sells {c} of the {items}.",
                 "Later {c} of {poss} {items} break.",
+                "{Who} trades away {c} {items}.",
+                "{c} {items} go missing.",
                 "{Who} donates {c} {items} to a school.",
             ),
         ),
@@ -130,6 +138,8 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} orders {a} {items} online.",
                 "{Who} needs {a} {items} for a party.",
                 "{Who} picks out {a} {items}.",
+                "{Who} adds {a} {items} to a cart.",
+                "{Who} gets {a} {items} for the office.",
                 "{Who} wants {a} {items}.",
             ),
             (
@@ -137,6 +147,8 @@ KINDS: tuple[Kind, ...] = (
                 "The {items} are {mb} each.",
                 "One {item} sells for {mb}.",
                 "The price is {mb} per {item}.",
+                "A single {item} costs {mb}.",
+                "They cost {mb} per {item}.",
                 "Every {item} is priced at {mb}.",
             ),
             (
@@ -144,6 +156,8 @@ KINDS: tuple[Kind, ...] = (
                 "There is a shipping charge of {mc}.",
                 "{Who} also pays {mc} for delivery.",
                 "A flat fee of {mc} is added to the bill.",
+                "Shipping costs {mc} more.",
+                "{Who} pays an extra {mc} for postage.",
                 "The store charges {mc} to wrap the order.",
             ),
         ),
@@ -172,6 +186,8 @@ KINDS: tuple[Kind, ...] = (
                 "There are {a} {boxes} of {items}.",
                 "{Who} brings {a} {boxes} of {items}.",
                 "{a} {boxes} of {items} arrive at {poss} house.",
+                "{Who} buys {a} {boxes} of {items}.",
+                "{Who} fills {a} {boxes} with {items}.",
                 "{Who} collects {a} {boxes} full of {items}.",
             ),
             (
@@ -179,6 +195,8 @@ KINDS: tuple[Kind, ...] = (
                 "Every {box} has {b} {items} inside.",
                 "There are {b} {items} in each {box}.",
                 "A {box} contains {b} {items}.",
+                "Every {box} holds {b} {items}.",
+                "There are {b} {items} per {box}.",
                 "Each {box} is packed with {b} {items}.",
             ),
             (
@@ -186,6 +204,8 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} splits them evenly between {c} {group}.",
                 "{c} {group} divide all the {items} equally.",
                 "All the {items} go in equal parts to {c} {group}.",
+                "They are split evenly among {c} {group}.",
+                "{Who} shares them equally with {c} {group}.",
                 "{Who} hands them out fairly to {c} {group}.",
             ),
         ),
@@ -214,6 +234,8 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} produces {a} {items} every hour.",
                 "{Poss} factory turns out {a} {items} an hour.",
                 "Each hour, {who} makes {a} {items}.",
+                "{Who} can build {a} {items} in an hour.",
+                "A press in {poss} shop stamps out {a} {items} each hour.",
                 "The line run by {whom} packs {a} {items} per hour.",
             ),
             (
@@ -221,6 +243,8 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} works for {b} hours.",
                 "Production runs for {b} hours.",
                 "The machine is on for {b} hours.",
+                "The shop stays open for {b} hours.",
+                "{Who} keeps going for {b} hours.",
                 "The work day is {b} hours long.",
             ),
             (
@@ -228,6 +252,8 @@ KINDS: tuple[Kind, ...] = (
                 "In the end {c} are thrown away.",
                 "{Who} has to scrap {c} of them.",
                 "Quality control rejects {c} {items}.",
+                "{Who} throws out {c} faulty {items}.",
+                "A test fails {c} of the {items}.",
                 "{c} of the {items} come out broken.",
             ),
         ),
@@ -256,6 +282,8 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} picks up {a} {items} at the market.",
                 "{Who} gets {a} {items} from a shop.",
                 "At the fair, {who} buys {a} {items}.",
+                "{Who} chooses {a} {items} at a stall.",
+                "{Who} pays for {a} {items}.",
                 "{Who} takes {a} {items} to the till.",
             ),
             (
@@ -263,6 +291,8 @@ KINDS: tuple[Kind, ...] = (
                 "The {items} are {mb} apiece.",
                 "One {item} is {mb}.",
                 "The price of one {item} is {mb}.",
+                "The {items} sell for {mb} each.",
+                "The price per {item} is {mb}.",
                 "Each one is priced at {mb}.",
             ),
             (
@@ -270,6 +300,8 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} hands over {mc}.",
                 "{Who} gives the cashier {mc}.",
                 "{Who} pays using {mc} in notes.",
+                "{Who} pays the seller {mc}.",
+                "{Who} puts down {mc}.",
                 "{Who} offers {mc} at the counter.",
             ),
         ),
@@ -302,6 +334,8 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} buys {a} {items} in a sale.",
                 "{Who} would like {a} {items}.",
                 "{Who} takes home {a} {items}.",
+                "{Who} picks {a} {items} off the shelf.",
+                "{Who} gets {a} {items} at the mall.",
                 "{Who} orders {a} {items}.",
             ),
             (
@@ -309,6 +343,8 @@ KINDS: tuple[Kind, ...] = (
                 "The regular price is {mb} per {item}.",
                 "One {item} usually costs {mb}.",
                 "The list price of one {item} is {mb}.",
+                "Each {item} has a price tag of {mb}.",
+                "Without the sale one {item} costs {mb}.",
                 "Full price is {mb} for each {item}.",
             ),
             (
@@ -316,6 +352,8 @@ KINDS: tuple[Kind, ...] = (
                 "Everything is {c}% off today.",
                 "{Who} has a coupon for {c}% off.",
                 "A sale takes {c}% off the price.",
+                "There is a {c}% discount.",
+                "The price drops by {c}%.",
                 "The {items} are discounted by {c}%.",
             ),
         ),
@@ -341,6 +379,8 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} owns {a} {items}.",
                 "{Who} keeps {a} {items} in a drawer.",
                 "{Who} collected {a} {items}.",
+                "{Who} holds {a} {items}.",
+                "{Who} saved {a} {items}.",
                 "At first {who} has {a} {items}.",
             ),
             (
@@ -348,6 +388,8 @@ KINDS: tuple[Kind, ...] = (
                 "{name2} owns {b} {items}.",
                 "{name2} starts with {b} {items}.",
                 "{name2} has a pile of {b} {items}.",
+                "{name2} already holds {b} {items}.",
+                "{name2} saved {b} {items}.",
                 "{name2} is looking after {b} {items}.",
             ),
             (
@@ -355,6 +397,8 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} hands {name2} {c} {items}.",
                 "{name2} receives {c} {items} from {whom}.",
                 "{Who} passes {c} of them to {name2}.",
+                "{Who} lends {name2} {c} {items}.",
+                "{Who} gifts {c} {items} to {name2}.",
                 "{Who} sends {c} {items} over to {name2}.",
             ),
         ),
@@ -367,7 +411,7 @@ KINDS: tuple[Kind, ...] = (
             ("What is {name2}'s total now?", "receiver"),
         ),
         held_slot=1,
-        valid=lambda v: v[2] <= v[0],
+        valid=lambda v: v[2] < v[0],
     ),
     Kind(
         "trip",
@@ -389,6 +433,8 @@ KINDS: tuple[Kind, ...] = (
                 "First {who} rides at {a} {unit} an hour for {b} hours.",
                 "{Who} travels {b} hours at a speed of {a} {unit} per hour.",
                 "In the morning {who} cycles at {a} {unit} per hour for {b} hours.",
+                "{Who} rides for {b} hours at {a} {unit} an hour.",
+                "{Who} starts at {a} {unit} per hour and keeps it up for {b} hours.",
                 "The first leg takes {b} hours at {a} {unit} an hour.",
             ),
             (
@@ -396,6 +442,8 @@ KINDS: tuple[Kind, ...] = (
                 "After that, the speed is {c} {unit} an hour for {d} hours.",
                 "Later {who} covers {d} hours at {c} {unit} per hour.",
                 "The second leg lasts {d} hours at {c} {unit} per hour.",
+                "Next {who} travels {d} hours at {c} {unit} per hour.",
+                "Then the pace is {c} {unit} per hour for another {d} hours.",
                 "For the last {d} hours {who} moves at {c} {unit} an hour.",
             ),
         ),
@@ -421,6 +469,8 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} collected {a} {items}.",
                 "{Who} owns {a} {items}.",
                 "{Who} counted {a} {items}.",
+                "{Who} holds {a} {items}.",
+                "{Who} saved {a} {items}.",
                 "{Who} keeps {a} {items}.",
             ),
             (
@@ -428,6 +478,8 @@ KINDS: tuple[Kind, ...] = (
                 "{name2} has only {b} {items}.",
                 "{name2} owns {b} of them.",
                 "{name2} collected {b} {items}.",
+                "{name2} holds {b} {items}.",
+                "{name2} saved {b} {items}.",
                 "{name2} reaches {b}.",
             ),
         ),
@@ -444,17 +496,21 @@ KINDS: tuple[Kind, ...] = (
     ),
 )
 
-# sentences with a number the trace must ignore; the last one only ever appears in hidden rows
+# sentences with a number the trace must ignore (frames x nouns, so the cue to skip a number
+# is learnt from many); the last frame only ever appears in hidden rows
 DISTRACTORS: tuple[str, ...] = (
+    "{Who} read {x} {noise} last year.",
+    "The shop sold {x} {noise} yesterday.",
+    "{Poss} sister has {x} {noise}.",
+    "The town has {x} {noise}.",
+    "{Who} saw {x} {noise} on the way.",
+    "Last week {who} wrote {x} {noise}.",
     "{Who} is {x} years old.",
-    "The shop is {x} minutes away.",
     "The street has {x} houses.",
     "It rained for {x} days last month.",
-    "{Poss} class has {x} pupils.",
-    "The town was founded {x} years ago.",
-    "{Who} walked {x} steps before lunch.",
-    "The radio played {x} songs.",
+    "The radio played {x} {noise}.",
 )
+NOISE = ("songs", "pages", "emails", "photos", "birds", "cars", "letters", "posters", "films")
 DISTRACTOR_VALUES = (2, 99)  # never inside a held-out number range
 
 NAMES: tuple[tuple[str, str], ...] = (
@@ -497,6 +553,16 @@ class TraceSynthSettings:
     test_share: float = 0.05
     held_combos: float = 0.2  # share of clause-variant combinations only hidden rows use
     distractor_share: float = 0.3  # rows with an irrelevant number sentence
+
+    def __post_init__(self) -> None:
+        lo, hi = self.hidden_numbers
+        top = max(r.hi for k in KINDS for r in k.roles)
+        if not DISTRACTOR_VALUES[1] < lo <= hi < top:
+            # above the distractors' numbers (a training prompt must never show one) and
+            # below the largest training number (held-out values, trained digit lengths)
+            raise ArgumentError(
+                f"hidden_numbers {lo}-{hi}: need {DISTRACTOR_VALUES[1]} < lo <= hi < {top}"
+            )
 
 
 # hidden row modes: what each holds out (a held-out variant, combination, numbers, or both)
@@ -550,8 +616,7 @@ def _draw(rng: random.Random, role: Role) -> int:
     if role.choices:
         return rng.choice(role.choices)
     # digit length first, then a value of that length: small and large numbers both common
-    lengths = [n for n in range(len(str(role.lo)), len(str(role.hi)) + 1)]
-    n = rng.choice(lengths)
+    n = rng.choice(range(len(str(role.lo)), len(str(role.hi)) + 1))
     return rng.randint(max(role.lo, 10 ** (n - 1)), min(role.hi, 10**n - 1))
 
 
@@ -564,15 +629,10 @@ def _values(
         values = [_draw(rng, r) for r in kind.roles]
         if new_numbers:
             values[rng.choice(wide)] = rng.randint(lo, hi)
-        in_held = [lo <= v <= hi for v in values]
-        if new_numbers or not any(in_held):
-            if kind.valid(tuple(values)):
-                return tuple(values)
+        # training numbers stay outside the held-out range; hidden ones have one inside it
+        if (new_numbers or not any(lo <= v <= hi for v in values)) and kind.valid(tuple(values)):
+            return tuple(values)
     raise AssertionError(f"no numbers for {kind.name}")  # pragma: no cover
-
-
-def _money(template: str, n: int) -> str:
-    return template.format(n=n)
 
 
 def _render(
@@ -586,10 +646,11 @@ def _render(
     unit = rng.choice(UNITS)
     subj, subj_lc, obj, poss, poss_cap = PRONOUNS[sex]
     nums = {k: str(v) for k, v in zip("abcd", values, strict=False)}
-    money = {f"m{k}": _money(cur, v) for k, v in zip("abcd", values, strict=False)}
+    money = {f"m{k}": cur.format(n=v) for k, v in zip("abcd", values, strict=False)}
     fill = dict(
         name=name, name2=name2, item=item, items=items, box=box, boxes=boxes, one=one,
-        group=group, unit=unit, x=str(rng.randint(*DISTRACTOR_VALUES)), **nums, **money,
+        group=group, unit=unit, noise=rng.choice(NOISE),
+        x=str(rng.randint(*DISTRACTOR_VALUES)), **nums, **money,
     )  # fmt: skip
     sentences = [kind.facts[slot][ph.variants[slot]] for slot in kind.orders[ph.order]]
     if ph.distractor is not None:
@@ -615,9 +676,7 @@ def _render(
     return " ".join(out), query, tuple(mentioned)
 
 
-def _trace_text(
-    kind: Kind, values: tuple[int, ...], query: str, mentioned: tuple[int, ...]
-) -> str:
+def _trace_text(kind: Kind, values: tuple[int, ...], query: str, mentioned: tuple[int, ...]) -> str:
     nums = {k: str(v) for k, v in zip("abcd", values, strict=False)}
     lines = [f"expert: {kind.expert}", "trace:"]
     # the policy: one init per number, in the order the question states them
@@ -728,33 +787,34 @@ def beyond_rows(n: int, seed: int = 0, numbers: tuple[int, int] = (1000, 9999)) 
 
 
 # ----------------------------------------------------------------------------- leakage
+_CURRENCY_WORDS = tuple(c.replace("{n}", "").strip() for c in CURRENCIES if c.startswith("{n}"))
 _FILLERS = frozenset(
     w
     for w in (
         *(n for n, _ in NAMES), *(p for ps in PRONOUNS.values() for p in ps),
-        *(w for pair in (*ITEMS, *CONTAINERS, *GROUPS) for w in pair), *UNITS,
-        *(c.replace("{n}", "").strip() for c in CURRENCIES),
+        *(w for pair in (*ITEMS, *CONTAINERS, *GROUPS) for w in pair), *UNITS, *NOISE,
     )
-    if w and w.isalpha()
 )  # fmt: skip
-_WORD = re.compile(r"[A-Za-z]+(?:'s)?|\$?\d+")
+# money in any currency spelling, then a plain number, then a word (with a possessive 's)
+_WORD = re.compile(r"\$\d+|\d+ (?:" + "|".join(_CURRENCY_WORDS) + r")\b|(\d+)|([A-Za-z]+)(?:'s)?")
 
 
 def phrasing_mask(prompt: str) -> str:
-    """The phrasing of a question: numbers, names, pronouns and filler words masked.
+    """The phrasing of a question: money, numbers, names, pronouns and filler words masked.
 
-    Two prompts with the same mask differ only in the slot fillers (which person, item,
-    container, group, unit, currency, numbers), so the mask is what "the same phrasing" means
-    in :func:`trace_leakage`. Masking is conservative: a template word that is also a filler is
+    Two prompts drawn from the same phrasing (the same kind, clause variants, order, question
+    and distractor) have the same mask whatever slot fillers they drew (person, item,
+    container, group, unit, currency, numbers); the mask is what "the same phrasing" means in
+    :func:`trace_leakage`. Masking is conservative: a template word that is also a filler is
     masked in every prompt, which can only make two phrasings look the same.
     """
 
     def sub(m: re.Match[str]) -> str:
-        w = m.group(0)
-        if w[-1].isdigit():
+        if m.group(1):
             return "#"
-        base = w[:-2] if w.endswith("'s") else w
-        return "_" + w[len(base) :] if base in _FILLERS else w
+        if m.group(2) is None:
+            return "$#"
+        return "_" if m.group(2) in _FILLERS else m.group(0)
 
     return _WORD.sub(sub, prompt)
 
@@ -797,9 +857,9 @@ def trace_leakage(
     """
     rows = [r for r in rows if r.source.startswith("synth-trace:")]
     lo, hi = hidden_numbers
-    held_templates = [
-        _template_regex(k.facts[k.held_slot][-1]) for k in KINDS
-    ] + [_template_regex(DISTRACTORS[-1])]
+    held_templates = [_template_regex(k.facts[k.held_slot][-1]) for k in KINDS] + [
+        _template_regex(DISTRACTORS[-1])
+    ]
     train = [r for r in rows if r.split == "train"]
     train_prompts = {r.prompt for r in train}
     train_masks = {phrasing_mask(r.prompt) for r in train}
