@@ -133,6 +133,9 @@ class Generation:
 
 
 class CausalSelfAttention(nn.Module):
+    rope_cos: torch.Tensor  # (block_size, head_dim / 2), registered when config.rope
+    rope_sin: torch.Tensor
+
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.n_head = config.n_head
