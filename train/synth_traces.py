@@ -637,7 +637,7 @@ def _values(
 
 def _render(
     kind: Kind, ph: _Phrasing, values: tuple[int, ...], rng: random.Random
-) -> tuple[str, str, tuple[int, ...]]:
+) -> tuple[str, str]:
     (name, sex), (name2, _) = rng.sample(NAMES, 2)
     item, items = rng.choice(ITEMS)
     box, boxes = rng.choice(CONTAINERS)
@@ -659,11 +659,7 @@ def _render(
     sentences.append(question)
     named = False  # the person is named on first mention, a pronoun afterwards
     out = []
-    mentioned: list[int] = []  # role indices in the order the question first states them
     for text in sentences:
-        for letter in re.findall(r"\{m?([a-d])\}", text):
-            if "abcd".index(letter) not in mentioned:
-                mentioned.append("abcd".index(letter))
         for key, first, later in (
             ("{Who}", name, subj), ("{who}", name, subj_lc), ("{whom}", name, obj),
             ("{poss}", f"{name}'s", poss), ("{Poss}", f"{name}'s", poss_cap),
@@ -673,17 +669,18 @@ def _render(
                 named = True
         named = named or "{name}" in text
         out.append(text.format(**fill))
-    return " ".join(out), query, tuple(mentioned)
+    return " ".join(out), query
 
 
-def _trace_text(kind: Kind, values: tuple[int, ...], query: str, mentioned: tuple[int, ...]) -> str:
+def _trace_text(kind: Kind, values: tuple[int, ...], query: str) -> str:
     nums = {k: str(v) for k, v in zip("abcd", values, strict=False)}
     lines = [f"expert: {kind.expert}", "trace:"]
-    # the policy: one init per number, in the order the question states them
+    # the policy: one init per number in the kind's role order, whatever order the question
+    # states them in (so the model looks each number up by its role, never by its position)
     lines += [
-        f"- {{op: init, var: {kind.roles[i].var}, value: {values[i]}}}"
-        for i in mentioned
-        if kind.roles[i].init
+        f"- {{op: init, var: {r.var}, value: {v}}}"
+        for r, v in zip(kind.roles, values, strict=True)
+        if r.init
     ]
     # steps are flow maps, so their braces are literal; only {a}.. are filled in
     lines += ["- " + re.sub(r"\{([a-d])\}", lambda m: nums[m.group(1)], s) for s in kind.steps]
@@ -740,11 +737,11 @@ def synth_traces(settings: TraceSynthSettings = TraceSynthSettings()) -> list[Ro
             mode = mode.replace("variant+numbers", "variant").replace("numbers", "combo")
         ph = _phrasing(rng, ki, s, "seen" if mode == "numbers" else mode)
         values = _values(rng, kind, s.hidden_numbers, new_numbers="numbers" in mode)
-        question, query, mentioned = _render(kind, ph, values, rng)
+        question, query = _render(kind, ph, values, rng)
         if trace_prompt(question) in prompts:
             continue
         prompts.add(trace_prompt(question))
-        text = _trace_text(kind, values, query, mentioned)
+        text = _trace_text(kind, values, query)
         source = f"synth-trace:{s.seed}:{i}:{kind.name}:{ph.key()}:{mode}"
         rows.append(_row(kind, question, text, split, source))
     return rows
@@ -780,8 +777,8 @@ def beyond_rows(n: int, seed: int = 0, numbers: tuple[int, int] = (1000, 9999)) 
             values[rng.choice(wide)] = rng.randint(*numbers)
             if kind.valid(tuple(values)):
                 break
-        question, query, mentioned = _render(kind, ph, tuple(values), rng)
-        text = _trace_text(kind, tuple(values), query, mentioned)
+        question, query = _render(kind, ph, tuple(values), rng)
+        text = _trace_text(kind, tuple(values), query)
         rows.append(_row(kind, question, text, "beyond", f"synth-trace:{seed}:{i}:{kind.name}:{ph.key()}:beyond"))  # fmt: skip
     return rows
 
