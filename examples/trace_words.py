@@ -1,20 +1,25 @@
 """Word problems -> traces, end to end: does a small model write traces the solver accepts?
 
-Draw rows with :func:`dslkit.train.synth_traces.synth_traces` (hidden: phrasings and a number range
-training never sees), build a trace tokenizer on the training rows, train with
-``examples/configs/trace_words.toml``, decode the probe cases greedy and grammar-constrained, and
-score each trace with the solver (correct = solves to the row's answer)::
+Draw rows with :func:`dslkit.train.synth_traces.synth_traces` (hidden: clause variants,
+variant combinations and a number range training never sees), build a trace tokenizer on the
+training rows, train with ``examples/configs/trace_words.toml``, decode the probe cases greedy
+and grammar-constrained, and score each trace with the solver (correct = solves to the row's
+answer; never a string match)::
 
-    python examples/trace_words.py [--rows N] [--probe N] [--key=value ...]
+    python examples/trace_words.py [--rows N] [--probe N] [--gsm8k N] [--beyond N] [--key=value ...]
 
-Prints solver-correct per split for both decodings, parameters, wall time and tokens/s.
+Prints solver-correct per split for both decodings, hidden per held-out kind, two diagnostics
+that are not targets (``beyond``: numbers with more digits than any training number; GSM8K:
+real questions the model never trains on), parameters, wall time and tokens/s.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -25,6 +30,9 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
 CONFIG = ROOT / "examples" / "configs" / "trace_words.toml"
+# only GSM8K's train split ships with the checkout's shared data; the model never trains on it
+GSM8K = ROOT.parent / "shared" / "data" / "gsm8k" / "train.jsonl"
+GSM8K_LABEL = "GSM8K train split (never trained on; the test split is not on this machine)"
 
 
 def _correct(text: str, answer: str | None) -> bool:
@@ -39,23 +47,83 @@ def _correct(text: str, answer: str | None) -> bool:
     return out.ok and out.answer is not None and Fraction(out.answer) == Fraction(answer)
 
 
-def run(
-    *, rows: int = 6000, probe: int = 40, overrides: Sequence[str] = (), config: Path = CONFIG
-) -> dict[str, Any]:
-    """Train and probe; returns ``{decoding: {split: solver-correct rate}}`` plus run facts."""
+def gsm8k_cases(path: Path, n: int) -> list[tuple[str, str]]:
+    """The first ``n`` GSM8K records as (question, gold answer) pairs ("#### 72" -> "72")."""
+    out: list[tuple[str, str]] = []
+    if n <= 0 or not path.is_file():
+        return out
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            gold = record["answer"].rpartition("####")[2].strip().replace(",", "")
+            out.append((record["question"], gold))
+            if len(out) == n:
+                break
+    return out
+
+
+def _decode(
+    decoder: Any, model: Any, prompts: Sequence[str], constrained: bool, budget: int
+) -> list[str]:
     import torch
+
+    with torch.no_grad():
+        gens = decoder.generate_batch(
+            model,
+            [decoder.prompt_ids(p) for p in prompts],
+            constrained=constrained,
+            max_new_tokens=budget,
+        )
+    return [g.text for g in gens]
+
+
+def run(
+    *,
+    rows: int = 6000,
+    probe: int = 40,
+    gsm8k: int = 0,
+    beyond: int = 0,
+    overrides: Sequence[str] = (),
+    config: Path = CONFIG,
+    gsm8k_path: Path = GSM8K,
+) -> dict[str, Any]:
+    """Train and probe.
+
+    Args:
+        rows: rows to draw (all splits).
+        probe: cases per split.
+        gsm8k: GSM8K questions to probe (constrained decoding; 0: none).
+        beyond: rows with numbers longer than training's to probe (0: none).
+        overrides: ``--key=value`` config overrides.
+        config: the run config.
+        gsm8k_path: the GSM8K JSONL file.
+
+    Returns:
+        ``scores`` (``{decoding: {split: solver-correct rate}}``), ``hidden_modes``
+        (constrained, per held-out kind: ``(correct, cases)``), ``beyond`` and ``gsm8k``
+        (``(correct, cases, too_long)``) plus run facts.
+    """
     from dslkit.train import data
     from dslkit.train.config import load_config
     from dslkit.train.decoding import Decoder
     from dslkit.train.loop import fit
     from dslkit.train.packing import PackedRows
-    from dslkit.train.synth_traces import TraceSynthSettings, synth_traces, trace_leakage
+    from dslkit.train.synth_traces import (
+        TraceSynthSettings,
+        beyond_rows,
+        synth_traces,
+        trace_leakage,
+    )
 
     from dslkit import tokenizer
 
     t0 = time.perf_counter()
     all_rows = synth_traces(TraceSynthSettings(n_rows=rows))
-    assert not trace_leakage(all_rows), "held-out traces leak into train"
+    leaks = trace_leakage(all_rows)
+    if leaks:
+        raise SystemExit("held-out traces leak into train:\n" + "\n".join(leaks[:10]))
     train = [r for r in all_rows if r.split == "train"]
     tok = tokenizer.build("trace", corpus=[t for r in train for t in (r.prompt, r.target)])
     cfg = load_config(config, list(overrides))
@@ -69,45 +137,92 @@ def run(
     data.pack([r for r in all_rows if r.split == "dev"][:128], tok).save(cfg.data.dev)
 
     res = fit(cfg, PackedRows.load(cfg.data.train), PackedRows.load(cfg.data.dev))
+    trained = time.perf_counter()
     model = res.model.eval()
     decoder = Decoder(tok, "trace")
+    longest = max(len(tok.encode(r.target)) for r in all_rows) + 8
     scores: dict[str, dict[str, float]] = {}
+    modes: dict[str, list[int]] = {}
     for name, constrained in (("greedy", False), ("constrained", True)):
         scores[name] = {}
         for split in ("train", "dev", "test", "hidden"):
             cases = [r for r in all_rows if r.split == split][:probe]
-            longest = max(len(tok.encode(r.target)) for r in cases) + 8
-            with torch.no_grad():
-                gens = decoder.generate_batch(
-                    model,
-                    [decoder.prompt_ids(r.prompt) for r in cases],
-                    constrained=constrained,
-                    max_new_tokens=longest,
-                )
-            ok = sum(_correct(g.text, r.answer) for g, r in zip(gens, cases, strict=True))
-            scores[name][split] = ok / len(cases)
-    return {
+            texts = _decode(decoder, model, [r.prompt for r in cases], constrained, longest)
+            ok = [_correct(t, r.answer) for t, r in zip(texts, cases, strict=True)]
+            scores[name][split] = sum(ok) / len(cases)
+            if split == "hidden" and constrained:
+                for r, good in zip(cases, ok, strict=True):
+                    m = modes.setdefault(r.source.rsplit(":", 1)[1], [0, 0])
+                    m[0] += good
+                    m[1] += 1
+    result: dict[str, Any] = {
         "scores": scores,
+        "hidden_modes": {k: tuple(v) for k, v in sorted(modes.items())},
         "params": model.num_params(),
         "train_rows": len(train),
-        "seconds": time.perf_counter() - t0,
+        "rows_per_kind": dict(Counter(r.source.split(":")[3] for r in train)),
+        "train_seconds": trained - t0,
         "train_tokens_per_s": res.tokens_per_s,
     }
+    if beyond:
+        extra = beyond_rows(beyond, seed=1)
+        texts = _decode(decoder, model, [r.prompt for r in extra], True, longest)
+        result["beyond"] = (
+            sum(_correct(t, r.answer) for t, r in zip(texts, extra, strict=True)),
+            len(extra),
+        )
+    if gsm8k:
+        cases = gsm8k_cases(gsm8k_path, gsm8k)
+        room = model.config.block_size - longest
+        fits = [(q, a) for q, a in cases if len(decoder.prompt_ids(data.trace_prompt(q))) <= room]
+        texts = _decode(decoder, model, [data.trace_prompt(q) for q, _ in fits], True, longest)
+        correct = sum(_correct(t, a) for t, (_, a) in zip(texts, fits, strict=True))
+        result["gsm8k"] = (correct, len(cases), len(cases) - len(fits))
+    result["seconds"] = time.perf_counter() - t0
+    return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``--rows``, ``--probe`` and ``--key=value`` config overrides."""
+    """Command line: ``--rows``, ``--probe``, ``--gsm8k``, ``--beyond`` and ``--key=value`` overrides."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, default=6000)
     p.add_argument("--probe", type=int, default=40, help="cases per split")
+    p.add_argument("--gsm8k", type=int, default=50, help="GSM8K questions to probe (0: none)")
+    p.add_argument(
+        "--beyond", type=int, default=20, help="rows with 4-digit numbers to probe (0: none)"
+    )
     args, overrides = p.parse_known_args(argv)
-    out = run(rows=args.rows, probe=args.probe, overrides=overrides)
+    out = run(
+        rows=args.rows,
+        probe=args.probe,
+        gsm8k=args.gsm8k,
+        beyond=args.beyond,
+        overrides=overrides,
+    )
     print(
         f"{out['params']:,} parameters, {out['train_rows']} training rows, "
-        f"{out['seconds']:.0f}s, {out['train_tokens_per_s']:.0f} train tokens/s"
+        f"{out['seconds']:.0f}s in all ({out['train_seconds']:.0f}s data + training), "
+        f"{out['train_tokens_per_s']:.0f} train tokens/s"
     )
     for name, by_split in out["scores"].items():
         print(f"{name:>12}: " + ", ".join(f"{k} {v:.0%}" for k, v in by_split.items()))
+    print(
+        "hidden by what is held out (constrained): "
+        + ", ".join(f"{k} {c}/{n}" for k, (c, n) in out["hidden_modes"].items())
+    )
+    if "beyond" in out:
+        c, n = out["beyond"]
+        print(
+            f"beyond (4-digit numbers, more digits than any training number; not a target): {c}/{n}"
+        )
+    if "gsm8k" in out and not out["gsm8k"][1]:
+        print(f"{GSM8K_LABEL}: no GSM8K file at {GSM8K}")
+    elif "gsm8k" in out:
+        c, n, long = out["gsm8k"]
+        print(
+            f"{GSM8K_LABEL}: {c}/{n} solver-correct ({c / max(n, 1):.0%}), constrained; "
+            f"{long} longer than the context"
+        )
     return 0
 
 

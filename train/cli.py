@@ -146,6 +146,14 @@ def _add_synth_traces(p: argparse.ArgumentParser) -> None:
     p.add_argument("out", type=Path, help="rows JSONL to write (question prompt, trace, answer)")
     p.add_argument("--rows", type=int, default=4000, help="problems to draw (default 4000)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--hidden-numbers",
+        type=int,
+        nargs=2,
+        metavar=("LO", "HI"),
+        default=(130, 169),
+        help="values only hidden rows use (default 130 169: three digits, as training's)",
+    )
 
 
 def _run_synth_traces(args: argparse.Namespace) -> int:
@@ -153,8 +161,9 @@ def _run_synth_traces(args: argparse.Namespace) -> int:
     from dslkit.train.synth import split_counts
     from dslkit.train.synth_traces import TraceSynthSettings, synth_traces, trace_leakage
 
-    rows = synth_traces(TraceSynthSettings(n_rows=args.rows, seed=args.seed))
-    leaks = trace_leakage(rows)
+    held = tuple(args.hidden_numbers)
+    rows = synth_traces(TraceSynthSettings(n_rows=args.rows, seed=args.seed, hidden_numbers=held))
+    leaks = trace_leakage(rows, held)
     if leaks:
         raise QcError(f"{len(leaks)} held-out rows leak into train:\n" + "\n".join(leaks[:10]))
     qc(rows, compile_scenes=False).raise_if_failed()  # every trace solves to its answer
@@ -206,7 +215,7 @@ def register(sub: Any) -> None:
         ),
         (
             "synth-traces",
-            "write word-problem -> trace rows (hidden: unseen phrasings and number ranges)",
+            "write word-problem -> trace rows (hidden: held-out clause variants, variant combinations and an interior number range)",
             _add_synth_traces,
             _run_synth_traces,
         ),

@@ -61,12 +61,19 @@ class GPTConfig:
     # Share the input embedding with the output projection: fewer parameters for a small model,
     # and rare tokens (payload BPE pieces) get gradient from both ends.
     tie_weights: bool = True
+    # Rotary positions (RoFormer) instead of learned ones: attention scores see relative offsets,
+    # so "the token after the one I copied" is one pattern wherever the copy starts (a number's
+    # digits copied from a question). Off by default; a rotary model has no ``wpe`` and does not
+    # export to GPT-2.
+    rope: bool = False
 
     def __post_init__(self) -> None:
         if self.n_embd % self.n_head != 0:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if min(self.block_size, self.n_layer, self.n_head, self.n_embd) <= 0:
             raise ValueError("block_size, n_layer, n_head and n_embd must be positive")
+        if self.rope and (self.n_embd // self.n_head) % 2:
+            raise ValueError("rope needs an even head size (n_embd / n_head)")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
@@ -126,6 +133,9 @@ class Generation:
 
 
 class CausalSelfAttention(nn.Module):
+    rope_cos: torch.Tensor  # (block_size, head_dim / 2), registered when config.rope
+    rope_sin: torch.Tensor
+
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.n_head = config.n_head
@@ -135,6 +145,22 @@ class CausalSelfAttention(nn.Module):
         self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
         self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.resid_dropout = nn.Dropout(config.dropout)
+        self.rope = config.rope
+        if config.rope:
+            # cos/sin per (position, frequency); buffers, not weights: checkpoints never hold them
+            half = config.n_embd // config.n_head // 2
+            freq = 10000.0 ** (-torch.arange(half, dtype=torch.float32) / half)
+            angle = torch.outer(torch.arange(config.block_size, dtype=torch.float32), freq)
+            self.register_buffer("rope_cos", angle.cos(), persistent=False)
+            self.register_buffer("rope_sin", angle.sin(), persistent=False)
+
+    def _rotate(self, x: torch.Tensor, start: int) -> torch.Tensor:
+        # rotate each (x1, x2) pair of a head by its position's angle
+        T = x.shape[2]
+        cos = self.rope_cos[start : start + T].to(x.dtype)
+        sin = self.rope_sin[start : start + T].to(x.dtype)
+        x1, x2 = x.chunk(2, dim=-1)
+        return torch.cat((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
 
     def forward(
         self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
@@ -145,6 +171,9 @@ class CausalSelfAttention(nn.Module):
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        if self.rope:
+            start = 0 if cache is None else cache.pos
+            q, k = self._rotate(q, start), self._rotate(k, start)
         dropout_p = self.dropout if self.training else 0.0
         if cache is None:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
@@ -210,7 +239,8 @@ class GPT(nn.Module):
             raise ValueError("GPTConfig.vocab_size must be set (> 0) before building a GPT")
         self.config = config
         self.wte = nn.Embedding(config.vocab_size, config.n_embd)  # token embedding
-        self.wpe = nn.Embedding(config.block_size, config.n_embd)  # learned positions
+        # learned positions (None with rope: positions enter through the attention rotation)
+        self.wpe = None if config.rope else nn.Embedding(config.block_size, config.n_embd)
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layer)])
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
@@ -245,7 +275,7 @@ class GPT(nn.Module):
         """
         n = sum(p.numel() for p in self.parameters())
         if non_embedding:
-            n -= self.wpe.weight.numel()
+            n -= 0 if self.wpe is None else self.wpe.weight.numel()
             if not self.config.tie_weights:
                 n -= self.wte.weight.numel()
         return n
@@ -260,6 +290,8 @@ class GPT(nn.Module):
             raise ValueError(
                 f"sequence of {start + T} positions exceeds block_size {self.config.block_size}"
             )
+        if self.wpe is None:
+            return self.drop(self.wte(idx))
         pos = torch.arange(start, start + T, dtype=torch.long, device=idx.device)
         return self.drop(self.wte(idx) + self.wpe(pos))
 

@@ -1,226 +1,879 @@
 """Word problems from traces: a trace task small models can learn, scored by the solver.
 
-Each problem *kind* is a small trace program over the ``arithmetic`` expert (its ``init`` /
-``compute`` / ``query`` steps, :mod:`trace_dsl.experts`) plus several phrasings of it, written
-for this module. A row draws a kind, a phrasing, a person, an item with its unit word and the
-numbers, renders the question, and writes the trace by a fixed policy (numbers are ``init`` in
-the kind's order under the kind's variable names, then the kind's computes, then ``query
-result``), so the question determines the trace. The answer is the solver's, never computed
-here.
+Each problem *kind* is a small trace program over one expert (:mod:`trace_dsl.experts`:
+arithmetic, percentage, entity_track, rate_equation, comparison) and a phrasing grammar written
+for this module: a few *fact slots*, each with interchangeable clause variants, the orders the
+facts may be told in, question forms, and optional distractor sentences carrying a number the
+trace must ignore. A row draws a kind, one variant per slot, an order, a question, maybe a
+distractor, a person (and a second one), an item, a container, a group, a currency, a unit and
+the numbers, renders the question and writes the trace by a fixed policy (numbers are ``init`` in
+the kind's role order under the kind's variable names, then the kind's steps, then the
+question's ``query``), so the question determines the trace. The answer is the solver's, never
+computed here.
 
-Splits: ``hidden`` holds phrasings training never sees (the last phrasing of each kind) and
-numbers from a range training never sees; ``dev`` / ``test`` are fresh draws of the training
-phrasings and range. :func:`trace_leakage` proves it from the rows' sources.
+Splits: ``hidden`` rows each carry something training never sees: a *whole clause variant*
+held out for every kind (the last variant of one slot, and the last distractor), a *combination*
+of seen variants held out by hash, a *number range* (``hidden_numbers``, interior to the digit
+lengths training covers, so every digit position is trained and only the values are new), or
+a new variant together with new numbers. ``dev`` / ``test`` are fresh draws of training
+phrasings and numbers. :func:`trace_leakage` proves the split from the rows' text alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
-from collections.abc import Iterable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from dslkit.train.data import Row, _row_id, trace_prompt
 
-__all__ = ["KINDS", "TraceSynthSettings", "synth_traces", "trace_leakage"]
+from dslkit.errors import ArgumentError
+
+__all__ = [
+    "DISTRACTORS",
+    "KINDS",
+    "Kind",
+    "Role",
+    "TraceSynthSettings",
+    "beyond_rows",
+    "phrasing_mask",
+    "synth_traces",
+    "trace_leakage",
+]
 
 
 @dataclass(frozen=True)
-class _Kind:
-    """One problem shape: its numbers (trace variables), its computes and its phrasings."""
+class Role:
+    """One number of a kind: its trace variable and where its value is drawn from."""
+
+    var: str  # trace variable; roles are init'ed in the kind's order
+    lo: int  # smallest value
+    hi: int  # largest value (the held-out number range applies when it lies inside lo..hi)
+    choices: tuple[int, ...] = ()  # a fixed menu instead of lo..hi (percent rates)
+    init: bool = True  # False: the number is written into a step (a transfer's amount)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One problem shape: numbers (roles), trace steps and the phrasing grammar."""
 
     name: str
-    numbers: tuple[str, ...]  # trace variable names, in init order; phrasings use {a} {b} {c}
-    computes: tuple[tuple[str, str, str, str], ...]  # (compute_op, arg, arg, result var)
-    phrasings: tuple[str, ...]  # the last one is held out for the hidden split
+    expert: str  # the trace's expert
+    roles: tuple[Role, ...]  # phrasings write them as {a} {b} {c} {d} (money: {ma} ...)
+    steps: tuple[str, ...]  # flow-map steps after the inits ({a}.. may appear as literals)
+    facts: tuple[tuple[str, ...], ...]  # per fact slot its clause variants
+    orders: tuple[tuple[int, ...], ...]  # the orders the fact slots may be told in
+    questions: tuple[tuple[str, str], ...]  # (question form, the variable it queries)
+    held_slot: int  # the last variant of this slot is only ever used by hidden rows
+    valid: Callable[[tuple[int, ...]], bool] = field(compare=False)  # the story stays possible
 
 
-KINDS: tuple[_Kind, ...] = (
-    _Kind(
+# Placeholders: {Who}/{who} the person (name on first mention, then a pronoun), {whom}, {poss} /
+# {Poss} (possessive), {name} always the name, {name2} a second person, {item}/{items},
+# {box}/{boxes} containers, {one}/{group} people sharing, {unit} of distance, {a}.. numbers,
+# {ma}.. numbers as money. Templates never spell a filler word themselves (phrasing_mask
+# masks fillers, so a template word that is also a filler would hide a phrasing difference).
+KINDS: tuple[Kind, ...] = (
+    Kind(
         "gain_loss",
-        ("start", "gained", "lost"),
-        (("add", "start", "gained", "step1"), ("sub", "step1", "lost", "result")),
+        "arithmetic",
+        (Role("start", 2, 999), Role("gained", 2, 999), Role("lost", 2, 999)),
         (
-            "{name} has {a} {items}. {pron} gets {b} more and then gives away {c}. "
-            "How many {items} does {name} have now?",
-            "At first {name} owned {a} {items}. After receiving {b} {items} and losing {c}, "
-            "how many {items} are left?",
-            "{name} started the day with {a} {items}, picked up another {b}, and handed {c} "
-            "to a friend. How many {items} remain with {name}?",
+            "{op: compute, compute_op: add, args: [start, gained], var: step1}",
+            "{op: compute, compute_op: sub, args: [step1, lost], var: result}",
         ),
+        (
+            (
+                "{Who} has {a} {items}.",
+                "{Who} owns {a} {items}.",
+                "At first {who} had {a} {items}.",
+                "{Who} started the week with {a} {items}.",
+                "{Who} keeps {a} {items} on a shelf.",
+                "{Who} had {a} {items} in the morning.",
+                "There were {a} {items} in {poss} room.",
+            ),
+            (
+                "{Who} gets {b} more {items}.",
+                "{Who} receives another {b} {items}.",
+                "A neighbour gives {whom} {b} {items}.",
+                "{Who} buys {b} extra {items}.",
+                "{Who} is given {b} more {items}.",
+                "Later {who} wins {b} {items}.",
+                "Then {who} finds {b} {items}.",
+            ),
+            (
+                "{Who} gives away {c} {items}.",
+                "{Who} loses {c} {items}.",
+                "{Who} sells {c} of the {items}.",
+                "Later {c} of {poss} {items} break.",
+                "{Who} trades away {c} {items}.",
+                "{c} {items} go missing.",
+                "{Who} donates {c} {items} to a school.",
+            ),
+        ),
+        ((0, 1, 2), (0, 2, 1)),
+        (
+            ("How many {items} does {name} have now?", "result"),
+            ("How many {items} are left?", "result"),
+            ("How many {items} does {who} end up with?", "result"),
+            ("What is the number of {items} {name} has at the end?", "result"),
+            ("How many {items} remain?", "result"),
+        ),
+        held_slot=2,
+        valid=lambda v: v[2] < v[0],
     ),
-    _Kind(
+    Kind(
         "order_cost",
-        ("count", "price", "fee"),
-        (("mul", "count", "price", "step1"), ("add", "step1", "fee", "result")),
+        "arithmetic",
+        (Role("count", 2, 99), Role("price", 2, 999), Role("fee", 2, 99)),
         (
-            "{name} buys {a} {items} at {b} dollars each and pays a {c} dollar delivery fee. "
-            "What is the total cost in dollars?",
-            "Each {item} costs {b} dollars. {name} orders {a} of them, plus {c} dollars for "
-            "shipping. How much does {name} pay?",
-            "With a flat charge of {c} dollars on top, {name} paid for {a} {items} priced at "
-            "{b} dollars apiece. What did the order cost?",
+            "{op: compute, compute_op: mul, args: [count, price], var: step1}",
+            "{op: compute, compute_op: add, args: [step1, fee], var: result}",
         ),
+        (
+            (
+                "{Who} buys {a} {items}.",
+                "{Who} orders {a} {items} online.",
+                "{Who} needs {a} {items} for a party.",
+                "{Who} picks out {a} {items}.",
+                "{Who} adds {a} {items} to a cart.",
+                "{Who} gets {a} {items} for the office.",
+                "{Who} wants {a} {items}.",
+            ),
+            (
+                "Each {item} costs {mb}.",
+                "The {items} are {mb} each.",
+                "One {item} sells for {mb}.",
+                "The price is {mb} per {item}.",
+                "A single {item} costs {mb}.",
+                "They cost {mb} per {item}.",
+                "Every {item} is priced at {mb}.",
+            ),
+            (
+                "Delivery adds a fee of {mc}.",
+                "There is a shipping charge of {mc}.",
+                "{Who} also pays {mc} for delivery.",
+                "A flat fee of {mc} is added to the bill.",
+                "Shipping costs {mc} more.",
+                "{Who} pays an extra {mc} for postage.",
+                "The store charges {mc} to wrap the order.",
+            ),
+        ),
+        ((0, 1, 2), (1, 0, 2)),
+        (
+            ("How much does {name} pay in total?", "result"),
+            ("What is the total cost?", "result"),
+            ("How much money does {who} spend?", "result"),
+            ("What does the whole order cost?", "result"),
+            ("How much is the bill?", "result"),
+        ),
+        held_slot=0,
+        valid=lambda v: True,
     ),
-    _Kind(
+    Kind(
         "fair_share",
-        ("boxes", "per_box", "friends"),
-        (("mul", "boxes", "per_box", "step1"), ("div", "step1", "friends", "result")),
+        "arithmetic",
+        (Role("boxes", 2, 40), Role("per_box", 2, 999), Role("people", 2, 12)),
         (
-            "{name} has {a} boxes with {b} {items} in each and shares them equally among {c} "
-            "friends. How many {items} does each friend get?",
-            "There are {a} crates of {items}, {b} per crate. {name} splits all of them evenly "
-            "between {c} teams. How many {items} does one team receive?",
-            "{c} neighbours divide {name}'s {a} bags of {items} equally; every bag holds {b}. "
-            "What is each neighbour's share?",
+            "{op: compute, compute_op: mul, args: [boxes, per_box], var: step1}",
+            "{op: compute, compute_op: div, args: [step1, people], var: result}",
         ),
+        (
+            (
+                "{Who} has {a} {boxes} of {items}.",
+                "There are {a} {boxes} of {items}.",
+                "{Who} brings {a} {boxes} of {items}.",
+                "{a} {boxes} of {items} arrive at {poss} house.",
+                "{Who} buys {a} {boxes} of {items}.",
+                "{Who} fills {a} {boxes} with {items}.",
+                "{Who} collects {a} {boxes} full of {items}.",
+            ),
+            (
+                "Each {box} holds {b} {items}.",
+                "Every {box} has {b} {items} inside.",
+                "There are {b} {items} in each {box}.",
+                "A {box} contains {b} {items}.",
+                "Every {box} holds {b} {items}.",
+                "There are {b} {items} per {box}.",
+                "Each {box} is packed with {b} {items}.",
+            ),
+            (
+                "The {items} are shared equally among {c} {group}.",
+                "{Who} splits them evenly between {c} {group}.",
+                "{c} {group} divide all the {items} equally.",
+                "All the {items} go in equal parts to {c} {group}.",
+                "They are split evenly among {c} {group}.",
+                "{Who} shares them equally with {c} {group}.",
+                "{Who} hands them out fairly to {c} {group}.",
+            ),
+        ),
+        ((0, 1, 2), (1, 0, 2)),
+        (
+            ("How many {items} does each {one} get?", "result"),
+            ("What is each {one}'s share?", "result"),
+            ("How many {items} go to one {one}?", "result"),
+            ("How many {items} does every {one} receive?", "result"),
+            ("How many {items} does a single {one} get?", "result"),
+        ),
+        held_slot=1,
+        valid=lambda v: v[0] * v[1] % v[2] == 0,
     ),
-    _Kind(
+    Kind(
         "production",
-        ("rate", "hours", "rejected"),
-        (("mul", "rate", "hours", "step1"), ("sub", "step1", "rejected", "result")),
+        "arithmetic",
+        (Role("rate", 2, 999), Role("hours", 2, 24), Role("rejected", 2, 999)),
         (
-            "A machine run by {name} makes {a} {items} per hour. It runs for {b} hours and {c} "
-            "{items} fail inspection. How many good {items} are made?",
-            "{name}'s workshop turns out {a} {items} an hour for {b} hours; {c} of them are "
-            "thrown away. How many {items} are kept?",
-            "Over a {b}-hour shift at {a} {items} each hour, {name} had to scrap {c}. "
-            "How many usable {items} came out of the shift?",
+            "{op: compute, compute_op: mul, args: [rate, hours], var: step1}",
+            "{op: compute, compute_op: sub, args: [step1, rejected], var: result}",
         ),
+        (
+            (
+                "A machine in {poss} workshop makes {a} {items} per hour.",
+                "{Who} produces {a} {items} every hour.",
+                "{Poss} factory turns out {a} {items} an hour.",
+                "Each hour, {who} makes {a} {items}.",
+                "{Who} can build {a} {items} in an hour.",
+                "A press in {poss} shop stamps out {a} {items} each hour.",
+                "The line run by {whom} packs {a} {items} per hour.",
+            ),
+            (
+                "The shift lasts {b} hours.",
+                "{Who} works for {b} hours.",
+                "Production runs for {b} hours.",
+                "The machine is on for {b} hours.",
+                "The shop stays open for {b} hours.",
+                "{Who} keeps going for {b} hours.",
+                "The work day is {b} hours long.",
+            ),
+            (
+                "{c} {items} fail inspection.",
+                "In the end {c} are thrown away.",
+                "{Who} has to scrap {c} of them.",
+                "Quality control rejects {c} {items}.",
+                "{Who} throws out {c} faulty {items}.",
+                "A test fails {c} of the {items}.",
+                "{c} of the {items} come out broken.",
+            ),
+        ),
+        ((0, 1, 2), (1, 0, 2)),
+        (
+            ("How many good {items} are made?", "result"),
+            ("How many {items} are kept?", "result"),
+            ("How many usable {items} come out of the shift?", "result"),
+            ("How many {items} pass inspection?", "result"),
+            ("How many {items} are left to sell?", "result"),
+        ),
+        held_slot=0,
+        valid=lambda v: v[2] < v[0] * v[1],
+    ),
+    Kind(
+        "change",
+        "arithmetic",
+        (Role("count", 2, 20), Role("price", 2, 99), Role("paid", 2, 999)),
+        (
+            "{op: compute, compute_op: mul, args: [count, price], var: step1}",
+            "{op: compute, compute_op: sub, args: [paid, step1], var: result}",
+        ),
+        (
+            (
+                "{Who} buys {a} {items}.",
+                "{Who} picks up {a} {items} at the market.",
+                "{Who} gets {a} {items} from a shop.",
+                "At the fair, {who} buys {a} {items}.",
+                "{Who} chooses {a} {items} at a stall.",
+                "{Who} pays for {a} {items}.",
+                "{Who} takes {a} {items} to the till.",
+            ),
+            (
+                "Each {item} costs {mb}.",
+                "The {items} are {mb} apiece.",
+                "One {item} is {mb}.",
+                "The price of one {item} is {mb}.",
+                "The {items} sell for {mb} each.",
+                "The price per {item} is {mb}.",
+                "Each one is priced at {mb}.",
+            ),
+            (
+                "{Who} pays with {mc}.",
+                "{Who} hands over {mc}.",
+                "{Who} gives the cashier {mc}.",
+                "{Who} pays using {mc} in notes.",
+                "{Who} pays the seller {mc}.",
+                "{Who} puts down {mc}.",
+                "{Who} offers {mc} at the counter.",
+            ),
+        ),
+        ((0, 1, 2), (1, 0, 2)),
+        (
+            ("How much change does {name} get back?", "result"),
+            ("How much change is due?", "result"),
+            ("What change does {who} receive?", "result"),
+            ("How much money comes back to {name}?", "result"),
+            ("How much change should {name} get?", "result"),
+        ),
+        held_slot=2,
+        valid=lambda v: v[2] > v[0] * v[1],
+    ),
+    Kind(
+        "discount",
+        "percentage",
+        (
+            Role("count", 2, 20),
+            Role("price", 2, 999),
+            Role("rate", 0, 0, (10, 20, 25, 30, 40, 50, 75)),
+        ),
+        (
+            "{op: compute, compute_op: mul, args: [count, price], var: step1}",
+            "{op: percent_off, base: step1, rate: rate, var: result}",
+        ),
+        (
+            (
+                "{Who} chooses {a} {items}.",
+                "{Who} buys {a} {items} in a sale.",
+                "{Who} would like {a} {items}.",
+                "{Who} takes home {a} {items}.",
+                "{Who} picks {a} {items} off the shelf.",
+                "{Who} gets {a} {items} at the mall.",
+                "{Who} orders {a} {items}.",
+            ),
+            (
+                "Each {item} is normally {mb}.",
+                "The regular price is {mb} per {item}.",
+                "One {item} usually costs {mb}.",
+                "The list price of one {item} is {mb}.",
+                "Each {item} has a price tag of {mb}.",
+                "Without the sale one {item} costs {mb}.",
+                "Full price is {mb} for each {item}.",
+            ),
+            (
+                "The shop gives {c}% off.",
+                "Everything is {c}% off today.",
+                "{Who} has a coupon for {c}% off.",
+                "A sale takes {c}% off the price.",
+                "There is a {c}% discount.",
+                "The price drops by {c}%.",
+                "The {items} are discounted by {c}%.",
+            ),
+        ),
+        ((0, 1, 2), (2, 0, 1)),
+        (
+            ("How much does {name} pay?", "result"),
+            ("What is the total after the discount?", "result"),
+            ("How much does {who} spend?", "result"),
+            ("What does {name} pay in all?", "result"),
+            ("How much money does the purchase cost?", "result"),
+        ),
+        held_slot=1,
+        valid=lambda v: v[0] * v[1] * v[2] % 100 == 0,
+    ),
+    Kind(
+        "transfer",
+        "entity_track",
+        (Role("giver", 2, 999), Role("receiver", 2, 999), Role("amount", 2, 999, init=False)),
+        ("{op: transfer, from_entity: giver, to_entity: receiver, amount: {c}}",),
+        (
+            (
+                "{Who} has {a} {items}.",
+                "{Who} owns {a} {items}.",
+                "{Who} keeps {a} {items} in a drawer.",
+                "{Who} collected {a} {items}.",
+                "{Who} holds {a} {items}.",
+                "{Who} saved {a} {items}.",
+                "At first {who} has {a} {items}.",
+            ),
+            (
+                "{name2} has {b} {items}.",
+                "{name2} owns {b} {items}.",
+                "{name2} starts with {b} {items}.",
+                "{name2} has a pile of {b} {items}.",
+                "{name2} already holds {b} {items}.",
+                "{name2} saved {b} {items}.",
+                "{name2} is looking after {b} {items}.",
+            ),
+            (
+                "{Who} gives {c} {items} to {name2}.",
+                "{Who} hands {name2} {c} {items}.",
+                "{name2} receives {c} {items} from {whom}.",
+                "{Who} passes {c} of them to {name2}.",
+                "{Who} lends {name2} {c} {items}.",
+                "{Who} gifts {c} {items} to {name2}.",
+                "{Who} sends {c} {items} over to {name2}.",
+            ),
+        ),
+        ((0, 1, 2),),
+        (
+            ("How many {items} does {name2} have now?", "receiver"),
+            ("How many {items} does {name} have left?", "giver"),
+            ("How many {items} does {name2} end up with?", "receiver"),
+            ("How many {items} are still with {name}?", "giver"),
+            ("What is {name2}'s total now?", "receiver"),
+        ),
+        held_slot=1,
+        valid=lambda v: v[2] < v[0],
+    ),
+    Kind(
+        "trip",
+        "rate_equation",
+        (
+            Role("speed1", 2, 299),
+            Role("hours1", 2, 12),
+            Role("speed2", 2, 299),
+            Role("hours2", 2, 12),
+        ),
+        (
+            "{op: compute, compute_op: mul, args: [speed1, hours1], var: leg1}",
+            "{op: compute, compute_op: mul, args: [speed2, hours2], var: leg2}",
+            "{op: compute, compute_op: add, args: [leg1, leg2], var: result}",
+        ),
+        (
+            (
+                "{Who} drives for {b} hours at {a} {unit} per hour.",
+                "First {who} rides at {a} {unit} an hour for {b} hours.",
+                "{Who} travels {b} hours at a speed of {a} {unit} per hour.",
+                "In the morning {who} cycles at {a} {unit} per hour for {b} hours.",
+                "{Who} rides for {b} hours at {a} {unit} an hour.",
+                "{Who} starts at {a} {unit} per hour and keeps it up for {b} hours.",
+                "The first leg takes {b} hours at {a} {unit} an hour.",
+            ),
+            (
+                "Then {who} goes {c} {unit} per hour for {d} hours.",
+                "After that, the speed is {c} {unit} an hour for {d} hours.",
+                "Later {who} covers {d} hours at {c} {unit} per hour.",
+                "The second leg lasts {d} hours at {c} {unit} per hour.",
+                "Next {who} travels {d} hours at {c} {unit} per hour.",
+                "Then the pace is {c} {unit} per hour for another {d} hours.",
+                "For the last {d} hours {who} moves at {c} {unit} an hour.",
+            ),
+        ),
+        ((0, 1),),
+        (
+            ("How far does {name} travel in total?", "result"),
+            ("What is the total distance in {unit}?", "result"),
+            ("How many {unit} does {who} cover altogether?", "result"),
+            ("How long is the whole trip in {unit}?", "result"),
+            ("What distance does {name} cover?", "result"),
+        ),
+        held_slot=1,
+        valid=lambda v: True,
+    ),
+    Kind(
+        "compare",
+        "comparison",
+        (Role("first", 2, 999), Role("second", 2, 999)),
+        ("{op: compare, compute_op: sub, args: [first, second], var: result}",),
+        (
+            (
+                "{Who} has {a} {items}.",
+                "{Who} collected {a} {items}.",
+                "{Who} owns {a} {items}.",
+                "{Who} counted {a} {items}.",
+                "{Who} holds {a} {items}.",
+                "{Who} saved {a} {items}.",
+                "{Who} keeps {a} {items}.",
+            ),
+            (
+                "{name2} has {b}.",
+                "{name2} has only {b} {items}.",
+                "{name2} owns {b} of them.",
+                "{name2} collected {b} {items}.",
+                "{name2} holds {b} {items}.",
+                "{name2} saved {b} {items}.",
+                "{name2} reaches {b}.",
+            ),
+        ),
+        ((0, 1),),
+        (
+            ("How many more {items} does {name} have than {name2}?", "result"),
+            ("How many fewer {items} does {name2} have?", "result"),
+            ("What is the difference between their counts?", "result"),
+            ("By how many {items} does {name} lead?", "result"),
+            ("How many {items} separate the two?", "result"),
+        ),
+        held_slot=1,
+        valid=lambda v: v[0] > v[1],
     ),
 )
-NAMES = (
-    ("Amara", "She"), ("Bruno", "He"), ("Chen", "He"), ("Dalia", "She"), ("Emeka", "He"),
-    ("Farah", "She"), ("Goran", "He"), ("Hana", "She"), ("Ivo", "He"), ("Jia", "She"),
-    ("Kofi", "He"), ("Lena", "She"), ("Mateo", "He"), ("Noor", "She"), ("Oskar", "He"),
-    ("Priya", "She"), ("Quinn", "They"), ("Rosa", "She"), ("Sami", "He"), ("Tove", "She"),
+
+# sentences with a number the trace must ignore (frames x nouns, so the cue to skip a number
+# is learnt from many); the last frame only ever appears in hidden rows
+DISTRACTORS: tuple[str, ...] = (
+    "{Who} read {x} {noise} last year.",
+    "The shop sold {x} {noise} yesterday.",
+    "{Poss} sister has {x} {noise}.",
+    "The town has {x} {noise}.",
+    "{Who} saw {x} {noise} on the way.",
+    "Last week {who} wrote {x} {noise}.",
+    "{Who} is {x} years old.",
+    "The street has {x} houses.",
+    "It rained for {x} days last month.",
+    "The radio played {x} {noise}.",
+)
+NOISE = ("songs", "pages", "emails", "photos", "birds", "cars", "letters", "posters", "films")
+DISTRACTOR_VALUES = (2, 99)  # never inside a held-out number range
+
+NAMES: tuple[tuple[str, str], ...] = (
+    ("Amara", "f"), ("Bruno", "m"), ("Chen", "m"), ("Dalia", "f"), ("Emeka", "m"),
+    ("Farah", "f"), ("Goran", "m"), ("Hana", "f"), ("Ivo", "m"), ("Jia", "f"),
+    ("Kofi", "m"), ("Lena", "f"), ("Mateo", "m"), ("Noor", "f"), ("Oskar", "m"),
+    ("Priya", "f"), ("Rosa", "f"), ("Sami", "m"), ("Tove", "f"), ("Umar", "m"),
+    ("Vera", "f"), ("Wen", "m"), ("Ximena", "f"), ("Yusuf", "m"), ("Zofia", "f"),
+    ("Aiko", "f"), ("Bilal", "m"), ("Carmen", "f"), ("Dmitri", "m"), ("Esi", "f"),
+    ("Felix", "m"), ("Greta", "f"), ("Hugo", "m"), ("Ines", "f"), ("Jonas", "m"),
+    ("Kira", "f"), ("Luca", "m"), ("Mira", "f"), ("Nils", "m"), ("Olga", "f"),
 )  # fmt: skip
-ITEMS = (
+PRONOUNS = {"f": ("She", "she", "her", "her", "Her"), "m": ("He", "he", "him", "his", "His")}
+ITEMS: tuple[tuple[str, str], ...] = (
     ("apple", "apples"), ("marble", "marbles"), ("notebook", "notebooks"), ("candle", "candles"),
     ("stamp", "stamps"), ("bolt", "bolts"), ("cookie", "cookies"), ("seedling", "seedlings"),
     ("ticket", "tickets"), ("battery", "batteries"), ("brick", "bricks"), ("mug", "mugs"),
+    ("pencil", "pencils"), ("lemon", "lemons"), ("sticker", "stickers"), ("shell", "shells"),
+    ("towel", "towels"), ("button", "buttons"), ("cupcake", "cupcakes"), ("plate", "plates"),
+    ("kite", "kites"), ("puzzle", "puzzles"), ("sock", "socks"), ("onion", "onions"),
 )  # fmt: skip
+CONTAINERS = (("box", "boxes"), ("bag", "bags"), ("crate", "crates"), ("jar", "jars"),
+              ("tin", "tins"), ("sack", "sacks"))  # fmt: skip
+GROUPS = (("friend", "friends"), ("child", "children"), ("team", "teams"),
+          ("classmate", "classmates"), ("cousin", "cousins"), ("table", "tables"))  # fmt: skip
+CURRENCIES = ("${n}", "{n} dollars", "{n} euros", "{n} pounds")
+UNITS = ("km", "miles", "kilometres")
 
 
 @dataclass(frozen=True)
 class TraceSynthSettings:
     """What :func:`synth_traces` draws."""
 
-    n_rows: int = 4000
+    n_rows: int = 6000
     seed: int = 0
-    train_range: tuple[int, int] = (2, 40)  # numbers of train/dev/test rows
-    hidden_range: tuple[int, int] = (41, 250)  # numbers only hidden rows use
+    hidden_numbers: tuple[int, int] = (130, 169)  # values only hidden rows use (3 digits, as
+    # training's: every digit position is trained, only these values are new)
     hidden_share: float = 0.1
     dev_share: float = 0.05
     test_share: float = 0.05
+    held_combos: float = 0.2  # share of clause-variant combinations only hidden rows use
+    distractor_share: float = 0.3  # rows with an irrelevant number sentence
+
+    def __post_init__(self) -> None:
+        lo, hi = self.hidden_numbers
+        top = max(r.hi for k in KINDS for r in k.roles)
+        if not DISTRACTOR_VALUES[1] < lo <= hi < top:
+            # above the distractors' numbers (a training prompt must never show one) and
+            # below the largest training number (held-out values, trained digit lengths)
+            raise ArgumentError(
+                f"hidden_numbers {lo}-{hi}: need {DISTRACTOR_VALUES[1]} < lo <= hi < {top}"
+            )
 
 
-def _numbers(kind: _Kind, rng: random.Random, lo: int, hi: int) -> tuple[int, int, int]:
-    # every number stays inside [lo, hi]: the hidden range is a range training never sees
-    a, b, c = (rng.randint(lo, hi) for _ in range(3))
-    if kind.name == "fair_share":
-        a = c * rng.randint(1, hi // c)  # the share comes out whole and a stays <= hi
-    elif kind.name == "gain_loss":
-        c = rng.randint(lo, min(hi, a + b - 1))  # never gives away more than there is
-    elif kind.name == "production":
-        c = rng.randint(lo, min(hi, a * b - 1))
-    return a, b, c
+# hidden row modes: what each holds out (a held-out variant, combination, numbers, or both)
+HIDDEN_MODES = ("variant", "combo", "numbers", "variant+numbers")
 
 
-def _trace_text(kind: _Kind, values: tuple[int, int, int]) -> str:
-    lines = ["expert: arithmetic", "trace:"]
+@dataclass(frozen=True)
+class _Phrasing:
+    kind: int
+    order: int
+    variants: tuple[int, ...]  # one per fact slot
+    question: int
+    distractor: tuple[int, int] | None  # (template, position among the facts)
+
+    def key(self) -> str:
+        d = "x" if self.distractor is None else f"{self.distractor[0]}@{self.distractor[1]}"
+        v = "-".join(map(str, self.variants))
+        return f"o{self.order}.v{v}.q{self.question}.d{d}"
+
+
+def _held_combo(kind: Kind, ph: _Phrasing, share: float) -> bool:
+    # a combination is held out by a stable hash of its clause choices (not of the draw), so
+    # the held-out set is the same for every seed and row count
+    h = hashlib.blake2b(f"{kind.name}:{ph.key()}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") / 2**64 < share
+
+
+def _phrasing(rng: random.Random, ki: int, s: TraceSynthSettings, mode: str) -> _Phrasing:
+    kind = KINDS[ki]
+    for _ in range(10_000):
+        variants = [rng.randrange(len(f) - 1) for f in kind.facts]  # the last one is held out
+        distractor = None
+        if rng.random() < s.distractor_share:
+            distractor = (rng.randrange(len(DISTRACTORS) - 1), rng.randrange(len(kind.facts) + 1))
+        if mode.startswith("variant"):
+            # a held-out variant: of the kind's held slot, or (a quarter) the held distractor
+            if rng.random() < 0.25:
+                distractor = (len(DISTRACTORS) - 1, rng.randrange(len(kind.facts) + 1))
+            else:
+                variants[kind.held_slot] = len(kind.facts[kind.held_slot]) - 1
+        ph = _Phrasing(
+            ki, rng.randrange(len(kind.orders)), tuple(variants), rng.randrange(len(kind.questions)),
+            distractor,
+        )  # fmt: skip
+        if mode.startswith("variant") or _held_combo(kind, ph, s.held_combos) == (mode == "combo"):
+            return ph
+    raise AssertionError(f"no {mode} phrasing for {kind.name}")  # pragma: no cover
+
+
+def _draw(rng: random.Random, role: Role) -> int:
+    if role.choices:
+        return rng.choice(role.choices)
+    # digit length first, then a value of that length: small and large numbers both common
+    n = rng.choice(range(len(str(role.lo)), len(str(role.hi)) + 1))
+    return rng.randint(max(role.lo, 10 ** (n - 1)), min(role.hi, 10**n - 1))
+
+
+def _values(
+    rng: random.Random, kind: Kind, held: tuple[int, int], new_numbers: bool
+) -> tuple[int, ...]:
+    lo, hi = held
+    wide = [i for i, r in enumerate(kind.roles) if not r.choices and r.lo <= lo and hi <= r.hi]
+    for _ in range(100_000):
+        values = [_draw(rng, r) for r in kind.roles]
+        if new_numbers:
+            values[rng.choice(wide)] = rng.randint(lo, hi)
+        # training numbers stay outside the held-out range; hidden ones have one inside it
+        if (new_numbers or not any(lo <= v <= hi for v in values)) and kind.valid(tuple(values)):
+            return tuple(values)
+    raise AssertionError(f"no numbers for {kind.name}")  # pragma: no cover
+
+
+def _render(
+    kind: Kind, ph: _Phrasing, values: tuple[int, ...], rng: random.Random
+) -> tuple[str, str]:
+    (name, sex), (name2, _) = rng.sample(NAMES, 2)
+    item, items = rng.choice(ITEMS)
+    box, boxes = rng.choice(CONTAINERS)
+    one, group = rng.choice(GROUPS)
+    cur = rng.choice(CURRENCIES)
+    unit = rng.choice(UNITS)
+    subj, subj_lc, obj, poss, poss_cap = PRONOUNS[sex]
+    nums = {k: str(v) for k, v in zip("abcd", values, strict=False)}
+    money = {f"m{k}": cur.format(n=v) for k, v in zip("abcd", values, strict=False)}
+    fill = dict(
+        name=name, name2=name2, item=item, items=items, box=box, boxes=boxes, one=one,
+        group=group, unit=unit, noise=rng.choice(NOISE),
+        x=str(rng.randint(*DISTRACTOR_VALUES)), **nums, **money,
+    )  # fmt: skip
+    sentences = [kind.facts[slot][ph.variants[slot]] for slot in kind.orders[ph.order]]
+    if ph.distractor is not None:
+        sentences.insert(ph.distractor[1], DISTRACTORS[ph.distractor[0]])
+    question, query = kind.questions[ph.question]
+    sentences.append(question)
+    named = False  # the person is named on first mention, a pronoun afterwards
+    out = []
+    for text in sentences:
+        for key, first, later in (
+            ("{Who}", name, subj), ("{who}", name, subj_lc), ("{whom}", name, obj),
+            ("{poss}", f"{name}'s", poss), ("{Poss}", f"{name}'s", poss_cap),
+        ):  # fmt: skip
+            while key in text:
+                text = text.replace(key, later if named else first, 1)
+                named = True
+        named = named or "{name}" in text
+        out.append(text.format(**fill))
+    return " ".join(out), query
+
+
+def _trace_text(kind: Kind, values: tuple[int, ...], query: str) -> str:
+    nums = {k: str(v) for k, v in zip("abcd", values, strict=False)}
+    lines = [f"expert: {kind.expert}", "trace:"]
+    # the policy: one init per number in the kind's role order, whatever order the question
+    # states them in (so the model looks each number up by its role, never by its position)
     lines += [
-        f"- {{op: init, var: {v}, value: {n}}}" for v, n in zip(kind.numbers, values, strict=True)
+        f"- {{op: init, var: {r.var}, value: {v}}}"
+        for r, v in zip(kind.roles, values, strict=True)
+        if r.init
     ]
-    lines += [
-        f"- {{op: compute, compute_op: {op}, args: [{x}, {y}], var: {out}}}"
-        for op, x, y, out in kind.computes
-    ]
-    lines.append("- {op: query, var: result}")
+    # steps are flow maps, so their braces are literal; only {a}.. are filled in
+    lines += ["- " + re.sub(r"\{([a-d])\}", lambda m: nums[m.group(1)], s) for s in kind.steps]
+    lines.append(f"- {{op: query, var: {query}}}")
     return "\n".join(lines) + "\n"
+
+
+def _row(kind: Kind, question: str, text: str, split: str, source: str) -> Row:
+    from dslkit.compilers.trace_solver import solve
+
+    import trace_dsl
+
+    prompt = trace_prompt(question)
+    target = trace_dsl.to_text(trace_dsl.canonicalize(trace_dsl.parse(text)))
+    result = solve(trace_dsl.parse(target))
+    if not result.ok:  # pragma: no cover - every kind's valid() keeps the story possible
+        raise AssertionError(f"{kind.name}: {result.error}")
+    return Row(
+        id=_row_id("trace", prompt, target),
+        prompt=prompt,
+        target=target,
+        split=split,
+        family=kind.expert,
+        language="trace",
+        answer=str(result.answer),
+        source=source,
+        surface="question",
+    )
 
 
 def synth_traces(settings: TraceSynthSettings = TraceSynthSettings()) -> list[Row]:
     """Draw word-problem rows (question -> canonical trace, with the solver's answer).
 
     Args:
-        settings: counts, number ranges and split shares.
+        settings: counts, the held-out number range, and split and phrasing shares.
 
     Returns:
         Rows with ``language="trace"``, ``surface="question"``, the split set and ``source``
-        ``synth-trace:<seed>:<i>:<kind>:<phrasing>:<range>`` (what :func:`trace_leakage` reads).
+        ``synth-trace:<seed>:<i>:<kind>:<phrasing key>:<mode>`` (mode ``seen`` outside hidden,
+        else one of :data:`HIDDEN_MODES`). Prompts are unique.
     """
-    from dslkit.compilers.trace_solver import solve
-
-    import trace_dsl
-
     s = settings
     rng = random.Random(s.seed)
     rows: list[Row] = []
     prompts: set[str] = set()
     for i in range(s.n_rows):
-        kind = KINDS[i % len(KINDS)]
+        ki = i % len(KINDS)
+        kind = KINDS[ki]
         u = rng.random()
-        split = (
-            "hidden"
-            if u < s.hidden_share
-            else "dev"
-            if u < s.hidden_share + s.dev_share
-            else "test"
-            if u < s.hidden_share + s.dev_share + s.test_share
-            else "train"
-        )
-        n_train = len(kind.phrasings) - 1
-        # hidden: a held-out phrasing, a held-out number range, or both
-        mode = rng.randrange(3) if split == "hidden" else -1
-        phrasing = n_train if mode in (0, 2) else rng.randrange(n_train)
-        lo, hi = s.hidden_range if mode in (1, 2) else s.train_range
-        values = _numbers(kind, rng, lo, hi)
-        name, pron = rng.choice(NAMES)
-        item, items = rng.choice(ITEMS)
-        question = kind.phrasings[phrasing].format(
-            name=name, pron=pron, item=item, items=items, a=values[0], b=values[1], c=values[2]
-        )
-        prompt = trace_prompt(question)
-        if prompt in prompts:
+        cuts = (s.hidden_share, s.hidden_share + s.dev_share, s.hidden_share + s.dev_share + s.test_share)  # fmt: skip
+        split = "hidden" if u < cuts[0] else "dev" if u < cuts[1] else "test" if u < cuts[2] else "train"  # fmt: skip
+        mode = rng.choice(HIDDEN_MODES) if split == "hidden" else "seen"
+        if not any(not r.choices and r.lo <= s.hidden_numbers[0] and s.hidden_numbers[1] <= r.hi for r in kind.roles):  # fmt: skip
+            mode = mode.replace("variant+numbers", "variant").replace("numbers", "combo")
+        ph = _phrasing(rng, ki, s, "seen" if mode == "numbers" else mode)
+        values = _values(rng, kind, s.hidden_numbers, new_numbers="numbers" in mode)
+        question, query = _render(kind, ph, values, rng)
+        if trace_prompt(question) in prompts:
             continue
-        prompts.add(prompt)
-        text = trace_dsl.to_text(trace_dsl.canonicalize(trace_dsl.parse(_trace_text(kind, values))))
-        result = solve(trace_dsl.parse(text))
-        rows.append(
-            Row(
-                id=_row_id("trace", prompt, text),
-                prompt=prompt,
-                target=text,
-                split=split,
-                family="arithmetic",
-                language="trace",
-                answer=str(result.answer),
-                source=f"synth-trace:{s.seed}:{i}:{kind.name}:{phrasing}:{lo}-{hi}",
-                surface="question",
-            )
-        )
+        prompts.add(trace_prompt(question))
+        text = _trace_text(kind, values, query)
+        source = f"synth-trace:{s.seed}:{i}:{kind.name}:{ph.key()}:{mode}"
+        rows.append(_row(kind, question, text, split, source))
     return rows
 
 
-def trace_leakage(rows: Iterable[Row]) -> list[str]:
-    """Hidden rows whose phrasing *and* number range both occur in train (empty: no leak)."""
-    rows = list(rows)
+def beyond_rows(n: int, seed: int = 0, numbers: tuple[int, int] = (1000, 9999)) -> list[Row]:
+    """Training phrasings with numbers longer than any training number (split ``beyond``).
 
-    def keys(r: Row) -> tuple[str, str]:
-        _, _, _, kind, phrasing, rng = r.source.split(":")
-        return f"{kind}:{phrasing}", rng
+    A diagnostic, not a target: with digit-by-digit tokens a model that has only ever written
+    three-digit numbers shows here whether it can write a four-digit one.
 
-    train = [keys(r) for r in rows if r.split == "train" and r.source.startswith("synth-trace:")]
-    phrasings = {p for p, _ in train}
-    ranges = {n for _, n in train}
-    train_prompts = {r.prompt for r in rows if r.split == "train"}
-    out = []
-    for r in rows:
-        if r.split == "train" or not r.source.startswith("synth-trace:"):
+    Args:
+        n: rows to draw.
+        seed: random seed.
+        numbers: the range one number of each row is drawn from (roles whose range it fits
+            are widened to take it).
+
+    Returns:
+        Rows with split ``beyond`` and mode ``beyond`` in the source.
+    """
+    s = TraceSynthSettings(seed=seed)
+    rng = random.Random(seed)
+    rows: list[Row] = []
+    for i in range(n):
+        ki = i % len(KINDS)
+        kind = KINDS[ki]
+        wide = [j for j, r in enumerate(kind.roles) if not r.choices and r.hi >= 999]
+        if not wide:
             continue
-        p, n = keys(r)
+        ph = _phrasing(rng, ki, s, "seen")
+        for _ in range(100_000):
+            values = [_draw(rng, r) for r in kind.roles]
+            values[rng.choice(wide)] = rng.randint(*numbers)
+            if kind.valid(tuple(values)):
+                break
+        question, query = _render(kind, ph, tuple(values), rng)
+        text = _trace_text(kind, tuple(values), query)
+        rows.append(_row(kind, question, text, "beyond", f"synth-trace:{seed}:{i}:{kind.name}:{ph.key()}:beyond"))  # fmt: skip
+    return rows
+
+
+# ----------------------------------------------------------------------------- leakage
+_CURRENCY_WORDS = tuple(c.replace("{n}", "").strip() for c in CURRENCIES if c.startswith("{n}"))
+_FILLERS = frozenset(
+    w
+    for w in (
+        *(n for n, _ in NAMES), *(p for ps in PRONOUNS.values() for p in ps),
+        *(w for pair in (*ITEMS, *CONTAINERS, *GROUPS) for w in pair), *UNITS, *NOISE,
+    )
+)  # fmt: skip
+# money in any currency spelling, then a plain number, then a word (with a possessive 's)
+_WORD = re.compile(r"\$\d+|\d+ (?:" + "|".join(_CURRENCY_WORDS) + r")\b|(\d+)|([A-Za-z]+)(?:'s)?")
+
+
+def phrasing_mask(prompt: str) -> str:
+    """The phrasing of a question: money, numbers, names, pronouns and filler words masked.
+
+    Two prompts drawn from the same phrasing (the same kind, clause variants, order, question
+    and distractor) have the same mask whatever slot fillers they drew (person, item,
+    container, group, unit, currency, numbers); the mask is what "the same phrasing" means in
+    :func:`trace_leakage`. Masking is conservative: a template word that is also a filler is
+    masked in every prompt, which can only make two phrasings look the same.
+    """
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1):
+            return "#"
+        if m.group(2) is None:
+            return "$#"
+        return "_" if m.group(2) in _FILLERS else m.group(0)
+
+    return _WORD.sub(sub, prompt)
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    # a held-out clause variant as a pattern over prompts, from a sentence start: a number
+    # placeholder matches digits, a money one digits with a currency, any other one word
+    def slot(p: str) -> str:
+        if re.fullmatch(r"\{[a-d]\}", p):
+            return r"\d+"
+        if re.fullmatch(r"\{m[a-d]\}", p):
+            return r"\$?\d+(?: [a-z]+)?"
+        return r"[\w']+"
+
+    parts = re.split(r"(\{\w+\})", template)
+    body = "".join(slot(p) if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile(r"(?:(?<=\] )|(?<=[.?!] ))" + body)
+
+
+def _init_values(target: str) -> list[int]:
+    return [int(n) for n in re.findall(r"(?:value|amount): (\d+)", target)]
+
+
+def trace_leakage(
+    rows: Iterable[Row], hidden_numbers: tuple[int, int] = TraceSynthSettings.hidden_numbers
+) -> list[str]:
+    """Problems with the split, read from the rows' text (empty: no leak).
+
+    Reported: a held-out prompt that also occurs in train; a training prompt or trace with a
+    number in ``hidden_numbers``; a training prompt that uses a held-out clause variant or
+    distractor; a hidden row whose phrasing (:func:`phrasing_mask`) occurs in train *and*
+    whose trace uses no held-out number (it would hold out nothing).
+
+    Args:
+        rows: the rows of every split together.
+        hidden_numbers: the number range only hidden rows may use.
+
+    Returns:
+        One line per problem, naming the row.
+    """
+    rows = [r for r in rows if r.source.startswith("synth-trace:")]
+    lo, hi = hidden_numbers
+    held_templates = [_template_regex(k.facts[k.held_slot][-1]) for k in KINDS] + [
+        _template_regex(DISTRACTORS[-1])
+    ]
+    train = [r for r in rows if r.split == "train"]
+    train_prompts = {r.prompt for r in train}
+    train_masks = {phrasing_mask(r.prompt) for r in train}
+    out = []
+    for r in train:
+        numbers = [int(n) for n in re.findall(r"\d+", r.prompt)] + _init_values(r.target)
+        if any(lo <= n <= hi for n in numbers):
+            out.append(f"{r.id} (train): uses a held-out number in {lo}-{hi}")
+        if any(p.search(r.prompt) for p in held_templates):
+            out.append(f"{r.id} (train): uses a held-out clause variant")
+    for r in rows:
+        if r.split == "train":
+            continue
         if r.prompt in train_prompts:
             out.append(f"{r.id} ({r.split}): prompt also in train")
-        elif r.split == "hidden" and p in phrasings and n in ranges:
-            out.append(f"{r.id} (hidden): phrasing {p} and numbers {n} both in train")
+        elif r.split == "hidden":
+            new_numbers = any(lo <= n <= hi for n in _init_values(r.target))
+            if not new_numbers and phrasing_mask(r.prompt) in train_masks:
+                out.append(f"{r.id} (hidden): its phrasing occurs in train and its numbers too")
     return out
