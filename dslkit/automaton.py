@@ -150,14 +150,29 @@ class _Frag:
     with equal keys build the same NFA, so a context compiled once serves every context whose
     pieces have the same patterns (a block under any parent, a value in any field)."""
 
-    __slots__ = ("build", "key")
+    __slots__ = ("_least", "build", "key")
 
-    def __init__(self, build: Frag, key: Hashable) -> None:
+    def __init__(self, build: Frag, key: Hashable, least: Callable[[], int]) -> None:
         self.build = build
         self.key = key
+        self._least: int | Callable[[], int] = least  # found when first asked
 
     def __call__(self, nfa: Nfa, s: int) -> int:
         return self.build(nfa, s)
+
+    @property
+    def least(self) -> int:
+        """Characters of the shortest text (INF: none), from the parts' own: the shortest
+        text of a sequence is the parts' shortest texts, of an alternative the shortest of
+        its branches, so no NFA is built for it."""
+        found = self._least
+        if not isinstance(found, int):
+            found = self._least = found()
+        return found
+
+
+def _least(part: Frag) -> int:
+    return part.least if isinstance(part, _Frag) else _nfa_min_length(part)
 
 
 def _key(part: Frag) -> Hashable:
@@ -192,7 +207,7 @@ def _frag(part: Frag) -> Frag:
             nfa.tags[k + base if k else s] = kind
         return end + base if end else s
 
-    return _Frag(build, ("fn", part))
+    return _Frag(build, ("fn", part), lambda: _nfa_min_length(part))
 
 
 def lit(text: str) -> Frag:
@@ -205,7 +220,7 @@ def lit(text: str) -> Frag:
             s = t
         return s
 
-    return _Frag(build, ("lit", text))
+    return _Frag(build, ("lit", text), lambda: len(text))
 
 
 def chars(cs: Iterable[str] | CharSet) -> Frag:
@@ -217,7 +232,7 @@ def chars(cs: Iterable[str] | CharSet) -> Frag:
         nfa.add(s, t, charset)
         return t
 
-    return _Frag(build, ("chars", charset))
+    return _Frag(build, ("chars", charset), lambda: INF if _first(charset) is None else 1)
 
 
 def seq(*parts: Frag) -> Frag:
@@ -229,7 +244,7 @@ def seq(*parts: Frag) -> Frag:
         return s
 
     parts = tuple(map(_frag, parts))
-    return _Frag(build, ("seq", *map(_key, parts)))
+    return _Frag(build, ("seq", *map(_key, parts)), lambda: min(INF, sum(_least(p) for p in parts)))
 
 
 def alt(*parts: Frag) -> Frag:
@@ -244,7 +259,9 @@ def alt(*parts: Frag) -> Frag:
         return end
 
     parts = tuple(map(_frag, parts))
-    return _Frag(build, ("alt", *map(_key, parts)))
+    return _Frag(
+        build, ("alt", *map(_key, parts)), lambda: min((_least(p) for p in parts), default=INF)
+    )
 
 
 def star(part: Frag) -> Frag:
@@ -257,7 +274,7 @@ def star(part: Frag) -> Frag:
         return loop
 
     part = _frag(part)
-    return _Frag(build, ("star", _key(part)))
+    return _Frag(build, ("star", _key(part)), lambda: 0)
 
 
 def plus(part: Frag) -> Frag:
@@ -286,11 +303,16 @@ def tag(kind: str, part: Frag) -> Frag:
         return end
 
     part = _frag(part)
-    return _Frag(build, ("tag", kind, _key(part)))
+    return _Frag(build, ("tag", kind, _key(part)), lambda: _least(part))
 
 
 def min_length(part: Frag) -> int:
     """Characters of the shortest text of a fragment (INF when it has none)."""
+    return _least(part)
+
+
+def _nfa_min_length(part: Frag) -> int:
+    """:func:`min_length` of any fragment, read off the NFA it builds."""
     nfa = Nfa()
     start = nfa.new()
     end = part(nfa, start)
