@@ -181,7 +181,7 @@ def _key(part: Frag) -> Hashable:
 
 
 # hand-written fragment -> (edges, tags, end) of the NFA it builds from a state 0
-_TEMPLATES: dict[Frag, tuple[list[list[tuple[Chars | None, int]]], dict[int, str], int]] = {}
+_TEMPLATES: dict[Frag, tuple[list[tuple[tuple[Chars | None, int], ...]], dict[int, str], int]] = {}
 
 
 def _frag(part: Frag) -> Frag:
@@ -197,7 +197,7 @@ def _frag(part: Frag) -> Frag:
             scratch = Nfa()
             end = part(scratch, scratch.new())
             rows = [tuple(row) for row in scratch.edges]  # untracked once built (see _Piece)
-            found = _TEMPLATES[part] = (rows, scratch.tags, end)  # type: ignore[assignment]
+            found = _TEMPLATES[part] = (rows, scratch.tags, end)
         edges, tags, end = found
         base = len(nfa.edges) - 1  # template state k > 0 is new state base + k; 0 is s
         nfa.edges.extend([] for _ in range(len(edges) - 1))

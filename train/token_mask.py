@@ -423,7 +423,9 @@ class TokenMasker:
         _, first, cls = np.unique(cls, return_index=True, return_inverse=True)
         return cls.reshape(-1).astype(np.int32), [self._alphabet[i] for i in first.tolist()]
 
-    def _edge_classes(self, edges: list[list[tuple[Any, int]]]) -> tuple[np.ndarray, list[str]]:
+    def _edge_classes(
+        self, edges: Sequence[Sequence[tuple[Any, int]]]
+    ) -> tuple[np.ndarray, list[str]]:
         """The character classes of every set a piece's edges read (cached per piece)."""
         found = self._piece_classes.get(id(edges))
         if found is None or found[0] is not edges:
