@@ -75,7 +75,7 @@ _CLASSES: dict[str, Callable[[str], bool]] = {
 class CharSet:
     """A possibly infinite set of characters: the listed ones, ranges and Unicode classes, or
     (``negated``) everything else; ``exclude`` is taken out either way. Finite sets are plain
-    frozensets in the NFA (a C-level membership test)."""
+    strings in the NFA (see :data:`Chars`)."""
 
     chars: frozenset[str] = frozenset()  # listed characters
     ranges: tuple[tuple[str, str], ...] = ()  # inclusive character ranges
@@ -101,7 +101,17 @@ class CharSet:
         return next((chr(c) for c in range(0x110000) if chr(c) in self), None)
 
 
-Chars = frozenset[str] | CharSet  # what an NFA edge reads
+# What an NFA edge reads: a finite set is its characters as one sorted string (membership of
+# a single character is a C-level substring test, and a str is never tracked by the cyclic
+# collector, so an edge ``(chars, target)`` and the rows and keys holding it are untracked
+# too: pieces hold tens of thousands of edges for the life of the process, and with torch
+# loaded each full collection walks them all); an infinite one is a :class:`CharSet`.
+Chars = str | CharSet
+
+
+def _finite(cs: Iterable[str]) -> str:
+    """A finite character set as an edge reads it (sorted, each character once)."""
+    return "".join(sorted(set(cs)))
 
 
 def _first(cs: Chars) -> str | None:
@@ -123,8 +133,11 @@ class Nfa:
         self.edges.append([])
         return len(self.edges) - 1
 
-    def add(self, a: int, b: int, cs: Chars | None = None) -> None:
-        """Add an edge from ``a`` to ``b`` reading one of ``cs`` (None: an empty move)."""
+    def add(self, a: int, b: int, cs: Chars | Iterable[str] | None = None) -> None:
+        """Add an edge from ``a`` to ``b`` reading one of ``cs`` (None: an empty move; a
+        finite set may be any iterable of characters, e.g. a frozenset)."""
+        if cs is not None and not isinstance(cs, (str, CharSet)):
+            cs = _finite(cs)
         self.edges[a].append((cs, b))
 
 
@@ -137,14 +150,29 @@ class _Frag:
     with equal keys build the same NFA, so a context compiled once serves every context whose
     pieces have the same patterns (a block under any parent, a value in any field)."""
 
-    __slots__ = ("build", "key")
+    __slots__ = ("_least", "build", "key")
 
-    def __init__(self, build: Frag, key: Hashable) -> None:
+    def __init__(self, build: Frag, key: Hashable, least: Callable[[], int]) -> None:
         self.build = build
         self.key = key
+        self._least: int | Callable[[], int] = least  # found when first asked
 
     def __call__(self, nfa: Nfa, s: int) -> int:
         return self.build(nfa, s)
+
+    @property
+    def least(self) -> int:
+        """Characters of the shortest text (INF: none), from the parts' own: the shortest
+        text of a sequence is the parts' shortest texts, of an alternative the shortest of
+        its branches, so no NFA is built for it."""
+        found = self._least
+        if not isinstance(found, int):
+            found = self._least = found()
+        return found
+
+
+def _least(part: Frag) -> int:
+    return part.least if isinstance(part, _Frag) else _nfa_min_length(part)
 
 
 def _key(part: Frag) -> Hashable:
@@ -153,7 +181,7 @@ def _key(part: Frag) -> Hashable:
 
 
 # hand-written fragment -> (edges, tags, end) of the NFA it builds from a state 0
-_TEMPLATES: dict[Frag, tuple[list[list[tuple[Chars | None, int]]], dict[int, str], int]] = {}
+_TEMPLATES: dict[Frag, tuple[list[tuple[tuple[Chars | None, int], ...]], dict[int, str], int]] = {}
 
 
 def _frag(part: Frag) -> Frag:
@@ -168,7 +196,8 @@ def _frag(part: Frag) -> Frag:
         if found is None:
             scratch = Nfa()
             end = part(scratch, scratch.new())
-            found = _TEMPLATES[part] = (scratch.edges, scratch.tags, end)
+            rows = [tuple(row) for row in scratch.edges]  # untracked once built (see _Piece)
+            found = _TEMPLATES[part] = (rows, scratch.tags, end)
         edges, tags, end = found
         base = len(nfa.edges) - 1  # template state k > 0 is new state base + k; 0 is s
         nfa.edges.extend([] for _ in range(len(edges) - 1))
@@ -178,7 +207,7 @@ def _frag(part: Frag) -> Frag:
             nfa.tags[k + base if k else s] = kind
         return end + base if end else s
 
-    return _Frag(build, ("fn", part))
+    return _Frag(build, ("fn", part), lambda: _nfa_min_length(part))
 
 
 def lit(text: str) -> Frag:
@@ -187,23 +216,23 @@ def lit(text: str) -> Frag:
     def build(nfa: Nfa, s: int) -> int:
         for ch in text:
             t = nfa.new()
-            nfa.add(s, t, frozenset(ch))
+            nfa.add(s, t, ch)
             s = t
         return s
 
-    return _Frag(build, ("lit", text))
+    return _Frag(build, ("lit", text), lambda: len(text))
 
 
 def chars(cs: Iterable[str] | CharSet) -> Frag:
     """One character of the set ``cs``."""
-    charset: Chars = cs if isinstance(cs, CharSet) else frozenset(cs)
+    charset: Chars = cs if isinstance(cs, CharSet) else _finite(cs)
 
     def build(nfa: Nfa, s: int) -> int:
         t = nfa.new()
         nfa.add(s, t, charset)
         return t
 
-    return _Frag(build, ("chars", charset))
+    return _Frag(build, ("chars", charset), lambda: INF if _first(charset) is None else 1)
 
 
 def seq(*parts: Frag) -> Frag:
@@ -215,7 +244,7 @@ def seq(*parts: Frag) -> Frag:
         return s
 
     parts = tuple(map(_frag, parts))
-    return _Frag(build, ("seq", *map(_key, parts)))
+    return _Frag(build, ("seq", *map(_key, parts)), lambda: min(INF, sum(_least(p) for p in parts)))
 
 
 def alt(*parts: Frag) -> Frag:
@@ -230,7 +259,9 @@ def alt(*parts: Frag) -> Frag:
         return end
 
     parts = tuple(map(_frag, parts))
-    return _Frag(build, ("alt", *map(_key, parts)))
+    return _Frag(
+        build, ("alt", *map(_key, parts)), lambda: min((_least(p) for p in parts), default=INF)
+    )
 
 
 def star(part: Frag) -> Frag:
@@ -243,7 +274,7 @@ def star(part: Frag) -> Frag:
         return loop
 
     part = _frag(part)
-    return _Frag(build, ("star", _key(part)))
+    return _Frag(build, ("star", _key(part)), lambda: 0)
 
 
 def plus(part: Frag) -> Frag:
@@ -272,11 +303,16 @@ def tag(kind: str, part: Frag) -> Frag:
         return end
 
     part = _frag(part)
-    return _Frag(build, ("tag", kind, _key(part)))
+    return _Frag(build, ("tag", kind, _key(part)), lambda: _least(part))
 
 
 def min_length(part: Frag) -> int:
     """Characters of the shortest text of a fragment (INF when it has none)."""
+    return _least(part)
+
+
+def _nfa_min_length(part: Frag) -> int:
+    """:func:`min_length` of any fragment, read off the NFA it builds."""
     nfa = Nfa()
     start = nfa.new()
     end = part(nfa, start)
@@ -383,7 +419,7 @@ def _charset(items: list[Any], exclude: frozenset[str], pattern: str) -> Chars:
         else:
             raise ValueError(f"regex class item {name} is not supported: {pattern!r}")
     if not negated and not ranges and not classes:
-        return frozenset(listed) - exclude
+        return _finite(listed - exclude)
     return CharSet(frozenset(listed), tuple(ranges), tuple(classes), negated, exclude)
 
 
@@ -466,6 +502,9 @@ class _Piece:
     def __init__(self, pattern: Frag) -> None:
         self.nfa = Nfa()
         self.end = pattern(self.nfa, self.nfa.new())
+        # built: each row frozen to a tuple of (str | CharSet | None, int) pairs, which the
+        # cyclic collector untracks (a list never is), as it does the pairs
+        self.nfa.edges = [tuple(row) for row in self.nfa.edges]  # type: ignore[misc]
         self.to_end = _to_end(self.nfa.edges, [self.end])  # state -> characters to the end
         self.residuals: dict[frozenset[int], Residual] = {}
 
@@ -522,7 +561,7 @@ def _charset_text(cs: Chars | None) -> str:
     """A character set as text that does not depend on hashing order."""
     if cs is None:
         return "~"
-    if isinstance(cs, frozenset):
+    if isinstance(cs, str):
         return repr(sorted(cs))
     return repr((sorted(cs.chars), cs.ranges, cs.classes, cs.negated, sorted(cs.exclude)))
 
@@ -794,6 +833,8 @@ class Automaton:
         return nxt
 
     def _step(self, sid: int, ch: str) -> int:
+        if len(ch) != 1:  # one character a step (a finite edge set is a string: "" is in it)
+            return DEAD
         ctx, cx, states = self._at(sid)
         found = cx.comp.move(states, ch)
         if found is None:

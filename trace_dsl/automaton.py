@@ -23,9 +23,11 @@ variables), so a decoder can check that a trace only names variables already set
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 
 from dslkit.automaton import (
     Automaton,
@@ -43,7 +45,7 @@ from dslkit.automaton import (
 )
 
 from .experts import ARITY, COMPUTE_OPS, EXPERTS, ops_for
-from .parser import _IDENT_RE, _NUMBER_RE, _SOURCE_RE, REFUSED_CHAR, RESERVED, RESERVED_WORDS, _lark
+from .parser import _IDENT_RE, _NUMBER_RE, _SOURCE_RE, REFUSED_CHAR, RESERVED, RESERVED_WORDS
 from .schema import SCHEMAS, Key, StepSchema
 
 __all__ = ["prefix_automaton"]
@@ -116,11 +118,22 @@ def _ident_alphabets() -> tuple[list[str], list[str]]:
     return sorted(first, key=_order), sorted(rest, key=_order)
 
 
+def _terminal_regex(name: str) -> str:
+    """The regex of a terminal of ``trace.lark`` defined by one ``/regex/`` literal, read off
+    the grammar's text: building the Lark parser for it (0.1 s) is most of the automaton's
+    cost otherwise. A test checks it against the parser's own terminal."""
+    text = (resources.files("trace_dsl") / "trace.lark").read_text(encoding="utf-8")
+    found = re.search(rf"^{name}:[ ]*/((?:[^/\\\n]|\\.)*)/[ ]*$", text, re.M)
+    if found is None:
+        raise ValueError(f"trace.lark: terminal {name} is not one /regex/ literal")
+    return found.group(1).replace("\\/", "/")  # Lark's only escape inside /.../
+
+
 @cache
 def _values() -> dict[str, Frag]:
     """The value fragments of the schema's kinds (built once: the grammar is loaded for STRING)."""
     name = _name_frag()
-    string = _lark().get_terminal("STRING").pattern.to_regexp()
+    string = _terminal_regex("STRING")
     return {
         "name": name,
         "number": regex(_NUMBER_RE.pattern),

@@ -229,6 +229,9 @@ class TokenMasker:
     def _transient(self) -> None:
         self._by_residual: dict[int, tuple[Residual, _Table]] = {}  # id(residual) -> walk
         self._members: dict[object, np.ndarray] = {}  # character set -> bool over alphabet
+        # id(piece edges) -> (the edges, kept alive so the id is not reused; their character
+        # classes): every residual of a piece walks with the same classes, found once
+        self._piece_classes: dict[int, tuple[object, np.ndarray, list[str]]] = {}
         self._alpha_index = {c: i for i, c in enumerate(self._alphabet)}
         # text -> positions of the tokens among the walkable ones (two ids may write one text)
         self._text_pos: dict[str, list[int]] = {}
@@ -238,7 +241,7 @@ class TokenMasker:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for name in ("_by_residual", "_members", "_alpha_index", "_trie"):
+        for name in ("_by_residual", "_members", "_piece_classes", "_alpha_index", "_trie"):
             del state[name]
         return state
 
@@ -397,7 +400,7 @@ class TokenMasker:
         """Which alphabet characters a character set holds."""
         found = self._members.get(cs)
         if found is None:
-            if isinstance(cs, frozenset):
+            if isinstance(cs, str):
                 found = np.zeros(len(self._alphabet), dtype=bool)
                 found[[self._alpha_index[c] for c in cs if c in self._alpha_index]] = True
             else:
@@ -420,6 +423,16 @@ class TokenMasker:
         _, first, cls = np.unique(cls, return_index=True, return_inverse=True)
         return cls.reshape(-1).astype(np.int32), [self._alphabet[i] for i in first.tolist()]
 
+    def _edge_classes(
+        self, edges: Sequence[Sequence[tuple[Any, int]]]
+    ) -> tuple[np.ndarray, list[str]]:
+        """The character classes of every set a piece's edges read (cached per piece)."""
+        found = self._piece_classes.get(id(edges))
+        if found is None or found[0] is not edges:
+            charsets = {cs for e in edges for cs, _ in e if cs is not None}
+            found = self._piece_classes[id(edges)] = (edges, *self._classes(charsets))
+        return found[1], found[2]
+
     def _starting_with(self, text: str) -> np.ndarray:
         """Positions of the walkable tokens that start with ``text`` and are longer."""
         texts = self._sorted_texts
@@ -435,7 +448,6 @@ class TokenMasker:
     def _walk(self, residual: Residual) -> _Table:
         """Walk every token through a residual (its DFA built on demand, per character class)."""
         edges, end = residual.edges, residual.end
-        charsets = {cs for e in edges for cs, _ in e if cs is not None}
         cls: np.ndarray = np.zeros(0, dtype=np.int32)
         reps: list[str] = []
         n_cls = 0
@@ -461,7 +473,7 @@ class TokenMasker:
                 infinite: list[tuple[Any, int]] = []
                 for s in sets[d]:
                     for cs, t in edges[s]:
-                        if isinstance(cs, frozenset):
+                        if isinstance(cs, str):
                             for c in cs:
                                 chars.setdefault(c, []).append(t)
                         elif cs is not None:
@@ -490,7 +502,7 @@ class TokenMasker:
         chain, s = "", start[0]
         while len(start) == 1 and len(edges[s]) == 1:
             cs, t = edges[s][0]
-            if not isinstance(cs, frozenset) or len(cs) != 1 or any(c is None for c, _ in edges[t]):
+            if not isinstance(cs, str) or len(cs) != 1 or any(c is None for c, _ in edges[t]):
                 break
             chain += next(iter(cs))
             s = t
@@ -524,7 +536,7 @@ class TokenMasker:
             cur = np.zeros(n, dtype=np.int32)
             j = 0
         if act.size:  # character classes, only for a walk that needs them
-            cls, reps = self._classes(charsets)
+            cls, reps = self._edge_classes(edges)
             n_cls = len(reps)
         trans = np.full((max(8, len(sets)), n_cls), _UNKNOWN, dtype=np.int32)
         while act.size:

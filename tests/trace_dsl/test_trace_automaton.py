@@ -208,3 +208,18 @@ def test_every_single_edit_gets_the_parsers_verdict() -> None:
             assert AUTOMATON.accepts(edited) == expected, edited
             accepted += expected
     assert accepted > 50  # the edits reach valid programs too, not only broken ones
+
+
+@pytest.mark.parametrize("name", ["STRING", "NUMBER", "NAME", "STEP_OPEN"])
+def test_terminal_regexes_read_off_the_grammar_match_the_parsers(name: str) -> None:
+    """The automaton reads the STRING terminal from trace.lark's text (no Lark parser built):
+    it must be the very regex the parser compiles (same parse tree: Lark turns ``\\n`` into a
+    newline character, which parses the same)."""
+    import re._parser as sre
+
+    from trace_dsl.automaton import _terminal_regex
+    from trace_dsl.parser import _lark
+
+    ours = _terminal_regex(name)
+    theirs = _lark().get_terminal(name).pattern.to_regexp()
+    assert str(list(sre.parse(ours))) == str(list(sre.parse(theirs)))
