@@ -482,19 +482,6 @@ def _to_end(edges: list[list[tuple[Chars | None, int]]], ends: Iterable[int]) ->
     return dist
 
 
-def _close(edges: list[list[tuple[Chars | None, int]]], states: Iterable[int]) -> frozenset[int]:
-    """The states reachable from ``states`` by empty moves."""
-    out: set[int] = set()
-    stack = list(states)
-    while stack:
-        s = stack.pop()
-        if s in out:
-            continue
-        out.add(s)
-        stack.extend(t for cs, t in edges[s] if cs is None)
-    return frozenset(out)
-
-
 class _Piece:
     """One piece pattern as an NFA of its own (state 0 its start), built once and shared by
     every context that lists the pattern."""

@@ -19,7 +19,6 @@ pytest.importorskip("transformers")
 import torch
 from dslkit.tokenizer import read_vocabulary
 from dslkit.train.hf_decoding import GrammarLogitsProcessor, compiled_masker
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
     GPT2Config,
     GPT2LMHeadModel,
@@ -28,6 +27,7 @@ from transformers import (
     LogitsProcessorList,
     PreTrainedTokenizerFast,
 )
+from vocabulary_kinds import train_tokenizer
 
 import scene_dsl
 import trace_dsl
@@ -38,7 +38,6 @@ ROOT = Path(__file__).resolve().parents[2]
 GOLD = sorted((ROOT / "examples" / "gold").glob("*/scene.dsl"))
 TRACES = sorted((ROOT / "examples" / "traces").glob("*.trace"))
 KINDS = ("bpe", "unigram")
-SPECIALS = ["<s>", "</s>", "<pad>"]
 
 
 def _corpus() -> list[str]:
@@ -58,25 +57,7 @@ def _corpus() -> list[str]:
 def hf_tokenizer(kind: str) -> PreTrainedTokenizerFast:
     """A byte-level BPE (GPT-2 style) or a Unigram with ▁ spaces and <0xNN> byte pieces
     (SentencePiece / Llama 2 style), trained on generated text."""
-    if kind == "bpe":
-        tok = Tokenizer(models.BPE())
-        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-        tok.decoder = decoders.ByteLevel()
-        trainer: Any = trainers.BpeTrainer(
-            vocab_size=700,
-            special_tokens=SPECIALS,
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        )
-    else:
-        tok = Tokenizer(models.Unigram(byte_fallback=True))
-        tok.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first")
-        tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace()])
-        trainer = trainers.UnigramTrainer(
-            vocab_size=700,
-            special_tokens=[*SPECIALS, *(f"<0x{b:02X}>" for b in range(256))],
-            unk_token="<s>",
-        )
-    tok.train_from_iterator(_corpus(), trainer)
+    tok = train_tokenizer(kind, _corpus(), vocab_size=700)
     return PreTrainedTokenizerFast(
         tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
     )

@@ -22,7 +22,7 @@ pytest.importorskip("tokenizers")
 
 from dslkit.tokenizer import read_vocabulary
 from dslkit.train.token_mask import TokenMasker, brute_force_mask
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from vocabulary_kinds import train_tokenizer
 
 import scene_dsl
 import trace_dsl
@@ -32,7 +32,6 @@ from trace_dsl.strategies import sample_trace
 
 LANGUAGES = ("scene", "row", "trace")
 KINDS = ("atomic", "bpe", "unigram")
-SPECIALS = ["<s>", "</s>", "<pad>"]
 
 
 def _texts(language: str, n: int, seed: int) -> list[str]:
@@ -66,28 +65,7 @@ def tokenizer(kind: str, language: str) -> Any:
         lang = "trace" if language == "trace" else "scene"
         corpus = default_corpus(lang, n_generated=120)
         return dsl_tokenizer.build(lang, corpus=corpus, granularity="atomic")
-    if kind == "bpe":
-        tok = Tokenizer(models.BPE())
-        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-        tok.decoder = decoders.ByteLevel()
-        trainer: Any = trainers.BpeTrainer(
-            vocab_size=900,
-            show_progress=False,
-            special_tokens=SPECIALS,
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        )
-    else:
-        tok = Tokenizer(models.Unigram(byte_fallback=True))
-        tok.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first")
-        tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace()])
-        trainer = trainers.UnigramTrainer(
-            vocab_size=900,
-            show_progress=False,
-            special_tokens=[*SPECIALS, *(f"<0x{b:02X}>" for b in range(256))],
-            unk_token="<s>",
-        )
-    tok.train_from_iterator(_corpus(), trainer)
-    return tok
+    return train_tokenizer(kind, _corpus(), vocab_size=900)
 
 
 def masker_for(kind: str, language: str) -> TokenMasker:
