@@ -196,12 +196,6 @@ class _Builder:
             return True
         return False
 
-    def _split_pair(self, tok: Token) -> tuple[str, str, int]:
-        """``[name:payload]`` -> (name, payload, offset of payload)."""
-        text = tok.value
-        colon = text.index(":")
-        return text[1:colon], text[colon + 1 : -1], (tok.start_pos or 0) + colon + 1
-
     def _value(self, raw: str, offset: int, owner: str, name: str) -> str | None:
         # Hot path (once per field): the message for `owner.name` is only built on error.
         value = raw[1:] if raw[:1] == "@" else raw

@@ -20,7 +20,6 @@ from xml.sax.saxutils import escape
 from dslkit.compilers.scene_svg import layouts
 from dslkit.compilers.scene_svg.canvas import LINE_HEIGHT, Ctx, Item, Rect
 from dslkit.compilers.scene_svg.layouts import LAYOUTS
-from dslkit.compilers.scene_svg.layouts.chart import duel_hosts, is_duel
 from dslkit.compilers.scene_svg.page import (
     background,
     draw_footer,
@@ -184,25 +183,22 @@ def _draw(ctx: Ctx, scene: Scene, common: frozenset[str]) -> tuple[str, str]:
     header = next((c for c in scene.components if c.name == "header_band"), None)
     footer = next((c for c in scene.components if c.name == "footer_note"), None)
     family = [c for c in scene.components if c.name not in common]
-    # common components the family draws in its own body (layouts.HOSTED), in source order
-    hosts = layouts.HOSTED.get(st.layout, frozenset()) if family else frozenset()
-    if footer is not None and footer.name in hosts:
+    # common components the family draws in its own body (layouts.hosted) join it in source
+    # order; the other common ones are page strips above or below it
+    if footer is not None and family and layouts.hosted(ctx, family, footer):
         footer = None
     first = scene.components.index(family[0]) if family else len(scene.components)
     strips_top: list[Component] = []
     strips_bottom: list[Component] = []
-    # a comparison duel draws its thesis (and legend, free notes) in its own middle, as CKE's
-    # duel does, not in page strips; chart.duel_hosts says which
-    hosted = st.layout == "comparison_span_chart" and is_duel(ctx, family)
+    body = list(family)
     for i, c in enumerate(scene.components):
-        if hosted and duel_hosts(c):
-            family.append(c)
-        elif c.name in common and c.name not in ("header_band", "footer_note"):
+        if c.name not in common:
+            continue
+        if family and layouts.hosted(ctx, family, c):
+            body.append(c)
+        elif c.name not in ("header_band", "footer_note"):
             (strips_top if i < first else strips_bottom).append(c)
-    if hosts:  # hosted components leave the page strips for the family body
-        family += [c for c in scene.components if c.name in hosts]
-        strips_top = [c for c in strips_top if c.name not in hosts]
-        strips_bottom = [c for c in strips_bottom if c.name not in hosts]
+    family = body
 
     title = st.topic.replace("_", " ") or st.layout.replace("_", " ")
     subtitle = ""

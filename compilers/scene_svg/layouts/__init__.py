@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from dslkit.compilers.scene_svg.canvas import Ctx, Rect
 from dslkit.compilers.scene_svg.layouts.board import layout_board, layout_dual
-from dslkit.compilers.scene_svg.layouts.chart import layout_span_chart
+from dslkit.compilers.scene_svg.layouts.chart import duel_hosts, is_duel, layout_span_chart
 from dslkit.compilers.scene_svg.layouts.graph import (
     layout_architecture,
     layout_decision,
@@ -36,7 +36,7 @@ from dslkit.compilers.scene_svg.layouts.timeline import layout_timeline
 
 from scene_dsl.ast import Component
 
-__all__ = ["HOSTED", "LAYOUTS", "Layout"]
+__all__ = ["HOSTED", "LAYOUTS", "Layout", "hosted"]
 
 Layout = Callable[[Ctx, Rect, list[Component], str], None]
 
@@ -70,3 +70,13 @@ HOSTED: dict[str, frozenset[str]] = {
     "flow_graph": frozenset({"footer_note"}),
     "decision_tree": frozenset({"entry_badge"}),
 }
+
+
+def hosted(ctx: Ctx, family: list[Component], comp: Component) -> bool:
+    """Whether the family of the scene's layout draws the common component ``comp`` in its own
+    body (:data:`HOSTED` by name; a comparison duel also hosts its thesis, legend row and free
+    notes: :func:`.chart.duel_hosts`) instead of on the page."""
+    layout = ctx.style.layout
+    if comp.name in HOSTED.get(layout, ()):
+        return True
+    return layout == "comparison_span_chart" and duel_hosts(comp) and is_duel(ctx, family)
