@@ -182,6 +182,32 @@ def test_sampler_is_a_pure_function_of_seed_and_position() -> None:
     assert not np.array_equal(BatchSampler(7, seed=4).next(7), first[:7])
 
 
+def test_length_buckets_batch_similar_rows_and_visit_every_row_once() -> None:
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 200, 96)
+    plain = BatchSampler(96, seed=1)
+    bucketed = BatchSampler(96, seed=1, lengths=lengths, batch=8, bucket_batches=4)
+    order = np.concatenate([bucketed.next(8) for _ in range(12)])
+    assert sorted(order.tolist()) == list(range(96))  # one epoch: every row once
+    random_pad = np.mean([lengths[plain.next(8)].max() for _ in range(12)])
+    batches = order.reshape(12, 8)
+    bucket_pad = np.mean([lengths[b].max() for b in batches])
+    assert bucket_pad < 0.8 * random_pad  # batches pad to far fewer positions
+    # each batch comes out of one pool of 4 batches sorted by length
+    assert all(np.all(np.diff(lengths[b]) >= 0) for b in batches)
+    # a pure function of seed and position, like the plain order
+    again = BatchSampler(96, seed=1, lengths=lengths, batch=8, bucket_batches=4)
+    again.load_state_dict({"seed": 1, "n_rows": 96, "position": 40})
+    assert np.array_equal(again.next(8), order[40:48])
+    with pytest.raises(ValueError, match="length"):
+        BatchSampler(96, seed=1, lengths=lengths[:5], batch=8, bucket_batches=4)
+
+
+def test_negative_length_buckets_are_a_config_error(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="bucket_batches"):
+        tiny(tmp_path, "--data.bucket_batches=-1")
+
+
 def test_exact_match_without_stop_ids_compares_target_length() -> None:
     torch.manual_seed(0)
     from dslkit.train.model import GPT, GPTConfig
