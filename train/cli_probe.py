@@ -257,7 +257,13 @@ def _add_demo(p: argparse.ArgumentParser) -> None:
         default=None,
         help="run config (default examples/configs/demo.toml; the long run: demo_long.toml)",
     )
-    p.add_argument("--scenes", type=int, default=None, help="scenes to draw (default 6000)")
+    p.add_argument("--scenes", type=int, default=None, help="scenes to draw (default 20000)")
+    p.add_argument(
+        "--form",
+        choices=("block", "row"),
+        default=None,
+        help="scene target form of the rows (default block: the prompt's skeleton, refs filled in)",
+    )
     p.add_argument("--out-dir", default=None, help="output folder (default runs/demo)")
     p.add_argument(
         "overrides",
@@ -278,6 +284,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         changes["n_scenes"] = args.scenes
     if args.out_dir is not None:
         changes["out_dir"] = args.out_dir
+    if args.form is not None:
+        changes["form"] = args.form
     run_demo(dataclasses.replace(settings, **changes))
     return 0
 

@@ -52,7 +52,10 @@ class DataConfig:
     pad_id: int = 0  # id written into padded input positions (they carry no loss)
     # Batch rows of similar length: sort pools of this many batches by row length (0: plain
     # shuffle). Padding to the longest row of a random batch wastes ~40% of the positions when
-    # row lengths vary as scene rows do; see dslkit.train.loop.BatchSampler.
+    # row lengths vary as scene rows do; see dslkit.train.loop.BatchSampler. Steps get faster
+    # but each learns less (a batch of similar rows is less varied): on the demo's 20000 row-form
+    # scenes, 6000 bucketed steps (pools of 64) ended at dev loss 0.029 and hidden exact 68%,
+    # 3500 plain steps in a similar wall time at 0.023 and 78%; the demo does not bucket.
     bucket_batches: int = 0
 
 

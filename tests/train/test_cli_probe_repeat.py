@@ -90,3 +90,17 @@ def test_repeat_demo_runs_the_demo_per_seed_and_prints_the_split_band(
     assert "greedy hidden exact_rate: mean 50.0%, std 70.7%, band 0.0%..100.0% over 2 seeds" in out
     rep = json.loads((tmp_path / "rep" / "repeat.json").read_text())
     assert rep["band"]["greedy train exact_rate"]["mean"] == 1.0
+
+
+def test_demo_command_routes_form_scenes_and_overrides(monkeypatch, tmp_path) -> None:
+    from dslkit.train import demo
+
+    seen = []
+    monkeypatch.setattr(demo, "run_demo", lambda settings: seen.append(settings))
+    out = str(tmp_path / "d")
+    assert main(["demo", "--form", "row", "--scenes", "300", "--out-dir", out, "--max_steps=9"]) == 0
+    assert len(seen) == 1
+    assert (seen[0].form, seen[0].n_scenes, seen[0].out_dir) == ("row", 300, out)
+    assert seen[0].overrides == ("--max_steps=9",)
+    assert main(["demo", "--out-dir", out]) == 0
+    assert (seen[1].form, seen[1].n_scenes) == ("block", 20000)  # the documented defaults
