@@ -98,7 +98,9 @@ def test_demo_command_routes_form_scenes_and_overrides(monkeypatch, tmp_path) ->
     seen = []
     monkeypatch.setattr(demo, "run_demo", lambda settings: seen.append(settings))
     out = str(tmp_path / "d")
-    assert main(["demo", "--form", "row", "--scenes", "300", "--out-dir", out, "--max_steps=9"]) == 0
+    assert (
+        main(["demo", "--form", "row", "--scenes", "300", "--out-dir", out, "--max_steps=9"]) == 0
+    )
     assert len(seen) == 1
     assert (seen[0].form, seen[0].n_scenes, seen[0].out_dir) == ("row", 300, out)
     assert seen[0].overrides == ("--max_steps=9",)
