@@ -172,7 +172,19 @@ class _Frag:
 
 
 def _least(part: Frag) -> int:
-    return part.least if isinstance(part, _Frag) else _nfa_min_length(part)
+    return part.least if isinstance(part, _Frag) else _fn_least(part)
+
+
+# hand-written fragment -> characters of its shortest text (every automaton that wraps the
+# same function, the trace's name DFA in each of its ~100 values, reads it here once)
+_LEASTS: dict[Frag, int] = {}
+
+
+def _fn_least(part: Frag) -> int:
+    found = _LEASTS.get(part)
+    if found is None:
+        found = _LEASTS[part] = _nfa_min_length(part)
+    return found
 
 
 def _key(part: Frag) -> Hashable:
@@ -207,7 +219,7 @@ def _frag(part: Frag) -> Frag:
             nfa.tags[k + base if k else s] = kind
         return end + base if end else s
 
-    return _Frag(build, ("fn", part), lambda: _nfa_min_length(part))
+    return _Frag(build, ("fn", part), lambda: _fn_least(part))
 
 
 def lit(text: str) -> Frag:

@@ -233,10 +233,19 @@ class TokenMasker:
         # classes): every residual of a piece walks with the same classes, found once
         self._piece_classes: dict[int, tuple[object, np.ndarray, list[str]]] = {}
         self._alpha_index = {c: i for i, c in enumerate(self._alphabet)}
-        # text -> positions of the tokens among the walkable ones (two ids may write one text)
-        self._text_pos: dict[str, list[int]] = {}
-        for k, i in enumerate(self._walk_ids.tolist()):
-            self._text_pos.setdefault(self._vocab[i], []).append(k)
+        # text -> position of its token among the walkable ones, or the positions when two ids
+        # write one text (an int-valued dict is one object to the cyclic collector, where a
+        # list per token was tens of thousands that every full collection walks)
+        vocab = self._vocab
+        pos: dict[str, int | np.ndarray] = {vocab[i]: k for k, i in enumerate(self._walk_ids.tolist())}
+        if len(pos) < len(self._walk_ids):
+            dups: dict[str, list[int]] = {}
+            for k, i in enumerate(self._walk_ids.tolist()):
+                dups.setdefault(vocab[i], []).append(k)
+            for text, ks in dups.items():
+                if len(ks) > 1:
+                    pos[text] = np.array(ks, dtype=np.int64)
+        self._text_pos = pos
         self._trie: _Trie | None = None
 
     def __getstate__(self) -> dict[str, Any]:
