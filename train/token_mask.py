@@ -23,7 +23,7 @@ process that loads it, for states it never met before.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -174,6 +174,89 @@ class PayloadSteps:
         return frozenset(self.plain_ids.tolist())
 
 
+class _PieceDfa:
+    """The determinisation of one piece's NFA over the vocabulary's character classes, built
+    as walks reach it: state ``d`` is the set ``sets[d]`` of the piece's NFA states;
+    ``trans[d, class]`` is the next state, :data:`_DEAD`, -2 (the piece is complete) or
+    :data:`_UNKNOWN` (not computed yet)."""
+
+    def __init__(
+        self,
+        edges: Sequence[Sequence[tuple[Any, int]]],
+        end: int,
+        cls: np.ndarray,
+        reps: list[str],
+        classes_of: Callable[[object], list[int]],
+    ) -> None:
+        self.edges = edges
+        self.end = end
+        self.cls = cls  # alphabet index -> character class
+        self.reps = reps  # class -> a character of it
+        self.sets: list[tuple[int, ...]] = []
+        self.index: dict[frozenset[int], int] = {}
+        self.trans = np.full((16, len(reps)), _UNKNOWN, dtype=np.int32)
+        self.after: dict[frozenset[int], int] = {}  # moved NFA states -> their DFA state
+        self.classes_of = classes_of  # an edge's character set -> the classes it holds
+        self.closures: dict[int, frozenset[int]] = {}  # NFA state -> its closure (as close)
+
+    def close(self, moved: Iterable[int]) -> frozenset[int]:
+        """The states reachable by empty moves (each state's own closure found once)."""
+        closures = self.closures
+        out: set[int] = set()
+        for s in moved:
+            found = closures.get(s)
+            if found is None:
+                found = closures[s] = self._closure(s)
+            out |= found
+        return frozenset(out)
+
+    def _closure(self, s0: int) -> frozenset[int]:
+        edges = self.edges
+        seen: set[int] = set()
+        stack = [s0]
+        while stack:
+            s = stack.pop()
+            if s not in seen:
+                seen.add(s)
+                stack.extend(t for cs, t in edges[s] if cs is None)
+        return frozenset(seen)
+
+    def state(self, closed: frozenset[int]) -> int:
+        """The DFA state of a set of NFA states (new ones are added)."""
+        nxt = self.index.get(closed)
+        if nxt is None:
+            nxt = self.index[closed] = len(self.sets)
+            self.sets.append(tuple(sorted(closed)))
+            if len(self.sets) > len(self.trans):
+                grown = np.full((2 * len(self.sets), len(self.reps)), _UNKNOWN, dtype=np.int32)
+                grown[: len(self.trans)] = self.trans
+                self.trans = grown
+        return nxt
+
+    def fill(self, rows: Iterable[int]) -> None:
+        """Compute every transition of the DFA states ``rows`` at once: each edge of their NFA
+        states adds its target to the classes its character set holds, so a class no edge
+        reads costs nothing."""
+        edges, end, of = self.edges, self.end, self.classes_of
+        for d in rows:
+            moved: dict[int, list[int]] = {}
+            for s in self.sets[d]:
+                for cs, t in edges[s]:
+                    if cs is not None:
+                        for k in of(cs):
+                            moved.setdefault(k, []).append(t)
+            row = np.full(len(self.reps), _DEAD, dtype=np.int32)
+            after = self.after
+            for k, targets in moved.items():
+                key = frozenset(targets)
+                r = after.get(key)
+                if r is None:
+                    closed = self.close(targets)
+                    r = after[key] = -2 if end in closed else self.state(closed)
+                row[k] = r
+            self.trans[d] = row
+
+
 class _Trie:
     __slots__ = ("children", "ids")
 
@@ -229,9 +312,8 @@ class TokenMasker:
     def _transient(self) -> None:
         self._by_residual: dict[int, tuple[Residual, _Table]] = {}  # id(residual) -> walk
         self._members: dict[object, np.ndarray] = {}  # character set -> bool over alphabet
-        # id(piece edges) -> (the edges, kept alive so the id is not reused; their character
-        # classes): every residual of a piece walks with the same classes, found once
-        self._piece_classes: dict[int, tuple[object, np.ndarray, list[str]]] = {}
+        # id(piece edges) -> (the edges, kept alive so the id is not reused; the piece's DFA)
+        self._piece_dfas: dict[int, tuple[object, _PieceDfa]] = {}
         self._alpha_index = {c: i for i, c in enumerate(self._alphabet)}
         # text -> position of its token among the walkable ones, or the positions when two ids
         # write one text (an int-valued dict is one object to the cyclic collector, where a
@@ -250,7 +332,7 @@ class TokenMasker:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for name in ("_by_residual", "_members", "_piece_classes", "_alpha_index", "_trie"):
+        for name in ("_by_residual", "_members", "_piece_dfas", "_alpha_index", "_trie"):
             del state[name]
         return state
 
@@ -432,16 +514,6 @@ class TokenMasker:
         _, first, cls = np.unique(cls, return_index=True, return_inverse=True)
         return cls.reshape(-1).astype(np.int32), [self._alphabet[i] for i in first.tolist()]
 
-    def _edge_classes(
-        self, edges: Sequence[Sequence[tuple[Any, int]]]
-    ) -> tuple[np.ndarray, list[str]]:
-        """The character classes of every set a piece's edges read (cached per piece)."""
-        found = self._piece_classes.get(id(edges))
-        if found is None or found[0] is not edges:
-            charsets = {cs for e in edges for cs, _ in e if cs is not None}
-            found = self._piece_classes[id(edges)] = (edges, *self._classes(charsets))
-        return found[1], found[2]
-
     def _starting_with(self, text: str) -> np.ndarray:
         """Positions of the walkable tokens that start with ``text`` and are longer."""
         texts = self._sorted_texts
@@ -454,55 +526,32 @@ class TokenMasker:
         )
         return np.array(self._sorted[lo:hi], dtype=np.int64)
 
+    def _dfa(self, residual: Residual) -> _PieceDfa:
+        """The DFA of the piece ``residual`` reads in (shared by all its residuals)."""
+        edges = residual.edges
+        found = self._piece_dfas.get(id(edges))
+        if found is None or found[0] is not edges:
+            charsets = {cs for e in edges for cs, _ in e if cs is not None}
+            cls, reps = self._classes(charsets)
+            memo: dict[object, list[int]] = {}
+
+            def classes_of(cs: object) -> list[int]:
+                found = memo.get(cs)
+                if found is None:
+                    found = memo[cs] = np.unique(cls[self._member(cs)]).tolist()
+                return found
+
+            dfa = _PieceDfa(edges, residual.end, cls, reps, classes_of)
+            found = self._piece_dfas[id(edges)] = (edges, dfa)
+        return found[1]
+
     def _walk(self, residual: Residual) -> _Table:
-        """Walk every token through a residual (its DFA built on demand, per character class)."""
+        """Walk every token through a residual (on its piece's DFA, built on demand per
+        character class and shared by every residual of the piece: the walks from the
+        successive positions of a long piece meet the same DFA states)."""
         edges, end = residual.edges, residual.end
-        cls: np.ndarray = np.zeros(0, dtype=np.int32)
-        reps: list[str] = []
-        n_cls = 0
+        dfa = self._dfa(residual)
         start = residual.start
-        sets: list[tuple[int, ...]] = [start]
-        index: dict[frozenset[int], int] = {frozenset(start): 0}
-        by_char: list[tuple[dict[str, list[int]], list[tuple[Any, int]]] | None] = [None]
-
-        def close(moved: list[int]) -> frozenset[int]:
-            out: set[int] = set()
-            stack = moved
-            while stack:
-                s = stack.pop()
-                if s not in out:
-                    out.add(s)
-                    stack.extend(t for cs, t in edges[s] if cs is None)
-            return frozenset(out)
-
-        def move(d: int, k: int) -> int:
-            found = by_char[d]
-            if found is None:  # index the DFA state's finite edges by character
-                chars: dict[str, list[int]] = {}
-                infinite: list[tuple[Any, int]] = []
-                for s in sets[d]:
-                    for cs, t in edges[s]:
-                        if isinstance(cs, str):
-                            for c in cs:
-                                chars.setdefault(c, []).append(t)
-                        elif cs is not None:
-                            infinite.append((cs, t))
-                found = by_char[d] = (chars, infinite)
-            rep = reps[k]
-            moved = [*found[0].get(rep, ()), *(t for cs, t in found[1] if rep in cs)]
-            if not moved:
-                return _DEAD
-            closed = close(moved)
-            return -2 if end in closed else state(closed)
-
-        def state(closed: frozenset[int]) -> int:
-            nxt = index.get(closed)
-            if nxt is None:
-                nxt = index[closed] = len(sets)
-                sets.append(tuple(sorted(closed)))
-                by_char.append(None)
-            return nxt
-
         n = len(self._walk_ids)
         code = np.full(n, _DEAD, dtype=np.int32)
         at = np.zeros(n, dtype=np.int32)
@@ -524,7 +573,7 @@ class TokenMasker:
                 s = edges[s][0][1]
                 p = pos.get(chain[:k])
                 if p is not None:
-                    code[p] = state(frozenset({s}))
+                    code[p] = dfa.state(frozenset({s}))
             s = edges[s][0][1]  # the state after the whole run
             p = pos.get(chain)
             longer = self._starting_with(chain)
@@ -534,7 +583,7 @@ class TokenMasker:
                 code[longer], at[longer] = -2, len(chain)
                 act = np.zeros(0, dtype=np.int64)
             else:
-                run = state(close([s]))
+                run = dfa.state(dfa.close([s]))
                 if p is not None:
                     code[p] = run
                 act = longer
@@ -542,27 +591,16 @@ class TokenMasker:
             cur = np.full(len(act), run, dtype=np.int32)
         else:
             act = np.arange(n)
-            cur = np.zeros(n, dtype=np.int32)
+            cur = np.full(n, dfa.state(frozenset(start)), dtype=np.int32)
             j = 0
-        if act.size:  # character classes, only for a walk that needs them
-            cls, reps = self._edge_classes(edges)
-            n_cls = len(reps)
-        trans = np.full((max(8, len(sets)), n_cls), _UNKNOWN, dtype=np.int32)
+        cls, flat, offsets, lengths = dfa.cls, self._flat, self._offsets, self._lengths
         while act.size:
-            c = cls[self._flat[self._offsets[act] + j]]
-            v = trans[cur, c]
+            c = cls[flat[offsets[act] + j]]
+            v = dfa.trans[cur, c]
             unknown = v == _UNKNOWN
             if unknown.any():
-                pairs = np.unique(cur[unknown].astype(np.int64) * n_cls + c[unknown])
-                for pair in pairs.tolist():
-                    d, k = divmod(pair, n_cls)
-                    r = move(d, k)
-                    if len(sets) > len(trans):
-                        grown = np.full((2 * len(sets), n_cls), _UNKNOWN, dtype=np.int32)
-                        grown[: len(trans)] = trans
-                        trans = grown
-                    trans[d, k] = r
-                v = trans[cur, c]
+                dfa.fill(np.unique(cur[unknown]).tolist())
+                v = dfa.trans[cur, c]
             j += 1
             done = v <= -2
             if done.any():
@@ -570,16 +608,21 @@ class TokenMasker:
                 at[act[done]] = j
             live = v >= 0
             act, cur = act[live], v[live]
-            ended = self._lengths[act] == j
+            ended = lengths[act] == j
             if ended.any():
                 code[act[ended]] = cur[ended]
                 act, cur = act[~ended], cur[~ended]
-        if residual.order is not None:  # tables are shared by key: store canonical numbers
-            canonical = {s: i for i, s in enumerate(residual.order)}
-            sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
         alive = code != _DEAD
         ids = self._walk_ids[alive]
         code, at = code[alive], at[alive]
+        # the table numbers its own DFA states (0..): tables are shared by key and saved
+        inner = code >= 0
+        used, local = np.unique(code[inner], return_inverse=True)
+        code[inner] = local.reshape(-1)
+        sets = [dfa.sets[g] for g in used.tolist()]
+        if residual.order is not None:  # tables are shared by key: store canonical numbers
+            canonical = {s: i for i, s in enumerate(residual.order)}
+            sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
         rest = np.flatnonzero((code <= -2) & (at < self._lengths[alive]))
         mask = np.zeros(self.vocab_size, dtype=bool)
         mask[ids] = True
