@@ -222,17 +222,25 @@ def _frag(part: Frag) -> Frag:
     return _Frag(build, ("fn", part), lambda: _fn_least(part))
 
 
+# text -> its literal fragment: a language lists the same literals in context after context
+# (a field's tag, an attribute's value), and compiling a context asks for its pieces anew
+_LITS: dict[str, _Frag] = {}
+
+
 def lit(text: str) -> Frag:
     """Exactly ``text``."""
+    found = _LITS.get(text)
+    if found is None:
 
-    def build(nfa: Nfa, s: int) -> int:
-        for ch in text:
-            t = nfa.new()
-            nfa.add(s, t, ch)
-            s = t
-        return s
+        def build(nfa: Nfa, s: int) -> int:
+            for ch in text:
+                t = nfa.new()
+                nfa.add(s, t, ch)
+                s = t
+            return s
 
-    return _Frag(build, ("lit", text), lambda: len(text))
+        found = _LITS[text] = _Frag(build, ("lit", text), lambda: len(text))
+    return found
 
 
 def chars(cs: Iterable[str] | CharSet) -> Frag:
@@ -590,7 +598,7 @@ class _Compiled:
         # (state set, character) -> state set after it, or the index of the piece it completes,
         # or None (dead): the determinisation, shared by every context of this structure
         self.moves: dict[tuple[frozenset[int], str], frozenset[int] | int | None] = {}
-        self._split: dict[frozenset[int], tuple[tuple[int, int, frozenset[int]], ...]] = {}
+        self._part_of: dict[Residual, Part] = {}  # residual -> its Part in this structure
         self._out: dict[frozenset[int], list[tuple[Chars, int]]] = {}
         self._parts: dict[frozenset[int], tuple[Part, ...]] = {}
 
@@ -619,21 +627,18 @@ class _Compiled:
         return INF if p < 0 else self.pieces[p].to_end[s - self.starts[p]]
 
     def split(self, states: frozenset[int]) -> tuple[tuple[int, int, frozenset[int]], ...]:
-        """``(piece, base, piece's own states)`` of the states of a set that read characters."""
-        found = self._split.get(states)
-        if found is None:
-            local: dict[int, set[int]] = {}
-            for s in states:
-                p = self.piece_of(s)
-                if p < 0:  # the shared start only moves by empty moves
-                    continue
-                s -= self.starts[p]
-                if self.pieces[p].nfa.edges[s]:
-                    local.setdefault(p, set()).add(s)
-            found = self._split[states] = tuple(
-                (p, self.starts[p], frozenset(local[p])) for p in sorted(local)
-            )
-        return found
+        """``(piece, base, piece's own states)`` of the states of a set that read characters
+        (not cached: :meth:`parts` keeps what it needs, and a cached tuple and set per state
+        set would be tens of thousands of long-lived objects for the cyclic collector)."""
+        local: dict[int, set[int]] = {}
+        for s in states:
+            p = self.piece_of(s)
+            if p < 0:  # the shared start only moves by empty moves
+                continue
+            s -= self.starts[p]
+            if self.pieces[p].nfa.edges[s]:
+                local.setdefault(p, set()).add(s)
+        return tuple((p, self.starts[p], frozenset(local[p])) for p in sorted(local))
 
     def move(self, states: frozenset[int], ch: str) -> frozenset[int] | int | None:
         """The states after ``ch``, the piece it completes, or None (see :attr:`moves`)."""
@@ -676,9 +681,18 @@ class _Compiled:
         found = self._parts.get(states)
         if found is None:
             found = self._parts[states] = tuple(
-                Part(p, base, self.pieces[p].residual(local))
+                self._part(p, base, self.pieces[p].residual(local))
                 for p, base, local in self.split(states)
             )
+        return found
+
+    def _part(self, piece: int, base: int, residual: Residual) -> Part:
+        """One :class:`Part` per piece and residual (many state sets share them: the start of
+        a piece is in every set that can begin it)."""
+        found = self._part_of.get(residual)  # residuals hash by identity
+        if found is None or found.piece != piece:  # (a pattern listed twice: not shared)
+            found = Part(piece, base, residual)
+            self._part_of.setdefault(residual, found)
         return found
 
 

@@ -56,11 +56,19 @@ class StateInfo:
     """
 
     def __init__(
-        self, masker: TokenMasker, sid: int, parts: list[tuple[Part, _Table]], mask: np.ndarray
+        self,
+        masker: TokenMasker,
+        sid: int,
+        parts: tuple[Part, ...],
+        tables: tuple[_Table, ...],
+        mask: np.ndarray,
     ) -> None:
         self.masker = masker
         self.sid = sid
-        self.parts = parts  # per piece the state reads in: the part and its walk table
+        # per piece the state reads in: the part (the automaton's own tuple, shared by every
+        # state of the same state set) and its walk table
+        self.parts = parts
+        self.tables = tables
         self.mask = mask  # bool over the vocabulary: the allowed ids
         self.next: dict[int, int] = {}  # token id -> next state (DEAD: refused or end)
         self.cache: dict[Hashable, object] = {}  # per-device tensors, etc.
@@ -72,7 +80,7 @@ class StateInfo:
         state["cache"] = {}  # device tensors stay in the process
         for name in ("ids", "nexts", "dist_after", "max_dist"):
             state.pop(name, None)
-        if len(self.parts) == 1 and self.mask is self.parts[0][1].mask:
+        if len(self.tables) == 1 and self.mask is self.tables[0].mask:
             state["mask"] = None  # the table's own
         else:
             state["mask"] = (np.packbits(self.mask), len(self.mask))
@@ -81,7 +89,7 @@ class StateInfo:
     def __setstate__(self, state: dict[str, Any]) -> None:
         mask = state["mask"]
         if mask is None:
-            state["mask"] = state["parts"][0][1].mask
+            state["mask"] = state["tables"][0].mask
         else:
             state["mask"] = np.unpackbits(mask[0], count=mask[1]).astype(bool)
         self.__dict__.update(state)
@@ -368,20 +376,19 @@ class TokenMasker:
 
     def _build(self, sid: int) -> StateInfo:
         auto = self.automaton
-        parts = [(part, self._table(part.residual)) for part in auto.parts(sid)]
-        if len(parts) == 1:
-            mask = parts[0][1].mask
-        elif parts:
-            mask = np.zeros(self.vocab_size, dtype=bool)
-            for _, table in parts:
-                mask[table.ids] = True
+        parts = auto.parts(sid)
+        tables = tuple(self._table(part.residual) for part in parts)
+        if len(tables) == 1:
+            mask = tables[0].mask
+        elif tables:
+            mask = np.logical_or.reduce([table.mask for table in tables])
         else:
             mask = self._nothing
-        info = StateInfo(self, sid, parts, mask)
+        info = StateInfo(self, sid, parts, tables, mask)
         # tokens that complete a piece and write on: the context they enter decides
         dead: list[int] = []
         if len(parts) == 1:
-            part, table = parts[0]
+            part, table = parts[0], tables[0]
             if len(table.rest):
                 after, vocab, nxts = self._after, self._vocab, info.next
                 nstart = auto.finish(sid, part.piece)
@@ -397,7 +404,7 @@ class TokenMasker:
                     if nxt == DEAD:
                         dead.append(token)
         else:
-            for _, table in parts:
+            for table in tables:
                 for token in table.ids[table.rest].tolist():
                     if token not in info.next:
                         nxt = info.next[token] = self._next(info, token)
@@ -428,7 +435,7 @@ class TokenMasker:
         """The state after a token that ends inside part ``k`` only (walk code >= 0)."""
         nxt = info._inside.get((k, code))
         if nxt is None:
-            part, table = info.parts[k]
+            part, table = info.parts[k], info.tables[k]
             order, base = part.residual.order, part.base
             sets = table.sets[code]
             states = (base + i for i in sets) if order is None else (base + order[i] for i in sets)
@@ -440,7 +447,7 @@ class TokenMasker:
             return DEAD
         parts = info.parts
         if len(parts) == 1:
-            part, table = parts[0]
+            part, table = parts[0], info.tables[0]
             k = int(np.searchsorted(table.ids, token))
             code = int(table.code[k])
             if code >= 0:
@@ -450,7 +457,7 @@ class TokenMasker:
         # does, the token ends in every piece it stays inside of.
         best: tuple[int, int] | None = None
         inside: list[int] = []
-        for part, table in parts:
+        for part, table in zip(parts, info.tables, strict=True):
             if not table.mask[token]:
                 continue
             k = int(np.searchsorted(table.ids, token))
@@ -471,7 +478,7 @@ class TokenMasker:
         ids = info.ids
         if len(info.parts) != 1:
             return np.array([self.advance(info.sid, t) for t in ids.tolist()], dtype=np.int64)
-        table = info.parts[0][1]
+        table = info.tables[0]
         out = np.full(len(ids), DEAD, dtype=np.int64)
         walked = ids != self.eos_id
         k = np.searchsorted(table.ids, ids[walked])
