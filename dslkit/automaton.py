@@ -24,7 +24,7 @@ import bisect
 import hashlib
 import heapq
 import unicodedata
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
@@ -43,6 +43,7 @@ __all__ = [
     "Frag",
     "Nfa",
     "Part",
+    "Parts",
     "Piece",
     "Residual",
     "alt",
@@ -598,9 +599,8 @@ class _Compiled:
         # (state set, character) -> state set after it, or the index of the piece it completes,
         # or None (dead): the determinisation, shared by every context of this structure
         self.moves: dict[tuple[frozenset[int], str], frozenset[int] | int | None] = {}
-        self._part_of: dict[Residual, Part] = {}  # residual -> its Part in this structure
         self._out: dict[frozenset[int], list[tuple[Chars, int]]] = {}
-        self._parts: dict[frozenset[int], tuple[Part, ...]] = {}
+        self._parts: dict[frozenset[int], Parts] = {}
 
     # The context's NFA is its pieces' NFAs side by side behind state 0 (piece ``p``'s state
     # ``s`` is ``starts[p] + s``), read through the pieces: never copied into one.
@@ -676,23 +676,16 @@ class _Compiled:
             stack.extend(t for cs, t in self.edges(s) if cs is None)
         return frozenset(out)
 
-    def parts(self, states: frozenset[int]) -> tuple[Part, ...]:
+    def parts(self, states: frozenset[int]) -> Parts:
         """A state set split by piece (see :meth:`Automaton.parts`)."""
         found = self._parts.get(states)
         if found is None:
-            found = self._parts[states] = tuple(
-                self._part(p, base, self.pieces[p].residual(local))
-                for p, base, local in self.split(states)
+            split = self.split(states)
+            found = self._parts[states] = Parts(
+                tuple(p for p, _, _ in split),
+                tuple(base for _, base, _ in split),
+                tuple(self.pieces[p].residual(local) for p, _, local in split),
             )
-        return found
-
-    def _part(self, piece: int, base: int, residual: Residual) -> Part:
-        """One :class:`Part` per piece and residual (many state sets share them: the start of
-        a piece is in every set that can begin it)."""
-        found = self._part_of.get(residual)  # residuals hash by identity
-        if found is None or found.piece != piece:  # (a pattern listed twice: not shared)
-            found = Part(piece, base, residual)
-            self._part_of.setdefault(residual, found)
         return found
 
 
@@ -729,6 +722,26 @@ class Part:
     piece: int  # the piece's index in the context
     base: int  # the context's state number of the piece's state 0
     residual: Residual  # what is left to read in the piece from these states
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Parts:
+    """The :class:`Part` s of one state set as parallel tuples (one object per state set, not
+    one per piece: the start set of a context holds every piece, and these live as long as
+    the automaton, where each object costs every full pass of the cyclic collector)."""
+
+    pieces: tuple[int, ...]  # per part: the piece's index in the context
+    bases: tuple[int, ...]  # the context's state number of the piece's state 0
+    residuals: tuple[Residual, ...]  # what is left to read in the piece
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+    def __getitem__(self, k: int) -> Part:
+        return Part(self.pieces[k], self.bases[k], self.residuals[k])
+
+    def __iter__(self) -> Iterator[Part]:
+        return map(Part, self.pieces, self.bases, self.residuals)
 
 
 class _Ctx:
@@ -857,7 +870,7 @@ class Automaton:
         return self._intern(ctx, found)
 
     # -- what the token masker reads (dslkit.train.token_mask) ---------------------------------
-    def parts(self, sid: int) -> tuple[Part, ...]:
+    def parts(self, sid: int) -> Parts:
         """The NFA states of ``sid`` split by the piece of its context they lie in, each with
         what is left to read in that piece (:class:`Residual`): a token walked from ``sid``
         is walked in each piece on its own, and the first piece it completes (the lowest

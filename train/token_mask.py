@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from dslkit.automaton import DEAD, INF, Automaton, Part, Residual
+from dslkit.automaton import DEAD, INF, Automaton, Parts, Residual
 
 __all__ = [
     "VALUE_CHARS",
@@ -59,7 +59,7 @@ class StateInfo:
         self,
         masker: TokenMasker,
         sid: int,
-        parts: tuple[Part, ...],
+        parts: Parts,
         tables: tuple[_Table, ...],
         mask: np.ndarray,
     ) -> None:
@@ -195,6 +195,7 @@ class _PieceDfa:
         cls: np.ndarray,
         reps: list[str],
         classes_of: Callable[[object], list[int]],
+        stops_of: Callable[[np.ndarray], np.ndarray],
     ) -> None:
         self.edges = edges
         self.end = end
@@ -203,6 +204,13 @@ class _PieceDfa:
         self.sets: list[tuple[int, ...]] = []
         self.index: dict[frozenset[int], int] = {}
         self.trans = np.full((16, len(reps)), _UNKNOWN, dtype=np.int32)
+        # per state: the id of the class set it reads back into itself (-1: none; _UNKNOWN:
+        # its row is not computed yet), and per id the positions in the vocabulary's
+        # characters of those outside the set (where a run of the loop stops)
+        self.loop = np.full(16, _UNKNOWN, dtype=np.int32)
+        self.stops: list[np.ndarray] = []
+        self._loop_ids: dict[bytes, int] = {}
+        self.stops_of = stops_of  # alphabet -> in the set (bool) -> its stop positions
         self.after: dict[frozenset[int], int] = {}  # moved NFA states -> their DFA state
         self.classes_of = classes_of  # an edge's character set -> the classes it holds
         self.closures: dict[int, frozenset[int]] = {}  # NFA state -> its closure (as close)
@@ -239,6 +247,9 @@ class _PieceDfa:
                 grown = np.full((2 * len(self.sets), len(self.reps)), _UNKNOWN, dtype=np.int32)
                 grown[: len(self.trans)] = self.trans
                 self.trans = grown
+                loop = np.full(len(grown), _UNKNOWN, dtype=np.int32)
+                loop[: len(self.loop)] = self.loop
+                self.loop = loop
         return nxt
 
     def fill(self, rows: Iterable[int]) -> None:
@@ -263,6 +274,17 @@ class _PieceDfa:
                     r = after[key] = -2 if end in closed else self.state(closed)
                 row[k] = r
             self.trans[d] = row
+            loops = row == d
+            if loops.any():
+                chars = loops[self.cls]  # over the alphabet
+                key = chars.tobytes()
+                lid = self._loop_ids.get(key)
+                if lid is None:
+                    lid = self._loop_ids[key] = len(self.stops)
+                    self.stops.append(self.stops_of(chars))
+                self.loop[d] = lid
+            else:
+                self.loop[d] = -1
 
 
 class _Trie:
@@ -337,10 +359,32 @@ class TokenMasker:
                     pos[text] = np.array(ks, dtype=np.int64)
         self._text_pos = pos
         self._trie: _Trie | None = None
+        self._ends = self._offsets + self._lengths  # where each walkable token's text ends
+        self._stops: dict[bytes, np.ndarray] = {}  # see _stops_of
+
+    def _stops_of(self, chars: np.ndarray) -> np.ndarray:
+        """Per position in the vocabulary's characters, the next one (itself included) whose
+        character is outside a set (bool over the alphabet), or the end: where a run of the
+        set stops (shared by pieces)."""
+        key = chars.tobytes()
+        found = self._stops.get(key)
+        if found is None:
+            n = len(self._flat)
+            stop = np.where(chars[self._flat], n, np.arange(n))
+            found = self._stops[key] = np.minimum.accumulate(stop[::-1])[::-1].copy()
+        return found
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for name in ("_by_residual", "_members", "_piece_dfas", "_alpha_index", "_trie"):
+        for name in (
+            "_by_residual",
+            "_members",
+            "_piece_dfas",
+            "_alpha_index",
+            "_trie",
+            "_ends",
+            "_stops",
+        ):
             del state[name]
         return state
 
@@ -377,7 +421,7 @@ class TokenMasker:
     def _build(self, sid: int) -> StateInfo:
         auto = self.automaton
         parts = auto.parts(sid)
-        tables = tuple(self._table(part.residual) for part in parts)
+        tables = tuple(self._table(residual) for residual in parts.residuals)
         if len(tables) == 1:
             mask = tables[0].mask
         elif tables:
@@ -388,10 +432,10 @@ class TokenMasker:
         # tokens that complete a piece and write on: the context they enter decides
         dead: list[int] = []
         if len(parts) == 1:
-            part, table = parts[0], tables[0]
+            table = tables[0]
             if len(table.rest):
                 after, vocab, nxts = self._after, self._vocab, info.next
-                nstart = auto.finish(sid, part.piece)
+                nstart = auto.finish(sid, parts.pieces[0])
                 rest = table.rest
                 for token, at in zip(
                     table.ids[rest].tolist(), table.at[rest].tolist(), strict=True
@@ -435,8 +479,8 @@ class TokenMasker:
         """The state after a token that ends inside part ``k`` only (walk code >= 0)."""
         nxt = info._inside.get((k, code))
         if nxt is None:
-            part, table = info.parts[k], info.tables[k]
-            order, base = part.residual.order, part.base
+            parts, table = info.parts, info.tables[k]
+            order, base = parts.residuals[k].order, parts.bases[k]
             sets = table.sets[code]
             states = (base + i for i in sets) if order is None else (base + order[i] for i in sets)
             nxt = info._inside[(k, code)] = self.automaton.resume(info.sid, states)
@@ -447,12 +491,12 @@ class TokenMasker:
             return DEAD
         parts = info.parts
         if len(parts) == 1:
-            part, table = parts[0], info.tables[0]
+            table = info.tables[0]
             k = int(np.searchsorted(table.ids, token))
             code = int(table.code[k])
             if code >= 0:
                 return self._inside(info, 0, code)
-            return self._write_on(info.sid, part.piece, token, int(table.at[k]))
+            return self._write_on(info.sid, parts.pieces[0], token, int(table.at[k]))
         # Several pieces: the first to complete (the lowest index on a tie) decides; if none
         # does, the token ends in every piece it stays inside of.
         best: tuple[int, int] | None = None
@@ -548,7 +592,7 @@ class TokenMasker:
                     found = memo[cs] = np.unique(cls[self._member(cs)]).tolist()
                 return found
 
-            dfa = _PieceDfa(edges, residual.end, cls, reps, classes_of)
+            dfa = _PieceDfa(edges, residual.end, cls, reps, classes_of, self._stops_of)
             found = self._piece_dfas[id(edges)] = (edges, dfa)
         return found[1]
 
@@ -600,32 +644,51 @@ class TokenMasker:
             act = np.arange(n)
             cur = np.full(n, dfa.state(frozenset(start)), dtype=np.int32)
             j = 0
-        cls, flat, offsets, lengths = dfa.cls, self._flat, self._offsets, self._lengths
+        cls, flat, offsets, ends = dfa.cls, self._flat, self._offsets, self._ends
+        pos = offsets[act] + j  # per active token: where in ``flat`` it reads next
         while act.size:
-            c = cls[flat[offsets[act] + j]]
-            v = dfa.trans[cur, c]
-            unknown = v == _UNKNOWN
-            if unknown.any():
-                dfa.fill(np.unique(cur[unknown]).tolist())
-                v = dfa.trans[cur, c]
-            j += 1
+            loop = dfa.loop[cur]
+            new = loop == _UNKNOWN
+            if new.any():  # rows not computed yet (this also finds their self-loops)
+                dfa.fill(np.unique(cur[new]).tolist())
+                loop = dfa.loop[cur]
+            jump = loop >= 0
+            if jump.any():
+                # A state that reads a class of characters back into itself (a name, a
+                # number, a quoted string) reads a token's run of them in one step: to the
+                # next character outside the class or the token's end.
+                for lid in np.flatnonzero(np.bincount(loop[jump])).tolist():
+                    sel = np.flatnonzero(loop == lid)
+                    pos[sel] = np.minimum(dfa.stops[lid][pos[sel]], ends[act[sel]])
+                ended = pos == ends[act]
+                if ended.any():
+                    code[act[ended]] = cur[ended]
+                    keep = ~ended
+                    act, cur, pos = act[keep], cur[keep], pos[keep]
+                    if not act.size:
+                        break
+            v = dfa.trans[cur, cls[flat[pos]]]
+            pos += 1
             done = v <= -2
             if done.any():
                 code[act[done]] = v[done]
-                at[act[done]] = j
+                at[act[done]] = pos[done] - offsets[act[done]]
             live = v >= 0
-            act, cur = act[live], v[live]
-            ended = lengths[act] == j
+            act, cur, pos = act[live], v[live], pos[live]
+            ended = pos == ends[act]
             if ended.any():
                 code[act[ended]] = cur[ended]
-                act, cur = act[~ended], cur[~ended]
+                keep = ~ended
+                act, cur, pos = act[keep], cur[keep], pos[keep]
         alive = code != _DEAD
         ids = self._walk_ids[alive]
         code, at = code[alive], at[alive]
         # the table numbers its own DFA states (0..): tables are shared by key and saved
         inner = code >= 0
-        used, local = np.unique(code[inner], return_inverse=True)
-        code[inner] = local.reshape(-1)
+        used = np.flatnonzero(np.bincount(code[inner], minlength=len(dfa.sets)))
+        local = np.zeros(len(dfa.sets), dtype=np.int32)
+        local[used] = np.arange(len(used), dtype=np.int32)
+        code[inner] = local[code[inner]]
         sets = [dfa.sets[g] for g in used.tolist()]
         if residual.order is not None:  # tables are shared by key: store canonical numbers
             canonical = {s: i for i, s in enumerate(residual.order)}
