@@ -782,6 +782,7 @@ class Automaton:
 
     def __init__(self, start: Context) -> None:
         self._compiled: dict[Context, _Ctx] = {}
+        self._contexts: dict[Context, Context] = {}  # context -> its one instance
         # structure key of a context's pieces -> its compiled NFA, and of a piece -> its own
         # (transient: keys of hand-written fragments hold the functions themselves)
         self._structures: dict[Hashable, _Compiled] = {}
@@ -804,6 +805,7 @@ class Automaton:
         state = self.__dict__.copy()
         state["_structures"] = {}  # keys may hold closures; compiled contexts keep theirs
         state["_pieces"] = {}
+        state["_contexts"] = {}  # only dedupes what is built next
         return state
 
     def _comp(self, ctx: Context) -> _Ctx:
@@ -820,7 +822,12 @@ class Automaton:
                         piece = self._pieces[key] = _Piece(p.pattern)
                     compiled.append(piece)
                 comp = self._structures[keys] = _Compiled(compiled)
-            cx = self._compiled[ctx] = _Ctx(comp, [p.next for p in pieces])
+            # the contexts the pieces lead to, one object per distinct context: a language
+            # builds them anew in every context that lists them (an attribute's value leads
+            # to the same top level from many places), and they live as long as this one
+            seen = self._contexts
+            nexts = [seen.setdefault(p.next, p.next) for p in pieces]
+            cx = self._compiled[ctx] = _Ctx(comp, nexts)
         return cx
 
     def _intern(self, ctx: Context, states: frozenset[int] | None) -> int:

@@ -132,6 +132,9 @@ class _Table:
     sets: list[tuple[int, ...]]  # DFA state -> residual NFA states
     rest: np.ndarray  # int64: positions in ids of tokens that write on after their piece
     mask: np.ndarray  # bool over the vocabulary: ids
+    # per token of rest: the id of the token that writes its text after the piece (-1: none),
+    # found when first needed (TokenMasker._rest_ids)
+    rest_ids: np.ndarray | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -341,6 +344,10 @@ class TokenMasker:
 
     def _transient(self) -> None:
         self._by_residual: dict[int, tuple[Residual, _Table]] = {}  # id(residual) -> walk
+        # id(parts) -> (the parts, kept alive so the id is not reused; their tables; the
+        # union of the tables' masks)
+        self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
+        self._rest_masks: dict[int, tuple[Parts, np.ndarray, np.ndarray]] = {}  # _union_rest
         self._members: dict[object, np.ndarray] = {}  # character set -> bool over alphabet
         # id(piece edges) -> (the edges, kept alive so the id is not reused; the piece's DFA)
         self._piece_dfas: dict[int, tuple[object, _PieceDfa]] = {}
@@ -378,6 +385,8 @@ class TokenMasker:
         state = self.__dict__.copy()
         for name in (
             "_by_residual",
+            "_by_parts",
+            "_rest_masks",
             "_members",
             "_piece_dfas",
             "_alpha_index",
@@ -421,13 +430,7 @@ class TokenMasker:
     def _build(self, sid: int) -> StateInfo:
         auto = self.automaton
         parts = auto.parts(sid)
-        tables = tuple(self._table(residual) for residual in parts.residuals)
-        if len(tables) == 1:
-            mask = tables[0].mask
-        elif tables:
-            mask = np.logical_or.reduce([table.mask for table in tables])
-        else:
-            mask = self._nothing
+        tables, mask = self._union(parts)
         info = StateInfo(self, sid, parts, tables, mask)
         # tokens that complete a piece and write on: the context they enter decides
         dead: list[int] = []
@@ -437,8 +440,23 @@ class TokenMasker:
                 after, vocab, nxts = self._after, self._vocab, info.next
                 nstart = auto.finish(sid, parts.pieces[0])
                 rest = table.rest
+                tokens = table.ids[rest]
+                # What a token writes after its piece is often a token of its own: the walk
+                # tables of the next context say at once whether it dies there, or stays in
+                # a piece (alive: its next state is found when a row takes it). Only a rest
+                # that is no token, or completes a piece of the next context and writes on
+                # again, is walked character by character.
+                rids = self._rest_ids(table)
+                known = rids >= 0
+                if known.any():
+                    union, twice = self._union_rest(auto.parts(nstart))
+                    kid = rids[known]
+                    ok = union[kid]
+                    dead += tokens[known][~ok].tolist()
+                    known[known] = ~ok | ~twice[kid]  # settled: dead, or alive in a piece
+                walk = np.flatnonzero(~known)
                 for token, at in zip(
-                    table.ids[rest].tolist(), table.at[rest].tolist(), strict=True
+                    tokens[walk].tolist(), table.at[rest][walk].tolist(), strict=True
                 ):
                     key = (nstart, vocab[token][at:])
                     nxt = after.get(key)
@@ -461,6 +479,48 @@ class TokenMasker:
             if accepting:
                 mask[self.eos_id] = True
         return info
+
+    def _union(self, parts: Parts) -> tuple[tuple[_Table, ...], np.ndarray]:
+        """The walk tables of a state set's parts and the union of their masks (found once
+        per state set: states of one set in contexts of the same structure share its parts)."""
+        found = self._by_parts.get(id(parts))
+        if found is None:
+            tables = tuple(self._table(residual) for residual in parts.residuals)
+            if len(tables) == 1:
+                union = tables[0].mask
+            elif tables:
+                union = np.zeros(self.vocab_size, dtype=bool)
+                union[np.concatenate([table.ids for table in tables])] = True
+            else:
+                union = self._nothing
+            found = self._by_parts[id(parts)] = (parts, tables, union)
+        return found[1], found[2]
+
+    def _union_rest(self, parts: Parts) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_union`'s mask, and which of its tokens complete a piece and write on."""
+        found = self._rest_masks.get(id(parts))
+        if found is None:
+            tables, union = self._union(parts)
+            twice = np.zeros(self.vocab_size, dtype=bool)
+            for table in tables:
+                twice[table.ids[table.rest]] = True
+            found = self._rest_masks[id(parts)] = (parts, union, twice)
+        return found[1], found[2]
+
+    def _rest_ids(self, table: _Table) -> np.ndarray:
+        """Per token of ``table.rest``: the id of a token whose text is what it writes after
+        its piece, or -1 when no token writes exactly that."""
+        found = table.rest_ids
+        if found is None:
+            vocab, pos, walk_ids = self._vocab, self._text_pos, self._walk_ids
+            out = []
+            for token, at in zip(
+                table.ids[table.rest].tolist(), table.at[table.rest].tolist(), strict=True
+            ):
+                p = pos.get(vocab[token][at:])
+                out.append(-1 if p is None else int(walk_ids[p if isinstance(p, int) else p[0]]))
+            found = table.rest_ids = np.array(out, dtype=np.int64)
+        return found
 
     def _write_on(self, sid: int, piece: int, token: int, at: int) -> int:
         """The state after a token that completes piece ``piece`` of the context of ``sid``
