@@ -24,6 +24,7 @@ import bisect
 import hashlib
 import heapq
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -481,25 +482,30 @@ _MISS = object()
 
 
 def _to_end(edges: list[list[tuple[Chars | None, int]]], ends: Iterable[int]) -> list[int]:
-    """Per state, characters to the nearest of ``ends`` (backward Dijkstra: a character edge
-    costs one, an empty move none)."""
+    """Per state, characters to the nearest of ``ends`` (a backward 0-1 breadth-first search:
+    a character edge costs one, an empty move none)."""
     n = len(edges)
-    back: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    free: list[list[int]] = [[] for _ in range(n)]  # t -> states with an empty move to t
+    step: list[list[int]] = [[] for _ in range(n)]  # t -> states with a character edge to t
     for s, row in enumerate(edges):
         for cs, t in row:
-            back[t].append((s, 0 if cs is None else 1))
+            (free if cs is None else step)[t].append(s)
     dist = [INF] * n
-    heap = [(0, end) for end in ends]
-    for _, end in heap:
+    queue: deque[int] = deque()
+    for end in ends:
         dist[end] = 0
-    while heap:
-        c, t = heapq.heappop(heap)
-        if c > dist[t]:
-            continue
-        for s, w in back[t]:
-            if c + w < dist[s]:
-                dist[s] = c + w
-                heapq.heappush(heap, (c + w, s))
+        queue.append(end)
+    while queue:
+        t = queue.popleft()
+        c = dist[t]
+        for s in free[t]:
+            if c < dist[s]:
+                dist[s] = c
+                queue.appendleft(s)
+        for s in step[t]:
+            if c + 1 < dist[s]:
+                dist[s] = c + 1
+                queue.append(s)
     return dist
 
 
@@ -513,8 +519,13 @@ class _Piece:
         # built: each row frozen to a tuple of (str | CharSet | None, int) pairs, which the
         # cyclic collector untracks (a list never is), as it does the pairs
         self.nfa.edges = [tuple(row) for row in self.nfa.edges]  # type: ignore[misc]
-        self.to_end = _to_end(self.nfa.edges, [self.end])  # state -> characters to the end
         self.residuals: dict[frozenset[int], Residual] = {}
+
+    @cached_property
+    def to_end(self) -> list[int]:
+        """State -> characters to the end (found when first asked: only shortest completions
+        and budget steering need it)."""
+        return _to_end(self.nfa.edges, [self.end])  # type: ignore[arg-type]
 
     def residual(self, states: frozenset[int]) -> Residual:
         """What is left to read from ``states`` (see :class:`Residual`)."""
@@ -551,18 +562,18 @@ class _Piece:
     @cached_property
     def digest(self) -> str:
         """A hash of the piece's NFA, equal in every process that builds the same pattern."""
-        h = hashlib.sha256(str(self.end).encode())
-        names: dict[int, str] = {}
-        for row in self.nfa.edges:
-            for cs, t in row:
-                name = names.get(id(cs))
-                if name is None:
-                    name = names[id(cs)] = _charset_text(cs)
-                h.update(f"{name}>{t};".encode("utf-8", "surrogatepass"))
-            h.update(b"\n")
-        for state, kind in sorted(self.nfa.tags.items()):
-            h.update(f"{state}:{kind};".encode())
-        return h.hexdigest()
+        names: dict[int, str] = {}  # id(character set) -> its text (sets are shared by edges)
+
+        def name(cs: Chars | None) -> str:
+            found = names.get(id(cs))
+            if found is None:
+                found = names[id(cs)] = _charset_text(cs)
+            return found
+
+        lines = [str(self.end)]  # one buffer, hashed once
+        lines += ["".join(f"{name(cs)}>{t};" for cs, t in row) for row in self.nfa.edges]
+        lines += [f"{state}:{kind};" for state, kind in sorted(self.nfa.tags.items())]
+        return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _charset_text(cs: Chars | None) -> str:

@@ -211,6 +211,7 @@ class _PieceDfa:
         # its row is not computed yet), and per id the positions in the vocabulary's
         # characters of those outside the set (where a run of the loop stops)
         self.loop = np.full(16, _UNKNOWN, dtype=np.int32)
+        self.first: np.ndarray | None = None  # per walkable token: its first character's class
         self.stops: list[np.ndarray] = []
         self._loop_ids: dict[bytes, int] = {}
         self.stops_of = stops_of  # alphabet -> in the set (bool) -> its stop positions
@@ -701,8 +702,15 @@ class TokenMasker:
             j = len(chain)
             cur = np.full(len(act), run, dtype=np.int32)
         else:
-            act = np.arange(n)
-            cur = np.full(n, dfa.state(frozenset(start)), dtype=np.int32)
+            # only the tokens whose first character the start reads (one gather over the
+            # vocabulary's first characters instead of a full step)
+            d0 = dfa.state(frozenset(start))
+            if dfa.loop[d0] == _UNKNOWN:
+                dfa.fill([d0])
+            if dfa.first is None:
+                dfa.first = dfa.cls[self._flat[self._offsets]]
+            act = np.flatnonzero(dfa.trans[d0][dfa.first] != _DEAD)
+            cur = np.full(len(act), d0, dtype=np.int32)
             j = 0
         cls, flat, offsets, ends = dfa.cls, self._flat, self._offsets, self._ends
         pos = offsets[act] + j  # per active token: where in ``flat`` it reads next
