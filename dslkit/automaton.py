@@ -525,7 +525,7 @@ class _Piece:
     def to_end(self) -> list[int]:
         """State -> characters to the end (found when first asked: only shortest completions
         and budget steering need it)."""
-        return _to_end(self.nfa.edges, [self.end])  # type: ignore[arg-type]
+        return _to_end(self.nfa.edges, [self.end])
 
     def residual(self, states: frozenset[int]) -> Residual:
         """What is left to read from ``states`` (see :class:`Residual`)."""

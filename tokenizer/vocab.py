@@ -164,7 +164,7 @@ def _decoder_json(backend: Any) -> dict[str, Any] | None:
                 return found
         except (TypeError, ValueError):
             pass
-    return json.loads(backend.to_str()).get("decoder")  # type: ignore[no-any-return]
+    return json.loads(backend.to_str()).get("decoder")
 
 
 _EOS_NAMES = ("<|eos|>", "</s>", "<|endoftext|>", "<|end_of_text|>", "<eos>", "<|im_end|>")

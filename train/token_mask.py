@@ -357,7 +357,9 @@ class TokenMasker:
         # write one text (an int-valued dict is one object to the cyclic collector, where a
         # list per token was tens of thousands that every full collection walks)
         vocab = self._vocab
-        pos: dict[str, int | np.ndarray] = {vocab[i]: k for k, i in enumerate(self._walk_ids.tolist())}
+        pos: dict[str, int | np.ndarray] = {
+            vocab[i]: k for k, i in enumerate(self._walk_ids.tolist())
+        }
         if len(pos) < len(self._walk_ids):
             dups: dict[str, list[int]] = {}
             for k, i in enumerate(self._walk_ids.tolist()):
@@ -679,15 +681,15 @@ class TokenMasker:
             if t == end:
                 break
         if chain:
-            pos = self._text_pos
+            by_text = self._text_pos
             run, s = 0, start[0]
             for k in range(1, len(chain)):  # tokens that stop inside the run
                 s = edges[s][0][1]
-                p = pos.get(chain[:k])
+                p = by_text.get(chain[:k])
                 if p is not None:
                     code[p] = dfa.state(frozenset({s}))
             s = edges[s][0][1]  # the state after the whole run
-            p = pos.get(chain)
+            p = by_text.get(chain)
             longer = self._starting_with(chain)
             if s == end:  # the run completes the piece
                 if p is not None:
