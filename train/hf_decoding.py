@@ -280,7 +280,11 @@ class GrammarLogitsProcessor(LogitsProcessor):
     def _advance(self, row: _Row, token: int, first: bool) -> _Row:
         if row.values is None and not first:  # the common step: no values to copy
             sid = row.sid
-            return _Row(sid if sid == DEAD else self.masker.advance(sid, token), None, row.aside)
+            if sid != DEAD:
+                info = self.masker._info.get(sid)  # a state met before: its next states
+                nxt = None if info is None else info.next.get(token)
+                sid = self.masker.advance(sid, token) if nxt is None else nxt
+            return _Row(sid, None, row.aside)
         out = row.child()
         if out.sid == DEAD:
             return out
@@ -335,6 +339,8 @@ class GrammarLogitsProcessor(LogitsProcessor):
         if sid == DEAD:  # ended (or the caller ignored the mask): nothing to constrain
             return None
         info = masker._info.get(sid) or masker.info(sid)
+        if row.values is None and generated and self.max_new_tokens is None:
+            return info.mask  # no value checks, no budget: the state's own mask
         allowed = info.mask
         if generated == 0 and self._first:
             allowed = allowed.copy()

@@ -6,17 +6,26 @@ when reading its characters one by one never leaves the language; :class:`TokenM
 them all at once, as xgrammar's adaptive token-mask cache does, by splitting what a state's
 mask depends on:
 
-* what is left to read in the state's context (:meth:`dslkit.automaton.Automaton.residual`:
+* what is left to read in the state's context (:meth:`dslkit.automaton.Automaton.parts`:
   inside a content ref of any field, a block under any parent, the rest of a trace step) is
   the same for many states, and is walked once over the whole vocabulary with numpy (a table
   per residual: per token, dead, the NFA states it ends in, or the piece it completes and
-  after how many characters);
+  after how many characters). The walk runs on the piece's DFA, built as walks reach it and
+  shared by every residual of the piece (the walks from successive positions of a trace step
+  meet the same states); a walk starts with the tokens whose first character the start
+  reads, and a state that reads a class of characters back into itself (a name, a number, a
+  quoted string) reads a token's whole run of them in one step;
 * only the few tokens that complete a piece and go on writing (``"])"``, ``"]\n["``) depend on
-  the context they enter; they are walked on from there, character by character.
+  the context they enter: when what they write after the piece is itself a token, the next
+  context's tables settle it at once; otherwise they are walked on from there, character by
+  character.
 
-A state's first visit is then a table lookup plus those few walks; every other step is a dict
-lookup and a cached boolean mask. The tables are keyed by the residual's structure, so they are
-saved with the masker (:func:`dslkit.train.hf_decoding.save_masker`) and found again by a
+A state's first visit is then a few table lookups plus those few walks; every other step is a
+dict lookup and a cached boolean mask. The long-lived structures are kept to few objects (a
+state set's parts as parallel tuples, tables and their union per state set, token positions in
+an int dict), because every full pass of Python's cyclic collector walks them all, and with
+torch loaded such a pass costs 0.1 s. The tables are keyed by the residual's structure, so they
+are saved with the masker (:func:`dslkit.train.hf_decoding.save_masker`) and found again by a
 process that loads it, for states it never met before.
 """
 
