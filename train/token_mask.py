@@ -214,7 +214,9 @@ class _PieceDfa:
         self.cls = cls  # alphabet index -> character class
         self.reps = reps  # class -> a character of it
         self.sets: list[tuple[int, ...]] = []
-        self.index: dict[frozenset[int], int] = {}
+        # sorted NFA states -> DFA state (sets of the walk's structures are held as sorted
+        # int tuples, which the cyclic collector stops tracking, where a frozenset stays)
+        self.index: dict[tuple[int, ...], int] = {}
         self.trans = np.full((16, len(reps)), _UNKNOWN, dtype=np.int32)
         # per state: the id of the class set it reads back into itself (-1: none; _UNKNOWN:
         # its row is not computed yet), and per id the positions in the vocabulary's
@@ -224,9 +226,9 @@ class _PieceDfa:
         self.stops: list[np.ndarray] = []
         self._loop_ids: dict[bytes, int] = {}
         self.stops_of = stops_of  # alphabet -> in the set (bool) -> its stop positions
-        self.after: dict[frozenset[int], int] = {}  # moved NFA states -> their DFA state
+        self.after: dict[tuple[int, ...], int] = {}  # moved NFA states -> their DFA state
         self.classes_of = classes_of  # an edge's character set -> the classes it holds
-        self.closures: dict[int, frozenset[int]] = {}  # NFA state -> its closure (as close)
+        self.closures: dict[int, tuple[int, ...]] = {}  # NFA state -> its closure
 
     def close(self, moved: Iterable[int]) -> frozenset[int]:
         """The states reachable by empty moves (each state's own closure found once)."""
@@ -236,10 +238,10 @@ class _PieceDfa:
             found = closures.get(s)
             if found is None:
                 found = closures[s] = self._closure(s)
-            out |= found
+            out.update(found)
         return frozenset(out)
 
-    def _closure(self, s0: int) -> frozenset[int]:
+    def _closure(self, s0: int) -> tuple[int, ...]:
         edges = self.edges
         seen: set[int] = set()
         stack = [s0]
@@ -248,14 +250,15 @@ class _PieceDfa:
             if s not in seen:
                 seen.add(s)
                 stack.extend(t for cs, t in edges[s] if cs is None)
-        return frozenset(seen)
+        return tuple(seen)
 
     def state(self, closed: frozenset[int]) -> int:
         """The DFA state of a set of NFA states (new ones are added)."""
-        nxt = self.index.get(closed)
+        key = tuple(sorted(closed))
+        nxt = self.index.get(key)
         if nxt is None:
-            nxt = self.index[closed] = len(self.sets)
-            self.sets.append(tuple(sorted(closed)))
+            nxt = self.index[key] = len(self.sets)
+            self.sets.append(key)
             if len(self.sets) > len(self.trans):
                 grown = np.full((2 * len(self.sets), len(self.reps)), _UNKNOWN, dtype=np.int32)
                 grown[: len(self.trans)] = self.trans
@@ -280,7 +283,7 @@ class _PieceDfa:
             row = np.full(len(self.reps), _DEAD, dtype=np.int32)
             after = self.after
             for k, targets in moved.items():
-                key = frozenset(targets)
+                key = tuple(sorted(set(targets)))
                 r = after.get(key)
                 if r is None:
                     closed = self.close(targets)
