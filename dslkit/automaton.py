@@ -24,7 +24,8 @@ import bisect
 import hashlib
 import heapq
 import unicodedata
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
@@ -43,6 +44,7 @@ __all__ = [
     "Frag",
     "Nfa",
     "Part",
+    "Parts",
     "Piece",
     "Residual",
     "alt",
@@ -172,7 +174,19 @@ class _Frag:
 
 
 def _least(part: Frag) -> int:
-    return part.least if isinstance(part, _Frag) else _nfa_min_length(part)
+    return part.least if isinstance(part, _Frag) else _fn_least(part)
+
+
+# hand-written fragment -> characters of its shortest text (every automaton that wraps the
+# same function, the trace's name DFA in each of its ~100 values, reads it here once)
+_LEASTS: dict[Frag, int] = {}
+
+
+def _fn_least(part: Frag) -> int:
+    found = _LEASTS.get(part)
+    if found is None:
+        found = _LEASTS[part] = _nfa_min_length(part)
+    return found
 
 
 def _key(part: Frag) -> Hashable:
@@ -207,20 +221,28 @@ def _frag(part: Frag) -> Frag:
             nfa.tags[k + base if k else s] = kind
         return end + base if end else s
 
-    return _Frag(build, ("fn", part), lambda: _nfa_min_length(part))
+    return _Frag(build, ("fn", part), lambda: _fn_least(part))
+
+
+# text -> its literal fragment: a language lists the same literals in context after context
+# (a field's tag, an attribute's value), and compiling a context asks for its pieces anew
+_LITS: dict[str, _Frag] = {}
 
 
 def lit(text: str) -> Frag:
     """Exactly ``text``."""
+    found = _LITS.get(text)
+    if found is None:
 
-    def build(nfa: Nfa, s: int) -> int:
-        for ch in text:
-            t = nfa.new()
-            nfa.add(s, t, ch)
-            s = t
-        return s
+        def build(nfa: Nfa, s: int) -> int:
+            for ch in text:
+                t = nfa.new()
+                nfa.add(s, t, ch)
+                s = t
+            return s
 
-    return _Frag(build, ("lit", text), lambda: len(text))
+        found = _LITS[text] = _Frag(build, ("lit", text), lambda: len(text))
+    return found
 
 
 def chars(cs: Iterable[str] | CharSet) -> Frag:
@@ -460,25 +482,30 @@ _MISS = object()
 
 
 def _to_end(edges: list[list[tuple[Chars | None, int]]], ends: Iterable[int]) -> list[int]:
-    """Per state, characters to the nearest of ``ends`` (backward Dijkstra: a character edge
-    costs one, an empty move none)."""
+    """Per state, characters to the nearest of ``ends`` (a backward 0-1 breadth-first search:
+    a character edge costs one, an empty move none)."""
     n = len(edges)
-    back: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    free: list[list[int]] = [[] for _ in range(n)]  # t -> states with an empty move to t
+    step: list[list[int]] = [[] for _ in range(n)]  # t -> states with a character edge to t
     for s, row in enumerate(edges):
         for cs, t in row:
-            back[t].append((s, 0 if cs is None else 1))
+            (free if cs is None else step)[t].append(s)
     dist = [INF] * n
-    heap = [(0, end) for end in ends]
-    for _, end in heap:
+    queue: deque[int] = deque()
+    for end in ends:
         dist[end] = 0
-    while heap:
-        c, t = heapq.heappop(heap)
-        if c > dist[t]:
-            continue
-        for s, w in back[t]:
-            if c + w < dist[s]:
-                dist[s] = c + w
-                heapq.heappush(heap, (c + w, s))
+        queue.append(end)
+    while queue:
+        t = queue.popleft()
+        c = dist[t]
+        for s in free[t]:
+            if c < dist[s]:
+                dist[s] = c
+                queue.appendleft(s)
+        for s in step[t]:
+            if c + 1 < dist[s]:
+                dist[s] = c + 1
+                queue.append(s)
     return dist
 
 
@@ -492,8 +519,13 @@ class _Piece:
         # built: each row frozen to a tuple of (str | CharSet | None, int) pairs, which the
         # cyclic collector untracks (a list never is), as it does the pairs
         self.nfa.edges = [tuple(row) for row in self.nfa.edges]  # type: ignore[misc]
-        self.to_end = _to_end(self.nfa.edges, [self.end])  # state -> characters to the end
         self.residuals: dict[frozenset[int], Residual] = {}
+
+    @cached_property
+    def to_end(self) -> list[int]:
+        """State -> characters to the end (found when first asked: only shortest completions
+        and budget steering need it)."""
+        return _to_end(self.nfa.edges, [self.end])
 
     def residual(self, states: frozenset[int]) -> Residual:
         """What is left to read from ``states`` (see :class:`Residual`)."""
@@ -530,18 +562,18 @@ class _Piece:
     @cached_property
     def digest(self) -> str:
         """A hash of the piece's NFA, equal in every process that builds the same pattern."""
-        h = hashlib.sha256(str(self.end).encode())
-        names: dict[int, str] = {}
-        for row in self.nfa.edges:
-            for cs, t in row:
-                name = names.get(id(cs))
-                if name is None:
-                    name = names[id(cs)] = _charset_text(cs)
-                h.update(f"{name}>{t};".encode("utf-8", "surrogatepass"))
-            h.update(b"\n")
-        for state, kind in sorted(self.nfa.tags.items()):
-            h.update(f"{state}:{kind};".encode())
-        return h.hexdigest()
+        names: dict[int, str] = {}  # id(character set) -> its text (sets are shared by edges)
+
+        def name(cs: Chars | None) -> str:
+            found = names.get(id(cs))
+            if found is None:
+                found = names[id(cs)] = _charset_text(cs)
+            return found
+
+        lines = [str(self.end)]  # one buffer, hashed once
+        lines += ["".join(f"{name(cs)}>{t};" for cs, t in row) for row in self.nfa.edges]
+        lines += [f"{state}:{kind};" for state, kind in sorted(self.nfa.tags.items())]
+        return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _charset_text(cs: Chars | None) -> str:
@@ -578,9 +610,8 @@ class _Compiled:
         # (state set, character) -> state set after it, or the index of the piece it completes,
         # or None (dead): the determinisation, shared by every context of this structure
         self.moves: dict[tuple[frozenset[int], str], frozenset[int] | int | None] = {}
-        self._split: dict[frozenset[int], tuple[tuple[int, int, frozenset[int]], ...]] = {}
         self._out: dict[frozenset[int], list[tuple[Chars, int]]] = {}
-        self._parts: dict[frozenset[int], tuple[Part, ...]] = {}
+        self._parts: dict[frozenset[int], Parts] = {}
 
     # The context's NFA is its pieces' NFAs side by side behind state 0 (piece ``p``'s state
     # ``s`` is ``starts[p] + s``), read through the pieces: never copied into one.
@@ -607,21 +638,18 @@ class _Compiled:
         return INF if p < 0 else self.pieces[p].to_end[s - self.starts[p]]
 
     def split(self, states: frozenset[int]) -> tuple[tuple[int, int, frozenset[int]], ...]:
-        """``(piece, base, piece's own states)`` of the states of a set that read characters."""
-        found = self._split.get(states)
-        if found is None:
-            local: dict[int, set[int]] = {}
-            for s in states:
-                p = self.piece_of(s)
-                if p < 0:  # the shared start only moves by empty moves
-                    continue
-                s -= self.starts[p]
-                if self.pieces[p].nfa.edges[s]:
-                    local.setdefault(p, set()).add(s)
-            found = self._split[states] = tuple(
-                (p, self.starts[p], frozenset(local[p])) for p in sorted(local)
-            )
-        return found
+        """``(piece, base, piece's own states)`` of the states of a set that read characters
+        (not cached: :meth:`parts` keeps what it needs, and a cached tuple and set per state
+        set would be tens of thousands of long-lived objects for the cyclic collector)."""
+        local: dict[int, set[int]] = {}
+        for s in states:
+            p = self.piece_of(s)
+            if p < 0:  # the shared start only moves by empty moves
+                continue
+            s -= self.starts[p]
+            if self.pieces[p].nfa.edges[s]:
+                local.setdefault(p, set()).add(s)
+        return tuple((p, self.starts[p], frozenset(local[p])) for p in sorted(local))
 
     def move(self, states: frozenset[int], ch: str) -> frozenset[int] | int | None:
         """The states after ``ch``, the piece it completes, or None (see :attr:`moves`)."""
@@ -659,13 +687,15 @@ class _Compiled:
             stack.extend(t for cs, t in self.edges(s) if cs is None)
         return frozenset(out)
 
-    def parts(self, states: frozenset[int]) -> tuple[Part, ...]:
+    def parts(self, states: frozenset[int]) -> Parts:
         """A state set split by piece (see :meth:`Automaton.parts`)."""
         found = self._parts.get(states)
         if found is None:
-            found = self._parts[states] = tuple(
-                Part(p, base, self.pieces[p].residual(local))
-                for p, base, local in self.split(states)
+            split = self.split(states)
+            found = self._parts[states] = Parts(
+                tuple(p for p, _, _ in split),
+                tuple(base for _, base, _ in split),
+                tuple(self.pieces[p].residual(local) for p, _, local in split),
             )
         return found
 
@@ -703,6 +733,26 @@ class Part:
     piece: int  # the piece's index in the context
     base: int  # the context's state number of the piece's state 0
     residual: Residual  # what is left to read in the piece from these states
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Parts:
+    """The :class:`Part` s of one state set as parallel tuples (one object per state set, not
+    one per piece: the start set of a context holds every piece, and these live as long as
+    the automaton, where each object costs every full pass of the cyclic collector)."""
+
+    pieces: tuple[int, ...]  # per part: the piece's index in the context
+    bases: tuple[int, ...]  # the context's state number of the piece's state 0
+    residuals: tuple[Residual, ...]  # what is left to read in the piece
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+    def __getitem__(self, k: int) -> Part:
+        return Part(self.pieces[k], self.bases[k], self.residuals[k])
+
+    def __iter__(self) -> Iterator[Part]:
+        return map(Part, self.pieces, self.bases, self.residuals)
 
 
 class _Ctx:
@@ -743,6 +793,7 @@ class Automaton:
 
     def __init__(self, start: Context) -> None:
         self._compiled: dict[Context, _Ctx] = {}
+        self._contexts: dict[Context, Context] = {}  # context -> its one instance
         # structure key of a context's pieces -> its compiled NFA, and of a piece -> its own
         # (transient: keys of hand-written fragments hold the functions themselves)
         self._structures: dict[Hashable, _Compiled] = {}
@@ -765,6 +816,7 @@ class Automaton:
         state = self.__dict__.copy()
         state["_structures"] = {}  # keys may hold closures; compiled contexts keep theirs
         state["_pieces"] = {}
+        state["_contexts"] = {}  # only dedupes what is built next
         return state
 
     def _comp(self, ctx: Context) -> _Ctx:
@@ -781,7 +833,12 @@ class Automaton:
                         piece = self._pieces[key] = _Piece(p.pattern)
                     compiled.append(piece)
                 comp = self._structures[keys] = _Compiled(compiled)
-            cx = self._compiled[ctx] = _Ctx(comp, [p.next for p in pieces])
+            # the contexts the pieces lead to, one object per distinct context: a language
+            # builds them anew in every context that lists them (an attribute's value leads
+            # to the same top level from many places), and they live as long as this one
+            seen = self._contexts
+            nexts = [seen.setdefault(p.next, p.next) for p in pieces]
+            cx = self._compiled[ctx] = _Ctx(comp, nexts)
         return cx
 
     def _intern(self, ctx: Context, states: frozenset[int] | None) -> int:
@@ -831,7 +888,7 @@ class Automaton:
         return self._intern(ctx, found)
 
     # -- what the token masker reads (dslkit.train.token_mask) ---------------------------------
-    def parts(self, sid: int) -> tuple[Part, ...]:
+    def parts(self, sid: int) -> Parts:
         """The NFA states of ``sid`` split by the piece of its context they lie in, each with
         what is left to read in that piece (:class:`Residual`): a token walked from ``sid``
         is walked in each piece on its own, and the first piece it completes (the lowest

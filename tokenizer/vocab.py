@@ -102,7 +102,7 @@ def read_vocabulary(tokenizer: Any) -> Vocabulary:
             )
         eos = tokenizer.eos_token_id
         extra_special = set(tokenizer.all_special_ids)
-    decoder = json.loads(backend.to_str()).get("decoder")
+    decoder = _decoder_json(backend)
     kinds = _decoder_kinds(decoder)
     names = {d.get("type") for d in kinds}
     space: str | None = None  # the stand-in for a space in pieces
@@ -120,18 +120,26 @@ def read_vocabulary(tokenizer: Any) -> Vocabulary:
             raise ValueError(f"cannot read token texts through a {kind} decoder")
     byte_level = "ByteLevel" in names
     byte_fallback = "ByteFallback" in names
-    to_byte = {c: i for i, c in enumerate(byte_alphabet())}
+    # a byte-level piece -> its bytes in one C-level pass: each stand-in to the code point of
+    # its byte, every other character below 256 to one no Latin-1 byte is, so that a piece
+    # with any character outside the alphabet fails to encode and is read as text below
+    to_byte = {ord(c): i for i, c in enumerate(byte_alphabet())}
+    to_byte.update({c: 0x10FFFF for c in range(256) if c not in to_byte})
     added = backend.get_added_tokens_decoder()
     special = {i for i, t in added.items() if t.special} | extra_special
+    by_id = {i: piece for piece, i in backend.get_vocab(with_added_tokens=False).items()}
     pieces: list[bytes] = []
     for i in range(backend.get_vocab_size(with_added_tokens=True)):
         if i in added:
             pieces.append(added[i].content.encode("utf-8"))
             continue
-        piece = backend.id_to_token(i) or ""
-        if byte_level and all(c in to_byte for c in piece):
-            pieces.append(bytes(to_byte[c] for c in piece))
-            continue
+        piece = by_id.get(i) or ""
+        if byte_level:
+            try:
+                pieces.append(piece.translate(to_byte).encode("latin-1"))
+                continue
+            except UnicodeEncodeError:
+                pass
         if byte_fallback and (m := _BYTE_PIECE.fullmatch(piece)):
             pieces.append(bytes([int(m.group(1), 16)]))
             continue
@@ -142,6 +150,21 @@ def read_vocabulary(tokenizer: Any) -> Vocabulary:
         found = [i for i, t in added.items() if t.special and t.content in _EOS_NAMES]
         eos = found[0] if found else None
     return Vocabulary(tuple(pieces), frozenset(special), eos, strips)
+
+
+def _decoder_json(backend: Any) -> dict[str, Any] | None:
+    """The tokenizer's decoder settings: its own JSON state when it gives one (serializing
+    the whole tokenizer, a 32k BPE's merges included, costs tens of milliseconds)."""
+    decoder = getattr(backend, "decoder", None)
+    state = getattr(decoder, "__getstate__", None)
+    if decoder is not None and state is not None:
+        try:
+            found = json.loads(state())
+            if isinstance(found, dict) and "type" in found:
+                return found
+        except (TypeError, ValueError):
+            pass
+    return json.loads(backend.to_str()).get("decoder")
 
 
 _EOS_NAMES = ("<|eos|>", "</s>", "<|endoftext|>", "<|end_of_text|>", "<eos>", "<|im_end|>")

@@ -105,9 +105,11 @@ def cache_key(
         h.update(form.encode())
         h.update(repr(scene_dsl.load_contract(contract)).encode())
     h.update(_source_hash(language))
-    for piece in vocabulary.pieces:
-        h.update(len(piece).to_bytes(4, "little"))
-        h.update(piece)
+    # every piece with its length in front (one buffer: a hash update per piece costs more
+    # than the hashing)
+    lengths = np.fromiter(map(len, vocabulary.pieces), dtype="<u4", count=len(vocabulary.pieces))
+    h.update(lengths.tobytes())
+    h.update(b"".join(vocabulary.pieces))
     h.update(repr(sorted(vocabulary.special_ids)).encode())
     h.update(repr(vocabulary.eos_id).encode())
     return h.hexdigest()[:32]
@@ -125,6 +127,7 @@ def compiled_masker(
     form: str = "block",
     contract: Any = "v1",
     cache_dir: str | Path | None = None,
+    key: str | None = None,
 ) -> TokenMasker:
     """The token masker of a language over a vocabulary, from the process cache, a cache file
     in ``cache_dir`` (default ``$DSLKIT_CACHE`` or ``~/.cache/dslkit/masks``) or built.
@@ -135,6 +138,7 @@ def compiled_masker(
         form: scene form, ``"block"`` or ``"row"``.
         contract: scene contract name, path or object.
         cache_dir: folder of saved maskers.
+        key: the pair's :func:`cache_key`, when the caller has it already.
 
     Returns:
         The :class:`TokenMasker` (shared: every processor of the same pair uses it).
@@ -143,7 +147,8 @@ def compiled_masker(
         raise ValueError(f"language must be 'scene' or 'trace', not {language!r}")
     if vocabulary.eos_id is None:
         raise ValueError("the tokenizer names no end-of-sequence token (eos_token_id is None)")
-    key = cache_key(language, vocabulary, form, contract)
+    if key is None:
+        key = cache_key(language, vocabulary, form, contract)
     masker = _MASKERS.get(key)
     if masker is not None:
         return masker
@@ -236,10 +241,10 @@ class GrammarLogitsProcessor(LogitsProcessor):
             raise TypeError("content is one content.json per prompt: pass a list")
         self.tokenizer = tokenizer
         self.vocabulary = read_vocabulary(tokenizer)
-        self.masker = compiled_masker(
-            language, self.vocabulary, form=form, contract=contract, cache_dir=cache_dir
-        )
         key = cache_key(language, self.vocabulary, form, contract)
+        self.masker = compiled_masker(
+            language, self.vocabulary, form=form, contract=contract, cache_dir=cache_dir, key=key
+        )
         self.cache_path = cache_file(language, key, cache_dir)
         self.vocab = self.masker.vocab
         self.max_new_tokens = max_new_tokens
@@ -275,7 +280,11 @@ class GrammarLogitsProcessor(LogitsProcessor):
     def _advance(self, row: _Row, token: int, first: bool) -> _Row:
         if row.values is None and not first:  # the common step: no values to copy
             sid = row.sid
-            return _Row(sid if sid == DEAD else self.masker.advance(sid, token), None, row.aside)
+            if sid != DEAD:
+                info = self.masker._info.get(sid)  # a state met before: its next states
+                nxt = None if info is None else info.next.get(token)
+                sid = self.masker.advance(sid, token) if nxt is None else nxt
+            return _Row(sid, None, row.aside)
         out = row.child()
         if out.sid == DEAD:
             return out
@@ -330,6 +339,8 @@ class GrammarLogitsProcessor(LogitsProcessor):
         if sid == DEAD:  # ended (or the caller ignored the mask): nothing to constrain
             return None
         info = masker._info.get(sid) or masker.info(sid)
+        if row.values is None and generated and self.max_new_tokens is None:
+            return info.mask  # no value checks, no budget: the state's own mask
         allowed = info.mask
         if generated == 0 and self._first:
             allowed = allowed.copy()

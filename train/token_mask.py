@@ -6,31 +6,40 @@ when reading its characters one by one never leaves the language; :class:`TokenM
 them all at once, as xgrammar's adaptive token-mask cache does, by splitting what a state's
 mask depends on:
 
-* what is left to read in the state's context (:meth:`dslkit.automaton.Automaton.residual`:
+* what is left to read in the state's context (:meth:`dslkit.automaton.Automaton.parts`:
   inside a content ref of any field, a block under any parent, the rest of a trace step) is
   the same for many states, and is walked once over the whole vocabulary with numpy (a table
   per residual: per token, dead, the NFA states it ends in, or the piece it completes and
-  after how many characters);
+  after how many characters). The walk runs on the piece's DFA, built as walks reach it and
+  shared by every residual of the piece (the walks from successive positions of a trace step
+  meet the same states); a walk starts with the tokens whose first character the start
+  reads, and a state that reads a class of characters back into itself (a name, a number, a
+  quoted string) reads a token's whole run of them in one step;
 * only the few tokens that complete a piece and go on writing (``"])"``, ``"]\n["``) depend on
-  the context they enter; they are walked on from there, character by character.
+  the context they enter: when what they write after the piece is itself a token, the next
+  context's tables settle it at once; otherwise they are walked on from there, character by
+  character.
 
-A state's first visit is then a table lookup plus those few walks; every other step is a dict
-lookup and a cached boolean mask. The tables are keyed by the residual's structure, so they are
-saved with the masker (:func:`dslkit.train.hf_decoding.save_masker`) and found again by a
+A state's first visit is then a few table lookups plus those few walks; every other step is a
+dict lookup and a cached boolean mask. The long-lived structures are kept to few objects (a
+state set's parts as parallel tuples, tables and their union per state set, token positions in
+an int dict), because every full pass of Python's cyclic collector walks them all, and with
+torch loaded such a pass costs 0.1 s. The tables are keyed by the residual's structure, so they
+are saved with the masker (:func:`dslkit.train.hf_decoding.save_masker`) and found again by a
 process that loads it, for states it never met before.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from dslkit.automaton import DEAD, INF, Automaton, Part, Residual
+from dslkit.automaton import DEAD, INF, Automaton, Parts, Residual
 
 __all__ = [
     "VALUE_CHARS",
@@ -56,11 +65,19 @@ class StateInfo:
     """
 
     def __init__(
-        self, masker: TokenMasker, sid: int, parts: list[tuple[Part, _Table]], mask: np.ndarray
+        self,
+        masker: TokenMasker,
+        sid: int,
+        parts: Parts,
+        tables: tuple[_Table, ...],
+        mask: np.ndarray,
     ) -> None:
         self.masker = masker
         self.sid = sid
-        self.parts = parts  # per piece the state reads in: the part and its walk table
+        # per piece the state reads in: the part (the automaton's own tuple, shared by every
+        # state of the same state set) and its walk table
+        self.parts = parts
+        self.tables = tables
         self.mask = mask  # bool over the vocabulary: the allowed ids
         self.next: dict[int, int] = {}  # token id -> next state (DEAD: refused or end)
         self.cache: dict[Hashable, object] = {}  # per-device tensors, etc.
@@ -72,7 +89,7 @@ class StateInfo:
         state["cache"] = {}  # device tensors stay in the process
         for name in ("ids", "nexts", "dist_after", "max_dist"):
             state.pop(name, None)
-        if len(self.parts) == 1 and self.mask is self.parts[0][1].mask:
+        if len(self.tables) == 1 and self.mask is self.tables[0].mask:
             state["mask"] = None  # the table's own
         else:
             state["mask"] = (np.packbits(self.mask), len(self.mask))
@@ -81,7 +98,7 @@ class StateInfo:
     def __setstate__(self, state: dict[str, Any]) -> None:
         mask = state["mask"]
         if mask is None:
-            state["mask"] = state["parts"][0][1].mask
+            state["mask"] = state["tables"][0].mask
         else:
             state["mask"] = np.unpackbits(mask[0], count=mask[1]).astype(bool)
         self.__dict__.update(state)
@@ -124,6 +141,9 @@ class _Table:
     sets: list[tuple[int, ...]]  # DFA state -> residual NFA states
     rest: np.ndarray  # int64: positions in ids of tokens that write on after their piece
     mask: np.ndarray  # bool over the vocabulary: ids
+    # per token of rest: the id of the token that writes its text after the piece (-1: none),
+    # found when first needed (TokenMasker._rest_ids)
+    rest_ids: np.ndarray | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -172,6 +192,115 @@ class PayloadSteps:
     @cached_property
     def _plain_set(self) -> frozenset[int]:
         return frozenset(self.plain_ids.tolist())
+
+
+class _PieceDfa:
+    """The determinisation of one piece's NFA over the vocabulary's character classes, built
+    as walks reach it: state ``d`` is the set ``sets[d]`` of the piece's NFA states;
+    ``trans[d, class]`` is the next state, :data:`_DEAD`, -2 (the piece is complete) or
+    :data:`_UNKNOWN` (not computed yet)."""
+
+    def __init__(
+        self,
+        edges: Sequence[Sequence[tuple[Any, int]]],
+        end: int,
+        cls: np.ndarray,
+        reps: list[str],
+        classes_of: Callable[[object], list[int]],
+        stops_of: Callable[[np.ndarray], np.ndarray],
+    ) -> None:
+        self.edges = edges
+        self.end = end
+        self.cls = cls  # alphabet index -> character class
+        self.reps = reps  # class -> a character of it
+        self.sets: list[tuple[int, ...]] = []
+        # sorted NFA states -> DFA state (sets of the walk's structures are held as sorted
+        # int tuples, which the cyclic collector stops tracking, where a frozenset stays)
+        self.index: dict[tuple[int, ...], int] = {}
+        self.trans = np.full((16, len(reps)), _UNKNOWN, dtype=np.int32)
+        # per state: the id of the class set it reads back into itself (-1: none; _UNKNOWN:
+        # its row is not computed yet), and per id the positions in the vocabulary's
+        # characters of those outside the set (where a run of the loop stops)
+        self.loop = np.full(16, _UNKNOWN, dtype=np.int32)
+        self.first: np.ndarray | None = None  # per walkable token: its first character's class
+        self.stops: list[np.ndarray] = []
+        self._loop_ids: dict[bytes, int] = {}
+        self.stops_of = stops_of  # alphabet -> in the set (bool) -> its stop positions
+        self.after: dict[tuple[int, ...], int] = {}  # moved NFA states -> their DFA state
+        self.classes_of = classes_of  # an edge's character set -> the classes it holds
+        self.closures: dict[int, tuple[int, ...]] = {}  # NFA state -> its closure
+
+    def close(self, moved: Iterable[int]) -> frozenset[int]:
+        """The states reachable by empty moves (each state's own closure found once)."""
+        closures = self.closures
+        out: set[int] = set()
+        for s in moved:
+            found = closures.get(s)
+            if found is None:
+                found = closures[s] = self._closure(s)
+            out.update(found)
+        return frozenset(out)
+
+    def _closure(self, s0: int) -> tuple[int, ...]:
+        edges = self.edges
+        seen: set[int] = set()
+        stack = [s0]
+        while stack:
+            s = stack.pop()
+            if s not in seen:
+                seen.add(s)
+                stack.extend(t for cs, t in edges[s] if cs is None)
+        return tuple(seen)
+
+    def state(self, closed: frozenset[int]) -> int:
+        """The DFA state of a set of NFA states (new ones are added)."""
+        key = tuple(sorted(closed))
+        nxt = self.index.get(key)
+        if nxt is None:
+            nxt = self.index[key] = len(self.sets)
+            self.sets.append(key)
+            if len(self.sets) > len(self.trans):
+                grown = np.full((2 * len(self.sets), len(self.reps)), _UNKNOWN, dtype=np.int32)
+                grown[: len(self.trans)] = self.trans
+                self.trans = grown
+                loop = np.full(len(grown), _UNKNOWN, dtype=np.int32)
+                loop[: len(self.loop)] = self.loop
+                self.loop = loop
+        return nxt
+
+    def fill(self, rows: Iterable[int]) -> None:
+        """Compute every transition of the DFA states ``rows`` at once: each edge of their NFA
+        states adds its target to the classes its character set holds, so a class no edge
+        reads costs nothing."""
+        edges, end, of = self.edges, self.end, self.classes_of
+        for d in rows:
+            moved: dict[int, list[int]] = {}
+            for s in self.sets[d]:
+                for cs, t in edges[s]:
+                    if cs is not None:
+                        for k in of(cs):
+                            moved.setdefault(k, []).append(t)
+            row = np.full(len(self.reps), _DEAD, dtype=np.int32)
+            after = self.after
+            for k, targets in moved.items():
+                key = tuple(sorted(set(targets)))
+                r = after.get(key)
+                if r is None:
+                    closed = self.close(targets)
+                    r = after[key] = -2 if end in closed else self.state(closed)
+                row[k] = r
+            self.trans[d] = row
+            loops = row == d
+            if loops.any():
+                chars = loops[self.cls]  # over the alphabet
+                key = chars.tobytes()
+                lid = self._loop_ids.get(key)
+                if lid is None:
+                    lid = self._loop_ids[key] = len(self.stops)
+                    self.stops.append(self.stops_of(chars))
+                self.loop[d] = lid
+            else:
+                self.loop[d] = -1
 
 
 class _Trie:
@@ -228,20 +357,58 @@ class TokenMasker:
 
     def _transient(self) -> None:
         self._by_residual: dict[int, tuple[Residual, _Table]] = {}  # id(residual) -> walk
+        # id(parts) -> (the parts, kept alive so the id is not reused; their tables; the
+        # union of the tables' masks)
+        self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
+        self._rest_masks: dict[int, tuple[Parts, np.ndarray, np.ndarray]] = {}  # _union_rest
         self._members: dict[object, np.ndarray] = {}  # character set -> bool over alphabet
-        # id(piece edges) -> (the edges, kept alive so the id is not reused; their character
-        # classes): every residual of a piece walks with the same classes, found once
-        self._piece_classes: dict[int, tuple[object, np.ndarray, list[str]]] = {}
+        # id(piece edges) -> (the edges, kept alive so the id is not reused; the piece's DFA)
+        self._piece_dfas: dict[int, tuple[object, _PieceDfa]] = {}
         self._alpha_index = {c: i for i, c in enumerate(self._alphabet)}
-        # text -> positions of the tokens among the walkable ones (two ids may write one text)
-        self._text_pos: dict[str, list[int]] = {}
-        for k, i in enumerate(self._walk_ids.tolist()):
-            self._text_pos.setdefault(self._vocab[i], []).append(k)
+        # text -> position of its token among the walkable ones, or the positions when two ids
+        # write one text (an int-valued dict is one object to the cyclic collector, where a
+        # list per token was tens of thousands that every full collection walks)
+        vocab = self._vocab
+        pos: dict[str, int | np.ndarray] = {
+            vocab[i]: k for k, i in enumerate(self._walk_ids.tolist())
+        }
+        if len(pos) < len(self._walk_ids):
+            dups: dict[str, list[int]] = {}
+            for k, i in enumerate(self._walk_ids.tolist()):
+                dups.setdefault(vocab[i], []).append(k)
+            for text, ks in dups.items():
+                if len(ks) > 1:
+                    pos[text] = np.array(ks, dtype=np.int64)
+        self._text_pos = pos
         self._trie: _Trie | None = None
+        self._ends = self._offsets + self._lengths  # where each walkable token's text ends
+        self._stops: dict[bytes, np.ndarray] = {}  # see _stops_of
+
+    def _stops_of(self, chars: np.ndarray) -> np.ndarray:
+        """Per position in the vocabulary's characters, the next one (itself included) whose
+        character is outside a set (bool over the alphabet), or the end: where a run of the
+        set stops (shared by pieces)."""
+        key = chars.tobytes()
+        found = self._stops.get(key)
+        if found is None:
+            n = len(self._flat)
+            stop = np.where(chars[self._flat], n, np.arange(n))
+            found = self._stops[key] = np.minimum.accumulate(stop[::-1])[::-1].copy()
+        return found
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for name in ("_by_residual", "_members", "_piece_classes", "_alpha_index", "_trie"):
+        for name in (
+            "_by_residual",
+            "_by_parts",
+            "_rest_masks",
+            "_members",
+            "_piece_dfas",
+            "_alpha_index",
+            "_trie",
+            "_ends",
+            "_stops",
+        ):
             del state[name]
         return state
 
@@ -277,26 +444,34 @@ class TokenMasker:
 
     def _build(self, sid: int) -> StateInfo:
         auto = self.automaton
-        parts = [(part, self._table(part.residual)) for part in auto.parts(sid)]
-        if len(parts) == 1:
-            mask = parts[0][1].mask
-        elif parts:
-            mask = np.zeros(self.vocab_size, dtype=bool)
-            for _, table in parts:
-                mask[table.ids] = True
-        else:
-            mask = self._nothing
-        info = StateInfo(self, sid, parts, mask)
+        parts = auto.parts(sid)
+        tables, mask = self._union(parts)
+        info = StateInfo(self, sid, parts, tables, mask)
         # tokens that complete a piece and write on: the context they enter decides
         dead: list[int] = []
         if len(parts) == 1:
-            part, table = parts[0]
+            table = tables[0]
             if len(table.rest):
                 after, vocab, nxts = self._after, self._vocab, info.next
-                nstart = auto.finish(sid, part.piece)
+                nstart = auto.finish(sid, parts.pieces[0])
                 rest = table.rest
+                tokens = table.ids[rest]
+                # What a token writes after its piece is often a token of its own: the walk
+                # tables of the next context say at once whether it dies there, or stays in
+                # a piece (alive: its next state is found when a row takes it). Only a rest
+                # that is no token, or completes a piece of the next context and writes on
+                # again, is walked character by character.
+                rids = self._rest_ids(table)
+                known = rids >= 0
+                if known.any():
+                    union, twice = self._union_rest(auto.parts(nstart))
+                    kid = rids[known]
+                    ok = union[kid]
+                    dead += tokens[known][~ok].tolist()
+                    known[known] = ~ok | ~twice[kid]  # settled: dead, or alive in a piece
+                walk = np.flatnonzero(~known)
                 for token, at in zip(
-                    table.ids[rest].tolist(), table.at[rest].tolist(), strict=True
+                    tokens[walk].tolist(), table.at[rest][walk].tolist(), strict=True
                 ):
                     key = (nstart, vocab[token][at:])
                     nxt = after.get(key)
@@ -306,7 +481,7 @@ class TokenMasker:
                     if nxt == DEAD:
                         dead.append(token)
         else:
-            for _, table in parts:
+            for table in tables:
                 for token in table.ids[table.rest].tolist():
                     if token not in info.next:
                         nxt = info.next[token] = self._next(info, token)
@@ -319,6 +494,48 @@ class TokenMasker:
             if accepting:
                 mask[self.eos_id] = True
         return info
+
+    def _union(self, parts: Parts) -> tuple[tuple[_Table, ...], np.ndarray]:
+        """The walk tables of a state set's parts and the union of their masks (found once
+        per state set: states of one set in contexts of the same structure share its parts)."""
+        found = self._by_parts.get(id(parts))
+        if found is None:
+            tables = tuple(self._table(residual) for residual in parts.residuals)
+            if len(tables) == 1:
+                union = tables[0].mask
+            elif tables:
+                union = np.zeros(self.vocab_size, dtype=bool)
+                union[np.concatenate([table.ids for table in tables])] = True
+            else:
+                union = self._nothing
+            found = self._by_parts[id(parts)] = (parts, tables, union)
+        return found[1], found[2]
+
+    def _union_rest(self, parts: Parts) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_union`'s mask, and which of its tokens complete a piece and write on."""
+        found = self._rest_masks.get(id(parts))
+        if found is None:
+            tables, union = self._union(parts)
+            twice = np.zeros(self.vocab_size, dtype=bool)
+            for table in tables:
+                twice[table.ids[table.rest]] = True
+            found = self._rest_masks[id(parts)] = (parts, union, twice)
+        return found[1], found[2]
+
+    def _rest_ids(self, table: _Table) -> np.ndarray:
+        """Per token of ``table.rest``: the id of a token whose text is what it writes after
+        its piece, or -1 when no token writes exactly that."""
+        found = table.rest_ids
+        if found is None:
+            vocab, pos, walk_ids = self._vocab, self._text_pos, self._walk_ids
+            out = []
+            for token, at in zip(
+                table.ids[table.rest].tolist(), table.at[table.rest].tolist(), strict=True
+            ):
+                p = pos.get(vocab[token][at:])
+                out.append(-1 if p is None else int(walk_ids[p if isinstance(p, int) else p[0]]))
+            found = table.rest_ids = np.array(out, dtype=np.int64)
+        return found
 
     def _write_on(self, sid: int, piece: int, token: int, at: int) -> int:
         """The state after a token that completes piece ``piece`` of the context of ``sid``
@@ -337,8 +554,8 @@ class TokenMasker:
         """The state after a token that ends inside part ``k`` only (walk code >= 0)."""
         nxt = info._inside.get((k, code))
         if nxt is None:
-            part, table = info.parts[k]
-            order, base = part.residual.order, part.base
+            parts, table = info.parts, info.tables[k]
+            order, base = parts.residuals[k].order, parts.bases[k]
             sets = table.sets[code]
             states = (base + i for i in sets) if order is None else (base + order[i] for i in sets)
             nxt = info._inside[(k, code)] = self.automaton.resume(info.sid, states)
@@ -349,17 +566,17 @@ class TokenMasker:
             return DEAD
         parts = info.parts
         if len(parts) == 1:
-            part, table = parts[0]
+            table = info.tables[0]
             k = int(np.searchsorted(table.ids, token))
             code = int(table.code[k])
             if code >= 0:
                 return self._inside(info, 0, code)
-            return self._write_on(info.sid, part.piece, token, int(table.at[k]))
+            return self._write_on(info.sid, parts.pieces[0], token, int(table.at[k]))
         # Several pieces: the first to complete (the lowest index on a tie) decides; if none
         # does, the token ends in every piece it stays inside of.
         best: tuple[int, int] | None = None
         inside: list[int] = []
-        for part, table in parts:
+        for part, table in zip(parts, info.tables, strict=True):
             if not table.mask[token]:
                 continue
             k = int(np.searchsorted(table.ids, token))
@@ -380,7 +597,7 @@ class TokenMasker:
         ids = info.ids
         if len(info.parts) != 1:
             return np.array([self.advance(info.sid, t) for t in ids.tolist()], dtype=np.int64)
-        table = info.parts[0][1]
+        table = info.tables[0]
         out = np.full(len(ids), DEAD, dtype=np.int64)
         walked = ids != self.eos_id
         k = np.searchsorted(table.ids, ids[walked])
@@ -423,16 +640,6 @@ class TokenMasker:
         _, first, cls = np.unique(cls, return_index=True, return_inverse=True)
         return cls.reshape(-1).astype(np.int32), [self._alphabet[i] for i in first.tolist()]
 
-    def _edge_classes(
-        self, edges: Sequence[Sequence[tuple[Any, int]]]
-    ) -> tuple[np.ndarray, list[str]]:
-        """The character classes of every set a piece's edges read (cached per piece)."""
-        found = self._piece_classes.get(id(edges))
-        if found is None or found[0] is not edges:
-            charsets = {cs for e in edges for cs, _ in e if cs is not None}
-            found = self._piece_classes[id(edges)] = (edges, *self._classes(charsets))
-        return found[1], found[2]
-
     def _starting_with(self, text: str) -> np.ndarray:
         """Positions of the walkable tokens that start with ``text`` and are longer."""
         texts = self._sorted_texts
@@ -445,55 +652,32 @@ class TokenMasker:
         )
         return np.array(self._sorted[lo:hi], dtype=np.int64)
 
+    def _dfa(self, residual: Residual) -> _PieceDfa:
+        """The DFA of the piece ``residual`` reads in (shared by all its residuals)."""
+        edges = residual.edges
+        found = self._piece_dfas.get(id(edges))
+        if found is None or found[0] is not edges:
+            charsets = {cs for e in edges for cs, _ in e if cs is not None}
+            cls, reps = self._classes(charsets)
+            memo: dict[object, list[int]] = {}
+
+            def classes_of(cs: object) -> list[int]:
+                found = memo.get(cs)
+                if found is None:
+                    found = memo[cs] = np.unique(cls[self._member(cs)]).tolist()
+                return found
+
+            dfa = _PieceDfa(edges, residual.end, cls, reps, classes_of, self._stops_of)
+            found = self._piece_dfas[id(edges)] = (edges, dfa)
+        return found[1]
+
     def _walk(self, residual: Residual) -> _Table:
-        """Walk every token through a residual (its DFA built on demand, per character class)."""
+        """Walk every token through a residual (on its piece's DFA, built on demand per
+        character class and shared by every residual of the piece: the walks from the
+        successive positions of a long piece meet the same DFA states)."""
         edges, end = residual.edges, residual.end
-        cls: np.ndarray = np.zeros(0, dtype=np.int32)
-        reps: list[str] = []
-        n_cls = 0
+        dfa = self._dfa(residual)
         start = residual.start
-        sets: list[tuple[int, ...]] = [start]
-        index: dict[frozenset[int], int] = {frozenset(start): 0}
-        by_char: list[tuple[dict[str, list[int]], list[tuple[Any, int]]] | None] = [None]
-
-        def close(moved: list[int]) -> frozenset[int]:
-            out: set[int] = set()
-            stack = moved
-            while stack:
-                s = stack.pop()
-                if s not in out:
-                    out.add(s)
-                    stack.extend(t for cs, t in edges[s] if cs is None)
-            return frozenset(out)
-
-        def move(d: int, k: int) -> int:
-            found = by_char[d]
-            if found is None:  # index the DFA state's finite edges by character
-                chars: dict[str, list[int]] = {}
-                infinite: list[tuple[Any, int]] = []
-                for s in sets[d]:
-                    for cs, t in edges[s]:
-                        if isinstance(cs, str):
-                            for c in cs:
-                                chars.setdefault(c, []).append(t)
-                        elif cs is not None:
-                            infinite.append((cs, t))
-                found = by_char[d] = (chars, infinite)
-            rep = reps[k]
-            moved = [*found[0].get(rep, ()), *(t for cs, t in found[1] if rep in cs)]
-            if not moved:
-                return _DEAD
-            closed = close(moved)
-            return -2 if end in closed else state(closed)
-
-        def state(closed: frozenset[int]) -> int:
-            nxt = index.get(closed)
-            if nxt is None:
-                nxt = index[closed] = len(sets)
-                sets.append(tuple(sorted(closed)))
-                by_char.append(None)
-            return nxt
-
         n = len(self._walk_ids)
         code = np.full(n, _DEAD, dtype=np.int32)
         at = np.zeros(n, dtype=np.int32)
@@ -509,15 +693,15 @@ class TokenMasker:
             if t == end:
                 break
         if chain:
-            pos = self._text_pos
+            by_text = self._text_pos
             run, s = 0, start[0]
             for k in range(1, len(chain)):  # tokens that stop inside the run
                 s = edges[s][0][1]
-                p = pos.get(chain[:k])
+                p = by_text.get(chain[:k])
                 if p is not None:
-                    code[p] = state(frozenset({s}))
+                    code[p] = dfa.state(frozenset({s}))
             s = edges[s][0][1]  # the state after the whole run
-            p = pos.get(chain)
+            p = by_text.get(chain)
             longer = self._starting_with(chain)
             if s == end:  # the run completes the piece
                 if p is not None:
@@ -525,52 +709,72 @@ class TokenMasker:
                 code[longer], at[longer] = -2, len(chain)
                 act = np.zeros(0, dtype=np.int64)
             else:
-                run = state(close([s]))
+                run = dfa.state(dfa.close([s]))
                 if p is not None:
                     code[p] = run
                 act = longer
             j = len(chain)
             cur = np.full(len(act), run, dtype=np.int32)
         else:
-            act = np.arange(n)
-            cur = np.zeros(n, dtype=np.int32)
+            # only the tokens whose first character the start reads (one gather over the
+            # vocabulary's first characters instead of a full step)
+            d0 = dfa.state(frozenset(start))
+            if dfa.loop[d0] == _UNKNOWN:
+                dfa.fill([d0])
+            if dfa.first is None:
+                dfa.first = dfa.cls[self._flat[self._offsets]]
+            act = np.flatnonzero(dfa.trans[d0][dfa.first] != _DEAD)
+            cur = np.full(len(act), d0, dtype=np.int32)
             j = 0
-        if act.size:  # character classes, only for a walk that needs them
-            cls, reps = self._edge_classes(edges)
-            n_cls = len(reps)
-        trans = np.full((max(8, len(sets)), n_cls), _UNKNOWN, dtype=np.int32)
+        cls, flat, offsets, ends = dfa.cls, self._flat, self._offsets, self._ends
+        pos = offsets[act] + j  # per active token: where in ``flat`` it reads next
         while act.size:
-            c = cls[self._flat[self._offsets[act] + j]]
-            v = trans[cur, c]
-            unknown = v == _UNKNOWN
-            if unknown.any():
-                pairs = np.unique(cur[unknown].astype(np.int64) * n_cls + c[unknown])
-                for pair in pairs.tolist():
-                    d, k = divmod(pair, n_cls)
-                    r = move(d, k)
-                    if len(sets) > len(trans):
-                        grown = np.full((2 * len(sets), n_cls), _UNKNOWN, dtype=np.int32)
-                        grown[: len(trans)] = trans
-                        trans = grown
-                    trans[d, k] = r
-                v = trans[cur, c]
-            j += 1
+            loop = dfa.loop[cur]
+            new = loop == _UNKNOWN
+            if new.any():  # rows not computed yet (this also finds their self-loops)
+                dfa.fill(np.unique(cur[new]).tolist())
+                loop = dfa.loop[cur]
+            jump = loop >= 0
+            if jump.any():
+                # A state that reads a class of characters back into itself (a name, a
+                # number, a quoted string) reads a token's run of them in one step: to the
+                # next character outside the class or the token's end.
+                for lid in np.flatnonzero(np.bincount(loop[jump])).tolist():
+                    sel = np.flatnonzero(loop == lid)
+                    pos[sel] = np.minimum(dfa.stops[lid][pos[sel]], ends[act[sel]])
+                ended = pos == ends[act]
+                if ended.any():
+                    code[act[ended]] = cur[ended]
+                    keep = ~ended
+                    act, cur, pos = act[keep], cur[keep], pos[keep]
+                    if not act.size:
+                        break
+            v = dfa.trans[cur, cls[flat[pos]]]
+            pos += 1
             done = v <= -2
             if done.any():
                 code[act[done]] = v[done]
-                at[act[done]] = j
+                at[act[done]] = pos[done] - offsets[act[done]]
             live = v >= 0
-            act, cur = act[live], v[live]
-            ended = self._lengths[act] == j
+            act, cur, pos = act[live], v[live], pos[live]
+            ended = pos == ends[act]
             if ended.any():
                 code[act[ended]] = cur[ended]
-                act, cur = act[~ended], cur[~ended]
-        if residual.order is not None:  # tables are shared by key: store canonical numbers
-            canonical = {s: i for i, s in enumerate(residual.order)}
-            sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
+                keep = ~ended
+                act, cur, pos = act[keep], cur[keep], pos[keep]
         alive = code != _DEAD
         ids = self._walk_ids[alive]
         code, at = code[alive], at[alive]
+        # the table numbers its own DFA states (0..): tables are shared by key and saved
+        inner = code >= 0
+        used = np.flatnonzero(np.bincount(code[inner], minlength=len(dfa.sets)))
+        local = np.zeros(len(dfa.sets), dtype=np.int32)
+        local[used] = np.arange(len(used), dtype=np.int32)
+        code[inner] = local[code[inner]]
+        sets = [dfa.sets[g] for g in used.tolist()]
+        if residual.order is not None:  # tables are shared by key: store canonical numbers
+            canonical = {s: i for i, s in enumerate(residual.order)}
+            sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
         rest = np.flatnonzero((code <= -2) & (at < self._lengths[alive]))
         mask = np.zeros(self.vocab_size, dtype=bool)
         mask[ids] = True
