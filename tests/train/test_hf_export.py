@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 from dslkit.tokenizer.corpus import gold_traces
+from dslkit.train import hf_export
 from dslkit.train.checkpoint import MODEL_FILE, save_model
 from dslkit.train.cli import main
-from dslkit.train import hf_export
 from dslkit.train.hf_export import gpt2_state_dict, neox_state_dict
 from dslkit.train.model import GPT, GPTConfig
 
