@@ -35,7 +35,8 @@ zero-for-missing biases as above, plus):
   all v]``: the rows (and bias) are permuted, see :func:`neox_qkv`;
 * ``bias=False`` maps to ``attention_bias=False`` (no q/k/v/output-projection biases); NeoX's MLP
   and LayerNorms always have biases, exported as zeros;
-* ``max_position_embeddings = block_size`` (the rotary table's length; dslkit cannot read past it).
+* ``max_position_embeddings = block_size``: dslkit cannot read past it; NeoX computes the
+  rotation for any position, so a transformers ``generate`` may run on where dslkit stops.
 
 A :class:`GPTConfig` field this module does not know (a future architecture option) makes the
 export refuse with a :class:`~dslkit.errors.ArtifactError` rather than write a model that
