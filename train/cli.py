@@ -11,6 +11,7 @@ bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -193,7 +194,9 @@ def _run_export_hf(args: argparse.Namespace) -> int:
     from dslkit.train.hf_export import export_hf
 
     out = export_hf(args.source, args.out_dir, tokenizer_dir=args.tokenizer)
-    print(f"wrote {out} (GPT2LMHeadModel: AutoModelForCausalLM.from_pretrained({str(out)!r}))")
+    # GPT2LMHeadModel or GPTNeoXForCausalLM (rotary), as save_pretrained recorded it
+    arch = json.loads((out / "config.json").read_text(encoding="utf-8"))["architectures"][0]
+    print(f"wrote {out} ({arch}: AutoModelForCausalLM.from_pretrained({str(out)!r}))")
     return 0
 
 
@@ -221,7 +224,7 @@ def register(sub: Any) -> None:
         ),
         (
             "export-hf",
-            "write a run as a transformers GPT2LMHeadModel folder (needs dslkit[hf])",
+            "write a run as a transformers GPT2LMHeadModel (GPTNeoXForCausalLM when rotary) folder (needs dslkit[hf])",
             _add_export_hf,
             _run_export_hf,
         ),

@@ -1,12 +1,14 @@
-"""Export a trained dslkit GPT as a Hugging Face ``GPT2LMHeadModel`` folder.
+"""Export a trained dslkit GPT as a Hugging Face ``GPT2LMHeadModel`` or ``GPTNeoXForCausalLM`` folder.
 
 ``python -m dslkit.train export-hf RUN_DIR OUT_DIR`` writes ``config.json``,
 ``model.safetensors``, ``generation_config.json`` and the tokenizer files, so the run loads with
 ``AutoModelForCausalLM.from_pretrained(OUT_DIR)`` and ``AutoTokenizer.from_pretrained(OUT_DIR)``
-and computes the same logits.
+and computes the same logits. A model with learned positions becomes a ``GPT2LMHeadModel``; a
+rotary one (``GPTConfig.rope``) a ``GPTNeoXForCausalLM``.
 
-How :mod:`dslkit.train.model` maps onto GPT-2 (checked, not assumed: :func:`export_hf` compares
-the logits of both models before it writes anything):
+Both mappings are checked, not assumed: :func:`export_hf` compares the logits of the dslkit model
+and the transformers one on the same ids before it writes anything, and refuses beyond
+:data:`TOLERANCE`. How :mod:`dslkit.train.model` maps onto GPT-2 (learned positions):
 
 * blocks are pre-norm in both (``x + attn(ln_1(x))``, ``x + mlp(ln_2(x))``, a final ``ln_f``);
   LayerNorm eps 1e-5 in both;
@@ -19,6 +21,22 @@ the logits of both models before it writes anything):
   1/sqrt(head_dim), no bias on the output head, in both;
 * tied input/output embeddings map to ``tie_word_embeddings``; untied ones are exported as a
   separate ``lm_head.weight``.
+
+How a rotary model maps onto GPT-NeoX (the same blocks, LayerNorms, GELU, scaling, head and
+zero-for-missing biases as above, plus):
+
+* dslkit rotates each head's first half against its second half with inverse frequencies
+  ``10000^(-i/half)`` from position 0: NeoX's ``rotate_half`` with ``rope_theta=10000`` and
+  ``partial_rotary_factor=1.0`` (every dimension rotated; NeoX's own default rotates a quarter);
+* NeoX adds attention and MLP to the residual in parallel by default; dslkit's blocks are
+  sequential: ``use_parallel_residual=False``;
+* NeoX's fused ``query_key_value`` is read per head (``view(..., n_head, 3 * head_size)``: the
+  q, k and v rows of head 0, then of head 1, ...) where dslkit's ``c_attn`` is ``[all q | all k |
+  all v]``: the rows (and bias) are permuted, see :func:`neox_qkv`;
+* ``bias=False`` maps to ``attention_bias=False`` (no q/k/v/output-projection biases); NeoX's MLP
+  and LayerNorms always have biases, exported as zeros;
+* ``max_position_embeddings = block_size``: dslkit cannot read past it; NeoX computes the
+  rotation for any position, so a transformers ``generate`` may run on where dslkit stops.
 
 A :class:`GPTConfig` field this module does not know (a future architecture option) makes the
 export refuse with a :class:`~dslkit.errors.ArtifactError` rather than write a model that
@@ -38,24 +56,50 @@ from dslkit.train.model import GPT, GPTConfig
 from dslkit._extras import require
 from dslkit.errors import ArtifactError
 
-__all__ = ["MAPPED_FIELDS", "export_hf", "gpt2_config", "gpt2_state_dict"]
+__all__ = [
+    "MAPPED_FIELDS",
+    "ROPE_BASE",
+    "TOLERANCE",
+    "export_hf",
+    "gpt2_config",
+    "gpt2_state_dict",
+    "neox_config",
+    "neox_qkv",
+    "neox_state_dict",
+]
 
-# The GPTConfig fields the mapping above covers; any other field refuses the export.
+# The GPTConfig fields the mappings above cover; any other field refuses the export. ``rope``
+# picks the mapping: off -> GPT-2, on -> GPT-NeoX.
 MAPPED_FIELDS = frozenset(
-    {"vocab_size", "block_size", "n_layer", "n_head", "n_embd", "dropout", "bias", "tie_weights"}
+    {
+        "vocab_size",
+        "block_size",
+        "n_layer",
+        "n_head",
+        "n_embd",
+        "dropout",
+        "bias",
+        "tie_weights",
+        "rope",
+    }
 )
 # Largest |logit difference| the export accepts between dslkit and transformers (float32).
 TOLERANCE = 1e-4
+# dslkit.train.model's rotary base (its inverse frequencies are ROPE_BASE^(-i/half)); the logits
+# check catches a model that was built with another one.
+ROPE_BASE = 10000.0
 
 
-def _check_mappable(config: GPTConfig) -> None:
+def _check_mappable(config: GPTConfig, *, rotary: bool) -> None:
+    target = "GPT-NeoX" if rotary else "GPT-2"
     unknown = {f.name for f in dataclasses.fields(config)} - MAPPED_FIELDS
-    if not config.rope:  # rotary positions off: the model has GPT-2's learned positions
-        unknown.discard("rope")
+    if config.rope != rotary:
+        unknown.add("rope")  # learned positions have no NeoX place, rotary ones no GPT-2 place
     if unknown:
         raise ArtifactError(
-            f"cannot export to GPT-2: GPTConfig field(s) {', '.join(sorted(unknown))} have no "
-            "GPT-2 equivalent in dslkit.train.hf_export"
+            f"cannot export to {target}: GPTConfig field(s) {', '.join(sorted(unknown))} have no "
+            f"{target} equivalent in dslkit.train.hf_export (rope={config.rope} exports as "
+            f"{'GPTNeoXForCausalLM' if config.rope else 'GPT2LMHeadModel'})"
         )
 
 
@@ -69,7 +113,7 @@ def gpt2_config(config: GPTConfig, special_ids: dict[str, int] | None = None) ->
     Returns:
         A ``GPT2Config``.
     """
-    _check_mappable(config)
+    _check_mappable(config, rotary=False)
     transformers = require("transformers", extra="hf", feature="export-hf")
     ids = special_ids or {}
     return transformers.GPT2Config(  # type: ignore[union-attr]
@@ -106,7 +150,7 @@ def gpt2_state_dict(model: GPT) -> dict[str, torch.Tensor]:
     Raises:
         ArtifactError: the model has a weight this mapping does not place.
     """
-    _check_mappable(model.config)
+    _check_mappable(model.config, rotary=False)
     sd = {k: v.detach().float().cpu() for k, v in model.state_dict().items()}
     c = model.config
     out: dict[str, torch.Tensor] = {
@@ -143,10 +187,122 @@ def gpt2_state_dict(model: GPT) -> dict[str, torch.Tensor]:
     return out
 
 
+def neox_config(config: GPTConfig, special_ids: dict[str, int] | None = None) -> Any:
+    """The ``transformers.GPTNeoXConfig`` computing what a rotary dslkit ``GPTConfig`` computes.
+
+    Args:
+        config: the dslkit model shape (``rope=True``).
+        special_ids: ``{"<|bos|>": id, "<|eos|>": id, "<|pad|>": id}`` for generation defaults.
+
+    Returns:
+        A ``GPTNeoXConfig``.
+
+    Raises:
+        ArtifactError: the model is not rotary, or has a field this mapping does not know.
+    """
+    _check_mappable(config, rotary=True)
+    transformers = require("transformers", extra="hf", feature="export-hf")
+    ids = special_ids or {}
+    return transformers.GPTNeoXConfig(  # type: ignore[union-attr]
+        vocab_size=config.vocab_size,
+        hidden_size=config.n_embd,
+        num_hidden_layers=config.n_layer,
+        num_attention_heads=config.n_head,
+        intermediate_size=4 * config.n_embd,
+        hidden_act="gelu",  # exact erf GELU, as nn.GELU()
+        attention_dropout=config.dropout,
+        hidden_dropout=config.dropout,
+        max_position_embeddings=config.block_size,
+        layer_norm_eps=1e-5,  # nn.LayerNorm's default
+        use_parallel_residual=False,  # x + attn(ln_1(x)), then + mlp(ln_2(.)): sequential
+        # every head dimension rotated (NeoX's default partial factor is 0.25), dslkit's base
+        rope_parameters={
+            "rope_type": "default",
+            "rope_theta": ROPE_BASE,
+            "partial_rotary_factor": 1.0,
+        },
+        attention_bias=config.bias,
+        tie_word_embeddings=config.tie_weights,
+        bos_token_id=ids.get("<|bos|>"),
+        eos_token_id=ids.get("<|eos|>"),
+        pad_token_id=ids.get("<|pad|>"),
+    )
+
+
+def neox_qkv(fused: torch.Tensor, n_head: int) -> torch.Tensor:
+    """Reorder dslkit's ``c_attn`` rows (weight or bias) into NeoX's per-head ``query_key_value``.
+
+    dslkit splits its output as ``[q | k | v]``, each ``n_head`` heads of ``head_size`` rows;
+    NeoX views its output as ``(n_head, 3 * head_size)``: head h's q, k, v rows sit together.
+
+    Args:
+        fused: ``(3 * n_embd, n_embd)`` weight or ``(3 * n_embd,)`` bias.
+        n_head: the number of heads.
+
+    Returns:
+        The same rows in NeoX order.
+    """
+    rest = fused.shape[1:]
+    head_size = fused.shape[0] // (3 * n_head)
+    per_part = fused.reshape(3, n_head, head_size, *rest)  # (q/k/v, head, row in head, ...)
+    return per_part.transpose(0, 1).reshape(fused.shape).contiguous()
+
+
+def neox_state_dict(model: GPT) -> dict[str, torch.Tensor]:
+    """The rotary dslkit weights under GPT-NeoX names and layouts (zeros for missing biases).
+
+    Args:
+        model: the dslkit model (``rope=True``).
+
+    Returns:
+        A state dict for ``GPTNeoXForCausalLM.load_state_dict``.
+
+    Raises:
+        ArtifactError: the model is not rotary, or has a weight this mapping does not place.
+    """
+    _check_mappable(model.config, rotary=True)
+    sd = {k: v.detach().float().cpu() for k, v in model.state_dict().items()}
+    c = model.config
+    out: dict[str, torch.Tensor] = {"gpt_neox.embed_in.weight": sd.pop("wte.weight")}
+    head = sd.pop("lm_head.weight")
+    if not c.tie_weights:
+        out["lm_head.weight"] = head
+
+    def norm(src: str, dst: str) -> None:
+        weight = sd.pop(f"{src}.weight")
+        out[f"{dst}.weight"] = weight
+        out[f"{dst}.bias"] = sd.pop(f"{src}.bias", torch.zeros_like(weight))
+
+    def linear(src: str, dst: str, *, has_bias: bool = True) -> None:
+        weight = sd.pop(f"{src}.weight")  # nn.Linear in both: (out, in), no transpose
+        out[f"{dst}.weight"] = weight
+        bias = sd.pop(f"{src}.bias", None)
+        if has_bias:
+            out[f"{dst}.bias"] = torch.zeros(weight.shape[0]) if bias is None else bias
+
+    for i in range(c.n_layer):
+        src, dst = f"blocks.{i}", f"gpt_neox.layers.{i}"
+        norm(f"{src}.ln_1", f"{dst}.input_layernorm")
+        qkv = f"{dst}.attention.query_key_value"
+        out[f"{qkv}.weight"] = neox_qkv(sd.pop(f"{src}.attn.c_attn.weight"), c.n_head)
+        if c.bias:  # attention_bias=c.bias: NeoX has no q/k/v bias exactly when dslkit has none
+            out[f"{qkv}.bias"] = neox_qkv(sd.pop(f"{src}.attn.c_attn.bias"), c.n_head)
+        linear(f"{src}.attn.c_proj", f"{dst}.attention.dense", has_bias=c.bias)
+        norm(f"{src}.ln_2", f"{dst}.post_attention_layernorm")
+        linear(f"{src}.mlp.c_fc", f"{dst}.mlp.dense_h_to_4h")
+        linear(f"{src}.mlp.c_proj", f"{dst}.mlp.dense_4h_to_h")
+    norm("ln_f", "gpt_neox.final_layer_norm")
+    if sd:
+        raise ArtifactError(
+            f"cannot export to GPT-NeoX: no GPT-NeoX place for weight(s) {', '.join(sorted(sd))}"
+        )
+    return out
+
+
 def export_hf(
     source: str | Path, out_dir: str | Path, *, tokenizer_dir: str | Path | None = None
 ) -> Path:
-    """Write a ``GPT2LMHeadModel`` folder for a dslkit run.
+    """Write a ``GPT2LMHeadModel`` (learned positions) or ``GPTNeoXForCausalLM`` (rotary) folder.
 
     Args:
         source: a run folder (its ``model.safetensors`` and ``tokenizer/``) or a checkpoint file
@@ -161,7 +317,7 @@ def export_hf(
         MissingExtraError: transformers is not installed (``pip install 'dslkit[hf]'``).
         CheckpointError: the checkpoint does not load.
         ArtifactError: no tokenizer, a tokenizer with more ids than the model, an architecture
-            GPT-2 cannot express, or logits that differ after conversion.
+            GPT-2 / GPT-NeoX cannot express, or logits that differ after conversion.
         TokenizerError: the tokenizer folder does not load.
     """
     transformers = require("transformers", extra="hf", feature="export-hf")
@@ -179,25 +335,32 @@ def export_hf(
             f"tokenizer {tok_dir} has {tok.vocab_size} ids but the model only "
             f"{model.config.vocab_size}: they were not trained together"
         )
-    hf_model = transformers.GPT2LMHeadModel(gpt2_config(model.config, tok.special_ids))  # type: ignore[union-attr]
-    missing, unexpected = hf_model.load_state_dict(gpt2_state_dict(model), strict=False)
-    # With tied embeddings GPT-2 has no lm_head.weight of its own to load; nothing else may be
+    if model.config.rope:
+        target = "GPT-NeoX"
+        hf_model = transformers.GPTNeoXForCausalLM(neox_config(model.config, tok.special_ids))  # type: ignore[union-attr]
+        state = neox_state_dict(model)
+    else:
+        target = "GPT-2"
+        hf_model = transformers.GPT2LMHeadModel(gpt2_config(model.config, tok.special_ids))  # type: ignore[union-attr]
+        state = gpt2_state_dict(model)
+    missing, unexpected = hf_model.load_state_dict(state, strict=False)
+    # With tied embeddings the model has no lm_head.weight of its own to load; nothing else may be
     # left out (a missing key would keep its random init).
     left = set(missing) - ({"lm_head.weight"} if model.config.tie_weights else set())
     if left or unexpected:
         raise ArtifactError(
-            f"cannot export to GPT-2: missing {sorted(left)}, unexpected {sorted(unexpected)}"
+            f"cannot export to {target}: missing {sorted(left)}, unexpected {sorted(unexpected)}"
         )
     hf_model.tie_weights()
     hf_model.eval()
-    _check_same_logits(model, hf_model)
+    _check_same_logits(model, hf_model, target)
     out.mkdir(parents=True, exist_ok=True)
     hf_model.save_pretrained(str(out))
     tok.save(out)
     return out
 
 
-def _check_same_logits(model: GPT, hf_model: Any) -> None:
+def _check_same_logits(model: GPT, hf_model: Any, target: str) -> None:
     """Refuse to write a model that computes something else (an unmapped difference)."""
     n = min(model.config.block_size, 16)
     ids = torch.arange(n).remainder(model.config.vocab_size).view(1, n)
@@ -207,5 +370,5 @@ def _check_same_logits(model: GPT, hf_model: Any) -> None:
     diff = float((ours - theirs).abs().max())
     if not diff <= TOLERANCE:
         raise ArtifactError(
-            f"cannot export to GPT-2: converted logits differ by {diff:.3g} (> {TOLERANCE})"
+            f"cannot export to {target}: converted logits differ by {diff:.3g} (> {TOLERANCE})"
         )
