@@ -6,10 +6,13 @@ for this module: a few *fact slots*, each with interchangeable clause variants, 
 facts may be told in, question forms, and optional distractor sentences carrying a number the
 trace must ignore. A row draws a kind, one variant per slot, an order, a question, maybe a
 distractor, a person (and a second one), an item, a container, a group, a currency, a unit and
-the numbers, renders the question and writes the trace by a fixed policy (numbers are ``init`` in
-the kind's role order under the kind's variable names, then the kind's steps, then the
-question's ``query``), so the question determines the trace. The answer is the solver's, never
-computed here.
+the numbers, renders the question and writes the trace by a fixed policy (one ``init`` per
+number under the kind's variable name, in the order the question states the numbers, skipping
+a distractor's; then the kind's steps, then the question's ``query``), so the question
+determines the trace. The k-th init copies the k-th relevant number: a monotonic copy, which a
+small model learns far sooner than looking each number up by its role (``init_order="role"``,
+kept for that comparison). The answer is the solver's, never computed here.
+:func:`trace_failure` names what a written trace got wrong.
 
 Splits: ``hidden`` rows each carry something training never sees: a *whole clause variant*
 held out for every kind (the last variant of one slot, and the last distractor), a *combination*
