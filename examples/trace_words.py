@@ -81,8 +81,9 @@ def _decode(
 
 def run(
     *,
-    rows: int = 6000,
-    probe: int = 40,
+    rows: int = 30000,
+    probe: int = 100,
+    init_order: str = "question",
     gsm8k: int = 0,
     beyond: int = 0,
     overrides: Sequence[str] = (),
@@ -94,6 +95,7 @@ def run(
     Args:
         rows: rows to draw (all splits).
         probe: cases per split.
+        init_order: the trace policy's init order (``dslkit.train.synth_traces.INIT_ORDERS``).
         gsm8k: GSM8K questions to probe (constrained decoding; 0: none).
         beyond: rows with numbers longer than training's to probe (0: none).
         overrides: ``--key=value`` config overrides.
@@ -102,7 +104,9 @@ def run(
 
     Returns:
         ``scores`` (``{decoding: {split: solver-correct rate}}``), ``hidden_modes``
-        (constrained, per held-out kind: ``(correct, cases)``), ``beyond`` and ``gsm8k``
+        (constrained, per held-out kind: ``(correct, cases)``), ``failures`` (constrained, per
+        split and per held-out kind: failure class -> cases, ``trace_failure``), ``beyond`` and
+        ``gsm8k``
         (``(correct, cases, too_long)``) plus run facts.
     """
     from dslkit.train import data
@@ -114,13 +118,14 @@ def run(
         TraceSynthSettings,
         beyond_rows,
         synth_traces,
+        trace_failure,
         trace_leakage,
     )
 
     from dslkit import tokenizer
 
     t0 = time.perf_counter()
-    all_rows = synth_traces(TraceSynthSettings(n_rows=rows))
+    all_rows = synth_traces(TraceSynthSettings(n_rows=rows, init_order=init_order))
     leaks = trace_leakage(all_rows)
     if leaks:
         raise SystemExit("held-out traces leak into train:\n" + "\n".join(leaks[:10]))
@@ -143,6 +148,7 @@ def run(
     longest = max(len(tok.encode(r.target)) for r in all_rows) + 8
     scores: dict[str, dict[str, float]] = {}
     modes: dict[str, list[int]] = {}
+    failures: dict[str, dict[str, int]] = {}
     for name, constrained in (("greedy", False), ("constrained", True)):
         scores[name] = {}
         for split in ("train", "dev", "test", "hidden"):
@@ -150,6 +156,13 @@ def run(
             texts = _decode(decoder, model, [r.prompt for r in cases], constrained, longest)
             ok = [_correct(t, r.answer) for t, r in zip(texts, cases, strict=True)]
             scores[name][split] = sum(ok) / len(cases)
+            if constrained:
+                found = [trace_failure(t, r) for t, r in zip(texts, cases, strict=True)]
+                failures[split] = dict(Counter(found).most_common())
+                if split == "hidden":  # and per held-out kind: what each one breaks
+                    for mode in sorted({r.source.rsplit(":", 1)[1] for r in cases}):
+                        picked = [f for f, r in zip(found, cases, strict=True) if r.source.endswith(f":{mode}")]  # fmt: skip
+                        failures[f"hidden {mode}"] = dict(Counter(picked).most_common())
             if split == "hidden" and constrained:
                 for r, good in zip(cases, ok, strict=True):
                     m = modes.setdefault(r.source.rsplit(":", 1)[1], [0, 0])
@@ -158,6 +171,7 @@ def run(
     result: dict[str, Any] = {
         "scores": scores,
         "hidden_modes": {k: tuple(v) for k, v in sorted(modes.items())},
+        "failures": failures,
         "params": model.num_params(),
         "train_rows": len(train),
         "rows_per_kind": dict(Counter(r.source.split(":")[3] for r in train)),
@@ -165,7 +179,7 @@ def run(
         "train_tokens_per_s": res.tokens_per_s,
     }
     if beyond:
-        extra = beyond_rows(beyond, seed=1)
+        extra = beyond_rows(beyond, seed=1, init_order=init_order)
         texts = _decode(decoder, model, [r.prompt for r in extra], True, longest)
         result["beyond"] = (
             sum(_correct(t, r.answer) for t, r in zip(texts, extra, strict=True)),
@@ -185,8 +199,11 @@ def run(
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``--rows``, ``--probe``, ``--gsm8k``, ``--beyond`` and ``--key=value`` overrides."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rows", type=int, default=6000)
-    p.add_argument("--probe", type=int, default=40, help="cases per split")
+    p.add_argument("--rows", type=int, default=30000, help="rows to draw, all splits")
+    p.add_argument("--probe", type=int, default=100, help="cases per split")
+    p.add_argument(
+        "--init-order", default="question", help="the trace's init order: question or role"
+    )
     p.add_argument("--gsm8k", type=int, default=50, help="GSM8K questions to probe (0: none)")
     p.add_argument(
         "--beyond", type=int, default=20, help="rows with 4-digit numbers to probe (0: none)"
@@ -195,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = run(
         rows=args.rows,
         probe=args.probe,
+        init_order=args.init_order,
         gsm8k=args.gsm8k,
         beyond=args.beyond,
         overrides=overrides,
@@ -210,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "hidden by what is held out (constrained): "
         + ", ".join(f"{k} {c}/{n}" for k, (c, n) in out["hidden_modes"].items())
     )
+    print("failures (constrained):")
+    for split, classes in out["failures"].items():
+        print(f"{split:>12}: " + ", ".join(f"{k} {n}" for k, n in classes.items()))
     if "beyond" in out:
         c, n = out["beyond"]
         print(

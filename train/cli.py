@@ -155,6 +155,13 @@ def _add_synth_traces(p: argparse.ArgumentParser) -> None:
         default=(130, 169),
         help="values only hidden rows use (default 130 169: three digits, as training's)",
     )
+    p.add_argument(
+        "--init-order",
+        choices=("question", "role"),
+        default="question",
+        help="the trace's inits in the order the question states the numbers (default) or in "
+        "each kind's role order",
+    )
 
 
 def _run_synth_traces(args: argparse.Namespace) -> int:
@@ -163,7 +170,10 @@ def _run_synth_traces(args: argparse.Namespace) -> int:
     from dslkit.train.synth_traces import TraceSynthSettings, synth_traces, trace_leakage
 
     held = tuple(args.hidden_numbers)
-    rows = synth_traces(TraceSynthSettings(n_rows=args.rows, seed=args.seed, hidden_numbers=held))
+    settings = TraceSynthSettings(
+        n_rows=args.rows, seed=args.seed, hidden_numbers=held, init_order=args.init_order
+    )
+    rows = synth_traces(settings)
     leaks = trace_leakage(rows, held)
     if leaks:
         raise QcError(f"{len(leaks)} held-out rows leak into train:\n" + "\n".join(leaks[:10]))

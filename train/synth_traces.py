@@ -6,10 +6,13 @@ for this module: a few *fact slots*, each with interchangeable clause variants, 
 facts may be told in, question forms, and optional distractor sentences carrying a number the
 trace must ignore. A row draws a kind, one variant per slot, an order, a question, maybe a
 distractor, a person (and a second one), an item, a container, a group, a currency, a unit and
-the numbers, renders the question and writes the trace by a fixed policy (numbers are ``init`` in
-the kind's role order under the kind's variable names, then the kind's steps, then the
-question's ``query``), so the question determines the trace. The answer is the solver's, never
-computed here.
+the numbers, renders the question and writes the trace by a fixed policy (one ``init`` per
+number under the kind's variable name, in the order the question states the numbers, skipping
+a distractor's; then the kind's steps, then the question's ``query``), so the question
+determines the trace. The k-th init copies the k-th relevant number: a monotonic copy, which a
+small model learns far sooner than looking each number up by its role (``init_order="role"``,
+kept for that comparison). The answer is the solver's, never computed here.
+:func:`trace_failure` names what a written trace got wrong.
 
 Splits: ``hidden`` rows each carry something training never sees: a *whole clause variant*
 held out for every kind (the last variant of one slot, and the last distractor), a *combination*
@@ -33,6 +36,8 @@ from dslkit.errors import ArgumentError
 
 __all__ = [
     "DISTRACTORS",
+    "FAILURE_CLASSES",
+    "INIT_ORDERS",
     "KINDS",
     "Kind",
     "Role",
@@ -40,6 +45,7 @@ __all__ = [
     "beyond_rows",
     "phrasing_mask",
     "synth_traces",
+    "trace_failure",
     "trace_leakage",
 ]
 
@@ -540,6 +546,12 @@ CURRENCIES = ("${n}", "{n} dollars", "{n} euros", "{n} pounds")
 UNITS = ("km", "miles", "kilometres")
 
 
+# the trace's init lines: in the order the question states the numbers ("question": the k-th
+# init copies the k-th relevant number, a monotonic copy) or in the kind's role order ("role":
+# each init looks its number up by meaning, wherever the question put it)
+INIT_ORDERS = ("question", "role")
+
+
 @dataclass(frozen=True)
 class TraceSynthSettings:
     """What :func:`synth_traces` draws."""
@@ -553,8 +565,11 @@ class TraceSynthSettings:
     test_share: float = 0.05
     held_combos: float = 0.2  # share of clause-variant combinations only hidden rows use
     distractor_share: float = 0.3  # rows with an irrelevant number sentence
+    init_order: str = "question"  # one of INIT_ORDERS: the order the trace's inits are written
 
     def __post_init__(self) -> None:
+        if self.init_order not in INIT_ORDERS:
+            raise ArgumentError(f"init_order {self.init_order!r}: expected one of {INIT_ORDERS}")
         lo, hi = self.hidden_numbers
         top = max(r.hi for k in KINDS for r in k.roles)
         if not DISTRACTOR_VALUES[1] < lo <= hi < top:
@@ -637,7 +652,7 @@ def _values(
 
 def _render(
     kind: Kind, ph: _Phrasing, values: tuple[int, ...], rng: random.Random
-) -> tuple[str, str]:
+) -> tuple[str, str, tuple[int, ...]]:
     (name, sex), (name2, _) = rng.sample(NAMES, 2)
     item, items = rng.choice(ITEMS)
     box, boxes = rng.choice(CONTAINERS)
@@ -659,7 +674,11 @@ def _render(
     sentences.append(question)
     named = False  # the person is named on first mention, a pronoun afterwards
     out = []
+    stated: list[int] = []  # role indices in the order the question first states them
     for text in sentences:
+        for letter in re.findall(r"\{m?([a-d])\}", text):
+            if "abcd".index(letter) not in stated:
+                stated.append("abcd".index(letter))
         for key, first, later in (
             ("{Who}", name, subj), ("{who}", name, subj_lc), ("{whom}", name, obj),
             ("{poss}", f"{name}'s", poss), ("{Poss}", f"{name}'s", poss_cap),
@@ -669,18 +688,22 @@ def _render(
                 named = True
         named = named or "{name}" in text
         out.append(text.format(**fill))
-    return " ".join(out), query
+    return " ".join(out), query, tuple(stated)
 
 
-def _trace_text(kind: Kind, values: tuple[int, ...], query: str) -> str:
+def _trace_text(
+    kind: Kind, values: tuple[int, ...], query: str, stated: tuple[int, ...], init_order: str
+) -> str:
     nums = {k: str(v) for k, v in zip("abcd", values, strict=False)}
     lines = [f"expert: {kind.expert}", "trace:"]
-    # the policy: one init per number in the kind's role order, whatever order the question
-    # states them in (so the model looks each number up by its role, never by its position)
+    # the policy: one init per number (a distractor's is never written), in the order the
+    # question states them or in the kind's role order (INIT_ORDERS); the steps after them
+    # name the variables, so both orders compute the same answer
+    order = stated if init_order == "question" else range(len(kind.roles))
     lines += [
-        f"- {{op: init, var: {r.var}, value: {v}}}"
-        for r, v in zip(kind.roles, values, strict=True)
-        if r.init
+        f"- {{op: init, var: {kind.roles[i].var}, value: {values[i]}}}"
+        for i in order
+        if kind.roles[i].init
     ]
     # steps are flow maps, so their braces are literal; only {a}.. are filled in
     lines += ["- " + re.sub(r"\{([a-d])\}", lambda m: nums[m.group(1)], s) for s in kind.steps]
@@ -737,17 +760,19 @@ def synth_traces(settings: TraceSynthSettings = TraceSynthSettings()) -> list[Ro
             mode = mode.replace("variant+numbers", "variant").replace("numbers", "combo")
         ph = _phrasing(rng, ki, s, "seen" if mode == "numbers" else mode)
         values = _values(rng, kind, s.hidden_numbers, new_numbers="numbers" in mode)
-        question, query = _render(kind, ph, values, rng)
+        question, query, stated = _render(kind, ph, values, rng)
         if trace_prompt(question) in prompts:
             continue
         prompts.add(trace_prompt(question))
-        text = _trace_text(kind, values, query)
+        text = _trace_text(kind, values, query, stated, s.init_order)
         source = f"synth-trace:{s.seed}:{i}:{kind.name}:{ph.key()}:{mode}"
         rows.append(_row(kind, question, text, split, source))
     return rows
 
 
-def beyond_rows(n: int, seed: int = 0, numbers: tuple[int, int] = (1000, 9999)) -> list[Row]:
+def beyond_rows(
+    n: int, seed: int = 0, numbers: tuple[int, int] = (1000, 9999), init_order: str = "question"
+) -> list[Row]:
     """Training phrasings with numbers longer than any training number (split ``beyond``).
 
     A diagnostic, not a target: with digit-by-digit tokens a model that has only ever written
@@ -758,11 +783,12 @@ def beyond_rows(n: int, seed: int = 0, numbers: tuple[int, int] = (1000, 9999)) 
         seed: random seed.
         numbers: the range one number of each row is drawn from (roles whose range it fits
             are widened to take it).
+        init_order: the trace policy's init order (:data:`INIT_ORDERS`), as in training.
 
     Returns:
         Rows with split ``beyond`` and mode ``beyond`` in the source.
     """
-    s = TraceSynthSettings(seed=seed)
+    s = TraceSynthSettings(seed=seed, init_order=init_order)
     rng = random.Random(seed)
     rows: list[Row] = []
     for i in range(n):
@@ -777,8 +803,8 @@ def beyond_rows(n: int, seed: int = 0, numbers: tuple[int, int] = (1000, 9999)) 
             values[rng.choice(wide)] = rng.randint(*numbers)
             if kind.valid(tuple(values)):
                 break
-        question, query = _render(kind, ph, tuple(values), rng)
-        text = _trace_text(kind, tuple(values), query)
+        question, query, stated = _render(kind, ph, tuple(values), rng)
+        text = _trace_text(kind, tuple(values), query, stated, init_order)
         rows.append(_row(kind, question, text, "beyond", f"synth-trace:{seed}:{i}:{kind.name}:{ph.key()}:beyond"))  # fmt: skip
     return rows
 
@@ -877,3 +903,60 @@ def trace_leakage(
             if not new_numbers and phrasing_mask(r.prompt) in train_masks:
                 out.append(f"{r.id} (hidden): its phrasing occurs in train and its numbers too")
     return out
+
+
+# ----------------------------------------------------------------------------- failures
+# what went wrong in a written trace, against the row's own (the first that applies):
+# "unsolvable": it does not parse or the solver rejects it; "structure": steps, variables,
+# arguments or the query differ beyond the numbers and the operations; "operation": only an
+# arithmetic or percent operation differs; "number:order": the right numbers under the wrong
+# variables; "number:picked": a wrong number that the question does state (a distractor's or
+# another fact's); "number:digits": a number the question never states (a digit miscopied)
+FAILURE_CLASSES = (
+    "correct", "unsolvable", "structure", "operation", "number:order", "number:picked",
+    "number:digits",
+)  # fmt: skip
+_VALUE = re.compile(r"(\b(?:value|amount): )([^,}\s]+)")
+_OPERATION = re.compile(r"(\bcompute_op: |\bop: (?=percent_))\w+")
+
+
+def trace_failure(text: str, row: Row) -> str:
+    """Classify a written trace against ``row`` (one of :data:`FAILURE_CLASSES`).
+
+    Correctness is the solver's (the written trace solves to ``row.answer``), so a trace that
+    differs from the target and still computes the answer is ``correct``; the other classes
+    compare the written trace's canonical text with ``row.target`` line by line.
+
+    Args:
+        text: the model's trace text.
+        row: the row it was written for (prompt, canonical target, answer).
+
+    Returns:
+        The failure class (``"correct"`` when the solver agrees).
+    """
+    from fractions import Fraction
+
+    from dslkit.compilers.trace_solver import solve
+
+    import trace_dsl
+
+    parsed = trace_dsl.parse(text, errors="collect")
+    if not parsed.ok or parsed.trace is None:
+        return "unsolvable"
+    solved = solve(parsed.trace)
+    if not solved.ok or solved.answer is None:
+        return "unsolvable"
+    if row.answer is not None and Fraction(solved.answer) == Fraction(row.answer):
+        return "correct"
+    written = trace_dsl.to_text(trace_dsl.canonicalize(parsed.trace))
+    skeleton, want = _VALUE.sub(r"\1#", written), _VALUE.sub(r"\1#", row.target)
+    if skeleton != want:
+        same_ops = _OPERATION.sub(r"\1#", skeleton) == _OPERATION.sub(r"\1#", want)
+        return "operation" if same_ops else "structure"
+    wrote = [v for _, v in _VALUE.findall(written)]
+    expected = [v for _, v in _VALUE.findall(row.target)]
+    if sorted(wrote) == sorted(expected):
+        return "number:order"
+    stated = set(re.findall(r"\d+", row.prompt))
+    wrong = [w for w, e in zip(wrote, expected, strict=True) if w != e]
+    return "number:picked" if all(w in stated for w in wrong) else "number:digits"

@@ -11,12 +11,14 @@ import pytest
 from dslkit.train.data import qc
 from dslkit.train.synth_traces import (
     DISTRACTORS,
+    FAILURE_CLASSES,
     HIDDEN_MODES,
     KINDS,
     TraceSynthSettings,
     beyond_rows,
     phrasing_mask,
     synth_traces,
+    trace_failure,
     trace_leakage,
 )
 
@@ -59,22 +61,76 @@ def test_rows_solve_to_their_answer_and_make_sense(rows) -> None:
     assert 0.2 < len(with_distractor) / len(rows) < 0.4
 
 
-def test_the_trace_writes_the_question_numbers_in_role_order(rows) -> None:
-    # the policy: one init per number in the kind's role order whatever order the question
-    # tells them in (a transfer's amount in its step), so the question determines the trace;
-    # a distractor's number is never written
+def test_the_trace_writes_the_question_numbers_in_the_order_it_states_them(rows) -> None:
+    # the policy (init_order "question"): one init per number, in the order the question
+    # states them (a transfer's amount in its step), so the question determines the trace and
+    # the k-th init copies the k-th relevant number; a distractor's number is never written
     roles = {k.name: [r.var for r in k.roles if r.init] for k in KINDS}
     reordered = 0
     for r in rows:
         kind = r.source.split(":")[3]
-        assert re.findall(r"op: init, var: (\w+)", r.target) == roles[kind], r.target
+        inits = re.findall(r"op: init, var: (\w+)", r.target)
+        assert sorted(inits) == sorted(roles[kind]), r.target
         written, stated = _trace_numbers(r.target), _numbers(r.prompt)
+        # the written numbers are the stated ones in the same order, less the distractor's
         left = list(stated)
         for n in written:
-            left.remove(n)  # every written number is stated in the question
-        assert len(left) == (0 if ".dx" in r.source else 1), r.prompt
-        reordered += [n for n in stated if n in written] != written
-    assert reordered > len(rows) / 10  # fact orders vary, the init order does not
+            assert n in left, (r.prompt, r.target)
+            left = left[left.index(n) + 1 :]
+        assert len(stated) - len(written) == (0 if ".dx" in r.source else 1), r.prompt
+        reordered += inits != roles[kind]
+    assert reordered > len(rows) / 10  # fact orders vary, and the inits follow them
+
+
+def test_role_order_writes_the_inits_in_the_kinds_order() -> None:
+    rows = synth_traces(replace(SETTINGS, n_rows=300, init_order="role"))
+    roles = {k.name: [r.var for r in k.roles if r.init] for k in KINDS}
+    same = synth_traces(replace(SETTINGS, n_rows=300))
+    differs = 0
+    for r, q in zip(rows, same, strict=True):
+        assert re.findall(r"op: init, var: (\w+)", r.target) == roles[r.source.split(":")[3]]
+        assert (r.prompt, r.answer) == (q.prompt, q.answer)  # one draw, two trace policies
+        differs += r.target != q.target
+    assert differs > 30
+    with pytest.raises(ArgumentError, match="init_order"):
+        TraceSynthSettings(init_order="alphabetical")
+
+
+def test_trace_failure_names_what_went_wrong(rows) -> None:
+    row = next(
+        r for r in rows
+        if r.source.split(":")[3] == "fair_share" and ".dx" not in r.source
+        and len(set(_trace_numbers(r.target))) == 3
+    )  # fmt: skip
+    assert trace_failure(row.target, row) == "correct"
+    first, second, third = _trace_numbers(row.target)
+    # the first two numbers under each other's variables (per_box and boxes multiply, so
+    # swap the second and the divisor instead)
+    swapped = (
+        row.target.replace(f"value: {second}}}", "value: @}")
+        .replace(f"value: {third}}}", f"value: {second}}}")
+        .replace("value: @}", f"value: {third}}}")
+    )
+    assert trace_failure(swapped, row) == "number:order"
+    distractor = next(n for n in _numbers(row.prompt) if n not in (first, second, third))
+    picked = row.target.replace(f"value: {first}}}", f"value: {distractor}}}")
+    assert trace_failure(picked, row) == "number:picked"
+    unstated = next(n for n in range(1000, 2000) if n not in _numbers(row.prompt))
+    digits = row.target.replace(f"value: {first}}}", f"value: {unstated}}}")
+    assert trace_failure(digits, row) == "number:digits"
+    assert trace_failure(row.target.replace("compute_op: div", "compute_op: sub"), row) == (
+        "operation"
+    )
+    flipped = row.target.replace("args: [step1, people]", "args: [people, step1]")
+    assert trace_failure(flipped, row) == "structure"
+    assert trace_failure(row.target.replace("var: result}\n- {op: query", "var: r}\n- {op: query"), row) == "unsolvable"  # fmt: skip
+    assert trace_failure("expert: arithmetic\ntrace: [", row) == "unsolvable"
+    # another program for the same answer is correct: the solver decides, not the text
+    spelled = row.target.replace("compute_op: mul, args: [boxes, per_box]", "compute_op: mul, args: [per_box, boxes]")  # fmt: skip
+    assert spelled != row.target and trace_failure(spelled, row) == "correct"
+    assert set(FAILURE_CLASSES) >= {
+        trace_failure(t, row) for t in (swapped, picked, digits, flipped, row.target)
+    }
 
 
 def test_hidden_holds_out_variants_combinations_and_numbers(rows) -> None:
@@ -162,6 +218,12 @@ def test_synth_traces_command(tmp_path, capsys) -> None:
         not any(300 <= n <= 349 for n in _numbers(r.prompt))
         for r in read_jsonl(out)
         if r.split == "train"
+    )
+    assert main(["synth-traces", str(out), "--rows", "90", "--init-order", "role"]) == 0
+    roles = {k.name: [r.var for r in k.roles if r.init] for k in KINDS}
+    assert all(
+        re.findall(r"op: init, var: (\w+)", r.target) == roles[r.source.split(":")[3]]
+        for r in read_jsonl(out)
     )
     assert main(["synth-traces", str(out), "--hidden-numbers", "20", "30"]) == 2
     assert "hidden_numbers 20-30" in capsys.readouterr().err

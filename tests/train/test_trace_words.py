@@ -87,6 +87,13 @@ def test_trace_words_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[st
         assert set(out["scores"][decoding]) == {"train", "dev", "test", "hidden"}
         assert all(0.0 <= v <= 1.0 for v in out["scores"][decoding].values())
     assert sum(n for _, n in out["hidden_modes"].values()) == 3
+    # every probed case gets one failure class, per split and per held-out kind
+    for split in ("train", "dev", "test", "hidden"):
+        assert sum(out["failures"][split].values()) == 3
+        correct = out["failures"][split].get("correct", 0)
+        assert correct == round(out["scores"]["constrained"][split] * 3)
+    by_mode = [v for k, v in out["failures"].items() if k.startswith("hidden ")]
+    assert sum(sum(v.values()) for v in by_mode) == 3
     assert out["gsm8k"][1:] == (2, 1)  # two probed, the long one did not fit the context
     assert out["beyond"][1] >= 2
     assert out["params"] > 0 and out["train_rows"] > 200
