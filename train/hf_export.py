@@ -138,6 +138,34 @@ def gpt2_config(config: GPTConfig, special_ids: dict[str, int] | None = None) ->
     )
 
 
+class _Moved:
+    """The weights of one export in flight: taken out of ``sd`` as they are placed in ``out``.
+
+    Both mappings share the embedding, the (optionally tied) output head, LayerNorms (biases
+    exported as zeros when dslkit has none) and the final check that nothing was left behind.
+    """
+
+    def __init__(self, model: GPT, embedding: str) -> None:
+        self.sd = {k: v.detach().float().cpu() for k, v in model.state_dict().items()}
+        self.out: dict[str, torch.Tensor] = {embedding: self.sd.pop("wte.weight")}
+        head = self.sd.pop("lm_head.weight")
+        if not model.config.tie_weights:
+            self.out["lm_head.weight"] = head
+
+    def norm(self, src: str, dst: str) -> None:
+        weight = self.sd.pop(f"{src}.weight")
+        self.out[f"{dst}.weight"] = weight
+        self.out[f"{dst}.bias"] = self.sd.pop(f"{src}.bias", torch.zeros_like(weight))
+
+    def done(self, arch: str) -> dict[str, torch.Tensor]:
+        if self.sd:
+            raise ArtifactError(
+                f"cannot export to {arch}: no {arch} place for weight(s) "
+                f"{', '.join(sorted(self.sd))}"
+            )
+        return self.out
+
+
 def gpt2_state_dict(model: GPT) -> dict[str, torch.Tensor]:
     """The dslkit weights under GPT-2 names and layouts (zeros for biases dslkit leaves out).
 
@@ -151,20 +179,9 @@ def gpt2_state_dict(model: GPT) -> dict[str, torch.Tensor]:
         ArtifactError: the model has a weight this mapping does not place.
     """
     _check_mappable(model.config, rotary=False)
-    sd = {k: v.detach().float().cpu() for k, v in model.state_dict().items()}
-    c = model.config
-    out: dict[str, torch.Tensor] = {
-        "transformer.wte.weight": sd.pop("wte.weight"),
-        "transformer.wpe.weight": sd.pop("wpe.weight"),
-    }
-    head = sd.pop("lm_head.weight")
-    if not c.tie_weights:
-        out["lm_head.weight"] = head
-
-    def norm(src: str, dst: str) -> None:
-        weight = sd.pop(f"{src}.weight")
-        out[f"{dst}.weight"] = weight
-        out[f"{dst}.bias"] = sd.pop(f"{src}.bias", torch.zeros_like(weight))
+    moved = _Moved(model, "transformer.wte.weight")
+    sd, out, norm, c = moved.sd, moved.out, moved.norm, model.config
+    out["transformer.wpe.weight"] = sd.pop("wpe.weight")
 
     def linear(src: str, dst: str) -> None:
         weight = sd.pop(f"{src}.weight")  # (out, in)
@@ -180,11 +197,7 @@ def gpt2_state_dict(model: GPT) -> dict[str, torch.Tensor]:
         linear(f"{src}.mlp.c_fc", f"{dst}.mlp.c_fc")
         linear(f"{src}.mlp.c_proj", f"{dst}.mlp.c_proj")
     norm("ln_f", "transformer.ln_f")
-    if sd:
-        raise ArtifactError(
-            f"cannot export to GPT-2: no GPT-2 place for weight(s) {', '.join(sorted(sd))}"
-        )
-    return out
+    return moved.done("GPT-2")
 
 
 def neox_config(config: GPTConfig, special_ids: dict[str, int] | None = None) -> Any:
@@ -261,17 +274,8 @@ def neox_state_dict(model: GPT) -> dict[str, torch.Tensor]:
         ArtifactError: the model is not rotary, or has a weight this mapping does not place.
     """
     _check_mappable(model.config, rotary=True)
-    sd = {k: v.detach().float().cpu() for k, v in model.state_dict().items()}
-    c = model.config
-    out: dict[str, torch.Tensor] = {"gpt_neox.embed_in.weight": sd.pop("wte.weight")}
-    head = sd.pop("lm_head.weight")
-    if not c.tie_weights:
-        out["lm_head.weight"] = head
-
-    def norm(src: str, dst: str) -> None:
-        weight = sd.pop(f"{src}.weight")
-        out[f"{dst}.weight"] = weight
-        out[f"{dst}.bias"] = sd.pop(f"{src}.bias", torch.zeros_like(weight))
+    moved = _Moved(model, "gpt_neox.embed_in.weight")
+    sd, out, norm, c = moved.sd, moved.out, moved.norm, model.config
 
     def linear(src: str, dst: str, *, has_bias: bool = True) -> None:
         weight = sd.pop(f"{src}.weight")  # nn.Linear in both: (out, in), no transpose
@@ -292,11 +296,7 @@ def neox_state_dict(model: GPT) -> dict[str, torch.Tensor]:
         linear(f"{src}.mlp.c_fc", f"{dst}.mlp.dense_h_to_4h")
         linear(f"{src}.mlp.c_proj", f"{dst}.mlp.dense_4h_to_h")
     norm("ln_f", "gpt_neox.final_layer_norm")
-    if sd:
-        raise ArtifactError(
-            f"cannot export to GPT-NeoX: no GPT-NeoX place for weight(s) {', '.join(sorted(sd))}"
-        )
-    return out
+    return moved.done("GPT-NeoX")
 
 
 def export_hf(
