@@ -934,20 +934,19 @@ def trace_failure(text: str, row: Row) -> str:
     Returns:
         The failure class (``"correct"`` when the solver agrees).
     """
-    from fractions import Fraction
-
-    from dslkit.compilers.trace_solver import solve
+    from dslkit.compilers.trace_solver import Status, verify
 
     import trace_dsl
 
     parsed = trace_dsl.parse(text, errors="collect")
     if not parsed.ok or parsed.trace is None:
         return "unsolvable"
-    solved = solve(parsed.trace)
-    if not solved.ok or solved.answer is None:
-        return "unsolvable"
-    if row.answer is not None and Fraction(solved.answer) == Fraction(row.answer):
+    # the solver's own judgement (it reads gold answers such as "1,000" as numbers)
+    judged = verify(parsed.trace, row.answer)
+    if judged.status is Status.CORRECT:
         return "correct"
+    if judged.status is not Status.WRONG_ANSWER and judged.status is not Status.SOLVED:
+        return "unsolvable"
     written = trace_dsl.to_text(trace_dsl.canonicalize(parsed.trace))
     skeleton, want = _VALUE.sub(r"\1#", written), _VALUE.sub(r"\1#", row.target)
     if skeleton != want:
