@@ -306,20 +306,20 @@ class GPT(nn.Module):
                 (prompt tokens, padding).
 
         Returns:
-            ``(logits, loss)``: logits (batch, time, vocab) and the mean cross-entropy over the
-            positions whose target is not -100 (``None`` without targets).
+            ``(logits, loss)``. Without targets: logits (batch, time, vocab) and ``None``. With
+            targets: the logits of the scored positions only, (n_scored, vocab) in row-major
+            order, and the mean cross-entropy over them. The output head is the largest matmul
+            of a small model and prompt and padding positions (half a training batch) need
+            none of it.
         """
         x = self._embed(idx, 0)
         for block in self.blocks:
             x = block(x)
-        logits = self.lm_head(self.ln_f(x))
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(
-                logits.view(-1, logits.size(-1)).float(),
-                targets.reshape(-1),
-                ignore_index=IGNORE_INDEX,
-            )
+        if targets is None:
+            return self.lm_head(self.ln_f(x)), None
+        scored = targets != IGNORE_INDEX
+        logits = self.lm_head(self.ln_f(x[scored]))
+        loss = F.cross_entropy(logits.float(), targets[scored])
         return logits, loss
 
     # --- step API for decoders -------------------------------------------------------------

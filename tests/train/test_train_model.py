@@ -26,11 +26,14 @@ def test_forward_shapes_and_loss_only_on_unmasked_targets() -> None:
     targets = torch.randint(0, 37, (3, 10))
     targets[:, :4] = -100  # prompt positions
     targets[2, 7:] = -100  # padding
-    _, loss = model(idx, targets)
+    scored_logits, loss = model(idx, targets)
     keep = targets != -100
     expected = F.cross_entropy(logits[keep], targets[keep])
     assert loss is not None
     torch.testing.assert_close(loss, expected)
+    # with targets the head runs on the scored positions only, in row-major order
+    assert scored_logits.shape == (int(keep.sum()), 37)
+    torch.testing.assert_close(scored_logits, logits[keep])
 
     # Whatever sits at a masked position cannot move the loss.
     other = targets.clone()
