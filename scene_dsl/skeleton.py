@@ -4,10 +4,11 @@ A training row is only learnable to exact match when its prompt determines its t
 skeleton prompt states everything a canonical scene depends on except what a fixed, documented
 policy derives from it:
 
-``[task:svg][form:block]<attributes><skeleton> [OUT]``
+``[task:svg] [form:block] <attributes> <skeleton> [OUT]``
 
-(tokens written back to back: every one is bracketed, so no separator is needed, and a prompt
-costs half the positions a spaced one would)
+(tokens separated by single spaces, as the inline target writes them: a tokenizer with the
+scene's space-led twins, ``dslkit.tokenizer.build(space_led=True)``, encodes a prompt token and
+the target token copied from it to the same id, one id each; the reader accepts any spacing)
 
 - ``[form:block]`` / ``[form:row]``: the target's surface.
 - attributes: every attribute of the canonical scene, as the same ``[name:value]`` tokens, in
@@ -117,7 +118,7 @@ def skeleton_prompt(scene: Scene, *, form: str = "block", contract: ContractLike
         contract: the contract that fixes attribute and field order.
 
     Returns:
-        ``[task:svg][form:..]<attributes><skeleton> [OUT]`` on one line.
+        ``[task:svg] [form:..] <attributes> <skeleton> [OUT]`` on one line, single spaces.
     """
     if form not in FORMS:
         raise SkeletonError(f"form must be one of {', '.join(FORMS)}, not {form!r}")
@@ -127,7 +128,7 @@ def skeleton_prompt(scene: Scene, *, form: str = "block", contract: ContractLike
     out.extend(f"[{a.key}:{a.value}]" for a in scene.attrs)
     for comp in scene.components:
         _skeleton_tokens(spec, comp, out, form)
-    return "".join(out) + " " + OUT_TAG
+    return " ".join([*out, OUT_TAG])
 
 
 def _policy_component(

@@ -46,6 +46,7 @@ def build(
     reserved: Sequence[str] | None = None,
     min_frequency: int = 2,
     words: bool = False,
+    space_led: bool = False,
 ) -> DslTokenizer:
     """Train a tokenizer for a DSL.
 
@@ -63,6 +64,9 @@ def build(
             words (a topic ``monitor_budget`` no training row has) is written with pieces the
             corpus already used, never with pieces only an unseen pair would need. Costs a
             token per ``_`` in refs and names.
+        space_led: also reserve the space-led twin of every ``[``-led scene token
+            (``" [layout:timeline]"``): an inline scene then costs one id per grammar piece
+            instead of two. Scene or both languages, ``atomic`` granularity only.
 
     Returns:
         The built tokenizer.
@@ -76,9 +80,15 @@ def build(
         raise fail(
             "K001", f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}"
         )
+    if space_led and (granularity != "atomic" or language == "trace"):
+        raise fail(
+            "K001",
+            "space_led twins are scene tokens of the atomic granularity, not "
+            f"{language}/{granularity}",
+        )
     spec = load_contract(contract)
     if reserved is None:
-        res = reserved_tokens(language, granularity, spec)
+        res = reserved_tokens(language, granularity, spec, space_led=space_led)
     else:
         res = tuple(ReservedToken(t, "custom") for t in dict.fromkeys(reserved) if t)
     res = tuple(t for t in res if t.text not in SPECIAL_TOKENS)
@@ -102,6 +112,7 @@ def build(
         reserved=tuple(t.text for t in res),
         reserved_hash=reserved_hash(tuple(t.text for t in res)),
         vocab_size=tok.get_vocab_size(with_added_tokens=True),
+        space_led=space_led and reserved is None,
     )
     return DslTokenizer(tok, meta)
 

@@ -31,6 +31,12 @@ def register(sub: Any) -> None:
     b.add_argument("--language", choices=LANGUAGES, default="scene")
     b.add_argument("--granularity", choices=GRANULARITIES, default="atomic")
     b.add_argument(
+        "--space-led",
+        action="store_true",
+        help="also reserve ' [tag]' beside each '[tag]' (scene, atomic): inline scenes cost "
+        "one id per grammar piece instead of two",
+    )
+    b.add_argument(
         "--corpus",
         nargs="*",
         default=[],
@@ -92,6 +98,7 @@ def _build(args: argparse.Namespace) -> int:
         corpus=texts,
         vocab_size=args.vocab_size,
         granularity=args.granularity,
+        space_led=args.space_led,
     )
     out = tok.save(args.out)
     print(

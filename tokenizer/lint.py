@@ -112,6 +112,7 @@ def lint(
     derived = {
         t.text for lang in LANGUAGES for g in GRANULARITIES for t in reserved_tokens(lang, g, spec)
     }
+    derived.update(t.text for t in reserved_tokens("scene", "atomic", spec, space_led=True))
     known_words = {w for text in derived for w in _WORD_RE.findall(text)}
     diags: list[Diagnostic] = []
     for text in tok.meta.reserved:
@@ -124,7 +125,11 @@ def lint(
             diags.append(
                 diag("K102", f"reserved token {text!r} is not derived from the contract or grammar")
             )
-    expected = reserved_tokens(language, granularity, spec) if language in LANGUAGES else ()
+    expected = (
+        reserved_tokens(language, granularity, spec, space_led=tok.meta.space_led)
+        if language in LANGUAGES
+        else ()
+    )
     have = tok.reserved_ids
     for t in expected:
         if t.text not in have:

@@ -63,6 +63,7 @@ class TokenizerMeta:
     reserved_hash: str  # reserved_hash(reserved): changes when ids would change
     vocab_size: int  # total ids, specials and reserved included
     special_tokens: tuple[str, ...] = SPECIAL_TOKENS
+    space_led: bool = False  # the scene's space-led twins are reserved (tokenizer.reserved)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -73,6 +74,7 @@ class TokenizerMeta:
             "reserved_hash": self.reserved_hash,
             "vocab_size": self.vocab_size,
             "special_tokens": list(self.special_tokens),
+            "space_led": self.space_led,
             "reserved": list(self.reserved),
         }
 
@@ -340,6 +342,7 @@ def load(directory: str | Path) -> DslTokenizer:
             reserved_hash=raw["reserved_hash"],
             vocab_size=int(raw["vocab_size"]),
             special_tokens=tuple(raw["special_tokens"]),
+            space_led=bool(raw.get("space_led", False)),  # absent in files before the twins
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise fail("K004", f"{d / META_FILE} is malformed: missing or bad entry {exc}") from None

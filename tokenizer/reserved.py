@@ -23,6 +23,14 @@ Granularities:
 ``bpe``
     nothing reserved; the baseline.
 
+Space-led twins (``space_led=True``, scene ``atomic`` only): every reserved text that opens with
+``[`` gets a twin with the single leading space the inline surface writes before it
+(``" [layout:timeline]"``, ``" [title_ref:"``, ``" [/scene]"``). The scene automaton's pieces
+are exactly these (:mod:`scene_dsl.automaton`), so an inline scene costs one id per piece
+instead of two (half its ids were separator spaces), and a spaced skeleton prompt
+(:mod:`scene_dsl.skeleton`) encodes to the very ids its target copies. The twins come after
+the other scene tokens, so the ids of a scene tokenizer without them stay where they were.
+
 Every reserved text of ``atomic`` starts at a grammar delimiter or is a complete row key, so
 in a valid program the reserved matches line up with grammar units; payload characters
 (``[A-Za-z0-9_.]`` in refs and ids) never contain ``[``, ``]``, ``:``, ``=`` or ``|``.
@@ -78,23 +86,39 @@ def _enum_values(kind: str, values: tuple[str, ...], lo: int, hi: int) -> tuple[
     return ()
 
 
-def scene_reserved(contract: Contract, granularity: str) -> tuple[ReservedToken, ...]:
+def scene_reserved(
+    contract: Contract, granularity: str, *, space_led: bool = False
+) -> tuple[ReservedToken, ...]:
     """Reserved tokens of the scene language for one granularity.
 
     Args:
         contract: the loaded scene contract.
         granularity: ``atomic``, ``split`` or ``bpe``.
+        space_led: add the space-led twin of every ``[``-led token (``atomic`` only).
 
     Returns:
-        Tokens in a stable order (frame, attributes, components, fields, row keys, punctuation),
-        without duplicates.
+        Tokens in a stable order (frame, attributes, components, fields, row keys, punctuation,
+        then the twins), without duplicates.
+
+    Raises:
+        ValueError: an unknown granularity, or ``space_led`` with one other than ``atomic``.
     """
+    if space_led and granularity != "atomic":
+        raise ValueError(f"space-led twins exist for the atomic granularity, not {granularity!r}")
     if granularity == "bpe":
         return ()
     if granularity == "split":
         return _dedupe(_scene_split(contract))
     if granularity != "atomic":
         raise ValueError(f"granularity must be one of {GRANULARITIES}, not {granularity!r}")
+    base = _scene_atomic(contract)
+    if not space_led:
+        return base
+    twins = [ReservedToken(" " + t.text, t.kind) for t in base if t.text.startswith("[")]
+    return _dedupe([*base, *twins])
+
+
+def _scene_atomic(contract: Contract) -> tuple[ReservedToken, ...]:
     out: list[ReservedToken] = [
         ReservedToken("[scene]", "frame"),
         ReservedToken("[/scene]", "frame"),
@@ -185,7 +209,11 @@ def trace_reserved(granularity: str) -> tuple[ReservedToken, ...]:
 
 
 def reserved_tokens(
-    language: str, granularity: str, contract: str | Path | Contract = "v1"
+    language: str,
+    granularity: str,
+    contract: str | Path | Contract = "v1",
+    *,
+    space_led: bool = False,
 ) -> tuple[ReservedToken, ...]:
     """Reserved tokens for a language (``scene``, ``trace`` or ``both``) and granularity.
 
@@ -193,6 +221,7 @@ def reserved_tokens(
         language: which grammar(s) the tokenizer serves.
         granularity: ``atomic``, ``split`` or ``bpe``.
         contract: scene contract name, path or object (ignored for ``trace``).
+        space_led: add the scene's space-led twins (module docstring; ``atomic`` only).
 
     Returns:
         The reserved tokens, scene first then trace for ``both``, without duplicates.
@@ -201,9 +230,11 @@ def reserved_tokens(
         raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be one of {GRANULARITIES}, not {granularity!r}")
+    if space_led and language == "trace":
+        raise ValueError("space-led twins are scene tokens: use language 'scene' or 'both'")
     out: list[ReservedToken] = []
     if language in ("scene", "both"):
-        out.extend(scene_reserved(load_contract(contract), granularity))
+        out.extend(scene_reserved(load_contract(contract), granularity, space_led=space_led))
     if language in ("trace", "both"):
         out.extend(trace_reserved(granularity))
     return _dedupe(out)

@@ -31,7 +31,7 @@ def _scenes(n: int, seed: int = 0) -> list[scene_dsl.Scene]:
 def test_prompt_determines_the_target(form: str) -> None:
     for scene in _scenes(300):
         prompt = skeleton_prompt(scene, form=form)
-        assert prompt.startswith(f"[task:svg][form:{form}][") and prompt.endswith(" [OUT]")
+        assert prompt.startswith(f"[task:svg] [form:{form}] [") and prompt.endswith(" [OUT]")
         # the sampler names content by the policy, so the prompt alone gives the exact target
         assert skeleton_target(prompt) == scene_dsl.canonical_text(scene, form=form, inline=True)
 
@@ -44,7 +44,7 @@ def test_prompt_holds_no_content_path() -> None:
     )
     prompt = skeleton_prompt(scene, form="row")
     assert "decision_node.0" not in prompt
-    assert "[node_id:start][title_ref:]" in prompt and "[from_ref:start][to_ref:start]" in prompt
+    assert "[node_id:start] [title_ref:]" in prompt and "[from_ref:start] [to_ref:start]" in prompt
     target, form = scene_from_skeleton(prompt)
     assert form == "row" and target == scene
 
@@ -92,8 +92,8 @@ def test_prompt_tags_are_reserved_by_the_tokenizer() -> None:
     # every other skeleton token is one reserved text, or a reserved prefix + "]" for refs
     for scene in _scenes(50, seed=1):
         prompt = skeleton_prompt(scene)
-        assert prompt.endswith("] [OUT]") and " " not in prompt[: -len(" [OUT]")]
-        for tok in prompt[: -len(" [OUT]")].replace("][", "]\n[").split("\n"):
+        assert prompt.endswith("] [OUT]") and "  " not in prompt and "][" not in prompt
+        for tok in prompt[: -len(" [OUT]")].split(" "):
             if tok.startswith("[topic:") or (tok.split(":")[0] + ":" in texts and tok not in texts):
                 continue
             assert tok in texts or tok[:-1] in texts, tok
@@ -109,8 +109,8 @@ def test_row_prompts_list_fields_in_the_order_the_row_token_writes_them() -> Non
     row = skeleton_prompt(scene, form="row", contract="v1")
     block = skeleton_prompt(scene, form="block", contract="v1")
     # row target: [decision_node:replica|@decision_node.0.title|@decision_node.0.body|ref=@...]
-    assert "[decision_node][node_id:replica][title_ref:][body_ref:][ref:][/decision_node]" in row
-    assert "[decision_node][node_id:replica][ref:][title_ref:][body_ref:][/decision_node]" in block
+    assert "[decision_node] [node_id:replica] [title_ref:] [body_ref:] [ref:] [/decision_node]" in row
+    assert "[decision_node] [node_id:replica] [ref:] [title_ref:] [body_ref:] [/decision_node]" in block
     assert skeleton_target(row, "v1") == scene_dsl.canonical_text(
         scene, form="row", inline=True, contract="v1"
     )

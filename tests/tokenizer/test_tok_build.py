@@ -96,6 +96,8 @@ def test_encode_batch_equals_encode(toks, corpus):
         ({"granularity": "chars"}, "K001"),
         ({"vocab_size": 300}, "K001"),
         ({"corpus": ["", ""]}, "K002"),
+        ({"space_led": True, "granularity": "split"}, "K001"),
+        ({"space_led": True, "language": "trace"}, "K001"),
     ],
 )
 def test_bad_arguments_are_toolkit_errors(kwargs, code):
@@ -121,3 +123,38 @@ def test_words_keeps_learned_pieces_inside_one_word():
             assert all("_" not in strings[i] or strings[i] == "_" for i in pieces)
         else:  # the default split learns whole pairs, so the unseen pair needs new pieces
             assert not set(unseen) <= pieces
+
+
+def test_space_led_twins_cost_one_id_per_piece_and_share_ids_with_the_prompt(tmp_path):
+    import random
+
+    import scene_dsl
+    from dslkit.tokenizer.model import load
+    from scene_dsl.skeleton import skeleton_prompt, skeleton_target
+    from scene_dsl.strategies import sample_scene
+
+    rng = random.Random(3)
+    scenes = [scene_dsl.canonicalize(sample_scene(rng)) for _ in range(200)]
+    prompts = [skeleton_prompt(s) for s in scenes]
+    targets = [skeleton_target(p) for p in prompts]
+    plain = tokenizer.build("scene", corpus=prompts + targets, vocab_size=2200)
+    led = tokenizer.build("scene", corpus=prompts + targets, vocab_size=3000, space_led=True)
+    assert led.meta.space_led and not plain.meta.space_led
+    # the twins come after the plain reserved list: a plain tokenizer's ids stay put
+    assert led.meta.reserved[: len(plain.meta.reserved)] == plain.meta.reserved
+    strings = led.vocab_strings()
+    for prompt, target in zip(prompts, targets, strict=True):
+        ids = led.encode(target)
+        assert led.decode(ids) == target
+        assert strings[ids[0]] == "[scene]" and strings[ids[-1]] == " [/scene]"
+        assert not any(strings[i] == " " for i in ids)  # no id is a bare separator
+        assert len(ids) < len(plain.encode(target))
+        # every prompt id but the task tags and the frame is an id the target writes
+        tags = set(led.encode_prompt(" ".join(prompt.split(" ")[:2]) + " [OUT]"))
+        assert set(led.encode_prompt(prompt)) - tags <= set(ids)
+    from dslkit.tokenizer.lint import lint
+
+    assert lint(led).ok  # the twins are contract structure, and expected once the flag is set
+    # saved and loaded, the flag and the ids survive
+    again = load(led.save(tmp_path / "led"))
+    assert again.meta == led.meta and again.encode(targets[0]) == led.encode(targets[0])

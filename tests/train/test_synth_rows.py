@@ -23,7 +23,7 @@ def rows() -> list:
 def test_every_family_form_and_style(rows: list) -> None:
     spec = scene_dsl.load_contract("v1")
     assert {r.family for r in rows} == set(spec.families)
-    assert {r.prompt.split("]")[1] + "]" for r in rows} == {"[form:block]", "[form:row]"}
+    assert {r.prompt.split(" ")[1] for r in rows} == {"[form:block]", "[form:row]"}
     for name in ("theme", "tone", "density"):
         values = {scene_dsl.parse(r.target).attr(name) for r in rows}
         assert values == set(spec.attribute(name).all_values), name
@@ -79,6 +79,6 @@ def test_synth_scenes_command(tmp_path, capsys) -> None:
     printed = capsys.readouterr().out
     assert "leakage check: none" in printed and "qc: ok" in printed
     written = read_jsonl(out)
-    assert len(written) == 60 and all(r.prompt.startswith("[task:svg][form:row]") for r in written)
+    assert len(written) == 60 and all(r.prompt.startswith("[task:svg] [form:row]") for r in written)
     assert leakage(written) == []
     assert main(["synth-scenes", str(out), "--forms", "diagonal"]) == 2
