@@ -47,6 +47,7 @@ def build(
     min_frequency: int = 2,
     words: bool = False,
     space_led: bool = False,
+    path_names: bool = False,
 ) -> DslTokenizer:
     """Train a tokenizer for a DSL.
 
@@ -67,6 +68,9 @@ def build(
         space_led: also reserve the space-led twin of every ``[``-led scene token
             (``" [layout:timeline]"``): an inline scene then costs one id per grammar piece
             instead of two. Scene or both languages, ``atomic`` granularity only.
+        path_names: also reserve the content keys paths are made of (component names, ref
+            keys) as whole words: ``graph_node.0.title`` is five ids, not seven. Scene or both
+            languages, ``atomic`` granularity only.
 
     Returns:
         The built tokenizer.
@@ -80,15 +84,17 @@ def build(
         raise fail(
             "K001", f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}"
         )
-    if space_led and (granularity != "atomic" or language == "trace"):
+    if (space_led or path_names) and (granularity != "atomic" or language == "trace"):
         raise fail(
             "K001",
-            "space_led twins are scene tokens of the atomic granularity, not "
+            "space_led twins and path_names are scene tokens of the atomic granularity, not "
             f"{language}/{granularity}",
         )
     spec = load_contract(contract)
     if reserved is None:
-        res = reserved_tokens(language, granularity, spec, space_led=space_led)
+        res = reserved_tokens(
+            language, granularity, spec, space_led=space_led, path_names=path_names
+        )
     else:
         res = tuple(ReservedToken(t, "custom") for t in dict.fromkeys(reserved) if t)
     res = tuple(t for t in res if t.text not in SPECIAL_TOKENS)
@@ -113,6 +119,7 @@ def build(
         reserved_hash=reserved_hash(tuple(t.text for t in res)),
         vocab_size=tok.get_vocab_size(with_added_tokens=True),
         space_led=space_led and reserved is None,
+        path_names=path_names and reserved is None,
     )
     return DslTokenizer(tok, meta)
 

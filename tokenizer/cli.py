@@ -37,6 +37,12 @@ def register(sub: Any) -> None:
         "one id per grammar piece instead of two",
     )
     b.add_argument(
+        "--path-names",
+        action="store_true",
+        help="also reserve the content keys of content paths (component names, ref keys) as "
+        "whole words (scene, atomic)",
+    )
+    b.add_argument(
         "--corpus",
         nargs="*",
         default=[],
@@ -99,6 +105,7 @@ def _build(args: argparse.Namespace) -> int:
         vocab_size=args.vocab_size,
         granularity=args.granularity,
         space_led=args.space_led,
+        path_names=args.path_names,
     )
     out = tok.save(args.out)
     print(

@@ -112,7 +112,8 @@ def lint(
     derived = {
         t.text for lang in LANGUAGES for g in GRANULARITIES for t in reserved_tokens(lang, g, spec)
     }
-    derived.update(t.text for t in reserved_tokens("scene", "atomic", spec, space_led=True))
+    options = {"space_led": True, "path_names": True}
+    derived.update(t.text for t in reserved_tokens("scene", "atomic", spec, **options))
     known_words = {w for text in derived for w in _WORD_RE.findall(text)}
     diags: list[Diagnostic] = []
     for text in tok.meta.reserved:
@@ -126,7 +127,13 @@ def lint(
                 diag("K102", f"reserved token {text!r} is not derived from the contract or grammar")
             )
     expected = (
-        reserved_tokens(language, granularity, spec, space_led=tok.meta.space_led)
+        reserved_tokens(
+            language,
+            granularity,
+            spec,
+            space_led=tok.meta.space_led,
+            path_names=tok.meta.path_names,
+        )
         if language in LANGUAGES
         else ()
     )

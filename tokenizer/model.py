@@ -64,6 +64,7 @@ class TokenizerMeta:
     vocab_size: int  # total ids, specials and reserved included
     special_tokens: tuple[str, ...] = SPECIAL_TOKENS
     space_led: bool = False  # the scene's space-led twins are reserved (tokenizer.reserved)
+    path_names: bool = False  # the scene's content-path names are reserved (tokenizer.reserved)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -75,6 +76,7 @@ class TokenizerMeta:
             "vocab_size": self.vocab_size,
             "special_tokens": list(self.special_tokens),
             "space_led": self.space_led,
+            "path_names": self.path_names,
             "reserved": list(self.reserved),
         }
 
@@ -342,7 +344,9 @@ def load(directory: str | Path) -> DslTokenizer:
             reserved_hash=raw["reserved_hash"],
             vocab_size=int(raw["vocab_size"]),
             special_tokens=tuple(raw["special_tokens"]),
-            space_led=bool(raw.get("space_led", False)),  # absent in files before the twins
+            # absent in files written before these options existed
+            space_led=bool(raw.get("space_led", False)),
+            path_names=bool(raw.get("path_names", False)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise fail("K004", f"{d / META_FILE} is malformed: missing or bad entry {exc}") from None

@@ -31,6 +31,12 @@ instead of two (half its ids were separator spaces), and a spaced skeleton promp
 (:mod:`scene_dsl.skeleton`) encodes to the very ids its target copies. The twins come after
 the other scene tokens, so the ids of a scene tokenizer without them stay where they were.
 
+Path names (``path_names=True``, scene ``atomic`` only): the content keys a content path is made
+of, as whole-word tokens: component names and the keys of content-ref fields (``title``, and
+``items`` for a repeatable ``item_ref``). ``graph_node.0.title`` is then five ids, not seven, and
+``table_block.0.table_row.1.cells.2`` eleven, not fifteen. They match only as whole words
+(``single_word``): ``title`` never splits ``title_ref`` or a topic ``title_budget``.
+
 Every reserved text of ``atomic`` starts at a grammar delimiter or is a complete row key, so
 in a valid program the reserved matches line up with grammar units; payload characters
 (``[A-Za-z0-9_.]`` in refs and ids) never contain ``[``, ``]``, ``:``, ``=`` or ``|``.
@@ -87,7 +93,7 @@ def _enum_values(kind: str, values: tuple[str, ...], lo: int, hi: int) -> tuple[
 
 
 def scene_reserved(
-    contract: Contract, granularity: str, *, space_led: bool = False
+    contract: Contract, granularity: str, *, space_led: bool = False, path_names: bool = False
 ) -> tuple[ReservedToken, ...]:
     """Reserved tokens of the scene language for one granularity.
 
@@ -95,27 +101,42 @@ def scene_reserved(
         contract: the loaded scene contract.
         granularity: ``atomic``, ``split`` or ``bpe``.
         space_led: add the space-led twin of every ``[``-led token (``atomic`` only).
+        path_names: add the content keys of content paths as whole words (``atomic`` only).
 
     Returns:
         Tokens in a stable order (frame, attributes, components, fields, row keys, punctuation,
-        then the twins), without duplicates.
+        then the twins, then the path names), without duplicates.
 
     Raises:
-        ValueError: an unknown granularity, or ``space_led`` with one other than ``atomic``.
+        ValueError: an unknown granularity, or an option with one other than ``atomic``.
     """
-    if space_led and granularity != "atomic":
-        raise ValueError(f"space-led twins exist for the atomic granularity, not {granularity!r}")
+    if (space_led or path_names) and granularity != "atomic":
+        raise ValueError(
+            f"space-led twins and path names exist for the atomic granularity, not {granularity!r}"
+        )
     if granularity == "bpe":
         return ()
     if granularity == "split":
         return _dedupe(_scene_split(contract))
     if granularity != "atomic":
         raise ValueError(f"granularity must be one of {GRANULARITIES}, not {granularity!r}")
-    base = _scene_atomic(contract)
-    if not space_led:
-        return base
-    twins = [ReservedToken(" " + t.text, t.kind) for t in base if t.text.startswith("[")]
-    return _dedupe([*base, *twins])
+    out = list(_scene_atomic(contract))
+    if space_led:
+        out.extend(ReservedToken(" " + t.text, t.kind) for t in tuple(out) if t.text[0] == "[")
+    if path_names:
+        out.extend(ReservedToken(n, "name", single_word=True) for n in _path_names(contract))
+    return _dedupe(out)
+
+
+def _path_names(contract: Contract) -> list[str]:
+    # the keys scene_dsl.skeleton.REF_POLICY builds paths from; content.json uses the same
+    names: list[str] = []
+    for comp in contract.components.values():
+        names.append(comp.name)
+        for f in comp.fields:
+            if f.kind == "ref" and f.name != "ref":
+                names.append(f.row_key + ("s" if f.repeatable else ""))
+    return names
 
 
 def _scene_atomic(contract: Contract) -> tuple[ReservedToken, ...]:
@@ -214,6 +235,7 @@ def reserved_tokens(
     contract: str | Path | Contract = "v1",
     *,
     space_led: bool = False,
+    path_names: bool = False,
 ) -> tuple[ReservedToken, ...]:
     """Reserved tokens for a language (``scene``, ``trace`` or ``both``) and granularity.
 
@@ -222,6 +244,7 @@ def reserved_tokens(
         granularity: ``atomic``, ``split`` or ``bpe``.
         contract: scene contract name, path or object (ignored for ``trace``).
         space_led: add the scene's space-led twins (module docstring; ``atomic`` only).
+        path_names: add the scene's content-path names (module docstring; ``atomic`` only).
 
     Returns:
         The reserved tokens, scene first then trace for ``both``, without duplicates.
@@ -230,11 +253,12 @@ def reserved_tokens(
         raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be one of {GRANULARITIES}, not {granularity!r}")
-    if space_led and language == "trace":
-        raise ValueError("space-led twins are scene tokens: use language 'scene' or 'both'")
+    if (space_led or path_names) and language == "trace":
+        raise ValueError("space-led twins and path names are scene tokens: use 'scene' or 'both'")
     out: list[ReservedToken] = []
     if language in ("scene", "both"):
-        out.extend(scene_reserved(load_contract(contract), granularity, space_led=space_led))
+        spec = load_contract(contract)
+        out.extend(scene_reserved(spec, granularity, space_led=space_led, path_names=path_names))
     if language in ("trace", "both"):
         out.extend(trace_reserved(granularity))
     return _dedupe(out)

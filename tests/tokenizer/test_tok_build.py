@@ -98,6 +98,7 @@ def test_encode_batch_equals_encode(toks, corpus):
         ({"corpus": ["", ""]}, "K002"),
         ({"space_led": True, "granularity": "split"}, "K001"),
         ({"space_led": True, "language": "trace"}, "K001"),
+        ({"path_names": True, "granularity": "bpe"}, "K001"),
     ],
 )
 def test_bad_arguments_are_toolkit_errors(kwargs, code):
@@ -158,3 +159,26 @@ def test_space_led_twins_cost_one_id_per_piece_and_share_ids_with_the_prompt(tmp
     # saved and loaded, the flag and the ids survive
     again = load(led.save(tmp_path / "led"))
     assert again.meta == led.meta and again.encode(targets[0]) == led.encode(targets[0])
+
+
+def test_path_names_are_whole_words_of_content_paths():
+    corpus = [
+        "[scene] [layout:timeline] [topic:title_budget] [timeline_stage] [stage_id:a] "
+        "[title_ref:timeline_stage.0.title] [/timeline_stage] [/scene]"
+    ] * 5
+    plain = tokenizer.build("scene", corpus=corpus, vocab_size=1400, words=True)
+    named = tokenizer.build("scene", corpus=corpus, vocab_size=1500, words=True, path_names=True)
+    assert named.meta.path_names and not plain.meta.path_names
+    strings = named.vocab_strings()
+
+    def pieces(tok, text):
+        return [tok.vocab_strings()[i] for i in tok.encode(text)]
+
+    assert pieces(named, "timeline_stage.0.title") == ["timeline_stage", ".", "0", ".", "title"]
+    assert len(plain.encode("timeline_stage.0.title")) > 5
+    # whole words only: the reserved name never splits a snake_case word or a field prefix
+    whole = tokenizer.build("scene", corpus=corpus, vocab_size=1500, path_names=True)
+    assert pieces(whole, "[topic:title_budget]") == ["[topic:", "title_budget", "]"]
+    assert pieces(named, "[title_ref:")[0] == "[title_ref:"
+    assert named.decode(named.encode(corpus[0])) == corpus[0]
+    assert "items" in strings and "cells" in strings  # repeatable ref keys are plural
