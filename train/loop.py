@@ -38,7 +38,7 @@ from dslkit.train.checkpoint import (
 from dslkit.train.config import ConfigError, TrainConfig
 from dslkit.train.metrics import exact_match, teacher_forced_exact
 from dslkit.train.model import GPT, IGNORE_INDEX, resolve_device
-from dslkit.train.packing import PackedRows, make_batch
+from dslkit.train.packing import PackedRows, make_batch, make_packed_batch
 from dslkit.train.schedule import EarlyStop, lr_at
 from torch.nn.parallel import DistributedDataParallel
 
@@ -503,10 +503,17 @@ def _fit(
                 group["lr"] = lr
             # Every rank draws the same global batch and keeps rows rank, rank+world, ...
             global_rows = sampler.next(global_batch)
-            x, y = make_batch(train_data, global_rows[ddp.rank :: ddp.world], config.data.pad_id)
+            rows = global_rows[ddp.rank :: ddp.world]
+            packed: dict[str, torch.Tensor] = {}
+            if config.data.pack_width:
+                pb = make_packed_batch(train_data, rows, config.data.pack_width, config.data.pad_id)
+                x, y = pb.x, pb.y
+                packed = {"positions": pb.positions.to(device), "segments": pb.segments.to(device)}
+            else:
+                x, y = make_batch(train_data, rows, config.data.pad_id)
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             with _autocast(device, config.dtype):
-                _, loss = train_model(x, y)
+                _, loss = train_model(x, y, **packed)
             assert loss is not None
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

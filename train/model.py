@@ -154,16 +154,26 @@ class CausalSelfAttention(nn.Module):
             self.register_buffer("rope_cos", angle.cos(), persistent=False)
             self.register_buffer("rope_sin", angle.sin(), persistent=False)
 
-    def _rotate(self, x: torch.Tensor, start: int) -> torch.Tensor:
+    def _rotate(
+        self, x: torch.Tensor, start: int, positions: torch.Tensor | None = None
+    ) -> torch.Tensor:
         # rotate each (x1, x2) pair of a head by its position's angle
-        T = x.shape[2]
-        cos = self.rope_cos[start : start + T].to(x.dtype)
-        sin = self.rope_sin[start : start + T].to(x.dtype)
+        if positions is None:
+            T = x.shape[2]
+            cos = self.rope_cos[start : start + T].to(x.dtype)
+            sin = self.rope_sin[start : start + T].to(x.dtype)
+        else:  # (B, T) positions of packed rows -> (B, 1, T, half), broadcast over heads
+            cos = self.rope_cos[positions].unsqueeze(1).to(x.dtype)
+            sin = self.rope_sin[positions].unsqueeze(1).to(x.dtype)
         x1, x2 = x.chunk(2, dim=-1)
         return torch.cat((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
 
     def forward(
-        self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+        self,
+        x: torch.Tensor,
+        cache: KVCache | None = None,
+        layer: int = 0,
+        packed: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> torch.Tensor:
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
@@ -173,9 +183,12 @@ class CausalSelfAttention(nn.Module):
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         if self.rope:
             start = 0 if cache is None else cache.pos
-            q, k = self._rotate(q, start), self._rotate(k, start)
+            positions = None if packed is None else packed[0]
+            q, k = self._rotate(q, start, positions), self._rotate(k, start, positions)
         dropout_p = self.dropout if self.training else 0.0
-        if cache is None:
+        if packed is not None:  # (positions, mask): rows packed side by side see only themselves
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=packed[1], dropout_p=dropout_p)
+        elif cache is None:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
         else:
             pos = cache.pos
@@ -220,9 +233,13 @@ class Block(nn.Module):
         self.mlp = MLP(config)
 
     def forward(
-        self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+        self,
+        x: torch.Tensor,
+        cache: KVCache | None = None,
+        layer: int = 0,
+        packed: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        x = x + self.attn(self.ln_1(x), cache, layer)
+        x = x + self.attn(self.ln_1(x), cache, layer, packed)
         return x + self.mlp(self.ln_2(x))
 
 
@@ -284,19 +301,32 @@ class GPT(nn.Module):
     def device(self) -> torch.device:
         return self.lm_head.weight.device
 
-    def _embed(self, idx: torch.Tensor, start: int) -> torch.Tensor:
+    def _embed(
+        self, idx: torch.Tensor, start: int, positions: torch.Tensor | None = None
+    ) -> torch.Tensor:
         T = idx.shape[1]
-        if start + T > self.config.block_size:
+        if positions is None and start + T > self.config.block_size:
             raise ValueError(
                 f"sequence of {start + T} positions exceeds block_size {self.config.block_size}"
             )
+        if positions is not None and int(positions.max()) >= self.config.block_size:
+            raise ValueError(
+                f"a packed row reaches position {int(positions.max())}, past block_size "
+                f"{self.config.block_size}"
+            )
         if self.wpe is None:
             return self.drop(self.wte(idx))
-        pos = torch.arange(start, start + T, dtype=torch.long, device=idx.device)
-        return self.drop(self.wte(idx) + self.wpe(pos))
+        if positions is None:
+            positions = torch.arange(start, start + T, dtype=torch.long, device=idx.device)
+        return self.drop(self.wte(idx) + self.wpe(positions))
 
     def forward(
-        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+        self,
+        idx: torch.Tensor,
+        targets: torch.Tensor | None = None,
+        *,
+        positions: torch.Tensor | None = None,
+        segments: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Next-token logits for every position, and the loss when targets are given.
 
@@ -304,6 +334,11 @@ class GPT(nn.Module):
             idx: (batch, time) token ids, time <= block_size.
             targets: (batch, time) next-token ids; ``-100`` marks positions without loss
                 (prompt tokens, padding).
+            positions: (batch, time) position of each token within its row, for several rows
+                packed into one sequence (:func:`dslkit.train.packing.make_packed_batch`);
+                given together with ``segments``.
+            segments: (batch, time) which row of the sequence each token belongs to; a token
+                attends only to earlier tokens of its own segment.
 
         Returns:
             ``(logits, loss)``. Without targets: logits (batch, time, vocab) and ``None``. With
@@ -312,9 +347,17 @@ class GPT(nn.Module):
             of a small model and prompt and padding positions (half a training batch) need
             none of it.
         """
-        x = self._embed(idx, 0)
+        if (positions is None) != (segments is None):
+            raise ValueError("packed rows need both positions and segments")
+        packed = None
+        if positions is not None and segments is not None:
+            T = idx.shape[1]
+            causal = torch.ones(T, T, dtype=torch.bool, device=idx.device).tril()
+            mask = (segments[:, :, None] == segments[:, None, :]) & causal
+            packed = (positions, mask.unsqueeze(1))  # (B, 1, T, T): the same for every head
+        x = self._embed(idx, 0, positions)
         for block in self.blocks:
-            x = block(x)
+            x = block(x, packed=packed)
         if targets is None:
             return self.lm_head(self.ln_f(x)), None
         scored = targets != IGNORE_INDEX

@@ -109,8 +109,13 @@ def test_row_prompts_list_fields_in_the_order_the_row_token_writes_them() -> Non
     row = skeleton_prompt(scene, form="row", contract="v1")
     block = skeleton_prompt(scene, form="block", contract="v1")
     # row target: [decision_node:replica|@decision_node.0.title|@decision_node.0.body|ref=@...]
-    assert "[decision_node] [node_id:replica] [title_ref:] [body_ref:] [ref:] [/decision_node]" in row
-    assert "[decision_node] [node_id:replica] [ref:] [title_ref:] [body_ref:] [/decision_node]" in block
+    assert (
+        "[decision_node] [node_id:replica] [title_ref:] [body_ref:] [ref:] [/decision_node]" in row
+    )
+    assert (
+        "[decision_node] [node_id:replica] [ref:] [title_ref:] [body_ref:] [/decision_node]"
+        in block
+    )
     assert skeleton_target(row, "v1") == scene_dsl.canonical_text(
         scene, form="row", inline=True, contract="v1"
     )

@@ -129,8 +129,9 @@ def test_words_keeps_learned_pieces_inside_one_word():
 def test_space_led_twins_cost_one_id_per_piece_and_share_ids_with_the_prompt(tmp_path):
     import random
 
-    import scene_dsl
     from dslkit.tokenizer.model import load
+
+    import scene_dsl
     from scene_dsl.skeleton import skeleton_prompt, skeleton_target
     from scene_dsl.strategies import sample_scene
 

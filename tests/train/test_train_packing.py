@@ -91,3 +91,42 @@ def test_synthetic_rows_are_seeded_and_have_distinct_prompts() -> None:
     assert len(prompts) == 50
     assert all(a.target(i)[-1] == 1 for i in range(50))
     assert not np.array_equal(synthetic_rows(50, 16, seed=4).target_tokens, a.target_tokens)
+
+
+@pytest.mark.parametrize("rope", [False, True])
+def test_packed_rows_give_the_padded_loss_and_gradient(rope: bool) -> None:
+    import torch
+    from dslkit.train.model import GPT, GPTConfig
+    from dslkit.train.packing import make_packed_batch
+
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=64, block_size=64, n_layer=2, n_head=2, n_embd=32, rope=rope))
+    data = synthetic_rows(40, 64, prompt_len=(3, 9), target_len=(4, 20), seed=2)
+    rows = list(range(3, 19))
+    x, y = make_batch(data, rows)
+    packed = make_packed_batch(data, rows, 48)
+    assert packed.x.numel() < x.numel()  # fewer positions: the padding is gone
+    # every row lands once, whole, its positions restarting at 0
+    assert int((packed.y != -100).sum()) == int((y != -100).sum())
+    assert sorted(packed.y[packed.y != -100].tolist()) == sorted(y[y != -100].tolist())
+    real = packed.segments < len(rows)  # padding has a segment of its own
+    assert int(((packed.positions == 0) & real).sum()) == len(rows)
+
+    _, padded_loss = model(x, y)
+    padded_loss.backward()
+    padded_grad = model.wte.weight.grad.clone()
+    model.zero_grad()
+    _, packed_loss = model(packed.x, packed.y, positions=packed.positions, segments=packed.segments)
+    packed_loss.backward()
+    torch.testing.assert_close(packed_loss, padded_loss)
+    torch.testing.assert_close(model.wte.weight.grad, padded_grad)
+    with pytest.raises(ValueError, match="both positions and segments"):
+        model(packed.x, packed.y, positions=packed.positions)
+
+
+def test_a_row_longer_than_the_width_widens_the_batch() -> None:
+    from dslkit.train.packing import make_packed_batch
+
+    data = synthetic_rows(4, 64, prompt_len=(10, 10), target_len=(30, 30))
+    packed = make_packed_batch(data, [0, 1, 2, 3], 16)
+    assert packed.x.shape == (4, 39)
