@@ -52,8 +52,8 @@ class DemoSettings:
     # prompt with the content refs filled in, token for token, so the model copies; row form
     # also asks it to learn which field set takes which positional signature.
     form: SceneForm = "block"
-    # reserved structure (1003 ids, 1625 with the space-led twins) + payload pieces
-    vocab_size: int = 2640
+    # reserved structure (1003 ids; 1701 with the space-led twins and path names) + payload
+    vocab_size: int = 2720
     # learned pieces stay inside one word of a snake_case value, so an unseen topic pair of
     # known words is written with pieces training wrote (dslkit.tokenizer.build(words=True))
     tokenizer_words: bool = True
@@ -61,6 +61,9 @@ class DemoSettings:
     # positions, no position is a bare separator, and each prompt token is the id its target
     # copy writes
     space_led: bool = True
+    # content paths' names are whole ids (build(path_names=True)): graph_node.0.title is five
+    # ids, not seven; a target is ~15% shorter again
+    path_names: bool = True
     overrides: tuple[str, ...] = ()  # --key=value config overrides (e.g. --max_steps=20)
 
 
@@ -178,6 +181,7 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
         vocab_size=settings.vocab_size,
         words=settings.tokenizer_words,
         space_led=settings.space_led,
+        path_names=settings.path_names,
     )
     tok.save(out / "tokenizer")
     config = load_config(

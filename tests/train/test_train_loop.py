@@ -237,3 +237,25 @@ def test_trains_on_cuda(tmp_path) -> None:
     result = fit(tiny(tmp_path, "--max_steps=4", "--device=cuda"), rows)
     assert result.model.device.type == "cuda" and np.isfinite(result.train_loss)
     assert load_model(tmp_path / "model.safetensors").device.type == "cpu"
+
+
+def test_packed_batches_train_like_padded_ones(tmp_path, monkeypatch) -> None:
+    import dslkit.train.loop as loop
+
+    packed_calls = []
+    real = loop.make_packed_batch
+    monkeypatch.setattr(
+        loop, "make_packed_batch", lambda *a, **k: packed_calls.append(1) or real(*a, **k)
+    )
+    data = synthetic_rows(40, vocab_size=32, seed=5)
+    runs = {}
+    for width in (0, 24):
+        cfg = tiny(
+            tmp_path / str(width), "--max_steps=6", "--eval_every=0", f"--data.pack_width={width}"
+        )
+        runs[width] = fit(cfg, data)
+    assert len(packed_calls) == 6  # only the packed run packs, once per step
+    # same rows and the same loss per step: the weights agree up to float summation order
+    assert runs[24].train_loss == pytest.approx(runs[0].train_loss, rel=1e-4)
+    with pytest.raises(ConfigError, match="pack_width"):
+        tiny(tmp_path, "--data.pack_width=64")  # wider than the model's block
