@@ -637,6 +637,18 @@ def _check_scene(
         out.append(QcProblem("compile", row.id, v.render_error))
 
 
+def _row_problems(row: Row, contract: str, compile_scene: _CompileScene | None) -> list[QcProblem]:
+    """The checks of one row on its own (module level: a process pool runs it)."""
+    out: list[QcProblem] = []
+    if row.language == "scene":
+        _check_scene(row, contract, compile_scene, out)
+    elif row.language == "trace":
+        _check_trace(row, out)
+    else:
+        out.append(QcProblem("parse", row.id, f"unknown language {row.language!r}"))
+    return out
+
+
 def _check_trace(row: Row, out: list[QcProblem]) -> None:
     from dslkit.compilers.trace_solver import solve
 
@@ -693,6 +705,7 @@ def qc(
     ctx: int | None = None,
     contract: str = "v1",
     compile_scenes: bool = True,
+    workers: int = 1,
 ) -> QcReport:
     """Quality gate: check every row and report every problem (it does not stop at the first).
 
@@ -704,6 +717,8 @@ def qc(
             ``over_budget``.
         contract: scene contract.
         compile_scenes: compile scene targets with their content (``dslkit.compilers.scene_svg``).
+        workers: processes for the per-row checks (parse, validate, compile: most of the time
+            on thousands of rows); the report is the same, in row order, for any count.
 
     Returns:
         A :class:`QcReport`; call ``.raise_if_failed()`` to use it as a gate.
@@ -720,13 +735,27 @@ def qc(
         else:
             compile_scene = scene_compiler
             checked.append("compile")
-    for row in rows:
-        if row.language == "scene":
-            _check_scene(row, contract, compile_scene, problems)
-        elif row.language == "trace":
-            _check_trace(row, problems)
-        else:
-            problems.append(QcProblem("parse", row.id, f"unknown language {row.language!r}"))
+    if workers > 1 and len(rows) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # fork where there is one: the workers start with everything imported
+        methods = multiprocessing.get_all_start_methods()
+        mp = multiprocessing.get_context("fork" if "fork" in methods else None)
+        chunk = max(1, len(rows) // (workers * 8))
+        with ProcessPoolExecutor(workers, mp_context=mp) as pool:
+            found = pool.map(
+                _row_problems,
+                rows,
+                [contract] * len(rows),
+                [compile_scene] * len(rows),
+                chunksize=chunk,
+            )
+            for row_problems in found:
+                problems.extend(row_problems)
+    else:
+        for row in rows:
+            problems.extend(_row_problems(row, contract, compile_scene))
     # duplicates: the same (prompt, target) twice; prompt determinism: one prompt, two targets
     # (a model cannot be exact on both, so the second row is rejected)
     seen: dict[tuple[str, str], str] = {}

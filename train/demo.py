@@ -12,6 +12,7 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -201,7 +202,8 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
     )
 
     clock.say("4/7 data QC (parse, validate, compile, prompt determinism, leaks, budget)")
-    qc = data.qc(rows, tokenizer=tok, ctx=ctx)
+    # the row checks are independent: as many processes as the run may use threads
+    qc = data.qc(rows, tokenizer=tok, ctx=ctx, workers=config.num_threads or os.cpu_count() or 1)
     rejected = ("over_budget", "unknown_token", "parse", "validate", "prompt_determinism")
     bad = {p.row_id for p in qc.problems if p.kind in rejected}
     compile_bad = {p.row_id for p in qc.problems if p.kind == "compile"}

@@ -93,3 +93,14 @@ def test_unknown_tokens_and_budget(rows: list[Row]) -> None:
     report = qc(rows[:2], tokenizer=scene_tokenizer(), ctx=10)
     assert kinds(report) == {"over_budget"}
     assert report.counts()["over_budget"] == 2
+
+
+def test_workers_give_the_same_report_in_row_order(rows: list[Row]) -> None:
+    bad_parse = replace(rows[0], id="bad-parse", target=rows[0].target.replace("[/scene]", ""))
+    bad_refs = replace(rows[1], id="bad-refs", content={})
+    mixed = [bad_refs, *rows, bad_parse, _trace_row("1")]
+    one = qc(mixed, workers=1)
+    two = qc(mixed, workers=2)
+    assert two == one
+    assert [p.row_id for p in two.problems][:1] == ["bad-refs"]
+    assert {"parse", "validate", "solve"} <= kinds(two)
