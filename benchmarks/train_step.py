@@ -8,6 +8,12 @@ is asserted.
 
     python benchmarks/train_step.py                 # CPU-sized defaults, ~20 s
     python benchmarks/train_step.py --device cuda --batch 64 --seq 256 --n-embd 384 --n-layer 6
+    python benchmarks/train_step.py --rows runs/demo/train.npz   # padded vs packed on real rows
+
+A second table takes batches of variable-length rows (the demo's packed rows with ``--rows``,
+or synthetic rows with a long tail like scene rows) and times the same GPT step padded to each
+batch's longest row (``make_batch``) and packed side by side (``make_packed_batch``): throughput
+in real (unpadded) tokens per second, batch building included.
 """
 
 from __future__ import annotations
@@ -98,6 +104,8 @@ def main() -> None:
     ap.add_argument("--n-embd", type=int, default=128)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--rows", default="", help="packed rows (.npz) for the padded/packed table")
+    ap.add_argument("--pack-width", type=int, default=128, help="positions per packed sequence")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -143,6 +151,61 @@ def main() -> None:
         )
     ratio = medians["baseline train step"] / medians["GPT train step"]
     print(f"GPT / baseline throughput ratio: {ratio:.2f}x (>1 means GPT is faster)")
+    padded_vs_packed(args, device)
+
+
+def padded_vs_packed(args: argparse.Namespace, device: torch.device) -> None:
+    """Real tokens/s of one training step on variable-length rows, padded and packed."""
+    import numpy as np
+    from dslkit.train.packing import PackedRows, make_batch, make_packed_batch, synthetic_rows
+
+    if args.rows:
+        data = PackedRows.load(args.rows)
+    else:  # prompts ~35, targets with a long tail (most ~60, a few ~300), as scene rows
+        data = synthetic_rows(4000, args.vocab, prompt_len=(25, 45), target_len=(30, 90), seed=1)
+    lengths = data.row_lengths() - 1
+    block = max(int(lengths.max()), args.pack_width)
+    cfg = GPTConfig(
+        vocab_size=max(args.vocab, data.vocab_size), block_size=block, n_layer=args.n_layer,
+        n_head=args.n_head, n_embd=args.n_embd,
+    )  # fmt: skip
+    gpt = GPT(cfg).to(device).train()
+    rng = np.random.default_rng(0)
+    draws = [rng.choice(len(data), args.batch, replace=False) for _ in range(args.steps + 8)]
+    real = statistics.mean(int(lengths[d].sum()) for d in draws)
+
+    def stepper(packed: bool) -> Callable[[], None]:
+        order = iter(draws * 2)
+
+        def loss() -> torch.Tensor:
+            rows = next(order)
+            if packed:
+                b = make_packed_batch(data, rows, args.pack_width)
+                out = gpt(
+                    b.x.to(device), b.y.to(device),
+                    positions=b.positions.to(device), segments=b.segments.to(device),
+                )[1]  # fmt: skip
+            else:
+                x, y = make_batch(data, rows)
+                out = gpt(x.to(device), y.to(device))[1]
+            assert out is not None
+            return out
+
+        return train_step(gpt, loss)
+
+    print(
+        f"\nvariable-length rows ({'from ' + args.rows if args.rows else 'synthetic'}): "
+        f"{len(data)} rows, length p50 {int(np.median(lengths))}, max {int(lengths.max())}; "
+        f"batch {args.batch}, pack width {args.pack_width}"
+    )
+    medians = {}
+    for name, packed in (("padded to longest", False), ("packed", True)):
+        ms = statistics.median(time_steps(stepper(packed), args.steps, args.warmup, device)) * 1e3
+        medians[name] = ms
+        print(f"{name:<22} {ms:8.2f} ms/step  {real / ms * 1e3:>10,.0f} real tok/s")
+    print(
+        f"packed / padded throughput ratio: {medians['padded to longest'] / medians['packed']:.2f}x"
+    )
 
 
 if __name__ == "__main__":
