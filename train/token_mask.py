@@ -32,6 +32,7 @@ process that loads it, for states it never met before.
 from __future__ import annotations
 
 import bisect
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -54,6 +55,9 @@ __all__ = [
 VALUE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 _UNKNOWN = -3  # a walk-table transition not computed yet
 _DEAD = -1  # a walk code: the token leaves the language
+# a walk with at most this many tokens still on their way finishes them one by one in Python
+# (measured: a vectorised step costs about as much as this many tokens' characters)
+_FEW = 48
 
 
 class StateInfo:
@@ -72,7 +76,9 @@ class StateInfo:
         tables: tuple[_Table, ...],
         mask: np.ndarray,
     ) -> None:
-        self.masker = masker
+        # weak: the masker holds its states, and a cycle would keep a dropped masker (every
+        # walk table and state) alive until a full pass of the cyclic collector
+        self._masker = weakref.ref(masker)
         self.sid = sid
         # per piece the state reads in: the part (the automaton's own tuple, shared by every
         # state of the same state set) and its walk table
@@ -84,8 +90,17 @@ class StateInfo:
         self.tokens_after: np.ndarray | None = None  # int64: tokens to finish after each id
         self._inside: dict[tuple[int, int], int] = {}  # (part, walk code) -> state
 
+    @property
+    def masker(self) -> TokenMasker:
+        """The masker this state belongs to."""
+        masker = self._masker()
+        if masker is None:
+            raise ReferenceError("the TokenMasker of this StateInfo was dropped")
+        return masker
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
+        del state["_masker"]  # set again by the masker that loads it
         state["cache"] = {}  # device tensors stay in the process
         for name in ("ids", "nexts", "dist_after", "max_dist"):
             state.pop(name, None)
@@ -229,6 +244,10 @@ class _PieceDfa:
         self.after: dict[tuple[int, ...], int] = {}  # moved NFA states -> their DFA state
         self.classes_of = classes_of  # an edge's character set -> the classes it holds
         self.closures: dict[int, tuple[int, ...]] = {}  # NFA state -> its closure
+        # per DFA state with a computed row: (its loop id, then its next state per class),
+        # what :meth:`finish` reads; the class of each alphabet character as a list
+        self.rows: list[tuple[int, ...] | None] = []
+        self.cls_list: list[int] = cls.tolist()
 
     def close(self, moved: Iterable[int]) -> frozenset[int]:
         """The states reachable by empty moves (each state's own closure found once)."""
@@ -300,7 +319,53 @@ class _PieceDfa:
                     self.stops.append(self.stops_of(chars))
                 self.loop[d] = lid
             else:
+                lid = -1
                 self.loop[d] = -1
+            while len(self.rows) <= d:
+                self.rows.append(None)
+            self.rows[d] = (lid, *row.tolist())
+
+    def finish(
+        self,
+        act: np.ndarray,
+        cur: np.ndarray,
+        pos: np.ndarray,
+        code: np.ndarray,
+        at: np.ndarray,
+        flat: memoryview,
+        offsets: np.ndarray,
+        ends: np.ndarray,
+    ) -> None:
+        """Walk the last few active tokens one by one in Python (a vectorised step costs
+        tens of numpy calls whatever the number of tokens, a character here a few list
+        lookups): the same moves as :meth:`TokenMasker._walk`'s loop, a self-loop run in one
+        jump, then one transition, until the token ends, dies or completes the piece."""
+        rows, cls, stops = self.rows, self.cls_list, self.stops
+        for a, d, p in zip(act.tolist(), cur.tolist(), pos.tolist(), strict=True):
+            e = int(ends[a])
+            while True:
+                row = rows[d] if d < len(rows) else None
+                if row is None:
+                    self.fill([d])
+                    row = rows[d]
+                lid = row[0]
+                if lid >= 0:
+                    p = min(int(stops[lid][p]), e)
+                    if p == e:
+                        code[a] = d
+                        break
+                v = row[1 + cls[flat[p]]]
+                p += 1
+                if v <= -2:
+                    code[a] = v
+                    at[a] = p - int(offsets[a])
+                    break
+                if v < 0:
+                    break
+                d = v
+                if p == e:
+                    code[a] = d
+                    break
 
 
 class _Trie:
@@ -361,10 +426,12 @@ class TokenMasker:
         # union of the tables' masks)
         self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
         self._rest_masks: dict[int, tuple[Parts, np.ndarray, np.ndarray]] = {}  # _union_rest
-        self._members: dict[object, np.ndarray] = {}  # character set -> bool over alphabet
         # id(piece edges) -> (the edges, kept alive so the id is not reused; the piece's DFA)
         self._piece_dfas: dict[int, tuple[object, _PieceDfa]] = {}
-        self._alpha_index = {c: i for i, c in enumerate(self._alphabet)}
+        # Which alphabet characters a character set holds / where runs of a set stop: closures
+        # over the vocabulary's arrays, not methods, so the piece DFAs that keep them hold no
+        # reference back to the masker (no cycle: a dropped masker is freed at once).
+        self._member = _members_of(self._alphabet)
         # text -> position of its token among the walkable ones, or the positions when two ids
         # write one text (an int-valued dict is one object to the cyclic collector, where a
         # list per token was tens of thousands that every full collection walks)
@@ -382,19 +449,22 @@ class TokenMasker:
         self._text_pos = pos
         self._trie: _Trie | None = None
         self._ends = self._offsets + self._lengths  # where each walkable token's text ends
-        self._stops: dict[bytes, np.ndarray] = {}  # see _stops_of
+        self._flat_view = memoryview(self._flat)  # Python ints per character, no numpy scalar
+        self._stops_of = _stops_in(self._flat)
+        # (id(stop positions), skip) -> (them, kept alive so the id is not reused; _whole)
+        self._wholes: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
-    def _stops_of(self, chars: np.ndarray) -> np.ndarray:
-        """Per position in the vocabulary's characters, the next one (itself included) whose
-        character is outside a set (bool over the alphabet), or the end: where a run of the
-        set stops (shared by pieces)."""
-        key = chars.tobytes()
-        found = self._stops.get(key)
-        if found is None:
-            n = len(self._flat)
-            stop = np.where(chars[self._flat], n, np.arange(n))
-            found = self._stops[key] = np.minimum.accumulate(stop[::-1])[::-1].copy()
-        return found
+    def _whole(self, stops: np.ndarray, skip: int) -> np.ndarray:
+        """Per walkable token, whether its text past its first ``skip`` characters lies in a
+        class set (given by the set's stop positions, :func:`_stops_in`): a run of the set
+        from there reaches its end (a token no longer than ``skip`` does)."""
+        key = (id(stops), skip)
+        found = self._wholes.get(key)
+        if found is None or found[0] is not stops:
+            from_ = np.minimum(self._offsets + skip, len(stops) - 1)
+            whole = (stops[from_] >= self._ends) | (self._lengths <= skip)
+            found = self._wholes[key] = (stops, whole)
+        return found[1]
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -402,18 +472,22 @@ class TokenMasker:
             "_by_residual",
             "_by_parts",
             "_rest_masks",
-            "_members",
+            "_member",
             "_piece_dfas",
-            "_alpha_index",
             "_trie",
             "_ends",
-            "_stops",
+            "_flat_view",
+            "_stops_of",
+            "_wholes",
         ):
             del state[name]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        ref = weakref.ref(self)
+        for info in self._info.values():
+            info._masker = ref
         self._transient()
 
     @property
@@ -613,22 +687,6 @@ class TokenMasker:
         return out
 
     # -- the vocabulary walk ------------------------------------------------------------------
-    def _member(self, cs: object) -> np.ndarray:
-        """Which alphabet characters a character set holds."""
-        found = self._members.get(cs)
-        if found is None:
-            if isinstance(cs, str):
-                found = np.zeros(len(self._alphabet), dtype=bool)
-                found[[self._alpha_index[c] for c in cs if c in self._alpha_index]] = True
-            else:
-                found = np.fromiter(
-                    (c in cs for c in self._alphabet),  # type: ignore[operator]
-                    dtype=bool,
-                    count=len(self._alphabet),
-                )
-            self._members[cs] = found
-        return found
-
     def _classes(self, charsets: Iterable[object]) -> tuple[np.ndarray, list[str]]:
         """Alphabet -> class id (characters in exactly the same sets share one) and a
         representative character per class."""
@@ -660,11 +718,12 @@ class TokenMasker:
             charsets = {cs for e in edges for cs, _ in e if cs is not None}
             cls, reps = self._classes(charsets)
             memo: dict[object, list[int]] = {}
+            member = self._member
 
             def classes_of(cs: object) -> list[int]:
                 found = memo.get(cs)
                 if found is None:
-                    found = memo[cs] = np.unique(cls[self._member(cs)]).tolist()
+                    found = memo[cs] = np.unique(cls[member(cs)]).tolist()
                 return found
 
             dfa = _PieceDfa(edges, residual.end, cls, reps, classes_of, self._stops_of)
@@ -723,12 +782,37 @@ class TokenMasker:
                 dfa.fill([d0])
             if dfa.first is None:
                 dfa.first = dfa.cls[self._flat[self._offsets]]
-            act = np.flatnonzero(dfa.trans[d0][dfa.first] != _DEAD)
+            moved = dfa.trans[d0][dfa.first]  # per token: the state after its first character
+            reads = moved != _DEAD
+            # A state that reads a class back into itself (a name, a number) keeps the tokens
+            # written wholly in the class: those end there, found with one array per class
+            # over the vocabulary instead of steps of the walk (most of a large vocabulary
+            # in a name). So for the start, and for each state the first character leads to.
+            lid = int(dfa.loop[d0])
+            if lid >= 0:
+                whole = self._whole(dfa.stops[lid], 0)
+                code[whole] = d0
+                reads &= ~whole
+            targets = np.flatnonzero(np.bincount(moved[reads & (moved >= 0)], minlength=1))
+            for d1 in targets.tolist():
+                if d1 == d0:
+                    continue
+                if dfa.loop[d1] == _UNKNOWN:
+                    dfa.fill([d1])
+                lid = int(dfa.loop[d1])
+                if lid >= 0:
+                    whole = (moved == d1) & self._whole(dfa.stops[lid], 1)
+                    code[whole] = d1
+                    reads &= ~whole
+            act = np.flatnonzero(reads)
             cur = np.full(len(act), d0, dtype=np.int32)
             j = 0
         cls, flat, offsets, ends = dfa.cls, self._flat, self._offsets, self._ends
         pos = offsets[act] + j  # per active token: where in ``flat`` it reads next
         while act.size:
+            if act.size <= _FEW:
+                dfa.finish(act, cur, pos, code, at, self._flat_view, offsets, ends)
+                break
             loop = dfa.loop[cur]
             new = loop == _UNKNOWN
             if new.any():  # rows not computed yet (this also finds their self-loops)
@@ -765,6 +849,8 @@ class TokenMasker:
         alive = code != _DEAD
         ids = self._walk_ids[alive]
         code, at = code[alive], at[alive]
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        mask[self._walk_ids] = alive
         # the table numbers its own DFA states (0..): tables are shared by key and saved
         inner = code >= 0
         used = np.flatnonzero(np.bincount(code[inner], minlength=len(dfa.sets)))
@@ -776,8 +862,6 @@ class TokenMasker:
             canonical = {s: i for i, s in enumerate(residual.order)}
             sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
         rest = np.flatnonzero((code <= -2) & (at < self._lengths[alive]))
-        mask = np.zeros(self.vocab_size, dtype=bool)
-        mask[ids] = True
         return _Table(ids, code, at, sets, rest, mask)
 
     def advance(self, sid: int, token: int) -> int:
@@ -941,6 +1025,47 @@ class TokenMasker:
     def n_cached(self) -> int:
         """States whose mask has been computed."""
         return len(self._info)
+
+
+def _members_of(alphabet: list[str]) -> Callable[[object], np.ndarray]:
+    """A function: character set -> which characters of ``alphabet`` it holds (bool, cached)."""
+    index = {c: i for i, c in enumerate(alphabet)}
+    found_for: dict[object, np.ndarray] = {}
+
+    def member(cs: object) -> np.ndarray:
+        found = found_for.get(cs)
+        if found is None:
+            if isinstance(cs, str):
+                found = np.zeros(len(alphabet), dtype=bool)
+                found[[index[c] for c in cs if c in index]] = True
+            else:
+                found = np.fromiter(
+                    (c in cs for c in alphabet),  # type: ignore[operator]
+                    dtype=bool,
+                    count=len(alphabet),
+                )
+            found_for[cs] = found
+        return found
+
+    return member
+
+
+def _stops_in(flat: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """A function: a character set (bool over the alphabet) -> per position in the
+    vocabulary's characters ``flat``, the next one (itself included) whose character is outside
+    the set, or the end: where a run of the set stops (cached per set, shared by pieces)."""
+    found_for: dict[bytes, np.ndarray] = {}
+
+    def stops_of(chars: np.ndarray) -> np.ndarray:
+        key = chars.tobytes()
+        found = found_for.get(key)
+        if found is None:
+            n = len(flat)
+            stop = np.where(chars[flat], n, np.arange(n))
+            found = found_for[key] = np.minimum.accumulate(stop[::-1])[::-1].copy()
+        return found
+
+    return stops_of
 
 
 def _greedy_count(root: _Trie, text: str) -> int:

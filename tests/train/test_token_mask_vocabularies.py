@@ -152,3 +152,50 @@ def test_a_loaded_masker_reuses_its_walk_tables() -> None:
             assert np.array_equal(mask, slow)
             sid = loaded.automaton.step(sid, ch)
     assert new_states > 0 and walked < new_states
+
+
+def _visit(masker: TokenMasker, texts: list[str]) -> None:
+    """Meet every state of ``texts`` as a decoder does: masks, next states, value steps."""
+    for text in texts:
+        sid = masker.automaton.start
+        for ch in text:
+            info = masker.info(sid)
+            _ = info.nexts, info.max_dist, masker.payload_steps(sid)
+            sid = masker.automaton.step(sid, ch)
+
+
+@pytest.mark.parametrize("language", ["scene", "trace"])
+def test_a_loaded_masker_gives_identical_masks_and_next_states(language: str) -> None:
+    masker = masker_for("bpe", language)
+    _visit(masker, _texts(language, 3, 5))
+    loaded = pickle.loads(pickle.dumps(masker))
+    assert sorted(loaded._info) == sorted(masker._info)
+    for sid, info in masker._info.items():
+        again = loaded.info(sid)
+        assert np.array_equal(again.mask, info.mask)
+        assert again.masker is loaded  # the loaded states answer for the loaded masker
+        assert again.nexts.tolist() == info.nexts.tolist()
+        assert again.dist_after.tolist() == info.dist_after.tolist()
+
+
+def test_a_dropped_masker_is_freed_without_the_cyclic_collector() -> None:
+    """States, walk tables and piece DFAs hold no reference cycle through the masker, so
+    dropping it frees everything at once (a cycle waits for a full collection, which walks
+    every object of the process)."""
+    import gc
+    import weakref
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        masker = masker_for("bpe", "scene")
+        _visit(masker, _texts("scene", 2, 8))
+        assert masker.n_cached > 10 and masker._piece_dfas
+        ref = weakref.ref(masker)
+        loaded = pickle.loads(pickle.dumps(masker))
+        loaded_ref = weakref.ref(loaded)
+        del masker, loaded
+        assert ref() is None and loaded_ref() is None
+    finally:
+        if enabled:
+            gc.enable()
