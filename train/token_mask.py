@@ -330,8 +330,7 @@ class _PieceDfa:
         act: np.ndarray,
         cur: np.ndarray,
         pos: np.ndarray,
-        code: np.ndarray,
-        at: np.ndarray,
+        found: _Settled,
         flat: memoryview,
         offsets: np.ndarray,
         ends: np.ndarray,
@@ -341,6 +340,9 @@ class _PieceDfa:
         lookups): the same moves as :meth:`TokenMasker._walk`'s loop, a self-loop run in one
         jump, then one transition, until the token ends, dies or completes the piece."""
         rows, cls, stops = self.rows, self.cls_list, self.stops
+        ks: list[int] = []
+        codes: list[int] = []
+        ats: list[int] = []
         for a, d, p in zip(act.tolist(), cur.tolist(), pos.tolist(), strict=True):
             e = int(ends[a])
             while True:
@@ -352,20 +354,58 @@ class _PieceDfa:
                 if lid >= 0:
                     p = min(int(stops[lid][p]), e)
                     if p == e:
-                        code[a] = d
+                        ks.append(a)
+                        codes.append(d)
+                        ats.append(0)
                         break
                 v = row[1 + cls[flat[p]]]
                 p += 1
                 if v <= -2:
-                    code[a] = v
-                    at[a] = p - int(offsets[a])
+                    ks.append(a)
+                    codes.append(v)
+                    ats.append(p - int(offsets[a]))
                     break
                 if v < 0:
                     break
                 d = v
                 if p == e:
-                    code[a] = d
+                    ks.append(a)
+                    codes.append(d)
+                    ats.append(0)
                     break
+        if ks:
+            found.put(np.array(ks, dtype=np.int64), np.array(codes), np.array(ats))
+
+
+class _Settled:
+    """The tokens a walk has settled: walk positions with their code (see :class:`_Table`) and,
+    for those that complete the piece, the characters read; each token at most once."""
+
+    __slots__ = ("ats", "codes", "ks")
+
+    def __init__(self) -> None:
+        self.ks: list[np.ndarray] = []
+        self.codes: list[np.ndarray] = []
+        self.ats: list[np.ndarray] = []
+
+    def put(self, ks: int | np.ndarray, code: int | np.ndarray, at: int | np.ndarray = 0) -> None:
+        if isinstance(ks, int):
+            ks = np.array([ks], dtype=np.int64)
+        n = len(ks)
+        if n:
+            self.ks.append(ks)
+            self.codes.append(code if isinstance(code, np.ndarray) else np.full(n, code, np.int32))
+            self.ats.append(at if isinstance(at, np.ndarray) else np.full(n, at, np.int32))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Positions (ascending), codes and characters read, as fresh arrays."""
+        if not self.ks:
+            none = np.zeros(0, dtype=np.int32)
+            return np.zeros(0, dtype=np.int64), none, none.copy()
+        ks = np.concatenate(self.ks)
+        order = np.argsort(ks, kind="stable")
+        codes = np.concatenate(self.codes)[order].astype(np.int32, copy=False)
+        return ks[order], codes, np.concatenate(self.ats)[order].astype(np.int32, copy=False)
 
 
 class _Trie:
@@ -737,9 +777,10 @@ class TokenMasker:
         edges, end = residual.edges, residual.end
         dfa = self._dfa(residual)
         start = residual.start
-        n = len(self._walk_ids)
-        code = np.full(n, _DEAD, dtype=np.int32)
-        at = np.zeros(n, dtype=np.int32)
+        # Where tokens end, gathered as they settle (walk positions, codes, characters read
+        # when a piece completes; a token that dies is never recorded), so the table is built
+        # from the live tokens only, not from arrays over the whole vocabulary.
+        found = _Settled()
         # A literal run first (a piece's opening text, or all of it): the tokens on it are
         # found by their text instead of walking the vocabulary.
         chain, s = "", start[0]
@@ -758,19 +799,19 @@ class TokenMasker:
                 s = edges[s][0][1]
                 p = by_text.get(chain[:k])
                 if p is not None:
-                    code[p] = dfa.state(frozenset({s}))
+                    found.put(p, dfa.state(frozenset({s})))
             s = edges[s][0][1]  # the state after the whole run
             p = by_text.get(chain)
             longer = self._starting_with(chain)
             if s == end:  # the run completes the piece
                 if p is not None:
-                    code[p], at[p] = -2, len(chain)
-                code[longer], at[longer] = -2, len(chain)
+                    found.put(p, -2, len(chain))
+                found.put(longer, -2, len(chain))
                 act = np.zeros(0, dtype=np.int64)
             else:
                 run = dfa.state(dfa.close([s]))
                 if p is not None:
-                    code[p] = run
+                    found.put(p, run)
                 act = longer
             j = len(chain)
             cur = np.full(len(act), run, dtype=np.int32)
@@ -791,7 +832,7 @@ class TokenMasker:
             lid = int(dfa.loop[d0])
             if lid >= 0:
                 whole = self._whole(dfa.stops[lid], 0)
-                code[whole] = d0
+                found.put(np.flatnonzero(whole), d0)
                 reads &= ~whole
             targets = np.flatnonzero(np.bincount(moved[reads & (moved >= 0)], minlength=1))
             for d1 in targets.tolist():
@@ -802,7 +843,7 @@ class TokenMasker:
                 lid = int(dfa.loop[d1])
                 if lid >= 0:
                     whole = (moved == d1) & self._whole(dfa.stops[lid], 1)
-                    code[whole] = d1
+                    found.put(np.flatnonzero(whole), d1)
                     reads &= ~whole
             act = np.flatnonzero(reads)
             cur = np.full(len(act), d0, dtype=np.int32)
@@ -811,7 +852,7 @@ class TokenMasker:
         pos = offsets[act] + j  # per active token: where in ``flat`` it reads next
         while act.size:
             if act.size <= _FEW:
-                dfa.finish(act, cur, pos, code, at, self._flat_view, offsets, ends)
+                dfa.finish(act, cur, pos, found, self._flat_view, offsets, ends)
                 break
             loop = dfa.loop[cur]
             new = loop == _UNKNOWN
@@ -828,7 +869,7 @@ class TokenMasker:
                     pos[sel] = np.minimum(dfa.stops[lid][pos[sel]], ends[act[sel]])
                 ended = pos == ends[act]
                 if ended.any():
-                    code[act[ended]] = cur[ended]
+                    found.put(act[ended], cur[ended])
                     keep = ~ended
                     act, cur, pos = act[keep], cur[keep], pos[keep]
                     if not act.size:
@@ -837,20 +878,18 @@ class TokenMasker:
             pos += 1
             done = v <= -2
             if done.any():
-                code[act[done]] = v[done]
-                at[act[done]] = pos[done] - offsets[act[done]]
+                found.put(act[done], v[done], pos[done] - offsets[act[done]])
             live = v >= 0
             act, cur, pos = act[live], v[live], pos[live]
             ended = pos == ends[act]
             if ended.any():
-                code[act[ended]] = cur[ended]
+                found.put(act[ended], cur[ended])
                 keep = ~ended
                 act, cur, pos = act[keep], cur[keep], pos[keep]
-        alive = code != _DEAD
-        ids = self._walk_ids[alive]
-        code, at = code[alive], at[alive]
+        live, code, at = found.arrays()
+        ids = self._walk_ids[live]
         mask = np.zeros(self.vocab_size, dtype=bool)
-        mask[self._walk_ids] = alive
+        mask[ids] = True
         # the table numbers its own DFA states (0..): tables are shared by key and saved
         inner = code >= 0
         used = np.flatnonzero(np.bincount(code[inner], minlength=len(dfa.sets)))
@@ -861,7 +900,7 @@ class TokenMasker:
         if residual.order is not None:  # tables are shared by key: store canonical numbers
             canonical = {s: i for i, s in enumerate(residual.order)}
             sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
-        rest = np.flatnonzero((code <= -2) & (at < self._lengths[alive]))
+        rest = np.flatnonzero((code <= -2) & (at < self._lengths[live]))
         return _Table(ids, code, at, sets, rest, mask)
 
     def advance(self, sid: int, token: int) -> int:
