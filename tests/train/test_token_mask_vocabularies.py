@@ -199,3 +199,40 @@ def test_a_dropped_masker_is_freed_without_the_cyclic_collector() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+def test_space_led_twins_of_reserved_tokens_are_walked_as_text() -> None:
+    """A vocabulary may hold a space-led twin of each bracketed reserved token
+    (``" [layout:timeline]"`` beside ``"[layout:timeline]"``): the masker reads tokens as text,
+    so a twin is allowed exactly where its text is, and a canonical scene written with the
+    twins is never masked."""
+    tok = tokenizer("atomic", "scene")
+    voc = read_vocabulary(tok)
+    texts = voc.texts()
+    twins = [" " + t for t in texts if t.startswith("[") and " " + t not in texts]
+    assert len(twins) > 20
+    masker = TokenMasker(
+        scene_dsl.prefix_automaton(), [*texts, *twins], voc.special_ids, voc.eos_id
+    )
+    auto, vocab = masker.automaton, masker.vocab
+    specials = dict.fromkeys(masker._specials, "")
+    for sid in sampled_states(masker, "scene", seed=13):
+        fast = masker.info(sid).mask
+        assert np.array_equal(fast, brute_force_mask(auto, vocab, specials, voc.eos_id, sid))
+    # a canonical scene written with the twins wherever one fits (greedy longest match)
+    by_text = {t: i for i, t in enumerate(vocab) if i not in masker._specials}
+    longest = max(map(len, by_text))
+    used = 0
+    for text in _texts("scene", 3, 17):
+        sid, k = masker.start, 0
+        while k < len(text):
+            n = next(
+                n for n in range(min(longest, len(text) - k), 0, -1) if text[k : k + n] in by_text
+            )
+            token = by_text[text[k : k + n]]
+            used += token >= len(texts)
+            assert masker.info(sid).mask[token], text[k : k + n]
+            sid = masker.advance(sid, token)
+            k += n
+        assert masker.info(sid).mask[voc.eos_id]
+    assert used > 0
