@@ -14,7 +14,10 @@ mask depends on:
   shared by every residual of the piece (the walks from successive positions of a trace step
   meet the same states); a walk starts with the tokens whose first character the start
   reads, and a state that reads a class of characters back into itself (a name, a number, a
-  quoted string) reads a token's whole run of them in one step;
+  quoted string) reads a token's whole run of them in one step. The tokens written wholly in
+  such a class (most of a large vocabulary, inside a name) are settled before the walk with
+  one array per class, and the last few tokens still on their way are finished one by one
+  in Python, where a vectorised step would cost tens of numpy calls;
 * only the few tokens that complete a piece and go on writing (``"])"``, ``"]\n["``) depend on
   the context they enter: when what they write after the piece is itself a token, the next
   context's tables settle it at once; otherwise they are walked on from there, character by
@@ -24,7 +27,9 @@ A state's first visit is then a few table lookups plus those few walks; every ot
 dict lookup and a cached boolean mask. The long-lived structures are kept to few objects (a
 state set's parts as parallel tuples, tables and their union per state set, token positions in
 an int dict), because every full pass of Python's cyclic collector walks them all, and with
-torch loaded such a pass costs 0.1 s. The tables are keyed by the residual's structure, so they
+torch loaded such a pass costs 0.1 s; and they hold no reference cycle (a state holds its
+masker weakly, a piece DFA holds closures over the vocabulary's arrays), so a masker that is
+dropped is freed at once, not at the next full pass. The tables are keyed by the residual's structure, so they
 are saved with the masker (:func:`dslkit.train.hf_decoding.save_masker`) and found again by a
 process that loads it, for states it never met before.
 """
@@ -489,7 +494,7 @@ class TokenMasker:
         self._text_pos = pos
         self._trie: _Trie | None = None
         self._ends = self._offsets + self._lengths  # where each walkable token's text ends
-        self._flat_view = memoryview(self._flat)  # Python ints per character, no numpy scalar
+        self._flat_view = self._flat.data  # Python ints per character, no numpy scalar
         self._stops_of = _stops_in(self._flat)
         # (id(stop positions), skip) -> (them, kept alive so the id is not reused; _whole)
         self._wholes: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
