@@ -20,6 +20,7 @@ per-token masks over a tokenizer's vocabulary live in ``dslkit.train.token_mask`
 
 from __future__ import annotations
 
+import array
 import bisect
 import hashlib
 import heapq
@@ -562,18 +563,23 @@ class _Piece:
     @cached_property
     def digest(self) -> str:
         """A hash of the piece's NFA, equal in every process that builds the same pattern."""
-        names: dict[int, str] = {}  # id(character set) -> its text (sets are shared by edges)
-
-        def name(cs: Chars | None) -> str:
-            found = names.get(id(cs))
-            if found is None:
-                found = names[id(cs)] = _charset_text(cs)
-            return found
-
-        lines = [str(self.end)]  # one buffer, hashed once
-        lines += ["".join(f"{name(cs)}>{t};" for cs, t in row) for row in self.nfa.edges]
-        lines += [f"{state}:{kind};" for state, kind in sorted(self.nfa.tags.items())]
-        return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
+        # The edges as one int array (per state: its edge count, then per edge the number of
+        # its character set's text and the target) and the set texts once each: a trace step
+        # holds ~10k states, and formatting each edge as text cost several times the hashing.
+        index: dict[int, int] = {}  # id(character set) -> number of its text (shared sets)
+        numbers: dict[str, int] = {}  # text -> number, in order of first use
+        flat = [self.end, len(self.nfa.edges)]
+        for row in self.nfa.edges:
+            flat.append(len(row))
+            for cs, t in row:
+                k = index.get(id(cs))
+                if k is None:
+                    k = index[id(cs)] = numbers.setdefault(_charset_text(cs), len(numbers))
+                flat += (k, t)
+        h = hashlib.sha256(array.array("q", flat).tobytes())
+        h.update("\n".join(numbers).encode("utf-8", "surrogatepass"))
+        h.update(repr(sorted(self.nfa.tags.items())).encode())
+        return h.hexdigest()
 
 
 def _charset_text(cs: Chars | None) -> str:

@@ -14,7 +14,10 @@ mask depends on:
   shared by every residual of the piece (the walks from successive positions of a trace step
   meet the same states); a walk starts with the tokens whose first character the start
   reads, and a state that reads a class of characters back into itself (a name, a number, a
-  quoted string) reads a token's whole run of them in one step;
+  quoted string) reads a token's whole run of them in one step. The tokens written wholly in
+  such a class (most of a large vocabulary, inside a name) are settled before the walk with
+  one array per class, and the last few tokens still on their way are finished one by one
+  in Python, where a vectorised step would cost tens of numpy calls;
 * only the few tokens that complete a piece and go on writing (``"])"``, ``"]\n["``) depend on
   the context they enter: when what they write after the piece is itself a token, the next
   context's tables settle it at once; otherwise they are walked on from there, character by
@@ -24,7 +27,9 @@ A state's first visit is then a few table lookups plus those few walks; every ot
 dict lookup and a cached boolean mask. The long-lived structures are kept to few objects (a
 state set's parts as parallel tuples, tables and their union per state set, token positions in
 an int dict), because every full pass of Python's cyclic collector walks them all, and with
-torch loaded such a pass costs 0.1 s. The tables are keyed by the residual's structure, so they
+torch loaded such a pass costs 0.1 s; and they hold no reference cycle (a state holds its
+masker weakly, a piece DFA holds closures over the vocabulary's arrays), so a masker that is
+dropped is freed at once, not at the next full pass. The tables are keyed by the residual's structure, so they
 are saved with the masker (:func:`dslkit.train.hf_decoding.save_masker`) and found again by a
 process that loads it, for states it never met before.
 """
@@ -32,6 +37,7 @@ process that loads it, for states it never met before.
 from __future__ import annotations
 
 import bisect
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -54,6 +60,9 @@ __all__ = [
 VALUE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 _UNKNOWN = -3  # a walk-table transition not computed yet
 _DEAD = -1  # a walk code: the token leaves the language
+# a walk with at most this many tokens still on their way finishes them one by one in Python
+# (measured: a vectorised step costs about as much as this many tokens' characters)
+_FEW = 48
 
 
 class StateInfo:
@@ -72,7 +81,9 @@ class StateInfo:
         tables: tuple[_Table, ...],
         mask: np.ndarray,
     ) -> None:
-        self.masker = masker
+        # weak: the masker holds its states, and a cycle would keep a dropped masker (every
+        # walk table and state) alive until a full pass of the cyclic collector
+        self._masker = weakref.ref(masker)
         self.sid = sid
         # per piece the state reads in: the part (the automaton's own tuple, shared by every
         # state of the same state set) and its walk table
@@ -84,8 +95,17 @@ class StateInfo:
         self.tokens_after: np.ndarray | None = None  # int64: tokens to finish after each id
         self._inside: dict[tuple[int, int], int] = {}  # (part, walk code) -> state
 
+    @property
+    def masker(self) -> TokenMasker:
+        """The masker this state belongs to."""
+        masker = self._masker()
+        if masker is None:
+            raise ReferenceError("the TokenMasker of this StateInfo was dropped")
+        return masker
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
+        del state["_masker"]  # set again by the masker that loads it
         state["cache"] = {}  # device tensors stay in the process
         for name in ("ids", "nexts", "dist_after", "max_dist"):
             state.pop(name, None)
@@ -229,6 +249,10 @@ class _PieceDfa:
         self.after: dict[tuple[int, ...], int] = {}  # moved NFA states -> their DFA state
         self.classes_of = classes_of  # an edge's character set -> the classes it holds
         self.closures: dict[int, tuple[int, ...]] = {}  # NFA state -> its closure
+        # per DFA state with a computed row: (its loop id, then its next state per class),
+        # what :meth:`finish` reads; the class of each alphabet character as a list
+        self.rows: list[tuple[int, ...] | None] = []
+        self.cls_list: list[int] = cls.tolist()
 
     def close(self, moved: Iterable[int]) -> frozenset[int]:
         """The states reachable by empty moves (each state's own closure found once)."""
@@ -300,7 +324,93 @@ class _PieceDfa:
                     self.stops.append(self.stops_of(chars))
                 self.loop[d] = lid
             else:
+                lid = -1
                 self.loop[d] = -1
+            while len(self.rows) <= d:
+                self.rows.append(None)
+            self.rows[d] = (lid, *row.tolist())
+
+    def finish(
+        self,
+        act: np.ndarray,
+        cur: np.ndarray,
+        pos: np.ndarray,
+        found: _Settled,
+        flat: memoryview,
+        offsets: np.ndarray,
+        ends: np.ndarray,
+    ) -> None:
+        """Walk the last few active tokens one by one in Python (a vectorised step costs
+        tens of numpy calls whatever the number of tokens, a character here a few list
+        lookups): the same moves as :meth:`TokenMasker._walk`'s loop, a self-loop run in one
+        jump, then one transition, until the token ends, dies or completes the piece."""
+        rows, cls, stops = self.rows, self.cls_list, self.stops
+        ks: list[int] = []
+        codes: list[int] = []
+        ats: list[int] = []
+        for a, d, p in zip(act.tolist(), cur.tolist(), pos.tolist(), strict=True):
+            e = int(ends[a])
+            while True:
+                row = rows[d] if d < len(rows) else None
+                if row is None:
+                    self.fill([d])
+                    row = rows[d]
+                lid = row[0]
+                if lid >= 0:
+                    p = min(int(stops[lid][p]), e)
+                    if p == e:
+                        ks.append(a)
+                        codes.append(d)
+                        ats.append(0)
+                        break
+                v = row[1 + cls[flat[p]]]
+                p += 1
+                if v <= -2:
+                    ks.append(a)
+                    codes.append(v)
+                    ats.append(p - int(offsets[a]))
+                    break
+                if v < 0:
+                    break
+                d = v
+                if p == e:
+                    ks.append(a)
+                    codes.append(d)
+                    ats.append(0)
+                    break
+        if ks:
+            found.put(np.array(ks, dtype=np.int64), np.array(codes), np.array(ats))
+
+
+class _Settled:
+    """The tokens a walk has settled: walk positions with their code (see :class:`_Table`) and,
+    for those that complete the piece, the characters read; each token at most once."""
+
+    __slots__ = ("ats", "codes", "ks")
+
+    def __init__(self) -> None:
+        self.ks: list[np.ndarray] = []
+        self.codes: list[np.ndarray] = []
+        self.ats: list[np.ndarray] = []
+
+    def put(self, ks: int | np.ndarray, code: int | np.ndarray, at: int | np.ndarray = 0) -> None:
+        if isinstance(ks, int):
+            ks = np.array([ks], dtype=np.int64)
+        n = len(ks)
+        if n:
+            self.ks.append(ks)
+            self.codes.append(code if isinstance(code, np.ndarray) else np.full(n, code, np.int32))
+            self.ats.append(at if isinstance(at, np.ndarray) else np.full(n, at, np.int32))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Positions (ascending), codes and characters read, as fresh arrays."""
+        if not self.ks:
+            none = np.zeros(0, dtype=np.int32)
+            return np.zeros(0, dtype=np.int64), none, none.copy()
+        ks = np.concatenate(self.ks)
+        order = np.argsort(ks, kind="stable")
+        codes = np.concatenate(self.codes)[order].astype(np.int32, copy=False)
+        return ks[order], codes, np.concatenate(self.ats)[order].astype(np.int32, copy=False)
 
 
 class _Trie:
@@ -361,10 +471,12 @@ class TokenMasker:
         # union of the tables' masks)
         self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
         self._rest_masks: dict[int, tuple[Parts, np.ndarray, np.ndarray]] = {}  # _union_rest
-        self._members: dict[object, np.ndarray] = {}  # character set -> bool over alphabet
         # id(piece edges) -> (the edges, kept alive so the id is not reused; the piece's DFA)
         self._piece_dfas: dict[int, tuple[object, _PieceDfa]] = {}
-        self._alpha_index = {c: i for i, c in enumerate(self._alphabet)}
+        # Which alphabet characters a character set holds / where runs of a set stop: closures
+        # over the vocabulary's arrays, not methods, so the piece DFAs that keep them hold no
+        # reference back to the masker (no cycle: a dropped masker is freed at once).
+        self._member = _members_of(self._alphabet)
         # text -> position of its token among the walkable ones, or the positions when two ids
         # write one text (an int-valued dict is one object to the cyclic collector, where a
         # list per token was tens of thousands that every full collection walks)
@@ -382,19 +494,22 @@ class TokenMasker:
         self._text_pos = pos
         self._trie: _Trie | None = None
         self._ends = self._offsets + self._lengths  # where each walkable token's text ends
-        self._stops: dict[bytes, np.ndarray] = {}  # see _stops_of
+        self._flat_view = self._flat.data  # Python ints per character, no numpy scalar
+        self._stops_of = _stops_in(self._flat)
+        # (id(stop positions), skip) -> (them, kept alive so the id is not reused; _whole)
+        self._wholes: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
-    def _stops_of(self, chars: np.ndarray) -> np.ndarray:
-        """Per position in the vocabulary's characters, the next one (itself included) whose
-        character is outside a set (bool over the alphabet), or the end: where a run of the
-        set stops (shared by pieces)."""
-        key = chars.tobytes()
-        found = self._stops.get(key)
-        if found is None:
-            n = len(self._flat)
-            stop = np.where(chars[self._flat], n, np.arange(n))
-            found = self._stops[key] = np.minimum.accumulate(stop[::-1])[::-1].copy()
-        return found
+    def _whole(self, stops: np.ndarray, skip: int) -> np.ndarray:
+        """Per walkable token, whether its text past its first ``skip`` characters lies in a
+        class set (given by the set's stop positions, :func:`_stops_in`): a run of the set
+        from there reaches its end (a token no longer than ``skip`` does)."""
+        key = (id(stops), skip)
+        found = self._wholes.get(key)
+        if found is None or found[0] is not stops:
+            from_ = np.minimum(self._offsets + skip, len(stops) - 1)
+            whole = (stops[from_] >= self._ends) | (self._lengths <= skip)
+            found = self._wholes[key] = (stops, whole)
+        return found[1]
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -402,18 +517,22 @@ class TokenMasker:
             "_by_residual",
             "_by_parts",
             "_rest_masks",
-            "_members",
+            "_member",
             "_piece_dfas",
-            "_alpha_index",
             "_trie",
             "_ends",
-            "_stops",
+            "_flat_view",
+            "_stops_of",
+            "_wholes",
         ):
             del state[name]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        ref = weakref.ref(self)
+        for info in self._info.values():
+            info._masker = ref
         self._transient()
 
     @property
@@ -613,22 +732,6 @@ class TokenMasker:
         return out
 
     # -- the vocabulary walk ------------------------------------------------------------------
-    def _member(self, cs: object) -> np.ndarray:
-        """Which alphabet characters a character set holds."""
-        found = self._members.get(cs)
-        if found is None:
-            if isinstance(cs, str):
-                found = np.zeros(len(self._alphabet), dtype=bool)
-                found[[self._alpha_index[c] for c in cs if c in self._alpha_index]] = True
-            else:
-                found = np.fromiter(
-                    (c in cs for c in self._alphabet),  # type: ignore[operator]
-                    dtype=bool,
-                    count=len(self._alphabet),
-                )
-            self._members[cs] = found
-        return found
-
     def _classes(self, charsets: Iterable[object]) -> tuple[np.ndarray, list[str]]:
         """Alphabet -> class id (characters in exactly the same sets share one) and a
         representative character per class."""
@@ -660,11 +763,12 @@ class TokenMasker:
             charsets = {cs for e in edges for cs, _ in e if cs is not None}
             cls, reps = self._classes(charsets)
             memo: dict[object, list[int]] = {}
+            member = self._member
 
             def classes_of(cs: object) -> list[int]:
                 found = memo.get(cs)
                 if found is None:
-                    found = memo[cs] = np.unique(cls[self._member(cs)]).tolist()
+                    found = memo[cs] = np.unique(cls[member(cs)]).tolist()
                 return found
 
             dfa = _PieceDfa(edges, residual.end, cls, reps, classes_of, self._stops_of)
@@ -678,9 +782,10 @@ class TokenMasker:
         edges, end = residual.edges, residual.end
         dfa = self._dfa(residual)
         start = residual.start
-        n = len(self._walk_ids)
-        code = np.full(n, _DEAD, dtype=np.int32)
-        at = np.zeros(n, dtype=np.int32)
+        # Where tokens end, gathered as they settle (walk positions, codes, characters read
+        # when a piece completes; a token that dies is never recorded), so the table is built
+        # from the live tokens only, not from arrays over the whole vocabulary.
+        found = _Settled()
         # A literal run first (a piece's opening text, or all of it): the tokens on it are
         # found by their text instead of walking the vocabulary.
         chain, s = "", start[0]
@@ -699,19 +804,19 @@ class TokenMasker:
                 s = edges[s][0][1]
                 p = by_text.get(chain[:k])
                 if p is not None:
-                    code[p] = dfa.state(frozenset({s}))
+                    found.put(p, dfa.state(frozenset({s})))
             s = edges[s][0][1]  # the state after the whole run
             p = by_text.get(chain)
             longer = self._starting_with(chain)
             if s == end:  # the run completes the piece
                 if p is not None:
-                    code[p], at[p] = -2, len(chain)
-                code[longer], at[longer] = -2, len(chain)
+                    found.put(p, -2, len(chain))
+                found.put(longer, -2, len(chain))
                 act = np.zeros(0, dtype=np.int64)
             else:
                 run = dfa.state(dfa.close([s]))
                 if p is not None:
-                    code[p] = run
+                    found.put(p, run)
                 act = longer
             j = len(chain)
             cur = np.full(len(act), run, dtype=np.int32)
@@ -723,12 +828,37 @@ class TokenMasker:
                 dfa.fill([d0])
             if dfa.first is None:
                 dfa.first = dfa.cls[self._flat[self._offsets]]
-            act = np.flatnonzero(dfa.trans[d0][dfa.first] != _DEAD)
+            moved = dfa.trans[d0][dfa.first]  # per token: the state after its first character
+            reads = moved != _DEAD
+            # A state that reads a class back into itself (a name, a number) keeps the tokens
+            # written wholly in the class: those end there, found with one array per class
+            # over the vocabulary instead of steps of the walk (most of a large vocabulary
+            # in a name). So for the start, and for each state the first character leads to.
+            lid = int(dfa.loop[d0])
+            if lid >= 0:
+                whole = self._whole(dfa.stops[lid], 0)
+                found.put(np.flatnonzero(whole), d0)
+                reads &= ~whole
+            targets = np.flatnonzero(np.bincount(moved[reads & (moved >= 0)], minlength=1))
+            for d1 in targets.tolist():
+                if d1 == d0:
+                    continue
+                if dfa.loop[d1] == _UNKNOWN:
+                    dfa.fill([d1])
+                lid = int(dfa.loop[d1])
+                if lid >= 0:
+                    whole = (moved == d1) & self._whole(dfa.stops[lid], 1)
+                    found.put(np.flatnonzero(whole), d1)
+                    reads &= ~whole
+            act = np.flatnonzero(reads)
             cur = np.full(len(act), d0, dtype=np.int32)
             j = 0
         cls, flat, offsets, ends = dfa.cls, self._flat, self._offsets, self._ends
         pos = offsets[act] + j  # per active token: where in ``flat`` it reads next
         while act.size:
+            if act.size <= _FEW:
+                dfa.finish(act, cur, pos, found, self._flat_view, offsets, ends)
+                break
             loop = dfa.loop[cur]
             new = loop == _UNKNOWN
             if new.any():  # rows not computed yet (this also finds their self-loops)
@@ -744,7 +874,7 @@ class TokenMasker:
                     pos[sel] = np.minimum(dfa.stops[lid][pos[sel]], ends[act[sel]])
                 ended = pos == ends[act]
                 if ended.any():
-                    code[act[ended]] = cur[ended]
+                    found.put(act[ended], cur[ended])
                     keep = ~ended
                     act, cur, pos = act[keep], cur[keep], pos[keep]
                     if not act.size:
@@ -753,18 +883,18 @@ class TokenMasker:
             pos += 1
             done = v <= -2
             if done.any():
-                code[act[done]] = v[done]
-                at[act[done]] = pos[done] - offsets[act[done]]
+                found.put(act[done], v[done], pos[done] - offsets[act[done]])
             live = v >= 0
             act, cur, pos = act[live], v[live], pos[live]
             ended = pos == ends[act]
             if ended.any():
-                code[act[ended]] = cur[ended]
+                found.put(act[ended], cur[ended])
                 keep = ~ended
                 act, cur, pos = act[keep], cur[keep], pos[keep]
-        alive = code != _DEAD
-        ids = self._walk_ids[alive]
-        code, at = code[alive], at[alive]
+        live, code, at = found.arrays()
+        ids = self._walk_ids[live]
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        mask[ids] = True
         # the table numbers its own DFA states (0..): tables are shared by key and saved
         inner = code >= 0
         used = np.flatnonzero(np.bincount(code[inner], minlength=len(dfa.sets)))
@@ -775,9 +905,7 @@ class TokenMasker:
         if residual.order is not None:  # tables are shared by key: store canonical numbers
             canonical = {s: i for i, s in enumerate(residual.order)}
             sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
-        rest = np.flatnonzero((code <= -2) & (at < self._lengths[alive]))
-        mask = np.zeros(self.vocab_size, dtype=bool)
-        mask[ids] = True
+        rest = np.flatnonzero((code <= -2) & (at < self._lengths[live]))
         return _Table(ids, code, at, sets, rest, mask)
 
     def advance(self, sid: int, token: int) -> int:
@@ -941,6 +1069,47 @@ class TokenMasker:
     def n_cached(self) -> int:
         """States whose mask has been computed."""
         return len(self._info)
+
+
+def _members_of(alphabet: list[str]) -> Callable[[object], np.ndarray]:
+    """A function: character set -> which characters of ``alphabet`` it holds (bool, cached)."""
+    index = {c: i for i, c in enumerate(alphabet)}
+    found_for: dict[object, np.ndarray] = {}
+
+    def member(cs: object) -> np.ndarray:
+        found = found_for.get(cs)
+        if found is None:
+            if isinstance(cs, str):
+                found = np.zeros(len(alphabet), dtype=bool)
+                found[[index[c] for c in cs if c in index]] = True
+            else:
+                found = np.fromiter(
+                    (c in cs for c in alphabet),  # type: ignore[operator]
+                    dtype=bool,
+                    count=len(alphabet),
+                )
+            found_for[cs] = found
+        return found
+
+    return member
+
+
+def _stops_in(flat: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """A function: a character set (bool over the alphabet) -> per position in the
+    vocabulary's characters ``flat``, the next one (itself included) whose character is outside
+    the set, or the end: where a run of the set stops (cached per set, shared by pieces)."""
+    found_for: dict[bytes, np.ndarray] = {}
+
+    def stops_of(chars: np.ndarray) -> np.ndarray:
+        key = chars.tobytes()
+        found = found_for.get(key)
+        if found is None:
+            n = len(flat)
+            stop = np.where(chars[flat], n, np.arange(n))
+            found = found_for[key] = np.minimum.accumulate(stop[::-1])[::-1].copy()
+        return found
+
+    return stops_of
 
 
 def _greedy_count(root: _Trie, text: str) -> int:

@@ -152,3 +152,87 @@ def test_a_loaded_masker_reuses_its_walk_tables() -> None:
             assert np.array_equal(mask, slow)
             sid = loaded.automaton.step(sid, ch)
     assert new_states > 0 and walked < new_states
+
+
+def _visit(masker: TokenMasker, texts: list[str]) -> None:
+    """Meet every state of ``texts`` as a decoder does: masks, next states, value steps."""
+    for text in texts:
+        sid = masker.automaton.start
+        for ch in text:
+            info = masker.info(sid)
+            _ = info.nexts, info.max_dist, masker.payload_steps(sid)
+            sid = masker.automaton.step(sid, ch)
+
+
+@pytest.mark.parametrize("language", ["scene", "trace"])
+def test_a_loaded_masker_gives_identical_masks_and_next_states(language: str) -> None:
+    masker = masker_for("bpe", language)
+    _visit(masker, _texts(language, 3, 5))
+    loaded = pickle.loads(pickle.dumps(masker))
+    assert sorted(loaded._info) == sorted(masker._info)
+    for sid, info in masker._info.items():
+        again = loaded.info(sid)
+        assert np.array_equal(again.mask, info.mask)
+        assert again.masker is loaded  # the loaded states answer for the loaded masker
+        assert again.nexts.tolist() == info.nexts.tolist()
+        assert again.dist_after.tolist() == info.dist_after.tolist()
+
+
+def test_a_dropped_masker_is_freed_without_the_cyclic_collector() -> None:
+    """States, walk tables and piece DFAs hold no reference cycle through the masker, so
+    dropping it frees everything at once (a cycle waits for a full collection, which walks
+    every object of the process)."""
+    import gc
+    import weakref
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        masker = masker_for("bpe", "scene")
+        _visit(masker, _texts("scene", 2, 8))
+        assert masker.n_cached > 10 and masker._piece_dfas
+        ref = weakref.ref(masker)
+        loaded = pickle.loads(pickle.dumps(masker))
+        loaded_ref = weakref.ref(loaded)
+        del masker, loaded
+        assert ref() is None and loaded_ref() is None
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def test_space_led_twins_of_reserved_tokens_are_walked_as_text() -> None:
+    """A vocabulary may hold a space-led twin of each bracketed reserved token
+    (``" [layout:timeline]"`` beside ``"[layout:timeline]"``): the masker reads tokens as text,
+    so a twin is allowed exactly where its text is, and a canonical scene written with the
+    twins is never masked."""
+    tok = tokenizer("atomic", "scene")
+    voc = read_vocabulary(tok)
+    texts = voc.texts()
+    twins = [" " + t for t in texts if t.startswith("[") and " " + t not in texts]
+    assert len(twins) > 20
+    masker = TokenMasker(
+        scene_dsl.prefix_automaton(), [*texts, *twins], voc.special_ids, voc.eos_id
+    )
+    auto, vocab = masker.automaton, masker.vocab
+    specials = dict.fromkeys(masker._specials, "")
+    for sid in sampled_states(masker, "scene", seed=13):
+        fast = masker.info(sid).mask
+        assert np.array_equal(fast, brute_force_mask(auto, vocab, specials, voc.eos_id, sid))
+    # a canonical scene written with the twins wherever one fits (greedy longest match)
+    by_text = {t: i for i, t in enumerate(vocab) if i not in masker._specials}
+    longest = max(map(len, by_text))
+    used = 0
+    for text in _texts("scene", 3, 17):
+        sid, k = masker.start, 0
+        while k < len(text):
+            n = next(
+                n for n in range(min(longest, len(text) - k), 0, -1) if text[k : k + n] in by_text
+            )
+            token = by_text[text[k : k + n]]
+            used += token >= len(texts)
+            assert masker.info(sid).mask[token], text[k : k + n]
+            sid = masker.advance(sid, token)
+            k += n
+        assert masker.info(sid).mask[voc.eos_id]
+    assert used > 0
