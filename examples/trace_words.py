@@ -88,7 +88,7 @@ def _decode(
 
 def run(
     *,
-    rows: int = 30000,
+    rows: int = 60000,
     probe: int = 100,
     init_order: str = "question",
     gsm8k: int = 0,
@@ -209,7 +209,7 @@ def run(
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``--rows``, ``--probe``, ``--gsm8k``, ``--beyond`` and ``--key=value`` overrides."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rows", type=int, default=30000, help="rows to draw, all splits")
+    p.add_argument("--rows", type=int, default=60000, help="rows to draw, all splits")
     p.add_argument("--probe", type=int, default=100, help="cases per split")
     p.add_argument(
         "--init-order", default="question", help="the trace's init order: question or role"
