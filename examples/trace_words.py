@@ -30,9 +30,16 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
 CONFIG = ROOT / "examples" / "configs" / "trace_words.toml"
-# only GSM8K's train split ships with the checkout's shared data; the model never trains on it
-GSM8K = ROOT.parent / "shared" / "data" / "gsm8k" / "train.jsonl"
-GSM8K_LABEL = "GSM8K train split (never trained on; the test split is not on this machine)"
+# GSM8K splits probed by default, where present: the shared data ships the train split only;
+# the test split is grade_school_math/data/test.jsonl of github.com/openai/grade-school-math
+# (pass it with --gsm8k-file). The model never trains on either.
+GSM8K_DIR = ROOT.parent / "shared" / "data" / "gsm8k"
+GSM8K = (GSM8K_DIR / "test.jsonl", GSM8K_DIR / "train.jsonl")
+
+
+def gsm8k_label(path: Path) -> str:
+    """How a GSM8K file is named in the report: its split, from the file name."""
+    return f"GSM8K {path.stem} split (never trained on)"
 
 
 def _correct(text: str, answer: str | None) -> bool:
@@ -81,14 +88,14 @@ def _decode(
 
 def run(
     *,
-    rows: int = 30000,
+    rows: int = 60000,
     probe: int = 100,
     init_order: str = "question",
     gsm8k: int = 0,
     beyond: int = 0,
     overrides: Sequence[str] = (),
     config: Path = CONFIG,
-    gsm8k_path: Path = GSM8K,
+    gsm8k_paths: Sequence[Path] = GSM8K,
 ) -> dict[str, Any]:
     """Train and probe.
 
@@ -100,14 +107,14 @@ def run(
         beyond: rows with numbers longer than training's to probe (0: none).
         overrides: ``--key=value`` config overrides.
         config: the run config.
-        gsm8k_path: the GSM8K JSONL file.
+        gsm8k_paths: GSM8K JSONL files; each present one is probed with ``gsm8k`` questions.
 
     Returns:
         ``scores`` (``{decoding: {split: solver-correct rate}}``), ``hidden_modes``
         (constrained, per held-out kind: ``(correct, cases)``), ``failures`` (constrained, per
-        split and per held-out kind: failure class -> cases, ``trace_failure``), ``beyond`` and
-        ``gsm8k``
-        (``(correct, cases, too_long)``) plus run facts.
+        split and per held-out kind: failure class -> cases, ``trace_failure``), ``beyond``
+        (``(correct, cases)``) and ``gsm8k`` (per probed file's :func:`gsm8k_label`:
+        ``(correct, cases, too_long)``) plus run facts.
     """
     from dslkit.train import data
     from dslkit.train.config import load_config
@@ -185,13 +192,16 @@ def run(
             sum(_correct(t, r.answer) for t, r in zip(texts, extra, strict=True)),
             len(extra),
         )
-    if gsm8k:
-        cases = gsm8k_cases(gsm8k_path, gsm8k)
+    result["gsm8k"] = {}
+    for path in gsm8k_paths if gsm8k else ():
+        cases = gsm8k_cases(path, gsm8k)
+        if not cases:  # a split that is not on this machine
+            continue
         room = model.config.block_size - longest
         fits = [(q, a) for q, a in cases if len(decoder.prompt_ids(data.trace_prompt(q))) <= room]
         texts = _decode(decoder, model, [data.trace_prompt(q) for q, _ in fits], True, longest)
         correct = sum(_correct(t, a) for t, (_, a) in zip(texts, fits, strict=True))
-        result["gsm8k"] = (correct, len(cases), len(cases) - len(fits))
+        result["gsm8k"][gsm8k_label(path)] = (correct, len(cases), len(cases) - len(fits))
     result["seconds"] = time.perf_counter() - t0
     return result
 
@@ -199,12 +209,21 @@ def run(
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``--rows``, ``--probe``, ``--gsm8k``, ``--beyond`` and ``--key=value`` overrides."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rows", type=int, default=30000, help="rows to draw, all splits")
+    p.add_argument("--rows", type=int, default=60000, help="rows to draw, all splits")
     p.add_argument("--probe", type=int, default=100, help="cases per split")
     p.add_argument(
         "--init-order", default="question", help="the trace's init order: question or role"
     )
-    p.add_argument("--gsm8k", type=int, default=50, help="GSM8K questions to probe (0: none)")
+    p.add_argument(
+        "--gsm8k", type=int, default=50, help="GSM8K questions to probe per file (0: none)"
+    )
+    p.add_argument(
+        "--gsm8k-file",
+        type=Path,
+        action="append",
+        help="a GSM8K JSONL file to probe (repeatable; default: the test and train splits "
+        "under shared/data/gsm8k, where present)",
+    )
     p.add_argument(
         "--beyond", type=int, default=20, help="rows with 4-digit numbers to probe (0: none)"
     )
@@ -216,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gsm8k=args.gsm8k,
         beyond=args.beyond,
         overrides=overrides,
+        gsm8k_paths=args.gsm8k_file or GSM8K,
     )
     print(
         f"{out['params']:,} parameters, {out['train_rows']} training rows, "
@@ -236,12 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"beyond (4-digit numbers, more digits than any training number; not a target): {c}/{n}"
         )
-    if "gsm8k" in out and not out["gsm8k"][1]:
-        print(f"{GSM8K_LABEL}: no GSM8K file at {GSM8K}")
-    elif "gsm8k" in out:
-        c, n, long = out["gsm8k"]
+    if args.gsm8k and not out["gsm8k"]:
+        print("GSM8K: none of the files is on this machine: " + ", ".join(map(str, args.gsm8k_file or GSM8K)))  # fmt: skip
+    for label, (c, n, long) in out["gsm8k"].items():
         print(
-            f"{GSM8K_LABEL}: {c}/{n} solver-correct ({c / max(n, 1):.0%}), constrained; "
+            f"{label}: {c}/{n} solver-correct ({c / max(n, 1):.0%}), constrained; "
             f"{long} longer than the context"
         )
     return 0

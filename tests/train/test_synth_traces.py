@@ -227,3 +227,43 @@ def test_synth_traces_command(tmp_path, capsys) -> None:
     )
     assert main(["synth-traces", str(out), "--hidden-numbers", "20", "30"]) == 2
     assert "hidden_numbers 20-30" in capsys.readouterr().err
+
+
+def _fill(template: str) -> str:
+    # a template with fixed slot fillers, written here (not the module's renderer)
+    words = {"Who": "Amara", "who": "Amara", "whom": "Amara", "poss": "Amara's", "Poss": "Amara's",
+             "name": "Amara", "name2": "Bruno", "item": "apple", "items": "apples", "box": "box",
+             "boxes": "boxes", "one": "friend", "group": "friends", "unit": "km", "noise": "songs"}  # fmt: skip
+    return re.sub(
+        r"\{(\w+)\}",
+        lambda m: words.get(m.group(1)) or ("$7" if m.group(1).startswith("m") else "7"),
+        template,
+    )
+
+
+def test_every_slot_has_twelve_distinct_phrasings() -> None:
+    # more clause variants per slot: a held-out one then sits among many trained ones, and
+    # each variant is a phrasing of its own (masking names, items and numbers keeps them apart)
+    for kind in KINDS:
+        for slot in kind.facts:
+            assert len(slot) >= 12, (kind.name, slot[0])
+            masks = [phrasing_mask(f"[task:trace] {_fill(t)} [OUT]") for t in slot]
+            assert len(set(masks)) == len(slot), (kind.name, slot[0])
+    assert len(DISTRACTORS) >= 15
+
+
+def test_training_draws_every_variant_but_the_held_out_one(rows) -> None:
+    # source key "o<order>.v<i>-<j>-<k>.q<question>.d<distractor>": the clause variant per slot
+    used: dict[tuple[str, int], set[int]] = defaultdict(set)
+    held: dict[tuple[str, int], set[int]] = defaultdict(set)
+    for r in rows:
+        kind, key = r.source.split(":")[3:5]
+        picked = [int(v) for v in key.split(".")[1][1:].split("-")]
+        for slot, v in enumerate(picked):
+            (used if r.split == "train" else held)[(kind, slot)].add(v)
+    for kind in KINDS:
+        for slot, variants in enumerate(kind.facts):
+            last = len(variants) - 1
+            want = set(range(last)) if slot == kind.held_slot else set(range(last + 1))
+            assert used[(kind.name, slot)] == want, (kind.name, slot)
+        assert len(kind.facts[kind.held_slot]) - 1 in held[(kind.name, kind.held_slot)]

@@ -72,7 +72,7 @@ def test_trace_words_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[st
         probe=3,
         gsm8k=2,
         beyond=4,
-        gsm8k_path=gsm,
+        gsm8k_paths=[gsm, tmp_path / "missing.jsonl"],
         overrides=[
             f"--out_dir={tmp_path / 'run'}",
             "--max_steps=2",
@@ -94,6 +94,7 @@ def test_trace_words_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[st
         assert correct == round(out["scores"]["constrained"][split] * 3)
     by_mode = [v for k, v in out["failures"].items() if k.startswith("hidden ")]
     assert sum(sum(v.values()) for v in by_mode) == 3
-    assert out["gsm8k"][1:] == (2, 1)  # two probed, the long one did not fit the context
+    # two probed, the long one did not fit the context; a missing file is left out
+    assert {k: v[1:] for k, v in out["gsm8k"].items()} == {words.gsm8k_label(gsm): (2, 1)}
     assert out["beyond"][1] >= 2
     assert out["params"] > 0 and out["train_rows"] > 200
