@@ -257,7 +257,7 @@ def _add_demo(p: argparse.ArgumentParser) -> None:
         default=None,
         help="run config (default examples/configs/demo.toml; the long run: demo_long.toml)",
     )
-    p.add_argument("--scenes", type=int, default=None, help="scenes to draw (default 20000)")
+    p.add_argument("--scenes", type=int, default=None, help="scenes to draw (default 40000)")
     p.add_argument(
         "--form",
         choices=("block", "row"),

@@ -105,4 +105,4 @@ def test_demo_command_routes_form_scenes_and_overrides(monkeypatch, tmp_path) ->
     assert (seen[0].form, seen[0].n_scenes, seen[0].out_dir) == ("row", 300, out)
     assert seen[0].overrides == ("--max_steps=9",)
     assert main(["demo", "--out-dir", out]) == 0
-    assert (seen[1].form, seen[1].n_scenes) == ("block", 20000)  # the documented defaults
+    assert (seen[1].form, seen[1].n_scenes) == ("block", 40000)  # the documented defaults
