@@ -59,7 +59,9 @@ class DataConfig:
     bucket_batches: int = 0
     # Pack each batch's rows into sequences of this many positions, rows side by side, each
     # attending only to itself (0: pad every row to the batch's longest). Same rows, same loss,
-    # none of the ~40% padding: dslkit.train.packing.make_packed_batch.
+    # none of the ~40% padding (dslkit.train.packing.make_packed_batch); the masked attention
+    # costs some of it back: on the demo's rows 1.06x real tokens/s at 2 quiet threads, 1.48x at
+    # one thread on a loaded machine (benchmarks/train_step.py --rows).
     pack_width: int = 0
 
 
