@@ -738,19 +738,15 @@ def qc(
     if workers > 1 and len(rows) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+        from functools import partial
 
         # fork where there is one: the workers start with everything imported
         methods = multiprocessing.get_all_start_methods()
         mp = multiprocessing.get_context("fork" if "fork" in methods else None)
         chunk = max(1, len(rows) // (workers * 8))
         with ProcessPoolExecutor(workers, mp_context=mp) as pool:
-            found = pool.map(
-                _row_problems,
-                rows,
-                [contract] * len(rows),
-                [compile_scene] * len(rows),
-                chunksize=chunk,
-            )
+            check = partial(_row_problems, contract=contract, compile_scene=compile_scene)
+            found = pool.map(check, rows, chunksize=chunk)
             for row_problems in found:
                 problems.extend(row_problems)
     else:

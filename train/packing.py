@@ -173,6 +173,17 @@ class PackedRows:
             raise fail(f"truncated or corrupt ({type(exc).__name__}: {exc})") from None
 
 
+def _sequences(
+    data: PackedRows, indices: Sequence[int] | np.ndarray
+) -> list[tuple[np.ndarray, int]]:
+    """``(prompt + target, prompt length)`` of each row, in order: what both batch cutters lay out."""
+    out = []
+    for i in indices:
+        p, t = data.prompt(int(i)), data.target(int(i))
+        out.append((np.concatenate([p, t]), len(p)))
+    return out
+
+
 def make_batch(
     data: PackedRows, indices: Sequence[int] | np.ndarray, pad_id: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -187,16 +198,11 @@ def make_batch(
         ``(x, y)``, both (len(indices), longest row - 1) int64: ``x`` is prompt + target[:-1],
         ``y`` holds the next ids on target positions and -100 on prompt and padding positions.
     """
-    seqs = []
-    prompt_lens = []
-    for i in indices:
-        p, t = data.prompt(int(i)), data.target(int(i))
-        seqs.append(np.concatenate([p, t]))
-        prompt_lens.append(len(p))
-    width = max(len(s) for s in seqs) - 1
+    seqs = _sequences(data, indices)
+    width = max(len(s) for s, _ in seqs) - 1
     x = np.full((len(seqs), width), pad_id, dtype=np.int64)
     y = np.full((len(seqs), width), IGNORE_INDEX, dtype=np.int64)
-    for r, (s, p_len) in enumerate(zip(seqs, prompt_lens, strict=True)):
+    for r, (s, p_len) in enumerate(seqs):
         n = len(s) - 1
         x[r, :n] = s[:-1]
         # y[j] predicts s[j + 1]; the first target token is predicted at position p_len - 1.
@@ -238,10 +244,7 @@ def make_packed_batch(
     Returns:
         A :class:`PackedBatch` of shape (n_sequences, width).
     """
-    seqs: list[tuple[np.ndarray, int]] = []
-    for i in indices:
-        p, t = data.prompt(int(i)), data.target(int(i))
-        seqs.append((np.concatenate([p, t]), len(p)))
+    seqs = _sequences(data, indices)
     width = max(width, *(len(s) - 1 for s, _ in seqs))
     bins: list[list[int]] = []  # row numbers per sequence
     room: list[int] = []
