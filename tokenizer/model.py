@@ -81,6 +81,10 @@ class TokenizerMeta:
         }
 
 
+# a component's open or close tag as a whole reserved text: ``[name]`` / ``[/name]``
+_ELEMENT_TAG = re.compile(r"\[(/?)([a-z][a-z0-9_]*)\]")
+
+
 @dataclass(eq=False)
 class DslTokenizer:
     """A built tokenizer. Wraps (does not subclass) a ``tokenizers.Tokenizer``."""
@@ -133,6 +137,40 @@ class DslTokenizer:
     def reserved_ids(self) -> dict[str, int]:
         """Reserved structure text -> id, in id order."""
         return {t: self._id(t) for t in self.meta.reserved}
+
+    def structure(self) -> dict[str, tuple[int, ...]]:
+        """The ids a model's structure indices count (``dslkit.train.model.GPTConfig``).
+
+        ``structure_opens``: every component open (``[graph_node]`` and its space-led twin),
+        ``structure_closes``: every component close, ``structure_resets``: ``<|bos|>`` and
+        ``[OUT]`` (a prompt and its target are counted separately). The scene frame
+        (``[scene]``) is not an element: top-level components are level 0.
+
+        Returns:
+            The three id tuples, keyed by their ``GPTConfig`` field names.
+
+        Raises:
+            TokenizerError: K001 unless the tokenizer reserves scene structure atomically
+                (each open and close one id).
+        """
+        if self.meta.language not in ("scene", "both") or self.meta.granularity != "atomic":
+            raise fail(
+                "K001",
+                f"structure ids need an atomic scene tokenizer, this one is "
+                f"{self.meta.language}/{self.meta.granularity}",
+            )
+        opens, closes = [], []
+        for text in self.meta.reserved:
+            tag = _ELEMENT_TAG.fullmatch(text.lstrip(" "))
+            if tag is None or tag.group(2) == "scene":
+                continue
+            (closes if tag.group(1) else opens).append(self._id(text))
+        resets = (self.bos_id, self.out_id)
+        return {
+            "structure_opens": tuple(opens),
+            "structure_closes": tuple(closes),
+            "structure_resets": resets,
+        }
 
     def _id(self, text: str) -> int:
         i = self.tokenizer.token_to_id(text)

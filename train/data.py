@@ -813,14 +813,28 @@ def pack(rows: Sequence[Row], tokenizer: TokenizerLike, *, vocab_size: int | Non
         vocab_size: id space of the model; defaults to the tokenizer's vocabulary size.
 
     Returns:
-        A :class:`dslkit.train.packing.PackedRows`.
+        A :class:`dslkit.train.packing.PackedRows`, with the tokenizer's element ids when it
+        has them (``DslTokenizer.structure``; used by ``GPTConfig.structure_size``).
     """
     from dslkit.train.packing import PackedRows
 
     if vocab_size is None:
         vocab_size = _vocab_size(tokenizer)
     pairs = [_encode_row(tokenizer, r) for r in rows]
-    return PackedRows.from_rows(pairs, vocab_size=vocab_size)
+    return PackedRows.from_rows(pairs, vocab_size=vocab_size, structure=_structure(tokenizer))
+
+
+def _structure(tokenizer: Any) -> dict[str, tuple[int, ...]] | None:
+    """The tokenizer's element ids when it has them (an atomic scene tokenizer), else None."""
+    from dslkit.errors import TokenizerError
+
+    structure = getattr(tokenizer, "structure", None)
+    if structure is None:
+        return None
+    try:
+        return dict(structure())
+    except TokenizerError:  # K001: trace, split or bpe tokenizers count no elements
+        return None
 
 
 def _vocab_size(tokenizer: Any) -> int:

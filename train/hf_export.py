@@ -92,7 +92,12 @@ ROPE_BASE = 10000.0
 
 def _check_mappable(config: GPTConfig, *, rotary: bool) -> None:
     target = "GPT-NeoX" if rotary else "GPT-2"
-    unknown = {f.name for f in dataclasses.fields(config)} - MAPPED_FIELDS
+    # a field left at its default computes nothing new (structure indices off, say)
+    unknown = {
+        f.name
+        for f in dataclasses.fields(config)
+        if f.name not in MAPPED_FIELDS and getattr(config, f.name) != f.default
+    }
     if config.rope != rotary:
         unknown.add("rope")  # learned positions have no NeoX place, rotary ones no GPT-2 place
     if unknown:

@@ -346,6 +346,14 @@ def _fit(
     if config.exact_match == "dev" and dev_data is None:
         raise ConfigError("config key 'exact_match' is 'dev' but there is no dev data")
     model_config = dataclasses.replace(config.model, vocab_size=vocab_size)
+    if model_config.structure_size and not model_config.structure_opens:
+        # structure indices count the tokenizer's element ids, which the packed rows carry
+        if train_data.structure is None:
+            raise ConfigError(
+                "config key 'model.structure_size' needs element ids, but the training data "
+                "carries none: pack it with an atomic scene tokenizer (dslkit.train.data.pack)"
+            )
+        model_config = dataclasses.replace(model_config, **train_data.structure)
 
     # Seed everything global too: the sampler does not need it, but init, dropout and any
     # user callback drawing from random/numpy do.

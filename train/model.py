@@ -66,8 +66,26 @@ class GPTConfig:
     # digits copied from a question). Off by default; a rotary model has no ``wpe`` and does not
     # export to GPT-2.
     rope: bool = False
+    # Structure indices (0: off): each token also gets an embedding of where it sits in the
+    # program's element tree: the 1-based count of top-level elements opened so far (level 0)
+    # and of children opened in the current top-level element (level 1), both counted afresh
+    # from every reset token (``<|bos|>``, ``[OUT]``), clamped to ``structure_size - 1``.
+    # The k-th component of a skeleton prompt and the k-th component its target writes share
+    # one index, so attention can find "the prompt's component k" by content, not by
+    # counting repeated close tags: repeated components are where copying went wrong. The ids
+    # come from the tokenizer (``dslkit.tokenizer.DslTokenizer.structure``); such a model
+    # exports to neither GPT-2 nor NeoX.
+    structure_size: int = 0
+    structure_opens: tuple[int, ...] = ()  # ids that open an element (``[graph_node]``)
+    structure_closes: tuple[int, ...] = ()  # ids that close one (``[/graph_node]``)
+    structure_resets: tuple[int, ...] = ()  # ids after which counting starts again
 
     def __post_init__(self) -> None:
+        for name in ("structure_opens", "structure_closes", "structure_resets"):
+            # checkpoints store JSON lists; the config must stay hashable and compare equal
+            object.__setattr__(self, name, tuple(int(i) for i in getattr(self, name)))
+        if self.structure_size < 0:
+            raise ValueError(f"structure_size must be >= 0, got {self.structure_size}")
         if self.n_embd % self.n_head != 0:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if min(self.block_size, self.n_layer, self.n_head, self.n_embd) <= 0:
@@ -108,6 +126,9 @@ class KVCache:
     keys: list[torch.Tensor]  # per layer: (batch, n_head, block_size, head_dim)
     values: list[torch.Tensor]  # same shape as keys
     pos: int = 0  # number of positions already written (the next token goes here)
+    # (batch, block_size) ids fed so far, kept only by models with structure indices (a new
+    # token's index depends on every earlier token of its row)
+    ids: torch.Tensor | None = None
 
     @property
     def batch_size(self) -> int:
@@ -259,6 +280,30 @@ class GPT(nn.Module):
         # learned positions (None with rope: positions enter through the attention rotation)
         self.wpe = None if config.rope else nn.Embedding(config.block_size, config.n_embd)
         self.drop = nn.Dropout(config.dropout)
+        # structure indices: two levels in one table (level 1 rows follow level 0 rows)
+        self.wse = (
+            nn.Embedding(2 * config.structure_size, config.n_embd)
+            if config.structure_size
+            else None
+        )
+        if config.structure_size:
+            if not (config.structure_opens and config.structure_closes):
+                raise ValueError(
+                    "GPTConfig.structure_size > 0 needs structure_opens and structure_closes "
+                    "(dslkit.tokenizer.DslTokenizer.structure() gives them; the training loop "
+                    "takes them from the packed rows)"
+                )
+            for name, ids in (
+                ("struct_open", config.structure_opens),
+                ("struct_close", config.structure_closes),
+                ("struct_reset", config.structure_resets),
+            ):
+                if any(not 0 <= i < config.vocab_size for i in ids):
+                    raise ValueError(f"GPTConfig.{name}s holds an id outside the vocabulary")
+                table = torch.zeros(config.vocab_size, dtype=torch.bool)
+                table[list(ids)] = True
+                # derived from the config: never stored in a checkpoint
+                self.register_buffer(name, table, persistent=False)
         self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layer)])
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
@@ -284,7 +329,7 @@ class GPT(nn.Module):
         """Count parameters (shared tied weights once).
 
         Args:
-            non_embedding: leave out the position embedding (and the token embedding when it is
+            non_embedding: leave out the position and structure embeddings (and the token embedding when it is
                 not tied to the output head), the usual way to quote model size.
 
         Returns:
@@ -293,6 +338,7 @@ class GPT(nn.Module):
         n = sum(p.numel() for p in self.parameters())
         if non_embedding:
             n -= 0 if self.wpe is None else self.wpe.weight.numel()
+            n -= 0 if self.wse is None else self.wse.weight.numel()
             if not self.config.tie_weights:
                 n -= self.wte.weight.numel()
         return n
@@ -302,7 +348,11 @@ class GPT(nn.Module):
         return self.lm_head.weight.device
 
     def _embed(
-        self, idx: torch.Tensor, start: int, positions: torch.Tensor | None = None
+        self,
+        idx: torch.Tensor,
+        start: int,
+        positions: torch.Tensor | None = None,
+        structure: torch.Tensor | None = None,
     ) -> torch.Tensor:
         T = idx.shape[1]
         if positions is None and start + T > self.config.block_size:
@@ -314,11 +364,56 @@ class GPT(nn.Module):
                 f"a packed row reaches position {int(positions.max())}, past block_size "
                 f"{self.config.block_size}"
             )
+        x = self.wte(idx)
+        if self.wse is not None:
+            assert structure is not None  # forward / forward_step compute it when wse exists
+            x = x + self.wse(structure).sum(dim=2)
         if self.wpe is None:
-            return self.drop(self.wte(idx))
+            return self.drop(x)
         if positions is None:
             positions = torch.arange(start, start + T, dtype=torch.long, device=idx.device)
-        return self.drop(self.wte(idx) + self.wpe(positions))
+        return self.drop(x + self.wpe(positions))
+
+    def structure_index(
+        self, idx: torch.Tensor, segments: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The structure indices of every token (see ``GPTConfig.structure_size``).
+
+        Args:
+            idx: (batch, time) ids, each row read from its start.
+            segments: (batch, time) packed-row numbers; a new segment restarts the counts
+                like a reset token.
+
+        Returns:
+            (batch, time, 2) embedding rows: level 0, and level 1 offset by ``structure_size``.
+        """
+        size = self.config.structure_size
+        if not size:
+            raise ValueError("this model has no structure indices (GPTConfig.structure_size = 0)")
+        T = idx.shape[1]
+        opens, closes = self.struct_open[idx], self.struct_close[idx]
+        resets = self.struct_reset[idx]
+        if segments is not None:
+            resets = resets.clone()
+            resets[:, 1:] |= segments[:, 1:] != segments[:, :-1]
+        t = torch.arange(T, device=idx.device).expand_as(idx)
+        none = torch.full_like(t, -1)
+
+        def since(marks: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+            # running sum of values that restarts at every mark (the mark's own value counts),
+            # without a Python loop: the sum so far minus the sum before the last mark
+            total = values.cumsum(1)
+            last = torch.where(marks, t, none).cummax(dim=1).values
+            before = (total - values).gather(1, last.clamp(min=0))
+            return total - torch.where(last >= 0, before, torch.zeros_like(before))
+
+        delta = opens.long() - closes.long()
+        depth_before = since(resets, delta) - delta
+        top = opens & (depth_before == 0)
+        child = opens & (depth_before == 1)
+        level0 = since(resets, top.long())
+        level1 = since(resets | top, child.long())
+        return torch.stack((level0.clamp(max=size - 1), size + level1.clamp(max=size - 1)), dim=2)
 
     def forward(
         self,
@@ -355,7 +450,8 @@ class GPT(nn.Module):
             causal = torch.ones(T, T, dtype=torch.bool, device=idx.device).tril()
             mask = (segments[:, :, None] == segments[:, None, :]) & causal
             packed = (positions, mask.unsqueeze(1))  # (B, 1, T, T): the same for every head
-        x = self._embed(idx, 0, positions)
+        structure = None if self.wse is None else self.structure_index(idx, segments)
+        x = self._embed(idx, 0, positions, structure)
         for block in self.blocks:
             x = block(x, packed=packed)
         if targets is None:
@@ -383,6 +479,11 @@ class GPT(nn.Module):
         return KVCache(
             keys=[torch.zeros(shape, dtype=dtype, device=self.device) for _ in range(c.n_layer)],
             values=[torch.zeros(shape, dtype=dtype, device=self.device) for _ in range(c.n_layer)],
+            ids=(
+                torch.zeros(batch, c.block_size, dtype=torch.long, device=self.device)
+                if self.wse is not None
+                else None
+            ),
         )
 
     @torch.no_grad()
@@ -401,7 +502,17 @@ class GPT(nn.Module):
         """
         if idx_new.shape[0] != cache.batch_size:
             raise ValueError(f"batch {idx_new.shape[0]} does not match cache {cache.batch_size}")
-        x = self._embed(idx_new, cache.pos)
+        structure = None
+        if self.wse is not None:
+            if cache.ids is None:
+                raise ValueError("this cache keeps no ids: make it with this model's init_cache")
+            end = cache.pos + idx_new.shape[1]
+            if end > self.config.block_size:
+                raise ValueError(f"sequence of {end} positions exceeds block_size")
+            cache.ids[:, cache.pos : end] = idx_new
+            # O(sequence) per step: negligible beside attention over the same positions
+            structure = self.structure_index(cache.ids[:, :end])[:, cache.pos :]
+        x = self._embed(idx_new, cache.pos, None, structure)
         for layer, block in enumerate(self.blocks):
             x = block(x, cache, layer)
         cache.pos += idx_new.shape[1]

@@ -11,7 +11,7 @@ scored on predicting ``target``; prompt positions and padding get the ignore ind
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,8 @@ from dslkit.errors import ArtifactError
 __all__ = ["PackedBatch", "PackedRows", "make_batch", "make_packed_batch", "synthetic_rows"]
 
 FORMAT_VERSION = 1
+# the optional arrays of a pack whose tokenizer has element ids (GPTConfig's field names)
+STRUCTURE_KEYS = ("structure_opens", "structure_closes", "structure_resets")
 
 
 def _pack(seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -46,6 +48,10 @@ class PackedRows:
     target_tokens: np.ndarray  # int32, all targets concatenated
     target_offsets: np.ndarray  # int64, len(rows) + 1, starts at 0
     vocab_size: int  # ids are < vocab_size; the model is built with this many embeddings
+    # the tokenizer's element ids (``DslTokenizer.structure()``: structure_opens / _closes /
+    # _resets), for a model with structure indices (``GPTConfig.structure_size``); None when
+    # the tokenizer has none (trace, split or bpe tokenizers)
+    structure: Mapping[str, tuple[int, ...]] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.prompt_offsets) - 1
@@ -66,7 +72,10 @@ class PackedRows:
 
     @classmethod
     def from_rows(
-        cls, rows: Iterable[tuple[Sequence[int], Sequence[int]]], vocab_size: int | None = None
+        cls,
+        rows: Iterable[tuple[Sequence[int], Sequence[int]]],
+        vocab_size: int | None = None,
+        structure: Mapping[str, tuple[int, ...]] | None = None,
     ) -> PackedRows:
         """Pack ``(prompt_ids, target_ids)`` pairs.
 
@@ -74,6 +83,7 @@ class PackedRows:
             rows: the rows, in order (row i keeps index i).
             vocab_size: size of the id space; defaults to ``max id + 1``. Pass the tokenizer's
                 vocabulary size so the model has an embedding for every id it may meet later.
+            structure: the tokenizer's element ids (see the ``structure`` field).
 
         Returns:
             The packed rows.
@@ -87,7 +97,9 @@ class PackedRows:
         t_flat, t_off = _pack(targets)
         if vocab_size is None:
             vocab_size = int(max(p_flat.max(initial=-1), t_flat.max(initial=-1))) + 1
-        return cls(p_flat.astype(np.int32), p_off, t_flat.astype(np.int32), t_off, vocab_size)
+        return cls(
+            p_flat.astype(np.int32), p_off, t_flat.astype(np.int32), t_off, vocab_size, structure
+        )
 
     def __len__(self) -> int:
         return len(self.prompt_offsets) - 1
@@ -126,6 +138,7 @@ class PackedRows:
             prompt_offsets=self.prompt_offsets,
             target_tokens=self.target_tokens,
             target_offsets=self.target_offsets,
+            **{k: np.asarray(v, dtype=np.int64) for k, v in (self.structure or {}).items()},
         )
         return path
 
@@ -162,6 +175,11 @@ class PackedRows:
                     target_tokens=z["target_tokens"].astype(np.int32),
                     target_offsets=z["target_offsets"].astype(np.int64),
                     vocab_size=int(z["vocab_size"]),
+                    structure=(
+                        {k: tuple(int(i) for i in z[k]) for k in STRUCTURE_KEYS}
+                        if STRUCTURE_KEYS[0] in z.files
+                        else None
+                    ),
                 )
         except FileNotFoundError:
             raise fail("no such file") from None

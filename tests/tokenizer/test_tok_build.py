@@ -183,3 +183,41 @@ def test_path_names_are_whole_words_of_content_paths():
     assert pieces(named, "[title_ref:")[0] == "[title_ref:"
     assert named.decode(named.encode(corpus[0])) == corpus[0]
     assert "items" in strings and "cells" in strings  # repeatable ref keys are plural
+
+
+def test_structure_ids_are_the_component_tags_and_the_row_markers(toks):
+    import scene_dsl
+
+    tok = toks["atomic"]
+    ids = tok.structure()
+    strings = tok.vocab_strings()
+    components = set(scene_dsl.load_contract("v1").components)
+    assert {strings[i] for i in ids["structure_opens"]} == {f"[{c}]" for c in components}
+    assert {strings[i] for i in ids["structure_closes"]} == {f"[/{c}]" for c in components}
+    assert ids["structure_resets"] == (tok.bos_id, tok.out_id)
+    for kind in ("split", "bpe"):  # an open is no single id there
+        with pytest.raises(TokenizerError, match="K001.*atomic scene"):
+            toks[kind].structure()
+
+
+def test_structure_ids_include_the_space_led_twins():
+    import random
+
+    import scene_dsl
+    from scene_dsl.skeleton import skeleton_prompt, skeleton_target
+    from scene_dsl.strategies import sample_scene
+
+    rng = random.Random(5)
+    scenes = [scene_dsl.canonicalize(sample_scene(rng)) for _ in range(60)]
+    prompts = [skeleton_prompt(s) for s in scenes]
+    corpus = prompts + [skeleton_target(p) for p in prompts]
+    led = tokenizer.build("scene", corpus=corpus, vocab_size=2800, space_led=True)
+    ids = led.structure()
+    strings = led.vocab_strings()
+    n = len(scene_dsl.load_contract("v1").components)
+    assert len(ids["structure_opens"]) == len(ids["structure_closes"]) == 2 * n
+    # every component tag a target writes is counted, whichever twin the tokenizer picked
+    opens = set(ids["structure_opens"])
+    for scene in scenes:
+        written = [strings[i] for i in led.encode(scene_dsl.canonical_text(scene)) if i in opens]
+        assert len(written) == sum(1 for _ in scene.walk())
