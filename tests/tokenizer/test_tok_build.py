@@ -196,7 +196,7 @@ def test_structure_ids_are_the_component_tags_and_the_row_markers(toks):
     assert {strings[i] for i in ids["structure_closes"]} == {f"[/{c}]" for c in components}
     assert ids["structure_resets"] == (tok.bos_id, tok.out_id)
     for kind in ("split", "bpe"):  # an open is no single id there
-        with pytest.raises(TokenizerError, match="K001.*atomic scene"):
+        with pytest.raises(TokenizerError, match=r"K001.*atomic scene"):
             toks[kind].structure()
 
 
