@@ -159,7 +159,8 @@ class DslTokenizer:
                 f"structure ids need an atomic scene tokenizer, this one is "
                 f"{self.meta.language}/{self.meta.granularity}",
             )
-        opens, closes = [], []
+        opens: list[int] = []
+        closes: list[int] = []
         for text in self.meta.reserved:
             tag = _ELEMENT_TAG.fullmatch(text.lstrip(" "))
             if tag is None or tag.group(2) == "scene":

@@ -353,7 +353,13 @@ def _fit(
                 "config key 'model.structure_size' needs element ids, but the training data "
                 "carries none: pack it with an atomic scene tokenizer (dslkit.train.data.pack)"
             )
-        model_config = dataclasses.replace(model_config, **train_data.structure)
+        ids = train_data.structure
+        model_config = dataclasses.replace(
+            model_config,
+            structure_opens=ids["structure_opens"],
+            structure_closes=ids["structure_closes"],
+            structure_resets=ids["structure_resets"],
+        )
 
     # Seed everything global too: the sampler does not need it, but init, dropout and any
     # user callback drawing from random/numpy do.

@@ -271,6 +271,11 @@ class GPT(nn.Module):
         config: the model shape; ``config.vocab_size`` must be positive.
     """
 
+    # vocab_size bool tables, registered when config.structure_size (see structure_index)
+    struct_open: torch.Tensor
+    struct_close: torch.Tensor
+    struct_reset: torch.Tensor
+
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         if config.vocab_size <= 0:

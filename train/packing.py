@@ -67,6 +67,8 @@ class PackedRows:
                 raise ValueError(f"{name} ids must lie in [0, {self.vocab_size})")
         if n and np.any(np.diff(self.target_offsets) == 0):
             raise ValueError("every row needs at least one target token (it is what is trained)")
+        if self.structure is not None and set(self.structure) != set(STRUCTURE_KEYS):
+            raise ValueError(f"structure must hold exactly {', '.join(STRUCTURE_KEYS)}")
         if n and np.any(np.diff(self.prompt_offsets) == 0):
             raise ValueError("every row needs at least one prompt token (generation starts there)")
 
@@ -130,16 +132,17 @@ class PackedRows:
         if path.suffix != ".npz":
             path = path.with_name(path.name + ".npz")
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            path,
-            format_version=np.int64(FORMAT_VERSION),
-            vocab_size=np.int64(self.vocab_size),
-            prompt_tokens=self.prompt_tokens,
-            prompt_offsets=self.prompt_offsets,
-            target_tokens=self.target_tokens,
-            target_offsets=self.target_offsets,
-            **{k: np.asarray(v, dtype=np.int64) for k, v in (self.structure or {}).items()},
-        )
+        arrays: dict[str, np.ndarray] = {
+            "format_version": np.int64(FORMAT_VERSION),
+            "vocab_size": np.int64(self.vocab_size),
+            "prompt_tokens": self.prompt_tokens,
+            "prompt_offsets": self.prompt_offsets,
+            "target_tokens": self.target_tokens,
+            "target_offsets": self.target_offsets,
+        }
+        for key, ids in (self.structure or {}).items():
+            arrays[key] = np.asarray(ids, dtype=np.int64)
+        np.savez(path, **arrays)  # type: ignore[arg-type]
         return path
 
     @classmethod
