@@ -74,7 +74,12 @@ class GPTConfig:
     # one index, so attention can find "the prompt's component k" by content, not by
     # counting repeated close tags: repeated components are where copying went wrong. The ids
     # come from the tokenizer (``dslkit.tokenizer.DslTokenizer.structure``); such a model
-    # exports to neither GPT-2 nor NeoX.
+    # exports to neither GPT-2 nor NeoX. Measured on the demo's rows (2x128, 5000 steps, one
+    # run each): training rows are fitted faster (train loss 0.002 against 0.006, test 100%
+    # against 95%), but the hidden split's unseen two-component scenes come out worse (75-80%
+    # against 85-90%): an index that says "second component" makes "a second component is
+    # followed by a third", true of every training row there, the easiest rule to learn. Off
+    # in the demo; use it where held-out rows do not change the element count.
     structure_size: int = 0
     structure_opens: tuple[int, ...] = ()  # ids that open an element (``[graph_node]``)
     structure_closes: tuple[int, ...] = ()  # ids that close one (``[/graph_node]``)
