@@ -309,7 +309,8 @@ class GPT(nn.Module):
                 ("struct_reset", config.structure_resets),
             ):
                 if any(not 0 <= i < config.vocab_size for i in ids):
-                    raise ValueError(f"GPTConfig.{name}s holds an id outside the vocabulary")
+                    field = name.replace("struct_", "structure_") + "s"
+                    raise ValueError(f"GPTConfig.{field} holds an id outside the vocabulary")
                 table = torch.zeros(config.vocab_size, dtype=torch.bool)
                 table[list(ids)] = True
                 # derived from the config: never stored in a checkpoint
@@ -339,8 +340,9 @@ class GPT(nn.Module):
         """Count parameters (shared tied weights once).
 
         Args:
-            non_embedding: leave out the position and structure embeddings (and the token embedding when it is
-                not tied to the output head), the usual way to quote model size.
+            non_embedding: leave out the position and structure embeddings (and the token
+                embedding when it is not tied to the output head), the usual way to quote
+                model size.
 
         Returns:
             The number of scalar parameters.
