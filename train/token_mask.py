@@ -443,20 +443,18 @@ class TokenMasker:
         self._specials = specials
         # the walkable tokens as one array of alphabet indices (numpy reads the code points)
         ids = [i for i, t in enumerate(self._vocab) if t and i not in specials]
-        joined = "".join(self._vocab[i] for i in ids)
-        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        alphabet, flat = np.unique(points, return_inverse=True)
-        self._alphabet = [chr(c) for c in alphabet.tolist()]
-        self._flat = flat.reshape(-1).astype(np.int32)
-        self._lengths = np.array([len(self._vocab[i]) for i in ids], dtype=np.int64)
+        texts = [self._vocab[i] for i in ids]
+        points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        # the alphabet by counting code points (a sort of every character costs several times
+        # more on a large vocabulary); its index of each character through a lookup table
+        present = np.flatnonzero(np.bincount(points, minlength=1))
+        lookup = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.int32)
+        lookup[present] = np.arange(len(present), dtype=np.int32)
+        self._alphabet = [chr(c) for c in present.tolist()]
+        self._flat = lookup[points]
+        self._lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         self._offsets = np.concatenate([[0], np.cumsum(self._lengths)[:-1]]).astype(np.int64)
         self._walk_ids = np.array(ids, dtype=np.int64)
-        # walkable tokens in text order, to find those that start with a text by bisection
-        self._sorted = sorted(range(len(ids)), key=lambda k: self._vocab[ids[k]])
-        self._sorted_texts = [self._vocab[ids[k]] for k in self._sorted]
-        # tokens made only of characters a value is written with
-        self._plain = np.array([bool(t) and VALUE_CHARS.issuperset(t) for t in vocab], dtype=bool)
-        self._plain_texts = {t: i for i, t in enumerate(self._vocab) if self._plain[i]}
         self._tables: dict[Hashable, _Table] = {}  # residual key -> walk
         self._nothing = np.zeros(self.vocab_size, dtype=bool)
         self._info: dict[int, StateInfo] = {}
@@ -481,9 +479,13 @@ class TokenMasker:
         # write one text (an int-valued dict is one object to the cyclic collector, where a
         # list per token was tens of thousands that every full collection walks)
         vocab = self._vocab
-        pos: dict[str, int | np.ndarray] = {
-            vocab[i]: k for k, i in enumerate(self._walk_ids.tolist())
-        }
+        pos: dict[str, int | np.ndarray] = dict(
+            zip(
+                map(vocab.__getitem__, self._walk_ids.tolist()),
+                range(len(self._walk_ids)),
+                strict=True,
+            )
+        )
         if len(pos) < len(self._walk_ids):
             dups: dict[str, list[int]] = {}
             for k, i in enumerate(self._walk_ids.tolist()):
@@ -534,6 +536,29 @@ class TokenMasker:
         for info in self._info.values():
             info._masker = ref
         self._transient()
+
+    @cached_property
+    def _sorted(self) -> list[int]:
+        """The walkable tokens' positions in text order (to find those that start with a
+        text by bisection; sorted when first needed)."""
+        texts = [self._vocab[i] for i in self._walk_ids.tolist()]
+        return sorted(range(len(texts)), key=texts.__getitem__)
+
+    @cached_property
+    def _sorted_texts(self) -> list[str]:
+        ids = self._walk_ids
+        return [self._vocab[i] for i in ids[self._sorted].tolist()]
+
+    @cached_property
+    def _plain(self) -> np.ndarray:
+        """Per id: the token is made only of characters a value is written with (value
+        checks read it; found when first needed)."""
+        return np.array([bool(t) and VALUE_CHARS.issuperset(t) for t in self._vocab], dtype=bool)
+
+    @cached_property
+    def _plain_texts(self) -> dict[str, int]:
+        plain = self._plain
+        return {t: i for i, t in enumerate(self._vocab) if plain[i]}
 
     @property
     def vocab(self) -> list[str]:
@@ -850,9 +875,21 @@ class TokenMasker:
                     whole = (moved == d1) & self._whole(dfa.stops[lid], 1)
                     found.put(np.flatnonzero(whole), d1)
                     reads &= ~whole
+            # the rest go on from the state their first character leads to (it is not read
+            # again): those it completes the piece with, or that end there, are settled now
             act = np.flatnonzero(reads)
-            cur = np.full(len(act), d0, dtype=np.int32)
-            j = 0
+            cur = moved[act]
+            done = cur <= -2
+            if done.any():
+                found.put(act[done], cur[done], 1)
+                keep = ~done
+                act, cur = act[keep], cur[keep]
+            short = self._lengths[act] == 1
+            if short.any():
+                found.put(act[short], cur[short])
+                keep = ~short
+                act, cur = act[keep], cur[keep]
+            j = 1
         cls, flat, offsets, ends = dfa.cls, self._flat, self._offsets, self._ends
         pos = offsets[act] + j  # per active token: where in ``flat`` it reads next
         while act.size:
