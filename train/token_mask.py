@@ -842,7 +842,9 @@ class TokenMasker:
                 run = dfa.state(dfa.close([s]))
                 if p is not None:
                     found.put(p, run)
-                act = longer
+                # the tokens on past the run that end in a name (or any class a state reads
+                # back into itself) there or one character later are settled at once
+                act = self._settle_run(dfa, run, longer, len(chain), found)
             j = len(chain)
             cur = np.full(len(act), run, dtype=np.int32)
         else:
@@ -875,6 +877,11 @@ class TokenMasker:
                     whole = (moved == d1) & self._whole(dfa.stops[lid], 1)
                     found.put(np.flatnonzero(whole), d1)
                     reads &= ~whole
+                else:
+                    # one character further (a space, then a name): the tokens whose second
+                    # character leads to a state that loops, and whose text from there lies
+                    # in its class, end there too
+                    self._settle_second(dfa, d1, np.flatnonzero(moved == d1), reads, found)
             # the rest go on from the state their first character leads to (it is not read
             # again): those it completes the piece with, or that end there, are settled now
             act = np.flatnonzero(reads)
@@ -944,6 +951,58 @@ class TokenMasker:
             sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
         rest = np.flatnonzero((code <= -2) & (at < self._lengths[live]))
         return _Table(ids, code, at, sets, rest, mask)
+
+    def _settle_run(
+        self, dfa: _PieceDfa, d: int, idx: np.ndarray, j: int, found: _Settled
+    ) -> np.ndarray:
+        """Settle the tokens ``idx``, longer than ``j`` characters and in DFA state ``d``
+        after them, that are written from there wholly in the class ``d`` reads back into
+        itself, or in that of a looping state their next character leads to; returns the
+        others (they walk on from ``d`` at character ``j``)."""
+        if len(idx) <= _FEW:
+            return idx
+        if dfa.loop[d] == _UNKNOWN:
+            dfa.fill([d])
+        lid = int(dfa.loop[d])
+        if lid >= 0:
+            whole = self._whole(dfa.stops[lid], j)[idx]
+            found.put(idx[whole], d)
+            idx = idx[~whole]
+            if not idx.size:
+                return idx
+        moved = dfa.trans[d][dfa.cls[self._flat[self._offsets[idx] + j]]]
+        keep = np.ones(len(idx), dtype=bool)
+        for d2 in np.flatnonzero(np.bincount(moved[moved >= 0], minlength=1)).tolist():
+            if d2 == d:
+                continue
+            if dfa.loop[d2] == _UNKNOWN:
+                dfa.fill([d2])
+            lid = int(dfa.loop[d2])
+            if lid >= 0:
+                sel = (moved == d2) & self._whole(dfa.stops[lid], j + 1)[idx]
+                found.put(idx[sel], d2)
+                keep &= ~sel
+        return idx[keep]
+
+    def _settle_second(
+        self, dfa: _PieceDfa, d1: int, idx: np.ndarray, reads: np.ndarray, found: _Settled
+    ) -> None:
+        """Settle the tokens ``idx`` (their first character leads to ``d1``, which reads no
+        class back into itself) that are written wholly in the class of a looping state their
+        second character leads to; they are taken out of ``reads``."""
+        idx = idx[self._lengths[idx] >= 2]
+        if not idx.size:
+            return
+        moved = dfa.trans[d1][dfa.cls[self._flat[self._offsets[idx] + 1]]]
+        for d2 in np.flatnonzero(np.bincount(moved[moved >= 0], minlength=1)).tolist():
+            if dfa.loop[d2] == _UNKNOWN:
+                dfa.fill([d2])
+            lid = int(dfa.loop[d2])
+            if lid >= 0:
+                sel = (moved == d2) & self._whole(dfa.stops[lid], 2)[idx]
+                whole = idx[sel]
+                found.put(whole, d2)
+                reads[whole] = False
 
     def advance(self, sid: int, token: int) -> int:
         """The state after a token (:data:`DEAD` when it was not allowed or ended the program)."""
