@@ -711,7 +711,7 @@ class TokenMasker:
         parts = info.parts
         if len(parts) == 1:
             table = info.tables[0]
-            k = int(np.searchsorted(table.ids, token))
+            k = int(table.ids.searchsorted(token))
             code = int(table.code[k])
             if code >= 0:
                 return self._inside(info, 0, code)
@@ -723,7 +723,7 @@ class TokenMasker:
         for part, table in zip(parts, info.tables, strict=True):
             if not table.mask[token]:
                 continue
-            k = int(np.searchsorted(table.ids, token))
+            k = int(table.ids.searchsorted(token))
             code = int(table.code[k])
             if code < 0:
                 done = (int(table.at[k]), part.piece)
