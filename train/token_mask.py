@@ -63,6 +63,9 @@ _DEAD = -1  # a walk code: the token leaves the language
 # a walk with at most this many tokens still on their way finishes them one by one in Python
 # (measured: a vectorised step costs about as much as this many tokens' characters)
 _FEW = 48
+# tokens on their way are settled by class (one array each) only when there are more than
+# this many: for fewer, the DFA rows the settling fills cost more than walking them
+_MANY = 256
 
 
 class StateInfo:
@@ -959,7 +962,7 @@ class TokenMasker:
         after them, that are written from there wholly in the class ``d`` reads back into
         itself, or in that of a looping state their next character leads to; returns the
         others (they walk on from ``d`` at character ``j``)."""
-        if len(idx) <= _FEW:
+        if len(idx) <= _MANY:
             return idx
         if dfa.loop[d] == _UNKNOWN:
             dfa.fill([d])
@@ -991,7 +994,7 @@ class TokenMasker:
         class back into itself) that are written wholly in the class of a looping state their
         second character leads to; they are taken out of ``reads``."""
         idx = idx[self._lengths[idx] >= 2]
-        if not idx.size:
+        if idx.size <= _MANY:  # few enough to walk (settling fills DFA rows they may not need)
             return
         moved = dfa.trans[d1][dfa.cls[self._flat[self._offsets[idx] + 1]]]
         for d2 in np.flatnonzero(np.bincount(moved[moved >= 0], minlength=1)).tolist():

@@ -122,6 +122,29 @@ def test_fast_masks_equal_brute_force(kind: str, language: str) -> None:
         assert info.nexts.tolist() == [masker.advance(sid, t) for t in info.ids.tolist()]
 
 
+@pytest.mark.parametrize("language", ["scene", "trace"])
+def test_settling_by_class_and_vectorised_steps_equal_brute_force(
+    language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk's shortcuts for many tokens (settling the tokens written in a name's class
+    one or two characters past a start or a literal run, vectorised steps) give the masks and
+    next states of a walk one character at a time: forced on for every walk here, where the
+    small test vocabularies would otherwise take the one-by-one path."""
+    from dslkit.train import token_mask
+
+    monkeypatch.setattr(token_mask, "_MANY", 0)
+    monkeypatch.setattr(token_mask, "_FEW", 0)
+    masker = masker_for("bpe", language)
+    auto, vocab = masker.automaton, masker.vocab
+    specials = dict.fromkeys(masker._specials, "")
+    for sid in sampled_states(masker, language, seed=7):
+        fast = masker.info(sid).mask
+        assert np.array_equal(fast, brute_force_mask(auto, vocab, specials, masker.eos_id, sid))
+        for t in masker.info(sid).ids.tolist():
+            want = DEAD if t == masker.eos_id else auto.advance(sid, vocab[t])
+            assert masker.advance(sid, t) == want, (vocab[t], auto.context(sid))
+
+
 def test_a_loaded_masker_reuses_its_walk_tables() -> None:
     masker = masker_for("bpe", "scene")
     texts = _texts("scene", 4, 21)
