@@ -307,19 +307,25 @@ class _PieceDfa:
                     if cs is not None:
                         for k in of(cs):
                             moved.setdefault(k, []).append(t)
-            row = np.full(len(self.reps), _DEAD, dtype=np.int32)
+            # the row as a list (one numpy call per row, not one per step: most rows have
+            # a class or two)
+            row = [_DEAD] * len(self.reps)
             after = self.after
+            loops: list[int] = []  # the classes the state reads back into itself
             for k, targets in moved.items():
-                key = tuple(sorted(set(targets)))
+                key = (targets[0],) if len(targets) == 1 else tuple(sorted(set(targets)))
                 r = after.get(key)
                 if r is None:
                     closed = self.close(targets)
                     r = after[key] = -2 if end in closed else self.state(closed)
                 row[k] = r
+                if r == d:
+                    loops.append(k)
             self.trans[d] = row
-            loops = row == d
-            if loops.any():
-                chars = loops[self.cls]  # over the alphabet
+            if loops:
+                in_loop = np.zeros(len(self.reps), dtype=bool)
+                in_loop[loops] = True
+                chars = in_loop[self.cls]  # over the alphabet
                 key = chars.tobytes()
                 lid = self._loop_ids.get(key)
                 if lid is None:
@@ -331,7 +337,7 @@ class _PieceDfa:
                 self.loop[d] = -1
             while len(self.rows) <= d:
                 self.rows.append(None)
-            self.rows[d] = (lid, *row.tolist())
+            self.rows[d] = (lid, *row)
 
     def finish(
         self,
