@@ -358,9 +358,10 @@ class GrammarLogitsProcessor(LogitsProcessor):
             parent = parents.get(key)
             if parent is None:
                 return None
-            child = made.get((*key, newest[b]))
+            ckey = (prompt, key[1], newest[b])
+            child = made.get(ckey)
             if child is None:  # rows with the same ids share one advance (beams)
-                child = made[(*key, newest[b])] = self._advance(parent, newest[b], first)
+                child = made[ckey] = self._advance(parent, newest[b], first)
             rows.append(child)
         return rows
 
