@@ -40,6 +40,7 @@ process loads instead of rebuilding (a pickle: only load cache folders you wrote
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -154,6 +155,11 @@ def compiled_masker(
         return masker
     path = cache_file(language, key, cache_dir)
     if path.is_file():
+        # The collector is held off while the masker is read: unpickling creates every state
+        # and table at once, which would set off full passes of the cyclic collector (each
+        # 0.1-0.2 s with torch loaded) that find nothing to free.
+        enabled = gc.isenabled()
+        gc.disable()
         try:
             with path.open("rb") as f:
                 loaded = pickle.load(f)
@@ -161,6 +167,9 @@ def compiled_masker(
                 masker = loaded
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             masker = None  # a stale or broken file: rebuild (and overwrite on save)
+        finally:
+            if enabled:
+                gc.enable()
     if masker is None:
         import scene_dsl
         import trace_dsl

@@ -108,6 +108,7 @@ class StateInfo:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
+        state.pop("_packed", None)  # a loaded state's mask not read yet: read below
         del state["_masker"]  # set again by the masker that loads it
         state["cache"] = {}  # device tensors stay in the process
         for name in ("ids", "nexts", "dist_after", "max_dist"):
@@ -119,12 +120,22 @@ class StateInfo:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        mask = state["mask"]
-        if mask is None:
-            state["mask"] = state["tables"][0].mask
-        else:
-            state["mask"] = np.unpackbits(mask[0], count=mask[1]).astype(bool)
+        # the mask is unpacked when first read (a loaded masker holds thousands of states, most
+        # never visited by the next decode): until then it is not an attribute, and
+        # __getattr__, which Python calls only for a missing one, unpacks it
+        state["_packed"] = state.pop("mask")
         self.__dict__.update(state)
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "mask" or "_packed" not in self.__dict__:
+            raise AttributeError(name)
+        packed = self.__dict__.pop("_packed")
+        if packed is None:
+            mask = self.tables[0].mask
+        else:
+            mask = np.unpackbits(packed[0], count=packed[1]).view(bool)
+        self.mask = mask
+        return mask
 
     @cached_property
     def ids(self) -> np.ndarray:
@@ -170,13 +181,20 @@ class _Table:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
+        state.pop("_packed", None)  # a loaded table's mask not read yet: read below
         state["mask"] = (np.packbits(self.mask), len(self.mask))
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        packed, n = state["mask"]
-        state["mask"] = np.unpackbits(packed, count=n).astype(bool)
+        state["_packed"] = state.pop("mask")  # unpacked when first read, as a state's mask
         self.__dict__.update(state)
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "mask" or "_packed" not in self.__dict__:
+            raise AttributeError(name)
+        packed, n = self.__dict__.pop("_packed")
+        self.mask = mask = np.unpackbits(packed, count=n).view(bool)
+        return mask
 
 
 @dataclass(frozen=True, slots=True)
