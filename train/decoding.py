@@ -79,22 +79,27 @@ class GrammarConstraint:
         # steps where the value checks gave way (no token kept the value good, or none did
         # and still finished in time): each value error in an output is one of these
         self.stepped_aside = 0
-        self._rows: dict[int, _Row] = {}  # id(ids list) -> row state
+        # row key -> its state: the row's position in the batch (``ids.row``, which
+        # GPT.generate_batch gives) or, for a plain list, the list itself by identity
+        self._rows: dict[tuple[str, int], _Row] = {}
 
     def _row(self, ids: Sequence[int]) -> _Row:
-        key = id(ids)
+        index = getattr(ids, "row", None)
+        key = ("id", id(ids)) if index is None else ("row", index)
         row = self._rows.get(key)
         if row is None or len(ids) < row.seen:
-            # a new row: GPT.generate_batch visits rows in batch order, so the k-th row met
-            # is row k of the batch (and takes the k-th value rules)
-            k = len(self._rows) if row is None else row.index
+            # a new row (or a new call: the row is shorter than what was read): rows without
+            # a position are numbered in the order they are first met, as generate_batch
+            # visits them, and take the value rules of that number
+            k = index if index is not None else len(self._rows) if row is None else row.index
             rules = self.values[k] if self.values is not None and k < len(self.values) else None
             values = RowValues(rules) if rules is not None else None
             row = self._rows[key] = _Row(k, 0, self.masker.start, values)
         return row
 
-    def state(self, ids: Sequence[int]) -> int:
-        """The automaton state after ``ids`` (advancing the cached state of this row)."""
+    def _follow(self, ids: Sequence[int]) -> _Row:
+        """The row of ``ids`` with its state advanced by the ids it has not read yet (the
+        row's cursor ``seen``: a step reads the newest id only, never the row again)."""
         row = self._row(ids)
         for token in ids[row.seen :]:
             t = int(token)
@@ -102,15 +107,20 @@ class GrammarConstraint:
                 row.values.advance(self.masker.payload_steps(row.sid).get(t), self.masker.vocab[t])
             row.sid = self.masker.advance(row.sid, t)
         row.seen = len(ids)
-        return row.sid
+        return row
+
+    def state(self, ids: Sequence[int]) -> int:
+        """The automaton state after ``ids`` (advancing the cached state of this row)."""
+        return self._follow(ids).sid
 
     def __call__(self, ids: Sequence[int], logits: torch.Tensor) -> torch.Tensor:
-        sid = self.state(ids)
+        row = self._follow(ids)
+        sid = row.sid
         if sid == DEAD:  # only reachable if the caller ignored the mask; keep the row alive
             return logits
         remaining = None if self.max_new_tokens is None else self.max_new_tokens - len(ids)
         info = self.masker.info(sid)
-        values = self._rows[id(ids)].values
+        values = row.values
         steps = self.masker.payload_steps(sid) if values is not None else None
         if not steps and (remaining is None or info.max_dist <= remaining - 1):
             key = ("blocked", logits.device)

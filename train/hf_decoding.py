@@ -40,6 +40,7 @@ process loads instead of rebuilding (a pickle: only load cache folders you wrote
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -154,6 +155,11 @@ def compiled_masker(
         return masker
     path = cache_file(language, key, cache_dir)
     if path.is_file():
+        # The collector is held off while the masker is read: unpickling creates every state
+        # and table at once, which would set off full passes of the cyclic collector (each
+        # 0.1-0.2 s with torch loaded) that find nothing to free.
+        enabled = gc.isenabled()
+        gc.disable()
         try:
             with path.open("rb") as f:
                 loaded = pickle.load(f)
@@ -161,6 +167,9 @@ def compiled_masker(
                 masker = loaded
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             masker = None  # a stale or broken file: rebuild (and overwrite on save)
+        finally:
+            if enabled:
+                gc.enable()
     if masker is None:
         import scene_dsl
         import trace_dsl
@@ -250,9 +259,9 @@ class GrammarLogitsProcessor(LogitsProcessor):
         self.max_new_tokens = max_new_tokens
         self.rules = None if not check_values else [ValueRules(c) for c in (content or [None])]
         self._first = self._first_tokens()
-        self._states: dict[tuple[int, tuple[int, ...]], _Row] = {}
         self._prompt_len = 0
         self._last_len = -1
+        self._last_ids: torch.Tensor | None = None  # the batch of the last step
         self._last_rows: list[_Row] = []
         self._reserves: dict[int, int] = {}  # id(rules) -> steering reserve (rules live here)
 
@@ -300,29 +309,69 @@ class GrammarLogitsProcessor(LogitsProcessor):
         return out
 
     def _rows(self, input_ids: torch.Tensor) -> list[_Row]:
+        """The rows of a step, each advanced by its newest id from the row it continues.
+
+        The common step (every row continues the row at its position: greedy, sampling) is
+        recognised by comparing the batch with the last one in one tensor operation, so a row
+        costs one advance, whatever its length. Otherwise (beams reordered, rows dropped) a row
+        is matched to the one whose ids are its own less the newest, by the bytes of those ids.
+        Never by the identity of the tensors ``generate`` passes."""
         n, length = input_ids.shape
-        per_prompt = max(1, n // max(1, len(self.rules or [None])))
-        if length != self._last_len + 1:
-            self._prompt_len, self._states = length, {}  # a new generate call
-        gen = input_ids[:, self._prompt_len :].tolist()
-        states: dict[tuple[int, tuple[int, ...]], _Row] = {}
+        last = self._last_ids
+        if length != self._last_len + 1 or last is None:
+            return self._restart(input_ids)  # a new generate call
+        ids = input_ids.detach()
+        newest = ids[:, -1].tolist()
+        first = length - self._prompt_len == 1
+        if n == len(self._last_rows) and torch.equal(ids[:, :-1], last):
+            rows = [
+                self._advance(row, token, first)
+                for row, token in zip(self._last_rows, newest, strict=True)
+            ]
+        else:
+            found = self._continued(ids, newest, first)
+            if found is None:  # not a continuation of the last step: start over
+                return self._restart(input_ids)
+            rows = found
+        self._last_ids, self._last_len, self._last_rows = ids, length, rows
+        return rows
+
+    def _prompt_of(self, b: int, n: int) -> int:
+        """The prompt (index into the content list) of batch row ``b`` of ``n``."""
+        if self.rules is None or len(self.rules) <= 1:
+            return 0
+        return b // max(1, n // len(self.rules))
+
+    def _restart(self, input_ids: torch.Tensor) -> list[_Row]:
+        n, length = input_ids.shape
+        self._prompt_len = length
+        rows = [self._root(self._prompt_of(b, n)) for b in range(n)]
+        self._last_ids, self._last_len, self._last_rows = input_ids.detach(), length, rows
+        return rows
+
+    def _continued(self, ids: torch.Tensor, newest: list[int], first: bool) -> list[_Row] | None:
+        """Rows matched to the last step's by their generated ids (None: a row continues none)."""
+        assert self._last_ids is not None
+        prev = self._last_ids[:, self._prompt_len :].cpu().numpy()
+        now = ids[:, self._prompt_len : -1].cpu().numpy()
+        n_prev, n = len(prev), len(now)
+        parents = {
+            (self._prompt_of(b, n_prev), prev[b].tobytes()): row
+            for b, row in enumerate(self._last_rows)
+        }
         rows: list[_Row] = []
-        for b, ids in enumerate(gen):
-            prompt = b // per_prompt if self.rules is not None and len(self.rules) > 1 else 0
-            key = (prompt, tuple(ids))
-            row = states.get(key)
-            if row is None:
-                if not ids:
-                    row = self._root(prompt)
-                else:
-                    parent = self._states.get((prompt, key[1][:-1]))
-                    if parent is None:  # not a continuation of the last step: start over
-                        self._prompt_len, self._states = length, {}
-                        return self._rows(input_ids)
-                    row = self._advance(parent, ids[-1], first=len(ids) == 1)
-                states[key] = row
-            rows.append(row)
-        self._states, self._last_len, self._last_rows = states, length, rows
+        made: dict[tuple[int, bytes, int], _Row] = {}
+        for b in range(n):
+            prompt = self._prompt_of(b, n)
+            key = (prompt, now[b].tobytes())
+            parent = parents.get(key)
+            if parent is None:
+                return None
+            ckey = (prompt, key[1], newest[b])
+            child = made.get(ckey)
+            if child is None:  # rows with the same ids share one advance (beams)
+                child = made[ckey] = self._advance(parent, newest[b], first)
+            rows.append(child)
         return rows
 
     @property

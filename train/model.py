@@ -27,6 +27,7 @@ __all__ = [
     "Generation",
     "KVCache",
     "LogitsProcessor",
+    "RowIds",
     "resolve_device",
 ]
 
@@ -138,6 +139,18 @@ class KVCache:
     @property
     def batch_size(self) -> int:
         return self.keys[0].shape[0]
+
+
+class RowIds(list[int]):
+    """The ids a row has generated so far, as ``generate_batch`` passes them to a logits
+    processor, with the row's position in the batch: a processor that keeps per-row state
+    follows the row by ``row``, not by the list's identity."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: int) -> None:
+        super().__init__()
+        self.row = row  # position in the batch
 
 
 @dataclass(frozen=True)
@@ -604,7 +617,7 @@ class GPT(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            rows: list[list[int]] = [[] for _ in range(B)]
+            rows = [RowIds(b) for b in range(B)]
             reasons: list[FinishReason | None] = [None] * B
             cache = self.init_cache(B) if use_cache else None
             seq = idx.to(self.device)

@@ -63,6 +63,9 @@ _DEAD = -1  # a walk code: the token leaves the language
 # a walk with at most this many tokens still on their way finishes them one by one in Python
 # (measured: a vectorised step costs about as much as this many tokens' characters)
 _FEW = 48
+# tokens on their way are settled by class (one array each) only when there are more than
+# this many: for fewer, the DFA rows the settling fills cost more than walking them
+_MANY = 256
 
 
 class StateInfo:
@@ -105,6 +108,7 @@ class StateInfo:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
+        state.pop("_packed", None)  # a loaded state's mask not read yet: read below
         del state["_masker"]  # set again by the masker that loads it
         state["cache"] = {}  # device tensors stay in the process
         for name in ("ids", "nexts", "dist_after", "max_dist"):
@@ -116,12 +120,22 @@ class StateInfo:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        mask = state["mask"]
-        if mask is None:
-            state["mask"] = state["tables"][0].mask
-        else:
-            state["mask"] = np.unpackbits(mask[0], count=mask[1]).astype(bool)
+        # the mask is unpacked when first read (a loaded masker holds thousands of states, most
+        # never visited by the next decode): until then it is not an attribute, and
+        # __getattr__, which Python calls only for a missing one, unpacks it
+        state["_packed"] = state.pop("mask")
         self.__dict__.update(state)
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "mask" or "_packed" not in self.__dict__:
+            raise AttributeError(name)
+        packed = self.__dict__.pop("_packed")
+        if packed is None:
+            mask = self.tables[0].mask
+        else:
+            mask = np.unpackbits(packed[0], count=packed[1]).view(bool)
+        self.mask = mask
+        return mask
 
     @cached_property
     def ids(self) -> np.ndarray:
@@ -167,13 +181,20 @@ class _Table:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
+        state.pop("_packed", None)  # a loaded table's mask not read yet: read below
         state["mask"] = (np.packbits(self.mask), len(self.mask))
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        packed, n = state["mask"]
-        state["mask"] = np.unpackbits(packed, count=n).astype(bool)
+        state["_packed"] = state.pop("mask")  # unpacked when first read, as a state's mask
         self.__dict__.update(state)
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "mask" or "_packed" not in self.__dict__:
+            raise AttributeError(name)
+        packed, n = self.__dict__.pop("_packed")
+        self.mask = mask = np.unpackbits(packed, count=n).view(bool)
+        return mask
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,19 +325,25 @@ class _PieceDfa:
                     if cs is not None:
                         for k in of(cs):
                             moved.setdefault(k, []).append(t)
-            row = np.full(len(self.reps), _DEAD, dtype=np.int32)
+            # the row as a list (one numpy call per row, not one per step: most rows have
+            # a class or two)
+            row = [_DEAD] * len(self.reps)
             after = self.after
+            loops: list[int] = []  # the classes the state reads back into itself
             for k, targets in moved.items():
-                key = tuple(sorted(set(targets)))
+                key = (targets[0],) if len(targets) == 1 else tuple(sorted(set(targets)))
                 r = after.get(key)
                 if r is None:
                     closed = self.close(targets)
                     r = after[key] = -2 if end in closed else self.state(closed)
                 row[k] = r
+                if r == d:
+                    loops.append(k)
             self.trans[d] = row
-            loops = row == d
-            if loops.any():
-                chars = loops[self.cls]  # over the alphabet
+            if loops:
+                in_loop = np.zeros(len(self.reps), dtype=bool)
+                in_loop[loops] = True
+                chars = in_loop[self.cls]  # over the alphabet
                 key = chars.tobytes()
                 lid = self._loop_ids.get(key)
                 if lid is None:
@@ -328,7 +355,7 @@ class _PieceDfa:
                 self.loop[d] = -1
             while len(self.rows) <= d:
                 self.rows.append(None)
-            self.rows[d] = (lid, *row.tolist())
+            self.rows[d] = (lid, *row)
 
     def finish(
         self,
@@ -443,20 +470,18 @@ class TokenMasker:
         self._specials = specials
         # the walkable tokens as one array of alphabet indices (numpy reads the code points)
         ids = [i for i, t in enumerate(self._vocab) if t and i not in specials]
-        joined = "".join(self._vocab[i] for i in ids)
-        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        alphabet, flat = np.unique(points, return_inverse=True)
-        self._alphabet = [chr(c) for c in alphabet.tolist()]
-        self._flat = flat.reshape(-1).astype(np.int32)
-        self._lengths = np.array([len(self._vocab[i]) for i in ids], dtype=np.int64)
+        texts = [self._vocab[i] for i in ids]
+        points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        # the alphabet by counting code points (a sort of every character costs several times
+        # more on a large vocabulary); its index of each character through a lookup table
+        present = np.flatnonzero(np.bincount(points, minlength=1))
+        lookup = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.int32)
+        lookup[present] = np.arange(len(present), dtype=np.int32)
+        self._alphabet = [chr(c) for c in present.tolist()]
+        self._flat = lookup[points]
+        self._lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         self._offsets = np.concatenate([[0], np.cumsum(self._lengths)[:-1]]).astype(np.int64)
         self._walk_ids = np.array(ids, dtype=np.int64)
-        # walkable tokens in text order, to find those that start with a text by bisection
-        self._sorted = sorted(range(len(ids)), key=lambda k: self._vocab[ids[k]])
-        self._sorted_texts = [self._vocab[ids[k]] for k in self._sorted]
-        # tokens made only of characters a value is written with
-        self._plain = np.array([bool(t) and VALUE_CHARS.issuperset(t) for t in vocab], dtype=bool)
-        self._plain_texts = {t: i for i, t in enumerate(self._vocab) if self._plain[i]}
         self._tables: dict[Hashable, _Table] = {}  # residual key -> walk
         self._nothing = np.zeros(self.vocab_size, dtype=bool)
         self._info: dict[int, StateInfo] = {}
@@ -481,9 +506,13 @@ class TokenMasker:
         # write one text (an int-valued dict is one object to the cyclic collector, where a
         # list per token was tens of thousands that every full collection walks)
         vocab = self._vocab
-        pos: dict[str, int | np.ndarray] = {
-            vocab[i]: k for k, i in enumerate(self._walk_ids.tolist())
-        }
+        pos: dict[str, int | np.ndarray] = dict(
+            zip(
+                map(vocab.__getitem__, self._walk_ids.tolist()),
+                range(len(self._walk_ids)),
+                strict=True,
+            )
+        )
         if len(pos) < len(self._walk_ids):
             dups: dict[str, list[int]] = {}
             for k, i in enumerate(self._walk_ids.tolist()):
@@ -534,6 +563,29 @@ class TokenMasker:
         for info in self._info.values():
             info._masker = ref
         self._transient()
+
+    @cached_property
+    def _sorted(self) -> list[int]:
+        """The walkable tokens' positions in text order (to find those that start with a
+        text by bisection; sorted when first needed)."""
+        texts = [self._vocab[i] for i in self._walk_ids.tolist()]
+        return sorted(range(len(texts)), key=texts.__getitem__)
+
+    @cached_property
+    def _sorted_texts(self) -> list[str]:
+        ids = self._walk_ids
+        return [self._vocab[i] for i in ids[self._sorted].tolist()]
+
+    @cached_property
+    def _plain(self) -> np.ndarray:
+        """Per id: the token is made only of characters a value is written with (value
+        checks read it; found when first needed)."""
+        return np.array([bool(t) and VALUE_CHARS.issuperset(t) for t in self._vocab], dtype=bool)
+
+    @cached_property
+    def _plain_texts(self) -> dict[str, int]:
+        plain = self._plain
+        return {t: i for i, t in enumerate(self._vocab) if plain[i]}
 
     @property
     def vocab(self) -> list[str]:
@@ -686,7 +738,7 @@ class TokenMasker:
         parts = info.parts
         if len(parts) == 1:
             table = info.tables[0]
-            k = int(np.searchsorted(table.ids, token))
+            k = int(table.ids.searchsorted(token))
             code = int(table.code[k])
             if code >= 0:
                 return self._inside(info, 0, code)
@@ -698,7 +750,7 @@ class TokenMasker:
         for part, table in zip(parts, info.tables, strict=True):
             if not table.mask[token]:
                 continue
-            k = int(np.searchsorted(table.ids, token))
+            k = int(table.ids.searchsorted(token))
             code = int(table.code[k])
             if code < 0:
                 done = (int(table.at[k]), part.piece)
@@ -817,7 +869,9 @@ class TokenMasker:
                 run = dfa.state(dfa.close([s]))
                 if p is not None:
                     found.put(p, run)
-                act = longer
+                # the tokens on past the run that end in a name (or any class a state reads
+                # back into itself) there or one character later are settled at once
+                act = self._settle_run(dfa, run, longer, len(chain), found)
             j = len(chain)
             cur = np.full(len(act), run, dtype=np.int32)
         else:
@@ -850,9 +904,26 @@ class TokenMasker:
                     whole = (moved == d1) & self._whole(dfa.stops[lid], 1)
                     found.put(np.flatnonzero(whole), d1)
                     reads &= ~whole
+                else:
+                    # one character further (a space, then a name): the tokens whose second
+                    # character leads to a state that loops, and whose text from there lies
+                    # in its class, end there too
+                    self._settle_second(dfa, d1, np.flatnonzero(moved == d1), reads, found)
+            # the rest go on from the state their first character leads to (it is not read
+            # again): those it completes the piece with, or that end there, are settled now
             act = np.flatnonzero(reads)
-            cur = np.full(len(act), d0, dtype=np.int32)
-            j = 0
+            cur = moved[act]
+            done = cur <= -2
+            if done.any():
+                found.put(act[done], cur[done], 1)
+                keep = ~done
+                act, cur = act[keep], cur[keep]
+            short = self._lengths[act] == 1
+            if short.any():
+                found.put(act[short], cur[short])
+                keep = ~short
+                act, cur = act[keep], cur[keep]
+            j = 1
         cls, flat, offsets, ends = dfa.cls, self._flat, self._offsets, self._ends
         pos = offsets[act] + j  # per active token: where in ``flat`` it reads next
         while act.size:
@@ -907,6 +978,58 @@ class TokenMasker:
             sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
         rest = np.flatnonzero((code <= -2) & (at < self._lengths[live]))
         return _Table(ids, code, at, sets, rest, mask)
+
+    def _settle_run(
+        self, dfa: _PieceDfa, d: int, idx: np.ndarray, j: int, found: _Settled
+    ) -> np.ndarray:
+        """Settle the tokens ``idx``, longer than ``j`` characters and in DFA state ``d``
+        after them, that are written from there wholly in the class ``d`` reads back into
+        itself, or in that of a looping state their next character leads to; returns the
+        others (they walk on from ``d`` at character ``j``)."""
+        if len(idx) <= _MANY:
+            return idx
+        if dfa.loop[d] == _UNKNOWN:
+            dfa.fill([d])
+        lid = int(dfa.loop[d])
+        if lid >= 0:
+            whole = self._whole(dfa.stops[lid], j)[idx]
+            found.put(idx[whole], d)
+            idx = idx[~whole]
+            if not idx.size:
+                return idx
+        moved = dfa.trans[d][dfa.cls[self._flat[self._offsets[idx] + j]]]
+        keep = np.ones(len(idx), dtype=bool)
+        for d2 in np.flatnonzero(np.bincount(moved[moved >= 0], minlength=1)).tolist():
+            if d2 == d:
+                continue
+            if dfa.loop[d2] == _UNKNOWN:
+                dfa.fill([d2])
+            lid = int(dfa.loop[d2])
+            if lid >= 0:
+                sel = (moved == d2) & self._whole(dfa.stops[lid], j + 1)[idx]
+                found.put(idx[sel], d2)
+                keep &= ~sel
+        return idx[keep]
+
+    def _settle_second(
+        self, dfa: _PieceDfa, d1: int, idx: np.ndarray, reads: np.ndarray, found: _Settled
+    ) -> None:
+        """Settle the tokens ``idx`` (their first character leads to ``d1``, which reads no
+        class back into itself) that are written wholly in the class of a looping state their
+        second character leads to; they are taken out of ``reads``."""
+        idx = idx[self._lengths[idx] >= 2]
+        if idx.size <= _MANY:  # few enough to walk (settling fills DFA rows they may not need)
+            return
+        moved = dfa.trans[d1][dfa.cls[self._flat[self._offsets[idx] + 1]]]
+        for d2 in np.flatnonzero(np.bincount(moved[moved >= 0], minlength=1)).tolist():
+            if dfa.loop[d2] == _UNKNOWN:
+                dfa.fill([d2])
+            lid = int(dfa.loop[d2])
+            if lid >= 0:
+                sel = (moved == d2) & self._whole(dfa.stops[lid], 2)[idx]
+                whole = idx[sel]
+                found.put(whole, d2)
+                reads[whole] = False
 
     def advance(self, sid: int, token: int) -> int:
         """The state after a token (:data:`DEAD` when it was not allowed or ended the program)."""

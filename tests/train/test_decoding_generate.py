@@ -7,7 +7,7 @@ import pytest
 import torch
 from data_decoding_helpers import scene_tokenizer
 from dslkit.train.decoding import Decoder, GrammarConstraint
-from dslkit.train.model import GPT, GPTConfig
+from dslkit.train.model import GPT, GPTConfig, RowIds
 from test_decoding_masks import trace_tokenizer
 
 import scene_dsl
@@ -134,6 +134,37 @@ def test_constraint_tracks_rows_incrementally() -> None:
     assert torch.isinf(masked[tok.encode("[timeline_stage]")[0]])  # only after " "
     assert masked[tok.encode(" ")[0]] == 0
     assert torch.isinf(masked[tok.special_ids["<|eos|>"]])
+
+
+def test_constraint_follows_rows_by_batch_position_and_reads_each_id_once() -> None:
+    """Rows given as ``RowIds`` (what generate_batch passes) are followed by their position,
+    even when each step passes a new list; a step reads only the row's newest id."""
+    tok = scene_tokenizer()
+    dec = Decoder(tok, "scene")
+    pieces = ["[scene]", " ", "[layout:timeline]", " ", "[timeline_stage]"]
+    ids = [tok.encode(p)[0] for p in pieces]
+    proc = GrammarConstraint(dec.masker)
+    reads = 0
+    advance = dec.masker.advance
+
+    def counted(sid: int, token: int) -> int:
+        nonlocal reads
+        reads += 1
+        return advance(sid, token)
+
+    dec.masker.advance = counted  # type: ignore[method-assign]
+    logits = torch.zeros(tok.vocab_size)
+    for n in range(len(ids) + 1):
+        rows = [RowIds(0), RowIds(1)]  # new lists every step: only the position is kept
+        rows[0] += ids[:n]
+        rows[1] += ids[:n]
+        for row in rows:
+            got = proc(row, logits.clone())
+            want = GrammarConstraint(dec.masker)(list(ids[:n]), logits.clone())
+            assert torch.equal(torch.isinf(got), torch.isinf(want))
+    del dec.masker.advance
+    # the followed rows read each id once (two rows); the fresh references read n per step
+    assert reads == 2 * len(ids) + sum(range(len(ids) + 1)) * 2
 
 
 def test_decoder_form_selects_the_language() -> None:

@@ -264,3 +264,35 @@ def test_the_masker_is_saved_and_loaded_by_hash(tmp_path: Path) -> None:
     # another grammar (scene) over the same vocabulary has another key
     other = compiled_masker("scene", read_vocabulary(tok), cache_dir=tmp_path)
     assert other.n_cached == 0
+
+
+def test_rows_are_followed_by_their_ids_when_the_batch_is_reordered() -> None:
+    """Beams reorder and repeat rows between steps: each row is still matched to the row its
+    ids continue (not to the row at its position), so its mask is the one it has alone."""
+    tok = hf_tokenizer("bpe")
+    rng = random.Random(11)
+    texts = [trace_dsl.to_text(sample_trace(rng)) for _ in range(2)]
+    ids = [tok.encode(t, add_special_tokens=False) for t in texts]
+
+    def blocked(rows: list[list[int]]) -> torch.Tensor:
+        proc = GrammarLogitsProcessor(tok, "trace")
+        for n in range(1, len(rows[0]) + 1):
+            scores = proc(torch.tensor([r[:n] for r in rows]), torch.zeros(len(rows), len(tok)))
+        return torch.isinf(scores)
+
+    bos = tok.bos_token_id
+
+    def differ(n: int) -> bool:  # the two rows alone have different masks after n ids
+        return not torch.equal(blocked([[bos, *ids[0][:n]]]), blocked([[bos, *ids[1][:n]]]))
+
+    k = 2  # rows that differ before their last id and after it
+    while not (differ(k - 1) and differ(k)):
+        k += 1
+    a, b = [bos, *ids[0][:k]], [bos, *ids[1][:k]]
+    for batch in ([b, a], [b, a, a]):  # the same size swapped, then one row repeated
+        proc = GrammarLogitsProcessor(tok, "trace")
+        for n in range(1, k + 1):  # both rows in order, all but their last id
+            proc(torch.tensor([a[:n], b[:n]]), torch.zeros(2, len(tok)))
+        scores = proc(torch.tensor(batch), torch.zeros(len(batch), len(tok)))
+        want = torch.cat([blocked([r]) for r in batch])
+        assert torch.equal(torch.isinf(scores), want)

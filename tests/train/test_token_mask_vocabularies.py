@@ -122,6 +122,29 @@ def test_fast_masks_equal_brute_force(kind: str, language: str) -> None:
         assert info.nexts.tolist() == [masker.advance(sid, t) for t in info.ids.tolist()]
 
 
+@pytest.mark.parametrize("language", ["scene", "trace"])
+def test_settling_by_class_and_vectorised_steps_equal_brute_force(
+    language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk's shortcuts for many tokens (settling the tokens written in a name's class
+    one or two characters past a start or a literal run, vectorised steps) give the masks and
+    next states of a walk one character at a time: forced on for every walk here, where the
+    small test vocabularies would otherwise take the one-by-one path."""
+    from dslkit.train import token_mask
+
+    monkeypatch.setattr(token_mask, "_MANY", 0)
+    monkeypatch.setattr(token_mask, "_FEW", 0)
+    masker = masker_for("bpe", language)
+    auto, vocab = masker.automaton, masker.vocab
+    specials = dict.fromkeys(masker._specials, "")
+    for sid in sampled_states(masker, language, seed=7):
+        fast = masker.info(sid).mask
+        assert np.array_equal(fast, brute_force_mask(auto, vocab, specials, masker.eos_id, sid))
+        for t in masker.info(sid).ids.tolist():
+            want = DEAD if t == masker.eos_id else auto.advance(sid, vocab[t])
+            assert masker.advance(sid, t) == want, (vocab[t], auto.context(sid))
+
+
 def test_a_loaded_masker_reuses_its_walk_tables() -> None:
     masker = masker_for("bpe", "scene")
     texts = _texts("scene", 4, 21)
@@ -168,8 +191,12 @@ def _visit(masker: TokenMasker, texts: list[str]) -> None:
 def test_a_loaded_masker_gives_identical_masks_and_next_states(language: str) -> None:
     masker = masker_for("bpe", language)
     _visit(masker, _texts(language, 3, 5))
-    loaded = pickle.loads(pickle.dumps(masker))
+    # saved again before any of its masks is read (they are unpacked when first read)
+    loaded = pickle.loads(pickle.dumps(pickle.loads(pickle.dumps(masker))))
     assert sorted(loaded._info) == sorted(masker._info)
+    assert set(loaded._tables) == set(masker._tables)
+    for key, table in masker._tables.items():
+        assert np.array_equal(loaded._tables[key].mask, table.mask)
     for sid, info in masker._info.items():
         again = loaded.info(sid)
         assert np.array_equal(again.mask, info.mask)
