@@ -629,9 +629,8 @@ KINDS: tuple[Kind, ...] = (
     ),
 )
 
-# sentences with a number the trace must ignore (forty frames x nouns, so "a sentence the
-# question does not need" is learnt as a concept, not as fifteen sentences: with fifteen frames
-# one seed read the held-out frame as a fact); the last frame only ever appears in hidden rows
+# sentences with a number the trace must ignore (frames x nouns, so the cue to skip a number
+# is learnt from many); the last frame only ever appears in hidden rows
 DISTRACTORS: tuple[str, ...] = (
     "{Who} read {x} {noise} last year.",
     "The shop sold {x} {noise} yesterday.",
@@ -647,31 +646,6 @@ DISTRACTORS: tuple[str, ...] = (
     "Last month {who} took {x} {noise}.",
     "The school has {x} rooms.",
     "{Who} ran {x} laps on Sunday.",
-    "A bus carried {x} passengers this morning.",
-    "The park has {x} benches.",
-    "The museum shows {x} {noise}.",
-    "The train left {x} minutes late.",
-    "The bakery opened {x} years ago.",
-    "The hall seats {x} people.",
-    "The farm next door keeps {x} goats.",
-    "A storm knocked down {x} trees.",
-    "{Poss} phone holds {x} {noise}.",
-    "The garden has {x} rose bushes.",
-    "{Poss} aunt baked {x} pies in May.",
-    "A magazine printed {x} {noise}.",
-    "The club has {x} members.",
-    "{Who} has visited {x} countries.",
-    "The office got {x} {noise} today.",
-    "The river froze {x} times this winter.",
-    "{Poss} grandfather turned {x} in March.",
-    "The cinema shows {x} {noise} a week.",
-    "A choir sang {x} {noise} at the fair.",
-    "The newspaper ran {x} {noise}.",
-    "On Friday {who} answered {x} {noise}.",
-    "The village has {x} wells.",
-    "{Poss} dog learned {x} tricks.",
-    "The printer jammed {x} times.",
-    "Each winter {who} knits {x} scarves.",
     "The radio played {x} {noise}.",
 )
 NOISE = ("songs", "pages", "emails", "photos", "birds", "cars", "letters", "posters", "films")
