@@ -25,6 +25,7 @@ phrasings and numbers. :func:`trace_leakage` proves the split from the rows' tex
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import re
 from collections.abc import Callable, Iterable
@@ -43,6 +44,7 @@ __all__ = [
     "Role",
     "TraceSynthSettings",
     "beyond_rows",
+    "held_out_overlap",
     "phrasing_mask",
     "synth_traces",
     "trace_failure",
@@ -172,7 +174,7 @@ KINDS: tuple[Kind, ...] = (
                 "Each {item} costs {mb}.",
                 "The {items} are {mb} each.",
                 "One {item} sells for {mb}.",
-                "The price is {mb} per {item}.",
+                "{mb} is the charge per {item}.",
                 "A single {item} costs {mb}.",
                 "They cost {mb} per {item}.",
                 "The cost of one {item} is {mb}.",
@@ -418,7 +420,7 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} picks {a} {items} off the shelf.",
                 "{Who} gets {a} {items} at the mall.",
                 "{Who} purchases {a} {items}.",
-                "{Who} wants to buy {a} {items}.",
+                "{Who} is hoping to get {a} {items}.",
                 "{Who} puts {a} {items} in a basket.",
                 "{Who} selects {a} {items} from a catalogue.",
                 "{Who} shops for {a} {items}.",
@@ -426,7 +428,7 @@ KINDS: tuple[Kind, ...] = (
             ),
             (
                 "Each {item} is normally {mb}.",
-                "The regular price is {mb} per {item}.",
+                "The regular rate comes to {mb} per {item}.",
                 "One {item} usually costs {mb}.",
                 "The list price of one {item} is {mb}.",
                 "Each {item} has a price tag of {mb}.",
@@ -547,7 +549,7 @@ KINDS: tuple[Kind, ...] = (
                 "{Who} rides for {b} hours at {a} {unit} an hour.",
                 "{Who} starts at {a} {unit} per hour and keeps it up for {b} hours.",
                 "{Who} walks at {a} {unit} per hour for {b} hours.",
-                "For {b} hours {who} drives at {a} {unit} an hour.",
+                "{Who} drives {b} hours straight at {a} {unit} an hour.",
                 "{Who} sails at {a} {unit} per hour for {b} hours.",
                 "{Who} spends {b} hours going {a} {unit} per hour.",
                 "At {a} {unit} per hour, {who} travels for {b} hours.",
@@ -990,6 +992,85 @@ def _template_regex(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{\w+\})", template)
     body = "".join(slot(p) if p.startswith("{") else re.escape(p) for p in parts)
     return re.compile(r"(?:(?<=\] )|(?<=[.?!] ))" + body)
+
+
+# ----------------------------------------------------------------------------- wording
+# A held-out clause is only unseen if its wording is: a held-out sentence that shares a
+# distinctive word pair with a trained one ("{Who} wants {a} ..." beside a trained "{Who} wants
+# to buy {a} ...") is half seen. Templates are compared as word sequences, every placeholder
+# read as its slot class (a person, a number, money, an item, ...), so fillers never count.
+_SLOT_CLASS = {
+    "Who": "<person>", "who": "<person>", "whom": "<person>", "name": "<person>",
+    "Poss": "<person's>", "poss": "<person's>", "name2": "<other>", "item": "<item>",
+    "items": "<item>", "box": "<box>", "boxes": "<box>", "one": "<group>", "group": "<group>",
+    "unit": "<unit>", "noise": "<noise>", "x": "<n>",
+    **{k: "<n>" for k in "abcd"}, **{f"m{k}": "<money>" for k in "abcd"},
+}  # fmt: skip
+# function words carry no wording of their own: a pair of only these and slots is grammar
+_FUNCTION_WORDS = frozenset(
+    ("a", "an", "the", "of", "to", "at", "in", "on", "for", "and", "is", "are", "was", "it",
+     "its", "by", "with", "from", "than", "that", "there", "then")
+)  # fmt: skip
+# a pair that at least this many trained templates use is the kinds' shared vocabulary ("per
+# hour", "{n} hours", "each {item}": a speed or a price has few ways to be said), not the
+# wording of one trained sentence that a held-out one could borrow
+COMMON_PAIR_TEMPLATES = 3
+
+
+def _template_words(template: str) -> list[str]:
+    return [
+        _SLOT_CLASS[m.group(1)] if m.group(1) else m.group(2).lower()
+        for m in re.finditer(r"\{(\w+)\}|([A-Za-z']+)", template)
+    ]
+
+
+def _pairs(template: str) -> set[tuple[str, str]]:
+    w = _template_words(template)
+    return {
+        p
+        for p in itertools.pairwise(w)
+        if any(not t.startswith("<") and t not in _FUNCTION_WORDS for t in p)
+    }
+
+
+def trained_templates() -> list[str]:
+    """Every sentence template a training prompt can use (clauses, questions, distractors)."""
+    out = [
+        t
+        for k in KINDS
+        for j, slot in enumerate(k.facts)
+        for t in (slot[:-1] if j == k.held_slot else slot)
+    ]
+    out += [q for k in KINDS for q, _ in k.questions]
+    return out + list(DISTRACTORS[:-1])
+
+
+def held_out_templates() -> list[str]:
+    """The clause templates only hidden rows use: each kind's held one and the last distractor."""
+    return [k.facts[k.held_slot][-1] for k in KINDS] + [DISTRACTORS[-1]]
+
+
+def held_out_overlap() -> list[str]:
+    """Distinctive wording a held-out template shares with trained ones (empty: none).
+
+    A shared *pair* is two adjacent words (placeholders read as their slot class) with at
+    least one content word, used by the held-out template and by fewer than
+    :data:`COMMON_PAIR_TEMPLATES` trained templates (pairs more trained templates use are the
+    kinds' shared vocabulary, such as "per hour").
+
+    Returns:
+        One line per held-out template and shared pair, naming the trained templates.
+    """
+    users: dict[tuple[str, str], list[str]] = {}
+    for t in trained_templates():
+        for p in _pairs(t):
+            users.setdefault(p, []).append(t)
+    out = []
+    for held in held_out_templates():
+        for p in sorted(_pairs(held)):
+            if 0 < len(users.get(p, ())) < COMMON_PAIR_TEMPLATES:
+                out.append(f"{held!r} shares {' '.join(p)!r} with {users[p]!r}")
+    return out
 
 
 def _init_values(target: str) -> list[int]:

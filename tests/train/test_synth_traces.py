@@ -16,10 +16,13 @@ from dslkit.train.synth_traces import (
     KINDS,
     TraceSynthSettings,
     beyond_rows,
+    held_out_overlap,
+    held_out_templates,
     phrasing_mask,
     synth_traces,
     trace_failure,
     trace_leakage,
+    trained_templates,
 )
 
 from dslkit.errors import ArgumentError
@@ -267,3 +270,34 @@ def test_training_draws_every_variant_but_the_held_out_one(rows) -> None:
             want = set(range(last)) if slot == kind.held_slot else set(range(last + 1))
             assert used[(kind.name, slot)] == want, (kind.name, slot)
         assert len(kind.facts[kind.held_slot]) - 1 in held[(kind.name, kind.held_slot)]
+
+
+def test_held_out_phrasings_share_no_distinctive_wording_with_trained_ones() -> None:
+    # a held-out clause that borrows a trained clause's word pair ("{Who} wants" beside a
+    # trained "{Who} wants to buy") is half seen: hidden would then be easier than it claims
+    assert held_out_overlap() == []
+
+
+def test_held_out_overlap_finds_a_borrowed_pair(monkeypatch) -> None:
+    # the measure itself: a trained clause that copies a held-out one's distinctive pair is named
+    import dslkit.train.synth_traces as st
+
+    held = KINDS[0].facts[KINDS[0].held_slot][-1]  # "{Who} donates {c} {items} to a school."
+    borrowed = (*DISTRACTORS[:-1], "{Who} donates {x} {noise} every year.", DISTRACTORS[-1])
+    monkeypatch.setattr(st, "DISTRACTORS", borrowed)
+    found = st.held_out_overlap()
+    assert any(held in line and "'<person> donates'" in line for line in found), found
+    # a pair used by many trained templates is shared vocabulary, not borrowed wording
+    assert not any("'per hour'" in line for line in found)
+
+
+def test_held_out_templates_are_what_hidden_rows_alone_use(rows) -> None:
+    # the measure compares the templates the generator actually holds out: every held-out
+    # template shows up in some hidden prompt and in no training prompt
+    held = held_out_templates()
+    assert len(held) == len(KINDS) + 1
+    assert set(held).isdisjoint(trained_templates())
+    for template in held:
+        pattern = _held_out_pattern(template)
+        hits = {r.split for r in rows if pattern.search(r.prompt)}
+        assert "hidden" in hits and "train" not in hits, (template, hits)
