@@ -313,6 +313,13 @@ class _PieceDfa:
                 self.loop = loop
         return nxt
 
+    def loop_id(self, d: int) -> int:
+        """The class state ``d`` reads back into itself (an index into ``stops``), or -1;
+        computes the row first when no walk has reached it yet."""
+        if self.loop[d] == _UNKNOWN:
+            self.fill([d])
+        return int(self.loop[d])
+
     def fill(self, rows: Iterable[int]) -> None:
         """Compute every transition of the DFA states ``rows`` at once: each edge of their NFA
         states adds its target to the classes its character set holds, so a class no edge
@@ -878,8 +885,7 @@ class TokenMasker:
             # only the tokens whose first character the start reads (one gather over the
             # vocabulary's first characters instead of a full step)
             d0 = dfa.state(frozenset(start))
-            if dfa.loop[d0] == _UNKNOWN:
-                dfa.fill([d0])
+            lid = dfa.loop_id(d0)
             if dfa.first is None:
                 dfa.first = dfa.cls[self._flat[self._offsets]]
             moved = dfa.trans[d0][dfa.first]  # per token: the state after its first character
@@ -888,7 +894,6 @@ class TokenMasker:
             # written wholly in the class: those end there, found with one array per class
             # over the vocabulary instead of steps of the walk (most of a large vocabulary
             # in a name). So for the start, and for each state the first character leads to.
-            lid = int(dfa.loop[d0])
             if lid >= 0:
                 whole = self._whole(dfa.stops[lid], 0)
                 found.put(np.flatnonzero(whole), d0)
@@ -897,9 +902,7 @@ class TokenMasker:
             for d1 in targets.tolist():
                 if d1 == d0:
                     continue
-                if dfa.loop[d1] == _UNKNOWN:
-                    dfa.fill([d1])
-                lid = int(dfa.loop[d1])
+                lid = dfa.loop_id(d1)
                 if lid >= 0:
                     whole = (moved == d1) & self._whole(dfa.stops[lid], 1)
                     found.put(np.flatnonzero(whole), d1)
@@ -908,7 +911,10 @@ class TokenMasker:
                     # one character further (a space, then a name): the tokens whose second
                     # character leads to a state that loops, and whose text from there lies
                     # in its class, end there too
-                    self._settle_second(dfa, d1, np.flatnonzero(moved == d1), reads, found)
+                    idx = np.flatnonzero(moved == d1)
+                    idx = idx[self._lengths[idx] >= 2]
+                    rest = self._settle_run(dfa, d1, idx, 1, found)
+                    reads[np.setdiff1d(idx, rest, assume_unique=True)] = False
             # the rest go on from the state their first character leads to (it is not read
             # again): those it completes the piece with, or that end there, are settled now
             act = np.flatnonzero(reads)
@@ -986,11 +992,9 @@ class TokenMasker:
         after them, that are written from there wholly in the class ``d`` reads back into
         itself, or in that of a looping state their next character leads to; returns the
         others (they walk on from ``d`` at character ``j``)."""
-        if len(idx) <= _MANY:
+        if len(idx) <= _MANY:  # few enough to walk (settling fills DFA rows they may not need)
             return idx
-        if dfa.loop[d] == _UNKNOWN:
-            dfa.fill([d])
-        lid = int(dfa.loop[d])
+        lid = dfa.loop_id(d)
         if lid >= 0:
             whole = self._whole(dfa.stops[lid], j)[idx]
             found.put(idx[whole], d)
@@ -1002,34 +1006,12 @@ class TokenMasker:
         for d2 in np.flatnonzero(np.bincount(moved[moved >= 0], minlength=1)).tolist():
             if d2 == d:
                 continue
-            if dfa.loop[d2] == _UNKNOWN:
-                dfa.fill([d2])
-            lid = int(dfa.loop[d2])
+            lid = dfa.loop_id(d2)
             if lid >= 0:
                 sel = (moved == d2) & self._whole(dfa.stops[lid], j + 1)[idx]
                 found.put(idx[sel], d2)
                 keep &= ~sel
         return idx[keep]
-
-    def _settle_second(
-        self, dfa: _PieceDfa, d1: int, idx: np.ndarray, reads: np.ndarray, found: _Settled
-    ) -> None:
-        """Settle the tokens ``idx`` (their first character leads to ``d1``, which reads no
-        class back into itself) that are written wholly in the class of a looping state their
-        second character leads to; they are taken out of ``reads``."""
-        idx = idx[self._lengths[idx] >= 2]
-        if idx.size <= _MANY:  # few enough to walk (settling fills DFA rows they may not need)
-            return
-        moved = dfa.trans[d1][dfa.cls[self._flat[self._offsets[idx] + 1]]]
-        for d2 in np.flatnonzero(np.bincount(moved[moved >= 0], minlength=1)).tolist():
-            if dfa.loop[d2] == _UNKNOWN:
-                dfa.fill([d2])
-            lid = int(dfa.loop[d2])
-            if lid >= 0:
-                sel = (moved == d2) & self._whole(dfa.stops[lid], 2)[idx]
-                whole = idx[sel]
-                found.put(whole, d2)
-                reads[whole] = False
 
     def advance(self, sid: int, token: int) -> int:
         """The state after a token (:data:`DEAD` when it was not allowed or ended the program)."""
