@@ -20,7 +20,8 @@ row-form child.
 
 What the automaton does *not* track, because it would put payload text into the state:
 topology id declarations (``S313``/``S314``) and content refs resolving. Values are marked
-instead (content refs as ``"ref"``, declared ids as ``"id"``, ids that name one as ``"idref"``,
+instead (content refs as ``"ref"``, or ``"ref_object"`` where the field binds a whole object,
+declared ids as ``"id"``, ids that name one as ``"idref"``,
 in both forms), so a decoder (``dslkit.train.values``) can check them per generated row.
 """
 
@@ -124,10 +125,15 @@ def _value_frag(f: FieldSpec) -> Frag:
     if f.kind == "int":
         return alt(*(lit(str(i)) for i in range(f.minimum, f.maximum + 1)))
     if f.kind == "ref":
-        return tag("ref", REF)
+        return tag(_ref_kind(f.shape), REF)
     if f.kind == "text":
         return tag("text", TEXT)
     return tag(f.kind, ID)  # "id" declares a topology id, "idref" names one
+
+
+def _ref_kind(shape: str) -> str:
+    # a ref that binds a whole object is its own value kind, so a decoder can hold it to objects
+    return "ref_object" if shape == "object" else "ref"
 
 
 def _value_min(f: FieldSpec) -> int:
@@ -485,7 +491,7 @@ class _RowShapes:
         what, key = sym
         if what == "named":
             f = self.spec.fields[int(key[0])]  # type: ignore[call-overload]
-            return seq(lit(f"{f.row_key}="), _kind_frag(_kind_key(f)))
+            return seq(lit(f"{f.row_key}="), _kind_frag(_kind_key(f), f.shape))
         return _kind_frag(key)
 
     def rest_from(self, x: _Shape) -> int:
@@ -514,10 +520,13 @@ def _kind_key(f: FieldSpec) -> tuple[object, ...]:
     return (f.kind,) if f.kind in ("ref", "idref", "text") else ("id",)
 
 
-def _kind_frag(key: tuple[object, ...]) -> Frag:
+def _kind_frag(key: tuple[object, ...], shape: str = "") -> Frag:
+    # ``shape``: a named part's field shape. A positional part may stand for fields of several
+    # shapes, so its refs stay plain "ref" (checked to resolve, not to be objects).
     what = key[0]
     if what == "ref":
-        return seq(lit("@"), tag("ref", REF))  # the printer marks content refs with '@' in row form
+        # the printer marks content refs with '@' in row form
+        return seq(lit("@"), tag(_ref_kind(shape), REF))
     if what == "edge":
         return seq(tag("idref", ID), lit("->"), tag("idref", ID))
     if what == "text":
@@ -577,7 +586,8 @@ def prefix_automaton(
     text in the state (``S313`` an id declared twice, ``S314`` an id used before it is
     declared; content refs are not resolved either) and
     ``to_text(canonicalize(parse(t)), form=form, inline=True) == t``. Values are marked
-    (:func:`dslkit.automaton.tag`: content refs ``"ref"``, declared ids ``"id"``, ids that name
+    (:func:`dslkit.automaton.tag`: content refs ``"ref"`` or, binding a whole object,
+    ``"ref_object"``; declared ids ``"id"``, ids that name
     one ``"idref"``) so a decoder can check them beside the mask.
 
     Args:

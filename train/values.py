@@ -7,7 +7,10 @@ value (:func:`dslkit.automaton.tag`), and :class:`ValueRules` keeps, per row, th
 written and the ids declared so far, and allows only tokens after which the value can still
 become a good one:
 
-* ``ref``: a path that resolves in the content (when the row has content);
+* ``ref``: a path that resolves in the content (when the row has content); ``ref_object``, a
+  field that binds a whole object (``ref``), a path that resolves to an object (``S604``). Row
+  form marks only named ``ref=`` parts so: a positional part may stand for fields of several
+  shapes until the row's signature is known, so it is held to resolve only;
 * ``idref``: an id declared earlier in the output (every gold and generated scene declares its
   nodes before the edges that name them); while none is declared, nothing may commit to naming
   one (:meth:`dslkit.automaton.Automaton.commits`; the decoder also holds back components
@@ -31,12 +34,10 @@ from dslkit.train.token_mask import VALUE_CHARS, PayloadStep, PayloadSteps
 __all__ = ["RowValues", "ValueRules", "content_paths"]
 
 
-def content_paths(content: Any) -> set[str]:
-    """Every dotted path that ``scene_dsl.content.resolve_ref`` resolves in ``content``.
-
-    Dicts are walked by key and lists by index; a null value resolves to nothing.
-    """
-    out: set[str] = set()
+def _walk(content: Any) -> list[tuple[str, Any]]:
+    """Every (dotted path, value) that ``scene_dsl.content.resolve_ref`` resolves in ``content``:
+    dicts walked by key, lists by index; a null value resolves to nothing."""
+    out: list[tuple[str, Any]] = []
     stack: list[tuple[str, Any]] = [("", content)]
     while stack:
         path, node = stack.pop()
@@ -50,19 +51,33 @@ def content_paths(content: Any) -> set[str]:
             if value is None:
                 continue
             sub = f"{path}.{key}" if path else key
-            out.add(sub)
+            out.append((sub, value))
             stack.append((sub, value))
     return out
 
 
+def content_paths(content: Any) -> set[str]:
+    """Every dotted path that ``scene_dsl.content.resolve_ref`` resolves in ``content``.
+
+    Dicts are walked by key and lists by index; a null value resolves to nothing.
+    """
+    return {path for path, _ in _walk(content)}
+
+
+def _prefixes(paths: set[str]) -> frozenset[str]:
+    return frozenset(p[:i] for p in paths for i in range(len(p) + 1))
+
+
 # value kinds (the marks of the prefix automata): what a completed value does to a row, and what
-# a value must be one of. Scenes: "ref" (a content path), "id" (declares a topology id), "idref"
+# a value must be one of. Scenes: "ref" (a content path), "ref_object" (one that must resolve to
+# an object: its keys fill the component, S604), "id" (declares a topology id), "idref"
 # (names one). Traces (the roles of trace_dsl.schema): "def" (a variable computed or changed by
 # a step), "def_init" (one set by init or given), "use" (an argument naming a variable),
 # "use_computed" (the queried variable: computed or changed, never only initialised), "scope"
 # (an expert header: a fresh set of variables).
 DECLARES = {"id": ("declared",), "def": ("declared", "computed"), "def_init": ("declared",)}
 NAMES = {"idref": "declared", "use": "declared", "use_computed": "computed"}
+REF_KINDS = ("ref", "ref_object")
 
 
 @dataclass(frozen=True)
@@ -78,18 +93,31 @@ class ValueRules:
 
     content: Mapping[str, Any] | None = None
     refs: frozenset[str] | None = field(init=False, default=None)
+    object_refs: frozenset[str] = field(init=False, default=frozenset())
     ref_prefixes: frozenset[str] = field(init=False, default=frozenset())
+    object_ref_prefixes: frozenset[str] = field(init=False, default=frozenset())
 
     def __post_init__(self) -> None:
         if self.content is not None:
-            paths = content_paths(self.content)
-            prefixes = {p[:i] for p in paths for i in range(len(p) + 1)}
+            walked = _walk(self.content)
+            paths = {p for p, _ in walked}
+            objects = {p for p, v in walked if isinstance(v, Mapping)}
             object.__setattr__(self, "refs", frozenset(paths))
-            object.__setattr__(self, "ref_prefixes", frozenset(prefixes))
+            object.__setattr__(self, "object_refs", frozenset(objects))
+            object.__setattr__(self, "ref_prefixes", _prefixes(paths))
+            object.__setattr__(self, "object_ref_prefixes", _prefixes(objects))
 
     def checks(self, kind: str) -> bool:
         """Whether values of ``kind`` are checked at all."""
-        return self.refs is not None if kind == "ref" else kind == "id" or kind in NAMES
+        if kind in REF_KINDS:
+            return self.refs is not None
+        return kind == "id" or kind in NAMES
+
+    def ref_pool(self, kind: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The refs a value of ``kind`` may be, and their prefixes (content must be given)."""
+        if kind == "ref_object":
+            return self.object_refs, self.object_ref_prefixes
+        return self.refs or frozenset(), self.ref_prefixes
 
 
 def _tail(text: str) -> str:
@@ -118,8 +146,11 @@ class RowValues:
         complete = step.end is not None
         value = _tail(self.tail + (text[: step.end] if complete else text))
         kind, rules = step.kind, self.rules
-        if kind == "ref":
-            return rules.refs is None or value in (rules.refs if complete else rules.ref_prefixes)
+        if kind in REF_KINDS:
+            if rules.refs is None:
+                return True
+            refs, prefixes = rules.ref_pool(kind)
+            return value in (refs if complete else prefixes)
         if kind in NAMES:
             pool = self._pool(kind)
             return value in pool if complete else any(d.startswith(value) for d in pool)
@@ -140,7 +171,7 @@ class RowValues:
         if not len(steps.plain_ids) or kind is None or kind == "id" or not self.rules.checks(kind):
             return out  # an id is only checked once complete
         # the plain tokens continue the value: good iff they stay on the way to a good value
-        goods = self.rules.refs if kind == "ref" else self._pool(kind)
+        goods = self.rules.ref_pool(kind)[0] if kind in REF_KINDS else self._pool(kind)
         typed, ok = self.tail, set[int]()
         for value in goods or ():
             if value.startswith(typed):
