@@ -184,3 +184,67 @@ def test_hf_export_refuses_a_model_with_structure_indices(tmp_path) -> None:
     )
     with pytest.raises(ArtifactError, match="structure"):
         _check_mappable(CFG, rotary=False)
+
+
+COUNTDOWN = dataclasses.replace(CFG, structure_countdown=True)
+
+
+def countdown_reference(ids: list[int], size: int, segments: list[int] | None = None) -> list[int]:
+    """Token by token, level 0 counted down: the first region of a row from its own total,
+    every later region from the total of the region before it."""
+    raw = [top for top, _ in reference(ids, 10**9, segments)]
+    starts = [
+        t
+        for t, i in enumerate(ids)
+        if t == 0 or i in RESETS or (segments is not None and segments[t] != segments[t - 1])
+    ]
+    out: list[int] = []
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(ids)
+        first = start == 0 or (segments is not None and segments[start] != segments[start - 1])
+        n = raw[end - 1] if first else raw[start - 1]
+        out += [min(max(n - raw[t], 0), size - 1) for t in range(start, end)]
+    return out
+
+
+def test_countdown_marks_the_last_element_of_prompt_and_target_alike() -> None:
+    model = GPT(COUNTDOWN)
+    # prompt: two elements; [OUT]=2; target: two, then a third the prompt never asked for
+    ids = [1, 4, 0, 5, 0, 7, 6, 4, 6, 2, 4, 5, 7, 6, 4, 0, 6, 4, 6]
+    got = [a for a, _ in model.structure_index(torch.tensor([ids]))[0].tolist()]
+    assert got == [2, 1, 1, 1, 1, 1, 1, 0, 0, 2, 1, 1, 1, 1, 0, 0, 0, 0, 0]
+    assert got == countdown_reference(ids, CFG.structure_size)
+    # level 1 (children) is unchanged
+    plain = GPT(CFG).structure_index(torch.tensor([ids]))[0, :, 1]
+    assert torch.equal(model.structure_index(torch.tensor([ids]))[0, :, 1], plain)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_countdown_matches_the_token_by_token_definition(seed: int) -> None:
+    rng = random.Random(seed)
+    model = GPT(COUNTDOWN)
+    batch = [[rng.randrange(12) for _ in range(40)] for _ in range(3)]
+    segments = [sorted(rng.randrange(4) for _ in range(40)) for _ in range(3)]
+    got = model.structure_index(torch.tensor(batch))[:, :, 0].tolist()
+    assert got == [countdown_reference(row, CFG.structure_size) for row in batch]
+    packed = model.structure_index(torch.tensor(batch), torch.tensor(segments))[:, :, 0].tolist()
+    want = [
+        countdown_reference(r, CFG.structure_size, s) for r, s in zip(batch, segments, strict=True)
+    ]
+    assert packed == want
+
+
+def test_countdown_generation_is_the_same_with_and_without_the_cache() -> None:
+    torch.manual_seed(0)
+    model = GPT(COUNTDOWN).eval()
+    idx = torch.tensor(
+        [[1, 4, 0, 5, 0, 7, 6, 4, 6, 2, 4, 5, 7, 5], [1, 4, 4, 6, 6, 4, 0, 6, 4, 2, 5, 0, 7, 6]]
+    )
+    full, _ = model(idx)
+    cache = model.init_cache(2)
+    parts = [model.forward_step(idx[:, :10], cache)]  # the prompt whole, then the target
+    parts += [model.forward_step(idx[:, t : t + 1], cache) for t in range(10, 14)]
+    torch.testing.assert_close(torch.cat(parts, dim=1), full, atol=1e-5, rtol=1e-5)
+    prompt = idx[:, :10]
+    runs = [model.generate_batch(prompt, 20, temperature=0.0, use_cache=c) for c in (True, False)]
+    assert runs[0] == runs[1]
