@@ -523,6 +523,21 @@ class _Piece:
         self.residuals: dict[frozenset[int], Residual] = {}
 
     @cached_property
+    def opening(self) -> tuple[tuple[int, ...], frozenset[int]]:
+        """The piece's start state with what it reaches by empty moves (sorted), and those of
+        them that read a character: a context's start set is its pieces' openings side by
+        side, so a structure finds its start set and splits it from these."""
+        edges = self.nfa.edges
+        seen: set[int] = set()
+        stack = [0]
+        while stack:
+            s = stack.pop()
+            if s not in seen:
+                seen.add(s)
+                stack.extend(t for cs, t in edges[s] if cs is None)
+        return tuple(sorted(seen)), frozenset(s for s in seen if edges[s])
+
+    @cached_property
     def to_end(self) -> list[int]:
         """State -> characters to the end (found when first asked: only shortest completions
         and budget steering need it)."""
@@ -611,7 +626,12 @@ class _Compiled:
             self.starts.append(base)
             self.accept[piece.end + base] = i
             base += len(piece.nfa.edges)
-        self.start = self.close([0])  # the shared start state and every piece's start
+        # the shared start state and every piece's opening (the pieces' own closures, so a
+        # new structure walks no edge: hundreds of scene structures are met in a replay)
+        start = [0]
+        for base, piece in zip(self.starts, pieces, strict=True):
+            start += [base + s for s in piece.opening[0]]
+        self.start = frozenset(start)
         self.tagged = any(piece.nfa.tags for piece in pieces)  # some piece marks a value
         # (state set, character) -> state set after it, or the index of the piece it completes,
         # or None (dead): the determinisation, shared by every context of this structure
@@ -696,7 +716,16 @@ class _Compiled:
     def parts(self, states: frozenset[int]) -> Parts:
         """A state set split by piece (see :meth:`Automaton.parts`)."""
         found = self._parts.get(states)
-        if found is None:
+        if found is None and states is self.start:
+            # the start set splits into every piece's opening (no state lookups)
+            readers = [(p, piece.opening[1]) for p, piece in enumerate(self.pieces)]
+            readers = [(p, local) for p, local in readers if local]
+            found = self._parts[states] = Parts(
+                tuple(p for p, _ in readers),
+                tuple(self.starts[p] for p, _ in readers),
+                tuple(self.pieces[p].residual(local) for p, local in readers),
+            )
+        elif found is None:
             split = self.split(states)
             found = self._parts[states] = Parts(
                 tuple(p for p, _, _ in split),
@@ -808,6 +837,7 @@ class Automaton:
         # (transient: keys of hand-written fragments hold the functions themselves)
         self._structures: dict[Hashable, _Compiled] = {}
         self._pieces: dict[Hashable, _Piece] = {}
+        self._by_pattern: dict[int, tuple[Frag, _Piece]] = {}  # id(pattern) -> its piece
         # A state is (context, NFA state set); None stands for the context's start set, so a
         # context is only compiled once something is read in it: a first visit that walks a
         # vocabulary reaches hundreds of contexts it never reads on (an atomic tag token ends
@@ -826,6 +856,7 @@ class Automaton:
         state = self.__dict__.copy()
         state["_structures"] = {}  # keys may hold closures; compiled contexts keep theirs
         state["_pieces"] = {}
+        state["_by_pattern"] = {}
         state["_contexts"] = {}  # only dedupes what is built next
         return state
 
@@ -833,16 +864,26 @@ class Automaton:
         cx = self._compiled.get(ctx)
         if cx is None:
             pieces = ctx.pieces()
-            keys = tuple(_key(p.pattern) for p in pieces)
-            comp = self._structures.get(keys)
-            if comp is None:
-                compiled = []
-                for key, p in zip(keys, pieces, strict=True):
+            # A pattern object is met again in context after context (languages cache their
+            # fragments): found by identity, its structural key (a nested tuple, hashed anew
+            # at every lookup) is read only the first time. A structure is then named by its
+            # pieces' identities, which the key lookup made one object per key.
+            by_pattern = self._by_pattern
+            compiled = []
+            for p in pieces:
+                found = by_pattern.get(id(p.pattern))
+                if found is None:
+                    key = _key(p.pattern)
                     piece = self._pieces.get(key)
                     if piece is None:
                         piece = self._pieces[key] = _Piece(p.pattern)
-                    compiled.append(piece)
-                comp = self._structures[keys] = _Compiled(compiled)
+                    # the pattern is kept alive with its piece, so its id is never reused
+                    found = by_pattern[id(p.pattern)] = (p.pattern, piece)
+                compiled.append(found[1])
+            ids = tuple(map(id, compiled))
+            comp = self._structures.get(ids)
+            if comp is None:
+                comp = self._structures[ids] = _Compiled(compiled)
             # the contexts the pieces lead to, one object per distinct context: a language
             # builds them anew in every context that lists them (an attribute's value leads
             # to the same top level from many places), and they live as long as this one

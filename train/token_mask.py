@@ -754,16 +754,18 @@ class TokenMasker:
         # does, the token ends in every piece it stays inside of.
         best: tuple[int, int] | None = None
         inside: list[int] = []
-        for part, table in zip(parts, info.tables, strict=True):
-            if not table.mask[token]:
-                continue
+        # the parts' parallel tuples, not Part objects (a context's start set holds every
+        # piece, and only the few tables that hold the token are read)
+        tables = info.tables
+        for n in [n for n, table in enumerate(tables) if table.mask[token]]:
+            table = tables[n]
             k = int(table.ids.searchsorted(token))
             code = int(table.code[k])
             if code < 0:
-                done = (int(table.at[k]), part.piece)
+                done = (int(table.at[k]), parts.pieces[n])
                 best = done if best is None or done < best else best
             elif best is None:
-                order, base = part.residual.order, part.base
+                order, base = parts.residuals[n].order, parts.bases[n]
                 sets = table.sets[code]
                 inside += [base + (i if order is None else order[i]) for i in sets]
         if best is not None:
