@@ -239,41 +239,70 @@ class _PieceDfa:
     """The determinisation of one piece's NFA over the vocabulary's character classes, built
     as walks reach it: state ``d`` is the set ``sets[d]`` of the piece's NFA states;
     ``trans[d, class]`` is the next state, :data:`_DEAD`, -2 (the piece is complete) or
-    :data:`_UNKNOWN` (not computed yet)."""
+    :data:`_UNKNOWN` (not computed yet).
+
+    The character classes (and with them ``cls``, ``reps``, ``trans``, ``loop`` and
+    ``cls_list``) are found when first read: a piece that is one literal (an atomic tag, an
+    attribute's value) is walked by its text and never reads them."""
+
+    # set by _ready() on first read (see __getattr__)
+    cls: np.ndarray  # alphabet index -> character class
+    reps: list[str]  # class -> a character of it
+    trans: np.ndarray
+    # per state: the id of the class set it reads back into itself (-1: none; _UNKNOWN: its
+    # row is not computed yet), and per id the positions in the vocabulary's characters of
+    # those outside the set (where a run of the loop stops)
+    loop: np.ndarray
+    cls_list: list[int]  # the class of each alphabet character as a list
 
     def __init__(
         self,
         edges: Sequence[Sequence[tuple[Any, int]]],
         end: int,
-        cls: np.ndarray,
-        reps: list[str],
-        classes_of: Callable[[object], list[int]],
+        classes: Callable[[], tuple[np.ndarray, list[str]]],
+        classes_of: Callable[[np.ndarray, object], list[int]],
         stops_of: Callable[[np.ndarray], np.ndarray],
     ) -> None:
         self.edges = edges
         self.end = end
-        self.cls = cls  # alphabet index -> character class
-        self.reps = reps  # class -> a character of it
+        self._classes = classes  # () -> (cls, reps), called once, when first needed
         self.sets: list[tuple[int, ...]] = []
         # sorted NFA states -> DFA state (sets of the walk's structures are held as sorted
         # int tuples, which the cyclic collector stops tracking, where a frozenset stays)
         self.index: dict[tuple[int, ...], int] = {}
-        self.trans = np.full((16, len(reps)), _UNKNOWN, dtype=np.int32)
-        # per state: the id of the class set it reads back into itself (-1: none; _UNKNOWN:
-        # its row is not computed yet), and per id the positions in the vocabulary's
-        # characters of those outside the set (where a run of the loop stops)
-        self.loop = np.full(16, _UNKNOWN, dtype=np.int32)
         self.first: np.ndarray | None = None  # per walkable token: its first character's class
         self.stops: list[np.ndarray] = []
         self._loop_ids: dict[bytes, int] = {}
         self.stops_of = stops_of  # alphabet -> in the set (bool) -> its stop positions
         self.after: dict[tuple[int, ...], int] = {}  # moved NFA states -> their DFA state
-        self.classes_of = classes_of  # an edge's character set -> the classes it holds
+        # (cls, an edge's character set) -> the classes it holds
+        self._classes_of = classes_of
         self.closures: dict[int, tuple[int, ...]] = {}  # NFA state -> its closure
         # per DFA state with a computed row: (its loop id, then its next state per class),
-        # what :meth:`finish` reads; the class of each alphabet character as a list
+        # what :meth:`finish` reads
         self.rows: list[tuple[int, ...] | None] = []
-        self.cls_list: list[int] = cls.tolist()
+
+    def __getattr__(self, name: str) -> Any:
+        # called only for a missing attribute: the class-dependent ones before _ready()
+        if name not in ("cls", "reps", "trans", "loop", "cls_list") or "_classes" not in (
+            self.__dict__
+        ):
+            raise AttributeError(name)
+        self._ready()
+        return self.__dict__[name]
+
+    def _ready(self) -> None:
+        cls, reps = self.__dict__.pop("_classes")()
+        self.cls = cls
+        self.reps = reps
+        size = max(16, 2 * len(self.sets))
+        self.trans = np.full((size, len(reps)), _UNKNOWN, dtype=np.int32)
+        self.loop = np.full(size, _UNKNOWN, dtype=np.int32)
+        self.cls_list = cls.tolist()
+
+    def classes_of(self, cs: object) -> list[int]:
+        """The classes an edge's character set holds."""
+        return self._classes_of(self.cls, cs)
 
     def close(self, moved: Iterable[int]) -> frozenset[int]:
         """The states reachable by empty moves (each state's own closure found once)."""
@@ -304,7 +333,7 @@ class _PieceDfa:
         if nxt is None:
             nxt = self.index[key] = len(self.sets)
             self.sets.append(key)
-            if len(self.sets) > len(self.trans):
+            if "trans" in self.__dict__ and len(self.sets) > len(self.trans):
                 grown = np.full((2 * len(self.sets), len(self.reps)), _UNKNOWN, dtype=np.int32)
                 grown[: len(self.trans)] = self.trans
                 self.trans = grown
@@ -793,17 +822,6 @@ class TokenMasker:
         return out
 
     # -- the vocabulary walk ------------------------------------------------------------------
-    def _classes(self, charsets: Iterable[object]) -> tuple[np.ndarray, list[str]]:
-        """Alphabet -> class id (characters in exactly the same sets share one) and a
-        representative character per class."""
-        cls = np.zeros(len(self._alphabet), dtype=np.int64)
-        for n, cs in enumerate(charsets):
-            cls = cls * 2 + self._member(cs)
-            if n % 32 == 31:  # renumber before the codes overflow
-                cls = np.unique(cls, return_inverse=True)[1].reshape(-1)
-        _, first, cls = np.unique(cls, return_index=True, return_inverse=True)
-        return cls.reshape(-1).astype(np.int32), [self._alphabet[i] for i in first.tolist()]
-
     def _starting_with(self, text: str) -> np.ndarray:
         """Positions of the walkable tokens that start with ``text`` and are longer."""
         texts = self._sorted_texts
@@ -821,18 +839,21 @@ class TokenMasker:
         edges = residual.edges
         found = self._piece_dfas.get(id(edges))
         if found is None or found[0] is not edges:
-            charsets = {cs for e in edges for cs, _ in e if cs is not None}
-            cls, reps = self._classes(charsets)
             memo: dict[object, list[int]] = {}
-            member = self._member
+            # closures over the vocabulary's arrays only (see _transient: no cycle)
+            member, alphabet = self._member, self._alphabet
 
-            def classes_of(cs: object) -> list[int]:
+            def piece_classes() -> tuple[np.ndarray, list[str]]:
+                charsets = {cs for e in edges for cs, _ in e if cs is not None}
+                return _classes(alphabet, member, charsets)
+
+            def classes_of(cls: np.ndarray, cs: object) -> list[int]:
                 found = memo.get(cs)
                 if found is None:
                     found = memo[cs] = np.unique(cls[member(cs)]).tolist()
                 return found
 
-            dfa = _PieceDfa(edges, residual.end, cls, reps, classes_of, self._stops_of)
+            dfa = _PieceDfa(edges, residual.end, piece_classes, classes_of, self._stops_of)
             found = self._piece_dfas[id(edges)] = (edges, dfa)
         return found[1]
 
@@ -932,12 +953,13 @@ class TokenMasker:
                 keep = ~short
                 act, cur = act[keep], cur[keep]
             j = 1
-        cls, flat, offsets, ends = dfa.cls, self._flat, self._offsets, self._ends
+        flat, offsets, ends = self._flat, self._offsets, self._ends
         pos = offsets[act] + j  # per active token: where in ``flat`` it reads next
         while act.size:
             if act.size <= _FEW:
                 dfa.finish(act, cur, pos, found, self._flat_view, offsets, ends)
                 break
+            cls = dfa.cls  # read here: a walk with no token on the way needs no classes
             loop = dfa.loop[cur]
             new = loop == _UNKNOWN
             if new.any():  # rows not computed yet (this also finds their self-loops)
@@ -1199,6 +1221,20 @@ def _members_of(alphabet: list[str]) -> Callable[[object], np.ndarray]:
         return found
 
     return member
+
+
+def _classes(
+    alphabet: list[str], member: Callable[[object], np.ndarray], charsets: Iterable[object]
+) -> tuple[np.ndarray, list[str]]:
+    """Alphabet -> class id (characters in exactly the same sets share one) and a
+    representative character per class."""
+    cls = np.zeros(len(alphabet), dtype=np.int64)
+    for n, cs in enumerate(charsets):
+        cls = cls * 2 + member(cs)
+        if n % 32 == 31:  # renumber before the codes overflow
+            cls = np.unique(cls, return_inverse=True)[1].reshape(-1)
+    _, first, cls = np.unique(cls, return_index=True, return_inverse=True)
+    return cls.reshape(-1).astype(np.int32), [alphabet[i] for i in first.tolist()]
 
 
 def _stops_in(flat: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
