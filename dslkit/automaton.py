@@ -515,12 +515,20 @@ class _Piece:
     every context that lists the pattern."""
 
     def __init__(self, pattern: Frag) -> None:
+        self.key = _key(pattern)  # structural: equal keys build equal NFAs
         self.nfa = Nfa()
         self.end = pattern(self.nfa, self.nfa.new())
         # built: each row frozen to a tuple of (str | CharSet | None, int) pairs, which the
         # cyclic collector untracks (a list never is), as it does the pairs
         self.nfa.edges = [tuple(row) for row in self.nfa.edges]  # type: ignore[misc]
         self.residuals: dict[frozenset[int], Residual] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the key may hold hand-written fragments (closures): a saved piece keeps its digest
+        state = self.__dict__.copy()
+        state["digest"] = self.digest
+        del state["key"]
+        return state
 
     @cached_property
     def opening(self) -> tuple[tuple[int, ...], frozenset[int]]:
@@ -577,24 +585,62 @@ class _Piece:
 
     @cached_property
     def digest(self) -> str:
-        """A hash of the piece's NFA, equal in every process that builds the same pattern."""
-        # The edges as one int array (per state: its edge count, then per edge the number of
-        # its character set's text and the target) and the set texts once each: a trace step
-        # holds ~10k states, and formatting each edge as text cost several times the hashing.
-        index: dict[int, int] = {}  # id(character set) -> number of its text (shared sets)
-        numbers: dict[str, int] = {}  # text -> number, in order of first use
-        flat = [self.end, len(self.nfa.edges)]
-        for row in self.nfa.edges:
-            flat.append(len(row))
-            for cs, t in row:
-                k = index.get(id(cs))
-                if k is None:
-                    k = index[id(cs)] = numbers.setdefault(_charset_text(cs), len(numbers))
-                flat += (k, t)
-        h = hashlib.sha256(array.array("q", flat).tobytes())
-        h.update("\n".join(numbers).encode("utf-8", "surrogatepass"))
-        h.update(repr(sorted(self.nfa.tags.items())).encode())
-        return h.hexdigest()
+        """A hash of the piece's pattern, equal in every process that builds the same pattern.
+
+        Read off the pattern's structural key (equal keys build the same NFA), hashing each
+        shared sub-pattern once (:func:`_key_digest`): a trace step is ~10k NFA states, but
+        its key is a few hundred distinct nodes."""
+        return _key_digest(self.key).hex()
+
+
+# id(key node) -> (the node, kept alive so its id is not reused; its digest)
+_KEY_DIGESTS: dict[int, tuple[object, bytes]] = {}
+
+
+def _key_digest(key: object) -> bytes:
+    """The digest of a fragment's structural key (see :func:`_key`): nested tuples of names,
+    literal texts and character sets; a hand-written fragment stands for the NFA it builds."""
+    found = _KEY_DIGESTS.get(id(key))
+    if found is not None and found[0] is key:
+        return found[1]
+    h = hashlib.sha256()
+    if isinstance(key, tuple):
+        h.update(b"t%d:" % len(key))
+        for item in key:
+            h.update(_key_digest(item))
+    elif isinstance(key, str):
+        h.update(b"s" + key.encode("utf-8", "surrogatepass"))
+    elif isinstance(key, CharSet):
+        h.update(b"c" + _charset_text(key).encode("utf-8", "surrogatepass"))
+    elif callable(key):  # a hand-written fragment: its template NFA
+        h.update(b"f" + _nfa_digest(key))
+    else:
+        raise TypeError(f"not a fragment key: {key!r}")
+    digest = h.digest()
+    _KEY_DIGESTS[id(key)] = (key, digest)
+    return digest
+
+
+def _nfa_digest(part: Frag) -> bytes:
+    """A hash of the NFA a hand-written fragment builds from a fresh state 0."""
+    nfa = Nfa()
+    end = part(nfa, nfa.new())
+    # the edges as one int array (per state: its edge count, then per edge the number of its
+    # character set's text and the target) and the set texts once each
+    index: dict[int, int] = {}  # id(character set) -> number of its text (shared sets)
+    numbers: dict[str, int] = {}  # text -> number, in order of first use
+    flat = [end, len(nfa.edges)]
+    for row in nfa.edges:
+        flat.append(len(row))
+        for cs, t in row:
+            k = index.get(id(cs))
+            if k is None:
+                k = index[id(cs)] = numbers.setdefault(_charset_text(cs), len(numbers))
+            flat += (k, t)
+    h = hashlib.sha256(array.array("q", flat).tobytes())
+    h.update("\n".join(numbers).encode("utf-8", "surrogatepass"))
+    h.update(repr(sorted(nfa.tags.items())).encode())
+    return h.digest()
 
 
 def _charset_text(cs: Chars | None) -> str:
