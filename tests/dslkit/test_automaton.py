@@ -128,7 +128,7 @@ def test_piece_digest_names_the_pattern_not_the_object() -> None:
     import subprocess
     import sys
 
-    from dslkit.automaton import _Piece, chars, star, tag
+    from dslkit.automaton import chars, star, tag
 
     def build(word: str = "x", cs: str = "ab", kind: str = "ref", fn=_hand_written):  # type: ignore[no-untyped-def]
         return seq(lit(word), tag(kind, star(chars(cs))), regex(r"[^\]\n]+"), fn, lit("]"))
