@@ -562,26 +562,28 @@ class _Piece:
         edges = self.nfa.edges
         order = sorted(states)  # the piece's own numbering is the same in every context
         index = {s: i for i, s in enumerate(order)}
+        # The key: the rest written out flat in the canonical numbering (one tuple, not one
+        # per edge: these live as long as the process and the collector walks each), written
+        # as the breadth-first search numbers the states (a row's targets are numbered when
+        # it is read, so one pass does both).
+        flat: list[object] = []
         k = 0
         while k < len(order) and len(order) <= _SMALL:
-            for _, t in edges[order[k]]:
-                if t not in index:
-                    index[t] = len(order)
+            row = edges[order[k]]
+            flat.append(len(row))
+            for cs, t in row:
+                i = index.get(t)
+                if i is None:
+                    i = index[t] = len(order)
                     order.append(t)
+                flat += (cs, i)
             k += 1
         if len(order) > _SMALL:  # a long rest (a trace step): named by the piece, not copied
             start = tuple(sorted(states))
             return Residual(("piece", self.digest, start), start, edges, self.end, None)
-        # the key: the rest written out flat in the canonical numbering (one tuple, not one
-        # per edge: these live as long as the process and the collector walks each)
-        flat: list[object] = ["rest", len(states), index.get(self.end, -1)]
-        for s in order:
-            row = edges[s]
-            flat.append(len(row))
-            for cs, t in row:
-                flat += (cs, index[t])
+        key = ("rest", len(states), index.get(self.end, -1), *flat)
         start = tuple(order[: len(states)])
-        return Residual(tuple(flat), start, edges, self.end, tuple(order))
+        return Residual(key, start, edges, self.end, tuple(order))
 
     @cached_property
     def digest(self) -> str:
