@@ -567,18 +567,21 @@ class _Piece:
         # as the breadth-first search numbers the states (a row's targets are numbered when
         # it is read, so one pass does both).
         flat: list[object] = []
-        k = 0
-        while k < len(order) and len(order) <= _SMALL:
+        put, number, find = flat.append, order.append, index.get  # (a hot loop: locals)
+        k, n = 0, len(order)
+        while k < n <= _SMALL:
             row = edges[order[k]]
-            flat.append(len(row))
+            put(len(row))
             for cs, t in row:
-                i = index.get(t)
+                i = find(t)
                 if i is None:
-                    i = index[t] = len(order)
-                    order.append(t)
-                flat += (cs, i)
+                    i = index[t] = n
+                    n += 1
+                    number(t)
+                put(cs)
+                put(i)
             k += 1
-        if len(order) > _SMALL:  # a long rest (a trace step): named by the piece, not copied
+        if n > _SMALL:  # a long rest (a trace step): named by the piece, not copied
             start = tuple(sorted(states))
             return Residual(("piece", self.digest, start), start, edges, self.end, None)
         key = ("rest", len(states), index.get(self.end, -1), *flat)
