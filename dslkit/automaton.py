@@ -527,7 +527,7 @@ class _Piece:
         # the key may hold hand-written fragments (closures): a saved piece keeps its digest
         state = self.__dict__.copy()
         state["digest"] = self.digest
-        del state["key"]
+        state.pop("key", None)  # (a loaded piece has none)
         return state
 
     @cached_property

@@ -862,12 +862,7 @@ class TokenMasker:
         character class and shared by every residual of the piece: the walks from the
         successive positions of a long piece meet the same DFA states)."""
         edges, end = residual.edges, residual.end
-        dfa = self._dfa(residual)
         start = residual.start
-        # Where tokens end, gathered as they settle (walk positions, codes, characters read
-        # when a piece completes; a token that dies is never recorded), so the table is built
-        # from the live tokens only, not from arrays over the whole vocabulary.
-        found = _Settled()
         # A literal run first (a piece's opening text, or all of it): the tokens on it are
         # found by their text instead of walking the vocabulary.
         chain, s = "", start[0]
@@ -879,6 +874,13 @@ class TokenMasker:
             s = t
             if t == end:
                 break
+        if chain and s == end:
+            return self._literal(residual, chain)
+        dfa = self._dfa(residual)
+        # Where tokens end, gathered as they settle (walk positions, codes, characters read
+        # when a piece completes; a token that dies is never recorded), so the table is built
+        # from the live tokens only, not from arrays over the whole vocabulary.
+        found = _Settled()
         if chain:
             by_text = self._text_pos
             run, s = 0, start[0]
@@ -887,21 +889,15 @@ class TokenMasker:
                 p = by_text.get(chain[:k])
                 if p is not None:
                     found.put(p, dfa.state(frozenset({s})))
-            s = edges[s][0][1]  # the state after the whole run
+            s = edges[s][0][1]  # the state after the whole run (the piece goes on: _literal)
             p = by_text.get(chain)
             longer = self._starting_with(chain)
-            if s == end:  # the run completes the piece
-                if p is not None:
-                    found.put(p, -2, len(chain))
-                found.put(longer, -2, len(chain))
-                act = np.zeros(0, dtype=np.int64)
-            else:
-                run = dfa.state(dfa.close([s]))
-                if p is not None:
-                    found.put(p, run)
-                # the tokens on past the run that end in a name (or any class a state reads
-                # back into itself) there or one character later are settled at once
-                act = self._settle_run(dfa, run, longer, len(chain), found)
+            run = dfa.state(dfa.close([s]))
+            if p is not None:
+                found.put(p, run)
+            # the tokens on past the run that end in a name (or any class a state reads back
+            # into itself) there or one character later are settled at once
+            act = self._settle_run(dfa, run, longer, len(chain), found)
             j = len(chain)
             cur = np.full(len(act), run, dtype=np.int32)
         else:
@@ -1008,6 +1004,45 @@ class TokenMasker:
             sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
         rest = np.flatnonzero((code <= -2) & (at < self._lengths[live]))
         return _Table(ids, code, at, sets, rest, mask)
+
+    def _literal(self, residual: Residual, chain: str) -> _Table:
+        """:meth:`_walk` of a rest that is one literal text to its end (an atomic tag, an
+        attribute's value, a closing tag), with no DFA and a handful of numpy calls (a scene
+        replay meets hundreds): the tokens that are a prefix of the text end inside it, the
+        text itself and the tokens that start with it complete the piece (the longer ones
+        write on)."""
+        edges, by_text = residual.edges, self._text_pos
+        ks: list[int] = []  # walk positions of the tokens that end inside the text
+        codes: list[int] = []
+        sets: list[tuple[int, ...]] = []  # per code: the piece state the token ends in
+        s = residual.start[0]
+        for k in range(1, len(chain)):
+            s = edges[s][0][1]
+            p = by_text.get(chain[:k])
+            if p is not None:
+                for q in [p] if isinstance(p, int) else p.tolist():
+                    ks.append(q)
+                    codes.append(len(sets))
+                sets.append((s,))
+        p = by_text.get(chain)
+        whole = [] if p is None else [p] if isinstance(p, int) else p.tolist()
+        longer = self._starting_with(chain)  # write on after the piece
+        n_in, n_whole = len(ks), len(whole)
+        pos = np.concatenate([np.array(ks + whole, dtype=np.int64), longer])
+        code = np.full(len(pos), -2, dtype=np.int32)
+        code[:n_in] = codes
+        at = np.full(len(pos), len(chain), dtype=np.int32)
+        at[:n_in] = 0
+        order = np.argsort(pos, kind="stable")
+        ids = self._walk_ids[pos[order]]
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        mask[ids] = True
+        # the longer tokens, where they land in the table's order
+        rest = np.flatnonzero(order >= n_in + n_whole)
+        if residual.order is not None:  # tables are shared by key: store canonical numbers
+            canonical = {st: i for i, st in enumerate(residual.order)}
+            sets = [(canonical[st[0]],) for st in sets]
+        return _Table(ids, code[order], at[order], sets, rest, mask)
 
     def _settle_run(
         self, dfa: _PieceDfa, d: int, idx: np.ndarray, j: int, found: _Settled
