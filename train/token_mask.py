@@ -850,7 +850,7 @@ class TokenMasker:
             def classes_of(cls: np.ndarray, cs: object) -> list[int]:
                 found = memo.get(cs)
                 if found is None:
-                    found = memo[cs] = np.unique(cls[member(cs)]).tolist()
+                    found = memo[cs] = np.flatnonzero(np.bincount(cls[member(cs)])).tolist()
                 return found
 
             dfa = _PieceDfa(edges, residual.end, piece_classes, classes_of, self._stops_of)
@@ -959,7 +959,7 @@ class TokenMasker:
             loop = dfa.loop[cur]
             new = loop == _UNKNOWN
             if new.any():  # rows not computed yet (this also finds their self-loops)
-                dfa.fill(np.unique(cur[new]).tolist())
+                dfa.fill(np.flatnonzero(np.bincount(cur[new])).tolist())
                 loop = dfa.loop[cur]
             jump = loop >= 0
             if jump.any():
