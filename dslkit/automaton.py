@@ -514,8 +514,13 @@ class _Piece:
     """One piece pattern as an NFA of its own (state 0 its start), built once and shared by
     every context that lists the pattern."""
 
-    def __init__(self, pattern: Frag) -> None:
+    def __init__(
+        self, pattern: Frag, digests: dict[int, tuple[object, bytes]] | None = None
+    ) -> None:
         self.key = _key(pattern)  # structural: equal keys build equal NFAs
+        # id(key node) -> (the node, kept alive so its id is not reused; its digest): shared
+        # by the pieces of one automaton (see :func:`_key_digest`)
+        self._digests = {} if digests is None else digests
         self.nfa = Nfa()
         self.end = pattern(self.nfa, self.nfa.new())
         # built: each row frozen to a tuple of (str | CharSet | None, int) pairs, which the
@@ -528,6 +533,7 @@ class _Piece:
         state = self.__dict__.copy()
         state["digest"] = self.digest
         state.pop("key", None)  # (a loaded piece has none)
+        state.pop("_digests", None)
         return state
 
     @cached_property
@@ -595,24 +601,22 @@ class _Piece:
         Read off the pattern's structural key (equal keys build the same NFA), hashing each
         shared sub-pattern once (:func:`_key_digest`): a trace step is ~10k NFA states, but
         its key is a few hundred distinct nodes."""
-        return _key_digest(self.key).hex()
+        return _key_digest(self.key, self._digests).hex()
 
 
-# id(key node) -> (the node, kept alive so its id is not reused; its digest)
-_KEY_DIGESTS: dict[int, tuple[object, bytes]] = {}
-
-
-def _key_digest(key: object) -> bytes:
+def _key_digest(key: object, memo: dict[int, tuple[object, bytes]]) -> bytes:
     """The digest of a fragment's structural key (see :func:`_key`): nested tuples of names,
-    literal texts and character sets; a hand-written fragment stands for the NFA it builds."""
-    found = _KEY_DIGESTS.get(id(key))
+    literal texts and character sets; a hand-written fragment stands for the NFA it builds.
+    ``memo`` holds the nodes met so far (one per automaton, not per process: a new automaton
+    pays for its own, as a fresh process would)."""
+    found = memo.get(id(key))
     if found is not None and found[0] is key:
         return found[1]
     h = hashlib.sha256()
     if isinstance(key, tuple):
         h.update(b"t%d:" % len(key))
         for item in key:
-            h.update(_key_digest(item))
+            h.update(_key_digest(item, memo))
     elif isinstance(key, str):
         h.update(b"s" + key.encode("utf-8", "surrogatepass"))
     elif isinstance(key, CharSet):
@@ -622,7 +626,7 @@ def _key_digest(key: object) -> bytes:
     else:
         raise TypeError(f"not a fragment key: {key!r}")
     digest = h.digest()
-    _KEY_DIGESTS[id(key)] = (key, digest)
+    memo[id(key)] = (key, digest)
     return digest
 
 
@@ -889,6 +893,7 @@ class Automaton:
         self._structures: dict[Hashable, _Compiled] = {}
         self._pieces: dict[Hashable, _Piece] = {}
         self._by_pattern: dict[int, tuple[Frag, _Piece]] = {}  # id(pattern) -> its piece
+        self._digests: dict[int, tuple[object, bytes]] = {}  # the pieces' (see _key_digest)
         # A state is (context, NFA state set); None stands for the context's start set, so a
         # context is only compiled once something is read in it: a first visit that walks a
         # vocabulary reaches hundreds of contexts it never reads on (an atomic tag token ends
@@ -908,6 +913,7 @@ class Automaton:
         state["_structures"] = {}  # keys may hold closures; compiled contexts keep theirs
         state["_pieces"] = {}
         state["_by_pattern"] = {}
+        state["_digests"] = {}
         state["_contexts"] = {}  # only dedupes what is built next
         return state
 
@@ -927,7 +933,7 @@ class Automaton:
                     key = _key(p.pattern)
                     piece = self._pieces.get(key)
                     if piece is None:
-                        piece = self._pieces[key] = _Piece(p.pattern)
+                        piece = self._pieces[key] = _Piece(p.pattern, self._digests)
                     # the pattern is kept alive with its piece, so its id is never reused
                     found = by_pattern[id(p.pattern)] = (p.pattern, piece)
                 compiled.append(found[1])
