@@ -514,13 +514,42 @@ class _Piece:
     """One piece pattern as an NFA of its own (state 0 its start), built once and shared by
     every context that lists the pattern."""
 
-    def __init__(self, pattern: Frag) -> None:
+    def __init__(
+        self, pattern: Frag, digests: dict[int, tuple[object, bytes]] | None = None
+    ) -> None:
+        self.key = _key(pattern)  # structural: equal keys build equal NFAs
+        # id(key node) -> (the node, kept alive so its id is not reused; its digest): shared
+        # by the pieces of one automaton (see :func:`_key_digest`)
+        self._digests = {} if digests is None else digests
         self.nfa = Nfa()
         self.end = pattern(self.nfa, self.nfa.new())
         # built: each row frozen to a tuple of (str | CharSet | None, int) pairs, which the
         # cyclic collector untracks (a list never is), as it does the pairs
         self.nfa.edges = [tuple(row) for row in self.nfa.edges]  # type: ignore[misc]
         self.residuals: dict[frozenset[int], Residual] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the key may hold hand-written fragments (closures): a saved piece keeps its digest
+        state = self.__dict__.copy()
+        state["digest"] = self.digest
+        state.pop("key", None)  # (a loaded piece has none)
+        state.pop("_digests", None)
+        return state
+
+    @cached_property
+    def opening(self) -> tuple[tuple[int, ...], frozenset[int]]:
+        """The piece's start state with what it reaches by empty moves (sorted), and those of
+        them that read a character: a context's start set is its pieces' openings side by
+        side, so a structure finds its start set and splits it from these."""
+        edges = self.nfa.edges
+        seen: set[int] = set()
+        stack = [0]
+        while stack:
+            s = stack.pop()
+            if s not in seen:
+                seen.add(s)
+                stack.extend(t for cs, t in edges[s] if cs is None)
+        return tuple(sorted(seen)), frozenset(s for s in seen if edges[s])
 
     @cached_property
     def to_end(self) -> list[int]:
@@ -539,47 +568,88 @@ class _Piece:
         edges = self.nfa.edges
         order = sorted(states)  # the piece's own numbering is the same in every context
         index = {s: i for i, s in enumerate(order)}
-        k = 0
-        while k < len(order) and len(order) <= _SMALL:
-            for _, t in edges[order[k]]:
-                if t not in index:
-                    index[t] = len(order)
-                    order.append(t)
+        # The key: the rest written out flat in the canonical numbering (one tuple, not one
+        # per edge: these live as long as the process and the collector walks each), written
+        # as the breadth-first search numbers the states (a row's targets are numbered when
+        # it is read, so one pass does both).
+        flat: list[object] = []
+        put, number, find = flat.append, order.append, index.get  # (a hot loop: locals)
+        k, n = 0, len(order)
+        while k < n <= _SMALL:
+            row = edges[order[k]]
+            put(len(row))
+            for cs, t in row:
+                i = find(t)
+                if i is None:
+                    i = index[t] = n
+                    n += 1
+                    number(t)
+                put(cs)
+                put(i)
             k += 1
-        if len(order) > _SMALL:  # a long rest (a trace step): named by the piece, not copied
+        if n > _SMALL:  # a long rest (a trace step): named by the piece, not copied
             start = tuple(sorted(states))
             return Residual(("piece", self.digest, start), start, edges, self.end, None)
-        # the key: the rest written out flat in the canonical numbering (one tuple, not one
-        # per edge: these live as long as the process and the collector walks each)
-        flat: list[object] = ["rest", len(states), index.get(self.end, -1)]
-        for s in order:
-            row = edges[s]
-            flat.append(len(row))
-            for cs, t in row:
-                flat += (cs, index[t])
+        key = ("rest", len(states), index.get(self.end, -1), *flat)
         start = tuple(order[: len(states)])
-        return Residual(tuple(flat), start, edges, self.end, tuple(order))
+        return Residual(key, start, edges, self.end, tuple(order))
 
     @cached_property
     def digest(self) -> str:
-        """A hash of the piece's NFA, equal in every process that builds the same pattern."""
-        # The edges as one int array (per state: its edge count, then per edge the number of
-        # its character set's text and the target) and the set texts once each: a trace step
-        # holds ~10k states, and formatting each edge as text cost several times the hashing.
-        index: dict[int, int] = {}  # id(character set) -> number of its text (shared sets)
-        numbers: dict[str, int] = {}  # text -> number, in order of first use
-        flat = [self.end, len(self.nfa.edges)]
-        for row in self.nfa.edges:
-            flat.append(len(row))
-            for cs, t in row:
-                k = index.get(id(cs))
-                if k is None:
-                    k = index[id(cs)] = numbers.setdefault(_charset_text(cs), len(numbers))
-                flat += (k, t)
-        h = hashlib.sha256(array.array("q", flat).tobytes())
-        h.update("\n".join(numbers).encode("utf-8", "surrogatepass"))
-        h.update(repr(sorted(self.nfa.tags.items())).encode())
-        return h.hexdigest()
+        """A hash of the piece's pattern, equal in every process that builds the same pattern.
+
+        Read off the pattern's structural key (equal keys build the same NFA), hashing each
+        shared sub-pattern once (:func:`_key_digest`): a trace step is ~10k NFA states, but
+        its key is a few hundred distinct nodes."""
+        return _key_digest(self.key, self._digests).hex()
+
+
+def _key_digest(key: object, memo: dict[int, tuple[object, bytes]]) -> bytes:
+    """The digest of a fragment's structural key (see :func:`_key`): nested tuples of names,
+    literal texts and character sets; a hand-written fragment stands for the NFA it builds.
+    ``memo`` holds the nodes met so far (one per automaton, not per process: a new automaton
+    pays for its own, as a fresh process would)."""
+    found = memo.get(id(key))
+    if found is not None and found[0] is key:
+        return found[1]
+    h = hashlib.sha256()
+    if isinstance(key, tuple):
+        h.update(b"t%d:" % len(key))
+        for item in key:
+            h.update(_key_digest(item, memo))
+    elif isinstance(key, str):
+        h.update(b"s" + key.encode("utf-8", "surrogatepass"))
+    elif isinstance(key, CharSet):
+        h.update(b"c" + _charset_text(key).encode("utf-8", "surrogatepass"))
+    elif callable(key):  # a hand-written fragment: its template NFA
+        h.update(b"f" + _nfa_digest(key))
+    else:
+        raise TypeError(f"not a fragment key: {key!r}")
+    digest = h.digest()
+    memo[id(key)] = (key, digest)
+    return digest
+
+
+def _nfa_digest(part: Frag) -> bytes:
+    """A hash of the NFA a hand-written fragment builds from a fresh state 0."""
+    nfa = Nfa()
+    end = part(nfa, nfa.new())
+    # the edges as one int array (per state: its edge count, then per edge the number of its
+    # character set's text and the target) and the set texts once each
+    index: dict[int, int] = {}  # id(character set) -> number of its text (shared sets)
+    numbers: dict[str, int] = {}  # text -> number, in order of first use
+    flat = [end, len(nfa.edges)]
+    for row in nfa.edges:
+        flat.append(len(row))
+        for cs, t in row:
+            k = index.get(id(cs))
+            if k is None:
+                k = index[id(cs)] = numbers.setdefault(_charset_text(cs), len(numbers))
+            flat += (k, t)
+    h = hashlib.sha256(array.array("q", flat).tobytes())
+    h.update("\n".join(numbers).encode("utf-8", "surrogatepass"))
+    h.update(repr(sorted(nfa.tags.items())).encode())
+    return h.digest()
 
 
 def _charset_text(cs: Chars | None) -> str:
@@ -611,7 +681,12 @@ class _Compiled:
             self.starts.append(base)
             self.accept[piece.end + base] = i
             base += len(piece.nfa.edges)
-        self.start = self.close([0])  # the shared start state and every piece's start
+        # the shared start state and every piece's opening (the pieces' own closures, so a
+        # new structure walks no edge: hundreds of scene structures are met in a replay)
+        start = [0]
+        for base, piece in zip(self.starts, pieces, strict=True):
+            start += [base + s for s in piece.opening[0]]
+        self.start = frozenset(start)
         self.tagged = any(piece.nfa.tags for piece in pieces)  # some piece marks a value
         # (state set, character) -> state set after it, or the index of the piece it completes,
         # or None (dead): the determinisation, shared by every context of this structure
@@ -696,7 +771,16 @@ class _Compiled:
     def parts(self, states: frozenset[int]) -> Parts:
         """A state set split by piece (see :meth:`Automaton.parts`)."""
         found = self._parts.get(states)
-        if found is None:
+        if found is None and states is self.start:
+            # the start set splits into every piece's opening (no state lookups)
+            readers = [(p, piece.opening[1]) for p, piece in enumerate(self.pieces)]
+            readers = [(p, local) for p, local in readers if local]
+            found = self._parts[states] = Parts(
+                tuple(p for p, _ in readers),
+                tuple(self.starts[p] for p, _ in readers),
+                tuple(self.pieces[p].residual(local) for p, local in readers),
+            )
+        elif found is None:
             split = self.split(states)
             found = self._parts[states] = Parts(
                 tuple(p for p, _, _ in split),
@@ -808,6 +892,8 @@ class Automaton:
         # (transient: keys of hand-written fragments hold the functions themselves)
         self._structures: dict[Hashable, _Compiled] = {}
         self._pieces: dict[Hashable, _Piece] = {}
+        self._by_pattern: dict[int, tuple[Frag, _Piece]] = {}  # id(pattern) -> its piece
+        self._digests: dict[int, tuple[object, bytes]] = {}  # the pieces' (see _key_digest)
         # A state is (context, NFA state set); None stands for the context's start set, so a
         # context is only compiled once something is read in it: a first visit that walks a
         # vocabulary reaches hundreds of contexts it never reads on (an atomic tag token ends
@@ -826,6 +912,8 @@ class Automaton:
         state = self.__dict__.copy()
         state["_structures"] = {}  # keys may hold closures; compiled contexts keep theirs
         state["_pieces"] = {}
+        state["_by_pattern"] = {}
+        state["_digests"] = {}
         state["_contexts"] = {}  # only dedupes what is built next
         return state
 
@@ -833,16 +921,26 @@ class Automaton:
         cx = self._compiled.get(ctx)
         if cx is None:
             pieces = ctx.pieces()
-            keys = tuple(_key(p.pattern) for p in pieces)
-            comp = self._structures.get(keys)
-            if comp is None:
-                compiled = []
-                for key, p in zip(keys, pieces, strict=True):
+            # A pattern object is met again in context after context (languages cache their
+            # fragments): found by identity, its structural key (a nested tuple, hashed anew
+            # at every lookup) is read only the first time. A structure is then named by its
+            # pieces' identities, which the key lookup made one object per key.
+            by_pattern = self._by_pattern
+            compiled = []
+            for p in pieces:
+                found = by_pattern.get(id(p.pattern))
+                if found is None:
+                    key = _key(p.pattern)
                     piece = self._pieces.get(key)
                     if piece is None:
-                        piece = self._pieces[key] = _Piece(p.pattern)
-                    compiled.append(piece)
-                comp = self._structures[keys] = _Compiled(compiled)
+                        piece = self._pieces[key] = _Piece(p.pattern, self._digests)
+                    # the pattern is kept alive with its piece, so its id is never reused
+                    found = by_pattern[id(p.pattern)] = (p.pattern, piece)
+                compiled.append(found[1])
+            ids = tuple(map(id, compiled))
+            comp = self._structures.get(ids)
+            if comp is None:
+                comp = self._structures[ids] = _Compiled(compiled)
             # the contexts the pieces lead to, one object per distinct context: a language
             # builds them anew in every context that lists them (an attribute's value leads
             # to the same top level from many places), and they live as long as this one

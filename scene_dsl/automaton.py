@@ -65,6 +65,14 @@ class _SceneLang:
         self.attrs = contract.attributes
         self.layout_rank = contract.attribute_names.index("layout")
         self.rule_keys = frozenset(k for r in contract.rules for k, _ in r.when)
+        # attribute -> the rules that read it: a rule that reads none of a new value's
+        # attribute holds after it as it held before (and every reachable context holds all)
+        self.rules_for = {
+            a.name: tuple(
+                r for r in contract.rules if r.attribute == a.name or a.name in dict(r.when)
+            )
+            for a in contract.attributes
+        }
         self._shapes: dict[str, _RowShapes] = {}
 
     def __reduce__(self) -> tuple[object, ...]:
@@ -204,9 +212,9 @@ class _Top:
                     nxt = _Top(lang, self.rule_attrs, rank, self.layout, self.singles, False, False)
                     out.append(Piece(seq(lit(f" [{a.name}:"), ID, lit("]")), nxt))
                     continue
+                rules = lang.rules_for[a.name]
                 for v in a.all_values:
-                    trial = {**known, a.name: v}
-                    if any(r.violated(trial) for r in c.rules):
+                    if rules and any(r.violated({**known, a.name: v}) for r in rules):
                         continue
                     rule_attrs = self.rule_attrs
                     if a.name in lang.rule_keys:

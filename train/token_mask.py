@@ -239,41 +239,70 @@ class _PieceDfa:
     """The determinisation of one piece's NFA over the vocabulary's character classes, built
     as walks reach it: state ``d`` is the set ``sets[d]`` of the piece's NFA states;
     ``trans[d, class]`` is the next state, :data:`_DEAD`, -2 (the piece is complete) or
-    :data:`_UNKNOWN` (not computed yet)."""
+    :data:`_UNKNOWN` (not computed yet).
+
+    The character classes (and with them ``cls``, ``reps``, ``trans``, ``loop`` and
+    ``cls_list``) are found when first read: a piece that is one literal (an atomic tag, an
+    attribute's value) is walked by its text and never reads them."""
+
+    # set by _ready() on first read (see __getattr__)
+    cls: np.ndarray  # alphabet index -> character class
+    reps: list[str]  # class -> a character of it
+    trans: np.ndarray
+    # per state: the id of the class set it reads back into itself (-1: none; _UNKNOWN: its
+    # row is not computed yet), and per id the positions in the vocabulary's characters of
+    # those outside the set (where a run of the loop stops)
+    loop: np.ndarray
+    cls_list: list[int]  # the class of each alphabet character as a list
 
     def __init__(
         self,
         edges: Sequence[Sequence[tuple[Any, int]]],
         end: int,
-        cls: np.ndarray,
-        reps: list[str],
-        classes_of: Callable[[object], list[int]],
+        classes: Callable[[], tuple[np.ndarray, list[str]]],
+        classes_of: Callable[[np.ndarray, object], list[int]],
         stops_of: Callable[[np.ndarray], np.ndarray],
     ) -> None:
         self.edges = edges
         self.end = end
-        self.cls = cls  # alphabet index -> character class
-        self.reps = reps  # class -> a character of it
+        self._classes = classes  # () -> (cls, reps), called once, when first needed
         self.sets: list[tuple[int, ...]] = []
         # sorted NFA states -> DFA state (sets of the walk's structures are held as sorted
         # int tuples, which the cyclic collector stops tracking, where a frozenset stays)
         self.index: dict[tuple[int, ...], int] = {}
-        self.trans = np.full((16, len(reps)), _UNKNOWN, dtype=np.int32)
-        # per state: the id of the class set it reads back into itself (-1: none; _UNKNOWN:
-        # its row is not computed yet), and per id the positions in the vocabulary's
-        # characters of those outside the set (where a run of the loop stops)
-        self.loop = np.full(16, _UNKNOWN, dtype=np.int32)
         self.first: np.ndarray | None = None  # per walkable token: its first character's class
         self.stops: list[np.ndarray] = []
         self._loop_ids: dict[bytes, int] = {}
         self.stops_of = stops_of  # alphabet -> in the set (bool) -> its stop positions
         self.after: dict[tuple[int, ...], int] = {}  # moved NFA states -> their DFA state
-        self.classes_of = classes_of  # an edge's character set -> the classes it holds
+        # (cls, an edge's character set) -> the classes it holds
+        self._classes_of = classes_of
         self.closures: dict[int, tuple[int, ...]] = {}  # NFA state -> its closure
         # per DFA state with a computed row: (its loop id, then its next state per class),
-        # what :meth:`finish` reads; the class of each alphabet character as a list
+        # what :meth:`finish` reads
         self.rows: list[tuple[int, ...] | None] = []
-        self.cls_list: list[int] = cls.tolist()
+
+    def __getattr__(self, name: str) -> Any:
+        # called only for a missing attribute: the class-dependent ones before _ready()
+        if name not in ("cls", "reps", "trans", "loop", "cls_list") or "_classes" not in (
+            self.__dict__
+        ):
+            raise AttributeError(name)
+        self._ready()
+        return self.__dict__[name]
+
+    def _ready(self) -> None:
+        cls, reps = self.__dict__.pop("_classes")()
+        self.cls = cls
+        self.reps = reps
+        size = max(16, 2 * len(self.sets))
+        self.trans = np.full((size, len(reps)), _UNKNOWN, dtype=np.int32)
+        self.loop = np.full(size, _UNKNOWN, dtype=np.int32)
+        self.cls_list = cls.tolist()
+
+    def classes_of(self, cs: object) -> list[int]:
+        """The classes an edge's character set holds."""
+        return self._classes_of(self.cls, cs)
 
     def close(self, moved: Iterable[int]) -> frozenset[int]:
         """The states reachable by empty moves (each state's own closure found once)."""
@@ -304,7 +333,7 @@ class _PieceDfa:
         if nxt is None:
             nxt = self.index[key] = len(self.sets)
             self.sets.append(key)
-            if len(self.sets) > len(self.trans):
+            if "trans" in self.__dict__ and len(self.sets) > len(self.trans):
                 grown = np.full((2 * len(self.sets), len(self.reps)), _UNKNOWN, dtype=np.int32)
                 grown[: len(self.trans)] = self.trans
                 self.trans = grown
@@ -754,16 +783,18 @@ class TokenMasker:
         # does, the token ends in every piece it stays inside of.
         best: tuple[int, int] | None = None
         inside: list[int] = []
-        for part, table in zip(parts, info.tables, strict=True):
-            if not table.mask[token]:
-                continue
+        # the parts' parallel tuples, not Part objects (a context's start set holds every
+        # piece, and only the few tables that hold the token are read)
+        tables = info.tables
+        for n in [n for n, table in enumerate(tables) if table.mask[token]]:
+            table = tables[n]
             k = int(table.ids.searchsorted(token))
             code = int(table.code[k])
             if code < 0:
-                done = (int(table.at[k]), part.piece)
+                done = (int(table.at[k]), parts.pieces[n])
                 best = done if best is None or done < best else best
             elif best is None:
-                order, base = part.residual.order, part.base
+                order, base = parts.residuals[n].order, parts.bases[n]
                 sets = table.sets[code]
                 inside += [base + (i if order is None else order[i]) for i in sets]
         if best is not None:
@@ -791,17 +822,6 @@ class TokenMasker:
         return out
 
     # -- the vocabulary walk ------------------------------------------------------------------
-    def _classes(self, charsets: Iterable[object]) -> tuple[np.ndarray, list[str]]:
-        """Alphabet -> class id (characters in exactly the same sets share one) and a
-        representative character per class."""
-        cls = np.zeros(len(self._alphabet), dtype=np.int64)
-        for n, cs in enumerate(charsets):
-            cls = cls * 2 + self._member(cs)
-            if n % 32 == 31:  # renumber before the codes overflow
-                cls = np.unique(cls, return_inverse=True)[1].reshape(-1)
-        _, first, cls = np.unique(cls, return_index=True, return_inverse=True)
-        return cls.reshape(-1).astype(np.int32), [self._alphabet[i] for i in first.tolist()]
-
     def _starting_with(self, text: str) -> np.ndarray:
         """Positions of the walkable tokens that start with ``text`` and are longer."""
         texts = self._sorted_texts
@@ -819,18 +839,21 @@ class TokenMasker:
         edges = residual.edges
         found = self._piece_dfas.get(id(edges))
         if found is None or found[0] is not edges:
-            charsets = {cs for e in edges for cs, _ in e if cs is not None}
-            cls, reps = self._classes(charsets)
             memo: dict[object, list[int]] = {}
-            member = self._member
+            # closures over the vocabulary's arrays only (see _transient: no cycle)
+            member, alphabet = self._member, self._alphabet
 
-            def classes_of(cs: object) -> list[int]:
+            def piece_classes() -> tuple[np.ndarray, list[str]]:
+                charsets = {cs for e in edges for cs, _ in e if cs is not None}
+                return _classes(alphabet, member, charsets)
+
+            def classes_of(cls: np.ndarray, cs: object) -> list[int]:
                 found = memo.get(cs)
                 if found is None:
-                    found = memo[cs] = np.unique(cls[member(cs)]).tolist()
+                    found = memo[cs] = np.flatnonzero(np.bincount(cls[member(cs)])).tolist()
                 return found
 
-            dfa = _PieceDfa(edges, residual.end, cls, reps, classes_of, self._stops_of)
+            dfa = _PieceDfa(edges, residual.end, piece_classes, classes_of, self._stops_of)
             found = self._piece_dfas[id(edges)] = (edges, dfa)
         return found[1]
 
@@ -839,12 +862,7 @@ class TokenMasker:
         character class and shared by every residual of the piece: the walks from the
         successive positions of a long piece meet the same DFA states)."""
         edges, end = residual.edges, residual.end
-        dfa = self._dfa(residual)
         start = residual.start
-        # Where tokens end, gathered as they settle (walk positions, codes, characters read
-        # when a piece completes; a token that dies is never recorded), so the table is built
-        # from the live tokens only, not from arrays over the whole vocabulary.
-        found = _Settled()
         # A literal run first (a piece's opening text, or all of it): the tokens on it are
         # found by their text instead of walking the vocabulary.
         chain, s = "", start[0]
@@ -856,6 +874,13 @@ class TokenMasker:
             s = t
             if t == end:
                 break
+        if chain and s == end:
+            return self._literal(residual, chain)
+        dfa = self._dfa(residual)
+        # Where tokens end, gathered as they settle (walk positions, codes, characters read
+        # when a piece completes; a token that dies is never recorded), so the table is built
+        # from the live tokens only, not from arrays over the whole vocabulary.
+        found = _Settled()
         if chain:
             by_text = self._text_pos
             run, s = 0, start[0]
@@ -864,21 +889,15 @@ class TokenMasker:
                 p = by_text.get(chain[:k])
                 if p is not None:
                     found.put(p, dfa.state(frozenset({s})))
-            s = edges[s][0][1]  # the state after the whole run
+            s = edges[s][0][1]  # the state after the whole run (the piece goes on: _literal)
             p = by_text.get(chain)
             longer = self._starting_with(chain)
-            if s == end:  # the run completes the piece
-                if p is not None:
-                    found.put(p, -2, len(chain))
-                found.put(longer, -2, len(chain))
-                act = np.zeros(0, dtype=np.int64)
-            else:
-                run = dfa.state(dfa.close([s]))
-                if p is not None:
-                    found.put(p, run)
-                # the tokens on past the run that end in a name (or any class a state reads
-                # back into itself) there or one character later are settled at once
-                act = self._settle_run(dfa, run, longer, len(chain), found)
+            run = dfa.state(dfa.close([s]))
+            if p is not None:
+                found.put(p, run)
+            # the tokens on past the run that end in a name (or any class a state reads back
+            # into itself) there or one character later are settled at once
+            act = self._settle_run(dfa, run, longer, len(chain), found)
             j = len(chain)
             cur = np.full(len(act), run, dtype=np.int32)
         else:
@@ -930,16 +949,17 @@ class TokenMasker:
                 keep = ~short
                 act, cur = act[keep], cur[keep]
             j = 1
-        cls, flat, offsets, ends = dfa.cls, self._flat, self._offsets, self._ends
+        flat, offsets, ends = self._flat, self._offsets, self._ends
         pos = offsets[act] + j  # per active token: where in ``flat`` it reads next
         while act.size:
             if act.size <= _FEW:
                 dfa.finish(act, cur, pos, found, self._flat_view, offsets, ends)
                 break
+            cls = dfa.cls  # read here: a walk with no token on the way needs no classes
             loop = dfa.loop[cur]
             new = loop == _UNKNOWN
             if new.any():  # rows not computed yet (this also finds their self-loops)
-                dfa.fill(np.unique(cur[new]).tolist())
+                dfa.fill(np.flatnonzero(np.bincount(cur[new])).tolist())
                 loop = dfa.loop[cur]
             jump = loop >= 0
             if jump.any():
@@ -984,6 +1004,45 @@ class TokenMasker:
             sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
         rest = np.flatnonzero((code <= -2) & (at < self._lengths[live]))
         return _Table(ids, code, at, sets, rest, mask)
+
+    def _literal(self, residual: Residual, chain: str) -> _Table:
+        """:meth:`_walk` of a rest that is one literal text to its end (an atomic tag, an
+        attribute's value, a closing tag), with no DFA and a handful of numpy calls (a scene
+        replay meets hundreds): the tokens that are a prefix of the text end inside it, the
+        text itself and the tokens that start with it complete the piece (the longer ones
+        write on)."""
+        edges, by_text = residual.edges, self._text_pos
+        ks: list[int] = []  # walk positions of the tokens that end inside the text
+        codes: list[int] = []
+        sets: list[tuple[int, ...]] = []  # per code: the piece state the token ends in
+        s = residual.start[0]
+        for k in range(1, len(chain)):
+            s = edges[s][0][1]
+            p = by_text.get(chain[:k])
+            if p is not None:
+                for q in [p] if isinstance(p, int) else p.tolist():
+                    ks.append(q)
+                    codes.append(len(sets))
+                sets.append((s,))
+        p = by_text.get(chain)
+        whole = [] if p is None else [p] if isinstance(p, int) else p.tolist()
+        longer = self._starting_with(chain)  # write on after the piece
+        n_in, n_whole = len(ks), len(whole)
+        pos = np.concatenate([np.array(ks + whole, dtype=np.int64), longer])
+        code = np.full(len(pos), -2, dtype=np.int32)
+        code[:n_in] = codes
+        at = np.full(len(pos), len(chain), dtype=np.int32)
+        at[:n_in] = 0
+        order = np.argsort(pos, kind="stable")
+        ids = self._walk_ids[pos[order]]
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        mask[ids] = True
+        # the longer tokens, where they land in the table's order
+        rest = np.flatnonzero(order >= n_in + n_whole)
+        if residual.order is not None:  # tables are shared by key: store canonical numbers
+            canonical = {st: i for i, st in enumerate(residual.order)}
+            sets = [(canonical[st[0]],) for st in sets]
+        return _Table(ids, code[order], at[order], sets, rest, mask)
 
     def _settle_run(
         self, dfa: _PieceDfa, d: int, idx: np.ndarray, j: int, found: _Settled
@@ -1197,6 +1256,20 @@ def _members_of(alphabet: list[str]) -> Callable[[object], np.ndarray]:
         return found
 
     return member
+
+
+def _classes(
+    alphabet: list[str], member: Callable[[object], np.ndarray], charsets: Iterable[object]
+) -> tuple[np.ndarray, list[str]]:
+    """Alphabet -> class id (characters in exactly the same sets share one) and a
+    representative character per class."""
+    cls = np.zeros(len(alphabet), dtype=np.int64)
+    for n, cs in enumerate(charsets):
+        cls = cls * 2 + member(cs)
+        if n % 32 == 31:  # renumber before the codes overflow
+            cls = np.unique(cls, return_inverse=True)[1].reshape(-1)
+    _, first, cls = np.unique(cls, return_index=True, return_inverse=True)
+    return cls.reshape(-1).astype(np.int32), [alphabet[i] for i in first.tolist()]
 
 
 def _stops_in(flat: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:

@@ -8,7 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dslkit.automaton import DEAD, INF, Automaton, CharSet, Piece, lit, min_length, regex, seq
+from dslkit.automaton import (
+    DEAD,
+    INF,
+    Automaton,
+    CharSet,
+    Piece,
+    _Piece,
+    lit,
+    min_length,
+    regex,
+    seq,
+)
 
 PATTERNS = [
     r"[A-Za-z_][A-Za-z0-9_]*\Z",
@@ -89,3 +100,68 @@ def test_dead_and_distances() -> None:
     assert auto.accepting(s) and auto.dist(s) == 0
     assert auto.advance(auto.start, "ac") == DEAD and auto.dist(DEAD) == INF
     assert auto.is_prefix("ab") and not auto.accepts("ab")
+
+
+def _hand_written(nfa, s):  # type: ignore[no-untyped-def]
+    """A hand-written fragment: ``ab`` (built state by state, not from the constructors)."""
+    a, b = nfa.new(), nfa.new()
+    nfa.add(s, a, "a")
+    nfa.add(a, b, "b")
+    return b
+
+
+def _hand_written_too(nfa, s):  # type: ignore[no-untyped-def]
+    """Another function building the same NFA as :func:`_hand_written`."""
+    return _hand_written(nfa, s)
+
+
+def _other_hand_written(nfa, s):  # type: ignore[no-untyped-def]
+    a = nfa.new()
+    nfa.add(s, a, "a")
+    return a
+
+
+def test_piece_digest_names_the_pattern_not_the_object() -> None:
+    """Saved walk tables of long rests are found again by the piece's digest: equal patterns
+    built apart (and in another process, with another hash seed) share it; any difference in
+    a literal, a character set, a mark or a hand-written NFA changes it."""
+    import subprocess
+    import sys
+
+    from dslkit.automaton import chars, star, tag
+
+    def build(word: str = "x", cs: str = "ab", kind: str = "ref", fn=_hand_written):  # type: ignore[no-untyped-def]
+        return seq(lit(word), tag(kind, star(chars(cs))), regex(r"[^\]\n]+"), fn, lit("]"))
+
+    base = _Piece(build()).digest
+    assert _Piece(build()).digest == base
+    assert _Piece(build(fn=_hand_written_too)).digest == base  # same NFA, another function
+    for changed in (
+        build(word="y"),
+        build(cs="ac"),
+        build(kind="id"),
+        build(fn=_other_hand_written),
+        seq(lit("x"), tag("ref", star(chars("ab"))), regex(r"[^\]\n]"), _hand_written, lit("]")),
+    ):
+        assert _Piece(changed).digest != base
+    code = (
+        "from tests.dslkit.test_automaton import _Piece, _build_for_subprocess;"
+        "print(_Piece(_build_for_subprocess()).digest)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "7", "PATH": ""},
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
+    )
+    assert out.stdout.strip() == _Piece(_build_for_subprocess()).digest
+
+
+def _build_for_subprocess():  # type: ignore[no-untyped-def]
+    from dslkit.automaton import CharSet, chars, star, tag
+
+    # an infinite set too (its text must not depend on the hash seed)
+    other = CharSet(frozenset("xyz"), negated=True, exclude=frozenset("\n\t"))
+    return seq(lit("k: "), tag("ref", star(chars(frozenset("pqrs")))), chars(other), _hand_written)
