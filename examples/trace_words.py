@@ -91,6 +91,7 @@ def run(
     rows: int = 60000,
     probe: int = 100,
     init_order: str = "question",
+    unknown_words: float = 0.0,
     gsm8k: int = 0,
     beyond: int = 0,
     overrides: Sequence[str] = (),
@@ -103,6 +104,8 @@ def run(
         rows: rows to draw (all splits).
         probe: cases per split.
         init_order: the trace policy's init order (``dslkit.train.synth_traces.INIT_ORDERS``).
+        unknown_words: share of training rows with made-up words in one sentence
+            (``TraceSynthSettings.unknown_words``).
         gsm8k: GSM8K questions to probe (constrained decoding; 0: none).
         beyond: rows with numbers longer than training's to probe (0: none).
         overrides: ``--key=value`` config overrides.
@@ -132,7 +135,9 @@ def run(
     from dslkit import tokenizer
 
     t0 = time.perf_counter()
-    all_rows = synth_traces(TraceSynthSettings(n_rows=rows, init_order=init_order))
+    all_rows = synth_traces(
+        TraceSynthSettings(n_rows=rows, init_order=init_order, unknown_words=unknown_words)
+    )
     leaks = trace_leakage(all_rows)
     if leaks:
         raise SystemExit("held-out traces leak into train:\n" + "\n".join(leaks[:10]))
@@ -215,6 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--init-order", default="question", help="the trace's init order: question or role"
     )
     p.add_argument(
+        "--unknown-words",
+        type=float,
+        default=0.0,
+        help="share of training rows with made-up words in one sentence",
+    )
+    p.add_argument(
         "--gsm8k", type=int, default=50, help="GSM8K questions to probe per file (0: none)"
     )
     p.add_argument(
@@ -232,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows=args.rows,
         probe=args.probe,
         init_order=args.init_order,
+        unknown_words=args.unknown_words,
         gsm8k=args.gsm8k,
         beyond=args.beyond,
         overrides=overrides,
