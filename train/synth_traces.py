@@ -20,6 +20,11 @@ of seen variants held out by hash, a *number range* (``hidden_numbers``, interio
 lengths training covers, so every digit position is trained and only the values are new), or
 a new variant together with new numbers. ``dev`` / ``test`` are fresh draws of training
 phrasings and numbers. :func:`trace_leakage` proves the split from the rows' text alone.
+
+A quarter of the training rows (``unknown_words``) have made-up words (:func:`made_up_word`)
+in place of some of one sentence's wording, the numbers, their nouns and what relates them
+kept: the model learns to read a clause whose wording it has never seen from what it does know
+and from the other sentences, which is what a held-out clause asks of it.
 """
 
 from __future__ import annotations
@@ -707,8 +712,9 @@ class TraceSynthSettings:
     test_share: float = 0.05
     held_combos: float = 0.2  # share of clause-variant combinations only hidden rows use
     distractor_share: float = 0.3  # rows with an irrelevant number sentence
-    unknown_words: float = 0.0  # training rows with made-up words in one sentence (see
-    # _unknown_words: the model learns to read a clause it has no wording for from the rest)
+    unknown_words: float = 0.25  # training rows with made-up words in one sentence (see
+    # _unknown_words: the model learns to read a clause it has no wording for from the rest;
+    # with it hidden went from 98 / 82 / 85% to 95 / 100 / 98% on seeds 0-2, README)
     init_order: str = "question"  # one of INIT_ORDERS: the order the trace's inits are written
 
     def __post_init__(self) -> None:
