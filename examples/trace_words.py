@@ -16,6 +16,7 @@ real questions the model never trains on), parameters, wall time and tokens/s.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -91,6 +92,7 @@ def run(
     rows: int = 60000,
     probe: int = 100,
     init_order: str = "question",
+    unknown_words: float | None = None,
     gsm8k: int = 0,
     beyond: int = 0,
     overrides: Sequence[str] = (),
@@ -103,6 +105,8 @@ def run(
         rows: rows to draw (all splits).
         probe: cases per split.
         init_order: the trace policy's init order (``dslkit.train.synth_traces.INIT_ORDERS``).
+        unknown_words: share of training rows with made-up words in one sentence (None: the
+            generator's default, ``TraceSynthSettings.unknown_words``).
         gsm8k: GSM8K questions to probe (constrained decoding; 0: none).
         beyond: rows with numbers longer than training's to probe (0: none).
         overrides: ``--key=value`` config overrides.
@@ -132,7 +136,10 @@ def run(
     from dslkit import tokenizer
 
     t0 = time.perf_counter()
-    all_rows = synth_traces(TraceSynthSettings(n_rows=rows, init_order=init_order))
+    settings = TraceSynthSettings(n_rows=rows, init_order=init_order)
+    if unknown_words is not None:
+        settings = dataclasses.replace(settings, unknown_words=unknown_words)
+    all_rows = synth_traces(settings)
     leaks = trace_leakage(all_rows)
     if leaks:
         raise SystemExit("held-out traces leak into train:\n" + "\n".join(leaks[:10]))
@@ -181,6 +188,7 @@ def run(
         "failures": failures,
         "params": model.num_params(),
         "train_rows": len(train),
+        "unknown_word_rows": sum(r.source.endswith(":unknown-words") for r in train),
         "rows_per_kind": dict(Counter(r.source.split(":")[3] for r in train)),
         "train_seconds": trained - t0,
         "train_tokens_per_s": res.tokens_per_s,
@@ -215,6 +223,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--init-order", default="question", help="the trace's init order: question or role"
     )
     p.add_argument(
+        "--unknown-words",
+        type=float,
+        default=None,
+        help="share of training rows with made-up words in one sentence (default: the "
+        "generator's, 0.25)",
+    )
+    p.add_argument(
         "--gsm8k", type=int, default=50, help="GSM8K questions to probe per file (0: none)"
     )
     p.add_argument(
@@ -232,13 +247,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows=args.rows,
         probe=args.probe,
         init_order=args.init_order,
+        unknown_words=args.unknown_words,
         gsm8k=args.gsm8k,
         beyond=args.beyond,
         overrides=overrides,
         gsm8k_paths=args.gsm8k_file or GSM8K,
     )
     print(
-        f"{out['params']:,} parameters, {out['train_rows']} training rows, "
+        f"{out['params']:,} parameters, {out['train_rows']} training rows "
+        f"({out['unknown_word_rows']} with made-up words), "
         f"{out['seconds']:.0f}s in all ({out['train_seconds']:.0f}s data + training), "
         f"{out['train_tokens_per_s']:.0f} train tokens/s"
     )

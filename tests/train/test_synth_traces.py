@@ -162,7 +162,8 @@ def test_hidden_holds_out_variants_combinations_and_numbers(rows) -> None:
 
 
 def test_phrasing_mask_is_the_phrasing() -> None:
-    rows = synth_traces(TraceSynthSettings(n_rows=3000, seed=5))
+    # without made-up words: those are wording of their own, which the mask keeps
+    rows = synth_traces(TraceSynthSettings(n_rows=3000, seed=5, unknown_words=0.0))
     masks = defaultdict(set)
     for r in rows:
         masks[tuple(r.source.split(":")[3:5])].add(phrasing_mask(r.prompt))
@@ -301,3 +302,83 @@ def test_held_out_templates_are_what_hidden_rows_alone_use(rows) -> None:
         pattern = _held_out_pattern(template)
         hits = {r.split for r in rows if pattern.search(r.prompt)}
         assert "hidden" in hits and "train" not in hits, (template, hits)
+
+
+def _templates_of(sentence: str, kind: str) -> set[str]:
+    # the clause templates of the kind, and distractors, a rendered sentence can come from
+    facts = [v for k in KINDS if k.name == kind for slot in k.facts for v in slot]
+    found = {t for t in [*facts, *DISTRACTORS] if _held_out_pattern(t).fullmatch(f"] {sentence}")}
+    assert found, sentence
+    return found
+
+
+def _sentences(prompt: str) -> list[str]:
+    inner = prompt.removeprefix("[task:trace] ").removesuffix(" [OUT]")
+    return re.findall(r"[^.?!]+[.?!]", inner)
+
+
+def test_unknown_words_replace_some_wording_of_one_training_sentence() -> None:
+    made = synth_traces(replace(SETTINGS, n_rows=900, unknown_words=0.4))
+    plain = {
+        r.source.split(":")[2]: r
+        for r in synth_traces(replace(SETTINGS, n_rows=900, unknown_words=0.0))
+    }
+    # every split but train is the same draw with or without made-up words
+    assert [r for r in made if r.split != "train"] == [
+        r for r in plain.values() if r.split != "train"
+    ]
+    changed = [r for r in made if r.source.endswith(":unknown-words")]
+    assert {r.split for r in changed} == {"train"}
+    assert 0.3 < len(changed) / sum(r.split == "train" for r in made) < 0.5
+    template_words = {
+        w.lower()
+        for t in [*trained_templates(), *held_out_templates()]
+        for w in re.findall(r"[A-Za-z']+", re.sub(r"\{\w+\}", " ", t))
+    }
+    cue = {v for k in KINDS for j in k.cue_slots for v in k.facts[j]}
+    assert cue  # gain or loss: the verb alone says which
+    kinds_changed = set()
+    for r in changed:
+        base = plain[r.source.split(":")[2]]
+        # the same question but for the words: same trace, same numbers, same answer
+        assert (r.target, r.answer) == (base.target, base.answer)
+        ours, theirs = r.prompt.split(" "), base.prompt.split(" ")
+        assert len(ours) == len(theirs), (r.prompt, base.prompt)
+        diff = [j for j, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b]
+        assert diff, r.prompt
+        for j in diff:
+            word = ours[j].rstrip(".,").lower()
+            assert word.isalpha() and word not in template_words, (ours[j], r.prompt)
+            # a number and the word after it (its noun or unit) are what the trace reads
+            assert not re.search(r"\d", theirs[j]) and not re.search(r"\d", theirs[j - 1])
+        # all of one sentence, never a gain or a loss clause
+        sentences = [
+            (a, b) for a, b in zip(_sentences(r.prompt), _sentences(base.prompt), strict=True) if a != b
+        ]  # fmt: skip
+        assert len(sentences) == 1, (r.prompt, base.prompt)
+        kind = r.source.split(":")[3]
+        assert _templates_of(sentences[0][1].strip(), kind).isdisjoint(cue), r.prompt
+        kinds_changed.add(kind)
+    assert kinds_changed == {k.name for k in KINDS}
+    assert trace_leakage(made) == []
+    assert qc(made, compile_scenes=False).ok
+
+
+def test_made_up_words_are_never_template_words(monkeypatch) -> None:
+    import random
+
+    import dslkit.train.synth_traces as st
+
+    # two syllables of "b"/"d" + "a": four words; a distractor that spells two of them leaves two
+    monkeypatch.setattr(st, "_SYLLABLE_ONSETS", "bd")
+    monkeypatch.setattr(st, "_SYLLABLE_VOWELS", "a")
+    monkeypatch.setattr(st, "DISTRACTORS", (*DISTRACTORS, "{Who} baba dada {x} {noise}."))
+    st._template_vocabulary.cache_clear()
+    try:
+        rng = random.Random(0)
+        drawn = {st.made_up_word(rng) for _ in range(200)}
+    finally:
+        st._template_vocabulary.cache_clear()
+    assert drawn & {"bada", "daba"} and not drawn & {"baba", "dada"}
+    assert drawn <= {"bada", "daba", "bababa", "babada", "badaba", "badada", "dababa",
+                     "dabada", "dadaba", "dadada"}  # fmt: skip

@@ -98,3 +98,5 @@ def test_trace_words_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert {k: v[1:] for k, v in out["gsm8k"].items()} == {words.gsm8k_label(gsm): (2, 1)}
     assert out["beyond"][1] >= 2
     assert out["params"] > 0 and out["train_rows"] > 200
+    # the generator's default: a quarter of the training rows carry made-up words
+    assert 0.1 < out["unknown_word_rows"] / out["train_rows"] < 0.4
