@@ -11,6 +11,7 @@ bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -162,6 +163,14 @@ def _add_synth_traces(p: argparse.ArgumentParser) -> None:
         help="the trace's inits in the order the question states the numbers (default) or in "
         "each kind's role order",
     )
+    p.add_argument(
+        "--unknown-words",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="share of training rows with made-up words in one sentence (default: the "
+        "generator's, TraceSynthSettings.unknown_words = 0.25; 0: none)",
+    )
 
 
 def _run_synth_traces(args: argparse.Namespace) -> int:
@@ -171,8 +180,13 @@ def _run_synth_traces(args: argparse.Namespace) -> int:
 
     held = tuple(args.hidden_numbers)
     settings = TraceSynthSettings(
-        n_rows=args.rows, seed=args.seed, hidden_numbers=held, init_order=args.init_order
+        n_rows=args.rows,
+        seed=args.seed,
+        hidden_numbers=held,
+        init_order=args.init_order,
     )
+    if args.unknown_words is not None:
+        settings = dataclasses.replace(settings, unknown_words=args.unknown_words)
     rows = synth_traces(settings)
     leaks = trace_leakage(rows, held)
     if leaks:

@@ -382,3 +382,16 @@ def test_made_up_words_are_never_template_words(monkeypatch) -> None:
     assert drawn & {"bada", "daba"} and not drawn & {"baba", "dada"}
     assert drawn <= {"bada", "daba", "bababa", "babada", "badaba", "badada", "dababa",
                      "dabada", "dadaba", "dadada"}  # fmt: skip
+
+
+def test_synth_traces_cli_sets_the_share_of_made_up_words(tmp_path) -> None:
+    from dslkit.train.cli import main
+    from dslkit.train.data import read_jsonl
+
+    def prompts(share: str) -> list[str]:
+        out = tmp_path / f"rows_{share}.jsonl"
+        assert main(["synth-traces", str(out), "--rows", "90", "--unknown-words", share]) == 0
+        return [r.prompt for r in read_jsonl(out) if r.split == "train"]
+
+    none, some = prompts("0"), prompts("1")
+    assert len(none) == len(some) and none != some  # the same problems, other wording
