@@ -82,16 +82,6 @@ class GPTConfig:
     # followed by a third", true of every training row there, the easiest rule to learn. Off
     # in the demo; use it where held-out rows do not change the element count.
     structure_size: int = 0
-    # Level 0 counted down instead (with ``structure_size``): the number of top-level elements
-    # still to come, read from the prompt. A prompt token's index is how many of the prompt's
-    # elements follow the one it sits in; a target token's, how many of its prompt's elements
-    # follow the k-th, for the k-th element the target has opened. The last element of any
-    # count is 0, so "close the program after the element marked 0" holds for every count and
-    # a held-out count needs no new rule; the k-th target element and the prompt's k-th share
-    # an index as before. The first region of a row (from ``<|bos|>``) counts down from its own
-    # total, which needs the whole prompt: feed the prompt in one step, as generation does;
-    # every later region (from ``[OUT]``) counts down from the region before it.
-    structure_countdown: bool = False
     structure_opens: tuple[int, ...] = ()  # ids that open an element (``[graph_node]``)
     structure_closes: tuple[int, ...] = ()  # ids that close one (``[/graph_node]``)
     structure_resets: tuple[int, ...] = ()  # ids after which counting starts again
@@ -448,30 +438,7 @@ class GPT(nn.Module):
         child = opens & (depth_before == 1)
         level0 = since(resets, top.long())
         level1 = since(resets | top, child.long())
-        if self.config.structure_countdown:
-            level0 = self._countdown(level0, resets, segments)
         return torch.stack((level0.clamp(max=size - 1), size + level1.clamp(max=size - 1)), dim=2)
-
-    @staticmethod
-    def _countdown(
-        level0: torch.Tensor, resets: torch.Tensor, segments: torch.Tensor | None
-    ) -> torch.Tensor:
-        """Top-level elements still to come (``GPTConfig.structure_countdown``), from the
-        1-based count of those opened so far in each region (a region starts at a reset)."""
-        B, T = level0.shape
-        t = torch.arange(T, device=level0.device).expand(B, T)
-        start = torch.where(resets, t, torch.zeros_like(t)).cummax(dim=1).values
-        # the region's last position: one before the next reset after t (or the row's end)
-        later = torch.where(resets, t, torch.full_like(t, T)).flip(1).cummin(dim=1).values.flip(1)
-        end = torch.cat((later[:, 1:], torch.full_like(t[:, :1], T)), dim=1) - 1
-        own = level0.gather(1, end)  # the region's own total (a prompt: needs it whole)
-        before = level0.gather(1, (start - 1).clamp(min=0))  # the previous region's total
-        first = start == 0
-        if segments is not None:
-            new_row = torch.zeros_like(resets)
-            new_row[:, 1:] = segments[:, 1:] != segments[:, :-1]
-            first |= new_row.gather(1, start)
-        return (torch.where(first, own, before) - level0).clamp(min=0)
 
     def forward(
         self,
