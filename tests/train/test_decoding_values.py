@@ -204,11 +204,8 @@ def test_object_refs_bind_objects_in_generated_and_gold_targets(form: SceneForm)
     assert_targets_pass(dec.constraint(None, [c for _, c in cases]), tok, [t for t, _ in cases])
     if form == "row":
         return
-    errors = aside = 0
-    for seed in range(3):
+    for seed in range(3):  # seed 2 writes 11 whole-object refs and never steps aside
         rng = random.Random(seed)
         content = sample_content(sample_scene(rng, "v2"), "v2", rng)
         text, stepped = sample_constrained(dec, "[task:svg] [OUT]", 1100, seed, content)
-        errors += len(_object_ref_errors(text, content, "v2"))
-        aside += stepped
-    assert errors <= aside
+        assert len(_object_ref_errors(text, content, "v2")) <= stepped, (seed, text)
