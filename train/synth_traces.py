@@ -815,17 +815,14 @@ _KEEP_WORDS = frozenset(
 )
 _SYLLABLE_ONSETS = "bdfgklmnprstvz"
 _SYLLABLE_VOWELS = "aeiou"
-_PLACEHOLDER_OR_WORD = re.compile(r"\{(\w+)\}|[A-Za-z']+")
-_NUMBER_SLOTS = frozenset(("a", "b", "c", "d", "x", "ma", "mb", "mc", "md"))
+# a placeholder (group 1) or a word (group 2) of a template
+_PLACEHOLDER_OR_WORD = re.compile(r"\{(\w+)\}|([A-Za-z']+)")
 
 
 @functools.cache
 def _template_vocabulary() -> frozenset[str]:
-    texts = [v for k in KINDS for slot in k.facts for v in slot]
-    texts += [q for k in KINDS for q, _ in k.questions] + list(DISTRACTORS)
-    words = {
-        w.lower() for t in texts for w in re.findall(r"[A-Za-z']+", re.sub(r"\{\w+\}", " ", t))
-    }
+    templates = trained_templates() + held_out_templates()
+    words = {w for t in templates for w in _template_words(t)}  # (slot classes: "<n>", ...)
     return frozenset(words | {w.lower() for w in _FILLERS})
 
 
@@ -849,7 +846,7 @@ def _unknown_words(template: str, rng: random.Random) -> str | None:
         for i, m in enumerate(tokens)
         if m.group(1) is None
         and m.group(0).lower() not in _FUNCTION_WORDS | _KEEP_WORDS
-        and not (i and tokens[i - 1].group(1) in _NUMBER_SLOTS)
+        and not (i and _SLOT_CLASS.get(tokens[i - 1].group(1) or "") in ("<n>", "<money>"))
     ]
     if not free:
         return None
@@ -1113,7 +1110,7 @@ COMMON_PAIR_TEMPLATES = 3
 def _template_words(template: str) -> list[str]:
     return [
         _SLOT_CLASS[m.group(1)] if m.group(1) else m.group(2).lower()
-        for m in re.finditer(r"\{(\w+)\}|([A-Za-z']+)", template)
+        for m in _PLACEHOLDER_OR_WORD.finditer(template)
     ]
 
 
