@@ -82,6 +82,15 @@ class GPTConfig:
     # followed by a third", true of every training row there, the easiest rule to learn. Off
     # in the demo; use it where held-out rows do not change the element count.
     structure_size: int = 0
+    # Shuffled structure labels (with ``structure_size``): while training, each packed row's
+    # level-0 and level-1 counts are renamed through a random permutation of 1..size-1, drawn
+    # afresh every step and shared by the row's prompt and target. The k-th component of the
+    # target still carries the label of the prompt's k-th, so attention can pair them, but a
+    # label no longer says "second": "a second component is followed by a third" (what made
+    # plain counts fail on held-out counts) cannot be learnt, only "copy the prompt's element
+    # with my label". Decoding and evaluation use the counts themselves, one labelling among
+    # those training saw.
+    structure_shuffle: bool = False
     structure_opens: tuple[int, ...] = ()  # ids that open an element (``[graph_node]``)
     structure_closes: tuple[int, ...] = ()  # ids that close one (``[/graph_node]``)
     structure_resets: tuple[int, ...] = ()  # ids after which counting starts again
@@ -92,6 +101,8 @@ class GPTConfig:
             object.__setattr__(self, name, tuple(int(i) for i in getattr(self, name)))
         if self.structure_size < 0:
             raise ValueError(f"structure_size must be >= 0, got {self.structure_size}")
+        if self.structure_shuffle and self.structure_size < 2:
+            raise ValueError("structure_shuffle needs structure_size >= 2 (labels to shuffle)")
         if self.n_embd % self.n_head != 0:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if min(self.block_size, self.n_layer, self.n_head, self.n_embd) <= 0:
@@ -440,6 +451,32 @@ class GPT(nn.Module):
         level1 = since(resets | top, child.long())
         return torch.stack((level0.clamp(max=size - 1), size + level1.clamp(max=size - 1)), dim=2)
 
+    def _shuffle_labels(
+        self, structure: torch.Tensor, segments: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Rename each packed row's structure labels (``GPTConfig.structure_shuffle``).
+
+        Every (batch row, packed row, level) gets its own random permutation of the labels
+        ``1 .. structure_size - 1``; label 0 (outside any element) stays 0. One packed row's
+        prompt and target share its permutations, so matching labels still pair the k-th
+        element of both; the labels' order carries nothing.
+        """
+        size = self.config.structure_size
+        B, T, _ = structure.shape
+        device = structure.device
+        rows = (
+            segments.long()
+            if segments is not None
+            else torch.zeros(B, T, dtype=torch.long, device=device)
+        )
+        n_rows = int(rows.max()) + 1
+        perm = torch.rand(B, n_rows, 2, size - 1, device=device).argsort(dim=-1) + 1
+        perm = torch.cat((perm.new_zeros(B, n_rows, 2, 1), perm), dim=-1)
+        batch = torch.arange(B, device=device)[:, None]
+        level0 = perm[batch, rows, 0, structure[..., 0]]
+        level1 = perm[batch, rows, 1, structure[..., 1] - size] + size
+        return torch.stack((level0, level1), dim=2)
+
     def forward(
         self,
         idx: torch.Tensor,
@@ -476,6 +513,8 @@ class GPT(nn.Module):
             mask = (segments[:, :, None] == segments[:, None, :]) & causal
             packed = (positions, mask.unsqueeze(1))  # (B, 1, T, T): the same for every head
         structure = None if self.wse is None else self.structure_index(idx, segments)
+        if structure is not None and self.training and self.config.structure_shuffle:
+            structure = self._shuffle_labels(structure, segments)
         x = self._embed(idx, 0, positions, structure)
         for block in self.blocks:
             x = block(x, packed=packed)

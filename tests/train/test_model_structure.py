@@ -184,3 +184,54 @@ def test_hf_export_refuses_a_model_with_structure_indices(tmp_path) -> None:
     )
     with pytest.raises(ArtifactError, match="structure"):
         _check_mappable(CFG, rotary=False)
+
+
+SHUFFLED = dataclasses.replace(CFG, structure_size=6, block_size=64, structure_shuffle=True)
+
+
+def test_shuffled_labels_pair_prompt_and_target_elements_but_hide_their_order() -> None:
+    torch.manual_seed(0)
+    model = GPT(SHUFFLED)
+    # two packed rows: <bos> prompt of three elements [OUT] target of the same three
+    row = [1, 4, 0, 6, 4, 5, 7, 6, 4, 6, 2, 4, 0, 6, 4, 5, 7, 6, 4, 6]
+    idx = torch.tensor([row + row])
+    segments = torch.tensor([[0] * len(row) + [1] * len(row)])
+    counts = model.structure_index(idx, segments)[0].tolist()
+    seen_first: set[int] = set()
+    differs_between_rows = False
+    for _ in range(60):
+        labels = model._shuffle_labels(model.structure_index(idx, segments), segments)[0].tolist()
+        for segment in (0, 1):
+            part = range(segment * len(row), (segment + 1) * len(row))
+            for level in (0, 1):
+                rename: dict[int, int] = {}
+                for t in part:
+                    rename.setdefault(counts[t][level], labels[t][level])
+                    # one label per count within a packed row: prompt and target share it
+                    assert rename[counts[t][level]] == labels[t][level]
+                base = level * SHUFFLED.structure_size
+                assert rename.get(base, base) == base  # outside any element stays 0
+                assert len(set(rename.values())) == len(rename)  # distinct counts stay distinct
+        seen_first.add(labels[1][0])
+        differs_between_rows |= labels[1][0] != labels[len(row) + 1][0]
+    assert seen_first == set(range(1, SHUFFLED.structure_size))  # "first" is any label
+    assert differs_between_rows  # each packed row draws its own renaming
+
+
+def test_shuffled_labels_only_while_training() -> None:
+    torch.manual_seed(0)
+    model = GPT(SHUFFLED)
+    counted = GPT(dataclasses.replace(SHUFFLED, structure_shuffle=False))
+    counted.load_state_dict(model.state_dict())
+    idx = torch.tensor([[1, 4, 0, 6, 4, 5, 7, 6, 2, 4, 0, 6, 4]])
+    model.eval()
+    counted.eval()
+    torch.testing.assert_close(model(idx)[0], counted(idx)[0])  # decoding reads the counts
+    model.train()
+    first, second = model(idx)[0], model(idx)[0]
+    assert not torch.allclose(first, second)  # a fresh renaming every step
+
+
+def test_shuffling_without_labels_is_refused() -> None:
+    with pytest.raises(ValueError, match="structure_shuffle needs structure_size"):
+        dataclasses.replace(CFG, structure_size=0, structure_shuffle=True)
