@@ -78,6 +78,7 @@ MAPPED_FIELDS = frozenset(
         "n_head",
         "n_embd",
         "dropout",
+        "structure_shuffle",  # like dropout, a training-time draw: nothing to compute after
         "bias",
         "tie_weights",
         "rope",
@@ -101,10 +102,16 @@ def _check_mappable(config: GPTConfig, *, rotary: bool) -> None:
     if config.rope != rotary:
         unknown.add("rope")  # learned positions have no NeoX place, rotary ones no GPT-2 place
     if unknown:
+        hint = (
+            "; structure labels are an input no Hugging Face model reads: train with "
+            "--model.structure_size=0 to export"
+            if "structure_size" in unknown
+            else ""
+        )
         raise ArtifactError(
             f"cannot export to {target}: GPTConfig field(s) {', '.join(sorted(unknown))} have no "
             f"{target} equivalent in dslkit.train.hf_export (rope={config.rope} exports as "
-            f"{'GPTNeoXForCausalLM' if config.rope else 'GPT2LMHeadModel'})"
+            f"{'GPTNeoXForCausalLM' if config.rope else 'GPT2LMHeadModel'}){hint}"
         )
 
 

@@ -91,7 +91,7 @@ class GPTConfig:
     # label no longer says "second": "a second component is followed by a third" (what made
     # plain counts fail on held-out counts) cannot be learnt, only "copy the prompt's element
     # with my label". Decoding and evaluation use the counts themselves, one labelling among
-    # those training saw.
+    # those training saw. Without ``structure_size`` there is nothing to shuffle: no effect.
     structure_shuffle: bool = False
     # 3: a third level counts the fields (``[title_ref:``, ``[accent:blue]``) opened so far in
     # the innermost element, so the j-th field of a target element can find the prompt's j-th
@@ -111,8 +111,6 @@ class GPTConfig:
             raise ValueError(f"structure_size must be >= 0, got {self.structure_size}")
         if self.structure_levels not in (2, 3):
             raise ValueError(f"structure_levels must be 2 or 3, got {self.structure_levels}")
-        if self.structure_shuffle and self.structure_size < 2:
-            raise ValueError("structure_shuffle needs structure_size >= 2 (labels to shuffle)")
         if self.n_embd % self.n_head != 0:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if min(self.block_size, self.n_layer, self.n_head, self.n_embd) <= 0:
