@@ -79,8 +79,9 @@ class GPTConfig:
     # run each): training rows are fitted faster (train loss 0.002 against 0.006, test 100%
     # against 95%), but the hidden split's unseen two-component scenes come out worse (75-80%
     # against 85-90%): an index that says "second component" makes "a second component is
-    # followed by a third", true of every training row there, the easiest rule to learn. Off
-    # in the demo; use it where held-out rows do not change the element count.
+    # followed by a third", true of every training row there, the easiest rule to learn.
+    # Plain counts suit data whose held-out rows keep training's element counts; otherwise
+    # shuffle them (next field), as the demo does.
     structure_size: int = 0
     # Shuffled structure labels (with ``structure_size``): while training, each packed row's
     # level-0 and level-1 counts are renamed through a random permutation of 1..size-1, drawn
@@ -90,6 +91,7 @@ class GPTConfig:
     # plain counts fail on held-out counts) cannot be learnt, only "copy the prompt's element
     # with my label". Decoding and evaluation use the counts themselves, one labelling among
     # those training saw. Without ``structure_size`` there is nothing to shuffle: no effect.
+    # Demo, 3 seeds: hidden exact 96.7% (95-97.5%) against 90.0% without structure indices.
     structure_shuffle: bool = False
     structure_opens: tuple[int, ...] = ()  # ids that open an element (``[graph_node]``)
     structure_closes: tuple[int, ...] = ()  # ids that close one (``[/graph_node]``)
