@@ -182,7 +182,9 @@ def test_hf_export_refuses_a_model_with_structure_indices(tmp_path) -> None:
         ),
         rotary=False,
     )
-    with pytest.raises(ArtifactError, match="structure_size.*train with --model.structure_size=0"):
+    with pytest.raises(
+        ArtifactError, match=r"structure_size.*train with --model\.structure_size=0"
+    ):
         _check_mappable(CFG, rotary=False)
 
 
