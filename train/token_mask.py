@@ -532,6 +532,9 @@ class TokenMasker:
         # union of the tables' masks)
         self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
         self._rest_masks: dict[int, tuple[Parts, np.ndarray, np.ndarray]] = {}  # _union_rest
+        # the distinct masks less dead tokens, by the base mask, the dead ids and whether
+        # end-of-sequence is allowed (see _build)
+        self._masks: dict[tuple[int, tuple[int, ...], bool], tuple[np.ndarray, np.ndarray]] = {}
         # id(piece edges) -> (the edges, kept alive so the id is not reused; the piece's DFA)
         self._piece_dfas: dict[int, tuple[object, _PieceDfa]] = {}
         # Which alphabet characters a character set holds / where runs of a set stop: closures
@@ -582,6 +585,7 @@ class TokenMasker:
             "_by_residual",
             "_by_parts",
             "_rest_masks",
+            "_masks",
             "_member",
             "_piece_dfas",
             "_trie",
@@ -696,10 +700,18 @@ class TokenMasker:
                             dead.append(token)
         accepting = auto.accepting(sid)
         if dead or accepting:
-            info.mask = mask = mask.copy()
-            mask[dead] = False
-            if accepting:
-                mask[self.eos_id] = True
+            # States of different contexts often lose the same tokens from the same union
+            # (a scene replay on 32k ids: ~1,000 such states, 13 distinct masks): one array
+            # per distinct mask, not a copy of the vocabulary per state.
+            key = (id(mask), tuple(sorted(dead)), accepting)
+            found = self._masks.get(key)
+            if found is None:
+                out = mask.copy()
+                out[dead] = False
+                if accepting:
+                    out[self.eos_id] = True
+                found = self._masks[key] = (mask, out)  # the base kept: its id is not reused
+            info.mask = found[1]
         return info
 
     def _union(self, parts: Parts) -> tuple[tuple[_Table, ...], np.ndarray]:
