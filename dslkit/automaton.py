@@ -1016,10 +1016,27 @@ class Automaton:
 
     def advance(self, sid: int, text: str) -> int:
         """The state after ``text`` (:data:`DEAD` when it leaves the language)."""
-        for ch in text:
-            sid = self.step(sid, ch)
+        # Read through the structures' moves (shared by every context of a structure), and
+        # intern only the state each context is left in: the states in between are never
+        # named (a token's text after its piece, walked from each new context it enters,
+        # would otherwise add a state per character, none of which a decode visits).
+        k, n = 0, len(text)
+        while k < n:
             if sid == DEAD:
                 return DEAD
+            ctx, cx, states = self._at(sid)
+            move = cx.comp.move
+            while k < n:
+                found = move(states, text[k])
+                k += 1
+                if found is None:
+                    return DEAD
+                if isinstance(found, int):  # the piece is complete: on in the next context
+                    sid = self._enter(cx.nexts[found])
+                    break
+                states = found
+            else:
+                return self._intern(ctx, states)
         return sid
 
     def accepts(self, text: str) -> bool:
