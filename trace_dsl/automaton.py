@@ -211,9 +211,12 @@ class _TraceLang:
 
     def __init__(self) -> None:
         self.experts = EXPERTS
-        self.bodies = {
-            e: alt(*(_body(SCHEMAS[op]) for op in sorted(ops_for(e)))) for e in self.experts
-        }
+        # one body per op, shared by every expert that has the op (init, compute, query... in
+        # all five): built once, and its key, a few hundred nodes, is hashed once for the
+        # steps' digests
+        ops = sorted({op for e in self.experts for op in ops_for(e)})
+        body = {op: _body(SCHEMAS[op]) for op in ops}
+        self.bodies = {e: alt(*(body[op] for op in sorted(ops_for(e)))) for e in self.experts}
         self.min_step = min(min_length(self.step(e, False)) for e in self.experts)
 
     def __reduce__(self) -> tuple[object, ...]:
