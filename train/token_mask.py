@@ -37,6 +37,7 @@ process that loads it, for states it never met before.
 from __future__ import annotations
 
 import bisect
+import operator
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -505,8 +506,10 @@ class TokenMasker:
         self._vocab = list(vocab)
         self._specials = specials
         # the walkable tokens as one array of alphabet indices (numpy reads the code points)
-        ids = [i for i, t in enumerate(self._vocab) if t and i not in specials]
-        texts = [self._vocab[i] for i in ids]
+        sizes = np.fromiter(map(len, self._vocab), dtype=np.int64, count=len(self._vocab))
+        sizes[[i for i in specials if 0 <= i < len(sizes)]] = 0
+        ids = np.flatnonzero(sizes).tolist()
+        texts = _pick(self._vocab, ids)
         points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         # the alphabet by counting code points (a sort of every character costs several times
         # more on a large vocabulary); its index of each character through a lookup table
@@ -515,7 +518,7 @@ class TokenMasker:
         lookup[present] = np.arange(len(present), dtype=np.int32)
         self._alphabet = [chr(c) for c in present.tolist()]
         self._flat = lookup[points]
-        self._lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        self._lengths = sizes[ids]
         self._offsets = np.concatenate([[0], np.cumsum(self._lengths)[:-1]]).astype(np.int64)
         self._walk_ids = np.array(ids, dtype=np.int64)
         self._tables: dict[Hashable, _Table] = {}  # residual key -> walk
@@ -546,11 +549,7 @@ class TokenMasker:
         # list per token was tens of thousands that every full collection walks)
         vocab = self._vocab
         pos: dict[str, int | np.ndarray] = dict(
-            zip(
-                map(vocab.__getitem__, self._walk_ids.tolist()),
-                range(len(self._walk_ids)),
-                strict=True,
-            )
+            zip(_pick(vocab, self._walk_ids.tolist()), range(len(self._walk_ids)), strict=True)
         )
         if len(pos) < len(self._walk_ids):
             dups: dict[str, list[int]] = {}
@@ -608,13 +607,12 @@ class TokenMasker:
     def _sorted(self) -> list[int]:
         """The walkable tokens' positions in text order (to find those that start with a
         text by bisection; sorted when first needed)."""
-        texts = [self._vocab[i] for i in self._walk_ids.tolist()]
+        texts = _pick(self._vocab, self._walk_ids.tolist())
         return sorted(range(len(texts)), key=texts.__getitem__)
 
     @cached_property
     def _sorted_texts(self) -> list[str]:
-        ids = self._walk_ids
-        return [self._vocab[i] for i in ids[self._sorted].tolist()]
+        return _pick(self._vocab, self._walk_ids[self._sorted].tolist())
 
     @cached_property
     def _plain(self) -> np.ndarray:
@@ -1245,6 +1243,13 @@ class TokenMasker:
     def n_cached(self) -> int:
         """States whose mask has been computed."""
         return len(self._info)
+
+
+def _pick(items: Sequence[str], idx: list[int]) -> list[str]:
+    """``[items[i] for i in idx]``, gathered in C (a list over a large vocabulary)."""
+    if len(idx) < 2:
+        return [items[i] for i in idx]
+    return list(operator.itemgetter(*idx)(items))
 
 
 def _members_of(alphabet: list[str]) -> Callable[[object], np.ndarray]:
