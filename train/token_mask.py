@@ -943,7 +943,10 @@ class TokenMasker:
                     idx = np.flatnonzero(moved == d1)
                     idx = idx[self._lengths[idx] >= 2]
                     rest = self._settle_run(dfa, d1, idx, 1, found)
-                    reads[np.setdiff1d(idx, rest, assume_unique=True)] = False
+                    if rest is not idx:  # some were settled: they are read no further
+                        keep = reads[rest]
+                        reads[idx] = False
+                        reads[rest] = keep
             # the rest go on from the state their first character leads to (it is not read
             # again): those it completes the piece with, or that end there, are settled now
             act = np.flatnonzero(reads)
