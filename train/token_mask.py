@@ -834,6 +834,11 @@ class TokenMasker:
     # -- the vocabulary walk ------------------------------------------------------------------
     def _starting_with(self, text: str) -> np.ndarray:
         """Positions of the walkable tokens that start with ``text`` and are longer."""
+        lo, hi = self._starting_range(text)
+        return np.array(self._sorted[lo:hi], dtype=np.int64)
+
+    def _starting_range(self, text: str) -> tuple[int, int]:
+        """Where the tokens of :meth:`_starting_with` lie in :attr:`_sorted`."""
         texts = self._sorted_texts
         lo = bisect.bisect_right(texts, text)  # past ``text`` itself
         last = ord(text[-1])
@@ -842,7 +847,7 @@ class TokenMasker:
             if last < 0x10FFFF
             else bisect.bisect_left(texts, text[:-1] + "\U0010ffff" * 2, lo)
         )
-        return np.array(self._sorted[lo:hi], dtype=np.int64)
+        return lo, hi
 
     def _dfa(self, residual: Residual) -> _PieceDfa:
         """The DFA of the piece ``residual`` reads in (shared by all its residuals)."""
@@ -1039,23 +1044,28 @@ class TokenMasker:
                 sets.append((s,))
         p = by_text.get(chain)
         whole = [] if p is None else [p] if isinstance(p, int) else p.tolist()
-        longer = self._starting_with(chain)  # write on after the piece
-        n_in, n_whole = len(ks), len(whole)
-        pos = np.concatenate([np.array(ks + whole, dtype=np.int64), longer])
-        code = np.full(len(pos), -2, dtype=np.int32)
-        code[:n_in] = codes
-        at = np.full(len(pos), len(chain), dtype=np.int32)
-        at[:n_in] = 0
-        order = np.argsort(pos, kind="stable")
-        ids = self._walk_ids[pos[order]]
+        lo, hi = self._starting_range(chain)
+        longer = self._sorted[lo:hi]  # write on after the piece
+        # a few dozen tokens: ordered as Python tuples (walk position, code, characters read,
+        # writes on), then four arrays, not a dozen numpy calls on tiny arrays
+        end = len(chain)
+        rows = sorted(
+            [
+                *((q, c, 0, False) for q, c in zip(ks, codes, strict=True)),
+                *((q, -2, end, False) for q in whole),
+                *((q, -2, end, True) for q in longer),
+            ]
+        )
+        ids = self._walk_ids[[r[0] for r in rows]]
         mask = np.zeros(self.vocab_size, dtype=bool)
         mask[ids] = True
-        # the longer tokens, where they land in the table's order
-        rest = np.flatnonzero(order >= n_in + n_whole)
+        code = np.array([r[1] for r in rows], dtype=np.int32)
+        at = np.array([r[2] for r in rows], dtype=np.int32)
+        rest = np.array([k for k, r in enumerate(rows) if r[3]], dtype=np.int64)
         if residual.order is not None:  # tables are shared by key: store canonical numbers
-            canonical = {st: i for i, st in enumerate(residual.order)}
-            sets = [(canonical[st[0]],) for st in sets]
-        return _Table(ids, code[order], at[order], sets, rest, mask)
+            order = residual.order
+            sets = [(order.index(st[0]),) for st in sets]
+        return _Table(ids, code, at, sets, rest, mask)
 
     def _settle_run(
         self, dfa: _PieceDfa, d: int, idx: np.ndarray, j: int, found: _Settled
