@@ -153,15 +153,12 @@ class _Frag:
     with equal keys build the same NFA, so a context compiled once serves every context whose
     pieces have the same patterns (a block under any parent, a value in any field)."""
 
-    __slots__ = ("_least", "build", "key", "parts")
+    __slots__ = ("_least", "build", "key")
 
-    def __init__(
-        self, build: Frag, key: Hashable, least: Callable[[], int], parts: tuple[Frag, ...] = ()
-    ) -> None:
+    def __init__(self, build: Frag, key: Hashable, least: Callable[[], int]) -> None:
         self.build = build
         self.key = key
         self._least: int | Callable[[], int] = least  # found when first asked
-        self.parts = parts  # a sequence's parts (see _Piece: pieces that share all but the first)
 
     def __call__(self, nfa: Nfa, s: int) -> int:
         return self.build(nfa, s)
@@ -282,12 +279,7 @@ def seq(*parts: Frag) -> Frag:
 
     parts = tuple(map(_frag, parts))
     builds = tuple(p.build for p in parts)  # type: ignore[attr-defined]
-    return _Frag(
-        build,
-        ("seq", *map(_key, parts)),
-        lambda: min(INF, sum(_least(p) for p in parts)),
-        parts,
-    )
+    return _Frag(build, ("seq", *map(_key, parts)), lambda: min(INF, sum(_least(p) for p in parts)))
 
 
 def alt(*parts: Frag) -> Frag:
@@ -543,25 +535,9 @@ class _Piece:
     every context that lists the pattern."""
 
     def __init__(
-        self,
-        pattern: Frag,
-        digests: dict[int, tuple[object, bytes]] | None = None,
-        regions: dict[tuple[int, ...], tuple[object, dict[frozenset[int], Any]]] | None = None,
+        self, pattern: Frag, digests: dict[int, tuple[object, bytes]] | None = None
     ) -> None:
         self.key = _key(pattern)  # structural: equal keys build equal NFAs
-        # A pattern that opens with a literal, seq(lit(text), rest...): its states past the
-        # literal are the rest's, numbered from len(text) on, and no edge leads back before
-        # them, so pieces with the same rest objects (a trace step with and without the
-        # composed indent) name what is left to read there once, by the states relative to
-        # the literal's end (``regions``: per rest, shared by the pieces of one automaton).
-        self.region: tuple[int, dict[frozenset[int], Any]] | None = None
-        parts = getattr(pattern, "parts", ())
-        if regions is not None and len(parts) > 1:
-            head = _key(parts[0])
-            if isinstance(head, tuple) and head[0] == "lit" and head[1]:
-                rest = parts[1:]
-                found = regions.setdefault(tuple(map(id, rest)), (rest, {}))  # rest kept alive
-                self.region = (len(head[1]), found[1])
         # id(key node) -> (the node, kept alive so its id is not reused; its digest): shared
         # by the pieces of one automaton (see :func:`_key_digest`)
         self._digests = {} if digests is None else digests
@@ -578,7 +554,6 @@ class _Piece:
         state["digest"] = self.digest
         state.pop("key", None)  # (a loaded piece has none)
         state.pop("_digests", None)
-        state["region"] = None  # shared with the other pieces of its automaton only
         return state
 
     @cached_property
@@ -610,26 +585,6 @@ class _Piece:
         return found
 
     def _residual(self, states: frozenset[int]) -> Residual:
-        region = self.__dict__.get("region")
-        if region is None or min(states) < region[0]:
-            return self._named(states)
-        at, named = region
-        rel = frozenset(s - at for s in states)
-        found = named.get(rel)
-        if found is None:
-            own = self._named(states)
-            order = None if own.order is None else tuple(s - at for s in own.order)
-            named[rel] = (own.key, order)
-            return own
-        key, order = found
-        if order is None:  # a long rest: named by this piece's digest
-            start = tuple(sorted(states))
-            return Residual(("piece", self.digest, start), start, self.nfa.edges, self.end, None)
-        order = tuple(s + at for s in order)
-        return Residual(key, order[: len(states)], self.nfa.edges, self.end, order)
-
-    def _named(self, states: frozenset[int]) -> Residual:
-        """:meth:`_residual` by a breadth-first search of the rest."""
         edges = self.nfa.edges
         order = sorted(states)  # the piece's own numbering is the same in every context
         index = {s: i for i, s in enumerate(order)}
@@ -959,8 +914,6 @@ class Automaton:
         self._pieces: dict[Hashable, _Piece] = {}
         self._by_pattern: dict[int, tuple[Frag, _Piece]] = {}  # id(pattern) -> its piece
         self._digests: dict[int, tuple[object, bytes]] = {}  # the pieces' (see _key_digest)
-        # per rest of pieces that open with a literal: its residuals' names (see _Piece)
-        self._regions: dict[tuple[int, ...], tuple[object, dict[frozenset[int], Any]]] = {}
         # A state is (context, NFA state set); None stands for the context's start set, so a
         # context is only compiled once something is read in it: a first visit that walks a
         # vocabulary reaches hundreds of contexts it never reads on (an atomic tag token ends
@@ -981,7 +934,6 @@ class Automaton:
         state["_pieces"] = {}
         state["_by_pattern"] = {}
         state["_digests"] = {}
-        state["_regions"] = {}
         state["_contexts"] = {}  # only dedupes what is built next
         return state
 
@@ -1001,9 +953,7 @@ class Automaton:
                     key = _key(p.pattern)
                     piece = self._pieces.get(key)
                     if piece is None:
-                        piece = self._pieces[key] = _Piece(
-                            p.pattern, self._digests, self._regions
-                        )
+                        piece = self._pieces[key] = _Piece(p.pattern, self._digests)
                     # the pattern is kept alive with its piece, so its id is never reused
                     found = by_pattern[id(p.pattern)] = (p.pattern, piece)
                 compiled.append(found[1])

@@ -217,17 +217,17 @@ class _TraceLang:
         ops = sorted({op for e in self.experts for op in ops_for(e)})
         body = {op: _body(SCHEMAS[op]) for op in ops}
         self.bodies = {e: alt(*(body[op] for op in sorted(ops_for(e)))) for e in self.experts}
-        self.min_step = min(min_length(self.step(e, False)) for e in self.experts)
+        self.steps = {e: seq(lit("- {op: "), self.bodies[e], lit("}\n")) for e in self.experts}
+        self.min_step = min(min_length(self.step(e)) for e in self.experts)
 
     def __reduce__(self) -> tuple[object, ...]:
         # pickled by what builds it (the bodies are pattern closures), so a compiled token
         # masker can be saved and loaded by another process
         return (_TraceLang, ())
 
-    def step(self, expert: str, composed: bool) -> Frag:
-        """One step line of ``expert``."""
-        indent = "  " if composed else ""
-        return seq(lit(f"{indent}- {{op: "), self.bodies[expert], lit("}\n"))
+    def step(self, expert: str) -> Frag:
+        """One step line of ``expert`` (in a composed block, after its indent: see _Indent)."""
+        return self.steps[expert]
 
     def header(self, expert: str, composed: bool) -> Frag:
         """An expert header; the expert's name is marked ``"scope"``: a fresh set of variables."""
@@ -269,7 +269,10 @@ class _Steps:
 
     def pieces(self) -> Sequence[Piece]:
         nxt = self if self.started else _Steps(self.lang, self.composed, self.expert, True)
-        out = [Piece(self.lang.step(self.expert, self.composed), nxt)]
+        if self.composed:
+            out = [Piece(lit("  "), _Indent(self.lang, self.expert, nxt))]
+        else:
+            out = [Piece(self.lang.step(self.expert), nxt)]
         if self.composed and self.started:
             out += [
                 Piece(self.lang.header(e, True), _Steps(self.lang, True, e, False))
@@ -279,6 +282,25 @@ class _Steps:
 
     def min_rest(self) -> int:
         return 0 if self.started else self.lang.min_step + (2 if self.composed else 0)
+
+
+@dataclass(frozen=True)
+class _Indent:
+    """A composed block's step line after its two-space indent: the rest is the line a single
+    trace writes, so both read one piece (one NFA, one DFA and the same walk tables per
+    expert, where an indented copy of the step doubled them); the texts are the same."""
+
+    lang: _TraceLang
+    expert: str
+    after: _Steps  # the block once the line is complete
+    accepting = False
+    final = False
+
+    def pieces(self) -> Sequence[Piece]:
+        return [Piece(self.lang.step(self.expert), self.after)]
+
+    def min_rest(self) -> int:
+        return self.lang.min_step + self.after.min_rest()
 
 
 def prefix_automaton() -> Automaton:
