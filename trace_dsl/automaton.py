@@ -31,6 +31,7 @@ from importlib import resources
 
 from dslkit.automaton import (
     Automaton,
+    Context,
     Frag,
     Nfa,
     Piece,
@@ -215,19 +216,20 @@ class _TraceLang:
         # all five): built once, and its key, a few hundred nodes, is hashed once for the
         # steps' digests
         ops = sorted({op for e in self.experts for op in ops_for(e)})
-        body = {op: _body(SCHEMAS[op]) for op in ops}
-        self.bodies = {e: alt(*(body[op] for op in sorted(ops_for(e)))) for e in self.experts}
-        self.steps = {e: seq(lit("- {op: "), self.bodies[e], lit("}\n")) for e in self.experts}
-        self.min_step = min(min_length(self.step(e)) for e in self.experts)
+        lines = {op: seq(lit("- {op: "), _body(SCHEMAS[op]), lit("}\n")) for op in ops}
+        self.lines = {e: [lines[op] for op in sorted(ops_for(e))] for e in self.experts}
+        self.min_step = min(min_length(line) for line in lines.values())
 
     def __reduce__(self) -> tuple[object, ...]:
         # pickled by what builds it (the bodies are pattern closures), so a compiled token
         # masker can be saved and loaded by another process
         return (_TraceLang, ())
 
-    def step(self, expert: str) -> Frag:
-        """One step line of ``expert`` (in a composed block, after its indent: see _Indent)."""
-        return self.steps[expert]
+    def steps(self, expert: str, after: Context) -> list[Piece]:
+        """A step line of ``expert``, one piece per op (in a composed block, after its indent:
+        see _Indent). Each op's line is one pattern shared by every expert that has the op,
+        so its NFA, DFA and walk tables are built once, not once per expert."""
+        return [Piece(line, after) for line in self.lines[expert]]
 
     def header(self, expert: str, composed: bool) -> Frag:
         """An expert header; the expert's name is marked ``"scope"``: a fresh set of variables."""
@@ -272,7 +274,7 @@ class _Steps:
         if self.composed:
             out = [Piece(lit("  "), _Indent(self.lang, self.expert, nxt))]
         else:
-            out = [Piece(self.lang.step(self.expert), nxt)]
+            out = self.lang.steps(self.expert, nxt)
         if self.composed and self.started:
             out += [
                 Piece(self.lang.header(e, True), _Steps(self.lang, True, e, False))
@@ -297,7 +299,7 @@ class _Indent:
     final = False
 
     def pieces(self) -> Sequence[Piece]:
-        return [Piece(self.lang.step(self.expert), self.after)]
+        return self.lang.steps(self.expert, self.after)
 
     def min_rest(self) -> int:
         return self.lang.min_step + self.after.min_rest()
