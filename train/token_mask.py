@@ -704,14 +704,14 @@ class TokenMasker:
             # States of different contexts often lose the same tokens from the same union
             # (a scene replay on 32k ids: ~1,000 such states, 13 distinct masks): one array
             # per distinct mask, not a copy of the vocabulary per state.
-            key = (id(mask), tuple(sorted(dead)), accepting)
-            found = self._masks.get(key)
+            lost = (id(mask), tuple(sorted(dead)), accepting)
+            found = self._masks.get(lost)
             if found is None:
                 out = mask.copy()
                 out[dead] = False
                 if accepting:
                     out[self.eos_id] = True
-                found = self._masks[key] = (mask, out)  # the base kept: its id is not reused
+                found = self._masks[lost] = (mask, out)  # the base kept: its id is not reused
             info.mask = found[1]
         return info
 
