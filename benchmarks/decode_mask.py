@@ -21,7 +21,9 @@ every engine starts from a collected heap). Below dslkit's line, ``(loaded)`` re
 with its masker saved after the first replay (untimed) and loaded from disk, as a second
 process with the same grammar and vocabulary would: printed apart, never in the ratios, which
 compare dslkit built from scratch in the run. The harness's own lookups (the tokenizer's
-``eos_token_id`` property, the ids of a text) are read outside the timed steps. A missing
+``eos_token_id`` property, the ids of a text) are read outside the timed steps, and every
+engine's modules are imported before (dslkit's processor and the languages' automaton modules,
+as the peers' packages are). A missing
 engine is skipped and says so.
 
 Part 2: HF ``generate`` tokens/s of a tiny random ``LlamaForCausalLM`` with and without
@@ -447,7 +449,9 @@ def main() -> int:
     from dslkit.train import hf_decoding  # imported before timing, as the peers are
 
     import scene_dsl
+    import scene_dsl.automaton  # the automaton modules too (loaded on first use otherwise)
     import trace_dsl
+    import trace_dsl.automaton
     from scene_dsl.strategies import sample_scene
     from trace_dsl.strategies import sample_trace
 

@@ -215,9 +215,10 @@ def _frag(part: Frag) -> Frag:
             found = _TEMPLATES[part] = (rows, scratch.tags, end)
         edges, tags, end = found
         base = len(nfa.edges) - 1  # template state k > 0 is new state base + k; 0 is s
-        nfa.edges.extend([] for _ in range(len(edges) - 1))
-        for k, row in enumerate(edges):
-            nfa.edges[k + base if k else s].extend((cs, t + base if t else s) for cs, t in row)
+        # the new states' rows made whole, in one list each (a trace step copies the name
+        # template into ~100 values)
+        nfa.edges.extend([[(cs, t + base if t else s) for cs, t in row] for row in edges[1:]])
+        nfa.edges[s].extend([(cs, t + base if t else s) for cs, t in edges[0]])
         for k, kind in tags.items():
             nfa.tags[k + base if k else s] = kind
         return end + base if end else s
@@ -236,11 +237,16 @@ def lit(text: str) -> Frag:
     if found is None:
 
         def build(nfa: Nfa, s: int) -> int:
-            for ch in text:
-                t = nfa.new()
-                nfa.add(s, t, ch)
-                s = t
-            return s
+            # the chain's states in one extend: state base + k reads text[k + 1] (the states
+            # and edges one nfa.new() and nfa.add() per character would make)
+            if not text:
+                return s
+            edges = nfa.edges
+            base = len(edges)
+            edges[s].append((text[0], base))
+            edges.extend([[(text[k], base + k)] for k in range(1, len(text))])
+            edges.append([])
+            return base + len(text) - 1
 
         found = _LITS[text] = _Frag(build, ("lit", text), lambda: len(text))
     return found
@@ -251,8 +257,10 @@ def chars(cs: Iterable[str] | CharSet) -> Frag:
     charset: Chars = cs if isinstance(cs, CharSet) else _finite(cs)
 
     def build(nfa: Nfa, s: int) -> int:
-        t = nfa.new()
-        nfa.add(s, t, charset)
+        edges = nfa.edges
+        t = len(edges)
+        edges[s].append((charset, t))
+        edges.append([])
         return t
 
     return _Frag(build, ("chars", charset), lambda: INF if _first(charset) is None else 1)
@@ -261,12 +269,16 @@ def chars(cs: Iterable[str] | CharSet) -> Frag:
 def seq(*parts: Frag) -> Frag:
     """The parts one after the other."""
 
+    # The builders below call their parts' builds directly and add states and edges to the
+    # lists themselves: a trace step is ~20k states and edges built through a few thousand
+    # nested fragments, where each call and nfa.new()/nfa.add() counted.
     def build(nfa: Nfa, s: int) -> int:
-        for p in parts:
-            s = p(nfa, s)
+        for b in builds:
+            s = b(nfa, s)
         return s
 
     parts = tuple(map(_frag, parts))
+    builds = tuple(p.build for p in parts)  # type: ignore[attr-defined]
     return _Frag(build, ("seq", *map(_key, parts)), lambda: min(INF, sum(_least(p) for p in parts)))
 
 
@@ -274,14 +286,19 @@ def alt(*parts: Frag) -> Frag:
     """Any one of the parts."""
 
     def build(nfa: Nfa, s: int) -> int:
-        end = nfa.new()
-        for p in parts:
-            a = nfa.new()
-            nfa.add(s, a)
-            nfa.add(p(nfa, a), end)
+        edges = nfa.edges
+        end = len(edges)
+        edges.append([])
+        out = edges[s]
+        for b in builds:
+            a = len(edges)
+            edges.append([])
+            out.append((None, a))
+            edges[b(nfa, a)].append((None, end))
         return end
 
     parts = tuple(map(_frag, parts))
+    builds = tuple(p.build for p in parts)  # type: ignore[attr-defined]
     return _Frag(
         build, ("alt", *map(_key, parts)), lambda: min((_least(p) for p in parts), default=INF)
     )
@@ -291,12 +308,15 @@ def star(part: Frag) -> Frag:
     """Zero or more repetitions."""
 
     def build(nfa: Nfa, s: int) -> int:
-        loop = nfa.new()
-        nfa.add(s, loop)
-        nfa.add(part(nfa, loop), loop)
+        edges = nfa.edges
+        loop = len(edges)
+        edges.append([])
+        edges[s].append((None, loop))
+        edges[inner(nfa, loop)].append((None, loop))
         return loop
 
     part = _frag(part)
+    inner = part.build  # type: ignore[attr-defined]
     return _Frag(build, ("star", _key(part)), lambda: 0)
 
 
@@ -320,12 +340,12 @@ def tag(kind: str, part: Frag) -> Frag:
 
     def build(nfa: Nfa, s: int) -> int:
         first = len(nfa.edges)
-        end = part(nfa, s)
-        for state in range(first, len(nfa.edges)):
-            nfa.tags[state] = kind
+        end = inner(nfa, s)
+        nfa.tags.update(dict.fromkeys(range(first, len(nfa.edges)), kind))
         return end
 
     part = _frag(part)
+    inner = part.build  # type: ignore[attr-defined]
     return _Frag(build, ("tag", kind, _key(part)), lambda: _least(part))
 
 
@@ -1016,10 +1036,27 @@ class Automaton:
 
     def advance(self, sid: int, text: str) -> int:
         """The state after ``text`` (:data:`DEAD` when it leaves the language)."""
-        for ch in text:
-            sid = self.step(sid, ch)
+        # Read through the structures' moves (shared by every context of a structure), and
+        # intern only the state each context is left in: the states in between are never
+        # named (a token's text after its piece, walked from each new context it enters,
+        # would otherwise add a state per character, none of which a decode visits).
+        k, n = 0, len(text)
+        while k < n:
             if sid == DEAD:
                 return DEAD
+            ctx, cx, states = self._at(sid)
+            move = cx.comp.move
+            while k < n:
+                found = move(states, text[k])
+                k += 1
+                if found is None:
+                    return DEAD
+                if isinstance(found, int):  # the piece is complete: on in the next context
+                    sid = self._enter(cx.nexts[found])
+                    break
+                states = found
+            else:
+                return self._intern(ctx, states)
         return sid
 
     def accepts(self, text: str) -> bool:

@@ -14,6 +14,7 @@ raise :class:`ValueError` rather than guess.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass
@@ -120,23 +121,38 @@ def read_vocabulary(tokenizer: Any) -> Vocabulary:
             raise ValueError(f"cannot read token texts through a {kind} decoder")
     byte_level = "ByteLevel" in names
     byte_fallback = "ByteFallback" in names
-    # a byte-level piece -> its bytes in one C-level pass: each stand-in to the code point of
-    # its byte, every other character below 256 to one no Latin-1 byte is, so that a piece
-    # with any character outside the alphabet fails to encode and is read as text below
-    to_byte = {ord(c): i for i, c in enumerate(byte_alphabet())}
-    to_byte.update({c: 0x10FFFF for c in range(256) if c not in to_byte})
+    # a byte-level piece -> its bytes in one C-level pass: a charmap codec whose table is the
+    # byte alphabet (the stand-in of each byte), so a piece with any character outside the
+    # alphabet fails to encode and is read as text below
+    to_byte = codecs.charmap_build("".join(byte_alphabet()))
+    encode = codecs.charmap_encode
     added = backend.get_added_tokens_decoder()
     special = {i for i, t in added.items() if t.special} | extra_special
-    by_id = {i: piece for piece, i in backend.get_vocab(with_added_tokens=False).items()}
-    pieces: list[bytes] = []
-    for i in range(backend.get_vocab_size(with_added_tokens=True)):
+    vocab = backend.get_vocab(with_added_tokens=False)
+    size = backend.get_vocab_size(with_added_tokens=True)
+    if byte_level:
+        # every piece in the byte alphabet (a byte-level BPE's own pieces): written in place
+        # by id, no per-piece handler; a piece outside it sends the reading to the loop below
+        pieces = [b""] * size
+        try:
+            for piece, i in vocab.items():
+                pieces[i] = encode(piece, "strict", to_byte)[0]
+        except (UnicodeEncodeError, IndexError):  # (an id past the size: the loop skips it)
+            pass
+        else:
+            for i, token in added.items():
+                pieces[i] = token.content.encode("utf-8")
+            return _vocabulary(pieces, special, eos, strips, added)
+    by_id = {i: piece for piece, i in vocab.items()}
+    pieces = []
+    for i in range(size):
         if i in added:
             pieces.append(added[i].content.encode("utf-8"))
             continue
         piece = by_id.get(i) or ""
         if byte_level:
             try:
-                pieces.append(piece.translate(to_byte).encode("latin-1"))
+                pieces.append(encode(piece, "strict", to_byte)[0])
                 continue
             except UnicodeEncodeError:
                 pass
@@ -146,6 +162,12 @@ def read_vocabulary(tokenizer: Any) -> Vocabulary:
         if space is not None:
             piece = piece.replace(space, " ")
         pieces.append(piece.encode("utf-8"))
+    return _vocabulary(pieces, special, eos, strips, added)
+
+
+def _vocabulary(
+    pieces: list[bytes], special: set[int], eos: int | None, strips: bool, added: dict[int, Any]
+) -> Vocabulary:
     if eos is None:
         found = [i for i, t in added.items() if t.special and t.content in _EOS_NAMES]
         eos = found[0] if found else None

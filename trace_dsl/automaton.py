@@ -31,6 +31,7 @@ from importlib import resources
 
 from dslkit.automaton import (
     Automaton,
+    Context,
     Frag,
     Nfa,
     Piece,
@@ -211,20 +212,24 @@ class _TraceLang:
 
     def __init__(self) -> None:
         self.experts = EXPERTS
-        self.bodies = {
-            e: alt(*(_body(SCHEMAS[op]) for op in sorted(ops_for(e)))) for e in self.experts
-        }
-        self.min_step = min(min_length(self.step(e, False)) for e in self.experts)
+        # one body per op, shared by every expert that has the op (init, compute, query... in
+        # all five): built once, and its key, a few hundred nodes, is hashed once for the
+        # steps' digests
+        ops = sorted({op for e in self.experts for op in ops_for(e)})
+        lines = {op: seq(lit("- {op: "), _body(SCHEMAS[op]), lit("}\n")) for op in ops}
+        self.lines = {e: [lines[op] for op in sorted(ops_for(e))] for e in self.experts}
+        self.min_step = min(min_length(line) for line in lines.values())
 
     def __reduce__(self) -> tuple[object, ...]:
         # pickled by what builds it (the bodies are pattern closures), so a compiled token
         # masker can be saved and loaded by another process
         return (_TraceLang, ())
 
-    def step(self, expert: str, composed: bool) -> Frag:
-        """One step line of ``expert``."""
-        indent = "  " if composed else ""
-        return seq(lit(f"{indent}- {{op: "), self.bodies[expert], lit("}\n"))
+    def steps(self, expert: str, after: Context) -> list[Piece]:
+        """A step line of ``expert``, one piece per op (in a composed block, after its indent:
+        see _Indent). Each op's line is one pattern shared by every expert that has the op,
+        so its NFA, DFA and walk tables are built once, not once per expert."""
+        return [Piece(line, after) for line in self.lines[expert]]
 
     def header(self, expert: str, composed: bool) -> Frag:
         """An expert header; the expert's name is marked ``"scope"``: a fresh set of variables."""
@@ -266,7 +271,10 @@ class _Steps:
 
     def pieces(self) -> Sequence[Piece]:
         nxt = self if self.started else _Steps(self.lang, self.composed, self.expert, True)
-        out = [Piece(self.lang.step(self.expert, self.composed), nxt)]
+        if self.composed:
+            out = [Piece(lit("  "), _Indent(self.lang, self.expert, nxt))]
+        else:
+            out = self.lang.steps(self.expert, nxt)
         if self.composed and self.started:
             out += [
                 Piece(self.lang.header(e, True), _Steps(self.lang, True, e, False))
@@ -276,6 +284,25 @@ class _Steps:
 
     def min_rest(self) -> int:
         return 0 if self.started else self.lang.min_step + (2 if self.composed else 0)
+
+
+@dataclass(frozen=True)
+class _Indent:
+    """A composed block's step line after its two-space indent: the rest is the line a single
+    trace writes, so both read one piece (one NFA, one DFA and the same walk tables per
+    expert, where an indented copy of the step doubled them); the texts are the same."""
+
+    lang: _TraceLang
+    expert: str
+    after: _Steps  # the block once the line is complete
+    accepting = False
+    final = False
+
+    def pieces(self) -> Sequence[Piece]:
+        return self.lang.steps(self.expert, self.after)
+
+    def min_rest(self) -> int:
+        return self.lang.min_step + self.after.min_rest()
 
 
 def prefix_automaton() -> Automaton:

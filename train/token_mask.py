@@ -36,7 +36,7 @@ process that loads it, for states it never met before.
 
 from __future__ import annotations
 
-import bisect
+import operator
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -505,8 +505,10 @@ class TokenMasker:
         self._vocab = list(vocab)
         self._specials = specials
         # the walkable tokens as one array of alphabet indices (numpy reads the code points)
-        ids = [i for i, t in enumerate(self._vocab) if t and i not in specials]
-        texts = [self._vocab[i] for i in ids]
+        sizes = np.fromiter(map(len, self._vocab), dtype=np.int64, count=len(self._vocab))
+        sizes[[i for i in specials if 0 <= i < len(sizes)]] = 0
+        ids = np.flatnonzero(sizes).tolist()
+        texts = _pick(self._vocab, ids)
         points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         # the alphabet by counting code points (a sort of every character costs several times
         # more on a large vocabulary); its index of each character through a lookup table
@@ -515,7 +517,7 @@ class TokenMasker:
         lookup[present] = np.arange(len(present), dtype=np.int32)
         self._alphabet = [chr(c) for c in present.tolist()]
         self._flat = lookup[points]
-        self._lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        self._lengths = sizes[ids]
         self._offsets = np.concatenate([[0], np.cumsum(self._lengths)[:-1]]).astype(np.int64)
         self._walk_ids = np.array(ids, dtype=np.int64)
         self._tables: dict[Hashable, _Table] = {}  # residual key -> walk
@@ -532,6 +534,9 @@ class TokenMasker:
         # union of the tables' masks)
         self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
         self._rest_masks: dict[int, tuple[Parts, np.ndarray, np.ndarray]] = {}  # _union_rest
+        # the distinct masks less dead tokens, by the base mask, the dead ids and whether
+        # end-of-sequence is allowed (see _build)
+        self._masks: dict[tuple[int, tuple[int, ...], bool], tuple[np.ndarray, np.ndarray]] = {}
         # id(piece edges) -> (the edges, kept alive so the id is not reused; the piece's DFA)
         self._piece_dfas: dict[int, tuple[object, _PieceDfa]] = {}
         # Which alphabet characters a character set holds / where runs of a set stop: closures
@@ -543,11 +548,7 @@ class TokenMasker:
         # list per token was tens of thousands that every full collection walks)
         vocab = self._vocab
         pos: dict[str, int | np.ndarray] = dict(
-            zip(
-                map(vocab.__getitem__, self._walk_ids.tolist()),
-                range(len(self._walk_ids)),
-                strict=True,
-            )
+            zip(_pick(vocab, self._walk_ids.tolist()), range(len(self._walk_ids)), strict=True)
         )
         if len(pos) < len(self._walk_ids):
             dups: dict[str, list[int]] = {}
@@ -582,6 +583,7 @@ class TokenMasker:
             "_by_residual",
             "_by_parts",
             "_rest_masks",
+            "_masks",
             "_member",
             "_piece_dfas",
             "_trie",
@@ -601,16 +603,19 @@ class TokenMasker:
         self._transient()
 
     @cached_property
-    def _sorted(self) -> list[int]:
-        """The walkable tokens' positions in text order (to find those that start with a
-        text by bisection; sorted when first needed)."""
-        texts = [self._vocab[i] for i in self._walk_ids.tolist()]
-        return sorted(range(len(texts)), key=texts.__getitem__)
-
-    @cached_property
-    def _sorted_texts(self) -> list[str]:
-        ids = self._walk_ids
-        return [self._vocab[i] for i in ids[self._sorted].tolist()]
+    def _heads(self) -> tuple[np.ndarray, list[int], list[str], dict[str, int]]:
+        """The walkable tokens grouped by their first two characters (for
+        :meth:`_starting_with`; found when first needed): a code per token (first character,
+        then the second or none), the positions in code order, the texts by position and
+        the alphabet's index. One integer sort, not a sort of the texts (which costs several
+        times more on a large vocabulary)."""
+        flat, offsets = self._flat, self._offsets
+        width = len(self._alphabet) + 1
+        second = flat[np.minimum(offsets + 1, max(len(flat) - 1, 0))].astype(np.int64) + 1
+        code = flat[offsets].astype(np.int64) * width + np.where(self._lengths >= 2, second, 0)
+        order = np.argsort(code, kind="stable")
+        index = {c: i for i, c in enumerate(self._alphabet)}
+        return code[order], order.tolist(), _pick(self._vocab, self._walk_ids.tolist()), index
 
     @cached_property
     def _plain(self) -> np.ndarray:
@@ -696,10 +701,18 @@ class TokenMasker:
                             dead.append(token)
         accepting = auto.accepting(sid)
         if dead or accepting:
-            info.mask = mask = mask.copy()
-            mask[dead] = False
-            if accepting:
-                mask[self.eos_id] = True
+            # States of different contexts often lose the same tokens from the same union
+            # (a scene replay on 32k ids: ~1,000 such states, 13 distinct masks): one array
+            # per distinct mask, not a copy of the vocabulary per state.
+            lost = (id(mask), tuple(sorted(dead)), accepting)
+            found = self._masks.get(lost)
+            if found is None:
+                out = mask.copy()
+                out[dead] = False
+                if accepting:
+                    out[self.eos_id] = True
+                found = self._masks[lost] = (mask, out)  # the base kept: its id is not reused
+            info.mask = found[1]
         return info
 
     def _union(self, parts: Parts) -> tuple[tuple[_Table, ...], np.ndarray]:
@@ -822,17 +835,24 @@ class TokenMasker:
         return out
 
     # -- the vocabulary walk ------------------------------------------------------------------
-    def _starting_with(self, text: str) -> np.ndarray:
-        """Positions of the walkable tokens that start with ``text`` and are longer."""
-        texts = self._sorted_texts
-        lo = bisect.bisect_right(texts, text)  # past ``text`` itself
-        last = ord(text[-1])
-        hi = (
-            bisect.bisect_left(texts, text[:-1] + chr(last + 1), lo)
-            if last < 0x10FFFF
-            else bisect.bisect_left(texts, text[:-1] + "\U0010ffff" * 2, lo)
-        )
-        return np.array(self._sorted[lo:hi], dtype=np.int64)
+    def _starting_with(self, text: str) -> list[int]:
+        """Positions of the walkable tokens that start with ``text`` and are longer (in no
+        particular order)."""
+        codes, order, texts, index = self._heads
+        width = len(self._alphabet) + 1
+        first = index.get(text[0])
+        if first is None:
+            return []
+        if len(text) == 1:  # every token of two characters or more that starts with it
+            lo, hi = codes.searchsorted((first * width + 1, (first + 1) * width)).tolist()
+            return order[lo:hi]
+        second = index.get(text[1])
+        if second is None:
+            return []
+        code = first * width + second + 1
+        lo, hi = codes.searchsorted((code, code + 1)).tolist()
+        n = len(text)
+        return [p for p in order[lo:hi] if len(texts[p]) > n and texts[p].startswith(text)]
 
     def _dfa(self, residual: Residual) -> _PieceDfa:
         """The DFA of the piece ``residual`` reads in (shared by all its residuals)."""
@@ -891,7 +911,7 @@ class TokenMasker:
                     found.put(p, dfa.state(frozenset({s})))
             s = edges[s][0][1]  # the state after the whole run (the piece goes on: _literal)
             p = by_text.get(chain)
-            longer = self._starting_with(chain)
+            longer = np.array(self._starting_with(chain), dtype=np.int64)
             run = dfa.state(dfa.close([s]))
             if p is not None:
                 found.put(p, run)
@@ -933,7 +953,10 @@ class TokenMasker:
                     idx = np.flatnonzero(moved == d1)
                     idx = idx[self._lengths[idx] >= 2]
                     rest = self._settle_run(dfa, d1, idx, 1, found)
-                    reads[np.setdiff1d(idx, rest, assume_unique=True)] = False
+                    if rest is not idx:  # some were settled: they are read no further
+                        keep = reads[rest]
+                        reads[idx] = False
+                        reads[rest] = keep
             # the rest go on from the state their first character leads to (it is not read
             # again): those it completes the piece with, or that end there, are settled now
             act = np.flatnonzero(reads)
@@ -1027,22 +1050,26 @@ class TokenMasker:
         p = by_text.get(chain)
         whole = [] if p is None else [p] if isinstance(p, int) else p.tolist()
         longer = self._starting_with(chain)  # write on after the piece
-        n_in, n_whole = len(ks), len(whole)
-        pos = np.concatenate([np.array(ks + whole, dtype=np.int64), longer])
-        code = np.full(len(pos), -2, dtype=np.int32)
-        code[:n_in] = codes
-        at = np.full(len(pos), len(chain), dtype=np.int32)
-        at[:n_in] = 0
-        order = np.argsort(pos, kind="stable")
-        ids = self._walk_ids[pos[order]]
+        # a few dozen tokens: ordered as Python tuples (walk position, code, characters read,
+        # writes on), then four arrays, not a dozen numpy calls on tiny arrays
+        end = len(chain)
+        rows = sorted(
+            [
+                *((q, c, 0, False) for q, c in zip(ks, codes, strict=True)),
+                *((q, -2, end, False) for q in whole),
+                *((q, -2, end, True) for q in longer),
+            ]
+        )
+        ids = self._walk_ids[[r[0] for r in rows]]
         mask = np.zeros(self.vocab_size, dtype=bool)
         mask[ids] = True
-        # the longer tokens, where they land in the table's order
-        rest = np.flatnonzero(order >= n_in + n_whole)
+        code = np.array([r[1] for r in rows], dtype=np.int32)
+        at = np.array([r[2] for r in rows], dtype=np.int32)
+        rest = np.array([k for k, r in enumerate(rows) if r[3]], dtype=np.int64)
         if residual.order is not None:  # tables are shared by key: store canonical numbers
-            canonical = {st: i for i, st in enumerate(residual.order)}
-            sets = [(canonical[st[0]],) for st in sets]
-        return _Table(ids, code[order], at[order], sets, rest, mask)
+            order = residual.order
+            sets = [(order.index(st[0]),) for st in sets]
+        return _Table(ids, code, at, sets, rest, mask)
 
     def _settle_run(
         self, dfa: _PieceDfa, d: int, idx: np.ndarray, j: int, found: _Settled
@@ -1233,6 +1260,13 @@ class TokenMasker:
     def n_cached(self) -> int:
         """States whose mask has been computed."""
         return len(self._info)
+
+
+def _pick(items: Sequence[str], idx: list[int]) -> list[str]:
+    """``[items[i] for i in idx]``, gathered in C (a list over a large vocabulary)."""
+    if len(idx) < 2:
+        return [items[i] for i in idx]
+    return list(operator.itemgetter(*idx)(items))
 
 
 def _members_of(alphabet: list[str]) -> Callable[[object], np.ndarray]:

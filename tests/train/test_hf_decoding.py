@@ -97,6 +97,19 @@ def test_read_vocabulary_gives_the_decoded_bytes() -> None:
     assert not read_vocabulary(hf_tokenizer("bpe")).strips_leading_space
 
 
+def test_read_vocabulary_reads_a_byte_level_piece_outside_the_byte_alphabet_as_text() -> None:
+    # Byte-level pieces are read in one pass over the vocabulary; a piece with a character
+    # that stands for no byte (here "€") sends the reading to the per-piece path, which
+    # reads it as text, and every other piece the same as before.
+    from tokenizers import Tokenizer, decoders, models
+
+    texts = {"a": b"a", "Ġb": b" b", "€": "€".encode(), "ĠĊ": b" \n", "c": b"c"}
+    for pieces in (list(texts), [p for p in texts if p != "€"]):
+        tok = Tokenizer(models.BPE(vocab={p: i for i, p in enumerate(pieces)}, merges=[]))
+        tok.decoder = decoders.ByteLevel()
+        assert read_vocabulary(tok).pieces == tuple(texts[p] for p in pieces), pieces
+
+
 def _replay(proc: GrammarLogitsProcessor, tok: Any, texts: list[str], prompt_lens: list[int]):
     """Feed the tokens of ``texts`` through ``proc`` as one left-padded batch, as ``generate``
     calls it, and check that no token of a text is ever masked (nor eos at its end)."""

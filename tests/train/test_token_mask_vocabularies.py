@@ -263,3 +263,22 @@ def test_space_led_twins_of_reserved_tokens_are_walked_as_text() -> None:
             k += n
         assert masker.info(sid).mask[voc.eos_id]
     assert used > 0
+
+
+def test_tokens_starting_with_a_text_are_found_by_their_first_two_characters() -> None:
+    # The tokens that start with a text and are longer (a literal's tokens that write on
+    # after it) come from a sort by the first two characters: they must be exactly the ones
+    # the definition gives, for one-character texts, texts no token starts with, characters
+    # outside the vocabulary, one-character tokens and two ids of one text.
+    vocab = ["a", "ab", "abc", "abd", "b", "ba", "", "é", "éa", "ab", "x]", "]", "] [", "zz"]
+    masker = TokenMasker(trace_dsl.prefix_automaton(), vocab, [6], 6)
+    texts = [vocab[i] for i in masker._walk_ids.tolist()]
+    probes = {t[:k] for t in vocab for k in range(1, len(t) + 1)} | {
+        "q",
+        "aq",
+        "abcd",
+        "\U0010ffff",
+    }
+    for text in sorted(probes):
+        want = sorted(k for k, t in enumerate(texts) if t.startswith(text) and t != text)
+        assert sorted(masker._starting_with(text)) == want, text
