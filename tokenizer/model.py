@@ -82,6 +82,7 @@ class TokenizerMeta:
 
 
 # a component's open or close tag as a whole reserved text: ``[name]`` / ``[/name]``
+OUT_TEXT = "[OUT]"  # the marker prompts end with; framed as the special id
 _ELEMENT_TAG = re.compile(r"\[(/?)([a-z][a-z0-9_]*)\]")
 
 
@@ -131,7 +132,7 @@ class DslTokenizer:
 
     @property
     def out_id(self) -> int:
-        return self._id("[OUT]")
+        return self._id(OUT_TEXT)
 
     @property
     def reserved_ids(self) -> dict[str, int]:
@@ -241,15 +242,17 @@ class DslTokenizer:
 
         Args:
             prompt: prompt text; a trailing ``[OUT]`` marker becomes the special id (one is
-                added when the prompt has none).
+                added when the prompt has none). The text before the marker is encoded on
+                its own, as the Hugging Face template encodes ``prompt.removesuffix("[OUT]")``:
+                encoded whole, a space-led tokenizer's `` [`` piece would take the space
+                before the marker and leave ``OUT]`` as text.
             target: target text (encoded with :meth:`encode`: never holds a special id).
 
         Returns:
             ``(prompt_ids, target_ids)``; the loss is taken on ``target_ids`` only.
         """
-        p = [self.bos_id, *self.encode_prompt(prompt)]
-        if p[-1] != self.out_id:
-            p.append(self.out_id)
+        body = prompt.removesuffix(OUT_TEXT)
+        p = [self.bos_id, *self.encode_prompt(body), self.out_id]
         return p, [*self.encode(target), self.eos_id]
 
     # -- vocabulary views for constrained decoding ------------------------------------------

@@ -22,10 +22,17 @@ LEAKS = [
 ]
 
 
-@pytest.fixture(scope="module", params=tokenizer.GRANULARITIES)
-def pair(request, toks, tmp_path_factory):
-    """(dslkit tokenizer, the same folder loaded by AutoTokenizer) per granularity."""
-    tok = toks[request.param]
+@pytest.fixture(scope="module", params=(*tokenizer.GRANULARITIES, "demo"))
+def pair(request, toks, corpus, tmp_path_factory):
+    """(dslkit tokenizer, the same folder loaded by AutoTokenizer) per granularity, and the
+    demo's kind (space-led twins, path names, whole words), whose `` [`` piece once took the
+    space before a prompt's ``[OUT]`` and left ``OUT]`` as text."""
+    if request.param == "demo":
+        tok = tokenizer.build(
+            "scene", corpus=corpus, vocab_size=2048, words=True, space_led=True, path_names=True
+        )
+    else:
+        tok = toks[request.param]
     folder = tok.save(tmp_path_factory.mktemp(request.param))
     return tok, transformers.AutoTokenizer.from_pretrained(str(folder))
 
@@ -54,6 +61,7 @@ def test_every_gold_row_frames_and_encodes_like_encode_row(pair) -> None:
         assert prompt.endswith("[OUT]")  # dslkit prompts carry the marker; HF adds it
         body = prompt.removesuffix("[OUT]")
         p_ids, t_ids = tok.encode_row(prompt, target)
+        assert p_ids.count(tok.out_id) == 1 and "OUT" not in tok.decode(p_ids[:-1])
         assert hf(body).input_ids == p_ids
         assert hf(body, target).input_ids == p_ids + t_ids
         assert hf(target, add_special_tokens=False).input_ids == tok.encode(target)
