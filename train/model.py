@@ -91,7 +91,7 @@ class GPTConfig:
     # plain counts fail on held-out counts) cannot be learnt, only "copy the prompt's element
     # with my label". Decoding and evaluation use the counts themselves, one labelling among
     # those training saw. Without ``structure_size`` there is nothing to shuffle: no effect.
-    # Demo, 3 seeds: hidden exact 96.7% (95-97.5%) against 90.0% without structure indices.
+    # Demo, 3 seeds: hidden exact 98.3% of 40 cases (95.5% of 200 more) against 90.0% without.
     structure_shuffle: bool = False
     structure_opens: tuple[int, ...] = ()  # ids that open an element (``[graph_node]``)
     structure_closes: tuple[int, ...] = ()  # ids that close one (``[/graph_node]``)
