@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dslkit.tokenizer.codes import fail
-from dslkit.tokenizer.reserved import SPECIAL_TOKENS, reserved_hash
+from dslkit.tokenizer.reserved import OUT_TEXT, SPECIAL_TOKENS, reserved_hash
 from dslkit.tokenizer.vocab import read_vocabulary
 from tokenizers import Tokenizer, processors
 
@@ -82,7 +82,6 @@ class TokenizerMeta:
 
 
 # a component's open or close tag as a whole reserved text: ``[name]`` / ``[/name]``
-OUT_TEXT = "[OUT]"  # the marker prompts end with; framed as the special id
 _ELEMENT_TAG = re.compile(r"\[(/?)([a-z][a-z0-9_]*)\]")
 
 

@@ -54,6 +54,7 @@ from scene_dsl.skeleton import PROMPT_TAGS
 __all__ = [
     "GRANULARITIES",
     "LANGUAGES",
+    "OUT_TEXT",
     "SPECIAL_TOKENS",
     "ReservedToken",
     "reserved_hash",
@@ -67,7 +68,8 @@ GRANULARITIES = ("atomic", "split", "bpe")
 
 # Declared once for the whole toolkit: training rows are ``<|bos|> prompt [OUT] target <|eos|>``.
 # They are special tokens: kept out of targets (DslTokenizer.encode never emits them from text).
-SPECIAL_TOKENS: tuple[str, ...] = ("<|bos|>", "<|eos|>", "<|pad|>", "[OUT]")
+OUT_TEXT = "[OUT]"  # the marker a prompt ends with (DslTokenizer.encode_row frames it)
+SPECIAL_TOKENS: tuple[str, ...] = ("<|bos|>", "<|eos|>", "<|pad|>", OUT_TEXT)
 
 _SCENE_PUNCT_ATOMIC = ("[", "]", "|", "@", "->", ".", "[@")
 _SCENE_PUNCT_SPLIT = ("[", "[/", "]", ":", "|", "=", "->", "@", ".")
