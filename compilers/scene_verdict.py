@@ -127,7 +127,15 @@ def canonical_texts(scene: Scene, contract: str | Path | Contract = "v1") -> tup
 
 
 def _is_canonical_text(text: str, scene: Scene, contract: str | Path | Contract) -> bool:
-    for candidate in canonical_texts(scene, contract):
+    # The candidate in the text's own form and surface first: a canonical text (every
+    # training target) then costs one printing, not four; the answer is the same.
+    likely = (form_of(text), "\n" not in text.strip())
+    order = sorted(
+        ((form, inline) for inline in (True, False) for form in FORMS),
+        key=lambda key: key != likely,
+    )
+    for form, inline in order:
+        candidate = scene_dsl.canonical_text(scene, form=form, inline=inline, contract=contract)
         # the file surface ends with a newline; a file read without it is the same file
         if text == candidate or (candidate.endswith("\n") and text == candidate[:-1]):
             return True
