@@ -143,13 +143,11 @@ class DslTokenizer:
 
         ``structure_opens``: every component open (``[graph_node]`` and its space-led twin),
         ``structure_closes``: every component close, ``structure_resets``: ``<|bos|>`` and
-        ``[OUT]`` (a prompt and its target are counted separately), ``structure_names``: for
-        each open, its component's number (1, 2, ...; an open and its space-led twin share
-        one), which per-name counts tell apart. The scene frame (``[scene]``) is not an
-        element: top-level components are level 0.
+        ``[OUT]`` (a prompt and its target are counted separately). The scene frame
+        (``[scene]``) is not an element: top-level components are level 0.
 
         Returns:
-            The four id tuples, keyed by their ``GPTConfig`` field names.
+            The three id tuples, keyed by their ``GPTConfig`` field names.
 
         Raises:
             TokenizerError: K001 unless the tokenizer reserves scene structure atomically
@@ -163,23 +161,16 @@ class DslTokenizer:
             )
         opens: list[int] = []
         closes: list[int] = []
-        names: dict[str, int] = {}
-        numbers: list[int] = []
         for text in self.meta.reserved:
             tag = _ELEMENT_TAG.fullmatch(text.lstrip(" "))
             if tag is None or tag.group(2) == "scene":
                 continue
-            if tag.group(1):
-                closes.append(self._id(text))
-            else:
-                opens.append(self._id(text))
-                numbers.append(names.setdefault(tag.group(2), len(names) + 1))
+            (closes if tag.group(1) else opens).append(self._id(text))
         resets = (self.bos_id, self.out_id)
         return {
             "structure_opens": tuple(opens),
             "structure_closes": tuple(closes),
             "structure_resets": resets,
-            "structure_names": tuple(numbers),
         }
 
     def _id(self, text: str) -> int:

@@ -359,7 +359,6 @@ def _fit(
             structure_opens=ids["structure_opens"],
             structure_closes=ids["structure_closes"],
             structure_resets=ids["structure_resets"],
-            structure_names=ids.get("structure_names", ()),
         )
 
     # Seed everything global too: the sampler does not need it, but init, dropout and any

@@ -93,31 +93,16 @@ class GPTConfig:
     # those training saw. Without ``structure_size`` there is nothing to shuffle: no effect.
     # Demo, 3 seeds: hidden exact 98.3% of 40 cases (95.5% of 200 more) against 90.0% without.
     structure_shuffle: bool = False
-    # Per-name counts (with ``structure_size``): two more levels, never shuffled, numbering the
-    # current top-level element among the earlier top-level elements of the same name, and
-    # the current child among its parent's earlier children of the same name (1-based, from
-    # every reset). They are the ``k + 1`` of the ref policy's ``<name>.<k>``
-    # (``scene_dsl.skeleton.REF_POLICY``: the second ``table_row`` of a table owns
-    # ``...table_row.1``), which shuffled labels cannot say and which the demo's misses were
-    # mostly about. Unlike a position, they carry no false rule: the second element of a
-    # name always follows the first, in every prompt and target.
-    structure_per_name: bool = False
     structure_opens: tuple[int, ...] = ()  # ids that open an element (``[graph_node]``)
     structure_closes: tuple[int, ...] = ()  # ids that close one (``[/graph_node]``)
     structure_resets: tuple[int, ...] = ()  # ids after which counting starts again
-    # for each id of ``structure_opens``, its component's number (twins share one)
-    structure_names: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("structure_opens", "structure_closes", "structure_resets", "structure_names"):
+        for name in ("structure_opens", "structure_closes", "structure_resets"):
             # checkpoints store JSON lists; the config must stay hashable and compare equal
             object.__setattr__(self, name, tuple(int(i) for i in getattr(self, name)))
         if self.structure_size < 0:
             raise ValueError(f"structure_size must be >= 0, got {self.structure_size}")
-        if self.structure_per_name and not self.structure_size:
-            raise ValueError(
-                "structure_per_name adds levels to the structure labels: set structure_size"
-            )
         if self.n_embd % self.n_head != 0:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if min(self.block_size, self.n_layer, self.n_head, self.n_embd) <= 0:
@@ -319,12 +304,6 @@ class GPT(nn.Module):
     struct_open: torch.Tensor
     struct_close: torch.Tensor
     struct_reset: torch.Tensor
-    struct_name: torch.Tensor
-
-    @property
-    def structure_levels(self) -> int:
-        """Label levels each token embeds: 2, or 4 with per-name counts."""
-        return 4 if self.config.structure_per_name else 2
 
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
@@ -335,10 +314,9 @@ class GPT(nn.Module):
         # learned positions (None with rope: positions enter through the attention rotation)
         self.wpe = None if config.rope else nn.Embedding(config.block_size, config.n_embd)
         self.drop = nn.Dropout(config.dropout)
-        # structure indices: two levels (four with per-name counts) in one table, each level's
-        # rows after the previous level's
+        # structure indices: two levels in one table (level 1 rows follow level 0 rows)
         self.wse = (
-            nn.Embedding(self.structure_levels * config.structure_size, config.n_embd)
+            nn.Embedding(2 * config.structure_size, config.n_embd)
             if config.structure_size
             else None
         )
@@ -361,15 +339,6 @@ class GPT(nn.Module):
                 table[list(ids)] = True
                 # derived from the config: never stored in a checkpoint
                 self.register_buffer(name, table, persistent=False)
-            if config.structure_per_name:
-                if len(config.structure_names) != len(config.structure_opens):
-                    raise ValueError(
-                        "GPTConfig.structure_per_name needs structure_names, one number per id "
-                        "of structure_opens (dslkit.tokenizer.DslTokenizer.structure())"
-                    )
-                names = torch.zeros(config.vocab_size, dtype=torch.long)
-                names[list(config.structure_opens)] = torch.tensor(config.structure_names)
-                self.register_buffer("struct_name", names, persistent=False)
         self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layer)])
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
@@ -452,9 +421,7 @@ class GPT(nn.Module):
                 like a reset token.
 
         Returns:
-            (batch, time, levels) embedding rows: level 0, level 1 offset by ``structure_size``
-            and, with ``structure_per_name``, the per-name counts of the top-level element and
-            of the child, offset by 2 and 3 times ``structure_size``.
+            (batch, time, 2) embedding rows: level 0, and level 1 offset by ``structure_size``.
         """
         size = self.config.structure_size
         if not size:
@@ -482,29 +449,7 @@ class GPT(nn.Module):
         child = opens & (depth_before == 1)
         level0 = since(resets, top.long())
         level1 = since(resets | top, child.long())
-        levels = [level0.clamp(max=size - 1), size + level1.clamp(max=size - 1)]
-        if self.config.structure_per_name:
-            name = self.struct_name[idx]
-            n_names = int(self.struct_name.max()) + 1
-
-            def per_name(opens_here: torch.Tensor, restarts: torch.Tensor) -> torch.Tensor:
-                # at each open: how many opens of its name since the last restart (itself
-                # included); every later token keeps the value of the last open, and tokens
-                # after a restart with no open since are 0
-                seen = F.one_hot(torch.where(opens_here, name, 0), n_names)[..., 1:]
-                total = seen.cumsum(1)
-                last = torch.where(restarts, t, none).cummax(dim=1).values
-                before = (total - seen).gather(1, last.clamp(min=0)[..., None].expand_as(seen))
-                count = total - torch.where((last >= 0)[..., None], before, 0)
-                here = count.gather(2, (name - 1).clamp(min=0)[..., None])[..., 0]
-                anchor = torch.where(opens_here | restarts, t, none).cummax(dim=1).values
-                value = torch.where(opens_here, here, 0).gather(1, anchor.clamp(min=0))
-                return torch.where(anchor >= 0, value, 0)
-
-            top_k = per_name(top, resets)
-            child_k = per_name(child, resets | top)
-            levels += [2 * size + top_k.clamp(max=size - 1), 3 * size + child_k.clamp(max=size - 1)]
-        return torch.stack(levels, dim=2)
+        return torch.stack((level0.clamp(max=size - 1), size + level1.clamp(max=size - 1)), dim=2)
 
     def _shuffle_labels(
         self, structure: torch.Tensor, segments: torch.Tensor | None
@@ -530,8 +475,7 @@ class GPT(nn.Module):
         batch = torch.arange(B, device=device)[:, None]
         level0 = perm[batch, rows, 0, structure[..., 0]]
         level1 = perm[batch, rows, 1, structure[..., 1] - size] + size
-        # per-name counts (levels 2, 3) keep their numbers: they are what a ref writes
-        return torch.cat((torch.stack((level0, level1), dim=2), structure[..., 2:]), dim=2)
+        return torch.stack((level0, level1), dim=2)
 
     def forward(
         self,

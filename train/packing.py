@@ -25,9 +25,7 @@ __all__ = ["PackedBatch", "PackedRows", "make_batch", "make_packed_batch", "synt
 
 FORMAT_VERSION = 1
 # the optional arrays of a pack whose tokenizer has element ids (GPTConfig's field names)
-STRUCTURE_KEYS = ("structure_opens", "structure_closes", "structure_resets", "structure_names")
-# packs written before per-name counts carry only these (they still train models without them)
-_STRUCTURE_KEYS_V0 = STRUCTURE_KEYS[:3]
+STRUCTURE_KEYS = ("structure_opens", "structure_closes", "structure_resets")
 
 
 def _pack(seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -69,10 +67,7 @@ class PackedRows:
                 raise ValueError(f"{name} ids must lie in [0, {self.vocab_size})")
         if n and np.any(np.diff(self.target_offsets) == 0):
             raise ValueError("every row needs at least one target token (it is what is trained)")
-        if self.structure is not None and set(self.structure) not in (
-            set(STRUCTURE_KEYS),
-            set(_STRUCTURE_KEYS_V0),
-        ):
+        if self.structure is not None and set(self.structure) != set(STRUCTURE_KEYS):
             raise ValueError(f"structure must hold exactly {', '.join(STRUCTURE_KEYS)}")
         if n and np.any(np.diff(self.prompt_offsets) == 0):
             raise ValueError("every row needs at least one prompt token (generation starts there)")
@@ -184,7 +179,7 @@ class PackedRows:
                     target_offsets=z["target_offsets"].astype(np.int64),
                     vocab_size=int(z["vocab_size"]),
                     structure=(
-                        {k: tuple(int(i) for i in z[k]) for k in STRUCTURE_KEYS if k in z.files}
+                        {k: tuple(int(i) for i in z[k]) for k in STRUCTURE_KEYS}
                         if STRUCTURE_KEYS[0] in z.files
                         else None
                     ),
