@@ -282,3 +282,39 @@ def test_tokens_starting_with_a_text_are_found_by_their_first_two_characters() -
     for text in sorted(probes):
         want = sorted(k for k, t in enumerate(texts) if t.startswith(text) and t != text)
         assert sorted(masker._starting_with(text)) == want, text
+
+
+def test_shared_masks_and_rest_outcomes_equal_brute_force() -> None:
+    # A mask of few ids is one array for every table and union with those ids, and the
+    # tokens that complete a piece and write on are settled once per walk table and next
+    # context (the same field closed under another parent). A vocabulary of characters and
+    # tokens that cross a field's end into what may come next (a closing tag only once the
+    # block's required fields are there): states of many contexts that share those keep
+    # their brute-force masks and next states, and no shared array is ever written to (each
+    # still holds exactly the ids it was made for).
+    crossing = ["]", " [", " [/", "] [", "] [/", "] [/c", "]]", "<eos>"]
+    vocab = [chr(c) for c in range(32, 127) if chr(c) != "]"] + crossing
+    eos = len(vocab) - 1
+    masker = TokenMasker(scene_dsl.prefix_automaton(), vocab, [eos], eos)
+    auto = masker.automaton
+    specials = {eos: ""}
+    states = []
+    for text in _texts("scene", 6, seed=5):
+        sid = auto.start
+        for ch in text:
+            states.append(sid)
+            sid = auto.step(sid, ch)
+    with_rest = 0
+    for sid in states:
+        info = masker.info(sid)
+        with_rest += len(info.parts) == 1 and bool(len(info.tables[0].rest))
+        fast = info.mask
+        slow = brute_force_mask(auto, vocab, specials, eos, sid)
+        assert np.array_equal(fast, slow), (auto.context(sid), np.flatnonzero(fast != slow)[:5])
+        for t in info.ids.tolist():
+            want = DEAD if t == eos else auto.advance(sid, vocab[t])
+            assert masker.advance(sid, t) == want, (vocab[t], auto.context(sid))
+    assert 0 < len(masker._rest_outcomes) < with_rest  # outcomes were met again
+    assert len(masker._shared) > 1
+    for key, mask in masker._shared.items():
+        assert np.flatnonzero(mask).tolist() == np.frombuffer(key, dtype=np.int64).tolist()
