@@ -66,9 +66,6 @@ _FEW = 48
 # tokens on their way are settled by class (one array each) only when there are more than
 # this many: for fewer, the DFA rows the settling fills cost more than walking them
 _MANY = 256
-# a mask of at most this many ids is one array shared by every table and union that holds
-# exactly those ids (see TokenMasker._mask_of)
-_SHARED = 512
 
 
 class StateInfo:
@@ -537,13 +534,9 @@ class TokenMasker:
         # union of the tables' masks)
         self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
         self._rest_masks: dict[int, tuple[Parts, np.ndarray, np.ndarray]] = {}  # _union_rest
-        self._rest_outcomes: dict[
-            tuple[int, int], tuple[_Table, Parts | None, list[int], list[tuple[int, str]]]
-        ] = {}  # _rest_outcome
         # the distinct masks less dead tokens, by the base mask, the dead ids and whether
         # end-of-sequence is allowed (see _build)
         self._masks: dict[tuple[int, tuple[int, ...], bool], tuple[np.ndarray, np.ndarray]] = {}
-        self._shared: dict[bytes, np.ndarray] = {}  # ids -> their mask (see _mask_of)
         # id(piece edges) -> (the edges, kept alive so the id is not reused; the piece's DFA)
         self._piece_dfas: dict[int, tuple[object, _PieceDfa]] = {}
         # Which alphabet characters a character set holds / where runs of a set stop: closures
@@ -572,23 +565,6 @@ class TokenMasker:
         # (id(stop positions), skip) -> (them, kept alive so the id is not reused; _whole)
         self._wholes: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
-    def _mask_of(self, ids: np.ndarray) -> np.ndarray:
-        """A bool mask over the vocabulary of ``ids`` (int64, ascending, each once); a mask of a
-        few ids is one array for every table and union that holds the same ids (never written
-        to). A scene replay on 32k ids makes ~1,300 walk tables and unions, nearly all of 1-85
-        ids with ~370 distinct contents, and a new array of the vocabulary's size costs 10-25
-        us of page faults, more than the lookup."""
-        if len(ids) > _SHARED:
-            mask = np.zeros(self.vocab_size, dtype=bool)
-            mask[ids] = True
-            return mask
-        key = ids.tobytes()
-        found = self._shared.get(key)
-        if found is None:
-            found = self._shared[key] = np.zeros(self.vocab_size, dtype=bool)
-            found[ids] = True
-        return found
-
     def _whole(self, stops: np.ndarray, skip: int) -> np.ndarray:
         """Per walkable token, whether its text past its first ``skip`` characters lies in a
         class set (given by the set's stop positions, :func:`_stops_in`): a run of the set
@@ -607,8 +583,6 @@ class TokenMasker:
             "_by_residual",
             "_by_parts",
             "_rest_masks",
-            "_rest_outcomes",
-            "_shared",
             "_masks",
             "_member",
             "_piece_dfas",
@@ -632,14 +606,16 @@ class TokenMasker:
     def _heads(self) -> tuple[np.ndarray, list[int], list[str], dict[str, int]]:
         """The walkable tokens grouped by their first two characters (for
         :meth:`_starting_with`; found when first needed): a code per token (first character,
-        then the second or none), the positions in code order, the texts by position and
-        the alphabet's index. One integer sort, not a sort of the texts (which costs several
-        times more on a large vocabulary)."""
+        then the second or none), the positions in code order (longest first within a code),
+        the texts by position and the alphabet's index. One integer sort, not a sort of the
+        texts (which costs several times more on a large vocabulary)."""
         flat, offsets = self._flat, self._offsets
         width = len(self._alphabet) + 1
         second = flat[np.minimum(offsets + 1, max(len(flat) - 1, 0))].astype(np.int64) + 1
         code = flat[offsets].astype(np.int64) * width + np.where(self._lengths >= 2, second, 0)
-        order = np.argsort(code, kind="stable")
+        # longest first within a code (one key): the tokens longer than a text lead its group
+        span = int(self._lengths.max(initial=0)) + 1
+        order = np.argsort(code * span + (span - 1 - self._lengths), kind="stable")
         index = {c: i for i, c in enumerate(self._alphabet)}
         return code[order], order.tolist(), _pick(self._vocab, self._walk_ids.tolist()), index
 
@@ -690,15 +666,31 @@ class TokenMasker:
         if len(parts) == 1:
             table = tables[0]
             if len(table.rest):
-                after, nxts = self._after, info.next
+                after, vocab, nxts = self._after, self._vocab, info.next
                 nstart = auto.finish(sid, parts.pieces[0])
-                settled, walk = self._rest_outcome(table, nstart)
-                dead += settled
-                for token, text in walk:
-                    key = (nstart, text)
+                rest = table.rest
+                tokens = table.ids[rest]
+                # What a token writes after its piece is often a token of its own: the walk
+                # tables of the next context say at once whether it dies there, or stays in
+                # a piece (alive: its next state is found when a row takes it). Only a rest
+                # that is no token, or completes a piece of the next context and writes on
+                # again, is walked character by character.
+                rids = self._rest_ids(table)
+                known = rids >= 0
+                if known.any():
+                    union, twice = self._union_rest(auto.parts(nstart))
+                    kid = rids[known]
+                    ok = union[kid]
+                    dead += tokens[known][~ok].tolist()
+                    known[known] = ~ok | ~twice[kid]  # settled: dead, or alive in a piece
+                walk = np.flatnonzero(~known)
+                for token, at in zip(
+                    tokens[walk].tolist(), table.at[rest][walk].tolist(), strict=True
+                ):
+                    key = (nstart, vocab[token][at:])
                     nxt = after.get(key)
                     if nxt is None:
-                        nxt = after[key] = auto.advance(nstart, text)
+                        nxt = after[key] = auto.advance(nstart, key[1])
                     nxts[token] = nxt
                     if nxt == DEAD:
                         dead.append(token)
@@ -734,63 +726,21 @@ class TokenMasker:
             if len(tables) == 1:
                 union = tables[0].mask
             elif tables:
-                ids = np.concatenate([table.ids for table in tables])
-                if len(ids) <= _SHARED:  # (a union of literal tables: often met before)
-                    union = self._mask_of(np.unique(ids))
-                else:
-                    union = np.zeros(self.vocab_size, dtype=bool)
-                    union[ids] = True
+                union = np.zeros(self.vocab_size, dtype=bool)
+                union[np.concatenate([table.ids for table in tables])] = True
             else:
                 union = self._nothing
             found = self._by_parts[id(parts)] = (parts, tables, union)
         return found[1], found[2]
-
-    def _rest_outcome(self, table: _Table, nstart: int) -> tuple[list[int], list[tuple[int, str]]]:
-        """The tokens of ``table.rest`` (they complete the piece and write on) that die in the
-        context ``nstart`` they enter, as far as its walk tables say, and the others to walk
-        on from there: ``(token, what it writes after the piece)``.
-
-        What a token writes after its piece is often a token of its own: the walk tables of
-        the next context say at once whether it dies there, or stays in a piece (alive: its
-        next state is found when a row takes it). Only a rest that is no token, or completes
-        a piece of the next context and writes on again, is walked character by character.
-        Found once per table and next context's start parts (a scene replay on 32k ids: ~500
-        for ~1,000 states: the same field closed under another parent)."""
-        rids = self._rest_ids(table)
-        known = rids >= 0
-        nparts = self.automaton.parts(nstart) if known.any() else None
-        key = (id(table), id(nparts))
-        found = self._rest_outcomes.get(key)
-        if found is not None and found[0] is table and found[1] is nparts:
-            return found[2], found[3]
-        rest = table.rest
-        tokens = table.ids[rest]
-        dead: list[int] = []
-        if nparts is not None:
-            union, twice = self._union_rest(nparts)
-            kid = rids[known]
-            ok = union[kid]
-            dead = tokens[known][~ok].tolist()
-            known[known] = ~ok | ~twice[kid]  # settled: dead, or alive in a piece
-        on = np.flatnonzero(~known)
-        vocab = self._vocab
-        walk = [
-            (token, vocab[token][at:])
-            for token, at in zip(tokens[on].tolist(), table.at[rest][on].tolist(), strict=True)
-        ]
-        # the table and parts kept: their ids are not reused
-        self._rest_outcomes[key] = (table, nparts, dead, walk)
-        return dead, walk
 
     def _union_rest(self, parts: Parts) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`_union`'s mask, and which of its tokens complete a piece and write on."""
         found = self._rest_masks.get(id(parts))
         if found is None:
             tables, union = self._union(parts)
-            rest = [table.ids[table.rest] for table in tables if len(table.rest)]
-            # (mostly none: a scene's next contexts start with literals that few tokens pass)
-            ids = np.unique(np.concatenate(rest)) if rest else np.zeros(0, dtype=np.int64)
-            twice = self._mask_of(ids)
+            twice = np.zeros(self.vocab_size, dtype=bool)
+            for table in tables:
+                twice[table.ids[table.rest]] = True
             found = self._rest_masks[id(parts)] = (parts, union, twice)
         return found[1], found[2]
 
@@ -904,7 +854,14 @@ class TokenMasker:
         code = first * width + second + 1
         lo, hi = codes.searchsorted((code, code + 1)).tolist()
         n = len(text)
-        return [p for p in order[lo:hi] if len(texts[p]) > n and texts[p].startswith(text)]
+        out = []
+        for p in order[lo:hi]:  # longest first: stop at the first no longer than the text
+            t = texts[p]
+            if len(t) <= n:
+                break
+            if t.startswith(text):
+                out.append(p)
+        return out
 
     def _dfa(self, residual: Residual) -> _PieceDfa:
         """The DFA of the piece ``residual`` reads in (shared by all its residuals)."""
@@ -1070,7 +1027,8 @@ class TokenMasker:
                 act, cur, pos = act[keep], cur[keep], pos[keep]
         live, code, at = found.arrays()
         ids = self._walk_ids[live]
-        mask = self._mask_of(ids)
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        mask[ids] = True
         # the table numbers its own DFA states (0..): tables are shared by key and saved
         inner = code >= 0
         used = np.flatnonzero(np.bincount(code[inner], minlength=len(dfa.sets)))
@@ -1117,7 +1075,8 @@ class TokenMasker:
             ]
         )
         ids = self._walk_ids[[r[0] for r in rows]]
-        mask = self._mask_of(ids)
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        mask[ids] = True
         code = np.array([r[1] for r in rows], dtype=np.int32)
         at = np.array([r[2] for r in rows], dtype=np.int32)
         rest = np.array([k for k, r in enumerate(rows) if r[3]], dtype=np.int64)

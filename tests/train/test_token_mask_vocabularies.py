@@ -284,14 +284,13 @@ def test_tokens_starting_with_a_text_are_found_by_their_first_two_characters() -
         assert sorted(masker._starting_with(text)) == want, text
 
 
-def test_shared_masks_and_rest_outcomes_equal_brute_force() -> None:
-    # A mask of few ids is one array for every table and union with those ids, and the
-    # tokens that complete a piece and write on are settled once per walk table and next
-    # context (the same field closed under another parent). A vocabulary of characters and
-    # tokens that cross a field's end into what may come next (a closing tag only once the
-    # block's required fields are there): states of many contexts that share those keep
-    # their brute-force masks and next states, and no shared array is ever written to (each
-    # still holds exactly the ids it was made for).
+def test_tokens_crossing_a_field_end_equal_brute_force() -> None:
+    # The tokens that complete a piece and write on are settled by the context they enter
+    # (its walk tables when what they write after the piece is a token, else a walk on from
+    # there). A vocabulary of characters and tokens that cross a field's end into what may
+    # come next (a closing tag only once the block's required fields are there, the same
+    # field under other parents): every state along sampled scenes keeps its brute-force
+    # mask and next states.
     crossing = ["]", " [", " [/", "] [", "] [/", "] [/c", "]]", "<eos>"]
     vocab = [chr(c) for c in range(32, 127) if chr(c) != "]"] + crossing
     eos = len(vocab) - 1
@@ -314,7 +313,4 @@ def test_shared_masks_and_rest_outcomes_equal_brute_force() -> None:
         for t in info.ids.tolist():
             want = DEAD if t == eos else auto.advance(sid, vocab[t])
             assert masker.advance(sid, t) == want, (vocab[t], auto.context(sid))
-    assert 0 < len(masker._rest_outcomes) < with_rest  # outcomes were met again
-    assert len(masker._shared) > 1
-    for key, mask in masker._shared.items():
-        assert np.flatnonzero(mask).tolist() == np.frombuffer(key, dtype=np.int64).tolist()
+    assert with_rest > 50  # the crossing tokens were met in many states
