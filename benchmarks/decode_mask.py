@@ -30,6 +30,7 @@ Part 2: HF ``generate`` tokens/s of a tiny random ``LlamaForCausalLM`` with and 
 :class:`dslkit.train.hf_decoding.GrammarLogitsProcessor` (greedy, batch of 8, one thread).
 
     python benchmarks/decode_mask.py [--texts 20] [--threads 1] [--skip-gen] [--tokenizer-cache DIR]
+        [--languages scene,trace] [--vocabularies 'byte-level BPE 32k']
 """
 
 from __future__ import annotations
@@ -469,6 +470,12 @@ def main() -> int:
     p.add_argument("--skip-gen", action="store_true", help="skip the HF generate comparison")
     p.add_argument("--languages", default="scene,trace")
     p.add_argument(
+        "--vocabularies",
+        default="",
+        help="replay only these vocabularies (comma-separated labels as printed, e.g. "
+        "'byte-level BPE 32k'; default: all)",
+    )
+    p.add_argument(
         "--tokenizer-cache",
         type=Path,
         default=None,
@@ -526,6 +533,8 @@ def main() -> int:
         texts, grammar = cases[language]
         vocabularies[language] = hf_tokenizers(language, texts_for_training, cache)
         for label, tok in vocabularies[language].items():
+            if args.vocabularies and label not in args.vocabularies.split(","):
+                continue
             print(f"\n{language}, {label} ({len(tok)} ids), {len(texts)} canonical texts:")
             base = None
             for name, engine, allows in engines:
