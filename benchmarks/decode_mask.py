@@ -29,7 +29,8 @@ engine is skipped and says so.
 Part 2: HF ``generate`` tokens/s of a tiny random ``LlamaForCausalLM`` with and without
 :class:`dslkit.train.hf_decoding.GrammarLogitsProcessor` (greedy, batch of 8, one thread).
 
-    python benchmarks/decode_mask.py [--texts 20] [--threads 1] [--skip-gen]
+    python benchmarks/decode_mask.py [--texts 20] [--threads 1] [--skip-gen] [--tokenizer-cache DIR]
+        [--languages scene,trace] [--vocabularies 'byte-level BPE 32k']
 """
 
 from __future__ import annotations
@@ -183,8 +184,33 @@ def generic_text(megabytes: float) -> list[str]:
     return out
 
 
-def hf_tokenizers(language: str, texts: list[str]) -> dict[str, Any]:
-    """label -> transformers fast tokenizer, every vocabulary of the comparison."""
+def hf_tokenizers(
+    language: str, texts: Callable[[], list[str]], cache: Path | None = None
+) -> dict[str, Any]:
+    """label -> transformers fast tokenizer, every vocabulary of the comparison.
+
+    With ``cache``, tokenizers saved there by an earlier run with the same options are loaded
+    (training the BPEs is nearly all of a run's time) and new ones are saved there."""
+    from transformers import PreTrainedTokenizerFast
+
+    labels = [
+        "dslkit atomic",
+        "byte-level BPE 16k",
+        "byte-level BPE 32k",
+        "SentencePiece-style 8k",
+    ]
+    folder = cache / language if cache else None
+    if folder and all((folder / label).is_dir() for label in labels):
+        return {label: PreTrainedTokenizerFast.from_pretrained(folder / label) for label in labels}
+    out = _train_tokenizers(language, texts())
+    if folder:
+        for label, tok in out.items():
+            tok.save_pretrained(folder / label)
+    return out
+
+
+def _train_tokenizers(language: str, texts: list[str]) -> dict[str, Any]:
+    """Train every vocabulary of the comparison on ``texts`` (and the language's corpus)."""
     from dslkit.tokenizer.corpus import default_corpus
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -443,6 +469,19 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--skip-gen", action="store_true", help="skip the HF generate comparison")
     p.add_argument("--languages", default="scene,trace")
+    p.add_argument(
+        "--vocabularies",
+        default="",
+        help="replay only these vocabularies (comma-separated labels as printed, e.g. "
+        "'byte-level BPE 32k'; default: all)",
+    )
+    p.add_argument(
+        "--tokenizer-cache",
+        type=Path,
+        default=None,
+        help="folder to save the trained tokenizers in and load them from in later runs "
+        "(same --corpus and --generic-mb); the masks are built from scratch either way",
+    )
     args = p.parse_args()
 
     import torch
@@ -468,8 +507,19 @@ def main() -> int:
             engines.append((name, engine, allows))
         except ImportError:
             print(f"{name}: not installed, skipped (pip install 'dslkit[bench]')")
-    t0 = time.perf_counter()
-    texts_for_training = corpus(args.corpus) + generic_text(args.generic_mb)
+    training: list[list[str]] = []
+
+    def texts_for_training() -> list[str]:
+        # generated once, and only when a tokenizer is trained (not when all are loaded)
+        if not training:
+            t0 = time.perf_counter()
+            training.append(corpus(args.corpus) + generic_text(args.generic_mb))
+            print(f"corpus of {len(training[0])} texts ({time.perf_counter() - t0:.1f} s)")
+        return training[0]
+
+    cache = args.tokenizer_cache
+    if cache:
+        cache = cache / f"corpus{args.corpus}-generic{args.generic_mb:g}"
     rng = random.Random(0)
     cases = {
         "scene": (
@@ -478,12 +528,13 @@ def main() -> int:
         ),
         "trace": ([trace_dsl.to_text(sample_trace(rng)) for _ in range(args.texts)], trace_gbnf()),
     }
-    print(f"corpus of {len(texts_for_training)} texts ({time.perf_counter() - t0:.1f} s)")
     vocabularies: dict[str, dict[str, Any]] = {}
     for language in args.languages.split(","):
         texts, grammar = cases[language]
-        vocabularies[language] = hf_tokenizers(language, texts_for_training)
+        vocabularies[language] = hf_tokenizers(language, texts_for_training, cache)
         for label, tok in vocabularies[language].items():
+            if args.vocabularies and label not in args.vocabularies.split(","):
+                continue
             print(f"\n{language}, {label} ({len(tok)} ids), {len(texts)} canonical texts:")
             base = None
             for name, engine, allows in engines:
@@ -516,7 +567,9 @@ def main() -> int:
                     print_line("  (loaded)", loaded, "masker loaded from disk, not in the ratios")
     if not args.skip_gen:
         print()
-        scene_vocabularies = vocabularies.get("scene") or hf_tokenizers("scene", texts_for_training)
+        scene_vocabularies = vocabularies.get("scene") or hf_tokenizers(
+            "scene", texts_for_training, cache
+        )
         generate_speed(scene_vocabularies["byte-level BPE 16k"], args.threads)
     return 0
 

@@ -74,6 +74,7 @@ class _SceneLang:
             for a in contract.attributes
         }
         self._shapes: dict[str, _RowShapes] = {}
+        self._values: dict[tuple[str, tuple[str, ...]], Frag] = {}  # values_frag
 
     def __reduce__(self) -> tuple[object, ...]:
         # pickled by what builds it (the shape cache holds pattern closures), so a compiled
@@ -97,6 +98,17 @@ class _SceneLang:
             child = min(self.comp_min(c) for c in spec.children)
             best = min(best, self.block_min(name) + child)
         return best
+
+    def values_frag(self, name: str, values: tuple[str, ...]) -> Frag:
+        """``" [name:value]"`` for any one of ``values`` (one fragment per attribute and
+        value set: compiling a context finds a pattern it met before by identity)."""
+        key = (name, values)
+        found = self._values.get(key)
+        if found is None:
+            found = self._values[key] = seq(
+                lit(f" [{name}:"), alt(*(lit(v) for v in values)), lit("]")
+            )
+        return found
 
     @cached_property
     def field_frags(self) -> dict[tuple[str, str], Frag]:
@@ -213,9 +225,21 @@ class _Top:
                     out.append(Piece(seq(lit(f" [{a.name}:"), ID, lit("]")), nxt))
                     continue
                 rules = lang.rules_for[a.name]
-                for v in a.all_values:
-                    if rules and any(r.violated({**known, a.name: v}) for r in rules):
-                        continue
+                values = [
+                    v
+                    for v in a.all_values
+                    if not (rules and any(r.violated({**known, a.name: v}) for r in rules))
+                ]
+                if a.name not in lang.rule_keys and a.name != "layout":
+                    # every value leads to the same context: one piece reads them all (a
+                    # top-level context lists a few dozen pieces, not one per value)
+                    if values:
+                        nxt = _Top(
+                            lang, self.rule_attrs, rank, self.layout, self.singles, False, False
+                        )
+                        out.append(Piece(lang.values_frag(a.name, tuple(values)), nxt))
+                    continue
+                for v in values:
                     rule_attrs = self.rule_attrs
                     if a.name in lang.rule_keys:
                         rule_attrs = (*rule_attrs, (a.name, v))

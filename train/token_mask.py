@@ -66,6 +66,9 @@ _FEW = 48
 # tokens on their way are settled by class (one array each) only when there are more than
 # this many: for fewer, the DFA rows the settling fills cost more than walking them
 _MANY = 256
+# a rest of at most this many texts (no loop, one character an edge) is read by its texts
+# (see TokenMasker._texts)
+_TEXTS = 64
 
 
 class StateInfo:
@@ -606,14 +609,16 @@ class TokenMasker:
     def _heads(self) -> tuple[np.ndarray, list[int], list[str], dict[str, int]]:
         """The walkable tokens grouped by their first two characters (for
         :meth:`_starting_with`; found when first needed): a code per token (first character,
-        then the second or none), the positions in code order, the texts by position and
-        the alphabet's index. One integer sort, not a sort of the texts (which costs several
-        times more on a large vocabulary)."""
+        then the second or none), the positions in code order (longest first within a code),
+        the texts by position and the alphabet's index. One integer sort, not a sort of the
+        texts (which costs several times more on a large vocabulary)."""
         flat, offsets = self._flat, self._offsets
         width = len(self._alphabet) + 1
         second = flat[np.minimum(offsets + 1, max(len(flat) - 1, 0))].astype(np.int64) + 1
         code = flat[offsets].astype(np.int64) * width + np.where(self._lengths >= 2, second, 0)
-        order = np.argsort(code, kind="stable")
+        # longest first within a code (one key): the tokens longer than a text lead its group
+        span = int(self._lengths.max(initial=0)) + 1
+        order = np.argsort(code * span + (span - 1 - self._lengths), kind="stable")
         index = {c: i for i, c in enumerate(self._alphabet)}
         return code[order], order.tolist(), _pick(self._vocab, self._walk_ids.tolist()), index
 
@@ -852,7 +857,14 @@ class TokenMasker:
         code = first * width + second + 1
         lo, hi = codes.searchsorted((code, code + 1)).tolist()
         n = len(text)
-        return [p for p in order[lo:hi] if len(texts[p]) > n and texts[p].startswith(text)]
+        out = []
+        for p in order[lo:hi]:  # longest first: stop at the first no longer than the text
+            t = texts[p]
+            if len(t) <= n:
+                break
+            if t.startswith(text):
+                out.append(p)
+        return out
 
     def _dfa(self, residual: Residual) -> _PieceDfa:
         """The DFA of the piece ``residual`` reads in (shared by all its residuals)."""
@@ -896,6 +908,9 @@ class TokenMasker:
                 break
         if chain and s == end:
             return self._literal(residual, chain)
+        table = self._texts(residual)
+        if table is not None:
+            return table
         dfa = self._dfa(residual)
         # Where tokens end, gathered as they settle (walk positions, codes, characters read
         # when a piece completes; a token that dies is never recorded), so the table is built
@@ -941,17 +956,22 @@ class TokenMasker:
             for d1 in targets.tolist():
                 if d1 == d0:
                     continue
+                idx = np.flatnonzero(moved == d1)
+                idx = idx[self._lengths[idx] >= 2]
+                if not idx.size:
+                    # only one-character tokens end here (settled below as short): the
+                    # state's row is not needed (a trace step's first characters lead to
+                    # many states that no longer token reads on from)
+                    continue
                 lid = dfa.loop_id(d1)
                 if lid >= 0:
-                    whole = (moved == d1) & self._whole(dfa.stops[lid], 1)
-                    found.put(np.flatnonzero(whole), d1)
-                    reads &= ~whole
+                    whole = idx[self._whole(dfa.stops[lid], 1)[idx]]
+                    found.put(whole, d1)
+                    reads[whole] = False
                 else:
                     # one character further (a space, then a name): the tokens whose second
                     # character leads to a state that loops, and whose text from there lies
                     # in its class, end there too
-                    idx = np.flatnonzero(moved == d1)
-                    idx = idx[self._lengths[idx] >= 2]
                     rest = self._settle_run(dfa, d1, idx, 1, found)
                     if rest is not idx:  # some were settled: they are read no further
                         keep = reads[rest]
@@ -1026,6 +1046,116 @@ class TokenMasker:
             canonical = {s: i for i, s in enumerate(residual.order)}
             sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
         rest = np.flatnonzero((code <= -2) & (at < self._lengths[live]))
+        return _Table(ids, code, at, sets, rest, mask)
+
+    def _texts(self, residual: Residual) -> _Table | None:
+        """:meth:`_walk` of a rest that is a few texts (an attribute's or an enum field's
+        values and the closing ``]``: no loop, one character an edge), by text lookups and
+        no DFA: the tokens that are a prefix of a text or start with one are the only ones
+        that can live, and each is read through the piece's NFA on its own (a scene replay
+        meets ~100 such rests, each a vectorised walk of the vocabulary before). None when
+        the rest is not such (a loop, a character class, more than :data:`_TEXTS` texts)."""
+        edges, end = residual.edges, residual.end
+        closures: dict[int, frozenset[int]] = {}
+
+        def close(states: Iterable[int]) -> frozenset[int]:
+            out: set[int] = set()
+            for s0 in states:
+                found = closures.get(s0)
+                if found is None:
+                    seen, stack = set(), [s0]
+                    while stack:
+                        s = stack.pop()
+                        if s not in seen:
+                            seen.add(s)
+                            stack.extend(t for cs, t in edges[s] if cs is None)
+                    found = closures[s0] = frozenset(seen)
+                out |= found
+            return frozenset(out)
+
+        moves: dict[tuple[frozenset[int], str], frozenset[int] | None] = {}
+
+        def move(states: frozenset[int], ch: str) -> frozenset[int] | None:
+            key = (states, ch)
+            if key not in moves:
+                targets = [t for s in states for cs, t in edges[s] if cs is not None and ch in cs]
+                moves[key] = close(targets) if targets else None
+            return moves[key]
+
+        # the texts of the rest, to the first state the piece is complete in
+        start = frozenset(residual.start)
+        texts: list[str] = []
+        stack: list[tuple[frozenset[int], str]] = [(start, "")]
+        budget = 8 * _TEXTS  # states of the search (a loop or a long rest: not such a rest)
+        while stack:
+            states, text = stack.pop()
+            budget -= 1
+            if budget < 0:
+                return None
+            chars: set[str] = set()
+            for s in states:
+                for cs, _ in edges[s]:
+                    if cs is None:
+                        continue
+                    if not isinstance(cs, str) or len(cs) != 1:
+                        return None
+                    chars.add(cs)
+            for ch in chars:
+                nxt = move(states, ch)
+                if nxt is None:
+                    continue
+                if end in nxt:
+                    texts.append(text + ch)
+                    if len(texts) > _TEXTS:
+                        return None
+                else:
+                    stack.append((nxt, text + ch))
+        # the tokens that can live: a prefix of a text (they end inside), or a text and on
+        by_text = self._text_pos
+        cands: set[int] = set()
+        for text in texts:
+            cands.update(self._starting_with(text))
+            for k in range(1, len(text) + 1):
+                p = by_text.get(text[:k])
+                if p is not None:
+                    cands.update([p] if isinstance(p, int) else p.tolist())
+        vocab, walk_ids = self._vocab, self._walk_ids
+        rows: list[tuple[int, tuple[int, ...] | None, int]] = []
+        for q in sorted(cands):
+            states = start
+            token = vocab[int(walk_ids[q])]
+            for i, ch in enumerate(token):
+                nxt = move(states, ch)
+                if nxt is None:
+                    break
+                if end in nxt:
+                    rows.append((q, None, i + 1))
+                    break
+                states = nxt
+            else:
+                rows.append((q, tuple(sorted(states)), 0))
+        local: dict[tuple[int, ...], int] = {}
+        sets: list[tuple[int, ...]] = []
+        codes: list[int] = []
+        for _, st, _ in rows:
+            if st is None:
+                codes.append(-2)
+                continue
+            number = local.get(st)
+            if number is None:
+                number = local[st] = len(sets)
+                sets.append(st)
+            codes.append(number)
+        live = np.array([r[0] for r in rows], dtype=np.int64)
+        ids = walk_ids[live]
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        mask[ids] = True
+        code = np.array(codes, dtype=np.int32)
+        at = np.array([r[2] for r in rows], dtype=np.int32)
+        rest = np.flatnonzero((code <= -2) & (at < self._lengths[live]))
+        if residual.order is not None:  # tables are shared by key: store canonical numbers
+            canonical = {s: i for i, s in enumerate(residual.order)}
+            sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
         return _Table(ids, code, at, sets, rest, mask)
 
     def _literal(self, residual: Residual, chain: str) -> _Table:

@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scene_dsl
-from scene_dsl.automaton import SCENE_END
+from dslkit.automaton import DEAD
+from scene_dsl.automaton import SCENE_END, _Top
 from scene_dsl.strategies import sample_scene, scenes
 
 FORMS = ("block", "row")
@@ -193,3 +194,32 @@ def test_row_signature_rule_cases(form: str) -> None:
         assert AUTOMATA[form].accepts(text) == expected, text
         accepted += expected
     assert accepted > 100
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_attribute_values_that_lead_to_one_context_are_one_piece(form: str) -> None:
+    # An attribute whose value no combination rule reads (and not the layout) leads to the
+    # same top-level context whatever its value: its values are one piece, so a top-level
+    # context lists a few dozen pieces, not one per value. Each value still leads to the
+    # context that knows it: the layout and the rule-read values are in the context after.
+    auto = AUTOMATA[form]
+    rule_keys = {k for r in CONTRACT.rules for k, _ in r.when}
+    for layout in sorted(CONTRACT.families)[:4]:
+        sid = auto.advance(auto.start, f"[scene] [layout:{layout}]")
+        top = auto.context(sid)
+        attrs = [a for a in CONTRACT.attributes if a.kind != "id"]
+        after = attrs[CONTRACT.attribute_names.index("layout") + 1 :]
+        tops = [p.next for p in top.pieces() if isinstance(p.next, _Top)]
+        n_attr_pieces = sum(1 for t in tops if not t.in_components)
+        grouped = sum(1 for a in after if a.name not in rule_keys)
+        assert n_attr_pieces < sum(len(a.all_values) for a in after)
+        assert n_attr_pieces >= grouped
+        for a in after:
+            for v in a.all_values:
+                nxt = auto.advance(sid, f" [{a.name}:{v}]")
+                if nxt == DEAD:  # a combination rule refuses it here
+                    continue
+                ctx = auto.context(nxt)
+                rank = CONTRACT.attribute_names.index(a.name)
+                assert ctx.layout == layout and ctx.last_rank == rank
+                assert dict(ctx.rule_attrs).get(a.name) == (v if a.name in rule_keys else None)

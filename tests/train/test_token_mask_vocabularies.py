@@ -282,3 +282,77 @@ def test_tokens_starting_with_a_text_are_found_by_their_first_two_characters() -
     for text in sorted(probes):
         want = sorted(k for k, t in enumerate(texts) if t.startswith(text) and t != text)
         assert sorted(masker._starting_with(text)) == want, text
+
+
+def test_tokens_crossing_a_field_end_equal_brute_force() -> None:
+    # The tokens that complete a piece and write on are settled by the context they enter
+    # (its walk tables when what they write after the piece is a token, else a walk on from
+    # there). A vocabulary of characters and tokens that cross a field's end into what may
+    # come next (a closing tag only once the block's required fields are there, the same
+    # field under other parents): every state along sampled scenes keeps its brute-force
+    # mask and next states.
+    crossing = ["]", " [", " [/", "] [", "] [/", "] [/c", "]]", "<eos>"]
+    vocab = [chr(c) for c in range(32, 127) if chr(c) != "]"] + crossing
+    eos = len(vocab) - 1
+    masker = TokenMasker(scene_dsl.prefix_automaton(), vocab, [eos], eos)
+    auto = masker.automaton
+    specials = {eos: ""}
+    states = []
+    for text in _texts("scene", 6, seed=5):
+        sid = auto.start
+        for ch in text:
+            states.append(sid)
+            sid = auto.step(sid, ch)
+    with_rest = 0
+    for sid in states:
+        info = masker.info(sid)
+        with_rest += len(info.parts) == 1 and bool(len(info.tables[0].rest))
+        fast = info.mask
+        slow = brute_force_mask(auto, vocab, specials, eos, sid)
+        assert np.array_equal(fast, slow), (auto.context(sid), np.flatnonzero(fast != slow)[:5])
+        for t in info.ids.tolist():
+            want = DEAD if t == eos else auto.advance(sid, vocab[t])
+            assert masker.advance(sid, t) == want, (vocab[t], auto.context(sid))
+    assert with_rest > 50  # the crossing tokens were met in many states
+
+
+@pytest.mark.parametrize("kind", ["atomic", "bpe", "unigram"])
+def test_rests_of_a_few_texts_read_by_text_equal_the_walk(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rest that is a few texts (an attribute's or an enum field's values and the closing
+    # "]") is read by text lookups, each candidate token through the piece's NFA on its own:
+    # the same table as the vectorised walk of the vocabulary (the same tokens, the same
+    # NFA states they end in, the same characters read when they complete the piece).
+    from dslkit.train import token_mask
+
+    calls = []
+    by_text = token_mask.TokenMasker._texts
+
+    def counted(self: TokenMasker, residual: Any) -> Any:
+        found = by_text(self, residual)
+        calls.append(found is not None)
+        return found
+
+    monkeypatch.setattr(token_mask.TokenMasker, "_texts", counted)
+    read, walked = masker_for(kind, "scene"), masker_for(kind, "scene")
+    for masker, limit in ((read, token_mask._TEXTS), (walked, -1)):
+        monkeypatch.setattr(token_mask, "_TEXTS", limit)
+        for text in _texts("scene", 4, seed=3):
+            sid = masker.automaton.start
+            for ch in text:
+                masker.info(sid)
+                sid = masker.automaton.step(sid, ch)
+    assert sum(calls) > 10  # many rests were read by text
+
+    def rows(table: Any) -> list[tuple[int, object, int]]:
+        ids, codes, ats = table.ids.tolist(), table.code.tolist(), table.at.tolist()
+        return [
+            (i, table.sets[c] if c >= 0 else c, a) for i, c, a in zip(ids, codes, ats, strict=True)
+        ]
+
+    assert read._tables.keys() == walked._tables.keys()
+    for key, table in read._tables.items():
+        other = walked._tables[key]
+        assert rows(table) == rows(other), key
+        assert table.ids[table.rest].tolist() == other.ids[other.rest].tolist()
