@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 import torch
+from dslkit.tokenizer.reserved import SPECIAL_TOKENS
 from dslkit.train.model import GPT
 from dslkit.train.model import Generation as ModelGeneration
 from dslkit.train.token_mask import TokenMasker
@@ -42,7 +43,6 @@ from scene_dsl.automaton import SCENE_END, SceneForm
 __all__ = ["Decoder", "Generation", "GrammarConstraint", "Language"]
 
 Language = Literal["scene", "trace"]
-SPECIAL_TEXTS = ("<|bos|>", "<|eos|>", "<|pad|>", "[OUT]")
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ class Decoder:
         self.vocab: list[str] = list(tokenizer.vocab_strings())
         specials: Mapping[str, int] = tokenizer.special_ids
         self.eos_id = specials["<|eos|>"]
-        self.special_ids = frozenset(specials[t] for t in SPECIAL_TEXTS if t in specials)
+        self.special_ids = frozenset(specials[t] for t in SPECIAL_TOKENS if t in specials)
         # Structural end: a token that is exactly the end marker stops the row right away;
         # with split tags the row stops on the eos that follows.
         ends = {
