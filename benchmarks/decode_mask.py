@@ -193,19 +193,17 @@ def hf_tokenizers(
     (training the BPEs is nearly all of a run's time) and new ones are saved there."""
     from transformers import PreTrainedTokenizerFast
 
-    labels = [
-        "dslkit atomic",
-        "byte-level BPE 16k",
-        "byte-level BPE 32k",
-        "SentencePiece-style 8k",
-    ]
     folder = cache / language if cache else None
-    if folder and all((folder / label).is_dir() for label in labels):
+    # the labels are written last: a run stopped while saving leaves no half set to load
+    saved = folder / "labels.json" if folder else None
+    if saved and saved.is_file():
+        labels = json.loads(saved.read_text())
         return {label: PreTrainedTokenizerFast.from_pretrained(folder / label) for label in labels}
     out = _train_tokenizers(language, texts())
-    if folder:
+    if folder and saved:
         for label, tok in out.items():
             tok.save_pretrained(folder / label)
+        saved.write_text(json.dumps(list(out)))
     return out
 
 
@@ -507,15 +505,14 @@ def main() -> int:
             engines.append((name, engine, allows))
         except ImportError:
             print(f"{name}: not installed, skipped (pip install 'dslkit[bench]')")
-    training: list[list[str]] = []
 
+    @functools.cache
     def texts_for_training() -> list[str]:
         # generated once, and only when a tokenizer is trained (not when all are loaded)
-        if not training:
-            t0 = time.perf_counter()
-            training.append(corpus(args.corpus) + generic_text(args.generic_mb))
-            print(f"corpus of {len(training[0])} texts ({time.perf_counter() - t0:.1f} s)")
-        return training[0]
+        t0 = time.perf_counter()
+        texts = corpus(args.corpus) + generic_text(args.generic_mb)
+        print(f"corpus of {len(texts)} texts ({time.perf_counter() - t0:.1f} s)")
+        return texts
 
     cache = args.tokenizer_cache
     if cache:

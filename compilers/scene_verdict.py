@@ -130,11 +130,10 @@ def _is_canonical_text(text: str, scene: Scene, contract: str | Path | Contract)
     # The candidate in the text's own form and surface first: a canonical text (every
     # training target) then costs one printing, not four; the answer is the same.
     likely = (form_of(text), "\n" not in text.strip())
-    order = sorted(
-        ((form, inline) for inline in (True, False) for form in FORMS),
-        key=lambda key: key != likely,
-    )
-    for form, inline in order:
+    others = [
+        (form, inline) for inline in (True, False) for form in FORMS if (form, inline) != likely
+    ]
+    for form, inline in [likely, *others]:
         candidate = scene_dsl.canonical_text(scene, form=form, inline=inline, contract=contract)
         # the file surface ends with a newline; a file read without it is the same file
         if text == candidate or (candidate.endswith("\n") and text == candidate[:-1]):

@@ -50,6 +50,7 @@ __all__ = [
     "Residual",
     "alt",
     "chars",
+    "empty_closure",
     "lit",
     "min_length",
     "opt",
@@ -502,6 +503,19 @@ class Context(Protocol):
 _MISS = object()
 
 
+def empty_closure(edges: Sequence[Sequence[tuple[object, int]]], s0: int) -> tuple[int, ...]:
+    """The NFA states ``s0`` reaches by empty moves (``s0`` included, in no order): the one
+    search the automaton and the token masker's walks and text reads share."""
+    seen: set[int] = set()
+    stack = [s0]
+    while stack:
+        s = stack.pop()
+        if s not in seen:
+            seen.add(s)
+            stack.extend(t for cs, t in edges[s] if cs is None)
+    return tuple(seen)
+
+
 def _to_end(edges: list[list[tuple[Chars | None, int]]], ends: Iterable[int]) -> list[int]:
     """Per state, characters to the nearest of ``ends`` (a backward 0-1 breadth-first search:
     a character edge costs one, an empty move none)."""
@@ -562,13 +576,7 @@ class _Piece:
         them that read a character: a context's start set is its pieces' openings side by
         side, so a structure finds its start set and splits it from these."""
         edges = self.nfa.edges
-        seen: set[int] = set()
-        stack = [0]
-        while stack:
-            s = stack.pop()
-            if s not in seen:
-                seen.add(s)
-                stack.extend(t for cs, t in edges[s] if cs is None)
+        seen = empty_closure(edges, 0)
         return tuple(sorted(seen)), frozenset(s for s in seen if edges[s])
 
     @cached_property

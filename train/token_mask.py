@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from dslkit.automaton import DEAD, INF, Automaton, Parts, Residual
+from dslkit.automaton import DEAD, INF, Automaton, Parts, Residual, empty_closure
 
 __all__ = [
     "VALUE_CHARS",
@@ -314,20 +314,9 @@ class _PieceDfa:
         for s in moved:
             found = closures.get(s)
             if found is None:
-                found = closures[s] = self._closure(s)
+                found = closures[s] = empty_closure(self.edges, s)
             out.update(found)
         return frozenset(out)
-
-    def _closure(self, s0: int) -> tuple[int, ...]:
-        edges = self.edges
-        seen: set[int] = set()
-        stack = [s0]
-        while stack:
-            s = stack.pop()
-            if s not in seen:
-                seen.add(s)
-                stack.extend(t for cs, t in edges[s] if cs is None)
-        return tuple(seen)
 
     def state(self, closed: frozenset[int]) -> int:
         """The DFA state of a set of NFA states (new ones are added)."""
@@ -1056,21 +1045,15 @@ class TokenMasker:
         meets ~100 such rests, each a vectorised walk of the vocabulary before). None when
         the rest is not such (a loop, a character class, more than :data:`_TEXTS` texts)."""
         edges, end = residual.edges, residual.end
-        closures: dict[int, frozenset[int]] = {}
+        closures: dict[int, tuple[int, ...]] = {}
 
         def close(states: Iterable[int]) -> frozenset[int]:
             out: set[int] = set()
             for s0 in states:
                 found = closures.get(s0)
                 if found is None:
-                    seen, stack = set(), [s0]
-                    while stack:
-                        s = stack.pop()
-                        if s not in seen:
-                            seen.add(s)
-                            stack.extend(t for cs, t in edges[s] if cs is None)
-                    found = closures[s0] = frozenset(seen)
-                out |= found
+                    found = closures[s0] = empty_closure(edges, s0)
+                out.update(found)
             return frozenset(out)
 
         moves: dict[tuple[frozenset[int], str], frozenset[int] | None] = {}
