@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import numpy as np
 import torch
@@ -41,6 +41,7 @@ from dslkit.train.model import GPT, IGNORE_INDEX, resolve_device
 from dslkit.train.packing import PackedRows, make_batch, make_packed_batch
 from dslkit.train.schedule import EarlyStop, lr_at
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from dslkit._extras import require
 from dslkit.errors import CheckpointError
@@ -368,6 +369,14 @@ def _fit(
     torch.manual_seed(config.seed)
     model = GPT(model_config).to(device)
     optimizer = build_optimizer(model, config)
+    # The weight average (config.ema_decay) is what evaluation, best.safetensors and
+    # model.safetensors see; the optimizer steps the raw weights.
+    averaged = (
+        AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay))
+        if config.ema_decay
+        else None
+    )
+    scored = cast(GPT, averaged.module) if averaged is not None else model
     sampler = BatchSampler(
         len(train_data),
         config.seed,
@@ -394,6 +403,13 @@ def _fit(
             raise ConfigError(f"config key 'resume': {config.resume} has a different model shape")
         try:
             model.load_state_dict(ckpt["model"])
+            if averaged is not None:
+                if "ema" not in ckpt:
+                    raise ConfigError(
+                        f"config key 'ema_decay' is set, but {config.resume} was written "
+                        "without a weight average"
+                    )
+                averaged.load_state_dict(ckpt["ema"])
             optimizer.load_state_dict(ckpt["optimizer"])
             sampler.load_state_dict(ckpt["sampler"])
             gates.load_state_dict(ckpt["early_stop"])
@@ -439,25 +455,25 @@ def _fit(
         metrics: dict[str, float] = {}
         if dev_data is not None:
             metrics["dev_loss"] = dev_loss(
-                model,
+                scored,
                 dev_data,
                 batch_size=config.batch_size,
                 pad_id=config.data.pad_id,
                 dtype=config.dtype,
             )
         if ddp.main:  # generation-based metrics: rank 0 only, then shared
-            model.eval()
+            scored.eval()
             if config.exact_match:
                 rows_data = train_data if config.exact_match == "train" else dev_data
                 assert rows_data is not None
                 em_rows = range(min(len(rows_data), config.exact_match_rows))
                 if config.exact_match_decode == "teacher_forced":
                     em = teacher_forced_exact(
-                        model, rows_data, rows=em_rows, pad_id=config.data.pad_id
+                        scored, rows_data, rows=em_rows, pad_id=config.data.pad_id
                     )
                 else:
                     em = exact_match(
-                        model,
+                        scored,
                         rows_data,
                         rows=em_rows,
                         stop_ids=config.stop_ids,
@@ -465,8 +481,8 @@ def _fit(
                     )
                 metrics.update({f"{config.exact_match}_{k}": v for k, v in em.items()})
             if evaluate is not None:
-                metrics.update({k: float(v) for k, v in evaluate(model, step).items()})
-            model.train()
+                metrics.update({k: float(v) for k, v in evaluate(scored, step).items()})
+            scored.train()
         if ddp.world > 1:
             # Every rank takes the same gate decisions from the same metrics, so they all stop
             # at the same step (a rank that stopped alone would leave the others hanging).
@@ -477,7 +493,7 @@ def _fit(
         evals.append({"step": step, **metrics})
         log.write("eval", step=step, **metrics)
         if improved and ddp.main:
-            save_model(model, out_dir / BEST_FILE)
+            save_model(scored, out_dir / BEST_FILE)
         return reason
 
     def save_full() -> None:
@@ -492,6 +508,8 @@ def _fit(
             rng=capture_rng(),
             train_config=config.to_dict(),
         )
+        if averaged is not None:
+            payload["ema"] = averaged.state_dict()
         atomic_save(payload, out_dir / CKPT_FILE)
 
     model.train()
@@ -534,6 +552,8 @@ def _fit(
             if config.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
             step += 1
             # Real (unpadded) input positions, all ranks together.
             n_tokens = int(row_lengths[global_rows].sum()) - len(global_rows)
@@ -576,9 +596,9 @@ def _fit(
 
     elapsed = time.perf_counter() - started
     tps_all = tokens_total / (elapsed - paused) if elapsed > paused else math.nan
-    model.eval()
+    scored.eval()
     if ddp.main:
-        save_model(model, out_dir / MODEL_FILE)
+        save_model(scored, out_dir / MODEL_FILE)
         log.write(
             "end",
             step=step,
@@ -592,7 +612,7 @@ def _fit(
         )
     log.close()
     return FitResult(
-        model=model,
+        model=scored,
         step=step,
         stop_reason=stop_reason,
         evals=evals,
