@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn as nn
@@ -237,9 +237,9 @@ class CausalSelfAttention(nn.Module):
             q, k = self._rotate(q, start, positions), self._rotate(k, start, positions)
         dropout_p = self.dropout if self.training else 0.0
         if packed is not None:  # (positions, mask): rows packed side by side see only themselves
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=packed[1], dropout_p=dropout_p)
+            y = _attention(q, k, v, attn_mask=packed[1], dropout_p=dropout_p)
         elif cache is None:
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+            y = _attention(q, k, v, dropout_p=dropout_p, is_causal=True)
         else:
             pos = cache.pos
             cache.keys[layer][:, :, pos : pos + T] = k
@@ -248,16 +248,30 @@ class CausalSelfAttention(nn.Module):
             v = cache.values[layer][:, :, : pos + T]
             if pos == 0:
                 # Prefill: exactly the uncached computation.
-                y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+                y = _attention(q, k, v, dropout_p=dropout_p, is_causal=True)
             elif T == 1:
                 # One new token sees every cached position: no mask needed.
-                y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
+                y = _attention(q, k, v, dropout_p=dropout_p)
             else:
                 # Several new tokens after a prefix: query i (absolute pos + i) sees keys <= pos + i.
                 mask = torch.ones(T, pos + T, dtype=torch.bool, device=x.device).tril(diagonal=pos)
-                y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+                y = _attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
         y = y.transpose(1, 2).contiguous().view(B, T, C)
         return self.resid_dropout(self.c_proj(y))
+
+
+def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+    """``F.scaled_dot_product_attention``, in float32 on CPU under bfloat16 autocast.
+
+    CPU autocast runs attention in bfloat16, and its backward pass there is several times
+    slower than float32's (torch 2.13: ~40 ms against ~4 ms per call on the demo's batches),
+    which ate the whole gain of bfloat16 matmuls. The projections around it keep bfloat16.
+    """
+    if q.device.type == "cpu" and q.dtype != torch.float32:
+        with torch.autocast("cpu", enabled=False):
+            y = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), **kwargs)
+        return y.to(q.dtype)
+    return F.scaled_dot_product_attention(q, k, v, **kwargs)
 
 
 class MLP(nn.Module):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 from dslkit.train.model import GPT, GPTConfig, resolve_device
-from torch.nn import functional as F
 
 torch.set_num_threads(1)  # tiny matrices: threads cost more than they give on 2 shared cores
 
@@ -162,3 +162,19 @@ def test_config_rejects_bad_shapes() -> None:
         GPTConfig(n_embd=30, n_head=4)
     with pytest.raises(ValueError, match="vocab_size"):
         GPT(GPTConfig())
+
+
+def test_attention_runs_in_float32_under_cpu_bfloat16_autocast() -> None:
+    # bfloat16 attention's backward is slow on CPU; the model computes attention in float32
+    # there (and keeps bfloat16 for the matmuls around it).
+    from dslkit.train.model import _attention
+
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 4, 16, 8, generator=g).bfloat16() for _ in range(3))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = _attention(q, k, v, is_causal=True)
+    want = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), is_causal=True)
+    assert y.dtype == torch.bfloat16
+    assert torch.equal(y, want.bfloat16())
+    plain = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert not torch.equal(plain, want.bfloat16())  # bfloat16 attention really differs
