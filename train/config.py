@@ -83,10 +83,6 @@ class TrainConfig:
     beta1: float = 0.9
     beta2: float = 0.95  # nanoGPT's choice for small batches: reacts faster than 0.999
     grad_clip: float = 1.0  # clip the global gradient norm; 0 disables
-    # Exponential moving average of the weights (0: off). With a decay d, evaluation, the best
-    # checkpoint and model.safetensors use the average over roughly the last 1/(1-d) steps;
-    # the optimizer keeps stepping the raw weights (kept in ckpt.safetensors for resuming).
-    ema_decay: float = 0.0
 
     # --- evaluation, logging, checkpoints ---
     eval_every: int = 200  # steps between evals (dev loss + metrics); 0 evaluates only at the end
@@ -162,8 +158,6 @@ class TrainConfig:
             )
         if self.lr <= 0.0:
             raise ConfigError(f"config key 'lr' must be positive, got {self.lr}")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ConfigError(f"config key 'ema_decay' must lie in [0, 1), got {self.ema_decay}")
         if not 0.0 <= self.min_lr <= self.lr:
             raise ConfigError(f"config key 'min_lr' must lie in [0, lr], got {self.min_lr}")
         if self.warmup_steps > self.max_steps:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any, TextIO
 
 import numpy as np
 import torch
@@ -41,7 +41,6 @@ from dslkit.train.model import GPT, IGNORE_INDEX, resolve_device, resolve_dtype
 from dslkit.train.packing import PackedRows, make_batch, make_packed_batch
 from dslkit.train.schedule import EarlyStop, lr_at
 from torch.nn.parallel import DistributedDataParallel
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from dslkit._extras import require
 from dslkit.errors import CheckpointError
@@ -370,14 +369,6 @@ def _fit(
     model = GPT(model_config).to(device)
     dtype = resolve_dtype(config.dtype, device)
     optimizer = build_optimizer(model, config)
-    # The weight average (config.ema_decay) is what evaluation, best.safetensors and
-    # model.safetensors see; the optimizer steps the raw weights.
-    averaged = (
-        AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay))
-        if config.ema_decay
-        else None
-    )
-    scored = cast(GPT, averaged.module) if averaged is not None else model
     sampler = BatchSampler(
         len(train_data),
         config.seed,
@@ -404,13 +395,6 @@ def _fit(
             raise ConfigError(f"config key 'resume': {config.resume} has a different model shape")
         try:
             model.load_state_dict(ckpt["model"])
-            if averaged is not None:
-                if "ema" not in ckpt:
-                    raise ConfigError(
-                        f"config key 'ema_decay' is set, but {config.resume} was written "
-                        "without a weight average"
-                    )
-                averaged.load_state_dict(ckpt["ema"])
             optimizer.load_state_dict(ckpt["optimizer"])
             sampler.load_state_dict(ckpt["sampler"])
             gates.load_state_dict(ckpt["early_stop"])
@@ -457,25 +441,25 @@ def _fit(
         metrics: dict[str, float] = {}
         if dev_data is not None:
             metrics["dev_loss"] = dev_loss(
-                scored,
+                model,
                 dev_data,
                 batch_size=config.batch_size,
                 pad_id=config.data.pad_id,
                 dtype=dtype,
             )
         if ddp.main:  # generation-based metrics: rank 0 only, then shared
-            scored.eval()
+            model.eval()
             if config.exact_match:
                 rows_data = train_data if config.exact_match == "train" else dev_data
                 assert rows_data is not None
                 em_rows = range(min(len(rows_data), config.exact_match_rows))
                 if config.exact_match_decode == "teacher_forced":
                     em = teacher_forced_exact(
-                        scored, rows_data, rows=em_rows, pad_id=config.data.pad_id
+                        model, rows_data, rows=em_rows, pad_id=config.data.pad_id
                     )
                 else:
                     em = exact_match(
-                        scored,
+                        model,
                         rows_data,
                         rows=em_rows,
                         stop_ids=config.stop_ids,
@@ -483,8 +467,8 @@ def _fit(
                     )
                 metrics.update({f"{config.exact_match}_{k}": v for k, v in em.items()})
             if evaluate is not None:
-                metrics.update({k: float(v) for k, v in evaluate(scored, step).items()})
-            scored.train()
+                metrics.update({k: float(v) for k, v in evaluate(model, step).items()})
+            model.train()
         if ddp.world > 1:
             # Every rank takes the same gate decisions from the same metrics, so they all stop
             # at the same step (a rank that stopped alone would leave the others hanging).
@@ -495,7 +479,7 @@ def _fit(
         evals.append({"step": step, **metrics})
         log.write("eval", step=step, **metrics)
         if improved and ddp.main:
-            save_model(scored, out_dir / BEST_FILE)
+            save_model(model, out_dir / BEST_FILE)
         return reason
 
     def save_full() -> None:
@@ -510,8 +494,6 @@ def _fit(
             rng=capture_rng(),
             train_config=config.to_dict(),
         )
-        if averaged is not None:
-            payload["ema"] = averaged.state_dict()
         atomic_save(payload, out_dir / CKPT_FILE)
 
     model.train()
@@ -554,8 +536,6 @@ def _fit(
             if config.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
-            if averaged is not None:
-                averaged.update_parameters(model)
             step += 1
             # Real (unpadded) input positions, all ranks together.
             n_tokens = int(row_lengths[global_rows].sum()) - len(global_rows)
@@ -598,9 +578,9 @@ def _fit(
 
     elapsed = time.perf_counter() - started
     tps_all = tokens_total / (elapsed - paused) if elapsed > paused else math.nan
-    scored.eval()
+    model.eval()
     if ddp.main:
-        save_model(scored, out_dir / MODEL_FILE)
+        save_model(model, out_dir / MODEL_FILE)
         log.write(
             "end",
             step=step,
@@ -614,7 +594,7 @@ def _fit(
         )
     log.close()
     return FitResult(
-        model=scored,
+        model=model,
         step=step,
         stop_reason=stop_reason,
         evals=evals,
