@@ -27,9 +27,9 @@ in both forms), so a decoder (``dslkit.train.values``) can check them per genera
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Literal
 
@@ -220,8 +220,11 @@ class _Top:
             for rank, a in enumerate(lang.attrs):
                 if rank <= self.last_rank or (self.layout is None and rank > lang.layout_rank):
                     continue
+                # the contexts after a piece are made when it is completed (see Piece)
                 if a.kind == "id":
-                    nxt = _Top(lang, self.rule_attrs, rank, self.layout, self.singles, False, False)
+                    nxt = partial(
+                        _Top, lang, self.rule_attrs, rank, self.layout, self.singles, False, False
+                    )
                     out.append(Piece(seq(lit(f" [{a.name}:"), ID, lit("]")), nxt))
                     continue
                 rules = lang.rules_for[a.name]
@@ -234,8 +237,15 @@ class _Top:
                     # every value leads to the same context: one piece reads them all (a
                     # top-level context lists a few dozen pieces, not one per value)
                     if values:
-                        nxt = _Top(
-                            lang, self.rule_attrs, rank, self.layout, self.singles, False, False
+                        nxt = partial(
+                            _Top,
+                            lang,
+                            self.rule_attrs,
+                            rank,
+                            self.layout,
+                            self.singles,
+                            False,
+                            False,
                         )
                         out.append(Piece(lang.values_frag(a.name, tuple(values)), nxt))
                     continue
@@ -244,7 +254,7 @@ class _Top:
                     if a.name in lang.rule_keys:
                         rule_attrs = (*rule_attrs, (a.name, v))
                     layout = v if a.name == "layout" else self.layout
-                    nxt = _Top(lang, rule_attrs, rank, layout, self.singles, False, False)
+                    nxt = partial(_Top, lang, rule_attrs, rank, layout, self.singles, False, False)
                     out.append(Piece(lit(f" [{a.name}:{v}]"), nxt))
         if self.layout is not None:
             fam = c.families[self.layout]
@@ -252,7 +262,8 @@ class _Top:
                 spec = c.components[name]
                 if spec.child_only or (spec.singleton and name in self.singles):
                     continue
-                after = _Top(
+                after = partial(
+                    _Top,
                     lang,
                     self.rule_attrs,
                     self.last_rank,
@@ -313,10 +324,11 @@ class _Block:
                     and not any(spec.field_index[r] > i for r in spec.requires_any)
                 ):
                     continue
-                nxt = _Block(lang, self.name, i, self.seen | {f.name}, False, self.parent)
+                # the contexts after a piece are made when it is completed (see Piece)
+                nxt = partial(_after_field, self, i, f.name)
                 out.append(Piece(lang.field_frags[(self.name, f.name)], nxt))
         if self._fields_complete():
-            inside = _Block(lang, self.name, self.last, self.seen, True, self.parent)
+            inside = partial(_Block, lang, self.name, self.last, self.seen, True, self.parent)
             for child in spec.children:
                 out += _component_pieces(lang, child, inside)
             # in row form the printer writes a block only for a component with children
@@ -343,13 +355,31 @@ class _Block:
         return need + len(f" [/{self.name}]") + self.parent.min_rest()
 
 
-def _component_pieces(lang: _SceneLang, name: str, after: _Top | _Block) -> list[Piece]:
-    """The ways a component may start, each leading into its body (``after``: once closed)."""
+def _after_field(block: _Block, i: int, name: str) -> _Block:
+    """The block once field ``name`` (index ``i``) is written."""
+    return _Block(block.lang, block.name, i, block.seen | {name}, False, block.parent)
+
+
+def _open_block(lang: _SceneLang, name: str, after: Callable[[], _Top | _Block]) -> _Block:
+    """Inside ``[name]``, before any field (``after()``: the context once it is closed)."""
+    return _Block(lang, name, -1, frozenset(), False, after())
+
+
+def _open_row(lang: _SceneLang, name: str, after: Callable[[], _Top | _Block]) -> _Row:
+    """Inside ``[name:``, before any part (``after()``: the context once it is closed)."""
+    return _Row(lang, name, lang.shapes(name).start, after())
+
+
+def _component_pieces(
+    lang: _SceneLang, name: str, after: Callable[[], _Top | _Block]
+) -> list[Piece]:
+    """The ways a component may start, each leading into its body (``after()``: the context
+    once it is closed; made, like the body's, only when the opening is completed)."""
     spec = lang.c.components[name]
-    block = Piece(lit(f" [{name}]"), _Block(lang, name, -1, frozenset(), False, after))
+    block = Piece(lit(f" [{name}]"), partial(_open_block, lang, name, after))
     if not lang.row:
         return [block]
-    row = Piece(lit(f" [{name}:"), _Row(lang, name, lang.shapes(name).start, after))
+    row = Piece(lit(f" [{name}:"), partial(_open_row, lang, name, after))
     return [row, block] if spec.children else [row]
 
 
@@ -540,7 +570,8 @@ class _RowShapes:
             if self.done[t]:
                 out.append(Piece(seq(pat, lit("]")), here.parent))
             if self.rest[t] < _NONE:
-                out.append(Piece(seq(pat, lit("|")), _Row(here.lang, here.name, t, here.parent)))
+                nxt = partial(_Row, here.lang, here.name, t, here.parent)
+                out.append(Piece(seq(pat, lit("|")), nxt))
         return out
 
 
