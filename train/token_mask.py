@@ -69,6 +69,9 @@ _MANY = 256
 # a rest of at most this many texts (no loop, one character an edge) is read by its texts
 # (see TokenMasker._texts)
 _TEXTS = 64
+# NFA states a rest of a few texts spans at most (each text its own chain of states: 64 texts
+# of ~60 characters); a longer rest is not read by its texts
+_SINGLE_STATES = 4096
 
 
 class StateInfo:
@@ -897,6 +900,18 @@ class TokenMasker:
                 break
         if chain and s == end:
             return self._literal(residual, chain)
+        longer = self._starting_with(chain) if chain else []
+        if chain and len(longer) <= _FEW:
+            # A literal run, then a class (a field's tag, then its ref): the tokens that can
+            # live are the run's prefixes and the few tokens that start with it, read one by
+            # one (a vectorised walk would first build the piece DFA's classes and rows).
+            by_text = self._text_pos
+            cands = set(longer)
+            for k in range(1, len(chain) + 1):
+                p = by_text.get(chain[:k])
+                if p is not None:
+                    cands.update([p] if isinstance(p, int) else p.tolist())
+            return self._read(residual, sorted(cands))
         table = self._texts(residual)
         if table is not None:
             return table
@@ -915,13 +930,13 @@ class TokenMasker:
                     found.put(p, dfa.state(frozenset({s})))
             s = edges[s][0][1]  # the state after the whole run (the piece goes on: _literal)
             p = by_text.get(chain)
-            longer = np.array(self._starting_with(chain), dtype=np.int64)
+            longer_ids = np.array(longer, dtype=np.int64)
             run = dfa.state(dfa.close([s]))
             if p is not None:
                 found.put(p, run)
             # the tokens on past the run that end in a name (or any class a state reads back
             # into itself) there or one character later are settled at once
-            act = self._settle_run(dfa, run, longer, len(chain), found)
+            act = self._settle_run(dfa, run, longer_ids, len(chain), found)
             j = len(chain)
             cur = np.full(len(act), run, dtype=np.int32)
         else:
@@ -1045,28 +1060,14 @@ class TokenMasker:
         meets ~100 such rests, each a vectorised walk of the vocabulary before). None when
         the rest is not such (a loop, a character class, more than :data:`_TEXTS` texts)."""
         edges, end = residual.edges, residual.end
-        closures: dict[int, tuple[int, ...]] = {}
-
-        def close(states: Iterable[int]) -> frozenset[int]:
-            out: set[int] = set()
-            for s0 in states:
-                found = closures.get(s0)
-                if found is None:
-                    found = closures[s0] = empty_closure(edges, s0)
-                out.update(found)
-            return frozenset(out)
-
-        moves: dict[tuple[frozenset[int], str], frozenset[int] | None] = {}
-
-        def move(states: frozenset[int], ch: str) -> frozenset[int] | None:
-            key = (states, ch)
-            if key not in moves:
-                targets = [t for s in states for cs, t in edges[s] if cs is not None and ch in cs]
-                moves[key] = close(targets) if targets else None
-            return moves[key]
-
-        # the texts of the rest, to the first state the piece is complete in
         start = frozenset(residual.start)
+        # Most rests that are not such read a class a few characters on (a name, a number):
+        # found first on the NFA's own states, breadth first (the nearest such edge), where
+        # spelling out the texts up to it cost 15-35 us a rest.
+        if not _single_characters(edges, start, end):
+            return None
+        move = _nfa_moves(edges)
+        # the texts of the rest, to the first state the piece is complete in
         texts: list[str] = []
         stack: list[tuple[frozenset[int], str]] = [(start, "")]
         budget = 8 * _TEXTS  # states of the search (a loop or a long rest: not such a rest)
@@ -1102,9 +1103,25 @@ class TokenMasker:
                 p = by_text.get(text[:k])
                 if p is not None:
                     cands.update([p] if isinstance(p, int) else p.tolist())
+        return self._read(residual, sorted(cands), move)
+
+    def _read(
+        self,
+        residual: Residual,
+        cands: Iterable[int],
+        move: Callable[[frozenset[int], str], frozenset[int] | None] | None = None,
+    ) -> _Table:
+        """The walk table of ``residual`` over the candidate tokens ``cands`` (walk positions,
+        ascending: every other token dies in the rest), each read through the piece's NFA on
+        its own, character by character (``move``: the NFA's memoised moves, when the caller
+        has them). For a few candidates, where a vectorised walk's fixed cost (the piece
+        DFA's character classes and rows, tens of numpy calls) is most of its time."""
+        edges, end = residual.edges, residual.end
+        move = move or _nfa_moves(edges)
+        start = frozenset(residual.start)
         vocab, walk_ids = self._vocab, self._walk_ids
         rows: list[tuple[int, tuple[int, ...] | None, int]] = []
-        for q in sorted(cands):
+        for q in cands:
             states = start
             token = vocab[int(walk_ids[q])]
             for i, ch in enumerate(token):
@@ -1435,6 +1452,62 @@ def _stops_in(flat: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         return found
 
     return stops_of
+
+
+def _nfa_moves(
+    edges: Sequence[Sequence[tuple[Any, int]]],
+) -> Callable[[frozenset[int], str], frozenset[int] | None]:
+    """A function: (closed NFA states, character) -> the closed states after it, or None (it
+    is not read); memoised, as are the states' empty-move closures."""
+    closures: dict[int, tuple[int, ...]] = {}
+    moves: dict[tuple[frozenset[int], str], frozenset[int] | None] = {}
+
+    def move(states: frozenset[int], ch: str) -> frozenset[int] | None:
+        key = (states, ch)
+        found = moves.get(key, _UNREAD)
+        if found is _UNREAD:
+            found = None
+            targets = [t for s in states for cs, t in edges[s] if cs is not None and ch in cs]
+            if targets:
+                out: set[int] = set()
+                for s0 in targets:
+                    closed = closures.get(s0)
+                    if closed is None:
+                        closed = closures[s0] = empty_closure(edges, s0)
+                    out.update(closed)
+                found = frozenset(out)
+            moves[key] = found
+        return found  # type: ignore[return-value]
+
+    return move
+
+
+_UNREAD = object()  # a move not memoised yet
+
+
+def _single_characters(
+    edges: Sequence[Sequence[tuple[Any, int]]], start: Iterable[int], end: int
+) -> bool:
+    """Whether every edge the NFA states reachable from ``start`` (up to ``end``) read is one
+    character, found breadth first (the nearest class edge ends the search); False too past
+    :data:`_SINGLE_STATES` states (no rest of a few texts is that long)."""
+    seen = set(start)
+    frontier = list(seen)
+    while frontier:
+        following = []
+        for s in frontier:
+            if s == end:
+                continue
+            for cs, t in edges[s]:
+                if cs is not None and (not isinstance(cs, str) or len(cs) != 1):
+                    return False
+                if t not in seen:
+                    seen.add(t)
+                    following.append(t)
+        if len(seen) > _SINGLE_STATES:
+            return False
+        frontier = following
+    return True
 
 
 def _greedy_count(root: _Trie, text: str) -> int:
