@@ -181,9 +181,12 @@ class _Table:
     sets: list[tuple[int, ...]]  # DFA state -> residual NFA states
     rest: np.ndarray  # int64: positions in ids of tokens that write on after their piece
     mask: np.ndarray  # bool over the vocabulary: ids
-    # per token of rest: the id of the token that writes its text after the piece (-1: none),
-    # found when first needed (TokenMasker._rest_ids)
-    rest_ids: np.ndarray | None = None
+    # the tokens of rest as Python lists (a state reads a few of them: list lookups, where
+    # numpy calls on arrays of a few tokens cost more than the work), found when first
+    # needed (TokenMasker._rest_rows): per token its id, the characters it reads when it
+    # completes the piece and the id of the token that writes its text after the piece (-1:
+    # none)
+    rest_rows: tuple[list[int], list[int], list[int]] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -528,7 +531,7 @@ class TokenMasker:
         # id(parts) -> (the parts, kept alive so the id is not reused; their tables; the
         # union of the tables' masks)
         self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
-        self._rest_masks: dict[int, tuple[Parts, np.ndarray, np.ndarray]] = {}  # _union_rest
+        self._rest_masks: dict[int, tuple[Parts, np.ndarray, frozenset[int]]] = {}  # _union_rest
         # the distinct masks less dead tokens, by the base mask, the dead ids and whether
         # end-of-sequence is allowed (see _build)
         self._masks: dict[tuple[int, tuple[int, ...], bool], tuple[np.ndarray, np.ndarray]] = {}
@@ -659,29 +662,26 @@ class TokenMasker:
         # tokens that complete a piece and write on: the context they enter decides
         dead: list[int] = []
         if len(parts) == 1:
-            table = tables[0]
-            if len(table.rest):
+            tokens, ats, rids = self._rest_rows(tables[0])
+            if tokens:
                 after, vocab, nxts = self._after, self._vocab, info.next
                 nstart = auto.finish(sid, parts.pieces[0])
-                rest = table.rest
-                tokens = table.ids[rest]
                 # What a token writes after its piece is often a token of its own: the walk
                 # tables of the next context say at once whether it dies there, or stays in
                 # a piece (alive: its next state is found when a row takes it). Only a rest
                 # that is no token, or completes a piece of the next context and writes on
                 # again, is walked character by character.
-                rids = self._rest_ids(table)
-                known = rids >= 0
-                if known.any():
-                    union, twice = self._union_rest(auto.parts(nstart))
-                    kid = rids[known]
-                    ok = union[kid]
-                    dead += tokens[known][~ok].tolist()
-                    known[known] = ~ok | ~twice[kid]  # settled: dead, or alive in a piece
-                walk = np.flatnonzero(~known)
-                for token, at in zip(
-                    tokens[walk].tolist(), table.at[rest][walk].tolist(), strict=True
-                ):
+                union: np.ndarray | None = None
+                twice: frozenset[int] = frozenset()
+                for token, at, rid in zip(tokens, ats, rids, strict=True):
+                    if rid >= 0:
+                        if union is None:
+                            union, twice = self._union_rest(auto.parts(nstart))
+                        if not union[rid]:
+                            dead.append(token)
+                            continue
+                        if rid not in twice:  # alive in a piece of the next context
+                            continue
                     key = (nstart, vocab[token][at:])
                     nxt = after.get(key)
                     if nxt is None:
@@ -691,7 +691,7 @@ class TokenMasker:
                         dead.append(token)
         else:
             for table in tables:
-                for token in table.ids[table.rest].tolist():
+                for token in self._rest_rows(table)[0]:
                     if token not in info.next:
                         nxt = info.next[token] = self._next(info, token)
                         if nxt == DEAD:
@@ -728,30 +728,29 @@ class TokenMasker:
             found = self._by_parts[id(parts)] = (parts, tables, union)
         return found[1], found[2]
 
-    def _union_rest(self, parts: Parts) -> tuple[np.ndarray, np.ndarray]:
+    def _union_rest(self, parts: Parts) -> tuple[np.ndarray, frozenset[int]]:
         """:meth:`_union`'s mask, and which of its tokens complete a piece and write on."""
         found = self._rest_masks.get(id(parts))
         if found is None:
             tables, union = self._union(parts)
-            twice = np.zeros(self.vocab_size, dtype=bool)
-            for table in tables:
-                twice[table.ids[table.rest]] = True
+            twice = frozenset(t for table in tables for t in self._rest_rows(table)[0])
             found = self._rest_masks[id(parts)] = (parts, union, twice)
         return found[1], found[2]
 
-    def _rest_ids(self, table: _Table) -> np.ndarray:
-        """Per token of ``table.rest``: the id of a token whose text is what it writes after
-        its piece, or -1 when no token writes exactly that."""
-        found = table.rest_ids
+    def _rest_rows(self, table: _Table) -> tuple[list[int], list[int], list[int]]:
+        """Per token of ``table.rest``: its id, the characters it reads when it completes
+        the piece, and the id of a token whose text is what it writes after the piece (-1:
+        no token writes exactly that)."""
+        found = table.rest_rows
         if found is None:
             vocab, pos, walk_ids = self._vocab, self._text_pos, self._walk_ids
-            out = []
-            for token, at in zip(
-                table.ids[table.rest].tolist(), table.at[table.rest].tolist(), strict=True
-            ):
+            tokens = table.ids[table.rest].tolist()
+            ats = table.at[table.rest].tolist()
+            rids = []
+            for token, at in zip(tokens, ats, strict=True):
                 p = pos.get(vocab[token][at:])
-                out.append(-1 if p is None else int(walk_ids[p if isinstance(p, int) else p[0]]))
-            found = table.rest_ids = np.array(out, dtype=np.int64)
+                rids.append(-1 if p is None else int(walk_ids[p if isinstance(p, int) else p[0]]))
+            found = table.rest_rows = (tokens, ats, rids)
         return found
 
     def _write_on(self, sid: int, piece: int, token: int, at: int) -> int:
