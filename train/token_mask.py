@@ -524,9 +524,13 @@ class TokenMasker:
         self._after: dict[tuple[int, str], int] = {}  # (context start, text) -> state
         self._token_dist: dict[int, int] = {}
         self._completions: dict[int, str] = {}  # state -> a shortest completion
-        self._transient()
+        self._transient(texts)
 
-    def _transient(self) -> None:
+    def _transient(self, texts: list[str] | None = None) -> None:
+        # the walkable tokens' texts (``texts``: read off the vocabulary already)
+        if texts is None:
+            texts = _pick(self._vocab, self._walk_ids.tolist())
+        self._walk_texts = texts
         self._by_residual: dict[int, tuple[Residual, _Table]] = {}  # id(residual) -> walk
         # id(parts) -> (the parts, kept alive so the id is not reused; their tables; the
         # union of the tables' masks)
@@ -545,9 +549,7 @@ class TokenMasker:
         # write one text (an int-valued dict is one object to the cyclic collector, where a
         # list per token was tens of thousands that every full collection walks)
         vocab = self._vocab
-        pos: dict[str, int | np.ndarray] = dict(
-            zip(_pick(vocab, self._walk_ids.tolist()), range(len(self._walk_ids)), strict=True)
-        )
+        pos: dict[str, int | np.ndarray] = dict(zip(texts, range(len(texts)), strict=True))
         if len(pos) < len(self._walk_ids):
             dups: dict[str, list[int]] = {}
             for k, i in enumerate(self._walk_ids.tolist()):
@@ -589,6 +591,7 @@ class TokenMasker:
             "_flat_view",
             "_stops_of",
             "_wholes",
+            "_walk_texts",
         ):
             del state[name]
         return state
@@ -615,7 +618,7 @@ class TokenMasker:
         span = int(self._lengths.max(initial=0)) + 1
         order = np.argsort(code * span + (span - 1 - self._lengths), kind="stable")
         index = {c: i for i, c in enumerate(self._alphabet)}
-        return code[order], order.tolist(), _pick(self._vocab, self._walk_ids.tolist()), index
+        return code[order], order.tolist(), self._walk_texts, index
 
     @cached_property
     def _plain(self) -> np.ndarray:
