@@ -121,7 +121,7 @@ def _canonical(value: object) -> object:
         return value
     if isinstance(value, (set, frozenset)):
         if all(type(v) is str for v in value):
-            return ("set", *sorted(value))  # type: ignore[type-var]
+            return ("set", *sorted(value))
         return ("set", *sorted((_canonical(v) for v in value), key=repr))
     if isinstance(value, Mapping):
         return ("map", *sorted(((repr(k), _canonical(v)) for k, v in value.items()), key=repr))
