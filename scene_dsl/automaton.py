@@ -38,6 +38,7 @@ from scene_dsl.contract import (
     ID_RE,
     REF_RE,
     TEXT_RE,
+    AttributeSpec,
     ComponentSpec,
     Contract,
     FieldSpec,
@@ -75,6 +76,9 @@ class _SceneLang:
         }
         self._shapes: dict[str, _RowShapes] = {}
         self._values: dict[tuple[str, tuple[str, ...]], Frag] = {}  # values_frag
+        self._fields: dict[tuple[str, int], Frag] = {}  # field_frag
+        self._ids: dict[str, Frag] = {}  # id_frag
+        self._allowed: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, ...]] = {}
 
     def __reduce__(self) -> tuple[object, ...]:
         # pickled by what builds it (the shape cache holds pattern closures), so a compiled
@@ -110,13 +114,39 @@ class _SceneLang:
             )
         return found
 
-    @cached_property
-    def field_frags(self) -> dict[tuple[str, str], Frag]:
-        out: dict[tuple[str, str], Frag] = {}
-        for comp in self.c.components.values():
-            for f in comp.fields:
-                out[(comp.name, f.name)] = seq(lit(f" [{f.name}:"), _value_frag(f), lit("]"))
-        return out
+    def id_frag(self, name: str) -> Frag:
+        """``" [name:id]"``: an attribute whose value is an id (one fragment per attribute)."""
+        found = self._ids.get(name)
+        if found is None:
+            found = self._ids[name] = seq(lit(f" [{name}:"), ID, lit("]"))
+        return found
+
+    def values_after(
+        self, a: AttributeSpec, rule_attrs: tuple[tuple[str, str], ...], known: dict[str, str]
+    ) -> tuple[str, ...]:
+        """The values of attribute ``a`` no combination rule refuses after the rule-read
+        values ``rule_attrs`` (``known``: the same as a dict), found once per pair (the
+        top-level contexts of a decode ask again and again)."""
+        key = (a.name, rule_attrs)
+        found = self._allowed.get(key)
+        if found is None:
+            rules = self.rules_for[a.name]
+            found = self._allowed[key] = tuple(
+                v
+                for v in a.all_values
+                if not (rules and any(r.violated({**known, a.name: v}) for r in rules))
+            )
+        return found
+
+    def field_frag(self, comp: ComponentSpec, i: int) -> Frag:
+        """``" [field:value]"`` of field ``i`` of a component (built when a block first lists
+        it, one fragment per field: compiling a context finds a pattern by identity)."""
+        key = (comp.name, i)
+        found = self._fields.get(key)
+        if found is None:
+            f = comp.fields[i]
+            found = self._fields[key] = seq(lit(f" [{f.name}:"), _value_frag(f), lit("]"))
+        return found
 
     def fmin(self, f: FieldSpec) -> int:
         return len(f" [{f.name}:]") + _value_min(f)
@@ -225,14 +255,9 @@ class _Top:
                     nxt = partial(
                         _Top, lang, self.rule_attrs, rank, self.layout, self.singles, False, False
                     )
-                    out.append(Piece(seq(lit(f" [{a.name}:"), ID, lit("]")), nxt))
+                    out.append(Piece(lang.id_frag(a.name), nxt))
                     continue
-                rules = lang.rules_for[a.name]
-                values = [
-                    v
-                    for v in a.all_values
-                    if not (rules and any(r.violated({**known, a.name: v}) for r in rules))
-                ]
+                values = lang.values_after(a, self.rule_attrs, known)
                 if a.name not in lang.rule_keys and a.name != "layout":
                     # every value leads to the same context: one piece reads them all (a
                     # top-level context lists a few dozen pieces, not one per value)
@@ -326,7 +351,7 @@ class _Block:
                     continue
                 # the contexts after a piece are made when it is completed (see Piece)
                 nxt = partial(_after_field, self, i, f.name)
-                out.append(Piece(lang.field_frags[(self.name, f.name)], nxt))
+                out.append(Piece(lang.field_frag(spec, i), nxt))
         if self._fields_complete():
             inside = partial(_Block, lang, self.name, self.last, self.seen, True, self.parent)
             for child in spec.children:
