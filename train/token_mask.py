@@ -616,7 +616,8 @@ class TokenMasker:
         code = flat[offsets].astype(np.int64) * width + np.where(self._lengths >= 2, second, 0)
         # longest first within a code (one key): the tokens longer than a text lead its group
         span = int(self._lengths.max(initial=0)) + 1
-        order = np.argsort(code * span + (span - 1 - self._lengths), kind="stable")
+        # (the key orders by length within a code itself: no stable sort needed)
+        order = np.argsort(code * span + (span - 1 - self._lengths))
         index = {c: i for i, c in enumerate(self._alphabet)}
         return code[order], order.tolist(), self._walk_texts, index
 
