@@ -17,7 +17,9 @@ mask depends on:
   quoted string) reads a token's whole run of them in one step. The tokens written wholly in
   such a class (most of a large vocabulary, inside a name) are settled before the walk with
   one array per class, and the last few tokens still on their way are finished one by one
-  in Python, where a vectorised step would cost tens of numpy calls;
+  in Python, where a vectorised step would cost tens of numpy calls. A rest that can only
+  be read by few tokens (one literal, a few texts, a literal run with few tokens starting
+  with it) gets its table from text lookups and those tokens, with no walk at all;
 * only the few tokens that complete a piece and go on writing (``"])"``, ``"]\n["``) depend on
   the context they enter: when what they write after the piece is itself a token, the next
   context's tables settle it at once; otherwise they are walked on from there, character by
