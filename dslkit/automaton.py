@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 try:  # the stdlib's regex parser (lark measures terminal widths with it too)
     import re._parser as _sre  # type: ignore[import-not-found,unused-ignore]
@@ -470,12 +470,18 @@ def _charset(items: list[Any], exclude: frozenset[str], pattern: str) -> Chars:
 # ----------------------------------------------------------------------------- contexts
 
 
-@dataclass(frozen=True)
-class Piece:
-    """One thing that may come next in a context, and the context after it."""
+class Piece(NamedTuple):
+    """One thing that may come next in a context, and the context after it.
+
+    ``next`` is the context, or a function of no arguments that makes it (a context is never
+    callable): a context lists every piece that may come next, and few of them are ever
+    completed (a scene's top level lists a few dozen components, each leading into a block
+    context of its own), so a language may leave the others unbuilt. The automaton calls it
+    once, when a piece of the context is first completed (or its shortest completion asked).
+    """
 
     pattern: Frag
-    next: Context  # where the automaton goes once the piece is complete
+    next: Context | Callable[[], Context]  # where the automaton goes once the piece is complete
 
 
 class Context(Protocol):
@@ -877,20 +883,30 @@ class Parts:
         return map(Part, self.pieces, self.bases, self.residuals)
 
 
+def _make(nxt: Context | Callable[[], Context]) -> Context:
+    """A piece's next context (see :class:`Piece`)."""
+    return nxt() if callable(nxt) else nxt
+
+
 class _Ctx:
-    """A context, compiled: its structure and the contexts its pieces lead to."""
+    """A context, compiled: its structure and the contexts its pieces lead to (as the pieces
+    give them: a context, or a function that makes it; see :meth:`Automaton._next`)."""
 
-    __slots__ = ("comp", "nexts", "rests")
+    __slots__ = ("comp", "made", "nexts", "rests")
 
-    def __init__(self, comp: _Compiled, nexts: list[Context]) -> None:
+    def __init__(self, comp: _Compiled, nexts: list[Context | Callable[[], Context]]) -> None:
         self.comp = comp
         self.nexts = nexts
-        self.rests: list[int | None] = [None] * len(nexts)  # nexts[i].min_rest(), on first use
+        # per piece: the context it leads to, once a piece is completed (one object per
+        # distinct context: see Automaton._next)
+        self.made: list[Context | None] = [None] * len(nexts)
+        self.rests: list[int | None] = [None] * len(nexts)  # its min_rest(), on first use
 
     def rest(self, piece: int) -> int:
         r = self.rests[piece]
         if r is None:
-            r = self.rests[piece] = self.nexts[piece].min_rest()
+            made = self.made[piece]
+            r = self.rests[piece] = (_make(self.nexts[piece]) if made is None else made).min_rest()
         return r
 
     def cost(self, s: int) -> int:
@@ -969,13 +985,21 @@ class Automaton:
             comp = self._structures.get(ids)
             if comp is None:
                 comp = self._structures[ids] = _Compiled(compiled)
-            # the contexts the pieces lead to, one object per distinct context: a language
-            # builds them anew in every context that lists them (an attribute's value leads
-            # to the same top level from many places), and they live as long as this one
-            seen = self._contexts
-            nexts = [seen.setdefault(p.next, p.next) for p in pieces]
-            cx = self._compiled[ctx] = _Ctx(comp, nexts)
+            # the contexts the pieces lead to are made (or looked up) when a piece is first
+            # completed: most never are
+            cx = self._compiled[ctx] = _Ctx(comp, [p.next for p in pieces])
         return cx
+
+    def _next(self, cx: _Ctx, piece: int) -> Context:
+        """The context piece ``piece`` of ``cx`` leads to, made on first use and kept as one
+        object per distinct context: a language builds them anew in every context that lists
+        them (an attribute's value leads to the same top level from many places), and they
+        live as long as the automaton."""
+        made = cx.made[piece]
+        if made is None:
+            nxt = _make(cx.nexts[piece])
+            made = cx.made[piece] = self._contexts.setdefault(nxt, nxt)
+        return made
 
     def _intern(self, ctx: Context, states: frozenset[int] | None) -> int:
         key = (ctx, states)
@@ -1020,7 +1044,7 @@ class Automaton:
         if found is None:
             return DEAD
         if isinstance(found, int):
-            return self._enter(cx.nexts[found])
+            return self._enter(self._next(cx, found))
         return self._intern(ctx, found)
 
     # -- what the token masker reads (dslkit.train.token_mask) ---------------------------------
@@ -1040,7 +1064,7 @@ class Automaton:
 
     def finish(self, sid: int, piece: int) -> int:
         """The state once piece ``piece`` of the context of ``sid`` is complete."""
-        return self._enter(self._at(sid)[1].nexts[piece])
+        return self._enter(self._next(self._at(sid)[1], piece))
 
     def advance(self, sid: int, text: str) -> int:
         """The state after ``text`` (:data:`DEAD` when it leaves the language)."""
@@ -1060,7 +1084,7 @@ class Automaton:
                 if found is None:
                     return DEAD
                 if isinstance(found, int):  # the piece is complete: on in the next context
-                    sid = self._enter(cx.nexts[found])
+                    sid = self._enter(self._next(cx, found))
                     break
                 states = found
             else:

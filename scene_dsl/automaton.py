@@ -27,9 +27,9 @@ in both forms), so a decoder (``dslkit.train.values``) can check them per genera
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Literal
 
@@ -38,6 +38,7 @@ from scene_dsl.contract import (
     ID_RE,
     REF_RE,
     TEXT_RE,
+    AttributeSpec,
     ComponentSpec,
     Contract,
     FieldSpec,
@@ -75,6 +76,9 @@ class _SceneLang:
         }
         self._shapes: dict[str, _RowShapes] = {}
         self._values: dict[tuple[str, tuple[str, ...]], Frag] = {}  # values_frag
+        self._fields: dict[tuple[str, int], Frag] = {}  # field_frag
+        self._ids: dict[str, Frag] = {}  # id_frag
+        self._allowed: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, ...]] = {}
 
     def __reduce__(self) -> tuple[object, ...]:
         # pickled by what builds it (the shape cache holds pattern closures), so a compiled
@@ -110,13 +114,39 @@ class _SceneLang:
             )
         return found
 
-    @cached_property
-    def field_frags(self) -> dict[tuple[str, str], Frag]:
-        out: dict[tuple[str, str], Frag] = {}
-        for comp in self.c.components.values():
-            for f in comp.fields:
-                out[(comp.name, f.name)] = seq(lit(f" [{f.name}:"), _value_frag(f), lit("]"))
-        return out
+    def id_frag(self, name: str) -> Frag:
+        """``" [name:id]"``: an attribute whose value is an id (one fragment per attribute)."""
+        found = self._ids.get(name)
+        if found is None:
+            found = self._ids[name] = seq(lit(f" [{name}:"), ID, lit("]"))
+        return found
+
+    def values_after(
+        self, a: AttributeSpec, rule_attrs: tuple[tuple[str, str], ...], known: dict[str, str]
+    ) -> tuple[str, ...]:
+        """The values of attribute ``a`` no combination rule refuses after the rule-read
+        values ``rule_attrs`` (``known``: the same as a dict), found once per pair (the
+        top-level contexts of a decode ask again and again)."""
+        key = (a.name, rule_attrs)
+        found = self._allowed.get(key)
+        if found is None:
+            rules = self.rules_for[a.name]
+            found = self._allowed[key] = tuple(
+                v
+                for v in a.all_values
+                if not (rules and any(r.violated({**known, a.name: v}) for r in rules))
+            )
+        return found
+
+    def field_frag(self, comp: ComponentSpec, i: int) -> Frag:
+        """``" [field:value]"`` of field ``i`` of a component (built when a block first lists
+        it, one fragment per field: compiling a context finds a pattern by identity)."""
+        key = (comp.name, i)
+        found = self._fields.get(key)
+        if found is None:
+            f = comp.fields[i]
+            found = self._fields[key] = seq(lit(f" [{f.name}:"), _value_frag(f), lit("]"))
+        return found
 
     def fmin(self, f: FieldSpec) -> int:
         return len(f" [{f.name}:]") + _value_min(f)
@@ -220,22 +250,27 @@ class _Top:
             for rank, a in enumerate(lang.attrs):
                 if rank <= self.last_rank or (self.layout is None and rank > lang.layout_rank):
                     continue
+                # the contexts after a piece are made when it is completed (see Piece)
                 if a.kind == "id":
-                    nxt = _Top(lang, self.rule_attrs, rank, self.layout, self.singles, False, False)
-                    out.append(Piece(seq(lit(f" [{a.name}:"), ID, lit("]")), nxt))
+                    nxt = partial(
+                        _Top, lang, self.rule_attrs, rank, self.layout, self.singles, False, False
+                    )
+                    out.append(Piece(lang.id_frag(a.name), nxt))
                     continue
-                rules = lang.rules_for[a.name]
-                values = [
-                    v
-                    for v in a.all_values
-                    if not (rules and any(r.violated({**known, a.name: v}) for r in rules))
-                ]
+                values = lang.values_after(a, self.rule_attrs, known)
                 if a.name not in lang.rule_keys and a.name != "layout":
                     # every value leads to the same context: one piece reads them all (a
                     # top-level context lists a few dozen pieces, not one per value)
                     if values:
-                        nxt = _Top(
-                            lang, self.rule_attrs, rank, self.layout, self.singles, False, False
+                        nxt = partial(
+                            _Top,
+                            lang,
+                            self.rule_attrs,
+                            rank,
+                            self.layout,
+                            self.singles,
+                            False,
+                            False,
                         )
                         out.append(Piece(lang.values_frag(a.name, tuple(values)), nxt))
                     continue
@@ -244,7 +279,7 @@ class _Top:
                     if a.name in lang.rule_keys:
                         rule_attrs = (*rule_attrs, (a.name, v))
                     layout = v if a.name == "layout" else self.layout
-                    nxt = _Top(lang, rule_attrs, rank, layout, self.singles, False, False)
+                    nxt = partial(_Top, lang, rule_attrs, rank, layout, self.singles, False, False)
                     out.append(Piece(lit(f" [{a.name}:{v}]"), nxt))
         if self.layout is not None:
             fam = c.families[self.layout]
@@ -252,7 +287,8 @@ class _Top:
                 spec = c.components[name]
                 if spec.child_only or (spec.singleton and name in self.singles):
                     continue
-                after = _Top(
+                after = partial(
+                    _Top,
                     lang,
                     self.rule_attrs,
                     self.last_rank,
@@ -313,10 +349,11 @@ class _Block:
                     and not any(spec.field_index[r] > i for r in spec.requires_any)
                 ):
                     continue
-                nxt = _Block(lang, self.name, i, self.seen | {f.name}, False, self.parent)
-                out.append(Piece(lang.field_frags[(self.name, f.name)], nxt))
+                # the contexts after a piece are made when it is completed (see Piece)
+                nxt = partial(_after_field, self, i, f.name)
+                out.append(Piece(lang.field_frag(spec, i), nxt))
         if self._fields_complete():
-            inside = _Block(lang, self.name, self.last, self.seen, True, self.parent)
+            inside = partial(_Block, lang, self.name, self.last, self.seen, True, self.parent)
             for child in spec.children:
                 out += _component_pieces(lang, child, inside)
             # in row form the printer writes a block only for a component with children
@@ -343,13 +380,31 @@ class _Block:
         return need + len(f" [/{self.name}]") + self.parent.min_rest()
 
 
-def _component_pieces(lang: _SceneLang, name: str, after: _Top | _Block) -> list[Piece]:
-    """The ways a component may start, each leading into its body (``after``: once closed)."""
+def _after_field(block: _Block, i: int, name: str) -> _Block:
+    """The block once field ``name`` (index ``i``) is written."""
+    return _Block(block.lang, block.name, i, block.seen | {name}, False, block.parent)
+
+
+def _open_block(lang: _SceneLang, name: str, after: Callable[[], _Top | _Block]) -> _Block:
+    """Inside ``[name]``, before any field (``after()``: the context once it is closed)."""
+    return _Block(lang, name, -1, frozenset(), False, after())
+
+
+def _open_row(lang: _SceneLang, name: str, after: Callable[[], _Top | _Block]) -> _Row:
+    """Inside ``[name:``, before any part (``after()``: the context once it is closed)."""
+    return _Row(lang, name, lang.shapes(name).start, after())
+
+
+def _component_pieces(
+    lang: _SceneLang, name: str, after: Callable[[], _Top | _Block]
+) -> list[Piece]:
+    """The ways a component may start, each leading into its body (``after()``: the context
+    once it is closed; made, like the body's, only when the opening is completed)."""
     spec = lang.c.components[name]
-    block = Piece(lit(f" [{name}]"), _Block(lang, name, -1, frozenset(), False, after))
+    block = Piece(lit(f" [{name}]"), partial(_open_block, lang, name, after))
     if not lang.row:
         return [block]
-    row = Piece(lit(f" [{name}:"), _Row(lang, name, lang.shapes(name).start, after))
+    row = Piece(lit(f" [{name}:"), partial(_open_row, lang, name, after))
     return [row, block] if spec.children else [row]
 
 
@@ -540,7 +595,8 @@ class _RowShapes:
             if self.done[t]:
                 out.append(Piece(seq(pat, lit("]")), here.parent))
             if self.rest[t] < _NONE:
-                out.append(Piece(seq(pat, lit("|")), _Row(here.lang, here.name, t, here.parent)))
+                nxt = partial(_Row, here.lang, here.name, t, here.parent)
+                out.append(Piece(seq(pat, lit("|")), nxt))
         return out
 
 

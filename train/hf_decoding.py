@@ -40,6 +40,8 @@ process loads instead of rebuilding (a pickle: only load cache folders you wrote
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import gc
 import hashlib
 import os
@@ -74,7 +76,10 @@ _LANG_SOURCES = {
 }
 
 
+@functools.cache
 def _source_hash(language: Language) -> bytes:
+    """A hash of the sources that decide a language's masks, read once a process (the code
+    it runs is the code loaded then)."""
     import dslkit.train.token_mask
 
     import dslkit.automaton
@@ -94,6 +99,43 @@ def _source_hash(language: Language) -> bytes:
     return h.digest()
 
 
+# id(contract) -> (the contract, kept alive so the id is not reused; its text): a contract is
+# frozen, and writing it out costs a few milliseconds, once per processor built otherwise
+_CONTRACT_TEXTS: dict[int, tuple[object, bytes]] = {}
+
+
+def _contract_text(contract: object) -> bytes:
+    """The contract written out the same way in every process (its repr lists the members of
+    a frozenset in the order of their string hashes, which differ per process: a saved
+    masker was never found again by a second process)."""
+    found = _CONTRACT_TEXTS.get(id(contract))
+    if found is None or found[0] is not contract:
+        found = _CONTRACT_TEXTS[id(contract)] = (contract, repr(_canonical(contract)).encode())
+    return found[1]
+
+
+def _canonical(value: object) -> object:
+    """``value`` as nested tuples with every set and mapping in sorted order."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if isinstance(value, (set, frozenset)):
+        if all(type(v) is str for v in value):
+            return ("set", *sorted(value))
+        return ("set", *sorted((_canonical(v) for v in value), key=repr))
+    if isinstance(value, Mapping):
+        return ("map", *sorted(((repr(k), _canonical(v)) for k, v in value.items()), key=repr))
+    if isinstance(value, (tuple, list)):
+        return tuple(map(_canonical, value))
+    if dataclasses.is_dataclass(value):
+        names = [f.name for f in dataclasses.fields(value)]
+        return (kind.__name__, *((n, _canonical(getattr(value, n))) for n in names))
+    return value
+
+
+_PLAIN = {str, int, float, bool, type(None)}
+
+
 def cache_key(
     language: Language, vocabulary: Vocabulary, form: str = "block", contract: Any = "v1"
 ) -> str:
@@ -104,7 +146,7 @@ def cache_key(
         import scene_dsl
 
         h.update(form.encode())
-        h.update(repr(scene_dsl.load_contract(contract)).encode())
+        h.update(_contract_text(scene_dsl.load_contract(contract)))
     h.update(_source_hash(language))
     # every piece with its length in front (one buffer: a hash update per piece costs more
     # than the hashing)

@@ -17,7 +17,9 @@ mask depends on:
   quoted string) reads a token's whole run of them in one step. The tokens written wholly in
   such a class (most of a large vocabulary, inside a name) are settled before the walk with
   one array per class, and the last few tokens still on their way are finished one by one
-  in Python, where a vectorised step would cost tens of numpy calls;
+  in Python, where a vectorised step would cost tens of numpy calls. A rest that can only
+  be read by few tokens (one literal, a few texts, a literal run with few tokens starting
+  with it) gets its table from text lookups and those tokens, with no walk at all;
 * only the few tokens that complete a piece and go on writing (``"])"``, ``"]\n["``) depend on
   the context they enter: when what they write after the piece is itself a token, the next
   context's tables settle it at once; otherwise they are walked on from there, character by
@@ -69,6 +71,9 @@ _MANY = 256
 # a rest of at most this many texts (no loop, one character an edge) is read by its texts
 # (see TokenMasker._texts)
 _TEXTS = 64
+# NFA states a rest of a few texts spans at most (each text its own chain of states: 64 texts
+# of ~60 characters); a longer rest is not read by its texts
+_SINGLE_STATES = 4096
 
 
 class StateInfo:
@@ -178,9 +183,12 @@ class _Table:
     sets: list[tuple[int, ...]]  # DFA state -> residual NFA states
     rest: np.ndarray  # int64: positions in ids of tokens that write on after their piece
     mask: np.ndarray  # bool over the vocabulary: ids
-    # per token of rest: the id of the token that writes its text after the piece (-1: none),
-    # found when first needed (TokenMasker._rest_ids)
-    rest_ids: np.ndarray | None = None
+    # the tokens of rest as Python lists (a state reads a few of them: list lookups, where
+    # numpy calls on arrays of a few tokens cost more than the work), found when first
+    # needed (TokenMasker._rest_rows): per token its id, the characters it reads when it
+    # completes the piece and the id of the token that writes its text after the piece (-1:
+    # none)
+    rest_rows: tuple[list[int], list[int], list[int]] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -518,14 +526,18 @@ class TokenMasker:
         self._after: dict[tuple[int, str], int] = {}  # (context start, text) -> state
         self._token_dist: dict[int, int] = {}
         self._completions: dict[int, str] = {}  # state -> a shortest completion
-        self._transient()
+        self._transient(texts)
 
-    def _transient(self) -> None:
+    def _transient(self, texts: list[str] | None = None) -> None:
+        # the walkable tokens' texts (``texts``: read off the vocabulary already)
+        if texts is None:
+            texts = _pick(self._vocab, self._walk_ids.tolist())
+        self._walk_texts = texts
         self._by_residual: dict[int, tuple[Residual, _Table]] = {}  # id(residual) -> walk
         # id(parts) -> (the parts, kept alive so the id is not reused; their tables; the
         # union of the tables' masks)
         self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
-        self._rest_masks: dict[int, tuple[Parts, np.ndarray, np.ndarray]] = {}  # _union_rest
+        self._rest_masks: dict[int, tuple[Parts, np.ndarray, frozenset[int]]] = {}  # _union_rest
         # the distinct masks less dead tokens, by the base mask, the dead ids and whether
         # end-of-sequence is allowed (see _build)
         self._masks: dict[tuple[int, tuple[int, ...], bool], tuple[np.ndarray, np.ndarray]] = {}
@@ -539,9 +551,7 @@ class TokenMasker:
         # write one text (an int-valued dict is one object to the cyclic collector, where a
         # list per token was tens of thousands that every full collection walks)
         vocab = self._vocab
-        pos: dict[str, int | np.ndarray] = dict(
-            zip(_pick(vocab, self._walk_ids.tolist()), range(len(self._walk_ids)), strict=True)
-        )
+        pos: dict[str, int | np.ndarray] = dict(zip(texts, range(len(texts)), strict=True))
         if len(pos) < len(self._walk_ids):
             dups: dict[str, list[int]] = {}
             for k, i in enumerate(self._walk_ids.tolist()):
@@ -583,6 +593,7 @@ class TokenMasker:
             "_flat_view",
             "_stops_of",
             "_wholes",
+            "_walk_texts",
         ):
             del state[name]
         return state
@@ -607,9 +618,10 @@ class TokenMasker:
         code = flat[offsets].astype(np.int64) * width + np.where(self._lengths >= 2, second, 0)
         # longest first within a code (one key): the tokens longer than a text lead its group
         span = int(self._lengths.max(initial=0)) + 1
-        order = np.argsort(code * span + (span - 1 - self._lengths), kind="stable")
+        # (the key orders by length within a code itself: no stable sort needed)
+        order = np.argsort(code * span + (span - 1 - self._lengths))
         index = {c: i for i, c in enumerate(self._alphabet)}
-        return code[order], order.tolist(), _pick(self._vocab, self._walk_ids.tolist()), index
+        return code[order], order.tolist(), self._walk_texts, index
 
     @cached_property
     def _plain(self) -> np.ndarray:
@@ -656,29 +668,26 @@ class TokenMasker:
         # tokens that complete a piece and write on: the context they enter decides
         dead: list[int] = []
         if len(parts) == 1:
-            table = tables[0]
-            if len(table.rest):
+            tokens, ats, rids = self._rest_rows(tables[0])
+            if tokens:
                 after, vocab, nxts = self._after, self._vocab, info.next
                 nstart = auto.finish(sid, parts.pieces[0])
-                rest = table.rest
-                tokens = table.ids[rest]
                 # What a token writes after its piece is often a token of its own: the walk
                 # tables of the next context say at once whether it dies there, or stays in
                 # a piece (alive: its next state is found when a row takes it). Only a rest
                 # that is no token, or completes a piece of the next context and writes on
                 # again, is walked character by character.
-                rids = self._rest_ids(table)
-                known = rids >= 0
-                if known.any():
-                    union, twice = self._union_rest(auto.parts(nstart))
-                    kid = rids[known]
-                    ok = union[kid]
-                    dead += tokens[known][~ok].tolist()
-                    known[known] = ~ok | ~twice[kid]  # settled: dead, or alive in a piece
-                walk = np.flatnonzero(~known)
-                for token, at in zip(
-                    tokens[walk].tolist(), table.at[rest][walk].tolist(), strict=True
-                ):
+                union: np.ndarray | None = None
+                twice: frozenset[int] = frozenset()
+                for token, at, rid in zip(tokens, ats, rids, strict=True):
+                    if rid >= 0:
+                        if union is None:
+                            union, twice = self._union_rest(auto.parts(nstart))
+                        if not union[rid]:
+                            dead.append(token)
+                            continue
+                        if rid not in twice:  # alive in a piece of the next context
+                            continue
                     key = (nstart, vocab[token][at:])
                     nxt = after.get(key)
                     if nxt is None:
@@ -688,7 +697,7 @@ class TokenMasker:
                         dead.append(token)
         else:
             for table in tables:
-                for token in table.ids[table.rest].tolist():
+                for token in self._rest_rows(table)[0]:
                     if token not in info.next:
                         nxt = info.next[token] = self._next(info, token)
                         if nxt == DEAD:
@@ -725,30 +734,29 @@ class TokenMasker:
             found = self._by_parts[id(parts)] = (parts, tables, union)
         return found[1], found[2]
 
-    def _union_rest(self, parts: Parts) -> tuple[np.ndarray, np.ndarray]:
+    def _union_rest(self, parts: Parts) -> tuple[np.ndarray, frozenset[int]]:
         """:meth:`_union`'s mask, and which of its tokens complete a piece and write on."""
         found = self._rest_masks.get(id(parts))
         if found is None:
             tables, union = self._union(parts)
-            twice = np.zeros(self.vocab_size, dtype=bool)
-            for table in tables:
-                twice[table.ids[table.rest]] = True
+            twice = frozenset(t for table in tables for t in self._rest_rows(table)[0])
             found = self._rest_masks[id(parts)] = (parts, union, twice)
         return found[1], found[2]
 
-    def _rest_ids(self, table: _Table) -> np.ndarray:
-        """Per token of ``table.rest``: the id of a token whose text is what it writes after
-        its piece, or -1 when no token writes exactly that."""
-        found = table.rest_ids
+    def _rest_rows(self, table: _Table) -> tuple[list[int], list[int], list[int]]:
+        """Per token of ``table.rest``: its id, the characters it reads when it completes
+        the piece, and the id of a token whose text is what it writes after the piece (-1:
+        no token writes exactly that)."""
+        found = table.rest_rows
         if found is None:
             vocab, pos, walk_ids = self._vocab, self._text_pos, self._walk_ids
-            out = []
-            for token, at in zip(
-                table.ids[table.rest].tolist(), table.at[table.rest].tolist(), strict=True
-            ):
+            tokens = table.ids[table.rest].tolist()
+            ats = table.at[table.rest].tolist()
+            rids = []
+            for token, at in zip(tokens, ats, strict=True):
                 p = pos.get(vocab[token][at:])
-                out.append(-1 if p is None else int(walk_ids[p if isinstance(p, int) else p[0]]))
-            found = table.rest_ids = np.array(out, dtype=np.int64)
+                rids.append(-1 if p is None else int(walk_ids[p if isinstance(p, int) else p[0]]))
+            found = table.rest_rows = (tokens, ats, rids)
         return found
 
     def _write_on(self, sid: int, piece: int, token: int, at: int) -> int:
@@ -897,6 +905,18 @@ class TokenMasker:
                 break
         if chain and s == end:
             return self._literal(residual, chain)
+        longer = self._starting_with(chain) if chain else []
+        if chain and len(longer) <= _FEW:
+            # A literal run, then a class (a field's tag, then its ref): the tokens that can
+            # live are the run's prefixes and the few tokens that start with it, read one by
+            # one (a vectorised walk would first build the piece DFA's classes and rows).
+            by_text = self._text_pos
+            cands = set(longer)
+            for k in range(1, len(chain) + 1):
+                p = by_text.get(chain[:k])
+                if p is not None:
+                    cands.update([p] if isinstance(p, int) else p.tolist())
+            return self._read(residual, sorted(cands))
         table = self._texts(residual)
         if table is not None:
             return table
@@ -915,13 +935,13 @@ class TokenMasker:
                     found.put(p, dfa.state(frozenset({s})))
             s = edges[s][0][1]  # the state after the whole run (the piece goes on: _literal)
             p = by_text.get(chain)
-            longer = np.array(self._starting_with(chain), dtype=np.int64)
+            longer_ids = np.array(longer, dtype=np.int64)
             run = dfa.state(dfa.close([s]))
             if p is not None:
                 found.put(p, run)
             # the tokens on past the run that end in a name (or any class a state reads back
             # into itself) there or one character later are settled at once
-            act = self._settle_run(dfa, run, longer, len(chain), found)
+            act = self._settle_run(dfa, run, longer_ids, len(chain), found)
             j = len(chain)
             cur = np.full(len(act), run, dtype=np.int32)
         else:
@@ -1045,28 +1065,14 @@ class TokenMasker:
         meets ~100 such rests, each a vectorised walk of the vocabulary before). None when
         the rest is not such (a loop, a character class, more than :data:`_TEXTS` texts)."""
         edges, end = residual.edges, residual.end
-        closures: dict[int, tuple[int, ...]] = {}
-
-        def close(states: Iterable[int]) -> frozenset[int]:
-            out: set[int] = set()
-            for s0 in states:
-                found = closures.get(s0)
-                if found is None:
-                    found = closures[s0] = empty_closure(edges, s0)
-                out.update(found)
-            return frozenset(out)
-
-        moves: dict[tuple[frozenset[int], str], frozenset[int] | None] = {}
-
-        def move(states: frozenset[int], ch: str) -> frozenset[int] | None:
-            key = (states, ch)
-            if key not in moves:
-                targets = [t for s in states for cs, t in edges[s] if cs is not None and ch in cs]
-                moves[key] = close(targets) if targets else None
-            return moves[key]
-
-        # the texts of the rest, to the first state the piece is complete in
         start = frozenset(residual.start)
+        # Most rests that are not such read a class a few characters on (a name, a number):
+        # found first on the NFA's own states, breadth first (the nearest such edge), where
+        # spelling out the texts up to it cost 15-35 us a rest.
+        if not _single_characters(edges, start, end):
+            return None
+        move = _nfa_moves(edges)
+        # the texts of the rest, to the first state the piece is complete in
         texts: list[str] = []
         stack: list[tuple[frozenset[int], str]] = [(start, "")]
         budget = 8 * _TEXTS  # states of the search (a loop or a long rest: not such a rest)
@@ -1102,9 +1108,25 @@ class TokenMasker:
                 p = by_text.get(text[:k])
                 if p is not None:
                     cands.update([p] if isinstance(p, int) else p.tolist())
+        return self._read(residual, sorted(cands), move)
+
+    def _read(
+        self,
+        residual: Residual,
+        cands: Iterable[int],
+        move: Callable[[frozenset[int], str], frozenset[int] | None] | None = None,
+    ) -> _Table:
+        """The walk table of ``residual`` over the candidate tokens ``cands`` (walk positions,
+        ascending: every other token dies in the rest), each read through the piece's NFA on
+        its own, character by character (``move``: the NFA's memoised moves, when the caller
+        has them). For a few candidates, where a vectorised walk's fixed cost (the piece
+        DFA's character classes and rows, tens of numpy calls) is most of its time."""
+        edges, end = residual.edges, residual.end
+        move = move or _nfa_moves(edges)
+        start = frozenset(residual.start)
         vocab, walk_ids = self._vocab, self._walk_ids
         rows: list[tuple[int, tuple[int, ...] | None, int]] = []
-        for q in sorted(cands):
+        for q in cands:
             states = start
             token = vocab[int(walk_ids[q])]
             for i, ch in enumerate(token):
@@ -1435,6 +1457,62 @@ def _stops_in(flat: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         return found
 
     return stops_of
+
+
+def _nfa_moves(
+    edges: Sequence[Sequence[tuple[Any, int]]],
+) -> Callable[[frozenset[int], str], frozenset[int] | None]:
+    """A function: (closed NFA states, character) -> the closed states after it, or None (it
+    is not read); memoised, as are the states' empty-move closures."""
+    closures: dict[int, tuple[int, ...]] = {}
+    moves: dict[tuple[frozenset[int], str], frozenset[int] | None] = {}
+
+    def move(states: frozenset[int], ch: str) -> frozenset[int] | None:
+        key = (states, ch)
+        found = moves.get(key, _UNREAD)
+        if found is _UNREAD:
+            found = None
+            targets = [t for s in states for cs, t in edges[s] if cs is not None and ch in cs]
+            if targets:
+                out: set[int] = set()
+                for s0 in targets:
+                    closed = closures.get(s0)
+                    if closed is None:
+                        closed = closures[s0] = empty_closure(edges, s0)
+                    out.update(closed)
+                found = frozenset(out)
+            moves[key] = found
+        return found  # type: ignore[return-value]
+
+    return move
+
+
+_UNREAD = object()  # a move not memoised yet
+
+
+def _single_characters(
+    edges: Sequence[Sequence[tuple[Any, int]]], start: Iterable[int], end: int
+) -> bool:
+    """Whether every edge the NFA states reachable from ``start`` (up to ``end``) read is one
+    character, found breadth first (the nearest class edge ends the search); False too past
+    :data:`_SINGLE_STATES` states (no rest of a few texts is that long)."""
+    seen = set(start)
+    frontier = list(seen)
+    while frontier:
+        following = []
+        for s in frontier:
+            if s == end:
+                continue
+            for cs, t in edges[s]:
+                if cs is not None and (not isinstance(cs, str) or len(cs) != 1):
+                    return False
+                if t not in seen:
+                    seen.add(t)
+                    following.append(t)
+        if len(seen) > _SINGLE_STATES:
+            return False
+        frontier = following
+    return True
 
 
 def _greedy_count(root: _Trie, text: str) -> int:

@@ -279,6 +279,31 @@ def test_the_masker_is_saved_and_loaded_by_hash(tmp_path: Path) -> None:
     assert other.n_cached == 0
 
 
+def test_the_cache_key_is_the_same_in_every_process() -> None:
+    """A second process finds a saved masker only if it computes the same key: the scene key
+    writes out the contract, whose frozensets a repr lists in the order of string hashes,
+    which Python salts per process (PYTHONHASHSEED)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from dslkit.tokenizer import read_vocabulary\n"
+        "from dslkit.train.hf_decoding import cache_key\n"
+        "from tokenizers import Tokenizer, models\n"
+        "tok = Tokenizer(models.WordLevel({'[': 0, ']': 1, 'a': 2}, unk_token='['))\n"
+        "print(cache_key('scene', read_vocabulary(tok)))\n"
+    )
+    keys = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        keys.add(out.stdout.strip())
+    assert len(keys) == 1 and len(keys.pop()) == 32
+
+
 def test_rows_are_followed_by_their_ids_when_the_batch_is_reordered() -> None:
     """Beams reorder and repeat rows between steps: each row is still matched to the row its
     ids continue (not to the row at its position), so its mask is the one it has alone."""

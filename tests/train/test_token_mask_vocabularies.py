@@ -345,14 +345,57 @@ def test_rests_of_a_few_texts_read_by_text_equal_the_walk(
                 sid = masker.automaton.step(sid, ch)
     assert sum(calls) > 10  # many rests were read by text
 
-    def rows(table: Any) -> list[tuple[int, object, int]]:
-        ids, codes, ats = table.ids.tolist(), table.code.tolist(), table.at.tolist()
-        return [
-            (i, table.sets[c] if c >= 0 else c, a) for i, c, a in zip(ids, codes, ats, strict=True)
-        ]
-
     assert read._tables.keys() == walked._tables.keys()
     for key, table in read._tables.items():
         other = walked._tables[key]
-        assert rows(table) == rows(other), key
+        assert _rows(table) == _rows(other), key
         assert table.ids[table.rest].tolist() == other.ids[other.rest].tolist()
+
+
+@pytest.mark.parametrize("kind", ["atomic", "bpe", "unigram"])
+@pytest.mark.parametrize("language", ["scene", "trace"])
+def test_few_tokens_after_a_literal_run_read_one_by_one_equal_the_walk(
+    kind: str, language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rest that opens with a literal run and then reads a class (a field's tag, then its
+    # ref; a trace key, then a name) is read from its few candidate tokens (the run's
+    # prefixes, the tokens that start with it), each through the piece's NFA on its own:
+    # the same table as the vectorised walk of the vocabulary, and the same masks.
+    from dslkit.train import token_mask
+
+    runs = []  # rests read from their candidates after a literal run (not by their texts)
+    reader = token_mask.TokenMasker._read
+
+    def counted(self: TokenMasker, residual: Any, *args: Any) -> Any:
+        if len(args) == 1:  # the few-texts read passes its NFA moves along too
+            runs.append(residual.key)
+        return reader(self, residual, *args)
+
+    monkeypatch.setattr(token_mask.TokenMasker, "_read", counted)
+    read, walked = masker_for(kind, language), masker_for(kind, language)
+    for text in _texts(language, 3, seed=11):
+        states = [read.automaton.start, walked.automaton.start]
+        for ch in text:
+            masks = []
+            for k, (masker, few, by_text) in enumerate(
+                ((read, token_mask._FEW, token_mask._TEXTS), (walked, -1, -1))
+            ):
+                with monkeypatch.context() as m:  # the reference walks every rest
+                    m.setattr(token_mask, "_FEW", few)
+                    m.setattr(token_mask, "_TEXTS", by_text)
+                    masks.append(masker.info(states[k]).mask)
+                    states[k] = masker.automaton.step(states[k], ch)
+            assert np.array_equal(*masks), text
+    assert len(runs) > 5
+    assert read._tables.keys() == walked._tables.keys()
+    for key in runs:
+        table, other = read._tables[key], walked._tables[key]
+        assert _rows(table) == _rows(other), key
+        assert table.ids[table.rest].tolist() == other.ids[other.rest].tolist()
+
+
+def _rows(table: Any) -> list[tuple[int, object, int]]:
+    """A walk table as (id, NFA states it ends in or -2, characters read) per token: its
+    content, whatever numbers its DFA states got."""
+    ids, codes, ats = table.ids.tolist(), table.code.tolist(), table.at.tolist()
+    return [(i, table.sets[c] if c >= 0 else c, a) for i, c, a in zip(ids, codes, ats, strict=True)]
