@@ -83,6 +83,7 @@ class TokenizerMeta:
 
 # a component's open or close tag as a whole reserved text: ``[name]`` / ``[/name]``
 _ELEMENT_TAG = re.compile(r"\[(/?)([a-z][a-z0-9_]*)\]")
+_FIELD_OPEN = re.compile(r"\[[a-z][a-z0-9_]*:")  # "[title_ref:", "[accent:blue]"
 
 
 @dataclass(eq=False)
@@ -143,11 +144,12 @@ class DslTokenizer:
 
         ``structure_opens``: every component open (``[graph_node]`` and its space-led twin),
         ``structure_closes``: every component close, ``structure_resets``: ``<|bos|>`` and
-        ``[OUT]`` (a prompt and its target are counted separately). The scene frame
+        ``[OUT]`` (a prompt and its target are counted separately), ``structure_fields``:
+        every reserved token that opens a field (``[title_ref:``, ``[accent:blue]``). The scene frame
         (``[scene]``) is not an element: top-level components are level 0.
 
         Returns:
-            The three id tuples, keyed by their ``GPTConfig`` field names.
+            The four id tuples, keyed by their ``GPTConfig`` field names.
 
         Raises:
             TokenizerError: K001 unless the tokenizer reserves scene structure atomically
@@ -161,7 +163,11 @@ class DslTokenizer:
             )
         opens: list[int] = []
         closes: list[int] = []
+        fields: list[int] = []
         for text in self.meta.reserved:
+            if _FIELD_OPEN.match(text.lstrip(" ")):
+                fields.append(self._id(text))
+                continue
             tag = _ELEMENT_TAG.fullmatch(text.lstrip(" "))
             if tag is None or tag.group(2) == "scene":
                 continue
@@ -171,6 +177,7 @@ class DslTokenizer:
             "structure_opens": tuple(opens),
             "structure_closes": tuple(closes),
             "structure_resets": resets,
+            "structure_fields": tuple(fields),
         }
 
     def _id(self, text: str) -> int:

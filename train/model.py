@@ -32,6 +32,8 @@ __all__ = [
 ]
 
 IGNORE_INDEX = -100  # target value for positions that carry no loss (prompt, padding)
+# the GPTConfig fields holding the tokenizer's element ids (DslTokenizer.structure() keys)
+STRUCTURE_IDS = ("structure_opens", "structure_closes", "structure_resets", "structure_fields")
 
 FinishReason = Literal["stop", "budget", "context"]
 
@@ -93,16 +95,25 @@ class GPTConfig:
     # those training saw. Without ``structure_size`` there is nothing to shuffle: no effect.
     # Demo, 3 seeds: hidden exact 98.3% of 40 cases (95.5% of 200 more) against 90.0% without.
     structure_shuffle: bool = False
+    # 3: a third level counts the fields (``[title_ref:``, ``[accent:blue]``) opened so far in
+    # the innermost element, so the j-th field of a target element can find the prompt's j-th
+    # (a dropped or repeated ``[cell_ref:`` was the commonest miss once elements were paired).
+    # Fields outside every element (the scene's header) stay 0. Never shuffled: only a count
+    # says whether the prompt's element has a field after the j-th.
+    structure_levels: int = 2
     structure_opens: tuple[int, ...] = ()  # ids that open an element (``[graph_node]``)
     structure_closes: tuple[int, ...] = ()  # ids that close one (``[/graph_node]``)
     structure_resets: tuple[int, ...] = ()  # ids after which counting starts again
+    structure_fields: tuple[int, ...] = ()  # ids that open a field (``[title_ref:``), level 2
 
     def __post_init__(self) -> None:
-        for name in ("structure_opens", "structure_closes", "structure_resets"):
+        for name in STRUCTURE_IDS:
             # checkpoints store JSON lists; the config must stay hashable and compare equal
             object.__setattr__(self, name, tuple(int(i) for i in getattr(self, name)))
         if self.structure_size < 0:
             raise ValueError(f"structure_size must be >= 0, got {self.structure_size}")
+        if self.structure_levels not in (2, 3):
+            raise ValueError(f"structure_levels must be 2 or 3, got {self.structure_levels}")
         if self.n_embd % self.n_head != 0:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if min(self.block_size, self.n_layer, self.n_head, self.n_embd) <= 0:
@@ -342,6 +353,7 @@ class GPT(nn.Module):
     struct_open: torch.Tensor
     struct_close: torch.Tensor
     struct_reset: torch.Tensor
+    struct_field: torch.Tensor
 
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
@@ -354,21 +366,25 @@ class GPT(nn.Module):
         self.drop = nn.Dropout(config.dropout)
         # structure indices: two levels in one table (level 1 rows follow level 0 rows)
         self.wse = (
-            nn.Embedding(2 * config.structure_size, config.n_embd)
+            nn.Embedding(config.structure_levels * config.structure_size, config.n_embd)
             if config.structure_size
             else None
         )
         if config.structure_size:
-            if not (config.structure_opens and config.structure_closes):
+            if not (config.structure_opens and config.structure_closes) or (
+                config.structure_levels == 3 and not config.structure_fields
+            ):
                 raise ValueError(
                     "GPTConfig.structure_size > 0 needs structure_opens and structure_closes "
-                    "(dslkit.tokenizer.DslTokenizer.structure() gives them; the training loop "
+                    "(and structure_fields for structure_levels = 3; "
+                    "dslkit.tokenizer.DslTokenizer.structure() gives them; the training loop "
                     "takes them from the packed rows)"
                 )
             for name, ids in (
                 ("struct_open", config.structure_opens),
                 ("struct_close", config.structure_closes),
                 ("struct_reset", config.structure_resets),
+                ("struct_field", config.structure_fields),
             ):
                 if any(not 0 <= i < config.vocab_size for i in ids):
                     field = name.replace("struct_", "structure_") + "s"
@@ -459,7 +475,8 @@ class GPT(nn.Module):
                 like a reset token.
 
         Returns:
-            (batch, time, 2) embedding rows: level 0, and level 1 offset by ``structure_size``.
+            (batch, time, levels) embedding rows: level 0, level 1 offset by ``structure_size``
+            and, with ``structure_levels = 3``, level 2 offset by twice that.
         """
         size = self.config.structure_size
         if not size:
@@ -487,7 +504,14 @@ class GPT(nn.Module):
         child = opens & (depth_before == 1)
         level0 = since(resets, top.long())
         level1 = since(resets | top, child.long())
-        return torch.stack((level0.clamp(max=size - 1), size + level1.clamp(max=size - 1)), dim=2)
+        levels = [level0.clamp(max=size - 1), size + level1.clamp(max=size - 1)]
+        if self.config.structure_levels == 3:
+            # fields since the innermost open; closes do not restart it, so a parent's fields
+            # after a child go on from the child's count instead of repeating its labels
+            fields = since(resets | opens, self.struct_field[idx].long())
+            inside = (depth_before + delta.clamp(min=0)) > 0
+            levels.append(2 * size + torch.where(inside, fields, 0).clamp(max=size - 1))
+        return torch.stack(levels, dim=2)
 
     def _shuffle_labels(
         self, structure: torch.Tensor, segments: torch.Tensor | None
@@ -507,13 +531,20 @@ class GPT(nn.Module):
             if segments is not None
             else torch.zeros(B, T, dtype=torch.long, device=device)
         )
-        n_rows = int(rows.max()) + 1
-        perm = torch.rand(B, n_rows, 2, size - 1, device=device).argsort(dim=-1) + 1
-        perm = torch.cat((perm.new_zeros(B, n_rows, 2, 1), perm), dim=-1)
+        n_rows, levels = int(rows.max()) + 1, structure.shape[2]
+        perm = torch.rand(B, n_rows, levels, size - 1, device=device).argsort(dim=-1) + 1
+        perm = torch.cat((perm.new_zeros(B, n_rows, levels, 1), perm), dim=-1)
         batch = torch.arange(B, device=device)[:, None]
-        level0 = perm[batch, rows, 0, structure[..., 0]]
-        level1 = perm[batch, rows, 1, structure[..., 1] - size] + size
-        return torch.stack((level0, level1), dim=2)
+        # The field level (structure_levels = 3) keeps its counts: its order is what tells
+        # a target element whether the prompt's element has a next field (another
+        # ``[cell_ref:``); a renamed field label could only pair fields, not end a run of them.
+        renamed = [
+            perm[batch, rows, level, structure[..., level] - level * size] + level * size
+            if level < 2
+            else structure[..., level]
+            for level in range(levels)
+        ]
+        return torch.stack(renamed, dim=2)
 
     def forward(
         self,

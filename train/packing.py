@@ -17,15 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from dslkit.train.model import IGNORE_INDEX
+from dslkit.train.model import IGNORE_INDEX, STRUCTURE_IDS
 
 from dslkit.errors import ArtifactError
 
 __all__ = ["PackedBatch", "PackedRows", "make_batch", "make_packed_batch", "synthetic_rows"]
 
 FORMAT_VERSION = 1
-# the optional arrays of a pack whose tokenizer has element ids (GPTConfig's field names)
-STRUCTURE_KEYS = ("structure_opens", "structure_closes", "structure_resets")
 
 
 def _pack(seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -67,8 +65,8 @@ class PackedRows:
                 raise ValueError(f"{name} ids must lie in [0, {self.vocab_size})")
         if n and np.any(np.diff(self.target_offsets) == 0):
             raise ValueError("every row needs at least one target token (it is what is trained)")
-        if self.structure is not None and set(self.structure) != set(STRUCTURE_KEYS):
-            raise ValueError(f"structure must hold exactly {', '.join(STRUCTURE_KEYS)}")
+        if self.structure is not None and set(self.structure) != set(STRUCTURE_IDS):
+            raise ValueError(f"structure must hold exactly {', '.join(STRUCTURE_IDS)}")
         if n and np.any(np.diff(self.prompt_offsets) == 0):
             raise ValueError("every row needs at least one prompt token (generation starts there)")
 
@@ -179,8 +177,12 @@ class PackedRows:
                     target_offsets=z["target_offsets"].astype(np.int64),
                     vocab_size=int(z["vocab_size"]),
                     structure=(
-                        {k: tuple(int(i) for i in z[k]) for k in STRUCTURE_KEYS}
-                        if STRUCTURE_KEYS[0] in z.files
+                        {
+                            k: tuple(int(i) for i in z[k]) if k in z.files else ()
+                            for k in STRUCTURE_IDS
+                        }
+                        # packs written before field ids existed load with none of them
+                        if STRUCTURE_IDS[0] in z.files
                         else None
                     ),
                 )

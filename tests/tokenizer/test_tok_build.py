@@ -195,6 +195,11 @@ def test_structure_ids_are_the_component_tags_and_the_row_markers(toks):
     assert {strings[i] for i in ids["structure_opens"]} == {f"[{c}]" for c in components}
     assert {strings[i] for i in ids["structure_closes"]} == {f"[/{c}]" for c in components}
     assert ids["structure_resets"] == (tok.bos_id, tok.out_id)
+    fields = {strings[i] for i in ids["structure_fields"]}
+    assert {"[title_ref:", "[accent:blue]", "[layout:timeline]"} <= fields
+    # every field opener and nothing else: no element tag, no frame, no payload piece
+    assert all(re.fullmatch(r"\[[a-z][a-z0-9_]*:.*", f) for f in fields)
+    assert len(fields) == sum(1 for r in tok.meta.reserved if re.match(r"\[[a-z0-9_]+:", r))
     for kind in ("split", "bpe"):  # an open is no single id there
         with pytest.raises(TokenizerError, match=r"K001.*atomic scene"):
             toks[kind].structure()

@@ -14,8 +14,15 @@ from dslkit.train.packing import PackedRows, make_batch, make_packed_batch, synt
 
 torch.set_num_threads(1)
 
-# ids 0-3 are plain tokens; 4, 5 open an element, 6, 7 close one; 1 and 2 restart the counts
-OPENS, CLOSES, RESETS = (4, 5), (6, 7), (1, 2)
+# ids 0-3 are plain tokens; 4, 5 open an element, 6, 7 close one; 1 and 2 restart the counts;
+# 8 and 9 open a field (level 2 of a three-level model)
+OPENS, CLOSES, RESETS, FIELDS = (4, 5), (6, 7), (1, 2), (8, 9)
+IDS = {
+    "structure_opens": OPENS,
+    "structure_closes": CLOSES,
+    "structure_resets": RESETS,
+    "structure_fields": FIELDS,
+}
 CFG = GPTConfig(
     vocab_size=12,
     block_size=40,
@@ -27,23 +34,32 @@ CFG = GPTConfig(
     structure_closes=CLOSES,
     structure_resets=RESETS,
 )
+THREE = dataclasses.replace(CFG, structure_levels=3, structure_fields=FIELDS)
 
 
-def reference(ids: list[int], size: int, segments: list[int] | None = None) -> list[list[int]]:
+def reference(
+    ids: list[int], size: int, segments: list[int] | None = None, levels: int = 2
+) -> list[list[int]]:
     """Token by token, the definition of the indices (an oracle independent of the tensor code)."""
-    out, depth, top, child = [], 0, 0, 0
+    out, depth, top, child, field = [], 0, 0, 0, 0
     for t, i in enumerate(ids):
         if i in RESETS or (segments is not None and t and segments[t] != segments[t - 1]):
-            depth = top = child = 0
+            depth = top = child = field = 0
+        inside = depth > 0 or i in OPENS  # a closing tag still belongs to its element
         if i in OPENS:
             if depth == 0:
                 top, child = top + 1, 0
             elif depth == 1:
                 child += 1
-            depth += 1
+            depth, field = depth + 1, 0
         elif i in CLOSES:
             depth -= 1
-        out.append([min(top, size - 1), size + min(child, size - 1)])
+        elif i in FIELDS:
+            field += 1
+        row = [min(top, size - 1), size + min(child, size - 1)]
+        if levels == 3:  # fields outside every element (the header) get 0
+            row.append(2 * size + (min(field, size - 1) if inside else 0))
+        out.append(row)
     return out
 
 
@@ -70,6 +86,19 @@ def test_indices_match_the_token_by_token_definition(seed: int) -> None:
     packed = model.structure_index(torch.tensor(batch), torch.tensor(segments)).tolist()
     want = [reference(r, CFG.structure_size, s) for r, s in zip(batch, segments, strict=True)]
     assert packed == want
+    three = GPT(THREE).structure_index(torch.tensor(batch), torch.tensor(segments)).tolist()
+    want = [reference(r, 4, s, levels=3) for r, s in zip(batch, segments, strict=True)]
+    assert three == want
+
+
+def test_fields_are_counted_within_their_innermost_element() -> None:
+    model = GPT(THREE)
+    # header field, element with two fields, a child with one, then the parent's last field
+    ids = [1, 8, 4, 8, 9, 5, 8, 7, 9, 6, 8]
+    got = [
+        b - 2 * THREE.structure_size for _, _, b in model.structure_index(torch.tensor([ids]))[0]
+    ]
+    assert got == [0, 0, 0, 1, 2, 0, 1, 1, 2, 2, 0]
 
 
 def test_cached_steps_and_generation_see_the_same_indices_as_a_full_forward() -> None:
@@ -113,10 +142,14 @@ def test_packed_rows_restart_the_counts_and_give_the_padded_loss() -> None:
 
 
 def test_packed_rows_keep_the_element_ids_through_save_and_load(tmp_path) -> None:
-    ids = {"structure_opens": OPENS, "structure_closes": CLOSES, "structure_resets": RESETS}
-    rows = PackedRows.from_rows([([1, 4], [6, 3]), ([2], [5, 7])], vocab_size=12, structure=ids)
+    rows = PackedRows.from_rows([([1, 4], [6, 3]), ([2], [5, 7])], vocab_size=12, structure=IDS)
     back = PackedRows.load(rows.save(tmp_path / "rows"))
-    assert back.structure == ids
+    assert back.structure == IDS
+    # a pack written before field ids existed loads with none
+    with np.load(tmp_path / "rows.npz") as z:
+        arrays = {k: z[k] for k in z.files if k != "structure_fields"}
+    np.savez(tmp_path / "old.npz", **arrays)
+    assert PackedRows.load(tmp_path / "old.npz").structure == {**IDS, "structure_fields": ()}
     assert np.array_equal(back.target_tokens, rows.target_tokens)
     plain = PackedRows.load(PackedRows.from_rows([([1], [3])], vocab_size=12).save(tmp_path / "p"))
     assert plain.structure is None
@@ -127,6 +160,10 @@ def test_a_model_without_element_ids_is_refused() -> None:
         GPT(dataclasses.replace(CFG, structure_opens=()))
     with pytest.raises(ValueError, match="outside the vocabulary"):
         GPT(dataclasses.replace(CFG, structure_opens=(4, 99)))
+    with pytest.raises(ValueError, match="structure_fields for structure_levels = 3"):
+        GPT(dataclasses.replace(THREE, structure_fields=()))
+    with pytest.raises(ValueError, match="structure_levels must be 2 or 3"):
+        dataclasses.replace(CFG, structure_levels=4)
 
 
 def test_the_loop_takes_the_ids_from_the_rows_and_refuses_rows_without(tmp_path) -> None:
@@ -153,10 +190,10 @@ def test_the_loop_takes_the_ids_from_the_rows_and_refuses_rows_without(tmp_path)
     rows = [([1, 4, 0, 6, 2], [4, 0, 6, 3]), ([1, 5, 7, 2], [5, 7, 3])]
     with pytest.raises(ConfigError, match="structure_size"):
         fit(config("bare"), PackedRows.from_rows(rows, vocab_size=12))
-    ids = {"structure_opens": OPENS, "structure_closes": CLOSES, "structure_resets": RESETS}
-    result = fit(config("ids"), PackedRows.from_rows(rows, vocab_size=12, structure=ids))
+    result = fit(config("ids"), PackedRows.from_rows(rows, vocab_size=12, structure=IDS))
     assert result.model.config.structure_opens == OPENS
     assert result.model.config.structure_resets == RESETS
+    assert result.model.config.structure_fields == FIELDS
 
 
 def test_a_checkpoint_round_trips_the_element_ids(tmp_path) -> None:
@@ -188,14 +225,14 @@ def test_hf_export_refuses_a_model_with_structure_indices(tmp_path) -> None:
         _check_mappable(CFG, rotary=False)
 
 
-SHUFFLED = dataclasses.replace(CFG, structure_size=6, block_size=64, structure_shuffle=True)
+SHUFFLED = dataclasses.replace(THREE, structure_size=6, block_size=64, structure_shuffle=True)
 
 
 def test_shuffled_labels_pair_prompt_and_target_elements_but_hide_their_order() -> None:
     torch.manual_seed(0)
     model = GPT(SHUFFLED)
     # two packed rows: <bos> prompt of three elements [OUT] target of the same three
-    row = [1, 4, 0, 6, 4, 5, 7, 6, 4, 6, 2, 4, 0, 6, 4, 5, 7, 6, 4, 6]
+    row = [1, 4, 8, 9, 6, 4, 5, 8, 7, 6, 4, 6, 2, 4, 8, 9, 6, 4, 5, 8, 7, 6, 4, 6]
     idx = torch.tensor([row + row])
     segments = torch.tensor([[0] * len(row) + [1] * len(row)])
     counts = model.structure_index(idx, segments)[0].tolist()
@@ -205,7 +242,7 @@ def test_shuffled_labels_pair_prompt_and_target_elements_but_hide_their_order() 
         labels = model._shuffle_labels(model.structure_index(idx, segments), segments)[0].tolist()
         for segment in (0, 1):
             part = range(segment * len(row), (segment + 1) * len(row))
-            for level in (0, 1):
+            for level in (0, 1, 2):
                 rename: dict[int, int] = {}
                 for t in part:
                     rename.setdefault(counts[t][level], labels[t][level])
@@ -214,6 +251,8 @@ def test_shuffled_labels_pair_prompt_and_target_elements_but_hide_their_order() 
                 base = level * SHUFFLED.structure_size
                 assert rename.get(base, base) == base  # outside any element stays 0
                 assert len(set(rename.values())) == len(rename)  # distinct counts stay distinct
+                if level == 2:  # the field level keeps its counts: they end a run of fields
+                    assert all(k == v for k, v in rename.items())
         seen_first.add(labels[1][0])
         differs_between_rows |= labels[1][0] != labels[len(row) + 1][0]
     assert seen_first == set(range(1, SHUFFLED.structure_size))  # "first" is any label
