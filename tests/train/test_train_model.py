@@ -178,3 +178,20 @@ def test_attention_runs_in_float32_under_cpu_bfloat16_autocast() -> None:
     assert torch.equal(y, want.bfloat16())
     plain = F.scaled_dot_product_attention(q, k, v, is_causal=True)
     assert not torch.equal(plain, want.bfloat16())  # bfloat16 attention really differs
+
+
+def test_scored_rows_padded_under_cpu_bfloat16_autocast_keep_logits_and_loss() -> None:
+    # The output projection's rows are padded for oneDNN's kernel cache; what comes back is
+    # still one logits row per scored position and the loss over those alone.
+    torch.manual_seed(0)
+    model = GPT(CFG).eval()
+    idx = torch.randint(0, CFG.vocab_size, (3, 20))
+    targets = idx.clone()
+    targets[:, :7] = -100  # 13 scored positions a row: 39, not a multiple of the padding
+    want_logits, want_loss = model(idx, targets)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits, loss = model(idx, targets)
+    assert logits.shape == want_logits.shape == (39, CFG.vocab_size)
+    assert loss is not None and want_loss is not None
+    assert abs(loss.item() - want_loss.item()) < 0.05
+    assert torch.allclose(logits.float(), want_logits, atol=0.1)
