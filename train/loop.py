@@ -37,7 +37,7 @@ from dslkit.train.checkpoint import (
 )
 from dslkit.train.config import ConfigError, TrainConfig
 from dslkit.train.metrics import exact_match, teacher_forced_exact
-from dslkit.train.model import GPT, IGNORE_INDEX, STRUCTURE_IDS, resolve_device
+from dslkit.train.model import GPT, IGNORE_INDEX, resolve_device
 from dslkit.train.packing import PackedRows, make_batch, make_packed_batch
 from dslkit.train.schedule import EarlyStop, lr_at
 from torch.nn.parallel import DistributedDataParallel
@@ -354,7 +354,13 @@ def _fit(
                 "carries none: pack it with an atomic scene tokenizer (dslkit.train.data.pack)"
             )
         ids = train_data.structure
-        model_config = dataclasses.replace(model_config, **{k: ids[k] for k in STRUCTURE_IDS})
+        model_config = dataclasses.replace(
+            model_config,
+            structure_opens=ids["structure_opens"],
+            structure_closes=ids["structure_closes"],
+            structure_resets=ids["structure_resets"],
+            structure_fields=ids["structure_fields"],
+        )
 
     # Seed everything global too: the sampler does not need it, but init, dropout and any
     # user callback drawing from random/numpy do.
