@@ -114,7 +114,9 @@ class TrainConfig:
     # --- runtime ---
     seed: int = 0  # fixes init, data order, dropout and sampling
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:N"
-    dtype: Literal["float32", "bfloat16"] = "float32"  # bfloat16 = autocast on the forward pass
+    # bfloat16 = autocast on the forward pass; "auto" = bfloat16 where the device multiplies it
+    # natively (dslkit.train.model.resolve_dtype), else float32
+    dtype: Literal["float32", "bfloat16", "auto"] = "float32"
     num_threads: int = 0  # torch intra-op threads; 0 leaves torch's default
     # log.jsonl, model.safetensors, best.safetensors, ckpt.safetensors, config.json
     out_dir: str = "runs/default"

@@ -37,7 +37,7 @@ from dslkit.train.checkpoint import (
 )
 from dslkit.train.config import ConfigError, TrainConfig
 from dslkit.train.metrics import exact_match, teacher_forced_exact
-from dslkit.train.model import GPT, IGNORE_INDEX, resolve_device
+from dslkit.train.model import GPT, IGNORE_INDEX, resolve_device, resolve_dtype
 from dslkit.train.packing import PackedRows, make_batch, make_packed_batch
 from dslkit.train.schedule import EarlyStop, lr_at
 from torch.nn.parallel import DistributedDataParallel
@@ -368,6 +368,7 @@ def _fit(
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
     model = GPT(model_config).to(device)
+    dtype = resolve_dtype(config.dtype, device)
     optimizer = build_optimizer(model, config)
     sampler = BatchSampler(
         len(train_data),
@@ -426,6 +427,7 @@ def _fit(
             step=step,
             params=model.num_params(),
             device=str(device),
+            dtype=dtype,
             world_size=ddp.world,
             train_rows=len(train_data),
             dev_rows=len(dev_data) if dev_data is not None else 0,
@@ -444,7 +446,7 @@ def _fit(
                 dev_data,
                 batch_size=config.batch_size,
                 pad_id=config.data.pad_id,
-                dtype=config.dtype,
+                dtype=dtype,
             )
         if ddp.main:  # generation-based metrics: rank 0 only, then shared
             model.eval()
@@ -527,7 +529,7 @@ def _fit(
             else:
                 x, y = make_batch(train_data, rows, config.data.pad_id)
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            with _autocast(device, config.dtype):
+            with _autocast(device, dtype):
                 _, loss = train_model(x, y, **packed)
             assert loss is not None
             optimizer.zero_grad(set_to_none=True)

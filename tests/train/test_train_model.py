@@ -195,3 +195,21 @@ def test_scored_rows_padded_under_cpu_bfloat16_autocast_keep_logits_and_loss() -
     assert loss is not None and want_loss is not None
     assert abs(loss.item() - want_loss.item()) < 0.05
     assert torch.allclose(logits.float(), want_logits, atol=0.1)
+
+
+def test_auto_dtype_takes_bfloat16_only_where_the_cpu_multiplies_it_natively(monkeypatch) -> None:
+    from dslkit.train.model import resolve_dtype
+
+    cpu = torch.device("cpu")
+    assert resolve_dtype("float32", cpu) == "float32"
+    assert resolve_dtype("bfloat16", cpu) == "bfloat16"
+    for amx, avx512_bf16, want in [
+        (True, False, "bfloat16"),
+        (False, True, "bfloat16"),
+        (False, False, "float32"),
+    ]:
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v, raising=False)
+        monkeypatch.setattr(
+            torch.cpu, "_is_avx512_bf16_supported", lambda v=avx512_bf16: v, raising=False
+        )
+        assert resolve_dtype("auto", cpu) == want
