@@ -130,6 +130,7 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
     from dslkit.train.config import load_config
     from dslkit.train.decoding import Decoder
     from dslkit.train.loop import fit
+    from dslkit.train.model import resolve_device, resolve_dtype
 
     from dslkit import compilers, tokenizer
 
@@ -223,9 +224,10 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
     dev_packed = data.pack(dev_rows, tok)
     train_packed.save(config.data.train)
     dev_packed.save(config.data.dev)
+    dtype = resolve_dtype(config.dtype, resolve_device(config.device))
     clock.say(
         f"5/7 training: {config.model.n_layer} layers x {config.model.n_embd} wide, "
-        f"{config.max_steps} steps of {config.batch_size} rows"
+        f"{config.max_steps} steps of {config.batch_size} rows ({dtype})"
     )
 
     def progress(model: Any, step: int) -> dict[str, float]:

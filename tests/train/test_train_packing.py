@@ -127,6 +127,13 @@ def test_packed_rows_give_the_padded_loss_and_gradient(rope: bool) -> None:
 def test_a_row_longer_than_the_width_widens_the_batch() -> None:
     from dslkit.train.packing import make_packed_batch
 
+    from dslkit.train.packing import WIDEN_STEP
+
     data = synthetic_rows(4, 64, prompt_len=(10, 10), target_len=(30, 30))
     packed = make_packed_batch(data, [0, 1, 2, 3], 16)
-    assert packed.x.shape == (4, 39)
+    # 39 input positions a row, one row a sequence; widened to a whole step of positions (a
+    # few batch shapes, not one per long row), the rest padding that is never scored
+    assert WIDEN_STEP >= 39 and packed.x.shape == (4, WIDEN_STEP)
+    assert (packed.y[:, 39:] == -100).all() and (packed.y[:, :39] != -100).any()
+    wider = synthetic_rows(2, 128, prompt_len=(40, 40), target_len=(40, 40))
+    assert make_packed_batch(wider, [0, 1], 16).x.shape == (2, 2 * WIDEN_STEP)
