@@ -125,9 +125,7 @@ def test_packed_rows_give_the_padded_loss_and_gradient(rope: bool) -> None:
 
 
 def test_a_row_longer_than_the_width_widens_the_batch() -> None:
-    from dslkit.train.packing import make_packed_batch
-
-    from dslkit.train.packing import WIDEN_STEP
+    from dslkit.train.packing import WIDEN_STEP, make_packed_batch
 
     data = synthetic_rows(4, 64, prompt_len=(10, 10), target_len=(30, 30))
     packed = make_packed_batch(data, [0, 1, 2, 3], 16)
