@@ -236,7 +236,7 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
 
     result = fit(config, train_packed, dev_packed, evaluate=progress)
     clock.say(
-        f"    {result.step} steps, train loss {result.train_loss:.3f}, "
+        f"    {result.step} steps, train loss {result.train_loss:.2g}, "
         f"{result.model.num_params():,} parameters ({clock.lap():.1f}s)"
     )
 
