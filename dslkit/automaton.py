@@ -883,30 +883,40 @@ class Parts:
         return map(Part, self.pieces, self.bases, self.residuals)
 
 
-def _make(nxt: Context | Callable[[], Context]) -> Context:
-    """A piece's next context (see :class:`Piece`)."""
-    return nxt() if callable(nxt) else nxt
-
-
 class _Ctx:
     """A context, compiled: its structure and the contexts its pieces lead to (as the pieces
-    give them: a context, or a function that makes it; see :meth:`Automaton._next`)."""
+    give them: a context, or a function that makes it; made once, see :meth:`next`)."""
 
-    __slots__ = ("comp", "made", "nexts", "rests")
+    __slots__ = ("comp", "interned", "made", "nexts", "rests")
 
-    def __init__(self, comp: _Compiled, nexts: list[Context | Callable[[], Context]]) -> None:
+    def __init__(
+        self,
+        comp: _Compiled,
+        nexts: list[Context | Callable[[], Context]],
+        interned: dict[Context, Context],
+    ) -> None:
         self.comp = comp
         self.nexts = nexts
-        # per piece: the context it leads to, once a piece is completed (one object per
-        # distinct context: see Automaton._next)
-        self.made: list[Context | None] = [None] * len(nexts)
+        self.interned = interned  # the automaton's one object per distinct context
+        self.made: list[Context | None] = [None] * len(nexts)  # per piece, once made
         self.rests: list[int | None] = [None] * len(nexts)  # its min_rest(), on first use
+
+    def next(self, piece: int) -> Context:
+        """The context piece ``piece`` leads to, made on first use (a completion or a
+        shortest-rest question) and kept as one object per distinct context: a language
+        builds them anew in every context that lists them (an attribute's value leads to the
+        same top level from many places), and they live as long as the automaton."""
+        made = self.made[piece]
+        if made is None:
+            nxt = self.nexts[piece]
+            nxt = nxt() if callable(nxt) else nxt
+            made = self.made[piece] = self.interned.setdefault(nxt, nxt)
+        return made
 
     def rest(self, piece: int) -> int:
         r = self.rests[piece]
         if r is None:
-            made = self.made[piece]
-            r = self.rests[piece] = (_make(self.nexts[piece]) if made is None else made).min_rest()
+            r = self.rests[piece] = self.next(piece).min_rest()
         return r
 
     def cost(self, s: int) -> int:
@@ -958,7 +968,7 @@ class Automaton:
         state["_pieces"] = {}
         state["_by_pattern"] = {}
         state["_digests"] = {}
-        state["_contexts"] = {}  # only dedupes what is built next
+        # _contexts stays: every compiled context shares it (the contexts its pieces made)
         return state
 
     def _comp(self, ctx: Context) -> _Ctx:
@@ -987,19 +997,8 @@ class Automaton:
                 comp = self._structures[ids] = _Compiled(compiled)
             # the contexts the pieces lead to are made (or looked up) when a piece is first
             # completed: most never are
-            cx = self._compiled[ctx] = _Ctx(comp, [p.next for p in pieces])
+            cx = self._compiled[ctx] = _Ctx(comp, [p.next for p in pieces], self._contexts)
         return cx
-
-    def _next(self, cx: _Ctx, piece: int) -> Context:
-        """The context piece ``piece`` of ``cx`` leads to, made on first use and kept as one
-        object per distinct context: a language builds them anew in every context that lists
-        them (an attribute's value leads to the same top level from many places), and they
-        live as long as the automaton."""
-        made = cx.made[piece]
-        if made is None:
-            nxt = _make(cx.nexts[piece])
-            made = cx.made[piece] = self._contexts.setdefault(nxt, nxt)
-        return made
 
     def _intern(self, ctx: Context, states: frozenset[int] | None) -> int:
         key = (ctx, states)
@@ -1044,7 +1043,7 @@ class Automaton:
         if found is None:
             return DEAD
         if isinstance(found, int):
-            return self._enter(self._next(cx, found))
+            return self._enter(cx.next(found))
         return self._intern(ctx, found)
 
     # -- what the token masker reads (dslkit.train.token_mask) ---------------------------------
@@ -1064,7 +1063,7 @@ class Automaton:
 
     def finish(self, sid: int, piece: int) -> int:
         """The state once piece ``piece`` of the context of ``sid`` is complete."""
-        return self._enter(self._next(self._at(sid)[1], piece))
+        return self._enter(self._at(sid)[1].next(piece))
 
     def advance(self, sid: int, text: str) -> int:
         """The state after ``text`` (:data:`DEAD` when it leaves the language)."""
@@ -1084,7 +1083,7 @@ class Automaton:
                 if found is None:
                     return DEAD
                 if isinstance(found, int):  # the piece is complete: on in the next context
-                    sid = self._enter(self._next(cx, found))
+                    sid = self._enter(cx.next(found))
                     break
                 states = found
             else:
