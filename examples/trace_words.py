@@ -123,7 +123,9 @@ def run(
     from dslkit.train import data
     from dslkit.train.config import load_config
     from dslkit.train.decoding import Decoder
+    from dslkit.train.demo import StageClock
     from dslkit.train.loop import fit
+    from dslkit.train.model import resolve_device, resolve_dtype
     from dslkit.train.packing import PackedRows
     from dslkit.train.synth_traces import (
         TraceSynthSettings,
@@ -135,15 +137,25 @@ def run(
 
     from dslkit import tokenizer
 
-    t0 = time.perf_counter()
+    clock = StageClock()
+    t0 = clock.start
     settings = TraceSynthSettings(n_rows=rows, init_order=init_order)
     if unknown_words is not None:
         settings = dataclasses.replace(settings, unknown_words=unknown_words)
+    clock.say(
+        f"1/4 drawing {rows} word problems with their traces (hidden: held-out phrasings, numbers)"
+    )
     all_rows = synth_traces(settings)
     leaks = trace_leakage(all_rows)
     if leaks:
         raise SystemExit("held-out traces leak into train:\n" + "\n".join(leaks[:10]))
     train = [r for r in all_rows if r.split == "train"]
+    clock.say(
+        "    "
+        + ", ".join(f"{k} {n}" for k, n in Counter(r.split for r in all_rows).items())
+        + f"; leakage check: none ({clock.lap():.1f}s)"
+    )
+    clock.say("2/4 building the trace tokenizer on the training rows")
     tok = tokenizer.build("trace", corpus=[t for r in train for t in (r.prompt, r.target)])
     cfg = load_config(config, list(overrides))
     out = Path(cfg.out_dir)
@@ -154,9 +166,14 @@ def run(
     )
     data.pack(train, tok).save(cfg.data.train)
     data.pack([r for r in all_rows if r.split == "dev"][:128], tok).save(cfg.data.dev)
-
+    clock.say(f"    vocab {tok.vocab_size} ({clock.lap():.1f}s)")
+    clock.say(
+        f"3/4 training: {cfg.model.n_layer} layers x {cfg.model.n_embd} wide, {cfg.max_steps} "
+        f"steps of {cfg.batch_size} rows ({resolve_dtype(cfg.dtype, resolve_device(cfg.device))})"
+    )
     res = fit(cfg, PackedRows.load(cfg.data.train), PackedRows.load(cfg.data.dev))
     trained = time.perf_counter()
+    clock.say(f"    {res.step} steps, train loss {res.train_loss:.2g} ({clock.lap():.1f}s)")
     model = res.model.eval()
     decoder = Decoder(tok, "trace")
     longest = max(len(tok.encode(r.target)) for r in all_rows) + 8
@@ -165,11 +182,13 @@ def run(
     failures: dict[str, dict[str, int]] = {}
     for name, constrained in (("greedy", False), ("constrained", True)):
         scores[name] = {}
+        clock.say(f"4/4 probing {probe} cases per split, {name} decoding, scored by the solver")
         for split in ("train", "dev", "test", "hidden"):
             cases = [r for r in all_rows if r.split == split][:probe]
             texts = _decode(decoder, model, [r.prompt for r in cases], constrained, longest)
             ok = [_correct(t, r.answer) for t, r in zip(texts, cases, strict=True)]
             scores[name][split] = sum(ok) / len(cases)
+            clock.say(f"    {split}: {scores[name][split]:.0%} ({clock.lap():.1f}s)")
             if constrained:
                 found = [trace_failure(t, r) for t, r in zip(texts, cases, strict=True)]
                 failures[split] = dict(Counter(found).most_common())

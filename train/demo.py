@@ -69,7 +69,7 @@ class DemoSettings:
     overrides: tuple[str, ...] = ()  # --key=value config overrides (e.g. --max_steps=20)
 
 
-class _Clock:
+class StageClock:
     """Prints one line per stage with its wall time: progress for anything over a few seconds."""
 
     def __init__(self) -> None:
@@ -134,7 +134,7 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
 
     from dslkit import compilers, tokenizer
 
-    clock = _Clock()
+    clock = StageClock()
     out = Path(settings.out_dir)
     if out.exists():
         import shutil
