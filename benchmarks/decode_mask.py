@@ -29,8 +29,8 @@ engine is skipped and says so.
 Part 2: HF ``generate`` tokens/s of a tiny random ``LlamaForCausalLM`` with and without
 :class:`dslkit.train.hf_decoding.GrammarLogitsProcessor` (greedy, batch of 8, one thread).
 
-    python benchmarks/decode_mask.py [--texts 20] [--threads 1] [--skip-gen] [--tokenizer-cache DIR]
-        [--languages scene,trace] [--vocabularies 'byte-level BPE 32k']
+    python benchmarks/decode_mask.py [--texts 20] [--threads 1] [--repeat 5] [--skip-gen]
+        [--tokenizer-cache DIR] [--languages scene,trace] [--vocabularies 'byte-level BPE 32k']
 """
 
 from __future__ import annotations
@@ -397,7 +397,7 @@ def print_line(name: str, r: dict[str, Any], ratio: str) -> None:
     print(
         f"  {name:<11} build {r['build'] * 1000:8.1f} ms  step p50 "
         f"{statistics.median(r['steps']):8.1f} us  p99 {pct(r['steps'], 99):9.1f} us  "
-        f"total {r['total']:7.2f} s  {ratio}  warm p50 "
+        f"total {r['total']:7.3f} s  {ratio}  warm p50 "
         f"{statistics.median(r['warm']):6.1f} us p99 {pct(r['warm'], 99):7.1f} us"
         + (f"  full gc {r['full_gc']}" if r["full_gc"] else "")
         + (f"  REFUSED {r['refused']} gold tokens" if r["refused"] else "")
@@ -465,6 +465,13 @@ def main() -> int:
     p.add_argument("--corpus", type=int, default=3000, help="generated cases to train the BPEs on")
     p.add_argument("--generic-mb", type=float, default=12.0, help="generic text for the BPEs")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="replays per engine and cell, the engines taking turns; each line is the run "
+        "with the median total (a shared machine's load moves single runs by a tenth or more)",
+    )
     p.add_argument("--skip-gen", action="store_true", help="skip the HF generate comparison")
     p.add_argument("--languages", default="scene,trace")
     p.add_argument(
@@ -533,21 +540,37 @@ def main() -> int:
             if args.vocabularies and label not in args.vocabularies.split(","):
                 continue
             print(f"\n{language}, {label} ({len(tok)} ids), {len(texts)} canonical texts:")
+            # --repeat N: the engines take turns N times (load that comes and goes hits each
+            # alike); each line is the run with the median total, the ratio the medians'
+            runs: dict[str, list[dict[str, Any]]] = {}
+            failed: set[str] = set()
+            for _ in range(args.repeat):
+                for name, engine, allows in engines:
+                    if name in failed:
+                        continue
+                    # the last masker is dropped here, untimed (each dslkit build starts empty)
+                    hf_decoding._MASKERS.clear()
+                    try:
+                        r = replay(engine, allows, tok, language, grammar, texts)
+                    except Exception as exc:  # a peer that cannot take this grammar or vocabulary
+                        print(f"  {name:<11} failed: {type(exc).__name__}: {str(exc)[:200]}")
+                        failed.add(name)
+                        continue
+                    runs.setdefault(name, []).append(r)
             base = None
-            for name, engine, allows in engines:
-                # the last masker is dropped here, untimed (each dslkit build starts empty)
-                hf_decoding._MASKERS.clear()
-                try:
-                    r = replay(engine, allows, tok, language, grammar, texts)
-                except Exception as exc:  # a peer that cannot take this grammar or vocabulary
-                    print(f"  {name:<11} failed: {type(exc).__name__}: {str(exc)[:200]}")
+            for name, _, allows in engines:
+                if name not in runs:
                     continue
+                totals = sorted(r["total"] for r in runs[name])
+                r = sorted(runs[name], key=lambda x: x["total"])[(len(totals) - 1) // 2]
                 base = r["total"] if name == "dslkit" else base
                 ratio = f"{r['total'] / base:6.2f}x dslkit" if base else ""
+                if len(totals) > 1:
+                    ratio += f" (median of {len(totals)}, {totals[0]:.3f}-{totals[-1]:.3f} s)"
                 print_line(name, r, ratio)
                 if name == "dslkit":
-                    # untimed: save the masker with the states of the replay, drop it, and
-                    # replay with it loaded from disk (a second process's view; printed
+                    # untimed: save the last masker built with the states of its replay, drop
+                    # it, and replay with it loaded from disk (a second process's view; printed
                     # apart, never in the ratios: the line above built it from scratch)
                     folder = str(_LAST.pop("proc").save_cache().parent)
                     hf_decoding._MASKERS.clear()
