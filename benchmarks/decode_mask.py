@@ -488,6 +488,8 @@ def main() -> int:
         "(same --corpus and --generic-mb); the masks are built from scratch either way",
     )
     args = p.parse_args()
+    if args.repeat < 1:
+        p.error(f"--repeat must be at least 1, not {args.repeat}")
 
     import torch
     from dslkit.train import hf_decoding  # imported before timing, as the peers are

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from scene_dsl.automaton import SceneForm
 
-__all__ = ["DemoSettings", "main", "run_demo"]
+__all__ = ["DemoSettings", "StageClock", "main", "run_demo"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
