@@ -563,12 +563,13 @@ def main() -> int:
             for name, _, allows in engines:
                 if name not in runs:
                     continue
-                totals = sorted(r["total"] for r in runs[name])
-                r = sorted(runs[name], key=lambda x: x["total"])[(len(totals) - 1) // 2]
+                ranked = sorted(runs[name], key=lambda x: x["total"])
+                r = ranked[(len(ranked) - 1) // 2]
                 base = r["total"] if name == "dslkit" else base
                 ratio = f"{r['total'] / base:6.2f}x dslkit" if base else ""
-                if len(totals) > 1:
-                    ratio += f" (median of {len(totals)}, {totals[0]:.3f}-{totals[-1]:.3f} s)"
+                if len(ranked) > 1:
+                    low, high = ranked[0]["total"], ranked[-1]["total"]
+                    ratio += f" (median of {len(ranked)}, {low:.3f}-{high:.3f} s)"
                 print_line(name, r, ratio)
                 if name == "dslkit":
                     # untimed: save the last masker built with the states of its replay, drop

@@ -125,7 +125,6 @@ def run(
     from dslkit.train.decoding import Decoder
     from dslkit.train.demo import StageClock
     from dslkit.train.loop import fit
-    from dslkit.train.model import resolve_device, resolve_dtype
     from dslkit.train.packing import PackedRows
     from dslkit.train.synth_traces import (
         TraceSynthSettings,
@@ -167,10 +166,7 @@ def run(
     data.pack(train, tok).save(cfg.data.train)
     data.pack([r for r in all_rows if r.split == "dev"][:128], tok).save(cfg.data.dev)
     clock.say(f"    vocab {tok.vocab_size} ({clock.lap():.1f}s)")
-    clock.say(
-        f"3/4 training: {cfg.model.n_layer} layers x {cfg.model.n_embd} wide, {cfg.max_steps} "
-        f"steps of {cfg.batch_size} rows ({resolve_dtype(cfg.dtype, resolve_device(cfg.device))})"
-    )
+    clock.say(f"3/4 training: {cfg.describe()}")
     res = fit(cfg, PackedRows.load(cfg.data.train), PackedRows.load(cfg.data.dev))
     trained = time.perf_counter()
     clock.say(f"    {res.step} steps, train loss {res.train_loss:.2g} ({clock.lap():.1f}s)")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-from dslkit.train.model import GPTConfig
+from dslkit.train.model import GPTConfig, resolve_device, resolve_dtype
 
 from dslkit.errors import DslkitError
 
@@ -169,6 +169,15 @@ class TrainConfig:
                 )
         if self.primary_axis and self.primary_axis in self.held_constant:
             raise ConfigError(f"primary_axis {self.primary_axis!r} cannot also be held constant")
+
+    def describe(self) -> str:
+        """The run in one line, as progress output shows it: "2 layers x 128 wide, 6000 steps
+        of 16 rows (bfloat16)" (the dtype as resolved on this machine)."""
+        dtype = resolve_dtype(self.dtype, resolve_device(self.device))
+        return (
+            f"{self.model.n_layer} layers x {self.model.n_embd} wide, {self.max_steps} steps "
+            f"of {self.batch_size} rows ({dtype})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict that :func:`config_from_dict` turns back into an equal config."""

@@ -130,7 +130,6 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
     from dslkit.train.config import load_config
     from dslkit.train.decoding import Decoder
     from dslkit.train.loop import fit
-    from dslkit.train.model import resolve_device, resolve_dtype
 
     from dslkit import compilers, tokenizer
 
@@ -224,11 +223,7 @@ def run_demo(settings: DemoSettings = DemoSettings()) -> Path:
     dev_packed = data.pack(dev_rows, tok)
     train_packed.save(config.data.train)
     dev_packed.save(config.data.dev)
-    dtype = resolve_dtype(config.dtype, resolve_device(config.device))
-    clock.say(
-        f"5/7 training: {config.model.n_layer} layers x {config.model.n_embd} wide, "
-        f"{config.max_steps} steps of {config.batch_size} rows ({dtype})"
-    )
+    clock.say(f"5/7 training: {config.describe()}")
 
     def progress(model: Any, step: int) -> dict[str, float]:
         clock.say(f"    step {step}/{config.max_steps}")

@@ -103,3 +103,21 @@ def test_unreadable_files(tmp_path) -> None:
 def test_shipped_configs_load(name: str) -> None:
     cfg = load_config(REPO / "examples" / "configs" / name)
     assert cfg.data.train.endswith(".npz")
+
+
+def test_describe_reads_the_config_and_resolves_the_dtype() -> None:
+    cfg = config_from_dict(
+        TrainConfig,
+        {
+            "max_steps": 700,
+            "warmup_steps": 10,
+            "batch_size": 9,
+            "dtype": "float32",
+            "device": "cpu",
+            "model": {"n_layer": 3, "n_embd": 48, "n_head": 4},
+        },
+    )
+    assert cfg.describe() == "3 layers x 48 wide, 700 steps of 9 rows (float32)"
+    # "auto" is printed as what this machine trains in, never as "auto"
+    auto = config_from_dict(TrainConfig, {**cfg.to_dict(), "dtype": "auto"}).describe()
+    assert auto.endswith(("(float32)", "(bfloat16)"))
