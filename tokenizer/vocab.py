@@ -15,6 +15,8 @@ raise :class:`ValueError` rather than guess.
 from __future__ import annotations
 
 import codecs
+import functools
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -121,35 +123,35 @@ def read_vocabulary(tokenizer: Any) -> Vocabulary:
             raise ValueError(f"cannot read token texts through a {kind} decoder")
     byte_level = "ByteLevel" in names
     byte_fallback = "ByteFallback" in names
-    # a byte-level piece -> its bytes in one C-level pass: a charmap codec whose table is the
-    # byte alphabet (the stand-in of each byte), so a piece with any character outside the
-    # alphabet fails to encode and is read as text below
-    to_byte = codecs.charmap_build("".join(byte_alphabet()))
-    encode = codecs.charmap_encode
     added = backend.get_added_tokens_decoder()
     special = {i for i, t in added.items() if t.special} | extra_special
-    vocab = backend.get_vocab(with_added_tokens=False)
     size = backend.get_vocab_size(with_added_tokens=True)
+    # id -> piece, read in id order (a third cheaper than the piece -> id dict and its
+    # inversion on a 32k vocabulary); an id with no token (a hole) writes nothing
+    by_id = [backend.id_to_token(i) or "" for i in range(size)]
+    for i in added:
+        if i < size:
+            by_id[i] = ""  # an added token writes its content as it is (below)
     if byte_level:
-        # every piece in the byte alphabet (a byte-level BPE's own pieces): written in place
-        # by id, no per-piece handler; a piece outside it sends the reading to the loop below
-        pieces = [b""] * size
-        try:
-            for piece, i in vocab.items():
-                pieces[i] = encode(piece, "strict", to_byte)[0]
-        except (UnicodeEncodeError, IndexError):  # (an id past the size: the loop skips it)
-            pass
-        else:
+        # every piece in the byte alphabet (a byte-level BPE's own pieces): all of them
+        # read at once, one character a byte; a piece outside it sends the reading to the
+        # per-id loop below
+        pieces = _byte_level_pieces(by_id)
+        if pieces is not None:
             for i, token in added.items():
-                pieces[i] = token.content.encode("utf-8")
+                if i < size:
+                    pieces[i] = token.content.encode("utf-8")
             return _vocabulary(pieces, special, eos, strips, added)
-    by_id = {i: piece for piece, i in vocab.items()}
+    # a byte-level piece -> its bytes in one C-level pass: a charmap codec whose table is the
+    # byte alphabet (the stand-in of each byte), so a piece with any character outside the
+    # alphabet fails to encode and is read as text
+    to_byte, encode = _to_byte(), codecs.charmap_encode
     pieces = []
     for i in range(size):
         if i in added:
             pieces.append(added[i].content.encode("utf-8"))
             continue
-        piece = by_id.get(i) or ""
+        piece = by_id[i]
         if byte_level:
             try:
                 pieces.append(encode(piece, "strict", to_byte)[0])
@@ -163,6 +165,51 @@ def read_vocabulary(tokenizer: Any) -> Vocabulary:
             piece = piece.replace(space, " ")
         pieces.append(piece.encode("utf-8"))
     return _vocabulary(pieces, special, eos, strips, added)
+
+
+def _byte_level_pieces(names: list[str]) -> list[bytes] | None:
+    """The bytes of byte-level pieces, or None when one has a character outside the byte
+    alphabet. The pieces are joined and mapped to bytes in one pass (through numpy when it is
+    there, a code point table lookup; else the alphabet's charmap codec), then cut apart
+    again: one character is one byte."""
+    joined = "".join(names)
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy comes with every extra that decodes
+        try:
+            blob = codecs.charmap_encode(joined, "strict", _to_byte())[0]
+        except UnicodeEncodeError:
+            return None
+        ends = list(itertools.accumulate(map(len, names)))
+    else:
+        table = _byte_table()
+        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        if points.size and int(points.max()) >= len(table):
+            return None
+        found = table[points]
+        if points.size and int(found.min()) < 0:
+            return None
+        blob = found.astype(np.uint8).tobytes()
+        ends = np.cumsum(np.fromiter(map(len, names), dtype=np.int64, count=len(names))).tolist()
+    return [blob[a:e] for a, e in zip([0, *ends], ends)]
+
+
+@functools.cache
+def _to_byte() -> Any:
+    """The byte alphabet as a charmap encoding table (stand-in character -> its byte)."""
+    return codecs.charmap_build("".join(byte_alphabet()))
+
+
+@functools.cache
+def _byte_table() -> Any:
+    """Code point -> byte of the byte alphabet (-1: a character outside it), as numpy int16."""
+    import numpy as np
+
+    alphabet = byte_alphabet()
+    table = np.full(max(map(ord, alphabet)) + 1, -1, dtype=np.int16)
+    for b, ch in enumerate(alphabet):
+        table[ord(ch)] = b
+    return table
 
 
 def _vocabulary(

@@ -1432,11 +1432,25 @@ def _classes(
 ) -> tuple[np.ndarray, list[str]]:
     """Alphabet -> class id (characters in exactly the same sets share one) and a
     representative character per class."""
+    index = {c: i for i, c in enumerate(alphabet)}
+    alone: set[int] = set()  # characters some set holds on its own: each a class of its own
     cls = np.zeros(len(alphabet), dtype=np.int64)
-    for n, cs in enumerate(charsets):
+    n = 0
+    for cs in charsets:
+        if isinstance(cs, str) and len(cs) == 1:
+            # a one-character set splits that character off and nothing else (most sets of a
+            # piece's literal text): no pass over the alphabet
+            if cs in index:
+                alone.add(index[cs])
+            continue
         cls = cls * 2 + member(cs)
-        if n % 32 == 31:  # renumber before the codes overflow
+        n += 1
+        if n % 32 == 0:  # renumber before the codes overflow
             cls = np.unique(cls, return_inverse=True)[1].reshape(-1)
+    if alone:
+        # past every code the loop can make (below 2**32 after renumbering), one per character
+        picked = np.fromiter(alone, dtype=np.int64, count=len(alone))
+        cls[picked] = (1 << 40) + picked
     _, first, cls = np.unique(cls, return_index=True, return_inverse=True)
     return cls.reshape(-1).astype(np.int32), [alphabet[i] for i in first.tolist()]
 
