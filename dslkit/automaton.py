@@ -1061,6 +1061,33 @@ class Automaton:
         piece)."""
         return self._intern(self._keys[sid][0], frozenset(states))
 
+    def piece_residual(
+        self,
+        sid: int,
+        piece: int,
+        local: frozenset[int],
+        make: Callable[[], Residual] | None = None,
+    ) -> Residual:
+        """The residual of the states ``local`` (the piece's own numbering) of piece
+        ``piece`` of the context of ``sid``: one met before, else made by ``make`` when the
+        caller can name it without a search (it must be what the search finds, up to the
+        canonical numbering), else found by the search."""
+        owner = self._at(sid)[1].comp.pieces[piece]
+        found = owner.residuals.get(local)
+        if found is None:
+            found = owner.residual(local) if make is None else owner.residuals.setdefault(local, make())
+        return found
+
+    def seed_parts(self, sid: int, piece: int, base: int, residual: Residual) -> None:
+        """Record what :meth:`parts` of ``sid`` is when the caller knows it without splitting
+        its NFA states: they all lie in piece ``piece`` (at ``base``), and ``residual`` is the
+        rest from those that read a character (a token that ends inside one piece leaves its
+        state so)."""
+        _, cx, states = self._at(sid)
+        parts = cx.comp._parts
+        if states not in parts:
+            parts[states] = Parts((piece,), (base,), (residual,))
+
     def finish(self, sid: int, piece: int) -> int:
         """The state once piece ``piece`` of the context of ``sid`` is complete."""
         return self._enter(self._at(sid)[1].next(piece))

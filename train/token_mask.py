@@ -189,10 +189,14 @@ class _Table:
     # completes the piece and the id of the token that writes its text after the piece (-1:
     # none)
     rest_rows: tuple[list[int], list[int], list[int]] | None = None
+    # per walk code >= 0, how the rest after a token that ends there is named (see
+    # TokenMasker._seed; kept in the process only)
+    derived: dict[int, _Derived] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_packed", None)  # a loaded table's mask not read yet: read below
+        state["derived"] = None
         state["mask"] = (np.packbits(self.mask), len(self.mask))
         return state
 
@@ -206,6 +210,13 @@ class _Table:
         packed, n = self.__dict__.pop("_packed")
         self.mask = mask = np.unpackbits(packed, count=n).view(bool)
         return mask
+
+
+# A table's derivation for one walk code (TokenMasker._seed): the code's NFA states that read
+# a character (the table's canonical numbers), and the name of the rest from them: its key,
+# its canonical numbering as canonical numbers of the table's own and how many of them it
+# starts in (None: named by the piece, so searched for in each piece anew)
+_Derived = tuple[tuple[int, ...], tuple[Hashable, tuple[int, ...], int] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -538,6 +549,9 @@ class TokenMasker:
         # union of the tables' masks)
         self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
         self._rest_masks: dict[int, tuple[Parts, np.ndarray, frozenset[int]]] = {}  # _union_rest
+        # (id(residual), walk code) -> (the residual, kept alive so the id is not reused; the
+        # residual after a token that ends there, or None: see _seed)
+        self._derived: dict[tuple[int, int], tuple[Residual, Residual | None]] = {}
         # the distinct masks less dead tokens, by the base mask, the dead ids and whether
         # end-of-sequence is allowed (see _build)
         self._masks: dict[tuple[int, tuple[int, ...], bool], tuple[np.ndarray, np.ndarray]] = {}
@@ -547,6 +561,7 @@ class TokenMasker:
         # over the vocabulary's arrays, not methods, so the piece DFAs that keep them hold no
         # reference back to the masker (no cycle: a dropped masker is freed at once).
         self._member = _members_of(self._alphabet)
+        self._alphabet_index = {c: i for i, c in enumerate(self._alphabet)}
         # text -> position of its token among the walkable ones, or the positions when two ids
         # write one text (an int-valued dict is one object to the cyclic collector, where a
         # list per token was tens of thousands that every full collection walks)
@@ -585,8 +600,10 @@ class TokenMasker:
             "_by_residual",
             "_by_parts",
             "_rest_masks",
+            "_derived",
             "_masks",
             "_member",
+            "_alphabet_index",
             "_piece_dfas",
             "_trie",
             "_ends",
@@ -777,11 +794,75 @@ class TokenMasker:
         nxt = info._inside.get((k, code))
         if nxt is None:
             parts, table = info.parts, info.tables[k]
-            order, base = parts.residuals[k].order, parts.bases[k]
-            sets = table.sets[code]
-            states = (base + i for i in sets) if order is None else (base + order[i] for i in sets)
-            nxt = info._inside[(k, code)] = self.automaton.resume(info.sid, states)
+            residual, base = parts.residuals[k], parts.bases[k]
+            order, sets = residual.order, table.sets[code]
+            if order is None:
+                nxt = self.automaton.resume(info.sid, (base + i for i in sets))
+            else:
+                nxt = self.automaton.resume(info.sid, (base + order[i] for i in sets))
+                if nxt not in self._info:
+                    self._seed(nxt, parts.pieces[k], base, residual, table, code)
+            info._inside[(k, code)] = nxt
         return nxt
+
+    def _seed(
+        self, sid: int, piece: int, base: int, residual: Residual, table: _Table, code: int
+    ) -> None:
+        """Name the rest of a state a token left inside one piece from the walk that found it
+        (most states of a decode are met so), not by splitting its NFA states by piece and a
+        breadth-first search of the rest.
+
+        What is left after walk code ``code`` of a residual is the same residual in every
+        context that lists the piece (found once per residual and code); and in the table's
+        canonical numbering it is the same for every residual that shares the table, so the
+        search runs once per table and code, and the residual that comes from the next one
+        of the kind is written from its numbering."""
+        found = self._derived.get((id(residual), code))
+        if found is None:
+            found = self._derived[(id(residual), code)] = (
+                residual,
+                self._derive(sid, piece, residual, table, code),
+            )
+        if found[1] is not None:
+            self.automaton.seed_parts(sid, piece, base, found[1])
+
+    def _derive(
+        self, sid: int, piece: int, residual: Residual, table: _Table, code: int
+    ) -> Residual | None:
+        """The residual after walk code ``code`` of ``residual`` (its table ``table``) in
+        piece ``piece`` of the context of ``sid`` (None: no state of it reads on)."""
+        order = residual.order
+        assert order is not None  # (a residual named by its piece has no table numbering)
+        derived = table.derived
+        if derived is None:
+            derived = table.derived = {}
+        entry = derived.get(code)
+        if entry is None:
+            edges = residual.edges
+            reads = tuple(i for i in table.sets[code] if edges[order[i]])
+            if not reads:
+                derived[code] = ((), None)
+                return None
+            found = self.automaton.piece_residual(sid, piece, frozenset(order[i] for i in reads))
+            name = None
+            if found.order is not None:
+                index = {s: i for i, s in enumerate(order)}
+                name = (found.key, tuple(index[s] for s in found.order), len(found.start))
+            derived[code] = (reads, name)
+            return found
+        reads, name = entry
+        if not reads:
+            return None
+        local = frozenset(order[i] for i in reads)
+        if name is None:
+            return self.automaton.piece_residual(sid, piece, local)
+        key, numbering, starts = name
+
+        def make() -> Residual:
+            mine = tuple(order[i] for i in numbering)
+            return Residual(key, mine[:starts], residual.edges, residual.end, mine)
+
+        return self.automaton.piece_residual(sid, piece, local, make)
 
     def _next(self, info: StateInfo, token: int) -> int:
         if token == self.eos_id or not info.mask[token]:
@@ -797,7 +878,7 @@ class TokenMasker:
         # Several pieces: the first to complete (the lowest index on a tie) decides; if none
         # does, the token ends in every piece it stays inside of.
         best: tuple[int, int] | None = None
-        inside: list[int] = []
+        inside: list[tuple[int, int]] = []  # (part, walk code) of the parts it stays in
         # the parts' parallel tuples, not Part objects (a context's start set holds every
         # piece, and only the few tables that hold the token are read)
         tables = info.tables
@@ -809,12 +890,16 @@ class TokenMasker:
                 done = (int(table.at[k]), parts.pieces[n])
                 best = done if best is None or done < best else best
             elif best is None:
-                order, base = parts.residuals[n].order, parts.bases[n]
-                sets = table.sets[code]
-                inside += [base + (i if order is None else order[i]) for i in sets]
+                inside.append((n, code))
         if best is not None:
             return self._write_on(info.sid, best[1], token, best[0])
-        return self.automaton.resume(info.sid, inside) if inside else DEAD
+        if len(inside) == 1:  # in one piece only: as a token of a state inside it
+            return self._inside(info, *inside[0])
+        states: list[int] = []
+        for n, code in inside:
+            order, base = parts.residuals[n].order, parts.bases[n]
+            states += [base + (i if order is None else order[i]) for i in tables[n].sets[code]]
+        return self.automaton.resume(info.sid, states) if states else DEAD
 
     def _nexts(self, info: StateInfo) -> np.ndarray:
         """The next state of every allowed id of a state (vectorised over the walk codes)."""
@@ -870,7 +955,7 @@ class TokenMasker:
         if found is None or found[0] is not edges:
             memo: dict[object, list[int]] = {}
             # closures over the vocabulary's arrays only (see _transient: no cycle)
-            member, alphabet = self._member, self._alphabet
+            member, alphabet, index = self._member, self._alphabet, self._alphabet_index
 
             def piece_classes() -> tuple[np.ndarray, list[str]]:
                 charsets = {cs for e in edges for cs, _ in e if cs is not None}
@@ -879,7 +964,12 @@ class TokenMasker:
             def classes_of(cls: np.ndarray, cs: object) -> list[int]:
                 found = memo.get(cs)
                 if found is None:
-                    found = memo[cs] = np.flatnonzero(np.bincount(cls[member(cs)])).tolist()
+                    if isinstance(cs, str) and len(cs) <= 8:
+                        # a few listed characters (a literal's): their classes, no pass
+                        found = sorted({int(cls[index[c]]) for c in cs if c in index})
+                    else:
+                        found = np.flatnonzero(np.bincount(cls[member(cs)])).tolist()
+                    memo[cs] = found
                 return found
 
             dfa = _PieceDfa(edges, residual.end, piece_classes, classes_of, self._stops_of)
