@@ -609,6 +609,10 @@ class _Piece:
         flat: list[object] = []
         put, number, find = flat.append, order.append, index.get  # (a hot loop: locals)
         k, n = 0, len(order)
+        if len(edges) > _SMALL and states == self.opening[1]:
+            # the whole piece is left to read from its opening: a long piece is named by
+            # itself at once, not after a search that gives up past _SMALL states
+            n = _SMALL + 1
         while k < n <= _SMALL:
             row = edges[order[k]]
             put(len(row))
