@@ -195,9 +195,19 @@ def _body(schema: StepSchema) -> Frag:
     # the args' length depends on the compute op: only the text from the op's name to the args
     # branches per op, so the states before and after it stay shared
     i, j = kinds.index("compute_op"), kinds.index("args")
+    # ops that take as many args share one branch (what follows the op's name depends on its
+    # arity alone): three branches, not one copy of the args per op (a third of the states)
+    by_arity: dict[tuple[int, int | None], list[str]] = {}
+    for c in sorted(COMPUTE_OPS):
+        by_arity.setdefault(ARITY[c], []).append(c)
     branch = seq(
         lit(f", {schema.keys[i].name}: "),
-        alt(*(seq(lit(c), *_pairs(schema.keys[i + 1 : j + 1], schema, c)) for c in COMPUTE_OPS)),
+        alt(
+            *(
+                seq(alt(*(lit(c) for c in ops)), *_pairs(schema.keys[i + 1 : j + 1], schema, ops[0]))
+                for ops in by_arity.values()
+            )
+        ),
     )
     return seq(
         lit(schema.op),

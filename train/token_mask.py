@@ -557,6 +557,8 @@ class TokenMasker:
         self._masks: dict[tuple[int, tuple[int, ...], bool], tuple[np.ndarray, np.ndarray]] = {}
         # id(piece edges) -> (the edges, kept alive so the id is not reused; the piece's DFA)
         self._piece_dfas: dict[int, tuple[object, _PieceDfa]] = {}
+        # id(piece edges) -> (the edges, kept alive so the id is not reused; its NFA moves)
+        self._piece_moves: dict[int, tuple[object, Callable[..., Any]]] = {}
         # Which alphabet characters a character set holds / where runs of a set stop: closures
         # over the vocabulary's arrays, not methods, so the piece DFAs that keep them hold no
         # reference back to the masker (no cycle: a dropped masker is freed at once).
@@ -605,6 +607,7 @@ class TokenMasker:
             "_member",
             "_alphabet_index",
             "_piece_dfas",
+            "_piece_moves",
             "_trie",
             "_ends",
             "_flat_view",
@@ -948,6 +951,14 @@ class TokenMasker:
                 out.append(p)
         return out
 
+    def _moves(self, edges: object) -> Callable[[frozenset[int], str], frozenset[int] | None]:
+        """The memoised NFA moves of a piece (:func:`_nfa_moves`), shared by every rest of the
+        piece read token by token (the rests of a trace step meet the same state sets)."""
+        found = self._piece_moves.get(id(edges))
+        if found is None or found[0] is not edges:
+            found = self._piece_moves[id(edges)] = (edges, _nfa_moves(edges))  # type: ignore[arg-type]
+        return found[1]
+
     def _dfa(self, residual: Residual) -> _PieceDfa:
         """The DFA of the piece ``residual`` reads in (shared by all its residuals)."""
         edges = residual.edges
@@ -1161,7 +1172,7 @@ class TokenMasker:
         # spelling out the texts up to it cost 15-35 us a rest.
         if not _single_characters(edges, start, end):
             return None
-        move = _nfa_moves(edges)
+        move = self._moves(edges)
         # the texts of the rest, to the first state the piece is complete in
         texts: list[str] = []
         stack: list[tuple[frozenset[int], str]] = [(start, "")]
@@ -1212,14 +1223,13 @@ class TokenMasker:
         has them). For a few candidates, where a vectorised walk's fixed cost (the piece
         DFA's character classes and rows, tens of numpy calls) is most of its time."""
         edges, end = residual.edges, residual.end
-        move = move or _nfa_moves(edges)
+        move = move or self._moves(edges)
         start = frozenset(residual.start)
-        vocab, walk_ids = self._vocab, self._walk_ids
+        texts, walk_ids = self._walk_texts, self._walk_ids
         rows: list[tuple[int, tuple[int, ...] | None, int]] = []
         for q in cands:
             states = start
-            token = vocab[int(walk_ids[q])]
-            for i, ch in enumerate(token):
+            for i, ch in enumerate(texts[q]):
                 nxt = move(states, ch)
                 if nxt is None:
                     break
