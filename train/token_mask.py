@@ -799,10 +799,14 @@ class TokenMasker:
             parts, table = info.parts, info.tables[k]
             residual, base = parts.residuals[k], parts.bases[k]
             order, sets = residual.order, table.sets[code]
+            # (map, not a generator: one C-level pass, and a state is entered this way at
+            # most steps of a decode)
             if order is None:
-                nxt = self.automaton.resume(info.sid, (base + i for i in sets))
+                nxt = self.automaton.resume(info.sid, map(base.__add__, sets))
             else:
-                nxt = self.automaton.resume(info.sid, (base + order[i] for i in sets))
+                nxt = self.automaton.resume(
+                    info.sid, map(base.__add__, map(order.__getitem__, sets))
+                )
                 if nxt not in self._info:
                     self._seed(nxt, parts.pieces[k], base, residual, table, code)
             info._inside[(k, code)] = nxt
@@ -846,23 +850,25 @@ class TokenMasker:
             if not reads:
                 derived[code] = ((), None)
                 return None
-            found = self.automaton.piece_residual(sid, piece, frozenset(order[i] for i in reads))
+            found = self.automaton.piece_residual(
+                sid, piece, frozenset(map(order.__getitem__, reads))
+            )
             name = None
             if found.order is not None:
-                index = {s: i for i, s in enumerate(order)}
-                name = (found.key, tuple(index[s] for s in found.order), len(found.start))
+                index = dict(zip(order, range(len(order)), strict=True))
+                name = (found.key, tuple(map(index.__getitem__, found.order)), len(found.start))
             derived[code] = (reads, name)
             return found
         reads, name = entry
         if not reads:
             return None
-        local = frozenset(order[i] for i in reads)
+        local = frozenset(map(order.__getitem__, reads))
         if name is None:
             return self.automaton.piece_residual(sid, piece, local)
         key, numbering, starts = name
 
         def make() -> Residual:
-            mine = tuple(order[i] for i in numbering)
+            mine = tuple(map(order.__getitem__, numbering))
             return Residual(key, mine[:starts], residual.edges, residual.end, mine)
 
         return self.automaton.piece_residual(sid, piece, local, make)
