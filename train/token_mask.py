@@ -1004,9 +1004,12 @@ class TokenMasker:
         chain, s = "", start[0]
         while len(start) == 1 and len(edges[s]) == 1:
             cs, t = edges[s][0]
-            if not isinstance(cs, str) or len(cs) != 1 or any(c is None for c, _ in edges[t]):
+            if not isinstance(cs, str) or len(cs) != 1:
                 break
-            chain += next(iter(cs))
+            row = edges[t]  # (most states of a run have one edge: no generator for them)
+            if row[0][0] is None if len(row) == 1 else any(c is None for c, _ in row):
+                break
+            chain += cs
             s = t
             if t == end:
                 break
