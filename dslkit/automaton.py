@@ -47,6 +47,7 @@ __all__ = [
     "Part",
     "Parts",
     "Piece",
+    "PieceName",
     "Residual",
     "alt",
     "chars",
@@ -550,6 +551,31 @@ def _to_end(edges: list[list[tuple[Chars | None, int]]], ends: Iterable[int]) ->
     return dist
 
 
+class PieceName:
+    """The name of a piece in the keys of its long rests (:class:`Residual`), in the process
+    that built it: equal to itself only, and pickled as the piece's digest, so the walk
+    tables saved under such keys are found by a process that loads them (whose pieces are
+    named by their digests: see :meth:`digest_key`)."""
+
+    __slots__ = ("piece",)
+
+    def __init__(self, piece: _Piece) -> None:
+        self.piece = piece
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (str, (self.piece.digest,))
+
+    def __repr__(self) -> str:
+        return f"PieceName({id(self.piece):#x})"
+
+    @staticmethod
+    def digest_key(key: Hashable) -> Hashable | None:
+        """A long rest's key with its piece named by the digest (None: not such a key)."""
+        if isinstance(key, tuple) and len(key) == 3 and isinstance(key[1], PieceName):
+            return (key[0], key[1].piece.digest, key[2])
+        return None
+
+
 class _Piece:
     """One piece pattern as an NFA of its own (state 0 its start), built once and shared by
     every context that lists the pattern."""
@@ -574,6 +600,7 @@ class _Piece:
         state["digest"] = self.digest
         state.pop("key", None)  # (a loaded piece has none)
         state.pop("_digests", None)
+        state.pop("name", None)  # (a loaded piece is named by its digest)
         return state
 
     @cached_property
@@ -584,6 +611,29 @@ class _Piece:
         edges = self.nfa.edges
         seen = empty_closure(edges, 0)
         return tuple(sorted(seen)), frozenset(s for s in seen if edges[s])
+
+    @cached_property
+    def name(self) -> PieceName | str:
+        """What names the piece in the keys of its long rests: in the process that built it
+        an object of its own (hashing the pattern for :attr:`digest` costs a few hundred
+        microseconds a long piece), pickled as the digest; a loaded piece's digest."""
+        digest = self.__dict__.get("digest")
+        return PieceName(self) if digest is None else digest
+
+    @cached_property
+    def lead(self) -> dict[int, int]:
+        """The states of the literal the piece opens with (from state 0, one character an
+        edge, no branch, no empty move) -> how many characters into it they are."""
+        edges, s = self.nfa.edges, 0
+        out: dict[int, int] = {}
+        while s not in out:
+            out[s] = len(out)
+            row = edges[s]
+            cs = row[0][0] if len(row) == 1 else None
+            if not isinstance(cs, str) or len(cs) != 1:
+                break
+            s = row[0][1]
+        return out
 
     @cached_property
     def to_end(self) -> list[int]:
@@ -609,10 +659,13 @@ class _Piece:
         flat: list[object] = []
         put, number, find = flat.append, order.append, index.get  # (a hot loop: locals)
         k, n = 0, len(order)
-        if len(edges) > _SMALL and states == self.opening[1]:
-            # the whole piece is left to read from its opening: a long piece is named by
-            # itself at once, not after a search that gives up past _SMALL states
-            n = _SMALL + 1
+        if len(edges) > _SMALL and len(states) == 1:
+            # the piece left to read from its opening literal (a trace step's "- {op: "): a
+            # long piece is named by itself at once, not after a search that gives up past
+            # _SMALL states (an estimate: a wrong one only costs sharing, never a wrong name)
+            at = self.lead.get(next(iter(states)))
+            if at is not None and len(edges) - at > _SMALL:
+                n = _SMALL + 1
         while k < n <= _SMALL:
             row = edges[order[k]]
             put(len(row))
@@ -627,7 +680,7 @@ class _Piece:
             k += 1
         if n > _SMALL:  # a long rest (a trace step): named by the piece, not copied
             start = tuple(sorted(states))
-            return Residual(("piece", self.digest, start), start, edges, self.end, None)
+            return Residual(("piece", self.name, start), start, edges, self.end, None)
         key = ("rest", len(states), index.get(self.end, -1), *flat)
         start = tuple(order[: len(states)])
         return Residual(key, start, edges, self.end, tuple(order))
@@ -1079,18 +1132,19 @@ class Automaton:
         owner = self._at(sid)[1].comp.pieces[piece]
         found = owner.residuals.get(local)
         if found is None:
-            found = owner.residual(local) if make is None else owner.residuals.setdefault(local, make())
+            found = (
+                owner.residual(local) if make is None else owner.residuals.setdefault(local, make())
+            )
         return found
 
-    def seed_parts(self, sid: int, piece: int, base: int, residual: Residual) -> None:
+    def seed_parts(self, sid: int, parts: Parts) -> None:
         """Record what :meth:`parts` of ``sid`` is when the caller knows it without splitting
-        its NFA states: they all lie in piece ``piece`` (at ``base``), and ``residual`` is the
-        rest from those that read a character (a token that ends inside one piece leaves its
-        state so)."""
+        its NFA states by piece: a token that ends inside pieces leaves its state in them,
+        and the caller names the rest in each from the walk that found the token."""
         _, cx, states = self._at(sid)
-        parts = cx.comp._parts
-        if states not in parts:
-            parts[states] = Parts((piece,), (base,), (residual,))
+        known = cx.comp._parts
+        if states not in known:
+            known[states] = parts
 
     def finish(self, sid: int, piece: int) -> int:
         """The state once piece ``piece`` of the context of ``sid`` is complete."""

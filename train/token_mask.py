@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from dslkit.automaton import DEAD, INF, Automaton, Parts, Residual, empty_closure
+from dslkit.automaton import DEAD, INF, Automaton, Parts, PieceName, Residual, empty_closure
 
 __all__ = [
     "VALUE_CHARS",
@@ -532,6 +532,7 @@ class TokenMasker:
         self._offsets = np.concatenate([[0], np.cumsum(self._lengths)[:-1]]).astype(np.int64)
         self._walk_ids = np.array(ids, dtype=np.int64)
         self._tables: dict[Hashable, _Table] = {}  # residual key -> walk
+        self._loaded = False  # read from a file (its long rests' keys name pieces by digest)
         self._nothing = np.zeros(self.vocab_size, dtype=bool)
         self._info: dict[int, StateInfo] = {}
         self._after: dict[tuple[int, str], int] = {}  # (context start, text) -> state
@@ -620,6 +621,7 @@ class TokenMasker:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._loaded = True
         ref = weakref.ref(self)
         for info in self._info.values():
             info._masker = ref
@@ -675,6 +677,10 @@ class TokenMasker:
         found = self._by_residual.get(id(residual))
         if found is None:
             table = self._tables.get(residual.key)
+            if table is None and self._loaded:
+                # a loaded masker's tables name long rests by their piece's digest
+                saved = PieceName.digest_key(residual.key)
+                table = None if saved is None else self._tables.get(saved)
             if table is None:
                 table = self._tables[residual.key] = self._walk(residual)
             self._by_residual[id(residual)] = found = (residual, table)
@@ -808,30 +814,34 @@ class TokenMasker:
                     info.sid, map(base.__add__, map(order.__getitem__, sets))
                 )
                 if nxt not in self._info:
-                    self._seed(nxt, parts.pieces[k], base, residual, table, code)
+                    self._seed(nxt, info, ((k, code),))
             info._inside[(k, code)] = nxt
         return nxt
 
-    def _seed(
-        self, sid: int, piece: int, base: int, residual: Residual, table: _Table, code: int
-    ) -> None:
-        """Name the rest of a state a token left inside one piece from the walk that found it
+    def _seed(self, sid: int, info: StateInfo, inside: Sequence[tuple[int, int]]) -> None:
+        """Name the rest of a state a token left inside pieces (part ``k`` of ``info``'s, at
+        walk code ``code``, for each ``(k, code)`` of ``inside``) from the walk that found it
         (most states of a decode are met so), not by splitting its NFA states by piece and a
-        breadth-first search of the rest.
+        breadth-first search of each rest.
 
         What is left after walk code ``code`` of a residual is the same residual in every
         context that lists the piece (found once per residual and code); and in the table's
         canonical numbering it is the same for every residual that shares the table, so the
         search runs once per table and code, and the residual that comes from the next one
         of the kind is written from its numbering."""
-        found = self._derived.get((id(residual), code))
-        if found is None:
-            found = self._derived[(id(residual), code)] = (
-                residual,
-                self._derive(sid, piece, residual, table, code),
-            )
-        if found[1] is not None:
-            self.automaton.seed_parts(sid, piece, base, found[1])
+        parts, derived = info.parts, self._derived
+        pieces, bases, residuals = [], [], []
+        for k, code in inside:
+            residual = parts.residuals[k]
+            found = derived.get((id(residual), code))
+            if found is None:
+                made = self._derive(sid, parts.pieces[k], residual, info.tables[k], code)
+                found = derived[(id(residual), code)] = (residual, made)
+            if found[1] is not None:  # (None: no state of the piece reads on)
+                pieces.append(parts.pieces[k])
+                bases.append(parts.bases[k])
+                residuals.append(found[1])
+        self.automaton.seed_parts(sid, Parts(tuple(pieces), tuple(bases), tuple(residuals)))
 
     def _derive(
         self, sid: int, piece: int, residual: Residual, table: _Table, code: int
@@ -904,11 +914,21 @@ class TokenMasker:
             return self._write_on(info.sid, best[1], token, best[0])
         if len(inside) == 1:  # in one piece only: as a token of a state inside it
             return self._inside(info, *inside[0])
+        if not inside:
+            return DEAD
         states: list[int] = []
+        named = True  # every part's rest named by the table numbering (see _seed)
         for n, code in inside:
             order, base = parts.residuals[n].order, parts.bases[n]
-            states += [base + (i if order is None else order[i]) for i in tables[n].sets[code]]
-        return self.automaton.resume(info.sid, states) if states else DEAD
+            if order is None:
+                named = False
+                states += map(base.__add__, tables[n].sets[code])
+            else:
+                states += map(base.__add__, map(order.__getitem__, tables[n].sets[code]))
+        nxt = self.automaton.resume(info.sid, states)
+        if named and nxt not in self._info:
+            self._seed(nxt, info, inside)
+        return nxt
 
     def _nexts(self, info: StateInfo) -> np.ndarray:
         """The next state of every allowed id of a state (vectorised over the walk codes)."""

@@ -26,7 +26,7 @@ from vocabulary_kinds import train_tokenizer
 
 import scene_dsl
 import trace_dsl
-from dslkit.automaton import DEAD
+from dslkit.automaton import DEAD, PieceName
 from scene_dsl.strategies import sample_scene
 from trace_dsl.strategies import sample_trace
 
@@ -145,9 +145,13 @@ def test_settling_by_class_and_vectorised_steps_equal_brute_force(
             assert masker.advance(sid, t) == want, (vocab[t], auto.context(sid))
 
 
-def test_a_loaded_masker_reuses_its_walk_tables() -> None:
-    masker = masker_for("bpe", "scene")
-    texts = _texts("scene", 4, 21)
+@pytest.mark.parametrize("language", ["scene", "trace"])
+def test_a_loaded_masker_reuses_its_walk_tables(language: str) -> None:
+    # (trace: its long rests are named by an object of their piece's own in the process
+    # that walks them, and by the piece's digest once saved: a loaded masker that compiles
+    # a piece anew finds their tables by the digest)
+    masker = masker_for("bpe", language)
+    texts = _texts(language, 4, 21)
     for text in texts[:2]:  # meet the states of two programs
         sid = masker.automaton.start
         for ch in text:
@@ -157,10 +161,12 @@ def test_a_loaded_masker_reuses_its_walk_tables() -> None:
     assert loaded.n_cached == masker.n_cached and len(loaded._tables) == len(masker._tables)
     walked = 0
     original = loaded._walk
+    saved = set(loaded._tables)
 
     def counting(residual: Any) -> Any:
         nonlocal walked
         walked += 1
+        assert _saved_key(residual.key) not in saved, "a saved table walked again"
         return original(residual)
 
     loaded._walk = counting  # type: ignore[method-assign]
@@ -194,8 +200,8 @@ def test_a_loaded_masker_gives_identical_masks_and_next_states(language: str) ->
     # saved again before any of its masks is read (they are unpacked when first read)
     loaded = pickle.loads(pickle.dumps(pickle.loads(pickle.dumps(masker))))
     assert sorted(loaded._info) == sorted(masker._info)
-    assert set(loaded._tables) == set(masker._tables)
-    for key, table in masker._tables.items():
+    assert set(loaded._tables) == set(_saved(masker))  # long rests named by their digests
+    for key, table in _saved(masker).items():
         assert np.array_equal(loaded._tables[key].mask, table.mask)
     for sid, info in masker._info.items():
         again = loaded.info(sid)
@@ -387,11 +393,23 @@ def test_few_tokens_after_a_literal_run_read_one_by_one_equal_the_walk(
                     states[k] = masker.automaton.step(states[k], ch)
             assert np.array_equal(*masks), text
     assert len(runs) > 5
-    assert read._tables.keys() == walked._tables.keys()
-    for key in runs:
-        table, other = read._tables[key], walked._tables[key]
+    reads, walks = _saved(read), _saved(walked)
+    assert reads.keys() == walks.keys()
+    for key in map(_saved_key, runs):
+        table, other = reads[key], walks[key]
         assert _rows(table) == _rows(other), key
         assert table.ids[table.rest].tolist() == other.ids[other.rest].tolist()
+
+
+def _saved_key(key: Any) -> Any:
+    """A walk table's key as it is saved: a long rest names its piece by the digest (in the
+    process that built it, by an object of the piece's own)."""
+    return PieceName.digest_key(key) or key
+
+
+def _saved(masker: TokenMasker) -> dict[Any, Any]:
+    """A masker's walk tables by their saved keys (two maskers' pieces are other objects)."""
+    return {_saved_key(key): table for key, table in masker._tables.items()}
 
 
 def _rows(table: Any) -> list[tuple[int, object, int]]:
