@@ -191,7 +191,8 @@ def _byte_level_pieces(names: list[str]) -> list[bytes] | None:
             return None
         blob = found.astype(np.uint8).tobytes()
         ends = np.cumsum(np.fromiter(map(len, names), dtype=np.int64, count=len(names))).tolist()
-    return [blob[a:e] for a, e in zip([0, *ends], ends)]
+    starts = [0, *ends][: len(ends)]  # each piece from where the one before ends
+    return [blob[a:e] for a, e in zip(starts, ends, strict=True)]
 
 
 @functools.cache

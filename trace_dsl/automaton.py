@@ -204,7 +204,9 @@ def _body(schema: StepSchema) -> Frag:
         lit(f", {schema.keys[i].name}: "),
         alt(
             *(
-                seq(alt(*(lit(c) for c in ops)), *_pairs(schema.keys[i + 1 : j + 1], schema, ops[0]))
+                seq(
+                    alt(*(lit(c) for c in ops)), *_pairs(schema.keys[i + 1 : j + 1], schema, ops[0])
+                )
                 for ops in by_arity.values()
             )
         ),
