@@ -659,7 +659,11 @@ class _Piece:
         flat: list[object] = []
         put, number, find = flat.append, order.append, index.get  # (a hot loop: locals)
         k, n = 0, len(order)
-        if len(edges) > _SMALL and len(states) == 1:
+        if states == self.opening[1]:
+            # the whole piece is left to read from its opening, which no other piece shares
+            # (an equal pattern is the same piece): named by the piece, no search
+            n = _SMALL + 1
+        elif len(edges) > _SMALL and len(states) == 1:
             # the piece left to read from its opening literal (a trace step's "- {op: "): a
             # long piece is named by itself at once, not after a search that gives up past
             # _SMALL states (an estimate: a wrong one only costs sharing, never a wrong name)
