@@ -351,9 +351,10 @@ def test_rests_of_a_few_texts_read_by_text_equal_the_walk(
                 sid = masker.automaton.step(sid, ch)
     assert sum(calls) > 10  # many rests were read by text
 
-    assert read._tables.keys() == walked._tables.keys()
-    for key, table in read._tables.items():
-        other = walked._tables[key]
+    reads, walks = _saved(read), _saved(walked)
+    assert reads.keys() == walks.keys()
+    for key, table in reads.items():
+        other = walks[key]
         assert _rows(table) == _rows(other), key
         assert table.ids[table.rest].tolist() == other.ids[other.rest].tolist()
 
