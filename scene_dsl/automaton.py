@@ -75,6 +75,8 @@ class _SceneLang:
             for a in contract.attributes
         }
         self._shapes: dict[str, _RowShapes] = {}
+        self._tops: dict[str, tuple[tuple[str, bool, bool], ...]] = {}  # top_components
+        self._openings: dict[str, Frag] = {}  # opening
         self._values: dict[tuple[str, tuple[str, ...]], Frag] = {}  # values_frag
         self._fields: dict[tuple[str, int], Frag] = {}  # field_frag
         self._ids: dict[str, Frag] = {}  # id_frag
@@ -84,6 +86,26 @@ class _SceneLang:
         # pickled by what builds it (the shape cache holds pattern closures), so a compiled
         # token masker can be saved and loaded by another process
         return (_SceneLang, (self.c, "row" if self.row else "block"))
+
+    def opening(self, name: str) -> Frag:
+        """``" [name]"``, the opening tag of a component's block (one lookup per name)."""
+        found = self._openings.get(name)
+        if found is None:
+            found = self._openings[name] = lit(f" [{name}]")
+        return found
+
+    def top_components(self, layout: str) -> tuple[tuple[str, bool, bool], ...]:
+        """The components a family admits at the top level, in canonical order: ``(name,
+        singleton, one the family requires)`` (found once per family)."""
+        found = self._tops.get(layout)
+        if found is None:
+            fam = self.c.families[layout]
+            found = self._tops[layout] = tuple(
+                (name, self.c.components[name].singleton, name in fam.requires_any)
+                for name in sorted(fam.admits)
+                if not self.c.components[name].child_only
+            )
+        return found
 
     def shapes(self, name: str) -> _RowShapes:
         """The row-token shapes of a component (built on first use)."""
@@ -272,7 +294,7 @@ class _Top:
                             False,
                             False,
                         )
-                        out.append(Piece(lang.values_frag(a.name, tuple(values)), nxt))
+                        out.append(Piece(lang.values_frag(a.name, values), nxt))
                     continue
                 for v in values:
                     rule_attrs = self.rule_attrs
@@ -283,20 +305,27 @@ class _Top:
                     out.append(Piece(lit(f" [{a.name}:{v}]"), nxt))
         if self.layout is not None:
             fam = c.families[self.layout]
-            for name in sorted(fam.admits):
-                spec = c.components[name]
-                if spec.child_only or (spec.singleton and name in self.singles):
+            # the context after a component: one per singleton (its own set of used ones),
+            # and one shared by the others, per whether the family's requirement is met
+            shared: dict[bool, partial[_Top]] = {}
+            for name, singleton, required in lang.top_components(self.layout):
+                if singleton and name in self.singles:
                     continue
-                after = partial(
-                    _Top,
-                    lang,
-                    self.rule_attrs,
-                    self.last_rank,
-                    self.layout,
-                    self.singles | {name} if spec.singleton else self.singles,
-                    self.has_required or name in fam.requires_any,
-                    True,
-                )
+                met = self.has_required or required
+                after = None if singleton else shared.get(met)
+                if after is None:
+                    after = partial(
+                        _Top,
+                        lang,
+                        self.rule_attrs,
+                        self.last_rank,
+                        self.layout,
+                        self.singles | {name} if singleton else self.singles,
+                        met,
+                        True,
+                    )
+                    if not singleton:
+                        shared[met] = after
                 out += _component_pieces(lang, name, after)
             if self.has_required or not fam.requires_any:
                 out.append(Piece(lit(f" {SCENE_END}"), _DONE))
@@ -400,10 +429,10 @@ def _component_pieces(
 ) -> list[Piece]:
     """The ways a component may start, each leading into its body (``after()``: the context
     once it is closed; made, like the body's, only when the opening is completed)."""
-    spec = lang.c.components[name]
-    block = Piece(lit(f" [{name}]"), partial(_open_block, lang, name, after))
+    block = Piece(lang.opening(name), partial(_open_block, lang, name, after))
     if not lang.row:
         return [block]
+    spec = lang.c.components[name]
     row = Piece(lit(f" [{name}:"), partial(_open_row, lang, name, after))
     return [row, block] if spec.children else [row]
 
