@@ -804,17 +804,15 @@ class TokenMasker:
         if nxt is None:
             parts, table = info.parts, info.tables[k]
             residual, base = parts.residuals[k], parts.bases[k]
-            order, sets = residual.order, table.sets[code]
+            order = residual.order
+            sets: Iterable[int] = table.sets[code]
             # (map, not a generator: one C-level pass, and a state is entered this way at
             # most steps of a decode)
-            if order is None:
-                nxt = self.automaton.resume(info.sid, map(base.__add__, sets))
-            else:
-                nxt = self.automaton.resume(
-                    info.sid, map(base.__add__, map(order.__getitem__, sets))
-                )
-                if nxt not in self._info:
-                    self._seed(nxt, info, ((k, code),))
+            if order is not None:
+                sets = map(order.__getitem__, sets)
+            nxt = self.automaton.resume(info.sid, map(base.__add__, sets))
+            if nxt not in self._info:
+                self._seed(nxt, info, ((k, code),))
             info._inside[(k, code)] = nxt
         return nxt
 
@@ -849,7 +847,10 @@ class TokenMasker:
         """The residual after walk code ``code`` of ``residual`` (its table ``table``) in
         piece ``piece`` of the context of ``sid`` (None: no state of it reads on)."""
         order = residual.order
-        assert order is not None  # (a residual named by its piece has no table numbering)
+        if order is None:  # named by its piece: the table numbers the piece's own states
+            edges = residual.edges
+            local = frozenset(i for i in table.sets[code] if edges[i])
+            return self.automaton.piece_residual(sid, piece, local) if local else None
         derived = table.derived
         if derived is None:
             derived = table.derived = {}
@@ -917,16 +918,14 @@ class TokenMasker:
         if not inside:
             return DEAD
         states: list[int] = []
-        named = True  # every part's rest named by the table numbering (see _seed)
         for n, code in inside:
             order, base = parts.residuals[n].order, parts.bases[n]
-            if order is None:
-                named = False
-                states += map(base.__add__, tables[n].sets[code])
-            else:
-                states += map(base.__add__, map(order.__getitem__, tables[n].sets[code]))
+            sets: Iterable[int] = tables[n].sets[code]
+            if order is not None:
+                sets = map(order.__getitem__, sets)
+            states += map(base.__add__, sets)
         nxt = self.automaton.resume(info.sid, states)
-        if named and nxt not in self._info:
+        if nxt not in self._info:
             self._seed(nxt, info, inside)
         return nxt
 
