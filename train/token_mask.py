@@ -26,7 +26,10 @@ mask depends on:
   character.
 
 A state's first visit is then a few table lookups plus those few walks; every other step is a
-dict lookup and a cached boolean mask. The long-lived structures are kept to few objects (a
+dict lookup and a cached boolean mask. Most states of a decode are entered by a token that
+ends inside a piece: their parts come from the walk that found the token (its code's NFA
+states, and the rest from them named once per table and code, see :meth:`TokenMasker._seed`),
+not from splitting the state's NFA states by piece and searching each rest anew. The long-lived structures are kept to few objects (a
 state set's parts as parallel tuples, tables and their union per state set, token positions in
 an int dict), because every full pass of Python's cyclic collector walks them all, and with
 torch loaded such a pass costs 0.1 s; and they hold no reference cycle (a state holds its
