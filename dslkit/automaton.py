@@ -899,8 +899,8 @@ class Residual:
     A short rest (a value and the piece's closing text) is named by itself, written in a
     canonical numbering (the set first, then breadth first), so the same rest has the same
     ``key`` in every piece and context (inside a content ref of any field, a block under any
-    parent). A long one (a trace step) is named by the piece's :attr:`_Piece.digest` and the
-    set.
+    parent). A long one (a trace step), and a piece's opening (the whole piece), is named by
+    its piece (:class:`PieceName`, saved as the piece's digest) and the set.
 
     A walk starts at the states ``start`` of ``edges`` (the piece's own: per state, its
     ``(character set or None, target)`` pairs); reaching ``end`` completes the piece.

@@ -927,6 +927,8 @@ class TokenMasker:
             if order is not None:
                 sets = map(order.__getitem__, sets)
             states += map(base.__add__, sets)
+        if not states:
+            return DEAD
         nxt = self.automaton.resume(info.sid, states)
         if nxt not in self._info:
             self._seed(nxt, info, inside)
