@@ -650,6 +650,8 @@ class _Piece:
 
     def _residual(self, states: frozenset[int]) -> Residual:
         edges = self.nfa.edges
+        if self._long_from(states):
+            return self._by_piece(states)
         order = sorted(states)  # the piece's own numbering is the same in every context
         index = {s: i for i, s in enumerate(order)}
         # The key: the rest written out flat in the canonical numbering (one tuple, not one
@@ -659,17 +661,6 @@ class _Piece:
         flat: list[object] = []
         put, number, find = flat.append, order.append, index.get  # (a hot loop: locals)
         k, n = 0, len(order)
-        if states == self.opening[1]:
-            # the whole piece is left to read from its opening, which no other piece shares
-            # (an equal pattern is the same piece): named by the piece, no search
-            n = _SMALL + 1
-        elif len(edges) > _SMALL and len(states) == 1:
-            # the piece left to read from its opening literal (a trace step's "- {op: "): a
-            # long piece is named by itself at once, not after a search that gives up past
-            # _SMALL states (an estimate: a wrong one only costs sharing, never a wrong name)
-            at = self.lead.get(next(iter(states)))
-            if at is not None and len(edges) - at > _SMALL:
-                n = _SMALL + 1
         while k < n <= _SMALL:
             row = edges[order[k]]
             put(len(row))
@@ -683,11 +674,28 @@ class _Piece:
                 put(i)
             k += 1
         if n > _SMALL:  # a long rest (a trace step): named by the piece, not copied
-            start = tuple(sorted(states))
-            return Residual(("piece", self.name, start), start, edges, self.end, None)
+            return self._by_piece(states)
         key = ("rest", len(states), index.get(self.end, -1), *flat)
         start = tuple(order[: len(states)])
         return Residual(key, start, edges, self.end, tuple(order))
+
+    def _long_from(self, states: frozenset[int]) -> bool:
+        """Whether the rest from ``states`` is named by the piece without a search: the
+        piece's opening (the whole piece, which no other piece shares: an equal pattern is
+        the same piece), or a state of a long piece's opening literal (a trace step's
+        ``- {op: ``), where the search would give up past _SMALL states. An estimate for
+        the latter: a wrong one only costs sharing, never a wrong name."""
+        if states == self.opening[1]:
+            return True
+        if len(states) != 1 or len(self.nfa.edges) <= _SMALL:
+            return False
+        at = self.lead.get(next(iter(states)))
+        return at is not None and len(self.nfa.edges) - at > _SMALL
+
+    def _by_piece(self, states: frozenset[int]) -> Residual:
+        """The rest from ``states`` named by the piece and the states (see :attr:`name`)."""
+        start = tuple(sorted(states))
+        return Residual(("piece", self.name, start), start, self.nfa.edges, self.end, None)
 
     @cached_property
     def digest(self) -> str:

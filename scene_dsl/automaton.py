@@ -76,7 +76,6 @@ class _SceneLang:
         }
         self._shapes: dict[str, _RowShapes] = {}
         self._tops: dict[str, tuple[tuple[str, bool, bool], ...]] = {}  # top_components
-        self._openings: dict[str, Frag] = {}  # opening
         self._values: dict[tuple[str, tuple[str, ...]], Frag] = {}  # values_frag
         self._fields: dict[tuple[str, int], Frag] = {}  # field_frag
         self._ids: dict[str, Frag] = {}  # id_frag
@@ -86,13 +85,6 @@ class _SceneLang:
         # pickled by what builds it (the shape cache holds pattern closures), so a compiled
         # token masker can be saved and loaded by another process
         return (_SceneLang, (self.c, "row" if self.row else "block"))
-
-    def opening(self, name: str) -> Frag:
-        """``" [name]"``, the opening tag of a component's block (one lookup per name)."""
-        found = self._openings.get(name)
-        if found is None:
-            found = self._openings[name] = lit(f" [{name}]")
-        return found
 
     def top_components(self, layout: str) -> tuple[tuple[str, bool, bool], ...]:
         """The components a family admits at the top level, in canonical order: ``(name,
@@ -429,7 +421,7 @@ def _component_pieces(
 ) -> list[Piece]:
     """The ways a component may start, each leading into its body (``after()``: the context
     once it is closed; made, like the body's, only when the opening is completed)."""
-    block = Piece(lang.opening(name), partial(_open_block, lang, name, after))
+    block = Piece(lit(f" [{name}]"), partial(_open_block, lang, name, after))
     if not lang.row:
         return [block]
     spec = lang.c.components[name]

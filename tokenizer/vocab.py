@@ -175,7 +175,7 @@ def _byte_level_pieces(names: list[str]) -> list[bytes] | None:
     joined = "".join(names)
     try:
         import numpy as np
-    except ImportError:  # pragma: no cover - numpy comes with every extra that decodes
+    except ImportError:  # (dslkit.tokenizer installs without numpy)
         try:
             blob = codecs.charmap_encode(joined, "strict", _to_byte())[0]
         except UnicodeEncodeError:

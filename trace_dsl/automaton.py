@@ -193,10 +193,9 @@ def _body(schema: StepSchema) -> Frag:
     if "compute_op" not in kinds:
         return seq(lit(schema.op), *_pairs(schema.keys, schema, None))
     # the args' length depends on the compute op: only the text from the op's name to the args
-    # branches per op, so the states before and after it stay shared
+    # branches, once per arity (ops that take as many args share a branch: a third of the
+    # states of one per op), so the states before and after it stay shared
     i, j = kinds.index("compute_op"), kinds.index("args")
-    # ops that take as many args share one branch (what follows the op's name depends on its
-    # arity alone): three branches, not one copy of the args per op (a third of the states)
     by_arity: dict[tuple[int, int | None], list[str]] = {}
     for c in sorted(COMPUTE_OPS):
         by_arity.setdefault(ARITY[c], []).append(c)

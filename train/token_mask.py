@@ -29,9 +29,10 @@ A state's first visit is then a few table lookups plus those few walks; every ot
 dict lookup and a cached boolean mask. Most states of a decode are entered by a token that
 ends inside a piece: their parts come from the walk that found the token (its code's NFA
 states, and the rest from them named once per table and code, see :meth:`TokenMasker._seed`),
-not from splitting the state's NFA states by piece and searching each rest anew. The long-lived structures are kept to few objects (a
-state set's parts as parallel tuples, tables and their union per state set, token positions in
-an int dict), because every full pass of Python's cyclic collector walks them all, and with
+not from splitting the state's NFA states by piece and searching each rest anew.
+
+The long-lived structures are kept to few objects (a state set's parts as parallel tuples,
+tables and their union per state set, token positions in an int dict), because every full pass of Python's cyclic collector walks them all, and with
 torch loaded such a pass costs 0.1 s; and they hold no reference cycle (a state holds its
 masker weakly, a piece DFA holds closures over the vocabulary's arrays), so a masker that is
 dropped is freed at once, not at the next full pass. The tables are keyed by the residual's structure, so they
@@ -192,14 +193,10 @@ class _Table:
     # completes the piece and the id of the token that writes its text after the piece (-1:
     # none)
     rest_rows: tuple[list[int], list[int], list[int]] | None = None
-    # per walk code >= 0, how the rest after a token that ends there is named (see
-    # TokenMasker._seed; kept in the process only)
-    derived: dict[int, _Derived] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_packed", None)  # a loaded table's mask not read yet: read below
-        state["derived"] = None
         state["mask"] = (np.packbits(self.mask), len(self.mask))
         return state
 
@@ -215,9 +212,9 @@ class _Table:
         return mask
 
 
-# A table's derivation for one walk code (TokenMasker._seed): the code's NFA states that read
-# a character (the table's canonical numbers), and the name of the rest from them: its key,
-# its canonical numbering as canonical numbers of the table's own and how many of them it
+# What is left after one walk code of a table (TokenMasker._derive): the code's NFA states that
+# read a character (the table's canonical numbers), and the name of the rest from them: its
+# key, its canonical numbering as canonical numbers of the table's own and how many of them it
 # starts in (None: named by the piece, so searched for in each piece anew)
 _Derived = tuple[tuple[int, ...], tuple[Hashable, tuple[int, ...], int] | None]
 
@@ -556,6 +553,8 @@ class TokenMasker:
         # (id(residual), walk code) -> (the residual, kept alive so the id is not reused; the
         # residual after a token that ends there, or None: see _seed)
         self._derived: dict[tuple[int, int], tuple[Residual, Residual | None]] = {}
+        # (id(table), walk code) -> _Derived (tables live as long as the masker)
+        self._named: dict[tuple[int, int], _Derived] = {}
         # the distinct masks less dead tokens, by the base mask, the dead ids and whether
         # end-of-sequence is allowed (see _build)
         self._masks: dict[tuple[int, tuple[int, ...], bool], tuple[np.ndarray, np.ndarray]] = {}
@@ -566,8 +565,8 @@ class TokenMasker:
         # Which alphabet characters a character set holds / where runs of a set stop: closures
         # over the vocabulary's arrays, not methods, so the piece DFAs that keep them hold no
         # reference back to the masker (no cycle: a dropped masker is freed at once).
-        self._member = _members_of(self._alphabet)
         self._alphabet_index = {c: i for i, c in enumerate(self._alphabet)}
+        self._member = _members_of(self._alphabet, self._alphabet_index)
         # text -> position of its token among the walkable ones, or the positions when two ids
         # write one text (an int-valued dict is one object to the cyclic collector, where a
         # list per token was tens of thousands that every full collection walks)
@@ -607,6 +606,7 @@ class TokenMasker:
             "_by_parts",
             "_rest_masks",
             "_derived",
+            "_named",
             "_masks",
             "_member",
             "_alphabet_index",
@@ -854,15 +854,12 @@ class TokenMasker:
             edges = residual.edges
             local = frozenset(i for i in table.sets[code] if edges[i])
             return self.automaton.piece_residual(sid, piece, local) if local else None
-        derived = table.derived
-        if derived is None:
-            derived = table.derived = {}
-        entry = derived.get(code)
+        entry = self._named.get((id(table), code))
         if entry is None:
             edges = residual.edges
             reads = tuple(i for i in table.sets[code] if edges[order[i]])
             if not reads:
-                derived[code] = ((), None)
+                self._named[(id(table), code)] = ((), None)
                 return None
             found = self.automaton.piece_residual(
                 sid, piece, frozenset(map(order.__getitem__, reads))
@@ -871,7 +868,7 @@ class TokenMasker:
             if found.order is not None:
                 index = dict(zip(order, range(len(order)), strict=True))
                 name = (found.key, tuple(map(index.__getitem__, found.order)), len(found.start))
-            derived[code] = (reads, name)
+            self._named[(id(table), code)] = (reads, name)
             return found
         reads, name = entry
         if not reads:
@@ -927,8 +924,6 @@ class TokenMasker:
             if order is not None:
                 sets = map(order.__getitem__, sets)
             states += map(base.__add__, sets)
-        if not states:
-            return DEAD
         nxt = self.automaton.resume(info.sid, states)
         if nxt not in self._info:
             self._seed(nxt, info, inside)
@@ -1000,7 +995,7 @@ class TokenMasker:
 
             def piece_classes() -> tuple[np.ndarray, list[str]]:
                 charsets = {cs for e in edges for cs, _ in e if cs is not None}
-                return _classes(alphabet, member, charsets)
+                return _classes(alphabet, index, member, charsets)
 
             def classes_of(cls: np.ndarray, cs: object) -> list[int]:
                 found = memo.get(cs)
@@ -1537,9 +1532,9 @@ def _pick(items: Sequence[str], idx: list[int]) -> list[str]:
     return list(operator.itemgetter(*idx)(items))
 
 
-def _members_of(alphabet: list[str]) -> Callable[[object], np.ndarray]:
-    """A function: character set -> which characters of ``alphabet`` it holds (bool, cached)."""
-    index = {c: i for i, c in enumerate(alphabet)}
+def _members_of(alphabet: list[str], index: dict[str, int]) -> Callable[[object], np.ndarray]:
+    """A function: character set -> which characters of ``alphabet`` (``index``: its
+    positions) it holds (bool, cached)."""
     found_for: dict[object, np.ndarray] = {}
 
     def member(cs: object) -> np.ndarray:
@@ -1561,11 +1556,13 @@ def _members_of(alphabet: list[str]) -> Callable[[object], np.ndarray]:
 
 
 def _classes(
-    alphabet: list[str], member: Callable[[object], np.ndarray], charsets: Iterable[object]
+    alphabet: list[str],
+    index: dict[str, int],
+    member: Callable[[object], np.ndarray],
+    charsets: Iterable[object],
 ) -> tuple[np.ndarray, list[str]]:
-    """Alphabet -> class id (characters in exactly the same sets share one) and a
-    representative character per class."""
-    index = {c: i for i, c in enumerate(alphabet)}
+    """Alphabet (``index``: character -> position) -> class id (characters in exactly the same
+    sets share one) and a representative character per class."""
     alone: set[int] = set()  # characters some set holds on its own: each a class of its own
     cls = np.zeros(len(alphabet), dtype=np.int64)
     n = 0

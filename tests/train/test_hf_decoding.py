@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -97,17 +98,29 @@ def test_read_vocabulary_gives_the_decoded_bytes() -> None:
     assert not read_vocabulary(hf_tokenizer("bpe")).strips_leading_space
 
 
-def test_read_vocabulary_reads_a_byte_level_piece_outside_the_byte_alphabet_as_text() -> None:
-    # Byte-level pieces are read in one pass over the vocabulary; a piece with a character
+@pytest.mark.parametrize("numpy", [True, False])
+def test_read_vocabulary_reads_a_byte_level_piece_outside_the_byte_alphabet_as_text(
+    numpy: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Byte-level pieces are read in one pass over the vocabulary (through numpy, or without
+    # it the byte alphabet's codec: dslkit.tokenizer needs no numpy); a piece with a character
     # that stands for no byte (here "€") sends the reading to the per-piece path, which
     # reads it as text, and every other piece the same as before.
     from tokenizers import Tokenizer, decoders, models
 
+    if not numpy:
+        monkeypatch.setitem(sys.modules, "numpy", None)  # `import numpy` raises ImportError
     texts = {"a": b"a", "Ġb": b" b", "€": "€".encode(), "ĠĊ": b" \n", "c": b"c"}
     for pieces in (list(texts), [p for p in texts if p != "€"]):
         tok = Tokenizer(models.BPE(vocab={p: i for i, p in enumerate(pieces)}, merges=[]))
         tok.decoder = decoders.ByteLevel()
         assert read_vocabulary(tok).pieces == tuple(texts[p] for p in pieces), pieces
+
+
+def test_read_vocabulary_is_the_same_without_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_numpy = [read_vocabulary(hf_tokenizer(kind)) for kind in KINDS]
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    assert [read_vocabulary(hf_tokenizer(kind)) for kind in KINDS] == with_numpy
 
 
 def _replay(proc: GrammarLogitsProcessor, tok: Any, texts: list[str], prompt_lens: list[int]):
