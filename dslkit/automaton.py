@@ -24,6 +24,7 @@ import array
 import bisect
 import hashlib
 import heapq
+import operator
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -474,15 +475,19 @@ def _charset(items: list[Any], exclude: frozenset[str], pattern: str) -> Chars:
 class Piece(NamedTuple):
     """One thing that may come next in a context, and the context after it.
 
-    ``next`` is the context, or a function of no arguments that makes it (a context is never
-    callable): a context lists every piece that may come next, and few of them are ever
-    completed (a scene's top level lists a few dozen components, each leading into a block
-    context of its own), so a language may leave the others unbuilt. The automaton calls it
-    once, when a piece of the context is first completed (or its shortest completion asked).
+    ``next`` is the context, or a function that makes it from the context the piece is listed
+    in (a context is never callable). A context lists every piece that may come next, and few
+    of them are ever completed (a scene's top level lists a few dozen components, each leading
+    into a block context of its own), so a language may leave the others unbuilt; and since
+    the function takes the context, one list of pieces can serve every context with the same
+    pieces (a block's fields under any parent), which a language may then build once. The
+    automaton calls it once per context, when the piece is first completed there (or its
+    shortest completion asked).
     """
 
     pattern: Frag
-    next: Context | Callable[[], Context]  # where the automaton goes once the piece is complete
+    # where the automaton goes once the piece is complete
+    next: Context | Callable[[Any], Context]
 
 
 class Context(Protocol):
@@ -508,6 +513,8 @@ class Context(Protocol):
 
 
 _MISS = object()
+_PATTERN = operator.itemgetter(0)  # a Piece's pattern
+_NEXT = operator.itemgetter(1)  # a Piece's next
 
 
 def empty_closure(edges: Sequence[Sequence[tuple[object, int]]], s0: int) -> tuple[int, ...]:
@@ -954,17 +961,20 @@ class Parts:
 
 class _Ctx:
     """A context, compiled: its structure and the contexts its pieces lead to (as the pieces
-    give them: a context, or a function that makes it; made once, see :meth:`next`)."""
+    give them: a context, or a function of this context that makes it; made once, see
+    :meth:`next`)."""
 
-    __slots__ = ("comp", "interned", "made", "nexts", "rests")
+    __slots__ = ("comp", "ctx", "interned", "made", "nexts", "rests")
 
     def __init__(
         self,
         comp: _Compiled,
-        nexts: list[Context | Callable[[], Context]],
+        ctx: Context,
+        nexts: list[Context | Callable[[Any], Context]],
         interned: dict[Context, Context],
     ) -> None:
         self.comp = comp
+        self.ctx = ctx
         self.nexts = nexts
         self.interned = interned  # the automaton's one object per distinct context
         self.made: list[Context | None] = [None] * len(nexts)  # per piece, once made
@@ -978,7 +988,7 @@ class _Ctx:
         made = self.made[piece]
         if made is None:
             nxt = self.nexts[piece]
-            nxt = nxt() if callable(nxt) else nxt
+            nxt = nxt(self.ctx) if callable(nxt) else nxt
             made = self.made[piece] = self.interned.setdefault(nxt, nxt)
         return made
 
@@ -1016,6 +1026,9 @@ class Automaton:
         self._structures: dict[Hashable, _Compiled] = {}
         self._pieces: dict[Hashable, _Piece] = {}
         self._by_pattern: dict[int, tuple[Frag, _Piece]] = {}  # id(pattern) -> its piece
+        # the patterns' ids of a context's pieces -> its structure (the patterns are kept
+        # alive by _by_pattern)
+        self._by_patterns: dict[tuple[int, ...], _Compiled] = {}
         self._digests: dict[int, tuple[object, bytes]] = {}  # the pieces' (see _key_digest)
         # A state is (context, NFA state set); None stands for the context's start set, so a
         # context is only compiled once something is read in it: a first visit that walks a
@@ -1036,6 +1049,7 @@ class Automaton:
         state["_structures"] = {}  # keys may hold closures; compiled contexts keep theirs
         state["_pieces"] = {}
         state["_by_pattern"] = {}
+        state["_by_patterns"] = {}
         state["_digests"] = {}
         # _contexts stays: every compiled context shares it (the contexts its pieces made)
         return state
@@ -1044,39 +1058,53 @@ class Automaton:
         cx = self._compiled.get(ctx)
         if cx is None:
             pieces = ctx.pieces()
-            # A pattern object is met again in context after context (languages cache their
-            # fragments): found by identity, its structural key (a nested tuple, hashed anew
-            # at every lookup) is read only the first time. A structure is then named by its
-            # pieces' identities, which the key lookup made one object per key.
-            by_pattern = self._by_pattern
-            compiled = []
-            for p in pieces:
-                found = by_pattern.get(id(p.pattern))
-                if found is None:
-                    key = _key(p.pattern)
-                    piece = self._pieces.get(key)
-                    if piece is None:
-                        piece = self._pieces[key] = _Piece(p.pattern, self._digests)
-                    # the pattern is kept alive with its piece, so its id is never reused
-                    found = by_pattern[id(p.pattern)] = (p.pattern, piece)
-                compiled.append(found[1])
-            ids = tuple(map(id, compiled))
-            comp = self._structures.get(ids)
+            # The patterns' identities name the structure: a context with the same patterns
+            # as one compiled before (a language hands the same fragment objects to every
+            # context with the same pieces) is found without a look at each piece.
+            ids = tuple(map(id, map(_PATTERN, pieces)))
+            comp = self._by_patterns.get(ids)
             if comp is None:
-                comp = self._structures[ids] = _Compiled(compiled)
+                comp = self._by_patterns[ids] = self._structure(pieces)
             # the contexts the pieces lead to are made (or looked up) when a piece is first
             # completed: most never are
-            cx = self._compiled[ctx] = _Ctx(comp, [p.next for p in pieces], self._contexts)
+            cx = self._compiled[ctx] = _Ctx(comp, ctx, list(map(_NEXT, pieces)), self._contexts)
         return cx
 
-    def _intern(self, ctx: Context, states: frozenset[int] | None) -> int:
+    def _structure(self, pieces: Sequence[Piece]) -> _Compiled:
+        """The compiled structure of a list of pieces."""
+        # A pattern object is met again in context after context (languages cache their
+        # fragments): found by identity, its structural key (a nested tuple, hashed anew at
+        # every lookup) is read only the first time. A structure is then named by its pieces'
+        # identities, which the key lookup made one object per key.
+        by_pattern = self._by_pattern
+        compiled = []
+        for p in pieces:
+            found = by_pattern.get(id(p.pattern))
+            if found is None:
+                key = _key(p.pattern)
+                piece = self._pieces.get(key)
+                if piece is None:
+                    piece = self._pieces[key] = _Piece(p.pattern, self._digests)
+                # the pattern is kept alive with its piece, so its id is never reused
+                found = by_pattern[id(p.pattern)] = (p.pattern, piece)
+            compiled.append(found[1])
+        ids = tuple(map(id, compiled))
+        comp = self._structures.get(ids)
+        if comp is None:
+            comp = self._structures[ids] = _Compiled(compiled)
+        return comp
+
+    def _intern(self, ctx: Context, states: frozenset[int] | None, cx: _Ctx | None = None) -> int:
+        """The state ``(ctx, states)``; ``cx``: its compiled context when the caller has it (a
+        state met inside a context is looked up by the context's hash once, not again when
+        it is first read)."""
         key = (ctx, states)
         sid = self._key_to_id.get(key)
         if sid is None:
             sid = self._key_to_id[key] = len(self._keys)
             self._keys.append(key)
             self._trans.append({})
-            self._ctx_of.append(None)
+            self._ctx_of.append(cx)
         return sid
 
     def _enter(self, ctx: Context) -> int:
@@ -1113,7 +1141,7 @@ class Automaton:
             return DEAD
         if isinstance(found, int):
             return self._enter(cx.next(found))
-        return self._intern(ctx, found)
+        return self._intern(ctx, found, cx)
 
     # -- what the token masker reads (dslkit.train.token_mask) ---------------------------------
     def parts(self, sid: int) -> Parts:
@@ -1128,7 +1156,7 @@ class Automaton:
         """The state in the context of ``sid`` at the NFA states ``states`` (the context's
         numbering: a part's ``base`` plus its piece's own; a closed set that completes no
         piece)."""
-        return self._intern(self._keys[sid][0], frozenset(states))
+        return self._intern(self._keys[sid][0], frozenset(states), self._ctx_of[sid])
 
     def piece_residual(
         self,
@@ -1184,7 +1212,7 @@ class Automaton:
                     break
                 states = found
             else:
-                return self._intern(ctx, states)
+                return self._intern(ctx, states, cx)
         return sid
 
     def accepts(self, text: str) -> bool:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from dslkit.automaton import Automaton, Frag, Piece, alt, lit, regex, seq, tag
 from scene_dsl.contract import (
@@ -50,6 +50,7 @@ __all__ = ["SCENE_END", "SceneForm", "prefix_automaton"]
 
 SceneForm = Literal["block", "row"]
 
+_Pieces = tuple[Piece, ...]  # what a context lists (one tuple shared by every context alike)
 SCENE_END = "[/scene]"  # the grammar's SCENE_CLOSE: a complete program ends with it
 # the contract's own value patterns: a topology id, a dotted content path
 ID = regex(ID_RE.pattern)
@@ -80,6 +81,12 @@ class _SceneLang:
         self._fields: dict[tuple[str, int], Frag] = {}  # field_frag
         self._ids: dict[str, Frag] = {}  # id_frag
         self._allowed: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, ...]] = {}
+        # the pieces of contexts, by what decides them (their next contexts are made from the
+        # context, so every context with the same key lists the same tuple: a block's
+        # fields under any parent, the components of a family after any attributes)
+        self._attr_pieces: dict[tuple[tuple[tuple[str, str], ...], int, str | None], _Pieces] = {}
+        self._top_pieces: dict[tuple[str, frozenset[str], bool], _Pieces] = {}
+        self._block_pieces: dict[tuple[str, int, frozenset[str], bool], _Pieces] = {}
 
     def __reduce__(self) -> tuple[object, ...]:
         # pickled by what builds it (the shape cache holds pattern closures), so a compiled
@@ -116,6 +123,103 @@ class _SceneLang:
             child = min(self.comp_min(c) for c in spec.children)
             best = min(best, self.block_min(name) + child)
         return best
+
+    def attribute_pieces(
+        self, rule_attrs: tuple[tuple[str, str], ...], last_rank: int, layout: str | None
+    ) -> _Pieces:
+        """The attributes a top-level context may still write (before any component), after
+        the attribute of rank ``last_rank``, the rule-read values ``rule_attrs`` and the
+        layout ``layout``."""
+        key = (rule_attrs, last_rank, layout)
+        found = self._attr_pieces.get(key)
+        if found is not None:
+            return found
+        known = dict(rule_attrs)
+        out: list[Piece] = []
+        for rank, a in enumerate(self.attrs):
+            if rank <= last_rank or (layout is None and rank > self.layout_rank):
+                continue
+            if a.kind == "id":
+                out.append(
+                    Piece(self.id_frag(a.name), partial(_after_attr, rule_attrs, rank, layout))
+                )
+                continue
+            values = self.values_after(a, rule_attrs, known)
+            if a.name not in self.rule_keys and a.name != "layout":
+                # every value leads to the same context: one piece reads them all (a
+                # top-level context lists a few dozen pieces, not one per value)
+                if values:
+                    nxt = partial(_after_attr, rule_attrs, rank, layout)
+                    out.append(Piece(self.values_frag(a.name, values), nxt))
+                continue
+            for v in values:
+                after = (*rule_attrs, (a.name, v)) if a.name in self.rule_keys else rule_attrs
+                nxt = partial(_after_attr, after, rank, v if a.name == "layout" else layout)
+                out.append(Piece(lit(f" [{a.name}:{v}]"), nxt))
+        found = self._attr_pieces[key] = tuple(out)
+        return found
+
+    def top_pieces(self, layout: str, singles: frozenset[str], has_required: bool) -> _Pieces:
+        """The components a top-level context of family ``layout`` may open (``singles``:
+        the singletons already used), and the end once the family's requirement is met."""
+        key = (layout, singles, has_required)
+        found = self._top_pieces.get(key)
+        if found is not None:
+            return found
+        out: list[Piece] = []
+        # the context after a component: one per singleton (its own set of used ones), and
+        # one shared by the others, per whether the family's requirement is met
+        shared: dict[bool, partial[_Top]] = {}
+        for name, singleton, required in self.top_components(layout):
+            if singleton and name in singles:
+                continue
+            met = has_required or required
+            after = None if singleton else shared.get(met)
+            if after is None:
+                after = partial(_after_component, name if singleton else None, met)
+                if not singleton:
+                    shared[met] = after
+            out += _component_pieces(self, name, after)
+        if has_required or not self.c.families[layout].requires_any:
+            out.append(Piece(lit(f" {SCENE_END}"), _DONE))
+        found = self._top_pieces[key] = tuple(out)
+        return found
+
+    def block_pieces(
+        self, name: str, last: int, seen: frozenset[str], in_children: bool
+    ) -> _Pieces:
+        """What may come next inside ``[name]`` after field ``last`` (-1: none) with the
+        fields ``seen``, in its children or not: fields in contract order, then children,
+        then the closing tag once the fields are complete."""
+        key = (name, last, seen, in_children)
+        found = self._block_pieces.get(key)
+        if found is not None:
+            return found
+        spec = self.c.components[name]
+        out: list[Piece] = []
+        ra_met = not spec.requires_any or bool(seen & set(spec.requires_any))
+        if not in_children:
+            for i, f in enumerate(spec.fields):
+                if i < last or (i == last and not f.repeatable):
+                    continue
+                # canonical order is final: skipping a required field would make it impossible
+                if any(g.required and g.name not in seen for g in spec.fields[:i]):
+                    continue
+                if (
+                    not ra_met
+                    and f.name not in spec.requires_any
+                    and not any(spec.field_index[r] > i for r in spec.requires_any)
+                ):
+                    continue
+                out.append(Piece(self.field_frag(spec, i), partial(_after_field, i, f.name)))
+        if ra_met and all(not f.required or f.name in seen for f in spec.fields):
+            for child in spec.children:
+                out += _component_pieces(self, child, _in_children)
+            # in row form the printer writes a block only for a component with children
+            if not (self.row and spec.children and not in_children):
+                out.append(Piece(lit(f" [/{name}]"), _parent))
+        found = self._block_pieces[key] = tuple(out)
+        return found
 
     def values_frag(self, name: str, values: tuple[str, ...]) -> Frag:
         """``" [name:value]"`` for any one of ``values`` (one fragment per attribute and
@@ -257,71 +361,14 @@ class _Top:
     final = False
 
     def pieces(self) -> Sequence[Piece]:
-        lang, c = self.lang, self.lang.c
-        out: list[Piece] = []
-        if not self.in_components:
-            known = dict(self.rule_attrs)
-            for rank, a in enumerate(lang.attrs):
-                if rank <= self.last_rank or (self.layout is None and rank > lang.layout_rank):
-                    continue
-                # the contexts after a piece are made when it is completed (see Piece)
-                if a.kind == "id":
-                    nxt = partial(
-                        _Top, lang, self.rule_attrs, rank, self.layout, self.singles, False, False
-                    )
-                    out.append(Piece(lang.id_frag(a.name), nxt))
-                    continue
-                values = lang.values_after(a, self.rule_attrs, known)
-                if a.name not in lang.rule_keys and a.name != "layout":
-                    # every value leads to the same context: one piece reads them all (a
-                    # top-level context lists a few dozen pieces, not one per value)
-                    if values:
-                        nxt = partial(
-                            _Top,
-                            lang,
-                            self.rule_attrs,
-                            rank,
-                            self.layout,
-                            self.singles,
-                            False,
-                            False,
-                        )
-                        out.append(Piece(lang.values_frag(a.name, values), nxt))
-                    continue
-                for v in values:
-                    rule_attrs = self.rule_attrs
-                    if a.name in lang.rule_keys:
-                        rule_attrs = (*rule_attrs, (a.name, v))
-                    layout = v if a.name == "layout" else self.layout
-                    nxt = partial(_Top, lang, rule_attrs, rank, layout, self.singles, False, False)
-                    out.append(Piece(lit(f" [{a.name}:{v}]"), nxt))
-        if self.layout is not None:
-            fam = c.families[self.layout]
-            # the context after a component: one per singleton (its own set of used ones),
-            # and one shared by the others, per whether the family's requirement is met
-            shared: dict[bool, partial[_Top]] = {}
-            for name, singleton, required in lang.top_components(self.layout):
-                if singleton and name in self.singles:
-                    continue
-                met = self.has_required or required
-                after = None if singleton else shared.get(met)
-                if after is None:
-                    after = partial(
-                        _Top,
-                        lang,
-                        self.rule_attrs,
-                        self.last_rank,
-                        self.layout,
-                        self.singles | {name} if singleton else self.singles,
-                        met,
-                        True,
-                    )
-                    if not singleton:
-                        shared[met] = after
-                out += _component_pieces(lang, name, after)
-            if self.has_required or not fam.requires_any:
-                out.append(Piece(lit(f" {SCENE_END}"), _DONE))
-        return out
+        lang = self.lang
+        if self.in_components:
+            attrs: _Pieces = ()
+        else:
+            attrs = lang.attribute_pieces(self.rule_attrs, self.last_rank, self.layout)
+        if self.layout is None:
+            return attrs
+        return attrs + lang.top_pieces(self.layout, self.singles, self.has_required)
 
     def min_rest(self) -> int:
         end = len(f" {SCENE_END}")
@@ -346,41 +393,8 @@ class _Block:
     accepting = False
     final = False
 
-    def _fields_complete(self) -> bool:
-        spec = self.lang.c.components[self.name]
-        if any(f.required and f.name not in self.seen for f in spec.fields):
-            return False
-        return not spec.requires_any or bool(self.seen & set(spec.requires_any))
-
     def pieces(self) -> Sequence[Piece]:
-        lang = self.lang
-        spec = lang.c.components[self.name]
-        out: list[Piece] = []
-        if not self.in_children:
-            ra_met = not spec.requires_any or bool(self.seen & set(spec.requires_any))
-            for i, f in enumerate(spec.fields):
-                if i < self.last or (i == self.last and not f.repeatable):
-                    continue
-                # canonical order is final: skipping a required field would make it impossible
-                if any(g.required and g.name not in self.seen for g in spec.fields[:i]):
-                    continue
-                if (
-                    not ra_met
-                    and f.name not in spec.requires_any
-                    and not any(spec.field_index[r] > i for r in spec.requires_any)
-                ):
-                    continue
-                # the contexts after a piece are made when it is completed (see Piece)
-                nxt = partial(_after_field, self, i, f.name)
-                out.append(Piece(lang.field_frag(spec, i), nxt))
-        if self._fields_complete():
-            inside = partial(_Block, lang, self.name, self.last, self.seen, True, self.parent)
-            for child in spec.children:
-                out += _component_pieces(lang, child, inside)
-            # in row form the printer writes a block only for a component with children
-            if not (lang.row and spec.children and not self.in_children):
-                out.append(Piece(lit(f" [/{self.name}]"), self.parent))
-        return out
+        return self.lang.block_pieces(self.name, self.last, self.seen, self.in_children)
 
     def min_rest(self) -> int:
         spec = self.lang.c.components[self.name]
@@ -401,31 +415,60 @@ class _Block:
         return need + len(f" [/{self.name}]") + self.parent.min_rest()
 
 
-def _after_field(block: _Block, i: int, name: str) -> _Block:
+# What a piece leads to, made from the context that lists it (see dslkit.automaton.Piece): the
+# same function serves every context with the same pieces.
+def _after_attr(
+    rule_attrs: tuple[tuple[str, str], ...], rank: int, layout: str | None, top: _Top
+) -> _Top:
+    """The top level once the attribute of rank ``rank`` is written."""
+    return _Top(top.lang, rule_attrs, rank, layout, top.singles, False, False)
+
+
+def _after_component(single: str | None, met: bool, top: _Top) -> _Top:
+    """The top level once a component is closed (``single``: the singleton it was, None for
+    any other; ``met``: the family's required component is there)."""
+    singles = top.singles if single is None else top.singles | {single}
+    return _Top(top.lang, top.rule_attrs, top.last_rank, top.layout, singles, met, True)
+
+
+def _after_field(i: int, name: str, block: _Block) -> _Block:
     """The block once field ``name`` (index ``i``) is written."""
     return _Block(block.lang, block.name, i, block.seen | {name}, False, block.parent)
 
 
-def _open_block(lang: _SceneLang, name: str, after: Callable[[], _Top | _Block]) -> _Block:
-    """Inside ``[name]``, before any field (``after()``: the context once it is closed)."""
-    return _Block(lang, name, -1, frozenset(), False, after())
+def _in_children(block: _Block) -> _Block:
+    """The block among its children (once a child is closed)."""
+    return _Block(block.lang, block.name, block.last, block.seen, True, block.parent)
 
 
-def _open_row(lang: _SceneLang, name: str, after: Callable[[], _Top | _Block]) -> _Row:
-    """Inside ``[name:``, before any part (``after()``: the context once it is closed)."""
-    return _Row(lang, name, lang.shapes(name).start, after())
+def _parent(ctx: _Block | _Row) -> _Top | _Block:
+    """The context after a block's closing tag or a row token's ']'."""
+    return ctx.parent
+
+
+def _open_block(name: str, after: Callable[[Any], _Top | _Block], here: _Top | _Block) -> _Block:
+    """Inside ``[name]`` opened in ``here``, before any field (``after(here)``: the context
+    once it is closed)."""
+    return _Block(here.lang, name, -1, frozenset(), False, after(here))
+
+
+def _open_row(name: str, after: Callable[[Any], _Top | _Block], here: _Top | _Block) -> _Row:
+    """Inside ``[name:`` opened in ``here``, before any part (``after(here)``: the context
+    once it is closed)."""
+    return _Row(here.lang, name, here.lang.shapes(name).start, after(here))
 
 
 def _component_pieces(
-    lang: _SceneLang, name: str, after: Callable[[], _Top | _Block]
+    lang: _SceneLang, name: str, after: Callable[[Any], _Top | _Block]
 ) -> list[Piece]:
-    """The ways a component may start, each leading into its body (``after()``: the context
-    once it is closed; made, like the body's, only when the opening is completed)."""
-    block = Piece(lit(f" [{name}]"), partial(_open_block, lang, name, after))
+    """The ways a component may start, each leading into its body (``after(here)``: the
+    context once it is closed, for the context ``here`` that lists it; made, like the body's,
+    only when the opening is completed)."""
+    block = Piece(lit(f" [{name}]"), partial(_open_block, name, after))
     if not lang.row:
         return [block]
     spec = lang.c.components[name]
-    row = Piece(lit(f" [{name}:"), partial(_open_row, lang, name, after))
+    row = Piece(lit(f" [{name}:"), partial(_open_row, name, after))
     return [row, block] if spec.children else [row]
 
 
@@ -500,6 +543,7 @@ class _RowShapes:
                 if best < self.rest[x]:
                     self.rest[x], changed = best, True
         self.start_rest = min(1 if self.done[self.start] else _NONE, self.rest[self.start])
+        self._pieces: dict[_Shape, _Pieces] = {}  # pieces
 
     # -- signatures ---------------------------------------------------------------------------
     def _index(self, sig: RowSignature | None) -> int:
@@ -606,19 +650,28 @@ class _RowShapes:
         """Characters from a row context at shape ``x`` to its closing ']'."""
         return self.start_rest if x == self.start else self.rest[x]
 
-    def pieces(self, x: _Shape, here: _Row) -> list[Piece]:
-        """The parts that may come next at shape ``x``, each ending in '|' or ']'."""
+    def pieces(self, x: _Shape) -> _Pieces:
+        """The parts that may come next at shape ``x``, each ending in '|' or ']' (one tuple
+        per shape: the row contexts of any parent list it)."""
+        found = self._pieces.get(x)
+        if found is not None:
+            return found
         out: list[Piece] = []
         if x == self.start and self.done[x]:
-            out.append(Piece(lit("]"), here.parent))  # `[name:]`: a component with no fields
+            out.append(Piece(lit("]"), _parent))  # `[name:]`: a component with no fields
         for sym, t in self.moves[x]:
             pat = self.pattern(sym)
             if self.done[t]:
-                out.append(Piece(seq(pat, lit("]")), here.parent))
+                out.append(Piece(seq(pat, lit("]")), _parent))
             if self.rest[t] < _NONE:
-                nxt = partial(_Row, here.lang, here.name, t, here.parent)
-                out.append(Piece(seq(pat, lit("|")), nxt))
-        return out
+                out.append(Piece(seq(pat, lit("|")), partial(_row_at, t)))
+        found = self._pieces[x] = tuple(out)
+        return found
+
+
+def _row_at(shape: _Pos | _Named, row: _Row) -> _Row:
+    """The row token at shape ``shape`` after a part of ``row``."""
+    return _Row(row.lang, row.name, shape, row.parent)
 
 
 def _kind_key(f: FieldSpec) -> tuple[object, ...]:
@@ -679,7 +732,7 @@ class _Row:
     final = False
 
     def pieces(self) -> Sequence[Piece]:
-        return self.lang.shapes(self.name).pieces(self.shape, self)
+        return self.lang.shapes(self.name).pieces(self.shape)
 
     def min_rest(self) -> int:
         return self.lang.shapes(self.name).rest_from(self.shape) + self.parent.min_rest()

@@ -550,6 +550,11 @@ class TokenMasker:
         # union of the tables' masks)
         self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
         self._rest_masks: dict[int, tuple[Parts, np.ndarray, frozenset[int]]] = {}  # _union_rest
+        # (id(table), id(next parts)) -> (the table and parts, kept alive so the ids are not
+        # reused; _rest_fate's lists)
+        self._fates: dict[
+            tuple[int, int], tuple[_Table, Parts, list[int], list[int], list[int]]
+        ] = {}
         # (id(residual), walk code) -> (the residual, kept alive so the id is not reused; the
         # residual after a token that ends there, or None: see _seed)
         self._derived: dict[tuple[int, int], tuple[Residual, Residual | None]] = {}
@@ -605,6 +610,7 @@ class TokenMasker:
             "_by_residual",
             "_by_parts",
             "_rest_masks",
+            "_fates",
             "_derived",
             "_named",
             "_masks",
@@ -697,26 +703,18 @@ class TokenMasker:
         # tokens that complete a piece and write on: the context they enter decides
         dead: list[int] = []
         if len(parts) == 1:
-            tokens, ats, rids = self._rest_rows(tables[0])
-            if tokens:
+            if len(tables[0].rest):
                 after, vocab, nxts = self._after, self._vocab, info.next
                 nstart = auto.finish(sid, parts.pieces[0])
                 # What a token writes after its piece is often a token of its own: the walk
                 # tables of the next context say at once whether it dies there, or stays in
-                # a piece (alive: its next state is found when a row takes it). Only a rest
-                # that is no token, or completes a piece of the next context and writes on
-                # again, is walked character by character.
-                union: np.ndarray | None = None
-                twice: frozenset[int] = frozenset()
-                for token, at, rid in zip(tokens, ats, rids, strict=True):
-                    if rid >= 0:
-                        if union is None:
-                            union, twice = self._union_rest(auto.parts(nstart))
-                        if not union[rid]:
-                            dead.append(token)
-                            continue
-                        if rid not in twice:  # alive in a piece of the next context
-                            continue
+                # a piece (alive: its next state is found when a row takes it). That is the
+                # same for every context whose start has the same parts (see _rest_fate).
+                # Only a rest that is no token, or completes a piece of the next context and
+                # writes on again, is walked character by character.
+                lost, walked, ats = self._rest_fate(tables[0], auto.parts(nstart))
+                dead += lost
+                for token, at in zip(walked, ats, strict=True):
                     key = (nstart, vocab[token][at:])
                     nxt = after.get(key)
                     if nxt is None:
@@ -771,6 +769,32 @@ class TokenMasker:
             twice = frozenset(t for table in tables for t in self._rest_rows(table)[0])
             found = self._rest_masks[id(parts)] = (parts, union, twice)
         return found[1], found[2]
+
+    def _rest_fate(self, table: _Table, nparts: Parts) -> tuple[list[int], list[int], list[int]]:
+        """The tokens of ``table.rest`` when the piece leads to a context whose start set has
+        the parts ``nparts``: those that die there (what they write after the piece is a token
+        the next context refuses), and those whose rest must be walked (it is no token, or it
+        completes a piece of the next context and writes on), with the characters each reads
+        in its piece. Found once per table and next parts (a value's positions, and values of
+        fields whose next contexts share a structure, ask alike)."""
+        key = (id(table), id(nparts))
+        found = self._fates.get(key)
+        if found is None:
+            union, twice = self._union_rest(nparts)
+            lost: list[int] = []
+            walked: list[int] = []
+            ats: list[int] = []
+            for token, at, rid in zip(*self._rest_rows(table), strict=True):
+                if rid >= 0:
+                    if not union[rid]:
+                        lost.append(token)
+                        continue
+                    if rid not in twice:  # alive in a piece of the next context
+                        continue
+                walked.append(token)
+                ats.append(at)
+            found = self._fates[key] = (table, nparts, lost, walked, ats)
+        return found[2], found[3], found[4]
 
     def _rest_rows(self, table: _Table) -> tuple[list[int], list[int], list[int]]:
         """Per token of ``table.rest``: its id, the characters it reads when it completes

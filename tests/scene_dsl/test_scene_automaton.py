@@ -210,7 +210,7 @@ def test_attribute_values_that_lead_to_one_context_are_one_piece(form: str) -> N
         attrs = [a for a in CONTRACT.attributes if a.kind != "id"]
         after = attrs[CONTRACT.attribute_names.index("layout") + 1 :]
         # a piece's next context may be a function that makes it (see Piece)
-        nexts = [p.next if isinstance(p.next, _Top) else p.next() for p in top.pieces()]
+        nexts = [p.next if isinstance(p.next, _Top) else p.next(top) for p in top.pieces()]
         tops = [t for t in nexts if isinstance(t, _Top)]
         n_attr_pieces = sum(1 for t in tops if not t.in_components)
         grouped = sum(1 for a in after if a.name not in rule_keys)
