@@ -712,8 +712,8 @@ class TokenMasker:
                 # same for every context whose start has the same parts (see _rest_fate).
                 # Only a rest that is no token, or completes a piece of the next context and
                 # writes on again, is walked character by character.
-                lost, walked, ats = self._rest_fate(tables[0], auto.parts(nstart))
-                dead += lost
+                refused, walked, ats = self._rest_fate(tables[0], auto.parts(nstart))
+                dead += refused
                 for token, at in zip(walked, ats, strict=True):
                     key = (nstart, vocab[token][at:])
                     nxt = after.get(key)
