@@ -552,6 +552,8 @@ class TokenMasker:
         self._rest_masks: dict[int, tuple[Parts, np.ndarray, frozenset[int]]] = {}  # _union_rest
         # (id(table), id(next parts)) -> (the table and parts, kept alive so the ids are not
         # reused; _rest_fate's lists)
+        # the rows of a small walk table -> its arrays (see _small_table)
+        self._row_arrays: dict[tuple[int, ...], tuple[np.ndarray, ...]] = {}
         self._fates: dict[
             tuple[int, int], tuple[_Table, Parts, list[int], list[int], list[int]]
         ] = {}
@@ -611,6 +613,7 @@ class TokenMasker:
             "_by_parts",
             "_rest_masks",
             "_fates",
+            "_row_arrays",
             "_derived",
             "_named",
             "_masks",
@@ -1277,7 +1280,7 @@ class TokenMasker:
         edges, end = residual.edges, residual.end
         move = move or self._moves(edges)
         start = frozenset(residual.start)
-        texts, walk_ids = self._walk_texts, self._walk_ids
+        texts = self._walk_texts
         rows: list[tuple[int, tuple[int, ...] | None, int]] = []
         for q in cands:
             states = start
@@ -1303,17 +1306,13 @@ class TokenMasker:
                 number = local[st] = len(sets)
                 sets.append(st)
             codes.append(number)
-        live = np.array([r[0] for r in rows], dtype=np.int64)
-        ids = walk_ids[live]
-        mask = np.zeros(self.vocab_size, dtype=bool)
-        mask[ids] = True
-        code = np.array(codes, dtype=np.int32)
-        at = np.array([r[2] for r in rows], dtype=np.int32)
-        rest = np.flatnonzero((code <= -2) & (at < self._lengths[live]))
+        ats = [r[2] for r in rows]
+        # (a row that completes the piece before its token's end writes on)
+        rest = [k for k, r in enumerate(rows) if r[1] is None and r[2] < len(texts[r[0]])]
         if residual.order is not None:  # tables are shared by key: store canonical numbers
             canonical = {s: i for i, s in enumerate(residual.order)}
             sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
-        return _Table(ids, code, at, sets, rest, mask)
+        return self._small_table([r[0] for r in rows], codes, ats, rest, sets)
 
     def _literal(self, residual: Residual, chain: str) -> _Table:
         """:meth:`_walk` of a rest that is one literal text to its end (an atomic tag, an
@@ -1347,16 +1346,47 @@ class TokenMasker:
                 *((q, -2, end, True) for q in longer),
             ]
         )
-        ids = self._walk_ids[[r[0] for r in rows]]
-        mask = np.zeros(self.vocab_size, dtype=bool)
-        mask[ids] = True
-        code = np.array([r[1] for r in rows], dtype=np.int32)
-        at = np.array([r[2] for r in rows], dtype=np.int32)
-        rest = np.array([k for k, r in enumerate(rows) if r[3]], dtype=np.int64)
         if residual.order is not None:  # tables are shared by key: store canonical numbers
             order = residual.order
             sets = [(order.index(st[0]),) for st in sets]
-        return _Table(ids, code, at, sets, rest, mask)
+        return self._small_table(
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            [k for k, r in enumerate(rows) if r[3]],
+            sets,
+        )
+
+    def _small_table(
+        self,
+        live: list[int],
+        codes: list[int],
+        ats: list[int],
+        rest: list[int],
+        sets: list[tuple[int, ...]],
+    ) -> _Table:
+        """A walk table from its rows as lists (walk positions ascending, walk codes,
+        characters read, the rows that write on) and its sets. Tables with the same rows
+        share their arrays: hundreds of a scene's openings and closing tags differ only in
+        text the vocabulary has no token for (``" [card]"`` and ``" [stage]"`` both hold
+        ``" "`` and ``" ["``), and a table is its arrays, made once. Each keeps its own sets,
+        and is its own object (what is derived per table and walk code depends on the
+        residual's edges, see _derive)."""
+        key = (*live, -1, *codes, -1, *ats, -1, *rest)
+        found = self._row_arrays.get(key)
+        if found is None:
+            ids = self._walk_ids[live]
+            mask = np.zeros(self.vocab_size, dtype=bool)
+            mask[ids] = True
+            found = self._row_arrays[key] = (
+                ids,
+                np.array(codes, dtype=np.int32),
+                np.array(ats, dtype=np.int32),
+                np.array(rest, dtype=np.int64),
+                mask,
+            )
+        ids, code, at, rest_at, mask = found
+        return _Table(ids, code, at, sets, rest_at, mask)
 
     def _settle_run(
         self, dfa: _PieceDfa, d: int, idx: np.ndarray, j: int, found: _Settled
