@@ -1215,6 +1215,23 @@ class Automaton:
                 return self._intern(ctx, states, cx)
         return sid
 
+    def reads_within(self, sid: int, text: str) -> bool | None:
+        """How ``text`` reads from ``sid`` inside its context: True when it ends inside the
+        context's pieces, False when it leaves the language there, None when it completes a
+        piece first (where it goes on depends on the context the piece leads to). Read
+        through the structure's moves: the same for every context of the structure, and
+        nothing is interned."""
+        _, cx, states = self._at(sid)
+        move = cx.comp.move
+        for ch in text:
+            found = move(states, ch)
+            if found is None:
+                return False
+            if isinstance(found, int):
+                return None
+            states = found
+        return True
+
     def accepts(self, text: str) -> bool:
         """True when ``text`` is a complete program of the language."""
         return self.accepting(self.advance(self.start, text))

@@ -709,13 +709,9 @@ class TokenMasker:
             if len(tables[0].rest):
                 after, vocab, nxts = self._after, self._vocab, info.next
                 nstart = auto.finish(sid, parts.pieces[0])
-                # What a token writes after its piece is often a token of its own: the walk
-                # tables of the next context say at once whether it dies there, or stays in
-                # a piece (alive: its next state is found when a row takes it). That is the
-                # same for every context whose start has the same parts (see _rest_fate).
-                # Only a rest that is no token, or completes a piece of the next context and
-                # writes on again, is walked character by character.
-                refused, walked, ats = self._rest_fate(tables[0], auto.parts(nstart))
+                # only the tokens that write on past a piece of the next context are walked
+                # here, character by character (see _rest_fate)
+                refused, walked, ats = self._rest_fate(tables[0], nstart)
                 dead += refused
                 for token, at in zip(walked, ats, strict=True):
                     key = (nstart, vocab[token][at:])
@@ -773,17 +769,26 @@ class TokenMasker:
             found = self._rest_masks[id(parts)] = (parts, union, twice)
         return found[1], found[2]
 
-    def _rest_fate(self, table: _Table, nparts: Parts) -> tuple[list[int], list[int], list[int]]:
-        """The tokens of ``table.rest`` when the piece leads to a context whose start set has
-        the parts ``nparts``: those that die there (what they write after the piece is a token
-        the next context refuses), and those whose rest must be walked (it is no token, or it
-        completes a piece of the next context and writes on), with the characters each reads
-        in its piece. Found once per table and next parts (a value's positions, and values of
-        fields whose next contexts share a structure, ask alike)."""
+    def _rest_fate(self, table: _Table, nstart: int) -> tuple[list[int], list[int], list[int]]:
+        """The tokens of ``table.rest`` when the piece leads to the context entered at state
+        ``nstart``: those that die there, and those whose rest must be walked on through the
+        contexts (it completes a piece of the next context, and where it goes then depends on
+        the context that piece leads to), with the characters each reads in its piece. The
+        others stay inside the next context's pieces (their next states are found when a row
+        takes them).
+
+        What a token writes after its piece is often a token of its own: the next context's
+        walk tables then say at once whether it dies, stays or writes on. Another rest is read
+        through the next context's structure. Either way the answer is the same in every
+        context with the same start parts, so it is found once per table and next parts (a
+        value's positions ask alike, and fields whose next contexts share a structure)."""
+        auto = self.automaton
+        nparts = auto.parts(nstart)
         key = (id(table), id(nparts))
         found = self._fates.get(key)
         if found is None:
             union, twice = self._union_rest(nparts)
+            vocab = self._vocab
             lost: list[int] = []
             walked: list[int] = []
             ats: list[int] = []
@@ -793,6 +798,12 @@ class TokenMasker:
                         lost.append(token)
                         continue
                     if rid not in twice:  # alive in a piece of the next context
+                        continue
+                else:
+                    inside = auto.reads_within(nstart, vocab[token][at:])
+                    if inside is not None:
+                        if not inside:
+                            lost.append(token)
                         continue
                 walked.append(token)
                 ats.append(at)
