@@ -193,9 +193,12 @@ class _Table:
     # completes the piece and the id of the token that writes its text after the piece (-1:
     # none)
     rest_rows: tuple[list[int], list[int], list[int]] | None = None
+    # a small table's rows by token, (code, at) each, made when first read (see _row)
+    index: dict[int, tuple[int, int]] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
+        state.pop("index", None)  # (made again from the arrays)
         state.pop("_packed", None)  # a loaded table's mask not read yet: read below
         state["mask"] = (np.packbits(self.mask), len(self.mask))
         return state
@@ -927,12 +930,10 @@ class TokenMasker:
             return DEAD
         parts = info.parts
         if len(parts) == 1:
-            table = info.tables[0]
-            k = int(table.ids.searchsorted(token))
-            code = int(table.code[k])
+            code, at = _row(info.tables[0], token)
             if code >= 0:
                 return self._inside(info, 0, code)
-            return self._write_on(info.sid, parts.pieces[0], token, int(table.at[k]))
+            return self._write_on(info.sid, parts.pieces[0], token, at)
         # Several pieces: the first to complete (the lowest index on a tie) decides; if none
         # does, the token ends in every piece it stays inside of.
         best: tuple[int, int] | None = None
@@ -941,11 +942,9 @@ class TokenMasker:
         # piece, and only the few tables that hold the token are read)
         tables = info.tables
         for n in [n for n, table in enumerate(tables) if table.mask[token]]:
-            table = tables[n]
-            k = int(table.ids.searchsorted(token))
-            code = int(table.code[k])
+            code, at = _row(tables[n], token)
             if code < 0:
-                done = (int(table.at[k]), parts.pieces[n])
+                done = (at, parts.pieces[n])
                 best = done if best is None or done < best else best
             elif best is None:
                 inside.append((n, code))
@@ -1588,6 +1587,30 @@ class TokenMasker:
     def n_cached(self) -> int:
         """States whose mask has been computed."""
         return len(self._info)
+
+
+# a walk table of at most this many tokens is read by a dict of its rows (a step reads one row:
+# a dict lookup, where a numpy search and two numpy scalars cost ten times more); a larger one
+# by a binary search of its ids
+_INDEXED = 256
+
+
+def _row(table: _Table, token: int) -> tuple[int, int]:
+    """``(walk code, characters read when it completes the piece)`` of a token the table
+    holds."""
+    index = table.index
+    if index is None:
+        if len(table.ids) > _INDEXED:
+            k = int(table.ids.searchsorted(token))
+            return int(table.code[k]), int(table.at[k])
+        index = table.index = dict(
+            zip(
+                table.ids.tolist(),
+                zip(table.code.tolist(), table.at.tolist(), strict=True),
+                strict=True,
+            )
+        )
+    return index[token]
 
 
 def _pick(items: Sequence[str], idx: list[int]) -> list[str]:
