@@ -558,7 +558,8 @@ class TokenMasker:
         # the rows of a small walk table -> its arrays (see _small_table)
         self._row_arrays: dict[tuple[int, ...], tuple[np.ndarray, ...]] = {}
         self._fates: dict[
-            tuple[int, int], tuple[_Table, Parts, list[int], list[int], list[int]]
+            tuple[int, int],
+            tuple[_Table, Parts, list[int], tuple[int, ...], list[int], list[int]],
         ] = {}
         # (id(residual), walk code) -> (the residual, kept alive so the id is not reused; the
         # residual after a token that ends there, or None: see _seed)
@@ -708,14 +709,14 @@ class TokenMasker:
         info = StateInfo(self, sid, parts, tables, mask)
         # tokens that complete a piece and write on: the context they enter decides
         dead: list[int] = []
+        gone: tuple[int, ...] = ()  # dead, ascending
         if len(parts) == 1:
             if len(tables[0].rest):
                 after, vocab, nxts = self._after, self._vocab, info.next
                 nstart = auto.finish(sid, parts.pieces[0])
                 # only the tokens that write on past a piece of the next context are walked
                 # here, character by character (see _rest_fate)
-                refused, walked, ats = self._rest_fate(tables[0], nstart)
-                dead += refused
+                refused, gone, walked, ats = self._rest_fate(tables[0], nstart)
                 for token, at in zip(walked, ats, strict=True):
                     key = (nstart, vocab[token][at:])
                     nxt = after.get(key)
@@ -724,6 +725,11 @@ class TokenMasker:
                     nxts[token] = nxt
                     if nxt == DEAD:
                         dead.append(token)
+                if dead:
+                    dead += refused
+                    gone = tuple(sorted(dead))
+                else:
+                    dead = refused
         else:
             for table in tables:
                 for token in self._rest_rows(table)[0]:
@@ -731,12 +737,13 @@ class TokenMasker:
                         nxt = info.next[token] = self._next(info, token)
                         if nxt == DEAD:
                             dead.append(token)
+            gone = tuple(sorted(dead))
         accepting = auto.accepting(sid)
-        if dead or accepting:
+        if gone or accepting:
             # States of different contexts often lose the same tokens from the same union
             # (a scene replay on 32k ids: ~1,000 such states, 13 distinct masks): one array
             # per distinct mask, not a copy of the vocabulary per state.
-            lost = (id(mask), tuple(sorted(dead)), accepting)
+            lost = (id(mask), gone, accepting)
             found = self._masks.get(lost)
             if found is None:
                 out = mask.copy()
@@ -772,9 +779,11 @@ class TokenMasker:
             found = self._rest_masks[id(parts)] = (parts, union, twice)
         return found[1], found[2]
 
-    def _rest_fate(self, table: _Table, nstart: int) -> tuple[list[int], list[int], list[int]]:
+    def _rest_fate(
+        self, table: _Table, nstart: int
+    ) -> tuple[list[int], tuple[int, ...], list[int], list[int]]:
         """The tokens of ``table.rest`` when the piece leads to the context entered at state
-        ``nstart``: those that die there, and those whose rest must be walked on through the
+        ``nstart``: those that die there (also as a sorted tuple), and those whose rest must be walked on through the
         contexts (it completes a piece of the next context, and where it goes then depends on
         the context that piece leads to), with the characters each reads in its piece. The
         others stay inside the next context's pieces (their next states are found when a row
@@ -810,8 +819,8 @@ class TokenMasker:
                         continue
                 walked.append(token)
                 ats.append(at)
-            found = self._fates[key] = (table, nparts, lost, walked, ats)
-        return found[2], found[3], found[4]
+            found = self._fates[key] = (table, nparts, lost, tuple(sorted(lost)), walked, ats)
+        return found[2:]
 
     def _rest_rows(self, table: _Table) -> tuple[list[int], list[int], list[int]]:
         """Per token of ``table.rest``: its id, the characters it reads when it completes
