@@ -426,9 +426,12 @@ def _after_attr(
 
 def _after_component(single: str | None, met: bool, top: _Top) -> _Top:
     """The top level once a component is closed (``single``: the singleton it was, None for
-    any other; ``met``: the family's required component is there)."""
+    any other; ``met``: the family's required component is there). No attribute may follow a
+    component, so what the attributes were (beyond the layout) no longer matters and is
+    forgotten: every scene of a family with the same components used so far is in the same
+    context from here on, and so are the blocks opened in it."""
     singles = top.singles if single is None else top.singles | {single}
-    return _Top(top.lang, top.rule_attrs, top.last_rank, top.layout, singles, met, True)
+    return _Top(top.lang, (), -1, top.layout, singles, met, True)
 
 
 def _after_field(i: int, name: str, block: _Block) -> _Block:
