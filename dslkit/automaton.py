@@ -1177,6 +1177,12 @@ class Automaton:
             )
         return found
 
+    def knows_parts(self, sid: int) -> bool:
+        """True when :meth:`parts` of ``sid`` is known already (its state set was met in a
+        context of the same structure): there is nothing for :meth:`seed_parts` to record."""
+        _, cx, states = self._at(sid)
+        return states in cx.comp._parts
+
     def seed_parts(self, sid: int, parts: Parts) -> None:
         """Record what :meth:`parts` of ``sid`` is when the caller knows it without splitting
         its NFA states by piece: a token that ends inside pieces leaves its state in them,

@@ -880,6 +880,8 @@ class TokenMasker:
         canonical numbering it is the same for every residual that shares the table, so the
         search runs once per table and code, and the residual that comes from the next one
         of the kind is written from its numbering."""
+        if self.automaton.knows_parts(sid):  # its state set was met in another context
+            return
         parts, derived = info.parts, self._derived
         pieces, bases, residuals = [], [], []
         for k, code in inside:
