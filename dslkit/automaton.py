@@ -964,7 +964,7 @@ class _Ctx:
     give them: a context, or a function of this context that makes it; made once, see
     :meth:`next`)."""
 
-    __slots__ = ("comp", "ctx", "interned", "made", "nexts", "rests")
+    __slots__ = ("comp", "ctx", "interned", "made", "nexts", "rests", "sids")
 
     def __init__(
         self,
@@ -979,6 +979,7 @@ class _Ctx:
         self.interned = interned  # the automaton's one object per distinct context
         self.made: list[Context | None] = [None] * len(nexts)  # per piece, once made
         self.rests: list[int | None] = [None] * len(nexts)  # its min_rest(), on first use
+        self.sids: dict[frozenset[int], int] = {}  # NFA state set -> the automaton's state
 
     def next(self, piece: int) -> Context:
         """The context piece ``piece`` leads to, made on first use (a completion or a
@@ -1030,7 +1031,8 @@ class Automaton:
         # alive by _by_pattern)
         self._by_patterns: dict[tuple[int, ...], _Compiled] = {}
         self._digests: dict[int, tuple[object, bytes]] = {}  # the pieces' (see _key_digest)
-        # A state is (context, NFA state set); None stands for the context's start set, so a
+        # A state is (context, NFA state set) (interned here, or by its set alone in its
+        # compiled context's table, see _intern); None stands for the context's start set, so a
         # context is only compiled once something is read in it: a first visit that walks a
         # vocabulary reaches hundreds of contexts it never reads on (an atomic tag token ends
         # its piece), and compiling each would dominate the walk.
@@ -1095,9 +1097,18 @@ class Automaton:
         return comp
 
     def _intern(self, ctx: Context, states: frozenset[int] | None, cx: _Ctx | None = None) -> int:
-        """The state ``(ctx, states)``; ``cx``: its compiled context when the caller has it (a
-        state met inside a context is looked up by the context's hash once, not again when
-        it is first read)."""
+        """The state ``(ctx, states)``; ``cx``: its compiled context when the caller has it.
+        A state met inside a compiled context is found in the context's own table, by its
+        set alone (a set keeps its hash; a context's is computed anew each time, up through
+        a block's parents)."""
+        if cx is not None and states is not None:
+            sid = cx.sids.get(states)
+            if sid is None:
+                sid = cx.sids[states] = len(self._keys)
+                self._keys.append((ctx, states))
+                self._trans.append({})
+                self._ctx_of.append(cx)
+            return sid
         key = (ctx, states)
         sid = self._key_to_id.get(key)
         if sid is None:
@@ -1156,7 +1167,8 @@ class Automaton:
         """The state in the context of ``sid`` at the NFA states ``states`` (the context's
         numbering: a part's ``base`` plus its piece's own; a closed set that completes no
         piece)."""
-        return self._intern(self._keys[sid][0], frozenset(states), self._ctx_of[sid])
+        ctx, cx, _ = self._at(sid)
+        return self._intern(ctx, frozenset(states), cx)
 
     def piece_residual(
         self,
