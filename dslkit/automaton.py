@@ -964,7 +964,7 @@ class _Ctx:
     give them: a context, or a function of this context that makes it; made once, see
     :meth:`next`)."""
 
-    __slots__ = ("comp", "ctx", "interned", "made", "nexts", "rests", "sids")
+    __slots__ = ("comp", "ctx", "entered", "interned", "made", "nexts", "rests", "sids")
 
     def __init__(
         self,
@@ -980,6 +980,7 @@ class _Ctx:
         self.made: list[Context | None] = [None] * len(nexts)  # per piece, once made
         self.rests: list[int | None] = [None] * len(nexts)  # its min_rest(), on first use
         self.sids: dict[frozenset[int], int] = {}  # NFA state set -> the automaton's state
+        self.entered: list[int | None] = [None] * len(nexts)  # per piece: the state after it
 
     def next(self, piece: int) -> Context:
         """The context piece ``piece`` leads to, made on first use (a completion or a
@@ -1121,6 +1122,14 @@ class Automaton:
     def _enter(self, ctx: Context) -> int:
         return self._intern(ctx, None)
 
+    def _completed(self, cx: _Ctx, piece: int) -> int:
+        """The state once piece ``piece`` of the compiled context ``cx`` is complete (found
+        once per context and piece)."""
+        sid = cx.entered[piece]
+        if sid is None:
+            sid = cx.entered[piece] = self._enter(cx.next(piece))
+        return sid
+
     def _at(self, sid: int) -> tuple[Context, _Ctx, frozenset[int]]:
         """A state's context, compiled context and NFA state set (compiling on first use)."""
         ctx, states = self._keys[sid]
@@ -1151,7 +1160,7 @@ class Automaton:
         if found is None:
             return DEAD
         if isinstance(found, int):
-            return self._enter(cx.next(found))
+            return self._completed(cx, found)
         return self._intern(ctx, found, cx)
 
     # -- what the token masker reads (dslkit.train.token_mask) ---------------------------------
@@ -1206,7 +1215,7 @@ class Automaton:
 
     def finish(self, sid: int, piece: int) -> int:
         """The state once piece ``piece`` of the context of ``sid`` is complete."""
-        return self._enter(self._at(sid)[1].next(piece))
+        return self._completed(self._at(sid)[1], piece)
 
     def advance(self, sid: int, text: str) -> int:
         """The state after ``text`` (:data:`DEAD` when it leaves the language)."""
@@ -1226,7 +1235,7 @@ class Automaton:
                 if found is None:
                     return DEAD
                 if isinstance(found, int):  # the piece is complete: on in the next context
-                    sid = self._enter(cx.next(found))
+                    sid = self._completed(cx, found)
                     break
                 states = found
             else:
