@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import pytest
 from hypothesis import given, settings
@@ -165,3 +166,71 @@ def _build_for_subprocess():  # type: ignore[no-untyped-def]
     # an infinite set too (its text must not depend on the hash seed)
     other = CharSet(frozenset("xyz"), negated=True, exclude=frozenset("\n\t"))
     return seq(lit("k: "), tag("ref", star(chars(frozenset("pqrs")))), chars(other), _hand_written)
+
+
+# A nested language written as a language may write it: every block lists the same tuple of
+# pieces whatever its depth, and its next contexts are made from the block that lists them.
+_OPEN, _CLOSE = lit("("), lit(")")
+
+
+class _Nest:
+    """Inside ``depth`` open parentheses: another one, or a closing one (at depth 0, the end
+    newline instead)."""
+
+    LISTED: ClassVar[list[_Nest]] = []  # the contexts the piece functions were called with
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Nest) and other.depth == self.depth
+
+    def __hash__(self) -> int:
+        return hash(("nest", self.depth))
+
+    def pieces(self) -> tuple[Piece, ...]:
+        return _AT_TOP if self.depth == 0 else _INSIDE
+
+    def min_rest(self) -> int:
+        return self.depth + 1
+
+    accepting = False
+    final = False
+
+
+def _deeper(here: _Nest) -> _Nest:
+    _Nest.LISTED.append(here)
+    return _Nest(here.depth + 1)
+
+
+def _shallower(here: _Nest) -> _Nest:
+    _Nest.LISTED.append(here)
+    return _Nest(here.depth - 1)
+
+
+_AT_TOP = (Piece(_OPEN, _deeper), Piece(lit("\n"), _End()))
+_INSIDE = (Piece(_OPEN, _deeper), Piece(_CLOSE, _shallower))
+
+
+def test_a_piece_makes_its_next_context_from_the_context_that_lists_it() -> None:
+    _Nest.LISTED.clear()
+    auto = Automaton(_Nest(0))
+    assert auto.accepts("(()())\n") and auto.accepts("\n")
+    assert not auto.accepts("())\n") and not auto.accepts("(\n")
+    assert auto.is_prefix("((") and auto.dist(auto.advance(auto.start, "((")) == 3
+    # one call per context and piece, each with the context the piece is listed in
+    assert sorted(c.depth for c in _Nest.LISTED) == [0, 1, 1, 2]
+    # every block lists the same pieces: one compiled structure serves all depths
+    inner = {auto._at(auto.advance(auto.start, "(" * d))[1].comp for d in (1, 2, 3)}
+    assert len(inner) == 1
+
+
+def test_reads_within_stays_in_the_context() -> None:
+    """True: the text ends inside the context's pieces; False: it leaves the language there;
+    None: it completes a piece first (what follows depends on the next context)."""
+    auto = Automaton(_Once(r"ab+"))
+    start = auto.start
+    assert auto.reads_within(start, "abb") is True
+    assert auto.reads_within(start, "ba") is False
+    assert auto.reads_within(start, "ab\nzzz") is None
+    assert auto.reads_within(auto.advance(start, "a"), "b") is True

@@ -225,3 +225,26 @@ def test_attribute_values_that_lead_to_one_context_are_one_piece(form: str) -> N
                 rank = CONTRACT.attribute_names.index(a.name)
                 assert ctx.layout == layout and ctx.last_rank == rank
                 assert dict(ctx.rule_attrs).get(a.name) == (v if a.name in rule_keys else None)
+
+
+def test_the_top_level_forgets_the_attributes_once_a_component_is_written() -> None:
+    # No attribute may follow a component, so the top level after one keeps only the layout
+    # and the components used: scenes that differ in their other attributes are in the same
+    # state from their first component on (and share every state of the blocks after it).
+    auto, rng = AUTOMATA["block"], random.Random(3)
+    met = 0
+    for family in sorted(CONTRACT.families):
+        text = canonical(sample_scene(rng, CONTRACT, family=family), "block")
+        first = re.search(r" \[([a-z_]+)\]", text)
+        assert first is not None, text
+        close = f" [/{first.group(1)}]"
+        end = text.index(close, first.start()) + len(close)
+        attrs, component = text[: first.start()], text[first.start() : end]
+        layout_only = f"[scene] [layout:{family}]"
+        if attrs == layout_only:
+            continue
+        with_attrs = auto.advance(auto.start, attrs + component)
+        without = auto.advance(auto.start, layout_only + component)
+        assert with_attrs != DEAD and with_attrs == without, (attrs, component)
+        met += 1
+    assert met >= 5
