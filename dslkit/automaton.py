@@ -1032,12 +1032,11 @@ class Automaton:
         # alive by _by_pattern)
         self._by_patterns: dict[tuple[int, ...], _Compiled] = {}
         self._digests: dict[int, tuple[object, bytes]] = {}  # the pieces' (see _key_digest)
-        # A state is (context, NFA state set) (interned here, or by its set alone in its
-        # compiled context's table, see _intern); None stands for the context's start set, so a
-        # context is only compiled once something is read in it: a first visit that walks a
-        # vocabulary reaches hundreds of contexts it never reads on (an atomic tag token ends
-        # its piece), and compiling each would dominate the walk.
-        self._key_to_id: dict[tuple[Context, frozenset[int] | None], int] = {}
+        # A state is (context, NFA state set) (see _intern); None stands for the context's
+        # start set, so a context is only compiled once something is read in it: a first
+        # visit that walks a vocabulary reaches hundreds of contexts it never reads on (an
+        # atomic tag token ends its piece), and compiling each would dominate the walk.
+        self._entered: dict[Context, int] = {}  # context -> the state at its start
         self._keys: list[tuple[Context, frozenset[int] | None]] = []
         self._ctx_of: list[_Ctx | None] = []  # per state: its context, compiled (no hashing)
         self._trans: list[dict[str, int]] = []
@@ -1098,26 +1097,27 @@ class Automaton:
         return comp
 
     def _intern(self, ctx: Context, states: frozenset[int] | None, cx: _Ctx | None = None) -> int:
-        """The state ``(ctx, states)``; ``cx``: its compiled context when the caller has it.
-        A state met inside a compiled context is found in the context's own table, by its
-        set alone (a set keeps its hash; a context's is computed anew each time, up through
-        a block's parents)."""
-        if cx is not None and states is not None:
-            sid = cx.sids.get(states)
+        """The state ``(ctx, states)`` (``cx``: the compiled context, when the caller has it).
+        A context's start is interned by the context; a state met inside a compiled context
+        in the context's own table, by its set alone (a set keeps its hash, where a context's
+        is computed anew each time, up through a block's parents)."""
+        if states is None:
+            sid = self._entered.get(ctx)
             if sid is None:
-                sid = cx.sids[states] = len(self._keys)
-                self._keys.append((ctx, states))
-                self._trans.append({})
-                self._ctx_of.append(cx)
+                sid = self._entered[ctx] = self._new_state(ctx, None, cx)
             return sid
-        key = (ctx, states)
-        sid = self._key_to_id.get(key)
+        if cx is None:
+            cx = self._comp(ctx)
+        sid = cx.sids.get(states)
         if sid is None:
-            sid = self._key_to_id[key] = len(self._keys)
-            self._keys.append(key)
-            self._trans.append({})
-            self._ctx_of.append(cx)
+            sid = cx.sids[states] = self._new_state(ctx, states, cx)
         return sid
+
+    def _new_state(self, ctx: Context, states: frozenset[int] | None, cx: _Ctx | None) -> int:
+        self._keys.append((ctx, states))
+        self._trans.append({})
+        self._ctx_of.append(cx)
+        return len(self._keys) - 1
 
     def _enter(self, ctx: Context) -> int:
         return self._intern(ctx, None)

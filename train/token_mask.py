@@ -553,10 +553,10 @@ class TokenMasker:
         # union of the tables' masks)
         self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
         self._rest_masks: dict[int, tuple[Parts, np.ndarray, frozenset[int]]] = {}  # _union_rest
+        # the rows of a small walk table -> its arrays (see _small_table)
+        self._row_arrays: dict[tuple[tuple[int, ...], ...], tuple[np.ndarray, ...]] = {}
         # (id(table), id(next parts)) -> (the table and parts, kept alive so the ids are not
         # reused; _rest_fate's lists)
-        # the rows of a small walk table -> its arrays (see _small_table)
-        self._row_arrays: dict[tuple[int, ...], tuple[np.ndarray, ...]] = {}
         self._fates: dict[
             tuple[int, int],
             tuple[_Table, Parts, list[int], tuple[int, ...], list[int], list[int]],
@@ -783,11 +783,11 @@ class TokenMasker:
         self, table: _Table, nstart: int
     ) -> tuple[list[int], tuple[int, ...], list[int], list[int]]:
         """The tokens of ``table.rest`` when the piece leads to the context entered at state
-        ``nstart``: those that die there (also as a sorted tuple), and those whose rest must be walked on through the
-        contexts (it completes a piece of the next context, and where it goes then depends on
-        the context that piece leads to), with the characters each reads in its piece. The
-        others stay inside the next context's pieces (their next states are found when a row
-        takes them).
+        ``nstart``: those that die there (as a list and as a sorted tuple), and those whose
+        rest must be walked on through the contexts (it completes a piece of the next context,
+        and where it goes then depends on the context that piece leads to), with the
+        characters each reads in its piece. The others stay inside the next context's pieces
+        (their next states are found when a row takes them).
 
         What a token writes after its piece is often a token of its own: the next context's
         walk tables then say at once whether it dies, stays or writes on. Another rest is read
@@ -1393,7 +1393,7 @@ class TokenMasker:
         ``" "`` and ``" ["``), and a table is its arrays, made once. Each keeps its own sets,
         and is its own object (what is derived per table and walk code depends on the
         residual's edges, see _derive)."""
-        key = (*live, -1, *codes, -1, *ats, -1, *rest)
+        key = (tuple(live), tuple(codes), tuple(ats), tuple(rest))
         found = self._row_arrays.get(key)
         if found is None:
             ids = self._walk_ids[live]
