@@ -324,8 +324,31 @@ def star(part: Frag) -> Frag:
 
 
 def plus(part: Frag) -> Frag:
-    """One or more repetitions."""
-    return seq(part, star(part))
+    """One or more repetitions: one copy of the part, whose end leads back to a state of its
+    own that makes the part's first moves again.
+
+    Not ``seq(part, star(part))``: with two copies, a word's first character and its later
+    ones leave the automaton in different NFA states that read the same rest, so a value
+    named by its rest (a content ref, a number) got a walk of the vocabulary and a state per
+    copy; here every repetition ends in the same states. The first repetition is read from
+    the state the fragment starts in, as before: a marked value (:func:`tag`) is still not
+    entered until its first character."""
+
+    def build(nfa: Nfa, s: int) -> int:
+        edges = nfa.edges
+        before = len(edges[s])  # (s may read on already: the end of a star before it)
+        end = inner(nfa, s)
+        again = len(edges)
+        edges.append(list(edges[s][before:]))  # the part's first moves, once more
+        out = len(edges)
+        edges.append([])
+        edges[end].append((None, again))
+        edges[end].append((None, out))
+        return out
+
+    part = _frag(part)
+    inner = part.build  # type: ignore[attr-defined]
+    return _Frag(build, ("plus", _key(part)), lambda: _least(part))
 
 
 def opt(part: Frag) -> Frag:
@@ -419,8 +442,8 @@ def _from_sre(items: list[Any], exclude: frozenset[str], pattern: str) -> Frag:
             lo, hi, sub = av
             inner = _from_sre(list(sub), exclude, pattern)
             fixed = [inner] * lo
-            if hi == _sre.MAXREPEAT:
-                parts.append(seq(*fixed, star(inner)))
+            if hi == _sre.MAXREPEAT:  # (lo copies and a loop: the last copy loops back)
+                parts.append(seq(*fixed[:-1], plus(inner)) if lo else star(inner))
             else:
                 parts.append(seq(*fixed, *([opt(inner)] * (hi - lo))))
         elif name in ("SUBPATTERN", "ATOMIC_GROUP"):

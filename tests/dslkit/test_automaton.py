@@ -234,3 +234,25 @@ def test_reads_within_stays_in_the_context() -> None:
     assert auto.reads_within(start, "ba") is False
     assert auto.reads_within(start, "ab\nzzz") is None
     assert auto.reads_within(auto.advance(start, "a"), "b") is True
+
+
+def test_a_repetition_ends_in_the_same_state_however_often_it_ran() -> None:
+    # ``x+`` is one copy of ``x`` that loops back: a content ref's first character and its
+    # later ones leave the same state (one name for the rest, one walk of a vocabulary), and
+    # a marked value is still entered at its first character, not before.
+    from dslkit.automaton import tag
+
+    auto = Automaton(_Once(r"[a-z]+(?:\.[a-z]+)*"))
+    first = {auto.advance(auto.start, text) for text in ("a", "ab", "abc")}
+    later = {auto.advance(auto.start, text) for text in ("a.b", "a.bc", "x.y.zz")}
+    assert len(first) == len(later) == 1 and DEAD not in first | later
+    assert auto.advance(auto.start, "a.") not in first | later
+
+    class _Marked(_Once):
+        def pieces(self) -> list[Piece]:
+            return [Piece(seq(lit("@"), tag("ref", regex(self.pattern)), lit("\n")), _End())]
+
+    marked = Automaton(_Marked(r"[a-z]+"))
+    at = marked.advance(marked.start, "@")
+    assert marked.payload(at) is None and marked.commits(at) == "ref"
+    assert marked.payload(marked.advance(at, "ab")) == "ref"
