@@ -540,6 +540,23 @@ _PATTERN = operator.itemgetter(0)  # a Piece's pattern
 _NEXT = operator.itemgetter(1)  # a Piece's next
 
 
+def _read(
+    move: Callable[[frozenset[int], str], frozenset[int] | int | None],
+    states: frozenset[int],
+    text: str,
+    k: int,
+) -> tuple[frozenset[int] | int | None, int]:
+    """Read ``text`` from character ``k`` through a structure's moves from ``states``: the
+    states at its end, or the piece completed first (an int) or None (dead), with where the
+    reading stopped."""
+    for i in range(k, len(text)):
+        found = move(states, text[i])
+        if not isinstance(found, frozenset):  # dead, or a piece complete
+            return found, i + 1
+        states = found
+    return states, len(text)
+
+
 def empty_closure(edges: Sequence[Sequence[tuple[object, int]]], s0: int) -> tuple[int, ...]:
     """The NFA states ``s0`` reaches by empty moves (``s0`` included, in no order): the one
     search the automaton and the token masker's walks and text reads share."""
@@ -1119,21 +1136,20 @@ class Automaton:
             comp = self._structures[ids] = _Compiled(compiled)
         return comp
 
-    def _intern(self, ctx: Context, states: frozenset[int] | None, cx: _Ctx | None = None) -> int:
-        """The state ``(ctx, states)`` (``cx``: the compiled context, when the caller has it).
-        A context's start is interned by the context; a state met inside a compiled context
-        in the context's own table, by its set alone (a set keeps its hash, where a context's
-        is computed anew each time, up through a block's parents)."""
-        if states is None:
-            sid = self._entered.get(ctx)
-            if sid is None:
-                sid = self._entered[ctx] = self._new_state(ctx, None, cx)
-            return sid
-        if cx is None:
-            cx = self._comp(ctx)
+    def _intern(self, ctx: Context, states: frozenset[int], cx: _Ctx) -> int:
+        """The state at NFA states ``states`` of the compiled context ``cx`` (of ``ctx``),
+        found in the context's own table by its set alone (a set keeps its hash, where a
+        context's is computed anew each time, up through a block's parents)."""
         sid = cx.sids.get(states)
         if sid is None:
             sid = cx.sids[states] = self._new_state(ctx, states, cx)
+        return sid
+
+    def _enter(self, ctx: Context) -> int:
+        """The state at the start of ``ctx`` (compiled when something is read in it)."""
+        sid = self._entered.get(ctx)
+        if sid is None:
+            sid = self._entered[ctx] = self._new_state(ctx, None, None)
         return sid
 
     def _new_state(self, ctx: Context, states: frozenset[int] | None, cx: _Ctx | None) -> int:
@@ -1141,9 +1157,6 @@ class Automaton:
         self._trans.append({})
         self._ctx_of.append(cx)
         return len(self._keys) - 1
-
-    def _enter(self, ctx: Context) -> int:
-        return self._intern(ctx, None)
 
     def _completed(self, cx: _Ctx, piece: int) -> int:
         """The state once piece ``piece`` of the compiled context ``cx`` is complete (found
@@ -1251,18 +1264,12 @@ class Automaton:
             if sid == DEAD:
                 return DEAD
             ctx, cx, states = self._at(sid)
-            move = cx.comp.move
-            while k < n:
-                found = move(states, text[k])
-                k += 1
-                if found is None:
-                    return DEAD
-                if isinstance(found, int):  # the piece is complete: on in the next context
-                    sid = self._completed(cx, found)
-                    break
-                states = found
-            else:
-                return self._intern(ctx, states, cx)
+            found, k = _read(cx.comp.move, states, text, k)
+            if found is None:
+                return DEAD
+            if not isinstance(found, int):  # the text ends inside the context
+                return self._intern(ctx, found, cx)
+            sid = self._completed(cx, found)  # the piece is complete: on in the next context
         return sid
 
     def reads_within(self, sid: int, text: str) -> bool | None:
@@ -1272,15 +1279,8 @@ class Automaton:
         through the structure's moves: the same for every context of the structure, and
         nothing is interned."""
         _, cx, states = self._at(sid)
-        move = cx.comp.move
-        for ch in text:
-            found = move(states, ch)
-            if found is None:
-                return False
-            if isinstance(found, int):
-                return None
-            states = found
-        return True
+        found, _ = _read(cx.comp.move, states, text, 0)
+        return None if isinstance(found, int) else found is not None
 
     def accepts(self, text: str) -> bool:
         """True when ``text`` is a complete program of the language."""

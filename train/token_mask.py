@@ -22,8 +22,10 @@ mask depends on:
   with it) gets its table from text lookups and those tokens, with no walk at all;
 * only the few tokens that complete a piece and go on writing (``"])"``, ``"]\n["``) depend on
   the context they enter: when what they write after the piece is itself a token, the next
-  context's tables settle it at once; otherwise they are walked on from there, character by
-  character.
+  context's tables settle it at once, otherwise the next context's structure reads it; only
+  a token that completes a piece there as well is walked on, character by character. The
+  answer is the same for every context whose start has the same parts (see
+  :meth:`TokenMasker._rest_fate`).
 
 A state's first visit is then a few table lookups plus those few walks; every other step is a
 dict lookup and a cached boolean mask. Most states of a decode are entered by a token that
@@ -32,11 +34,12 @@ states, and the rest from them named once per table and code, see :meth:`TokenMa
 not from splitting the state's NFA states by piece and searching each rest anew.
 
 The long-lived structures are kept to few objects (a state set's parts as parallel tuples,
-tables and their union per state set, token positions in an int dict), because every full pass of Python's cyclic collector walks them all, and with
-torch loaded such a pass costs 0.1 s; and they hold no reference cycle (a state holds its
-masker weakly, a piece DFA holds closures over the vocabulary's arrays), so a masker that is
-dropped is freed at once, not at the next full pass. The tables are keyed by the residual's structure, so they
-are saved with the masker (:func:`dslkit.train.hf_decoding.save_masker`) and found again by a
+tables and their union per state set, token positions in an int dict), because every full
+pass of Python's cyclic collector walks them all, and with torch loaded such a pass costs
+0.1 s; and they hold no reference cycle (a state holds its masker weakly, a piece DFA holds
+closures over the vocabulary's arrays), so a masker that is dropped is freed at once, not at
+the next full pass. The tables are keyed by the residual's structure, so they are saved with
+the masker (:func:`dslkit.train.hf_decoding.save_masker`) and found again by a
 process that loads it, for states it never met before.
 """
 
@@ -712,17 +715,13 @@ class TokenMasker:
         gone: tuple[int, ...] = ()  # dead, ascending
         if len(parts) == 1:
             if len(tables[0].rest):
-                after, vocab, nxts = self._after, self._vocab, info.next
+                vocab, nxts = self._vocab, info.next
                 nstart = auto.finish(sid, parts.pieces[0])
                 # only the tokens that write on past a piece of the next context are walked
                 # here, character by character (see _rest_fate)
                 refused, gone, walked, ats = self._rest_fate(tables[0], nstart)
                 for token, at in zip(walked, ats, strict=True):
-                    key = (nstart, vocab[token][at:])
-                    nxt = after.get(key)
-                    if nxt is None:
-                        nxt = after[key] = auto.advance(nstart, key[1])
-                    nxts[token] = nxt
+                    nxt = nxts[token] = self._read_on(nstart, vocab[token][at:])
                     if nxt == DEAD:
                         dead.append(token)
                 if dead:
@@ -841,8 +840,11 @@ class TokenMasker:
     def _write_on(self, sid: int, piece: int, token: int, at: int) -> int:
         """The state after a token that completes piece ``piece`` of the context of ``sid``
         after ``at`` characters: the context the piece leads to, then the rest of the token."""
-        nstart = self.automaton.finish(sid, piece)
-        rest = self._vocab[token][at:]
+        return self._read_on(self.automaton.finish(sid, piece), self._vocab[token][at:])
+
+    def _read_on(self, nstart: int, rest: str) -> int:
+        """The state after ``rest``, what a token writes past its piece, from the start
+        ``nstart`` of the context the piece leads to (found once per start and text)."""
         if not rest:
             return nstart
         key = (nstart, rest)
@@ -1677,9 +1679,10 @@ def _classes(
         if n % 32 == 0:  # renumber before the codes overflow
             cls = np.unique(cls, return_inverse=True)[1].reshape(-1)
     if alone:
-        # past every code the loop can make (below 2**32 after renumbering), one per character
+        # one code per such character, past every code the sets made (those grow with the
+        # classes met before the last renumbering: no constant bound is safe)
         picked = np.fromiter(alone, dtype=np.int64, count=len(alone))
-        cls[picked] = (1 << 40) + picked
+        cls[picked] = int(cls.max()) + 1 + picked
     _, first, cls = np.unique(cls, return_index=True, return_inverse=True)
     return cls.reshape(-1).astype(np.int32), [alphabet[i] for i in first.tolist()]
 

@@ -418,3 +418,30 @@ def _rows(table: Any) -> list[tuple[int, object, int]]:
     content, whatever numbers its DFA states got."""
     ids, codes, ats = table.ids.tolist(), table.code.tolist(), table.at.tolist()
     return [(i, table.sets[c] if c >= 0 else c, a) for i, c, a in zip(ids, codes, ats, strict=True)]
+
+
+def _signatures(alphabet: list[str], charsets: list[str]) -> list[tuple[bool, ...]]:
+    return [tuple(c in cs for cs in charsets) for c in alphabet]
+
+
+def test_character_classes_split_exactly_by_the_sets_on_a_large_alphabet() -> None:
+    # Characters share a class iff the same sets hold them, also on an alphabet of a few
+    # hundred characters (SentencePiece vocabularies have thousands). The built case: ten
+    # sets number 600 characters by their bits, so after the renumbering at the 32nd set each
+    # is a class of its own; 31 more sets then write each class's number times 2**31 plus its
+    # bits, and character 512 gets the code 2**40 + 5. A set holding character 5 alone must
+    # still keep the two apart (an offset for such characters fixed at 2**40 merged them).
+    from dslkit.train.token_mask import _classes, _members_of
+
+    alphabet = [chr(0x4E00 + i) for i in range(600)]
+    index = {c: i for i, c in enumerate(alphabet)}
+    bits = ["".join(c for i, c in enumerate(alphabet) if i >> (9 - j) & 1) for j in range(10)]
+    # (each with two characters outside the alphabet: a one-character set is split off apart)
+    low = ["\x00\x01" + (alphabet[512] if 5 >> (30 - j) & 1 else "") for j in range(31)]
+    charsets = [*bits, *[""] * 22, *low, alphabet[5]]
+    cls, reps = _classes(alphabet, index, _members_of(alphabet, index), charsets)
+    signatures = _signatures(alphabet, charsets)
+    for a in (5, 512, 0, 599):
+        for b in range(len(alphabet)):
+            assert (cls[a] == cls[b]) == (signatures[a] == signatures[b]), (a, b)
+    assert len(reps) == len(set(signatures))
