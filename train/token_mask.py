@@ -198,10 +198,13 @@ class _Table:
     rest_rows: tuple[list[int], list[int], list[int]] | None = None
     # a small table's rows by token, (code, at) each, made when first read (see _row)
     index: dict[int, tuple[int, int]] | None = None
+    # the rows of rest_rows by the first character written after the piece (_rest_heads)
+    rest_heads: list[tuple[int, list[int]]] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("index", None)  # (made again from the arrays)
+        state.pop("rest_heads", None)
         state.pop("_packed", None)  # a loaded table's mask not read yet: read below
         state["mask"] = (np.packbits(self.mask), len(self.mask))
         return state
@@ -798,28 +801,57 @@ class TokenMasker:
         key = (id(table), id(nparts))
         found = self._fates.get(key)
         if found is None:
-            union, twice = self._union_rest(nparts)
             vocab = self._vocab
+            tokens, ats, rids = self._rest_rows(table)
             lost: list[int] = []
             walked: list[int] = []
-            ats: list[int] = []
-            for token, at, rid in zip(*self._rest_rows(table), strict=True):
-                if rid >= 0:
-                    if not union[rid]:
-                        lost.append(token)
-                        continue
-                    if rid not in twice:  # alive in a piece of the next context
-                        continue
-                else:
-                    inside = auto.reads_within(nstart, vocab[token][at:])
-                    if inside is not None:
-                        if not inside:
+            walked_ats: list[int] = []
+            union, twice = self._union_rest(nparts)
+            for head, rows in self._rest_heads(table):
+                # Most rests are junk that no context reads (``](``, ``].`` after a value):
+                # when their first character is a token the next context refuses, they all die
+                if head >= 0 and not union[head]:
+                    lost += map(tokens.__getitem__, rows)
+                    continue
+                for r in rows:
+                    token, at, rid = tokens[r], ats[r], rids[r]
+                    if rid >= 0:
+                        if not union[rid]:
                             lost.append(token)
-                        continue
-                walked.append(token)
-                ats.append(at)
-            found = self._fates[key] = (table, nparts, lost, tuple(sorted(lost)), walked, ats)
+                            continue
+                        if rid not in twice:  # alive in a piece of the next context
+                            continue
+                    else:
+                        inside = auto.reads_within(nstart, vocab[token][at:])
+                        if inside is not None:
+                            if not inside:
+                                lost.append(token)
+                            continue
+                    walked.append(token)
+                    walked_ats.append(at)
+            found = self._fates[key] = (
+                table,
+                nparts,
+                lost,
+                tuple(sorted(lost)),
+                walked,
+                walked_ats,
+            )
         return found[2:]
+
+    def _rest_heads(self, table: _Table) -> list[tuple[int, list[int]]]:
+        """The rows of :meth:`_rest_rows` grouped by the first character each token writes
+        after its piece: per character, the id of the token that is that character (-1:
+        none) and the rows (found once per table)."""
+        found = table.rest_heads
+        if found is None:
+            vocab = self._vocab
+            by_head: dict[str, list[int]] = {}
+            tokens, ats, _ = self._rest_rows(table)
+            for r, (token, at) in enumerate(zip(tokens, ats, strict=True)):
+                by_head.setdefault(vocab[token][at], []).append(r)
+            found = table.rest_heads = [(self._token_of(ch), rows) for ch, rows in by_head.items()]
+        return found
 
     def _rest_rows(self, table: _Table) -> tuple[list[int], list[int], list[int]]:
         """Per token of ``table.rest``: its id, the characters it reads when it completes
@@ -827,15 +859,17 @@ class TokenMasker:
         no token writes exactly that)."""
         found = table.rest_rows
         if found is None:
-            vocab, pos, walk_ids = self._vocab, self._text_pos, self._walk_ids
+            vocab, token_of = self._vocab, self._token_of
             tokens = table.ids[table.rest].tolist()
             ats = table.at[table.rest].tolist()
-            rids = []
-            for token, at in zip(tokens, ats, strict=True):
-                p = pos.get(vocab[token][at:])
-                rids.append(-1 if p is None else int(walk_ids[p if isinstance(p, int) else p[0]]))
+            rids = [token_of(vocab[token][at:]) for token, at in zip(tokens, ats, strict=True)]
             found = table.rest_rows = (tokens, ats, rids)
         return found
+
+    def _token_of(self, text: str) -> int:
+        """The id of a token whose text is ``text`` (-1: none)."""
+        p = self._text_pos.get(text)
+        return -1 if p is None else int(self._walk_ids[p if isinstance(p, int) else p[0]])
 
     def _write_on(self, sid: int, piece: int, token: int, at: int) -> int:
         """The state after a token that completes piece ``piece`` of the context of ``sid``
