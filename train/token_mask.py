@@ -1034,6 +1034,37 @@ class TokenMasker:
         return out
 
     # -- the vocabulary walk ------------------------------------------------------------------
+    def _few_first(self, residual: Residual) -> list[int] | None:
+        """The positions of the walkable tokens whose first character the start of
+        ``residual`` reads, ascending, when there are at most :data:`_FEW` of them (None:
+        more). The tokens are counted by first character, not read."""
+        edges, member = residual.edges, self._member
+        held: np.ndarray | None = None
+        for s in residual.start:
+            for cs, _ in edges[s]:
+                if cs is not None:
+                    held = member(cs) if held is None else held | member(cs)
+        if held is None:
+            return []
+        starts = self._first_starts
+        firsts = np.flatnonzero(held).tolist()
+        if sum(starts[f + 1] - starts[f] for f in firsts) > _FEW:
+            return None
+        order = self._heads[1]
+        out: list[int] = []
+        for f in firsts:
+            out += order[starts[f] : starts[f + 1]]
+        return sorted(out)
+
+    @cached_property
+    def _first_starts(self) -> list[int]:
+        """Per alphabet character, where the tokens that start with it begin in the order of
+        :attr:`_heads` (grouped by first character), and one past the last group."""
+        codes = self._heads[0]
+        width = len(self._alphabet) + 1
+        bounds = np.arange(len(self._alphabet) + 1, dtype=np.int64) * width
+        return codes.searchsorted(bounds).tolist()
+
     def _starting_with(self, text: str) -> list[int]:
         """Positions of the walkable tokens that start with ``text`` and are longer (in no
         particular order)."""
@@ -1133,6 +1164,10 @@ class TokenMasker:
         table = self._texts(residual)
         if table is not None:
             return table
+        if not chain:
+            few = self._few_first(residual)
+            if few is not None:  # (a vectorised walk costs ~50 us even for one token)
+                return self._read(residual, few)
         dfa = self._dfa(residual)
         # Where tokens end, gathered as they settle (walk positions, codes, characters read
         # when a piece completes; a token that dies is never recorded), so the table is built
