@@ -807,12 +807,18 @@ class TokenMasker:
             walked: list[int] = []
             walked_ats: list[int] = []
             union, twice = self._union_rest(nparts)
+            # Most rests are junk that no context reads (``](``, ``].`` after a value): when
+            # their first character is a token the next context refuses, they all die
+            live: list[list[int]] = []
             for head, rows in self._rest_heads(table):
-                # Most rests are junk that no context reads (``](``, ``].`` after a value):
-                # when their first character is a token the next context refuses, they all die
                 if head >= 0 and not union[head]:
                     lost += map(tokens.__getitem__, rows)
-                    continue
+                else:
+                    live.append(rows)
+            if not live:  # (the rows are in id order: so are their tokens)
+                found = self._fates[key] = (table, nparts, tokens, tuple(tokens), [], [])
+                return found[2:]
+            for rows in live:
                 for r in rows:
                     token, at, rid = tokens[r], ats[r], rids[r]
                     if rid >= 0:
