@@ -558,7 +558,7 @@ class TokenMasker:
         # id(parts) -> (the parts, kept alive so the id is not reused; their tables; the
         # union of the tables' masks)
         self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
-        self._rest_masks: dict[int, tuple[Parts, np.ndarray, frozenset[int]]] = {}  # _union_rest
+        self._rest_masks: dict[int, tuple[Parts, frozenset[int]]] = {}  # _writes_on
         # the rows of a small walk table -> its arrays (see _small_table)
         self._row_arrays: dict[tuple[tuple[int, ...], ...], tuple[np.ndarray, ...]] = {}
         # (id(table), id(next parts)) -> (the table and parts, kept alive so the ids are not
@@ -772,14 +772,14 @@ class TokenMasker:
             found = self._by_parts[id(parts)] = (parts, tables, union)
         return found[1], found[2]
 
-    def _union_rest(self, parts: Parts) -> tuple[np.ndarray, frozenset[int]]:
-        """:meth:`_union`'s mask, and which of its tokens complete a piece and write on."""
+    def _writes_on(self, parts: Parts) -> frozenset[int]:
+        """The tokens of :meth:`_union`'s mask that complete a piece and write on."""
         found = self._rest_masks.get(id(parts))
         if found is None:
-            tables, union = self._union(parts)
+            tables = self._union(parts)[0]
             twice = frozenset(t for table in tables for t in self._rest_rows(table)[0])
-            found = self._rest_masks[id(parts)] = (parts, union, twice)
-        return found[1], found[2]
+            found = self._rest_masks[id(parts)] = (parts, twice)
+        return found[1]
 
     def _rest_fate(
         self, table: _Table, nstart: int
@@ -806,7 +806,8 @@ class TokenMasker:
             lost: list[int] = []
             walked: list[int] = []
             walked_ats: list[int] = []
-            union, twice = self._union_rest(nparts)
+            union = self._union(nparts)[1]
+            twice: frozenset[int] | None = None  # (found when a row asks: most die first)
             # Most rests are junk that no context reads (``](``, ``].`` after a value): when
             # their first character is a token the next context refuses, they all die
             live: list[list[int]] = []
@@ -825,6 +826,8 @@ class TokenMasker:
                         if not union[rid]:
                             lost.append(token)
                             continue
+                        if twice is None:
+                            twice = self._writes_on(nparts)
                         if rid not in twice:  # alive in a piece of the next context
                             continue
                     else:
@@ -994,8 +997,11 @@ class TokenMasker:
         # the parts' parallel tuples, not Part objects (a context's start set holds every
         # piece, and only the few tables that hold the token are read)
         tables = info.tables
-        for n in [n for n, table in enumerate(tables) if table.mask[token]]:
-            code, at = _row(tables[n], token)
+        for n, table in enumerate(tables):
+            row = _lookup(table, token)
+            if row is None:
+                continue
+            code, at = row
             if code < 0:
                 done = (at, parts.pieces[n])
                 best = done if best is None or done < best else best
@@ -1683,14 +1689,11 @@ class TokenMasker:
 _INDEXED = 256
 
 
-def _row(table: _Table, token: int) -> tuple[int, int]:
-    """``(walk code, characters read when it completes the piece)`` of a token the table
-    holds."""
+def _index(table: _Table) -> dict[int, tuple[int, int]] | None:
+    """A small table's rows by token, ``(code, at)`` each (made when first read); None for a
+    large one."""
     index = table.index
-    if index is None:
-        if len(table.ids) > _INDEXED:
-            k = int(table.ids.searchsorted(token))
-            return int(table.code[k]), int(table.at[k])
+    if index is None and len(table.ids) <= _INDEXED:
         index = table.index = dict(
             zip(
                 table.ids.tolist(),
@@ -1698,7 +1701,26 @@ def _row(table: _Table, token: int) -> tuple[int, int]:
                 strict=True,
             )
         )
+    return index
+
+
+def _row(table: _Table, token: int) -> tuple[int, int]:
+    """``(walk code, characters read when it completes the piece)`` of a token the table
+    holds."""
+    index = table.index or _index(table)
+    if index is None:
+        k = int(table.ids.searchsorted(token))
+        return int(table.code[k]), int(table.at[k])
     return index[token]
+
+
+def _lookup(table: _Table, token: int) -> tuple[int, int] | None:
+    """:func:`_row` of a token, or None when the table does not hold it (a state in several
+    pieces asks each of their tables)."""
+    index = table.index or _index(table)
+    if index is None:
+        return _row(table, token) if table.mask[token] else None
+    return index.get(token)
 
 
 def _pick(items: Sequence[str], idx: list[int]) -> list[str]:
