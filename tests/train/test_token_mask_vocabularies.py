@@ -379,6 +379,17 @@ def test_few_tokens_after_a_literal_run_read_one_by_one_equal_the_walk(
         return reader(self, residual, *args)
 
     monkeypatch.setattr(token_mask.TokenMasker, "_read", counted)
+    # and the rests whose first characters start few tokens at all (no literal run): read the
+    # same way, from the tokens those characters start
+    firsts = token_mask.TokenMasker._few_first
+    few_first = []
+
+    def noted(self: TokenMasker, residual: Any) -> Any:
+        found = firsts(self, residual)
+        few_first.append(found is not None)
+        return found
+
+    monkeypatch.setattr(token_mask.TokenMasker, "_few_first", noted)
     read, walked = masker_for(kind, language), masker_for(kind, language)
     for text in _texts(language, 3, seed=11):
         states = [read.automaton.start, walked.automaton.start]
@@ -394,6 +405,8 @@ def test_few_tokens_after_a_literal_run_read_one_by_one_equal_the_walk(
                     states[k] = masker.automaton.step(states[k], ch)
             assert np.array_equal(*masks), text
     assert len(runs) > 5
+    if language == "trace":  # (a trace's values: a number's or a name's first characters)
+        assert sum(few_first) > 5
     reads, walks = _saved(read), _saved(walked)
     assert reads.keys() == walks.keys()
     for key in map(_saved_key, runs):
