@@ -527,8 +527,8 @@ class TokenMasker:
         # the walkable tokens as one array of alphabet indices (numpy reads the code points)
         sizes = np.fromiter(map(len, self._vocab), dtype=np.int64, count=len(self._vocab))
         sizes[[i for i in specials if 0 <= i < len(sizes)]] = 0
-        ids = np.flatnonzero(sizes).tolist()
-        texts = _pick(self._vocab, ids)
+        walk = np.flatnonzero(sizes)  # (kept as an array too: a list converts back slowly)
+        texts = _pick(self._vocab, walk.tolist())
         points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         # the alphabet by counting code points (a sort of every character costs several times
         # more on a large vocabulary); its index of each character through a lookup table
@@ -537,9 +537,9 @@ class TokenMasker:
         lookup[present] = np.arange(len(present), dtype=np.int32)
         self._alphabet = [chr(c) for c in present.tolist()]
         self._flat = lookup[points]
-        self._lengths = sizes[ids]
+        self._lengths = sizes[walk]
         self._offsets = np.concatenate([[0], np.cumsum(self._lengths)[:-1]]).astype(np.int64)
-        self._walk_ids = np.array(ids, dtype=np.int64)
+        self._walk_ids = walk.astype(np.int64, copy=False)
         self._tables: dict[Hashable, _Table] = {}  # residual key -> walk
         self._loaded = False  # read from a file (its long rests' keys name pieces by digest)
         self._nothing = np.zeros(self.vocab_size, dtype=bool)
