@@ -19,13 +19,16 @@ mask depends on:
   one array per class, and the last few tokens still on their way are finished one by one
   in Python, where a vectorised step would cost tens of numpy calls. A rest that can only
   be read by few tokens (one literal, a few texts, a literal run with few tokens starting
-  with it) gets its table from text lookups and those tokens, with no walk at all;
+  with it, first characters that start few tokens) gets its table from text lookups and
+  those tokens, with no walk at all;
 * only the few tokens that complete a piece and go on writing (``"])"``, ``"]\n["``) depend on
-  the context they enter: when what they write after the piece is itself a token, the next
-  context's tables settle it at once, otherwise the next context's structure reads it; only
-  a token that completes a piece there as well is walked on, character by character. The
-  answer is the same for every context whose start has the same parts (see
-  :meth:`TokenMasker._rest_fate`).
+  the context they enter. They are grouped by the first character they write past the piece:
+  a group whose first character the next context refuses (as a token of its own) dies whole,
+  which settles nearly all of them (junk such as ``"]("``). Of the others, when what one
+  writes after the piece is itself a token, the next context's tables settle it at once,
+  otherwise the next context's structure reads it; only a token that completes a piece there
+  as well is walked on, character by character. The answer is the same for every context
+  whose start has the same parts (see :meth:`TokenMasker._rest_fate`).
 
 A state's first visit is then a few table lookups plus those few walks; every other step is a
 dict lookup and a cached boolean mask. Most states of a decode are entered by a token that
