@@ -794,9 +794,11 @@ class TokenMasker:
         characters each reads in its piece. The others stay inside the next context's pieces
         (their next states are found when a row takes them).
 
-        What a token writes after its piece is often a token of its own: the next context's
-        walk tables then say at once whether it dies, stays or writes on. Another rest is read
-        through the next context's structure. Either way the answer is the same in every
+        The tokens are read by the first character they write after the piece (see
+        :meth:`_rest_heads`): when it is a token the next context refuses, the whole group
+        dies at once. What a token writes after its piece is often a token of its own: the next
+        context's walk tables then say at once whether it dies, stays or writes on. Another rest
+        is read through the next context's structure. Either way the answer is the same in every
         context with the same start parts, so it is found once per table and next parts (a
         value's positions ask alike, and fields whose next contexts share a structure)."""
         auto = self.automaton
