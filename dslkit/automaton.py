@@ -1136,13 +1136,13 @@ class Automaton:
             comp = self._structures[ids] = _Compiled(compiled)
         return comp
 
-    def _intern(self, ctx: Context, states: frozenset[int], cx: _Ctx) -> int:
-        """The state at NFA states ``states`` of the compiled context ``cx`` (of ``ctx``),
-        found in the context's own table by its set alone (a set keeps its hash, where a
-        context's is computed anew each time, up through a block's parents)."""
+    def _intern(self, cx: _Ctx, states: frozenset[int]) -> int:
+        """The state at NFA states ``states`` of the compiled context ``cx``, found in the
+        context's own table by its set alone (a set keeps its hash, where a context's is
+        computed anew each time, up through a block's parents)."""
         sid = cx.sids.get(states)
         if sid is None:
-            sid = cx.sids[states] = self._new_state(ctx, states, cx)
+            sid = cx.sids[states] = self._new_state(cx.ctx, states, cx)
         return sid
 
     def _enter(self, ctx: Context) -> int:
@@ -1191,13 +1191,13 @@ class Automaton:
     def _step(self, sid: int, ch: str) -> int:
         if len(ch) != 1:  # one character a step (a finite edge set is a string: "" is in it)
             return DEAD
-        ctx, cx, states = self._at(sid)
+        _, cx, states = self._at(sid)
         found = cx.comp.move(states, ch)
         if found is None:
             return DEAD
         if isinstance(found, int):
             return self._completed(cx, found)
-        return self._intern(ctx, found, cx)
+        return self._intern(cx, found)
 
     # -- what the token masker reads (dslkit.train.token_mask) ---------------------------------
     def parts(self, sid: int) -> Parts:
@@ -1212,8 +1212,7 @@ class Automaton:
         """The state in the context of ``sid`` at the NFA states ``states`` (the context's
         numbering: a part's ``base`` plus its piece's own; a closed set that completes no
         piece)."""
-        ctx, cx, _ = self._at(sid)
-        return self._intern(ctx, frozenset(states), cx)
+        return self._intern(self._at(sid)[1], frozenset(states))
 
     def piece_residual(
         self,
@@ -1263,12 +1262,12 @@ class Automaton:
         while k < n:
             if sid == DEAD:
                 return DEAD
-            ctx, cx, states = self._at(sid)
+            _, cx, states = self._at(sid)
             found, k = _read(cx.comp.move, states, text, k)
             if found is None:
                 return DEAD
             if not isinstance(found, int):  # the text ends inside the context
-                return self._intern(ctx, found, cx)
+                return self._intern(cx, found)
             sid = self._completed(cx, found)  # the piece is complete: on in the next context
         return sid
 

@@ -139,18 +139,16 @@ class _SceneLang:
         for rank, a in enumerate(self.attrs):
             if rank <= last_rank or (layout is None and rank > self.layout_rank):
                 continue
+            same = partial(_after_attr, rule_attrs, rank, layout)  # (whatever the value)
             if a.kind == "id":
-                out.append(
-                    Piece(self.id_frag(a.name), partial(_after_attr, rule_attrs, rank, layout))
-                )
+                out.append(Piece(self.id_frag(a.name), same))
                 continue
             values = self.values_after(a, rule_attrs, known)
             if a.name not in self.rule_keys and a.name != "layout":
                 # every value leads to the same context: one piece reads them all (a
                 # top-level context lists a few dozen pieces, not one per value)
                 if values:
-                    nxt = partial(_after_attr, rule_attrs, rank, layout)
-                    out.append(Piece(self.values_frag(a.name, values), nxt))
+                    out.append(Piece(self.values_frag(a.name, values), same))
                 continue
             for v in values:
                 after = (*rule_attrs, (a.name, v)) if a.name in self.rule_keys else rule_attrs

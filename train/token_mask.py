@@ -561,14 +561,14 @@ class TokenMasker:
         # id(parts) -> (the parts, kept alive so the id is not reused; their tables; the
         # union of the tables' masks)
         self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
-        self._rest_masks: dict[int, tuple[Parts, frozenset[int]]] = {}  # _writes_on
+        # id(parts) -> (the parts, kept alive so the id is not reused; their write-on tokens)
+        self._writes: dict[int, tuple[Parts, frozenset[int]]] = {}
         # the rows of a small walk table -> its arrays (see _small_table)
         self._row_arrays: dict[tuple[tuple[int, ...], ...], tuple[np.ndarray, ...]] = {}
         # (id(table), id(next parts)) -> (the table and parts, kept alive so the ids are not
         # reused; _rest_fate's lists)
         self._fates: dict[
-            tuple[int, int],
-            tuple[_Table, Parts, list[int], tuple[int, ...], list[int], list[int]],
+            tuple[int, int], tuple[_Table, Parts, tuple[int, ...], list[int], list[int]]
         ] = {}
         # (id(residual), walk code) -> (the residual, kept alive so the id is not reused; the
         # residual after a token that ends there, or None: see _seed)
@@ -624,7 +624,7 @@ class TokenMasker:
         for name in (
             "_by_residual",
             "_by_parts",
-            "_rest_masks",
+            "_writes",
             "_fates",
             "_row_arrays",
             "_derived",
@@ -725,16 +725,13 @@ class TokenMasker:
                 nstart = auto.finish(sid, parts.pieces[0])
                 # only the tokens that write on past a piece of the next context are walked
                 # here, character by character (see _rest_fate)
-                refused, gone, walked, ats = self._rest_fate(tables[0], nstart)
+                gone, walked, ats = self._rest_fate(tables[0], nstart)
                 for token, at in zip(walked, ats, strict=True):
                     nxt = nxts[token] = self._read_on(nstart, vocab[token][at:])
                     if nxt == DEAD:
                         dead.append(token)
                 if dead:
-                    dead += refused
-                    gone = tuple(sorted(dead))
-                else:
-                    dead = refused
+                    gone = tuple(sorted((*gone, *dead)))
         else:
             for table in tables:
                 for token in self._rest_rows(table)[0]:
@@ -752,7 +749,7 @@ class TokenMasker:
             found = self._masks.get(lost)
             if found is None:
                 out = mask.copy()
-                out[dead] = False
+                out[list(gone)] = False
                 if accepting:
                     out[self.eos_id] = True
                 found = self._masks[lost] = (mask, out)  # the base kept: its id is not reused
@@ -777,18 +774,18 @@ class TokenMasker:
 
     def _writes_on(self, parts: Parts) -> frozenset[int]:
         """The tokens of :meth:`_union`'s mask that complete a piece and write on."""
-        found = self._rest_masks.get(id(parts))
+        found = self._writes.get(id(parts))
         if found is None:
             tables = self._union(parts)[0]
             twice = frozenset(t for table in tables for t in self._rest_rows(table)[0])
-            found = self._rest_masks[id(parts)] = (parts, twice)
+            found = self._writes[id(parts)] = (parts, twice)
         return found[1]
 
     def _rest_fate(
         self, table: _Table, nstart: int
-    ) -> tuple[list[int], tuple[int, ...], list[int], list[int]]:
+    ) -> tuple[tuple[int, ...], list[int], list[int]]:
         """The tokens of ``table.rest`` when the piece leads to the context entered at state
-        ``nstart``: those that die there (as a list and as a sorted tuple), and those whose
+        ``nstart``: those that die there (ascending), and those whose
         rest must be walked on through the contexts (it completes a piece of the next context,
         and where it goes then depends on the context that piece leads to), with the
         characters each reads in its piece. The others stay inside the next context's pieces
@@ -822,7 +819,7 @@ class TokenMasker:
                 else:
                     live.append(rows)
             if not live:  # (the rows are in id order: so are their tokens)
-                found = self._fates[key] = (table, nparts, tokens, tuple(tokens), [], [])
+                found = self._fates[key] = (table, nparts, tuple(tokens), [], [])
                 return found[2:]
             for rows in live:
                 for r in rows:
@@ -843,14 +840,7 @@ class TokenMasker:
                             continue
                     walked.append(token)
                     walked_ats.append(at)
-            found = self._fates[key] = (
-                table,
-                nparts,
-                lost,
-                tuple(sorted(lost)),
-                walked,
-                walked_ats,
-            )
+            found = self._fates[key] = (table, nparts, tuple(sorted(lost)), walked, walked_ats)
         return found[2:]
 
     def _rest_heads(self, table: _Table) -> list[tuple[int, list[int]]]:

@@ -26,7 +26,7 @@ from vocabulary_kinds import train_tokenizer
 
 import scene_dsl
 import trace_dsl
-from dslkit.automaton import DEAD, PieceName
+from dslkit.automaton import DEAD, Automaton, Piece, PieceName, lit
 from scene_dsl.strategies import sample_scene
 from trace_dsl.strategies import sample_trace
 
@@ -320,6 +320,69 @@ def test_tokens_crossing_a_field_end_equal_brute_force() -> None:
             want = DEAD if t == eos else auto.advance(sid, vocab[t])
             assert masker.advance(sid, t) == want, (vocab[t], auto.context(sid))
     assert with_rest > 50  # the crossing tokens were met in many states
+
+
+class _Chain:
+    """``a;``, ``b;``, ``c;`` in turn, then the end newline only after a ``c;``: contexts of
+    one piece each, so a token can complete a piece, complete the next context's piece too,
+    and only then leave the language."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Chain) and other.at == self.at
+
+    def __hash__(self) -> int:
+        return hash(("chain", self.at))
+
+    def pieces(self) -> tuple[Piece, ...]:
+        step = Piece(lit("abc"[self.at] + ";"), _Chain((self.at + 1) % 3))
+        return (step, Piece(lit("\n"), _ChainEnd())) if self.at == 0 else (step,)
+
+    def min_rest(self) -> int:
+        return 2 * ((3 - self.at) % 3) + 1
+
+    accepting = False
+    final = False
+
+
+class _ChainEnd:
+    def pieces(self) -> tuple[Piece, ...]:
+        return ()
+
+    def min_rest(self) -> int:
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ChainEnd)
+
+    def __hash__(self) -> int:
+        return hash("chain end")
+
+    accepting = True
+    final = True
+
+
+def test_tokens_that_die_two_contexts_on_are_masked() -> None:
+    # ``a;b;x`` completes ``a;``, then ``b;`` in the next context, and dies in the one after:
+    # walked on past the next context, it must leave the mask (and ``a;b;c`` stays)
+    vocab = [*"abcx;\n", "a;b;x", "a;b;c", "b;c;a", "b;x", "a;b;", ";b;x", "<eos>"]
+    eos = len(vocab) - 1
+    masker = TokenMasker(Automaton(_Chain(1)), vocab, [eos], eos)
+    auto = masker.automaton
+    walked_dead = 0
+    for text in ("b;c;a;b;c;\n", "b;c;a;b;c;a;b;c;\n"):
+        sid = auto.start
+        for ch in text:
+            info = masker.info(sid)
+            slow = brute_force_mask(auto, vocab, {eos: ""}, eos, sid)
+            assert np.array_equal(info.mask, slow), (text, auto.context(sid).__dict__)
+            walked_dead += not info.mask[vocab.index("a;b;x")] and bool(
+                info.mask[vocab.index("a;b;c")]
+            )
+            sid = auto.step(sid, ch)
+    assert walked_dead > 0
 
 
 @pytest.mark.parametrize("kind", ["atomic", "bpe", "unigram"])
