@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pickle
 import random
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -322,19 +323,13 @@ def test_tokens_crossing_a_field_end_equal_brute_force() -> None:
     assert with_rest > 50  # the crossing tokens were met in many states
 
 
+@dataclass(frozen=True)
 class _Chain:
     """``a;``, ``b;``, ``c;`` in turn, then the end newline only after a ``c;``: contexts of
     one piece each, so a token can complete a piece, complete the next context's piece too,
     and only then leave the language."""
 
-    def __init__(self, at: int) -> None:
-        self.at = at
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Chain) and other.at == self.at
-
-    def __hash__(self) -> int:
-        return hash(("chain", self.at))
+    at: int
 
     def pieces(self) -> tuple[Piece, ...]:
         step = Piece(lit("abc"[self.at] + ";"), _Chain((self.at + 1) % 3))
@@ -347,18 +342,13 @@ class _Chain:
     final = False
 
 
+@dataclass(frozen=True)
 class _ChainEnd:
     def pieces(self) -> tuple[Piece, ...]:
         return ()
 
     def min_rest(self) -> int:
         return 0
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _ChainEnd)
-
-    def __hash__(self) -> int:
-        return hash("chain end")
 
     accepting = True
     final = True
