@@ -37,9 +37,10 @@ states, and the rest from them named once per table and code, see :meth:`TokenMa
 not from splitting the state's NFA states by piece and searching each rest anew.
 
 The long-lived structures are kept to few objects (a state set's parts as parallel tuples,
-tables and their union per state set, token positions in an int dict), because every full
-pass of Python's cyclic collector walks them all, and with torch loaded such a pass costs
-0.1 s; and they hold no reference cycle (a state holds its masker weakly, a piece DFA holds
+tables and their union per state set, token positions in an int dict, the vocabulary's texts
+as tuples, which the collector stops tracking after its first pass where it walks a list in
+every pass that finds it young), because every full pass of Python's cyclic collector walks
+them all, and with torch loaded such a pass costs 0.1 s; and they hold no reference cycle (a state holds its masker weakly, a piece DFA holds
 closures over the vocabulary's arrays), so a masker that is dropped is freed at once, not at
 the next full pass. The tables are keyed by the residual's structure, so they are saved with
 the masker (:func:`dslkit.train.hf_decoding.save_masker`) and found again by a
@@ -114,7 +115,6 @@ class StateInfo:
         self.next: dict[int, int] = {}  # token id -> next state (DEAD: refused or end)
         self.cache: dict[Hashable, object] = {}  # per-device tensors, etc.
         self.tokens_after: np.ndarray | None = None  # int64: tokens to finish after each id
-        self._inside: dict[tuple[int, int], int] = {}  # (part, walk code) -> state
 
     @property
     def masker(self) -> TokenMasker:
@@ -525,7 +525,7 @@ class TokenMasker:
         self.vocab_size = len(vocab)
         self.eos_id = eos_id
         specials = set(special_ids) | {eos_id}
-        self._vocab = list(vocab)
+        self._vocab = tuple(vocab)
         self._specials = specials
         # the walkable tokens as one array of alphabet indices (numpy reads the code points)
         sizes = np.fromiter(map(len, self._vocab), dtype=np.int64, count=len(self._vocab))
@@ -556,7 +556,7 @@ class TokenMasker:
         # the walkable tokens' texts (``texts``: read off the vocabulary already)
         if texts is None:
             texts = _pick(self._vocab, self._walk_ids.tolist())
-        self._walk_texts = texts
+        self._walk_texts = tuple(texts)
         self._by_residual: dict[int, tuple[Residual, _Table]] = {}  # id(residual) -> walk
         # id(parts) -> (the parts, kept alive so the id is not reused; their tables; the
         # union of the tables' masks)
@@ -573,6 +573,9 @@ class TokenMasker:
         # (id(residual), walk code) -> (the residual, kept alive so the id is not reused; the
         # residual after a token that ends there, or None: see _seed)
         self._derived: dict[tuple[int, int], tuple[Residual, Residual | None]] = {}
+        # (id(parts), part, walk code) -> (the parts, kept alive so the id is not reused; the
+        # NFA states after a token that ends at that code of the part, see _inside)
+        self._next_sets: dict[tuple[int, int, int], tuple[Parts, frozenset[int]]] = {}
         # (id(table), walk code) -> _Derived (tables live as long as the masker)
         self._named: dict[tuple[int, int], _Derived] = {}
         # the distinct masks less dead tokens, by the base mask, the dead ids and whether
@@ -628,6 +631,7 @@ class TokenMasker:
             "_fates",
             "_row_arrays",
             "_derived",
+            "_next_sets",
             "_named",
             "_masks",
             "_member",
@@ -653,7 +657,7 @@ class TokenMasker:
         self._transient()
 
     @cached_property
-    def _heads(self) -> tuple[np.ndarray, list[int], list[str], dict[str, int]]:
+    def _heads(self) -> tuple[np.ndarray, tuple[int, ...], tuple[str, ...], dict[str, int]]:
         """The walkable tokens grouped by their first two characters (for
         :meth:`_starting_with`; found when first needed): a code per token (first character,
         then the second or none), the positions in code order (longest first within a code),
@@ -668,7 +672,7 @@ class TokenMasker:
         # (the key orders by length within a code itself: no stable sort needed)
         order = np.argsort(code * span + (span - 1 - self._lengths))
         index = {c: i for i, c in enumerate(self._alphabet)}
-        return code[order], order.tolist(), self._walk_texts, index
+        return code[order], tuple(order.tolist()), self._walk_texts, index
 
     @cached_property
     def _plain(self) -> np.ndarray:
@@ -682,8 +686,9 @@ class TokenMasker:
         return {t: i for i, t in enumerate(self._vocab) if plain[i]}
 
     @property
-    def vocab(self) -> list[str]:
-        """id -> token text."""
+    def vocab(self) -> tuple[str, ...]:
+        """id -> token text (a tuple: the cyclic collector stops walking it after its first
+        pass, where a 32k list is walked by every pass that finds it young)."""
         return self._vocab
 
     @property
@@ -893,20 +898,23 @@ class TokenMasker:
 
     def _inside(self, info: StateInfo, k: int, code: int) -> int:
         """The state after a token that ends inside part ``k`` only (walk code >= 0)."""
-        nxt = info._inside.get((k, code))
-        if nxt is None:
-            parts, table = info.parts, info.tables[k]
+        parts = info.parts
+        # the NFA states it leaves the state in are the same in every context of the
+        # structure (parts are one per structure and state set): found once, and a new
+        # context's state is then one lookup of the set (its hash kept) in the context
+        key = (id(parts), k, code)
+        found = self._next_sets.get(key)
+        if found is None:
             residual, base = parts.residuals[k], parts.bases[k]
             order = residual.order
-            sets: Iterable[int] = table.sets[code]
-            # (map, not a generator: one C-level pass, and a state is entered this way at
-            # most steps of a decode)
+            sets: Iterable[int] = info.tables[k].sets[code]
+            # (map, not a generator: one C-level pass)
             if order is not None:
                 sets = map(order.__getitem__, sets)
-            nxt = self.automaton.resume(info.sid, map(base.__add__, sets))
-            if nxt not in self._info:
-                self._seed(nxt, info, ((k, code),))
-            info._inside[(k, code)] = nxt
+            found = self._next_sets[key] = (parts, frozenset(map(base.__add__, sets)))
+        nxt = self.automaton.resume(info.sid, found[1])
+        if nxt not in self._info:
+            self._seed(nxt, info, ((k, code),))
         return nxt
 
     def _seed(self, sid: int, info: StateInfo, inside: Sequence[tuple[int, int]]) -> None:
@@ -1072,7 +1080,7 @@ class TokenMasker:
         bounds = np.arange(len(self._alphabet) + 1, dtype=np.int64) * width
         return codes.searchsorted(bounds).tolist()
 
-    def _starting_with(self, text: str) -> list[int]:
+    def _starting_with(self, text: str) -> Sequence[int]:
         """Positions of the walkable tokens that start with ``text`` and are longer (in no
         particular order)."""
         codes, order, texts, index = self._heads
