@@ -904,14 +904,15 @@ class TokenMasker:
         # context's state is then one lookup of the set (its hash kept) in the context
         key = (id(parts), k, code)
         found = self._next_sets.get(key)
-        if found is None:
-            residual, base = parts.residuals[k], parts.bases[k]
-            order = residual.order
-            sets: Iterable[int] = info.tables[k].sets[code]
-            # (map, not a generator: one C-level pass)
-            if order is not None:
-                sets = map(order.__getitem__, sets)
-            found = self._next_sets[key] = (parts, frozenset(map(base.__add__, sets)))
+        if found is not None:  # (its parts are known in the structure: seeded below)
+            return self.automaton.resume(info.sid, found[1])
+        residual, base = parts.residuals[k], parts.bases[k]
+        order = residual.order
+        sets: Iterable[int] = info.tables[k].sets[code]
+        # (map, not a generator: one C-level pass)
+        if order is not None:
+            sets = map(order.__getitem__, sets)
+        found = self._next_sets[key] = (parts, frozenset(map(base.__add__, sets)))
         nxt = self.automaton.resume(info.sid, found[1])
         if nxt not in self._info:
             self._seed(nxt, info, ((k, code),))
