@@ -1409,7 +1409,7 @@ class Automaton:
         if sid == DEAD:
             return False
         ctx, states = self._keys[sid]
-        return ctx.accepting and states is None
+        return states is None and ctx.accepting  # (a context's flag may be a property)
 
     def final(self, sid: int) -> bool:
         """True when the program is complete and nothing but end-of-sequence may follow."""

@@ -724,7 +724,7 @@ class TokenMasker:
         # tokens that complete a piece and write on: the context they enter decides
         dead: list[int] = []
         gone: tuple[int, ...] = ()  # dead, ascending
-        if len(parts) == 1:
+        if len(parts.pieces) == 1:
             if len(tables[0].rest):
                 vocab, nxts = self._vocab, info.next
                 nstart = auto.finish(sid, parts.pieces[0])
@@ -989,7 +989,7 @@ class TokenMasker:
         if token == self.eos_id or not info.mask[token]:
             return DEAD
         parts = info.parts
-        if len(parts) == 1:
+        if len(parts.pieces) == 1:
             code, at = _row(info.tables[0], token)
             if code >= 0:
                 return self._inside(info, 0, code)
@@ -1032,7 +1032,7 @@ class TokenMasker:
     def _nexts(self, info: StateInfo) -> np.ndarray:
         """The next state of every allowed id of a state (vectorised over the walk codes)."""
         ids = info.ids
-        if len(info.parts) != 1:
+        if len(info.parts.pieces) != 1:
             return np.array([self.advance(info.sid, t) for t in ids.tolist()], dtype=np.int64)
         table = info.tables[0]
         out = np.full(len(ids), DEAD, dtype=np.int64)
