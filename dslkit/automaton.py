@@ -969,6 +969,11 @@ class Residual:
     end: int
     order: tuple[int, ...] | None
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # made again by the constructor: a slotted dataclass's own pickling reads its fields
+        # one by one in Python, and a saved masker holds thousands of these
+        return (Residual, (self.key, self.start, self.edges, self.end, self.order))
+
 
 @dataclass(frozen=True, slots=True)
 class Part:
@@ -988,6 +993,9 @@ class Parts:
     pieces: tuple[int, ...]  # per part: the piece's index in the context
     bases: tuple[int, ...]  # the context's state number of the piece's state 0
     residuals: tuple[Residual, ...]  # what is left to read in the piece
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Parts, (self.pieces, self.bases, self.residuals))  # (see Residual's)
 
     def __len__(self) -> int:
         return len(self.pieces)

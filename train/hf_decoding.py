@@ -54,7 +54,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from dslkit.tokenizer.vocab import Vocabulary, read_vocabulary
-from dslkit.train.token_mask import TokenMasker
+from dslkit.train.token_mask import TokenMasker, shared_masks
 from dslkit.train.values import RowValues, ValueRules
 
 from dslkit._extras import require
@@ -236,7 +236,7 @@ def save_masker(masker: TokenMasker, path: str | Path) -> Path:
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".tmp{os.getpid()}")
-    with tmp.open("wb") as f:
+    with tmp.open("wb") as f, shared_masks():
         pickle.dump(masker, f, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(out)
     return out

@@ -50,8 +50,10 @@ process that loads it, for states it never met before.
 from __future__ import annotations
 
 import operator
+import threading
 import weakref
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -85,6 +87,51 @@ _TEXTS = 64
 # NFA states a rest of a few texts spans at most (each text its own chain of states: 64 texts
 # of ~60 characters); a longer rest is not read by its texts
 _SINGLE_STATES = 4096
+
+
+class _PackedMask:
+    """A saved mask, as bits: one object per distinct mask, so states and tables that share a
+    mask in memory (most states of a replay share a dozen masks) share it in the file too,
+    where pickle writes an object once, and a loading process unpacks it once, when first
+    read."""
+
+    __slots__ = ("_mask", "bits", "size")
+
+    def __init__(self, bits: np.ndarray, size: int) -> None:
+        self.bits = bits
+        self.size = size
+        self._mask: np.ndarray | None = None
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_PackedMask, (self.bits, self.size))
+
+    def unpack(self) -> np.ndarray:
+        if self._mask is None:
+            self._mask = np.unpackbits(self.bits, count=self.size).view(bool)
+        return self._mask
+
+
+_SAVING = threading.local()  # .packed while shared_masks() is active: id(mask) -> (mask, packed)
+
+
+@contextmanager
+def shared_masks() -> Iterator[None]:
+    """While pickling a masker, pack each distinct mask once (see :class:`_PackedMask`)."""
+    _SAVING.packed = {}
+    try:
+        yield
+    finally:
+        _SAVING.packed = None
+
+
+def _pack(mask: np.ndarray) -> _PackedMask:
+    memo: dict[int, tuple[np.ndarray, _PackedMask]] | None = getattr(_SAVING, "packed", None)
+    if memo is None:
+        return _PackedMask(np.packbits(mask), len(mask))
+    found = memo.get(id(mask))
+    if found is None:  # (the mask is kept in the memo: its id is not reused meanwhile)
+        found = memo[id(mask)] = (mask, _PackedMask(np.packbits(mask), len(mask)))
+    return found[1]
 
 
 class StateInfo:
@@ -126,15 +173,18 @@ class StateInfo:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.pop("_packed", None)  # a loaded state's mask not read yet: read below
+        state.pop("_packed", None)  # (a loaded state whose mask is not read yet: saved below)
         del state["_masker"]  # set again by the masker that loads it
         state["cache"] = {}  # device tensors stay in the process
         for name in ("ids", "nexts", "dist_after", "max_dist"):
             state.pop(name, None)
-        if len(self.tables) == 1 and self.mask is self.tables[0].mask:
+        packed = self.__dict__.get("_packed")
+        if packed is not None or "mask" not in self.__dict__:  # (loaded, not read yet)
+            state["mask"] = packed
+        elif len(self.tables) == 1 and self.mask is self.tables[0].mask:
             state["mask"] = None  # the table's own
         else:
-            state["mask"] = (np.packbits(self.mask), len(self.mask))
+            state["mask"] = _pack(self.mask)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -148,11 +198,7 @@ class StateInfo:
         if name != "mask" or "_packed" not in self.__dict__:
             raise AttributeError(name)
         packed = self.__dict__.pop("_packed")
-        if packed is None:
-            mask = self.tables[0].mask
-        else:
-            mask = np.unpackbits(packed[0], count=packed[1]).view(bool)
-        self.mask = mask
+        self.mask = mask = self.tables[0].mask if packed is None else packed.unpack()
         return mask
 
     @cached_property
@@ -208,8 +254,8 @@ class _Table:
         state = self.__dict__.copy()
         state.pop("index", None)  # (made again from the arrays)
         state.pop("rest_heads", None)
-        state.pop("_packed", None)  # a loaded table's mask not read yet: read below
-        state["mask"] = (np.packbits(self.mask), len(self.mask))
+        packed = state.pop("_packed", None)  # (loaded, not read yet: saved as it came)
+        state["mask"] = packed if packed is not None else _pack(self.mask)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -219,8 +265,7 @@ class _Table:
     def __getattr__(self, name: str) -> Any:
         if name != "mask" or "_packed" not in self.__dict__:
             raise AttributeError(name)
-        packed, n = self.__dict__.pop("_packed")
-        self.mask = mask = np.unpackbits(packed, count=n).view(bool)
+        self.mask = mask = self.__dict__.pop("_packed").unpack()
         return mask
 
 
@@ -553,10 +598,11 @@ class TokenMasker:
         self._transient(texts)
 
     def _transient(self, texts: list[str] | None = None) -> None:
-        # the walkable tokens' texts (``texts``: read off the vocabulary already)
-        if texts is None:
-            texts = _pick(self._vocab, self._walk_ids.tolist())
-        self._walk_texts = tuple(texts)
+        # the walkable tokens' texts (``texts``: read off the vocabulary already; a loaded
+        # masker finds them, and the positions by text, when a walk first asks)
+        if texts is not None:
+            self.__dict__["_walk_texts"] = tuple(texts)
+            self.__dict__["_text_pos"] = self._positions(texts)
         self._by_residual: dict[int, tuple[Residual, _Table]] = {}  # id(residual) -> walk
         # id(parts) -> (the parts, kept alive so the id is not reused; their tables; the
         # union of the tables' masks)
@@ -590,9 +636,28 @@ class TokenMasker:
         # reference back to the masker (no cycle: a dropped masker is freed at once).
         self._alphabet_index = {c: i for i, c in enumerate(self._alphabet)}
         self._member = _members_of(self._alphabet, self._alphabet_index)
-        # text -> position of its token among the walkable ones, or the positions when two ids
-        # write one text (an int-valued dict is one object to the cyclic collector, where a
-        # list per token was tens of thousands that every full collection walks)
+        self._trie: _Trie | None = None
+        self._ends = self._offsets + self._lengths  # where each walkable token's text ends
+        self._flat_view = self._flat.data  # Python ints per character, no numpy scalar
+        self._stops_of = _stops_in(self._flat)
+        # (id(stop positions), skip) -> (them, kept alive so the id is not reused; _whole)
+        self._wholes: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+    @cached_property
+    def _walk_texts(self) -> tuple[str, ...]:
+        """The walkable tokens' texts, by walk position (set by the constructor; a loaded
+        masker reads them off its vocabulary when a walk first asks)."""
+        return tuple(_pick(self._vocab, self._walk_ids.tolist()))
+
+    @cached_property
+    def _text_pos(self) -> dict[str, int | np.ndarray]:
+        """Text -> walk position of its token (see :meth:`_positions`)."""
+        return self._positions(self._walk_texts)
+
+    def _positions(self, texts: Sequence[str]) -> dict[str, int | np.ndarray]:
+        """Text -> position of its token among the walkable ones, or the positions when two
+        ids write one text (an int-valued dict is one object to the cyclic collector, where a
+        list per token was tens of thousands that every full collection walks)."""
         vocab = self._vocab
         pos: dict[str, int | np.ndarray] = dict(zip(texts, range(len(texts)), strict=True))
         if len(pos) < len(self._walk_ids):
@@ -602,13 +667,7 @@ class TokenMasker:
             for text, ks in dups.items():
                 if len(ks) > 1:
                     pos[text] = np.array(ks, dtype=np.int64)
-        self._text_pos = pos
-        self._trie: _Trie | None = None
-        self._ends = self._offsets + self._lengths  # where each walkable token's text ends
-        self._flat_view = self._flat.data  # Python ints per character, no numpy scalar
-        self._stops_of = _stops_in(self._flat)
-        # (id(stop positions), skip) -> (them, kept alive so the id is not reused; _whole)
-        self._wholes: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        return pos
 
     def _whole(self, stops: np.ndarray, skip: int) -> np.ndarray:
         """Per walkable token, whether its text past its first ``skip`` characters lies in a
@@ -643,9 +702,12 @@ class TokenMasker:
             "_flat_view",
             "_stops_of",
             "_wholes",
-            "_walk_texts",
         ):
             del state[name]
+        # derived from the vocabulary when first needed again (a loaded masker replaying the
+        # states it saved walks nothing)
+        for name in ("_walk_texts", "_text_pos", "_heads", "_first_starts"):
+            state.pop(name, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
