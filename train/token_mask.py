@@ -152,7 +152,7 @@ class StateInfo:
     ) -> None:
         # weak: the masker holds its states, and a cycle would keep a dropped masker (every
         # walk table and state) alive until a full pass of the cyclic collector
-        self._masker = weakref.ref(masker)
+        self._masker = masker._ref
         self.sid = sid
         # per piece the state reads in: the part (the automaton's own tuple, shared by every
         # state of the same state set) and its walk table
@@ -598,6 +598,7 @@ class TokenMasker:
         self._transient(texts)
 
     def _transient(self, texts: list[str] | None = None) -> None:
+        self._ref = weakref.ref(self)  # what each state holds of its masker (see StateInfo)
         # the walkable tokens' texts (``texts``: read off the vocabulary already; a loaded
         # masker finds them, and the positions by text, when a walk first asks)
         if texts is not None:
@@ -702,6 +703,7 @@ class TokenMasker:
             "_flat_view",
             "_stops_of",
             "_wholes",
+            "_ref",
         ):
             del state[name]
         # derived from the vocabulary when first needed again (a loaded masker replaying the
@@ -713,10 +715,9 @@ class TokenMasker:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._loaded = True
-        ref = weakref.ref(self)
-        for info in self._info.values():
-            info._masker = ref
         self._transient()
+        for info in self._info.values():
+            info._masker = self._ref
 
     @cached_property
     def _heads(self) -> tuple[np.ndarray, tuple[int, ...], tuple[str, ...], dict[str, int]]:
