@@ -164,6 +164,19 @@ def corpus(n: int, seed: int = 1) -> list[str]:
     return out
 
 
+def canonical_texts(n: int) -> dict[str, list[str]]:
+    """The texts every engine replays: ``n`` sampled scenes (block form), then ``n`` sampled
+    traces, from one seeded generator (benchmarks/decode_mask_work.py replays the same)."""
+    import scene_dsl
+    import trace_dsl
+    from scene_dsl.strategies import sample_scene
+    from trace_dsl.strategies import sample_trace
+
+    rng = random.Random(0)
+    scenes = [scene_dsl.canonical_text(sample_scene(rng), inline=True) for _ in range(n)]
+    return {"scene": scenes, "trace": [trace_dsl.to_text(sample_trace(rng)) for _ in range(n)]}
+
+
 def generic_text(megabytes: float) -> list[str]:
     """Generic English and code to train the "generic" BPEs on (the DSL corpus alone has too
     few distinct words for 16k or 32k merges): the Python sources of the installed packages,
@@ -207,20 +220,27 @@ def hf_tokenizers(
     return out
 
 
-def _train_tokenizers(language: str, texts: list[str]) -> dict[str, Any]:
-    """Train every vocabulary of the comparison on ``texts`` (and the language's corpus)."""
+def atomic_tokenizer(language: str) -> Any:
+    """dslkit's own atomic tokenizer of the language (a ``tokenizers.Tokenizer``, built in a
+    few seconds from the language's generated corpus)."""
     from dslkit.tokenizer.corpus import default_corpus
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
 
     from dslkit import tokenizer
 
-    out: dict[str, Any] = {}
     dsl = tokenizer.build(
         language, corpus=default_corpus(language, n_generated=500), granularity="atomic"
     )
+    return dsl.tokenizer
+
+
+def _train_tokenizers(language: str, texts: list[str]) -> dict[str, Any]:
+    """Train every vocabulary of the comparison on ``texts`` (and the language's corpus)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    out: dict[str, Any] = {}
     out["dslkit atomic"] = PreTrainedTokenizerFast(
-        tokenizer_object=dsl.tokenizer,
+        tokenizer_object=atomic_tokenizer(language),
         bos_token="<|bos|>",
         eos_token="<|eos|>",
         pad_token="<|pad|>",
@@ -502,12 +522,9 @@ def main() -> int:
     import torch
     from dslkit.train import hf_decoding  # imported before timing, as the peers are
 
-    import scene_dsl
-    import scene_dsl.automaton  # the automaton modules too (loaded on first use otherwise)
-    import trace_dsl
-    import trace_dsl.automaton
-    from scene_dsl.strategies import sample_scene
-    from trace_dsl.strategies import sample_trace
+    # the automaton modules too (loaded on first use otherwise)
+    import scene_dsl.automaton  # noqa: F401
+    import trace_dsl.automaton  # noqa: F401
 
     torch.set_num_threads(args.threads)
     engines: list[tuple[str, Engine, Callable[[Any, int], bool]]] = [
@@ -534,14 +551,8 @@ def main() -> int:
     cache = args.tokenizer_cache
     if cache:
         cache = cache / f"corpus{args.corpus}-generic{args.generic_mb:g}"
-    rng = random.Random(0)
-    cases = {
-        "scene": (
-            [scene_dsl.canonical_text(sample_scene(rng), inline=True) for _ in range(args.texts)],
-            scene_gbnf(),
-        ),
-        "trace": ([trace_dsl.to_text(sample_trace(rng)) for _ in range(args.texts)], trace_gbnf()),
-    }
+    replayed = canonical_texts(args.texts)
+    cases = {"scene": (replayed["scene"], scene_gbnf()), "trace": (replayed["trace"], trace_gbnf())}
     vocabularies: dict[str, dict[str, Any]] = {}
     for language in args.languages.split(","):
         texts, grammar = cases[language]
