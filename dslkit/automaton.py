@@ -1213,14 +1213,22 @@ class Automaton:
         what is left to read in that piece (:class:`Residual`): a token walked from ``sid``
         is walked in each piece on its own, and the first piece it completes (the lowest
         index on a tie) decides where it goes on."""
-        _, cx, states = self._at(sid)
-        return cx.comp.parts(states)
+        cx = self._ctx_of[sid]
+        if cx is None:  # (not compiled yet: _at compiles it)
+            _, cx, states = self._at(sid)
+            return cx.comp.parts(states)
+        comp = cx.comp
+        kept = self._keys[sid][1]
+        at = comp.start if kept is None else kept  # (None: the context's start set)
+        found = comp._parts.get(at)  # (met before: the common case, without a call)
+        return found if found is not None else comp.parts(at)
 
     def resume(self, sid: int, states: Iterable[int]) -> int:
         """The state in the context of ``sid`` at the NFA states ``states`` (the context's
         numbering: a part's ``base`` plus its piece's own; a closed set that completes no
         piece)."""
-        return self._intern(self._at(sid)[1], frozenset(states))
+        cx = self._ctx_of[sid]
+        return self._intern(self._at(sid)[1] if cx is None else cx, frozenset(states))
 
     def piece_residual(
         self,

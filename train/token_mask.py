@@ -802,7 +802,7 @@ class TokenMasker:
                     gone = tuple(sorted((*gone, *dead)))
         else:
             for table in tables:
-                for token in self._rest_rows(table)[0]:
+                for token in (table.rest_rows or self._rest_rows(table))[0]:
                     if token not in info.next:
                         nxt = info.next[token] = self._next(info, token)
                         if nxt == DEAD:
@@ -829,7 +829,12 @@ class TokenMasker:
         per state set: states of one set in contexts of the same structure share its parts)."""
         found = self._by_parts.get(id(parts))
         if found is None:
-            tables = tuple(self._table(residual) for residual in parts.residuals)
+            # (the tables met before by their residual's id, in one pass; _table for the others)
+            by_residual, table_of = self._by_residual, self._table
+            tables = tuple(
+                met[1] if (met := by_residual.get(id(r))) is not None else table_of(r)
+                for r in parts.residuals
+            )
             if len(tables) == 1:
                 union = tables[0].mask
             elif tables:
@@ -1065,7 +1070,8 @@ class TokenMasker:
         # piece, and only the few tables that hold the token are read)
         tables = info.tables
         for n, table in enumerate(tables):
-            row = _lookup(table, token)
+            index = table.index  # (a small table's dict, read here: one call less per part)
+            row = index.get(token) if index is not None else _lookup(table, token)
             if row is None:
                 continue
             code, at = row
