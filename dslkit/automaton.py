@@ -923,12 +923,13 @@ class _Compiled:
         found = self._parts.get(states)
         if found is None and states is self.start:
             # the start set splits into every piece's opening (no state lookups)
-            readers = [(p, piece.opening[1]) for p, piece in enumerate(self.pieces)]
-            readers = [(p, local) for p, local in readers if local]
+            pieces = self.pieces
+            readers = [p for p, piece in enumerate(pieces) if piece.opening[1]]
+            starts = self.starts
             found = self._parts[states] = Parts(
-                tuple(p for p, _ in readers),
-                tuple(self.starts[p] for p, _ in readers),
-                tuple(self.pieces[p].residual(local) for p, local in readers),
+                tuple(readers),
+                tuple([starts[p] for p in readers]),
+                tuple([pieces[p].residual(pieces[p].opening[1]) for p in readers]),
             )
         elif found is None:
             split = self.split(states)

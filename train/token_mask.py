@@ -832,8 +832,10 @@ class TokenMasker:
             # (the tables met before by their residual's id, in one pass; _table for the others)
             by_residual, table_of = self._by_residual, self._table
             tables = tuple(
-                met[1] if (met := by_residual.get(id(r))) is not None else table_of(r)
-                for r in parts.residuals
+                [
+                    met[1] if (met := by_residual.get(id(r))) is not None else table_of(r)
+                    for r in parts.residuals
+                ]
             )
             if len(tables) == 1:
                 union = tables[0].mask
