@@ -566,7 +566,7 @@ def empty_closure(edges: Sequence[Sequence[tuple[object, int]]], s0: int) -> tup
         s = stack.pop()
         if s not in seen:
             seen.add(s)
-            stack.extend(t for cs, t in edges[s] if cs is None)
+            stack.extend([t for cs, t in edges[s] if cs is None])
     return tuple(seen)
 
 

@@ -615,7 +615,7 @@ class TokenMasker:
         # (id(table), id(next parts)) -> (the table and parts, kept alive so the ids are not
         # reused; _rest_fate's lists)
         self._fates: dict[
-            tuple[int, int], tuple[_Table, Parts, tuple[int, ...], list[int], list[int]]
+            tuple[int, int], tuple[_Table, Parts, tuple[tuple[int, ...], list[int], list[int]]]
         ] = {}
         # (id(residual), walk code) -> (the residual, kept alive so the id is not reused; the
         # residual after a token that ends there, or None: see _seed)
@@ -894,8 +894,8 @@ class TokenMasker:
                 else:
                     live.append(rows)
             if not live:  # (the rows are in id order: so are their tokens)
-                found = self._fates[key] = (table, nparts, tuple(tokens), [], [])
-                return found[2:]
+                found = self._fates[key] = (table, nparts, (tuple(tokens), [], []))
+                return found[2]
             for rows in live:
                 for r in rows:
                     token, at, rid = tokens[r], ats[r], rids[r]
@@ -915,8 +915,9 @@ class TokenMasker:
                             continue
                     walked.append(token)
                     walked_ats.append(at)
-            found = self._fates[key] = (table, nparts, tuple(sorted(lost)), walked, walked_ats)
-        return found[2:]
+            fate = (tuple(sorted(lost)), walked, walked_ats)
+            found = self._fates[key] = (table, nparts, fate)
+        return found[2]
 
     def _rest_heads(self, table: _Table) -> list[tuple[int, list[int]]]:
         """The rows of :meth:`_rest_rows` grouped by the first character each token writes
