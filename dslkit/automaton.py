@@ -1228,8 +1228,7 @@ class Automaton:
         """The state in the context of ``sid`` at the NFA states ``states`` (the context's
         numbering: a part's ``base`` plus its piece's own; a closed set that completes no
         piece)."""
-        cx = self._ctx_of[sid]
-        return self._intern(self._at(sid)[1] if cx is None else cx, frozenset(states))
+        return self._intern(self._ctx_of[sid] or self._at(sid)[1], frozenset(states))
 
     def piece_residual(
         self,
@@ -1242,7 +1241,7 @@ class Automaton:
         ``piece`` of the context of ``sid``: one met before, else made by ``make`` when the
         caller can name it without a search (it must be what the search finds, up to the
         canonical numbering), else found by the search."""
-        owner = self._at(sid)[1].comp.pieces[piece]
+        owner = (self._ctx_of[sid] or self._at(sid)[1]).comp.pieces[piece]
         found = owner.residuals.get(local)
         if found is None:
             found = (
@@ -1253,21 +1252,28 @@ class Automaton:
     def knows_parts(self, sid: int) -> bool:
         """True when :meth:`parts` of ``sid`` is known already (its state set was met in a
         context of the same structure): there is nothing for :meth:`seed_parts` to record."""
-        _, cx, states = self._at(sid)
-        return states in cx.comp._parts
+        known, states = self._known(sid)
+        return states in known
 
     def seed_parts(self, sid: int, parts: Parts) -> None:
         """Record what :meth:`parts` of ``sid`` is when the caller knows it without splitting
         its NFA states by piece: a token that ends inside pieces leaves its state in them,
         and the caller names the rest in each from the walk that found the token."""
-        _, cx, states = self._at(sid)
-        known = cx.comp._parts
+        known, states = self._known(sid)
         if states not in known:
             known[states] = parts
 
+    def _known(self, sid: int) -> tuple[dict[frozenset[int], Parts], frozenset[int]]:
+        """The parts a state's structure knows by state set, and the state's set."""
+        cx = self._ctx_of[sid]
+        states = self._keys[sid][1]
+        if cx is None or states is None:  # (not compiled yet, or a start set: _at finds it)
+            _, cx, states = self._at(sid)
+        return cx.comp._parts, states
+
     def finish(self, sid: int, piece: int) -> int:
         """The state once piece ``piece`` of the context of ``sid`` is complete."""
-        return self._completed(self._at(sid)[1], piece)
+        return self._completed(self._ctx_of[sid] or self._at(sid)[1], piece)
 
     def advance(self, sid: int, text: str) -> int:
         """The state after ``text`` (:data:`DEAD` when it leaves the language)."""
