@@ -1865,14 +1865,19 @@ def _stops_in(flat: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     vocabulary's characters ``flat``, the next one (itself included) whose character is outside
     the set, or the end: where a run of the set stops (cached per set, shared by pieces)."""
     found_for: dict[bytes, np.ndarray] = {}
+    n = len(flat)
+    # (int32: the positions of a 32k vocabulary's ~225k characters; the reversed running
+    # minimum is taken in place, half the passes and memory of a copy)
+    positions = np.arange(n, dtype=np.int32) if n < 2**31 else np.arange(n)
 
     def stops_of(chars: np.ndarray) -> np.ndarray:
         key = chars.tobytes()
         found = found_for.get(key)
         if found is None:
-            n = len(flat)
-            stop = np.where(chars[flat], n, np.arange(n))
-            found = found_for[key] = np.minimum.accumulate(stop[::-1])[::-1].copy()
+            found = np.where(chars[flat], positions.dtype.type(n), positions)
+            backwards = found[::-1]
+            np.minimum.accumulate(backwards, out=backwards)
+            found_for[key] = found
         return found
 
     return stops_of
