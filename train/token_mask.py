@@ -1388,8 +1388,7 @@ class TokenMasker:
         code[inner] = local[code[inner]]
         sets = [dfa.sets[g] for g in used.tolist()]
         if residual.order is not None:  # tables are shared by key: store canonical numbers
-            canonical = {s: i for i, s in enumerate(residual.order)}
-            sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
+            sets = _canonical(residual.order, sets)
         rest = np.flatnonzero((code <= -2) & (at < self._lengths[live]))
         return _Table(ids, code, at, sets, rest, mask)
 
@@ -1490,8 +1489,7 @@ class TokenMasker:
         # (a row that completes the piece before its token's end writes on)
         rest = [k for k, r in enumerate(rows) if r[1] is None and r[2] < len(texts[r[0]])]
         if residual.order is not None:  # tables are shared by key: store canonical numbers
-            canonical = {s: i for i, s in enumerate(residual.order)}
-            sets = [tuple(sorted(canonical[s] for s in st)) for st in sets]
+            sets = _canonical(residual.order, sets)
         return self._small_table([r[0] for r in rows], codes, ats, rest, sets)
 
     def _literal(self, residual: Residual, chain: str) -> _Table:
@@ -1797,6 +1795,21 @@ def _lookup(table: _Table, token: int) -> tuple[int, int] | None:
     if index is None:
         return _row(table, token) if table.mask[token] else None
     return index.get(token)
+
+
+def _canonical(order: Sequence[int], sets: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """The sets of NFA states in a residual's canonical numbering (their positions in its
+    ``order``), the order read from the front only until every state is found: a token reads
+    a few characters, so the states it ends in are numbered early, where a rest's order runs
+    to hundreds of states."""
+    need = {s for st in sets for s in st}
+    where: dict[int, int] = {}
+    for i, s in enumerate(order):
+        if s in need:
+            where[s] = i
+            if len(where) == len(need):
+                break
+    return [tuple(sorted(map(where.__getitem__, st))) for st in sets]
 
 
 def _pick(items: Sequence[str], idx: list[int]) -> list[str]:
