@@ -40,9 +40,9 @@ The long-lived structures are kept to few objects (a state set's parts as parall
 tables and their union per state set, token positions in an int dict, the vocabulary's texts
 as tuples, which the collector stops tracking after its first pass where it walks a list in
 every pass that finds it young), because every full pass of Python's cyclic collector walks
-them all, and with torch loaded such a pass costs 0.1 s; and they hold no reference cycle (a state holds its masker weakly, a piece DFA holds
-closures over the vocabulary's arrays), so a masker that is dropped is freed at once, not at
-the next full pass. The tables are keyed by the residual's structure, so they are saved with
+them all, and with torch loaded such a pass costs 0.1 s; and they hold no reference cycle (a
+state holds its masker weakly, a piece DFA holds closures over the vocabulary's arrays), so a
+masker that is dropped is freed at once, not at the next full pass. The tables are keyed by the residual's structure, so they are saved with
 the masker (:func:`dslkit.train.hf_decoding.save_masker`) and found again by a
 process that loads it, for states it never met before.
 """
