@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 from dslkit.automaton import (
@@ -229,7 +229,12 @@ class _TraceLang:
         ops = sorted({op for e in self.experts for op in ops_for(e)})
         lines = {op: seq(lit("- {op: "), _body(SCHEMAS[op]), lit("}\n")) for op in ops}
         self.lines = {e: [lines[op] for op in sorted(ops_for(e))] for e in self.experts}
-        self.min_step = min(min_length(line) for line in lines.values())
+
+    @cached_property
+    def min_step(self) -> int:
+        """Characters of the shortest step line (asked only by shortest completions and budget
+        steering, not by a plain mask: found when first asked)."""
+        return min(min_length(line) for lines in self.lines.values() for line in lines)
 
     def __reduce__(self) -> tuple[object, ...]:
         # pickled by what builds it (the bodies are pattern closures), so a compiled token
