@@ -637,6 +637,9 @@ class TokenMasker:
         # reference back to the masker (no cycle: a dropped masker is freed at once).
         self._alphabet_index = {c: i for i, c in enumerate(self._alphabet)}
         self._member = _members_of(self._alphabet, self._alphabet_index)
+        # the alphabet split by a piece's sets of several characters, by those sets (the step
+        # lines of a trace share their name, number and keyword classes: see _classes)
+        self._splits: dict[frozenset[object], np.ndarray] = {}
         self._trie: _Trie | None = None
         self._ends = self._offsets + self._lengths  # where each walkable token's text ends
         self._flat_view = self._flat.data  # Python ints per character, no numpy scalar
@@ -695,6 +698,7 @@ class TokenMasker:
             "_named",
             "_masks",
             "_member",
+            "_splits",
             "_alphabet_index",
             "_piece_dfas",
             "_piece_moves",
@@ -1195,10 +1199,11 @@ class TokenMasker:
             memo: dict[object, list[int]] = {}
             # closures over the vocabulary's arrays only (see _transient: no cycle)
             member, alphabet, index = self._member, self._alphabet, self._alphabet_index
+            splits = self._splits
 
             def piece_classes() -> tuple[np.ndarray, list[str]]:
                 charsets = {cs for e in edges for cs, _ in e if cs is not None}
-                return _classes(alphabet, index, member, charsets)
+                return _classes(alphabet, index, member, charsets, splits)
 
             def classes_of(cls: np.ndarray, cs: object) -> list[int]:
                 found = memo.get(cs)
@@ -1847,27 +1852,37 @@ def _classes(
     index: dict[str, int],
     member: Callable[[object], np.ndarray],
     charsets: Iterable[object],
+    splits: dict[frozenset[object], np.ndarray],
 ) -> tuple[np.ndarray, list[str]]:
     """Alphabet (``index``: character -> position) -> class id (characters in exactly the same
-    sets share one) and a representative character per class."""
+    sets share one) and a representative character per class. The split by the sets of
+    several characters is found once per distinct group of them (``splits``): pieces that
+    differ only in their literal text share it."""
     alone: set[int] = set()  # characters some set holds on its own: each a class of its own
-    cls = np.zeros(len(alphabet), dtype=np.int64)
-    n = 0
+    several = []
     for cs in charsets:
         if isinstance(cs, str) and len(cs) == 1:
             # a one-character set splits that character off and nothing else (most sets of a
             # piece's literal text): no pass over the alphabet
             if cs in index:
                 alone.add(index[cs])
-            continue
-        cls = cls * 2 + member(cs)
-        n += 1
-        if n % 32 == 0:  # renumber before the codes overflow
-            cls = np.unique(cls, return_inverse=True)[1].reshape(-1)
+        else:
+            several.append(cs)
+    key = frozenset(several)
+    cls = splits.get(key)
+    if cls is None:
+        cls = np.zeros(len(alphabet), dtype=np.int64)
+        for n, cs in enumerate(several, 1):
+            cls = cls * 2 + member(cs)
+            if n % 32 == 0:  # renumber before the codes overflow
+                cls = np.unique(cls, return_inverse=True)[1].reshape(-1)
+        splits[key] = cls
     if alone:
         # one code per such character, past every code the sets made (those grow with the
-        # classes met before the last renumbering: no constant bound is safe)
+        # classes met before the last renumbering: no constant bound is safe); on a copy, the
+        # split is shared
         picked = np.fromiter(alone, dtype=np.int64, count=len(alone))
+        cls = cls.copy()
         cls[picked] = int(cls.max()) + 1 + picked
     _, first, cls = np.unique(cls, return_index=True, return_inverse=True)
     return cls.reshape(-1).astype(np.int32), [alphabet[i] for i in first.tolist()]

@@ -526,9 +526,30 @@ def test_character_classes_split_exactly_by_the_sets_on_a_large_alphabet() -> No
     # (each with two characters outside the alphabet: a one-character set is split off apart)
     low = ["\x00\x01" + (alphabet[512] if 5 >> (30 - j) & 1 else "") for j in range(31)]
     charsets = [*bits, *[""] * 22, *low, alphabet[5]]
-    cls, reps = _classes(alphabet, index, _members_of(alphabet, index), charsets)
+    member, splits = _members_of(alphabet, index), {}
+    cls, reps = _classes(alphabet, index, member, charsets, splits)
     signatures = _signatures(alphabet, charsets)
     for a in (5, 512, 0, 599):
         for b in range(len(alphabet)):
             assert (cls[a] == cls[b]) == (signatures[a] == signatures[b]), (a, b)
     assert len(reps) == len(set(signatures))
+
+
+def test_pieces_with_the_same_classes_share_their_split() -> None:
+    # Step lines of a trace differ in their literal text (sets of one character) and share
+    # their name, number and keyword classes: the split by the latter is found once, and one
+    # piece's single characters never leak into another's classes.
+    from dslkit.train.token_mask import _classes, _members_of
+
+    alphabet = list("abcdefgh")
+    index = {c: i for i, c in enumerate(alphabet)}
+    member, splits = _members_of(alphabet, index), {}
+    for single in ("a", "g", "c"):
+        charsets = ["abcd", "cdef", single]
+        cls, reps = _classes(alphabet, index, member, charsets, splits)
+        signatures = _signatures(alphabet, charsets)
+        for a in range(len(alphabet)):
+            for b in range(len(alphabet)):
+                assert (cls[a] == cls[b]) == (signatures[a] == signatures[b]), (single, a, b)
+        assert len(reps) == len(set(signatures))
+    assert len(splits) == 1
