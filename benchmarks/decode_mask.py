@@ -299,14 +299,18 @@ def dslkit_engine(
     proc = hf_decoding.GrammarLogitsProcessor(tok, language, check_values=False, cache_dir=cache)  # type: ignore[arg-type]
     _LAST["proc"] = proc
 
-    def mask(state: tuple[Any, int]) -> Any:
-        return proc._allowed(state[0], state[1])
+    # The state is the processor's row itself, as generate's steps hold it (no tuple per step:
+    # the harness adds as little to dslkit's step as to the peers'); the first step is the
+    # root row's (the only thing the count of generated tokens decides without a budget).
+    root = proc._root(0)
 
-    def advance(state: tuple[Any, int], token: int) -> tuple[Any, int]:
-        row, n = state
-        return proc._advance(row, token, first=n == 0), n + 1
+    def mask(row: Any) -> Any:
+        return proc._allowed(row, 0 if row is root else 1)
 
-    return mask, advance, (proc._root(0), 0), lambda: None
+    def advance(row: Any, token: int) -> Any:
+        return proc._advance(row, token, row is root)
+
+    return mask, advance, root, lambda: None
 
 
 def xgrammar_engine(tok: Any, language: str, grammar: str) -> tuple[Any, Any, Any, Any]:
