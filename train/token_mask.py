@@ -69,6 +69,7 @@ __all__ = [
     "StateInfo",
     "TokenMasker",
     "brute_force_mask",
+    "shared_masks",
 ]
 
 # the characters a marked value (a ref, an id, a variable name) is written with
@@ -116,7 +117,10 @@ _SAVING = threading.local()  # .packed while shared_masks() is active: id(mask) 
 
 @contextmanager
 def shared_masks() -> Iterator[None]:
-    """While pickling a masker, pack each distinct mask once (see :class:`_PackedMask`)."""
+    """While pickling a masker in this block, pack each distinct mask once: states and tables
+    that share a mask in memory share one packed copy in the file (see :class:`_PackedMask`).
+    :func:`dslkit.train.hf_decoding.save_masker` pickles inside it; a masker pickled outside
+    it is written whole, one packed mask per state, and loads the same."""
     _SAVING.packed = {}
     try:
         yield
