@@ -3,7 +3,7 @@
 decode_mask.py's totals move by 5% and more between runs on a shared machine, more than most
 single changes to the masker are worth. This script replays the same canonical texts with the
 same tokenizers through the masker alone (the processor's vocabulary read and masker build, then
-each step's mask and advance, as ``GrammarLogitsProcessor`` does; no torch) and, with
+each step's mask and advance through the masker's own calls; no torch) and, with
 ``--count``, runs each replay under valgrind's callgrind with the hash seed fixed and address
 randomisation off, printing the instructions spent from the start of the build to the end of
 the replay. That number repeats to within 0.05% (wall time: 5%), so two checkouts compare
@@ -76,10 +76,8 @@ def _replay(folder: Path, language: str, texts: list[str]) -> int:
     for seq in ids:
         sid = masker.start
         for t in seq:
-            info = masker._info.get(sid) or masker.info(sid)
-            _ = info.mask
-            nxt = info.next.get(t)
-            sid = masker.advance(sid, t) if nxt is None else nxt
+            _ = masker.info(sid).mask
+            sid = masker.advance(sid, t)
     math.factorial(2)  # (the mark: the counted part ends here)
     return len(masker._info)
 

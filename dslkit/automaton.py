@@ -1214,15 +1214,9 @@ class Automaton:
         what is left to read in that piece (:class:`Residual`): a token walked from ``sid``
         is walked in each piece on its own, and the first piece it completes (the lowest
         index on a tie) decides where it goes on."""
-        cx = self._ctx_of[sid]
-        if cx is None:  # (not compiled yet: _at compiles it)
-            _, cx, states = self._at(sid)
-            return cx.comp.parts(states)
-        comp = cx.comp
-        kept = self._keys[sid][1]
-        at = comp.start if kept is None else kept  # (None: the context's start set)
-        found = comp._parts.get(at)  # (met before: the common case, without a call)
-        return found if found is not None else comp.parts(at)
+        comp, states = self._set_of(sid)
+        found = comp._parts.get(states)  # (met before: the common case, without a call)
+        return found if found is not None else comp.parts(states)
 
     def resume(self, sid: int, states: Iterable[int]) -> int:
         """The state in the context of ``sid`` at the NFA states ``states`` (the context's
@@ -1252,24 +1246,24 @@ class Automaton:
     def knows_parts(self, sid: int) -> bool:
         """True when :meth:`parts` of ``sid`` is known already (its state set was met in a
         context of the same structure): there is nothing for :meth:`seed_parts` to record."""
-        known, states = self._known(sid)
-        return states in known
+        comp, states = self._set_of(sid)
+        return states in comp._parts
 
     def seed_parts(self, sid: int, parts: Parts) -> None:
         """Record what :meth:`parts` of ``sid`` is when the caller knows it without splitting
         its NFA states by piece: a token that ends inside pieces leaves its state in them,
         and the caller names the rest in each from the walk that found the token."""
-        known, states = self._known(sid)
-        if states not in known:
-            known[states] = parts
+        comp, states = self._set_of(sid)
+        comp._parts.setdefault(states, parts)
 
-    def _known(self, sid: int) -> tuple[dict[frozenset[int], Parts], frozenset[int]]:
-        """The parts a state's structure knows by state set, and the state's set."""
+    def _set_of(self, sid: int) -> tuple[_Compiled, frozenset[int]]:
+        """A state's structure and NFA state set, without the context (:meth:`_at`, which
+        also compiles a context met for the first time, only when needed)."""
         cx = self._ctx_of[sid]
         states = self._keys[sid][1]
         if cx is None or states is None:  # (not compiled yet, or a start set: _at finds it)
             _, cx, states = self._at(sid)
-        return cx.comp._parts, states
+        return cx.comp, states
 
     def finish(self, sid: int, piece: int) -> int:
         """The state once piece ``piece`` of the context of ``sid`` is complete."""

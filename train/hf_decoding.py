@@ -332,15 +332,9 @@ class GrammarLogitsProcessor(LogitsProcessor):
         if row.values is None and not first:  # the common step: no values to copy
             sid = row.sid
             if sid != DEAD:
-                masker = self.masker
-                info = masker._info.get(sid)  # a state met before: its next states
-                if info is None:
-                    sid = masker.advance(sid, token)
-                else:
-                    nxt = info.next.get(token)
-                    if nxt is None:  # (a token not taken from this state before)
-                        nxt = info.next[token] = masker._next(info, token)
-                    sid = nxt
+                info = self.masker._info.get(sid)  # a state met before: its next states
+                nxt = None if info is None else info.next.get(token)
+                sid = self.masker.advance(sid, token) if nxt is None else nxt
             return _Row(sid, None, row.aside)
         out = row.child()
         if out.sid == DEAD:

@@ -810,6 +810,8 @@ class TokenMasker:
                     gone = tuple(sorted((*gone, *dead)))
         else:
             for table in tables:
+                # (the table's kept rows read here: a start set's state asks each of its ~40
+                # tables, and the call alone was ~2% of a scene replay's instructions)
                 for token in (table.rest_rows or self._rest_rows(table))[0]:
                     if token not in info.next:
                         nxt = info.next[token] = self._next(info, token)
@@ -1534,8 +1536,7 @@ class TokenMasker:
             ]
         )
         if residual.order is not None:  # tables are shared by key: store canonical numbers
-            order = residual.order
-            sets = [(order.index(st[0]),) for st in sets]
+            sets = _canonical(residual.order, sets)
         return self._small_table(
             [r[0] for r in rows],
             [r[1] for r in rows],
@@ -1811,6 +1812,8 @@ def _canonical(order: Sequence[int], sets: list[tuple[int, ...]]) -> list[tuple[
     ``order``), the order read from the front only until every state is found: a token reads
     a few characters, so the states it ends in are numbered early, where a rest's order runs
     to hundreds of states."""
+    if all(len(st) == 1 for st in sets):  # (a literal's: one state a set, found by a C scan)
+        return [(order.index(st[0]),) for st in sets]
     need = {s for st in sets for s in st}
     where: dict[int, int] = {}
     for i, s in enumerate(order):
