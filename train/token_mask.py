@@ -896,16 +896,20 @@ class TokenMasker:
             union = self._union(nparts)[1]
             twice: frozenset[int] | None = None  # (found when a row asks: most die first)
             # Most rests are junk that no context reads (``](``, ``].`` after a value): when
-            # their first character is a token the next context refuses, they all die
+            # their first character is a token the next context refuses, they all die (and
+            # usually every group does: the lost tokens are listed only when some live)
             live: list[list[int]] = []
+            gone: list[list[int]] = []
             for head, rows in self._rest_heads(table):
                 if head >= 0 and not union[head]:
-                    lost += map(tokens.__getitem__, rows)
+                    gone.append(rows)
                 else:
                     live.append(rows)
             if not live:  # (the rows are in id order: so are their tokens)
                 found = self._fates[key] = (table, nparts, (tuple(tokens), [], []))
                 return found[2]
+            for rows in gone:
+                lost += map(tokens.__getitem__, rows)
             for rows in live:
                 for r in rows:
                     token, at, rid = tokens[r], ats[r], rids[r]
