@@ -1243,18 +1243,15 @@ class Automaton:
             )
         return found
 
-    def knows_parts(self, sid: int) -> bool:
-        """True when :meth:`parts` of ``sid`` is known already (its state set was met in a
-        context of the same structure): there is nothing for :meth:`seed_parts` to record."""
+    def seed_parts(self, sid: int, make: Callable[..., Parts], *args: Any) -> None:
+        """Record what :meth:`parts` of ``sid`` is, as ``make(*args)`` gives it, when it is
+        not known yet (its state set was not met in a context of the same structure): a
+        token that ends inside pieces leaves its state in them, and the caller names the
+        rest in each from the walk that found the token, without splitting the NFA states
+        by piece (the state is resolved once for the question and the answer)."""
         comp, states = self._set_of(sid)
-        return states in comp._parts
-
-    def seed_parts(self, sid: int, parts: Parts) -> None:
-        """Record what :meth:`parts` of ``sid`` is when the caller knows it without splitting
-        its NFA states by piece: a token that ends inside pieces leaves its state in them,
-        and the caller names the rest in each from the walk that found the token."""
-        comp, states = self._set_of(sid)
-        comp._parts.setdefault(states, parts)
+        if states not in comp._parts:
+            comp._parts[states] = make(*args)
 
     def _set_of(self, sid: int) -> tuple[_Compiled, frozenset[int]]:
         """A state's structure and NFA state set, without the context (:meth:`_at`, which

@@ -33,7 +33,7 @@ mask depends on:
 A state's first visit is then a few table lookups plus those few walks; every other step is a
 dict lookup and a cached boolean mask. Most states of a decode are entered by a token that
 ends inside a piece: their parts come from the walk that found the token (its code's NFA
-states, and the rest from them named once per table and code, see :meth:`TokenMasker._seed`),
+states, and the rest from them named once per table and code, see :meth:`TokenMasker._seeded`),
 not from splitting the state's NFA states by piece and searching each rest anew.
 
 The long-lived structures are kept to few objects (a state set's parts as parallel tuples,
@@ -622,7 +622,7 @@ class TokenMasker:
             tuple[int, int], tuple[_Table, Parts, tuple[tuple[int, ...], list[int], list[int]]]
         ] = {}
         # (id(residual), walk code) -> (the residual, kept alive so the id is not reused; the
-        # residual after a token that ends there, or None: see _seed)
+        # residual after a token that ends there, or None: see _seeded)
         self._derived: dict[tuple[int, int], tuple[Residual, Residual | None]] = {}
         # (id(parts), part, walk code) -> (the parts, kept alive so the id is not reused; the
         # NFA states after a token that ends at that code of the part, see _inside)
@@ -1000,11 +1000,11 @@ class TokenMasker:
         found = self._next_sets[key] = (parts, frozenset(map(base.__add__, sets)))
         nxt = self.automaton.resume(info.sid, found[1])
         if nxt not in self._info:
-            self._seed(nxt, info, ((k, code),))
+            self.automaton.seed_parts(nxt, self._seeded, nxt, info, ((k, code),))
         return nxt
 
-    def _seed(self, sid: int, info: StateInfo, inside: Sequence[tuple[int, int]]) -> None:
-        """Name the rest of a state a token left inside pieces (part ``k`` of ``info``'s, at
+    def _seeded(self, sid: int, info: StateInfo, inside: Sequence[tuple[int, int]]) -> Parts:
+        """The parts of a state a token left inside pieces (part ``k`` of ``info``'s, at
         walk code ``code``, for each ``(k, code)`` of ``inside``) from the walk that found it
         (most states of a decode are met so), not by splitting its NFA states by piece and a
         breadth-first search of each rest.
@@ -1013,9 +1013,8 @@ class TokenMasker:
         context that lists the piece (found once per residual and code); and in the table's
         canonical numbering it is the same for every residual that shares the table, so the
         search runs once per table and code, and the residual that comes from the next one
-        of the kind is written from its numbering."""
-        if self.automaton.knows_parts(sid):  # its state set was met in another context
-            return
+        of the kind is written from its numbering. (Asked through the automaton's
+        ``seed_parts`` only when its state set was not met in another context.)"""
         parts, derived = info.parts, self._derived
         pieces, bases, residuals = [], [], []
         for k, code in inside:
@@ -1028,7 +1027,7 @@ class TokenMasker:
                 pieces.append(parts.pieces[k])
                 bases.append(parts.bases[k])
                 residuals.append(found[1])
-        self.automaton.seed_parts(sid, Parts(tuple(pieces), tuple(bases), tuple(residuals)))
+        return Parts(tuple(pieces), tuple(bases), tuple(residuals))
 
     def _derive(
         self, sid: int, piece: int, residual: Residual, table: _Table, code: int
@@ -1038,12 +1037,12 @@ class TokenMasker:
         order = residual.order
         if order is None:  # named by its piece: the table numbers the piece's own states
             edges = residual.edges
-            local = frozenset(i for i in table.sets[code] if edges[i])
+            local = frozenset([i for i in table.sets[code] if edges[i]])
             return self.automaton.piece_residual(sid, piece, local) if local else None
         entry = self._named.get((id(table), code))
         if entry is None:
             edges = residual.edges
-            reads = tuple(i for i in table.sets[code] if edges[order[i]])
+            reads = tuple([i for i in table.sets[code] if edges[order[i]]])  # (a list first: no generator)
             if not reads:
                 self._named[(id(table), code)] = ((), None)
                 return None
@@ -1112,7 +1111,7 @@ class TokenMasker:
             states += map(base.__add__, sets)
         nxt = self.automaton.resume(info.sid, states)
         if nxt not in self._info:
-            self._seed(nxt, info, inside)
+            self.automaton.seed_parts(nxt, self._seeded, nxt, info, inside)
         return nxt
 
     def _nexts(self, info: StateInfo) -> np.ndarray:
