@@ -72,7 +72,7 @@ def _replay(folder: Path, language: str, texts: list[str]) -> int:
     eos_id = vocabulary.eos_id if vocabulary.eos_id is not None else eos
     if eos_id is None:
         raise SystemExit(f"{folder}: the tokenizer names no end-of-sequence token")
-    masker = TokenMasker(auto, vocabulary.texts(), vocabulary.special_ids, eos_id)
+    masker = TokenMasker(auto, vocabulary.token_texts, vocabulary.special_ids, eos_id)
     for seq in ids:
         sid = masker.start
         for t in seq:

@@ -33,19 +33,26 @@ _NEUTRAL = {"Fuse", "Strip", "CTC", "BPEDecoder"}
 class Vocabulary:
     """The text side of a tokenizer's ids."""
 
-    # id -> the exact bytes the token adds to a decoded text (a special id: its content, which
-    # decoding with skip_special_tokens drops; consumers exclude ``special_ids``)
-    pieces: tuple[bytes, ...]
+    # id -> the text the token adds to a decoded text: its bytes read as UTF-8, where a
+    # partial sequence (a byte token) reads with ``surrogateescape``, so that encoding texts
+    # joined the same way restores the exact bytes (a special id: its content, which decoding
+    # with skip_special_tokens drops; consumers exclude ``special_ids``)
+    token_texts: tuple[str, ...]
     special_ids: frozenset[int]  # ids that are never text (bos, eos, pad, added specials)
     eos_id: int | None  # the end-of-sequence id, when the tokenizer names one
     # the decoder drops a space that starts the decoded text (SentencePiece's dummy prefix):
     # a first token "▁[" decodes to "["
     strips_leading_space: bool
 
+    @functools.cached_property
+    def pieces(self) -> tuple[bytes, ...]:
+        """Id -> the exact bytes the token adds to a decoded text (made when first asked:
+        constrained decoding reads the texts)."""
+        return tuple(t.encode("utf-8", "surrogateescape") for t in self.token_texts)
+
     def texts(self) -> list[str]:
-        """Id -> text; a partial UTF-8 sequence (a byte token) decodes with
-        ``surrogateescape``, so joining texts and encoding with it restores the exact bytes."""
-        return [b.decode("utf-8", "surrogateescape") for b in self.pieces]
+        """Id -> text (:attr:`token_texts` as a list)."""
+        return list(self.token_texts)
 
 
 def byte_alphabet() -> list[str]:
@@ -137,42 +144,44 @@ def read_vocabulary(tokenizer: Any) -> Vocabulary:
         # every piece in the byte alphabet (a byte-level BPE's own pieces): all of them
         # read at once, one character a byte; a piece outside it sends the reading to the
         # per-id loop below
-        pieces = _byte_level_pieces(by_id)
-        if pieces is not None:
+        texts = _byte_level_texts(by_id)
+        if texts is not None:
             for i, token in added.items():
                 if i < size:
-                    pieces[i] = token.content.encode("utf-8")
-            return _vocabulary(pieces, special, eos, strips, added)
+                    texts[i] = token.content
+            return _vocabulary(texts, special, eos, strips, added)
     # a byte-level piece -> its bytes in one C-level pass: a charmap codec whose table is the
     # byte alphabet (the stand-in of each byte), so a piece with any character outside the
     # alphabet fails to encode and is read as text
     to_byte, encode = _to_byte(), codecs.charmap_encode
-    pieces = []
+    texts = []
     for i in range(size):
         if i in added:
-            pieces.append(added[i].content.encode("utf-8"))
+            texts.append(added[i].content)
             continue
         piece = by_id[i]
         if byte_level:
             try:
-                pieces.append(encode(piece, "strict", to_byte)[0])
+                texts.append(encode(piece, "strict", to_byte)[0].decode("utf-8", "surrogateescape"))
                 continue
             except UnicodeEncodeError:
                 pass
         if byte_fallback and (m := _BYTE_PIECE.fullmatch(piece)):
-            pieces.append(bytes([int(m.group(1), 16)]))
+            texts.append(bytes([int(m.group(1), 16)]).decode("utf-8", "surrogateescape"))
             continue
-        if space is not None:
-            piece = piece.replace(space, " ")
-        pieces.append(piece.encode("utf-8"))
-    return _vocabulary(pieces, special, eos, strips, added)
+        texts.append(piece if space is None else piece.replace(space, " "))
+    return _vocabulary(texts, special, eos, strips, added)
 
 
-def _byte_level_pieces(names: list[str]) -> list[bytes] | None:
-    """The bytes of byte-level pieces, or None when one has a character outside the byte
+def _byte_level_texts(names: list[str]) -> list[str] | None:
+    """The texts of byte-level pieces, or None when one has a character outside the byte
     alphabet. The pieces are joined and mapped to bytes in one pass (through numpy when it is
-    there, a code point table lookup; else the alphabet's charmap codec), then cut apart
-    again: one character is one byte."""
+    there, a code point table lookup; else the alphabet's charmap codec). With numpy, the
+    texts are then cut apart in C as well: the bytes as characters with a separator after
+    each piece (U+0100, which no byte is), split at once, and only the pieces that hold a
+    byte outside ASCII (a few hundred of 32k) are read as UTF-8 one by one."""
+    if not names:
+        return []
     joined = "".join(names)
     try:
         import numpy as np
@@ -182,18 +191,28 @@ def _byte_level_pieces(names: list[str]) -> list[bytes] | None:
         except UnicodeEncodeError:
             return None
         ends = list(itertools.accumulate(map(len, names)))
-    else:
-        table = _byte_table()
-        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        if points.size and int(points.max()) >= len(table):
-            return None
-        found = table[points]
-        if points.size and int(found.min()) < 0:
-            return None
-        blob = found.astype(np.uint8).tobytes()
-        ends = np.cumsum(np.fromiter(map(len, names), dtype=np.int64, count=len(names))).tolist()
-    starts = [0, *ends][: len(ends)]  # each piece from where the one before ends
-    return [blob[a:e] for a, e in zip(starts, ends, strict=True)]
+        starts = [0, *ends][: len(ends)]  # each piece from where the one before ends
+        return [
+            blob[a:e].decode("utf-8", "surrogateescape") for a, e in zip(starts, ends, strict=True)
+        ]
+    table = _byte_table()
+    points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if points.size and int(points.max()) >= len(table):
+        return None
+    found = table[points]
+    if points.size and int(found.min()) < 0:
+        return None
+    lengths = np.fromiter(map(len, names), dtype=np.int64, count=len(names))
+    stop = np.cumsum(lengths)  # where each piece's bytes end
+    chars = np.insert(found.astype(np.uint32), stop[:-1], 0x100)
+    texts = chars.tobytes().decode("utf-32-le").split("\u0100")
+    # a piece with a byte past ASCII: its characters above are Latin-1, not its UTF-8 text
+    high = np.concatenate([[0], np.cumsum(found >= 0x80)])
+    begin = stop - lengths
+    for i in np.flatnonzero(high[stop] > high[begin]).tolist():
+        raw = found[begin[i] : stop[i]].astype(np.uint8).tobytes()
+        texts[i] = raw.decode("utf-8", "surrogateescape")
+    return texts
 
 
 @functools.cache
@@ -215,12 +234,12 @@ def _byte_table() -> Any:
 
 
 def _vocabulary(
-    pieces: list[bytes], special: set[int], eos: int | None, strips: bool, added: dict[int, Any]
+    texts: list[str], special: set[int], eos: int | None, strips: bool, added: dict[int, Any]
 ) -> Vocabulary:
     if eos is None:
         found = [i for i, t in added.items() if t.special and t.content in _EOS_NAMES]
         eos = found[0] if found else None
-    return Vocabulary(tuple(pieces), frozenset(special), eos, strips)
+    return Vocabulary(tuple(texts), frozenset(special), eos, strips)
 
 
 def _decoder_json(backend: Any) -> dict[str, Any] | None:

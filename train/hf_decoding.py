@@ -148,11 +148,12 @@ def cache_key(
         h.update(form.encode())
         h.update(_contract_text(scene_dsl.load_contract(contract)))
     h.update(_source_hash(language))
-    # every piece with its length in front (one buffer: a hash update per piece costs more
-    # than the hashing)
-    lengths = np.fromiter(map(len, vocabulary.pieces), dtype="<u4", count=len(vocabulary.pieces))
+    # every token's text with its length (in characters) in front, the texts as the bytes
+    # they write (one buffer: a hash update per token costs more than the hashing)
+    texts = vocabulary.token_texts
+    lengths = np.fromiter(map(len, texts), dtype="<u4", count=len(texts))
     h.update(lengths.tobytes())
-    h.update(b"".join(vocabulary.pieces))
+    h.update("".join(texts).encode("utf-8", "surrogateescape"))
     h.update(repr(sorted(vocabulary.special_ids)).encode())
     h.update(repr(vocabulary.eos_id).encode())
     return h.hexdigest()[:32]
@@ -221,7 +222,9 @@ def compiled_masker(
             if language == "scene"
             else trace_dsl.prefix_automaton()
         )
-        masker = TokenMasker(auto, vocabulary.texts(), vocabulary.special_ids, vocabulary.eos_id)
+        masker = TokenMasker(
+            auto, vocabulary.token_texts, vocabulary.special_ids, vocabulary.eos_id
+        )
     _MASKERS[key] = masker
     return masker
 

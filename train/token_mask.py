@@ -1042,7 +1042,7 @@ class TokenMasker:
         entry = self._named.get((id(table), code))
         if entry is None:
             edges = residual.edges
-            reads = tuple([i for i in table.sets[code] if edges[order[i]]])  # (a list first: no generator)
+            reads = tuple([i for i in table.sets[code] if edges[order[i]]])
             if not reads:
                 self._named[(id(table), code)] = ((), None)
                 return None

@@ -19,7 +19,10 @@ pytest.importorskip("transformers")
 
 import torch
 from dslkit.tokenizer import read_vocabulary
+from dslkit.tokenizer.vocab import byte_alphabet
 from dslkit.train.hf_decoding import GrammarLogitsProcessor, compiled_masker
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from transformers import (
     GPT2Config,
     GPT2LMHeadModel,
@@ -115,6 +118,36 @@ def test_read_vocabulary_reads_a_byte_level_piece_outside_the_byte_alphabet_as_t
         tok = Tokenizer(models.BPE(vocab={p: i for i, p in enumerate(pieces)}, merges=[]))
         tok.decoder = decoders.ByteLevel()
         assert read_vocabulary(tok).pieces == tuple(texts[p] for p in pieces), pieces
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pieces=st.lists(st.binary(min_size=1, max_size=6), min_size=1, max_size=40, unique=True),
+    numpy=st.booleans(),
+)
+def test_read_vocabulary_texts_are_each_byte_level_piece_read_alone(
+    pieces: list[bytes], numpy: bool
+) -> None:
+    # The byte-level reader cuts all texts apart at once (the bytes as characters, split on a
+    # separator) and reads the pieces with a byte past ASCII one by one: whatever the bytes
+    # (partial UTF-8 sequences, a sequence cut across two pieces, the separator's own
+    # character), each text is its piece read alone, and the pieces come back exact.
+    from tokenizers import Tokenizer, decoders, models
+
+    alphabet = byte_alphabet()
+    names = ["".join(alphabet[b] for b in piece) for piece in pieces]
+    tok = Tokenizer(models.BPE(vocab={n: i for i, n in enumerate(names)}, merges=[]))
+    tok.decoder = decoders.ByteLevel()
+    saved = sys.modules.get("numpy")
+    if not numpy:
+        sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` raises
+    try:
+        voc = read_vocabulary(tok)
+    finally:
+        if not numpy:
+            sys.modules["numpy"] = saved  # type: ignore[assignment]
+    assert voc.token_texts == tuple(p.decode("utf-8", "surrogateescape") for p in pieces)
+    assert voc.pieces == tuple(pieces)
 
 
 def test_read_vocabulary_is_the_same_without_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
