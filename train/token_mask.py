@@ -343,7 +343,7 @@ class _PieceDfa:
         edges: Sequence[Sequence[tuple[Any, int]]],
         end: int,
         classes: Callable[[], tuple[np.ndarray, list[str]]],
-        classes_of: Callable[[np.ndarray, object], list[int]],
+        classes_of: Callable[[np.ndarray, object], frozenset[int]],
         stops_of: Callable[[np.ndarray], np.ndarray],
     ) -> None:
         self.edges = edges
@@ -383,7 +383,7 @@ class _PieceDfa:
         self.loop = np.full(size, _UNKNOWN, dtype=np.int32)
         self.cls_list = cls.tolist()
 
-    def classes_of(self, cs: object) -> list[int]:
+    def classes_of(self, cs: object) -> frozenset[int]:
         """The classes an edge's character set holds."""
         return self._classes_of(self.cls, cs)
 
@@ -426,27 +426,45 @@ class _PieceDfa:
         states adds its target to the classes its character set holds, so a class no edge
         reads costs nothing."""
         edges, end, of = self.edges, self.end, self.classes_of
+        after = self.after
         for d in rows:
-            moved: dict[int, list[int]] = {}
+            # The classes the state reads, grouped by the NFA targets they lead to, by set
+            # operations on each edge's classes: a name's state reads dozens of classes
+            # through one or two edges, and the next state is then found once per group,
+            # not once per class.
+            groups: list[tuple[frozenset[int], list[int]]] = []
             for s in self.sets[d]:
                 for cs, t in edges[s]:
-                    if cs is not None:
-                        for k in of(cs):
-                            moved.setdefault(k, []).append(t)
+                    if cs is None:
+                        continue
+                    rest = of(cs)
+                    split: list[tuple[frozenset[int], list[int]]] = []
+                    for held, targets in groups:
+                        both = held & rest
+                        if not both:
+                            split.append((held, targets))
+                            continue
+                        split.append((both, [*targets, t]))
+                        if len(both) < len(held):
+                            split.append((held - both, targets))
+                        rest = rest - both
+                    if rest:
+                        split.append((rest, [t]))
+                    groups = split
             # the row as a list (one numpy call per row, not one per step: most rows have
             # a class or two)
             row = [_DEAD] * len(self.reps)
-            after = self.after
             loops: list[int] = []  # the classes the state reads back into itself
-            for k, targets in moved.items():
+            for held, targets in groups:
                 key = (targets[0],) if len(targets) == 1 else tuple(sorted(set(targets)))
                 r = after.get(key)
                 if r is None:
                     closed = self.close(targets)
                     r = after[key] = -2 if end in closed else self.state(closed)
-                row[k] = r
+                for k in held:
+                    row[k] = r
                 if r == d:
-                    loops.append(k)
+                    loops += held
             self.trans[d] = row
             if loops:
                 in_loop = np.zeros(len(self.reps), dtype=bool)
@@ -1205,7 +1223,7 @@ class TokenMasker:
         edges = residual.edges
         found = self._piece_dfas.get(id(edges))
         if found is None or found[0] is not edges:
-            memo: dict[object, list[int]] = {}
+            memo: dict[object, frozenset[int]] = {}
             # closures over the vocabulary's arrays only (see _transient: no cycle)
             member, alphabet, index = self._member, self._alphabet, self._alphabet_index
             splits = self._splits
@@ -1214,14 +1232,14 @@ class TokenMasker:
                 charsets = {cs for e in edges for cs, _ in e if cs is not None}
                 return _classes(alphabet, index, member, charsets, splits)
 
-            def classes_of(cls: np.ndarray, cs: object) -> list[int]:
+            def classes_of(cls: np.ndarray, cs: object) -> frozenset[int]:
                 found = memo.get(cs)
                 if found is None:
                     if isinstance(cs, str) and len(cs) <= 8:
                         # a few listed characters (a literal's): their classes, no pass
-                        found = sorted({int(cls[index[c]]) for c in cs if c in index})
+                        found = frozenset([int(cls[index[c]]) for c in cs if c in index])
                     else:
-                        found = np.flatnonzero(np.bincount(cls[member(cs)])).tolist()
+                        found = frozenset(np.flatnonzero(np.bincount(cls[member(cs)])).tolist())
                     memo[cs] = found
                 return found
 
