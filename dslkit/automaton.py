@@ -825,24 +825,35 @@ class _Compiled:
     def __init__(self, pieces: Sequence[_Piece]) -> None:
         self.pieces = list(pieces)
         self.starts: list[int] = []  # piece index -> its first state
-        self.accept: dict[int, int] = {}  # NFA end state -> piece index
-        base = 1
-        for i, piece in enumerate(pieces):
-            self.starts.append(base)
-            self.accept[piece.end + base] = i
-            base += len(piece.nfa.edges)
         # the shared start state and every piece's opening (the pieces' own closures, so a
         # new structure walks no edge: hundreds of scene structures are met in a replay)
         start = [0]
-        for base, piece in zip(self.starts, pieces, strict=True):
+        base = 1
+        for piece in pieces:
+            self.starts.append(base)
             start += [base + s for s in piece.opening[0]]
+            base += len(piece.nfa.edges)
         self.start = frozenset(start)
-        self.tagged = any(piece.nfa.tags for piece in pieces)  # some piece marks a value
         # (state set, character) -> state set after it, or the index of the piece it completes,
         # or None (dead): the determinisation, shared by every context of this structure
         self.moves: dict[tuple[frozenset[int], str], frozenset[int] | int | None] = {}
         self._out: dict[frozenset[int], list[tuple[Chars, int]]] = {}
         self._parts: dict[frozenset[int], Parts] = {}
+
+    # (what only the automaton's own reading asks, found then: a token masker walks the
+    # pieces, and most of the hundreds of structures of a scene decode are never read so)
+    @cached_property
+    def accept(self) -> dict[int, int]:
+        """NFA end state -> the index of the piece it ends."""
+        return {
+            piece.end + base: i
+            for i, (piece, base) in enumerate(zip(self.pieces, self.starts, strict=True))
+        }
+
+    @cached_property
+    def tagged(self) -> bool:
+        """Some piece marks a value (see :func:`tag`)."""
+        return any(piece.nfa.tags for piece in self.pieces)
 
     # The context's NFA is its pieces' NFAs side by side behind state 0 (piece ``p``'s state
     # ``s`` is ``starts[p] + s``), read through the pieces: never copied into one.
