@@ -232,9 +232,10 @@ class StateInfo:
         return int(self.dist_after.max(initial=0))
 
 
-@dataclass
+@dataclass(eq=False)
 class _Table:
-    """The walk of a vocabulary through one residual (see the module notes)."""
+    """The walk of a vocabulary through one residual (see the module notes). Compared and
+    hashed by identity (the masker's memos key on it)."""
 
     ids: np.ndarray  # int64: token ids that do not leave the language, ascending
     code: np.ndarray  # int32 per id: the walk's DFA state it ends in (>= 0), or -2: it
@@ -626,27 +627,25 @@ class TokenMasker:
         if texts is not None:
             self.__dict__["_walk_texts"] = tuple(texts)
             self.__dict__["_text_pos"] = self._positions(texts)
-        self._by_residual: dict[int, tuple[Residual, _Table]] = {}  # id(residual) -> walk
-        # id(parts) -> (the parts, kept alive so the id is not reused; their tables; the
-        # union of the tables' masks)
-        self._by_parts: dict[int, tuple[Parts, tuple[_Table, ...], np.ndarray]] = {}
-        # id(parts) -> (the parts, kept alive so the id is not reused; their write-on tokens)
-        self._writes: dict[int, tuple[Parts, frozenset[int]]] = {}
+        # (Residual and Parts compare and hash by identity: the memos below keep them as keys,
+        # one C-level hash each, and hold them alive with the entry)
+        self._by_residual: dict[Residual, _Table] = {}  # residual -> walk
+        # parts -> (their tables; the union of the tables' masks)
+        self._by_parts: dict[Parts, tuple[tuple[_Table, ...], np.ndarray]] = {}
+        # parts -> their write-on tokens
+        self._writes: dict[Parts, frozenset[int]] = {}
         # the rows of a small walk table -> its arrays (see _small_table)
         self._row_arrays: dict[tuple[tuple[int, ...], ...], tuple[np.ndarray, ...]] = {}
-        # (id(table), id(next parts)) -> (the table and parts, kept alive so the ids are not
-        # reused; _rest_fate's lists)
-        self._fates: dict[
-            tuple[int, int], tuple[_Table, Parts, tuple[tuple[int, ...], list[int], list[int]]]
-        ] = {}
-        # (id(residual), walk code) -> (the residual, kept alive so the id is not reused; the
-        # residual after a token that ends there, or None: see _seeded)
-        self._derived: dict[tuple[int, int], tuple[Residual, Residual | None]] = {}
-        # (id(parts), part, walk code) -> (the parts, kept alive so the id is not reused; the
-        # NFA states after a token that ends at that code of the part, see _inside)
-        self._next_sets: dict[tuple[int, int, int], tuple[Parts, frozenset[int]]] = {}
-        # (id(table), walk code) -> _Derived (tables live as long as the masker)
-        self._named: dict[tuple[int, int], _Derived] = {}
+        # (table, next parts) -> _rest_fate's lists
+        self._fates: dict[tuple[_Table, Parts], tuple[tuple[int, ...], list[int], list[int]]] = {}
+        # (residual, walk code) -> the residual after a token that ends there, or None (see
+        # _seeded)
+        self._derived: dict[tuple[Residual, int], Residual | None] = {}
+        # (parts, part, walk code) -> the NFA states after a token that ends at that code of
+        # the part (see _inside)
+        self._next_sets: dict[tuple[Parts, int, int], frozenset[int]] = {}
+        # (table, walk code) -> _Derived
+        self._named: dict[tuple[_Table, int], _Derived] = {}
         # the distinct masks less dead tokens, by the base mask, the dead ids and whether
         # end-of-sequence is allowed (see _build)
         self._masks: dict[tuple[int, tuple[int, ...], bool], tuple[np.ndarray, np.ndarray]] = {}
@@ -793,7 +792,7 @@ class TokenMasker:
         return info
 
     def _table(self, residual: Residual) -> _Table:
-        found = self._by_residual.get(id(residual))
+        found = self._by_residual.get(residual)
         if found is None:
             table = self._tables.get(residual.key)
             if table is None and self._loaded:
@@ -802,8 +801,8 @@ class TokenMasker:
                 table = None if saved is None else self._tables.get(saved)
             if table is None:
                 table = self._tables[residual.key] = self._walk(residual)
-            self._by_residual[id(residual)] = found = (residual, table)
-        return found[1]
+            self._by_residual[residual] = found = table
+        return found
 
     def _build(self, sid: int) -> StateInfo:
         auto = self.automaton
@@ -855,13 +854,13 @@ class TokenMasker:
     def _union(self, parts: Parts) -> tuple[tuple[_Table, ...], np.ndarray]:
         """The walk tables of a state set's parts and the union of their masks (found once
         per state set: states of one set in contexts of the same structure share its parts)."""
-        found = self._by_parts.get(id(parts))
+        found = self._by_parts.get(parts)
         if found is None:
-            # (the tables met before by their residual's id, in one pass; _table for the others)
+            # (the tables met before by their residual, in one pass; _table for the others)
             by_residual, table_of = self._by_residual, self._table
             tables = tuple(
                 [
-                    met[1] if (met := by_residual.get(id(r))) is not None else table_of(r)
+                    met if (met := by_residual.get(r)) is not None else table_of(r)
                     for r in parts.residuals
                 ]
             )
@@ -872,17 +871,18 @@ class TokenMasker:
                 union[np.concatenate([table.ids for table in tables])] = True
             else:
                 union = self._nothing
-            found = self._by_parts[id(parts)] = (parts, tables, union)
-        return found[1], found[2]
+            found = self._by_parts[parts] = (tables, union)
+        return found
 
     def _writes_on(self, parts: Parts) -> frozenset[int]:
         """The tokens of :meth:`_union`'s mask that complete a piece and write on."""
-        found = self._writes.get(id(parts))
+        found = self._writes.get(parts)
         if found is None:
             tables = self._union(parts)[0]
-            twice = frozenset(t for table in tables for t in self._rest_rows(table)[0])
-            found = self._writes[id(parts)] = (parts, twice)
-        return found[1]
+            found = self._writes[parts] = frozenset(
+                t for table in tables for t in self._rest_rows(table)[0]
+            )
+        return found
 
     def _rest_fate(
         self, table: _Table, nstart: int
@@ -903,7 +903,7 @@ class TokenMasker:
         value's positions ask alike, and fields whose next contexts share a structure)."""
         auto = self.automaton
         nparts = auto.parts(nstart)
-        key = (id(table), id(nparts))
+        key = (table, nparts)
         found = self._fates.get(key)
         if found is None:
             vocab = self._vocab
@@ -924,8 +924,8 @@ class TokenMasker:
                 else:
                     live.append(rows)
             if not live:  # (the rows are in id order: so are their tokens)
-                found = self._fates[key] = (table, nparts, (tuple(tokens), [], []))
-                return found[2]
+                found = self._fates[key] = (tuple(tokens), [], [])
+                return found
             for rows in gone:
                 lost += map(tokens.__getitem__, rows)
             for rows in live:
@@ -947,9 +947,8 @@ class TokenMasker:
                             continue
                     walked.append(token)
                     walked_ats.append(at)
-            fate = (tuple(sorted(lost)), walked, walked_ats)
-            found = self._fates[key] = (table, nparts, fate)
-        return found[2]
+            found = self._fates[key] = (tuple(sorted(lost)), walked, walked_ats)
+        return found
 
     def _rest_heads(self, table: _Table) -> list[tuple[int, list[int]]]:
         """The rows of :meth:`_rest_rows` grouped by the first character each token writes
@@ -1005,18 +1004,18 @@ class TokenMasker:
         # the NFA states it leaves the state in are the same in every context of the
         # structure (parts are one per structure and state set): found once, and a new
         # context's state is then one lookup of the set (its hash kept) in the context
-        key = (id(parts), k, code)
+        key = (parts, k, code)
         found = self._next_sets.get(key)
         if found is not None:  # (its parts are known in the structure: seeded below)
-            return self.automaton.resume(info.sid, found[1])
+            return self.automaton.resume(info.sid, found)
         residual, base = parts.residuals[k], parts.bases[k]
         order = residual.order
         sets: Iterable[int] = info.tables[k].sets[code]
         # (map, not a generator: one C-level pass)
         if order is not None:
             sets = map(order.__getitem__, sets)
-        found = self._next_sets[key] = (parts, frozenset(map(base.__add__, sets)))
-        nxt = self.automaton.resume(info.sid, found[1])
+        found = self._next_sets[key] = frozenset(map(base.__add__, sets))
+        nxt = self.automaton.resume(info.sid, found)
         if nxt not in self._info:
             self.automaton.seed_parts(nxt, self._seeded, nxt, info, ((k, code),))
         return nxt
@@ -1037,14 +1036,15 @@ class TokenMasker:
         pieces, bases, residuals = [], [], []
         for k, code in inside:
             residual = parts.residuals[k]
-            found = derived.get((id(residual), code))
-            if found is None:
-                made = self._derive(sid, parts.pieces[k], residual, info.tables[k], code)
-                found = derived[(id(residual), code)] = (residual, made)
-            if found[1] is not None:  # (None: no state of the piece reads on)
+            found = derived.get((residual, code), _UNREAD)
+            if found is _UNREAD:
+                found = derived[(residual, code)] = self._derive(
+                    sid, parts.pieces[k], residual, info.tables[k], code
+                )
+            if found is not None:  # (None: no state of the piece reads on)
                 pieces.append(parts.pieces[k])
                 bases.append(parts.bases[k])
-                residuals.append(found[1])
+                residuals.append(found)
         return Parts(tuple(pieces), tuple(bases), tuple(residuals))
 
     def _derive(
@@ -1057,12 +1057,12 @@ class TokenMasker:
             edges = residual.edges
             local = frozenset([i for i in table.sets[code] if edges[i]])
             return self.automaton.piece_residual(sid, piece, local) if local else None
-        entry = self._named.get((id(table), code))
+        entry = self._named.get((table, code))
         if entry is None:
             edges = residual.edges
             reads = tuple([i for i in table.sets[code] if edges[order[i]]])
             if not reads:
-                self._named[(id(table), code)] = ((), None)
+                self._named[(table, code)] = ((), None)
                 return None
             found = self.automaton.piece_residual(
                 sid, piece, frozenset(map(order.__getitem__, reads))
@@ -1071,7 +1071,7 @@ class TokenMasker:
             if found.order is not None:
                 index = dict(zip(order, range(len(order)), strict=True))
                 name = (found.key, tuple(map(index.__getitem__, found.order)), len(found.start))
-            self._named[(id(table), code)] = (reads, name)
+            self._named[(table, code)] = (reads, name)
             return found
         reads, name = entry
         if not reads:
