@@ -1033,10 +1033,12 @@ class TokenMasker:
         of the kind is written from its numbering. (Asked through the automaton's
         ``seed_parts`` only when its state set was not met in another context.)"""
         parts, derived = info.parts, self._derived
-        pieces, bases, residuals = [], [], []
+        pieces: list[int] = []
+        bases: list[int] = []
+        residuals: list[Residual] = []
         for k, code in inside:
             residual = parts.residuals[k]
-            found = derived.get((residual, code), _UNREAD)
+            found: Any = derived.get((residual, code), _UNREAD)
             if found is _UNREAD:
                 found = derived[(residual, code)] = self._derive(
                     sid, parts.pieces[k], residual, info.tables[k], code
