@@ -707,9 +707,9 @@ class _Piece:
         # it is read, so one pass does both).
         flat: list[object] = []
         put, number, find = flat.append, order.append, index.get  # (a hot loop: locals)
-        k, n = 0, len(order)
-        while k < n <= _SMALL:
-            row = edges[order[k]]
+        n = len(order)
+        for s in order:  # (the iteration reads the states numbered as it goes)
+            row = edges[s]
             put(len(row))
             for cs, t in row:
                 i = find(t)
@@ -719,7 +719,8 @@ class _Piece:
                     number(t)
                 put(cs)
                 put(i)
-            k += 1
+            if n > _SMALL:
+                break
         if n > _SMALL:  # a long rest (a trace step): named by the piece, not copied
             return self._by_piece(states)
         key = ("rest", len(states), index.get(self.end, -1), *flat)
