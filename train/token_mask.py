@@ -1494,37 +1494,38 @@ class TokenMasker:
         move = move or self._moves(edges)
         start = frozenset(residual.start)
         texts = self._walk_texts
-        rows: list[tuple[int, tuple[int, ...] | None, int]] = []
+        live: list[int] = []  # the tokens that stay in the language, as their rows
+        codes: list[int] = []
+        ats: list[int] = []
+        rest: list[int] = []  # (the rows that complete the piece before their token's end)
+        local: dict[frozenset[int], int] = {}  # NFA states a token ends in -> their code
+        sets: list[tuple[int, ...]] = []
         for q in cands:
             states = start
-            for i, ch in enumerate(texts[q]):
+            text = texts[q]
+            for i, ch in enumerate(text):
                 nxt = move(states, ch)
                 if nxt is None:
                     break
                 if end in nxt:
-                    rows.append((q, None, i + 1))
+                    if i + 1 < len(text):
+                        rest.append(len(live))
+                    live.append(q)
+                    codes.append(-2)
+                    ats.append(i + 1)
                     break
                 states = nxt
             else:
-                rows.append((q, tuple(sorted(states)), 0))
-        local: dict[tuple[int, ...], int] = {}
-        sets: list[tuple[int, ...]] = []
-        codes: list[int] = []
-        for _, st, _ in rows:
-            if st is None:
-                codes.append(-2)
-                continue
-            number = local.get(st)
-            if number is None:
-                number = local[st] = len(sets)
-                sets.append(st)
-            codes.append(number)
-        ats = [r[2] for r in rows]
-        # (a row that completes the piece before its token's end writes on)
-        rest = [k for k, r in enumerate(rows) if r[1] is None and r[2] < len(texts[r[0]])]
+                number = local.get(states)
+                if number is None:
+                    number = local[states] = len(sets)
+                    sets.append(tuple(sorted(states)))
+                live.append(q)
+                codes.append(number)
+                ats.append(0)
         if residual.order is not None:  # tables are shared by key: store canonical numbers
             sets = _canonical(residual.order, sets)
-        return self._small_table([r[0] for r in rows], codes, ats, rest, sets)
+        return self._small_table(live, codes, ats, rest, sets)
 
     def _literal(self, residual: Residual, chain: str) -> _Table:
         """:meth:`_walk` of a rest that is one literal text to its end (an atomic tag, an
