@@ -229,6 +229,7 @@ class _TraceLang:
         ops = sorted({op for e in self.experts for op in ops_for(e)})
         lines = {op: seq(lit("- {op: "), _body(SCHEMAS[op]), lit("}\n")) for op in ops}
         self.lines = {e: [lines[op] for op in sorted(ops_for(e))] for e in self.experts}
+        self._headers: dict[tuple[str, bool], Frag] = {}
 
     @cached_property
     def min_step(self) -> int:
@@ -248,9 +249,16 @@ class _TraceLang:
         return [Piece(line, after) for line in self.lines[expert]]
 
     def header(self, expert: str, composed: bool) -> Frag:
-        """An expert header; the expert's name is marked ``"scope"``: a fresh set of variables."""
-        lead, rest = ("- expert: ", "\n  trace:\n") if composed else ("expert: ", "\ntrace:\n")
-        return seq(lit(lead), tag("scope", lit(expert)), lit(rest))
+        """An expert header; the expert's name is marked ``"scope"``: a fresh set of variables.
+        (One fragment per expert and form: every context that lists the headers hands the
+        automaton the same pattern objects, found by identity.)"""
+        found = self._headers.get((expert, composed))
+        if found is None:
+            lead, rest = ("- expert: ", "\n  trace:\n") if composed else ("expert: ", "\ntrace:\n")
+            found = self._headers[(expert, composed)] = seq(
+                lit(lead), tag("scope", lit(expert)), lit(rest)
+            )
+        return found
 
     def header_len(self, expert: str, composed: bool) -> int:
         return min_length(self.header(expert, composed))
