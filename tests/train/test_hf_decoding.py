@@ -19,6 +19,7 @@ pytest.importorskip("transformers")
 
 import torch
 from dslkit.tokenizer import read_vocabulary
+from dslkit.tokenizer import vocab as vocab_module
 from dslkit.tokenizer.vocab import byte_alphabet
 from dslkit.train.hf_decoding import GrammarLogitsProcessor, compiled_masker
 from hypothesis import given, settings
@@ -111,7 +112,9 @@ def test_read_vocabulary_reads_a_byte_level_piece_outside_the_byte_alphabet_as_t
     # reads it as text, and every other piece the same as before.
     from tokenizers import Tokenizer, decoders, models
 
-    if not numpy:
+    if numpy:
+        monkeypatch.setattr(vocab_module, "_NUMPY_FROM", 0)  # (numpy from the first piece)
+    else:
         monkeypatch.setitem(sys.modules, "numpy", None)  # `import numpy` raises ImportError
     texts = {"a": b"a", "Ġb": b" b", "€": "€".encode(), "ĠĊ": b" \n", "c": b"c"}
     for pieces in (list(texts), [p for p in texts if p != "€"]):
@@ -138,12 +141,15 @@ def test_read_vocabulary_texts_are_each_byte_level_piece_read_alone(
     names = ["".join(alphabet[b] for b in piece) for piece in pieces]
     tok = Tokenizer(models.BPE(vocab={n: i for i, n in enumerate(names)}, merges=[]))
     tok.decoder = decoders.ByteLevel()
-    saved = sys.modules.get("numpy")
-    if not numpy:
+    saved, saved_from = sys.modules.get("numpy"), vocab_module._NUMPY_FROM
+    if numpy:
+        vocab_module._NUMPY_FROM = 0  # (numpy from the first piece, however few)
+    else:
         sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` raises
     try:
         voc = read_vocabulary(tok)
     finally:
+        vocab_module._NUMPY_FROM = saved_from
         if not numpy:
             sys.modules["numpy"] = saved  # type: ignore[assignment]
     assert voc.token_texts == tuple(p.decode("utf-8", "surrogateescape") for p in pieces)
