@@ -599,15 +599,26 @@ class TokenMasker:
         sizes = np.fromiter(map(len, self._vocab), dtype=np.int64, count=len(self._vocab))
         sizes[[i for i in specials if 0 <= i < len(sizes)]] = 0
         walk = np.flatnonzero(sizes)  # (kept as an array too: a list converts back slowly)
+        if not len(walk):
+            raise ValueError(
+                f"the vocabulary has no token that writes text (its {len(sizes)} ids are all "
+                "special or empty): no program can be written with it"
+            )
         texts = _pick(self._vocab, walk.tolist())
         points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        # the alphabet by counting code points (a sort of every character costs several times
-        # more on a large vocabulary); its index of each character through a lookup table
-        present = np.flatnonzero(np.bincount(points, minlength=1))
+        # the alphabet by sorting the code points (numpy's vectorised sort: faster than
+        # counting them, which costs as much as the largest code point, and a vocabulary
+        # with byte tokens reads surrogate escapes up to U+DCFF; measured on the atomic trace
+        # vocabulary's 1k characters 90 -> 9 us, a 32k BPE's 225k 0.59 -> 0.47 ms); its
+        # index of each character through a lookup table
+        ordered = np.sort(points)
+        first = np.ones(len(ordered), dtype=bool)  # (each code point where it starts)
+        first[1:] = ordered[1:] != ordered[:-1]
+        present = ordered[first]
         lookup = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.int32)
         lookup[present] = np.arange(len(present), dtype=np.int32)
-        self._alphabet = [chr(c) for c in present.tolist()]
         self._flat = lookup[points]
+        self._alphabet = [chr(c) for c in present.tolist()]
         self._lengths = sizes[walk]
         self._offsets = np.concatenate([[0], np.cumsum(self._lengths)[:-1]]).astype(np.int64)
         self._walk_ids = walk.astype(np.int64, copy=False)

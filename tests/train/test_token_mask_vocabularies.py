@@ -553,3 +553,12 @@ def test_pieces_with_the_same_classes_share_their_split() -> None:
                 assert (cls[a] == cls[b]) == (signatures[a] == signatures[b]), (single, a, b)
         assert len(reps) == len(set(signatures))
     assert len(splits) == 1
+
+
+def test_a_vocabulary_without_a_text_token_is_refused_clearly() -> None:
+    # every id special (or empty): no program can be written, said at once, not an index error
+    # deep in the first walk
+    with pytest.raises(ValueError, match="no token that writes text"):
+        TokenMasker(trace_dsl.prefix_automaton(), ["<eos>", "", "<pad>"], {0, 2}, 0)
+    one = TokenMasker(trace_dsl.prefix_automaton(), ["<eos>", "e"], {0}, 0)  # one is enough
+    assert one.info(one.start).mask.tolist() == [False, True]
