@@ -1195,6 +1195,11 @@ class Automaton:
             cx = self._ctx_of[sid] = self._comp(ctx)
         return ctx, cx, cx.comp.start if states is None else states
 
+    def _cx(self, sid: int) -> _Ctx:
+        """A state's compiled context (read off its slot; :meth:`_at` compiles it on first
+        use)."""
+        return self._ctx_of[sid] or self._at(sid)[1]
+
     def context(self, sid: int) -> Context:
         """The context of a state."""
         return self._keys[sid][0]
@@ -1234,7 +1239,7 @@ class Automaton:
         """The state in the context of ``sid`` at the NFA states ``states`` (the context's
         numbering: a part's ``base`` plus its piece's own; a closed set that completes no
         piece)."""
-        return self._intern(self._ctx_of[sid] or self._at(sid)[1], frozenset(states))
+        return self._intern(self._cx(sid), frozenset(states))
 
     def piece_residual(
         self,
@@ -1247,7 +1252,7 @@ class Automaton:
         ``piece`` of the context of ``sid``: one met before, else made by ``make`` when the
         caller can name it without a search (it must be what the search finds, up to the
         canonical numbering), else found by the search."""
-        owner = (self._ctx_of[sid] or self._at(sid)[1]).comp.pieces[piece]
+        owner = self._cx(sid).comp.pieces[piece]
         found = owner.residuals.get(local)
         if found is None:
             found = (
@@ -1276,7 +1281,7 @@ class Automaton:
 
     def finish(self, sid: int, piece: int) -> int:
         """The state once piece ``piece`` of the context of ``sid`` is complete."""
-        return self._completed(self._ctx_of[sid] or self._at(sid)[1], piece)
+        return self._completed(self._cx(sid), piece)
 
     def advance(self, sid: int, text: str) -> int:
         """The state after ``text`` (:data:`DEAD` when it leaves the language)."""

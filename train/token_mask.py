@@ -615,7 +615,7 @@ class TokenMasker:
         first = np.ones(len(ordered), dtype=bool)  # (each code point where it starts)
         first[1:] = ordered[1:] != ordered[:-1]
         present = ordered[first]
-        lookup = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.int32)
+        lookup = np.zeros(int(present[-1]) + 1, dtype=np.int32)  # (a token writes a character)
         lookup[present] = np.arange(len(present), dtype=np.int32)
         self._flat = lookup[points]
         self._alphabet = [chr(c) for c in present.tolist()]

@@ -12,6 +12,7 @@ import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -141,17 +142,13 @@ def test_read_vocabulary_texts_are_each_byte_level_piece_read_alone(
     names = ["".join(alphabet[b] for b in piece) for piece in pieces]
     tok = Tokenizer(models.BPE(vocab={n: i for i, n in enumerate(names)}, merges=[]))
     tok.decoder = decoders.ByteLevel()
-    saved, saved_from = sys.modules.get("numpy"), vocab_module._NUMPY_FROM
-    if numpy:
-        vocab_module._NUMPY_FROM = 0  # (numpy from the first piece, however few)
-    else:
-        sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` raises
-    try:
+    # numpy from the first piece, however few; or no numpy (`import numpy` raises)
+    with (
+        mock.patch.object(vocab_module, "_NUMPY_FROM", 0)
+        if numpy
+        else mock.patch.dict(sys.modules, {"numpy": None})
+    ):
         voc = read_vocabulary(tok)
-    finally:
-        vocab_module._NUMPY_FROM = saved_from
-        if not numpy:
-            sys.modules["numpy"] = saved  # type: ignore[assignment]
     assert voc.token_texts == tuple(p.decode("utf-8", "surrogateescape") for p in pieces)
     assert voc.pieces == tuple(pieces)
 
