@@ -43,6 +43,7 @@ __all__ = [
     "Automaton",
     "CharSet",
     "Context",
+    "Copy",
     "Frag",
     "Nfa",
     "Part",
@@ -50,6 +51,7 @@ __all__ = [
     "Piece",
     "PieceName",
     "Residual",
+    "Template",
     "alt",
     "chars",
     "empty_closure",
@@ -61,6 +63,7 @@ __all__ = [
     "seq",
     "star",
     "tag",
+    "template",
 ]
 
 DEAD = -1  # state id of "no valid continuation"
@@ -133,6 +136,7 @@ class Nfa:
     def __init__(self) -> None:
         self.edges: list[list[tuple[Chars | None, int]]] = []
         self.tags: dict[int, str] = {}  # state -> kind of the payload value it lies in
+        self.copies: list[Copy] = []  # the templates copied in (see template())
 
     def new(self) -> int:
         """Add a state; returns its id."""
@@ -198,35 +202,86 @@ def _key(part: Frag) -> Hashable:
     return part.key if isinstance(part, _Frag) else ("fn", part)
 
 
-# hand-written fragment -> (edges, tags, end) of the NFA it builds from a state 0
-_TEMPLATES: dict[Frag, tuple[list[tuple[tuple[Chars | None, int], ...]], dict[int, str], int]] = {}
+@dataclass(frozen=True, eq=False, repr=False)
+class Template:
+    """A fragment's NFA built on its own from a state 0 (per state, its ``(chars, target)``
+    edges; ``end`` has none), which each build of the fragment copies state for state: the
+    copy's state ``k > 0`` is ``base + k`` and state 0 is the state the build starts in."""
+
+    rows: tuple[tuple[tuple[Chars | None, int], ...], ...]
+    tags: dict[int, str]
+    end: int
+
+    def __repr__(self) -> str:
+        return f"Template({len(self.rows)} states, end {self.end})"
+
+
+class Copy(NamedTuple):
+    """A template copied into an NFA: ``entry`` is its state 0, ``base + k`` its state ``k``."""
+
+    template: Template
+    entry: int
+    base: int
+
+
+def _build_template(part: Frag) -> Template:
+    scratch = Nfa()
+    end = part(scratch, scratch.new())
+    # (rows as tuples: untracked by the cyclic collector once built, see _Piece)
+    return Template(tuple(tuple(row) for row in scratch.edges), scratch.tags, end)
+
+
+def _copy(nfa: Nfa, s: int, template: Template) -> int:
+    """Copy ``template`` into ``nfa`` from state ``s``; returns the copy's end."""
+    rows = template.rows
+    base = len(nfa.edges) - 1  # template state k > 0 is new state base + k; 0 is s
+    # the new states' rows made whole, in one list each (a trace step copies the name
+    # template into ~100 values)
+    nfa.edges.extend([[(cs, t + base if t else s) for cs, t in row] for row in rows[1:]])
+    nfa.edges[s].extend([(cs, t + base if t else s) for cs, t in rows[0]])
+    for k, kind in template.tags.items():
+        nfa.tags[k + base if k else s] = kind
+    nfa.copies.append(Copy(template, s, base))
+    end = template.end
+    return end + base if end else s
+
+
+# hand-written fragment -> the template of the NFA it builds
+_TEMPLATES: dict[Frag, Template] = {}
 
 
 def _frag(part: Frag) -> Frag:
     """``part`` as a fragment; a hand-written one (a function) is built once into a template
-    that later builds copy, state for state and edge for edge (the trace's name DFA is built
-    in every value that holds a name)."""
+    that later builds copy (the trace's name DFA is built in every value that holds a name)."""
     if isinstance(part, _Frag):
         return part
 
     def build(nfa: Nfa, s: int) -> int:
         found = _TEMPLATES.get(part)
         if found is None:
-            scratch = Nfa()
-            end = part(scratch, scratch.new())
-            rows = [tuple(row) for row in scratch.edges]  # untracked once built (see _Piece)
-            found = _TEMPLATES[part] = (rows, scratch.tags, end)
-        edges, tags, end = found
-        base = len(nfa.edges) - 1  # template state k > 0 is new state base + k; 0 is s
-        # the new states' rows made whole, in one list each (a trace step copies the name
-        # template into ~100 values)
-        nfa.edges.extend([[(cs, t + base if t else s) for cs, t in row] for row in edges[1:]])
-        nfa.edges[s].extend([(cs, t + base if t else s) for cs, t in edges[0]])
-        for k, kind in tags.items():
-            nfa.tags[k + base if k else s] = kind
-        return end + base if end else s
+            found = _TEMPLATES[part] = _build_template(part)
+        return _copy(nfa, s, found)
 
     return _Frag(build, ("fn", part), lambda: _fn_least(part))
+
+
+def template(part: Frag) -> Frag:
+    """``part``, built once on its own and copied state for state into each NFA that holds it,
+    the copies recorded (:attr:`Nfa.copies`). The language is the same; a token masker walks
+    the vocabulary through the part once and reads each copy's walk off that one
+    (``dslkit.train.token_mask``): a value that a language writes in many places (the
+    trace's names and numbers, in every step line) is then walked once, not once per place.
+    (A hand-written fragment, a function, is always built so.)"""
+    part = _frag(part)
+    inner = part.build  # type: ignore[attr-defined]
+    made: list[Template] = []  # (built on first use)
+
+    def build(nfa: Nfa, s: int) -> int:
+        if not made:
+            made.append(_build_template(inner))
+        return _copy(nfa, s, made[0])
+
+    return _Frag(build, ("template", _key(part)), lambda: _least(part))
 
 
 # text -> its literal fragment: a language lists the same literals in context after context
@@ -623,6 +678,14 @@ class PieceName:
         return None
 
 
+class PieceRows(list):
+    """A piece's NFA rows (per state, its ``(chars, target)`` edges) with the template copies
+    they hold (:class:`Copy`, see :func:`template`), which a token masker reads off a
+    :class:`Residual`'s ``edges``."""
+
+    copies: tuple[Copy, ...] = ()
+
+
 class _Piece:
     """One piece pattern as an NFA of its own (state 0 its start), built once and shared by
     every context that lists the pattern."""
@@ -638,7 +701,10 @@ class _Piece:
         self.end = pattern(self.nfa, self.nfa.new())
         # built: each row frozen to a tuple of (str | CharSet | None, int) pairs, which the
         # cyclic collector untracks (a list never is), as it does the pairs
-        self.nfa.edges = [tuple(row) for row in self.nfa.edges]  # type: ignore[misc]
+        rows = PieceRows([tuple(row) for row in self.nfa.edges])
+        if self.nfa.copies:
+            rows.copies = tuple(self.nfa.copies)
+        self.nfa.edges = rows
         self.residuals: dict[frozenset[int], Residual] = {}
 
     def __getstate__(self) -> dict[str, Any]:

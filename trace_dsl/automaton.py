@@ -43,6 +43,7 @@ from dslkit.automaton import (
     seq,
     star,
     tag,
+    template,
 )
 
 from .experts import ARITY, COMPUTE_OPS, EXPERTS, ops_for
@@ -137,10 +138,19 @@ def _values() -> dict[str, Frag]:
     string = _terminal_regex("STRING")
     return {
         "name": name,
-        "number": regex(_NUMBER_RE.pattern),
+        # (copied from one template: a token masker walks a number once, not in each place)
+        "number": template(regex(_NUMBER_RE.pattern)),
         "source": regex(_SOURCE_RE.pattern),
         "text": regex(string, exclude=REFUSED_CHAR),
     }
+
+
+@cache
+def _arg(role: str | None) -> Frag:
+    """An argument: a name marked ``role``, or a number (one template per role, built once:
+    the args of every compute op copy it)."""
+    name, number = _values()["name"], _values()["number"]
+    return template(alt(name if role is None else tag(role, name), number))
 
 
 def _value(key: Key, compute_op: str | None) -> Frag:
@@ -153,11 +163,12 @@ def _value(key: Key, compute_op: str | None) -> Frag:
         assert compute_op is not None
         return lit(compute_op)
     if key.kind == "arg":
-        return alt(name, number)
+        return _arg(key.role)
     if key.kind == "args":
         assert compute_op is not None
         lo, hi = ARITY[compute_op]
-        arg, more = alt(name, number), seq(lit(", "), alt(name, number))
+        arg = _arg(key.role)
+        more = seq(lit(", "), arg)
         tail = star(more) if hi is None else seq(*[opt(more)] * (hi - lo))
         return seq(lit("["), arg, *[more] * (lo - 1), tail, lit("]"))
     if key.kind == "num_map":

@@ -60,7 +60,17 @@ from typing import Any
 
 import numpy as np
 
-from dslkit.automaton import DEAD, INF, Automaton, Parts, PieceName, Residual, empty_closure
+from dslkit.automaton import (
+    DEAD,
+    INF,
+    Automaton,
+    Copy,
+    Parts,
+    PieceName,
+    Residual,
+    Template,
+    empty_closure,
+)
 
 __all__ = [
     "VALUE_CHARS",
@@ -536,6 +546,52 @@ class _PieceDfa:
             found.put(np.array(ks, dtype=np.int64), np.array(codes), np.array(ats))
 
 
+class _Shape:
+    """A template (:func:`dslkit.automaton.template`) as the masker walks it: its NFA with one
+    edge added, from its end to a final state, reading every character of the vocabulary that
+    the template reads nowhere, so a token that writes on past a copy of the template stops
+    there (walk code -2, with the characters it read); and its walks by start set."""
+
+    __slots__ = ("edges", "end", "exit", "past", "reads", "tables")
+
+    def __init__(self, template: Template, reads: np.ndarray, alphabet: list[str]) -> None:
+        rows = list(template.rows)
+        final = len(rows)
+        out = "".join([alphabet[i] for i in np.flatnonzero(~reads).tolist()])
+        rows[template.end] = ((out, final),) if out else ()
+        rows.append(())
+        self.edges = rows
+        self.end = final
+        self.exit = template.end  # the template's own end
+        self.reads = reads  # over the alphabet: the characters some edge of it reads
+        self.tables: dict[tuple[int, ...], _Table] = {}  # start states -> the walk from them
+        # (start states, what follows a copy) -> the walk less what dies past it (_past_copy)
+        self.past: dict[tuple[tuple[int, ...], bytes], _Past] = {}
+
+
+# A template's walk from a start, less the tokens that die past a copy (see
+# TokenMasker._past_copy): its sets; the ids, codes, characters read and mask of the others;
+# their lengths; the rows that write on past the piece; and the rows that write on past the
+# copy, (row, id, characters read) each
+_Past = tuple[
+    list[tuple[int, ...]],
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    list[tuple[int, int, int]],
+]
+
+
+# What a copy of a template in a piece needs for its walks to be read off the template's
+# (TokenMasker._copy_check): the template's shape, the copy's end, the states that end reaches
+# by empty moves (its own included), those of them outside the copy that read on, and the
+# characters they read (bool over the alphabet)
+_CopyCheck = tuple[_Shape, int, frozenset[int], frozenset[int], np.ndarray]
+
+
 class _Settled:
     """The tokens a walk has settled: walk positions with their code (see :class:`_Table`) and,
     for those that complete the piece, the characters read; each token at most once."""
@@ -678,6 +734,12 @@ class TokenMasker:
         self._stops_of = _stops_in(self._flat)
         # (id(stop positions), skip) -> (them, kept alive so the id is not reused; _whole)
         self._wholes: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        # templates as walked (see _copy_walk): by the template's rows (copies of one value
+        # under different marks share them), and id(template) -> (it, kept alive; its shape)
+        self._shapes: dict[object, _Shape] = {}
+        self._shape_of: dict[int, tuple[Template, _Shape]] = {}
+        # (id(piece edges), copy base) -> (the edges, kept alive; the copy's check or None)
+        self._copy_checks: dict[tuple[int, int], tuple[object, _CopyCheck | None]] = {}
 
     @cached_property
     def _walk_texts(self) -> tuple[str, ...]:
@@ -739,6 +801,9 @@ class TokenMasker:
             "_flat_view",
             "_stops_of",
             "_wholes",
+            "_shapes",
+            "_shape_of",
+            "_copy_checks",
             "_ref",
         ):
             del state[name]
@@ -1301,6 +1366,9 @@ class TokenMasker:
             few = self._few_first(residual)
             if few is not None:  # (a vectorised walk costs ~50 us even for one token)
                 return self._read(residual, few)
+        copied = self._copy_walk(residual)
+        if copied is not None:
+            return copied
         dfa = self._dfa(residual)
         # Where tokens end, gathered as they settle (walk positions, codes, characters read
         # when a piece completes; a token that dies is never recorded), so the table is built
@@ -1436,6 +1504,176 @@ class TokenMasker:
             sets = _canonical(residual.order, sets)
         rest = np.flatnonzero((code <= -2) & (at < self._lengths[live]))
         return _Table(ids, code, at, sets, rest, mask)
+
+    def _copy_walk(self, residual: Residual) -> _Table | None:
+        """:meth:`_walk` of a rest that starts in a copy of a template (a value a language
+        writes in many places, :func:`dslkit.automaton.template`), read off the template's own
+        walk from the same states: found once per template and start, where each copy was a
+        vectorised walk of its own (a trace replay's names and numbers: 21 walks, a fifth of
+        its time). None when the rest is not such: no copy holds its start, or the copy's
+        walks cannot be read off the template's (see :meth:`_copy_check`).
+
+        A token that ends inside the copy ends in the template's states, renumbered; one that
+        writes on past the copy's end stops in the template's walk at the first character
+        the template cannot read, and is read on from there through the piece's NFA."""
+        copies: tuple[Copy, ...] = getattr(residual.edges, "copies", ())
+        for copy in copies:
+            lo, hi = copy.base + 1, copy.base + len(copy.template.rows)
+            # (a state can lie in two copies: the end of one is where the next starts)
+            if any(lo <= s < hi or s == copy.entry for s in residual.start):
+                table = self._read_copy(residual, copy)
+                if table is not None:
+                    return table
+        return None
+
+    def _read_copy(self, residual: Residual, copy: Copy) -> _Table | None:
+        """:meth:`_copy_walk` in one copy (None: its walks cannot be read off the template's,
+        or the rest does not start in it alone)."""
+        check = self._copy_check(residual, copy)
+        if check is None:
+            return None
+        shape, end, reach, others, after = check
+        start, lo, hi = residual.start, copy.base + 1, copy.base + len(copy.template.rows)
+        inside: list[int] = []  # the start in the template's numbering
+        outside: set[int] = set()
+        for s in start:
+            if lo <= s < hi:
+                inside.append(s - copy.base)
+            elif s == copy.entry:
+                inside.append(0)
+            else:
+                outside.add(s)
+        # the start is the copy's states and, when its end is among them, what that reaches
+        if outside != others if end in start else outside:
+            return None
+        tsets, ids, code, at, mask, lengths, rest, on = self._past_copy(
+            shape, tuple(sorted(inside)), after
+        )
+        base, entry = copy.base, copy.entry
+        sets = [
+            tuple(sorted({base + k if k else entry for k in st} | reach))
+            if shape.exit in st
+            else tuple(sorted([base + k if k else entry for k in st]))
+            for st in tsets
+        ]
+        if on:
+            # the tokens that write on past the copy with a character what follows it reads:
+            # read on from there through the piece's NFA from the copy's end (no state of the
+            # template reads that character: see _copy_check)
+            move, vocab, stop = self._moves(residual.edges), self._vocab, residual.end
+            code, at = code.copy(), at.copy()
+            dead: list[int] = []
+            numbered: dict[frozenset[int], int] = {}
+            for r, token, k in on:
+                text = vocab[token]
+                states = reach
+                for i in range(k - 1, len(text)):
+                    nxt = move(states, text[i])
+                    if nxt is None:
+                        dead.append(r)
+                        break
+                    if stop in nxt:
+                        at[r] = i + 1
+                        break
+                    states = nxt
+                else:
+                    c = numbered.get(states)
+                    if c is None:
+                        c = numbered[states] = len(sets)
+                        sets.append(tuple(sorted(states)))
+                    code[r] = c
+                    at[r] = 0
+            if dead:
+                keep = np.ones(len(code), dtype=bool)
+                keep[dead] = False
+                ids, code, at, lengths = ids[keep], code[keep], at[keep], lengths[keep]
+                mask = np.zeros(self.vocab_size, dtype=bool)
+                mask[ids] = True
+            rest = np.flatnonzero((code <= -2) & (at < lengths))
+        if residual.order is not None:  # tables are shared by key: store canonical numbers
+            sets = _canonical(residual.order, sets)
+        return _Table(ids, code, at, sets, rest, mask)
+
+    def _past_copy(self, shape: _Shape, start: tuple[int, ...], after: np.ndarray) -> _Past:
+        """The template's walk from ``start`` (its own numbering) less the tokens that write
+        on past the copy with a character that what follows the copy (``after``: bool over the
+        alphabet) does not read (most: the template's walk stops every token at a character
+        it does not read), as :data:`_Past`; found once per start and ``after``, for every copy
+        of the template."""
+        key = (start, after.tobytes())
+        found = shape.past.get(key)
+        if found is None:
+            table = shape.tables.get(start)
+            if table is None:
+                table = shape.tables[start] = self._walk(
+                    Residual(("template", start), start, shape.edges, shape.end, None)
+                )
+            ids, code, at, mask = table.ids, table.code, table.at, table.mask
+            pos = np.searchsorted(self._walk_ids, ids)
+            lengths = self._lengths[pos]
+            out = np.flatnonzero(code <= -2)
+            if len(out):
+                dead = out[~after[self._flat[self._offsets[pos[out]] + at[out] - 1]]]
+                if len(dead):
+                    keep = np.ones(len(ids), dtype=bool)
+                    keep[dead] = False
+                    ids, code, at, lengths = ids[keep], code[keep], at[keep], lengths[keep]
+                    mask = np.zeros(self.vocab_size, dtype=bool)
+                    mask[ids] = True
+                    out = np.flatnonzero(code <= -2)
+            on = list(zip(out.tolist(), ids[out].tolist(), at[out].tolist(), strict=True))
+            rest = np.flatnonzero((code <= -2) & (at < lengths))
+            found = shape.past[key] = (table.sets, ids, code, at, mask, lengths, rest, on)
+        return found
+
+    def _copy_check(self, residual: Residual, copy: Copy) -> _CopyCheck | None:
+        """What the walks of a copy need (see :data:`_CopyCheck`), or None when they cannot be
+        read off the template's: the copy's first state reads more than the template's own
+        (it ends a loop before the copy), its end reaches the piece's end without a character,
+        or what follows the copy, its end included, can read a character the template reads
+        (then a token could go on both inside and past the copy, or into the copy again).
+        Found once per copy."""
+        key = (id(residual.edges), copy.base)
+        found = self._copy_checks.get(key)
+        if found is None or found[0] is not residual.edges:
+            found = self._copy_checks[key] = (residual.edges, self._check_copy(residual, copy))
+        return found[1]
+
+    def _check_copy(self, residual: Residual, copy: Copy) -> _CopyCheck | None:
+        template, edges = copy.template, residual.edges
+        rows, exit_ = template.rows, template.end
+        if len(edges[copy.entry]) != len(rows[0]):
+            return None
+        end = copy.base + exit_ if exit_ else copy.entry
+        reach = frozenset(empty_closure(edges, end))
+        if residual.end in reach:
+            return None
+        shape = self._shape(template)
+        after = np.zeros(len(self._alphabet), dtype=bool)
+        for s in reach:
+            for cs, _ in edges[s]:
+                if cs is not None:
+                    after |= self._member(cs)
+        if (after & shape.reads).any():
+            return None
+        others = frozenset(s for s in reach if s != end and edges[s])
+        return shape, end, reach, others, after
+
+    def _shape(self, template: Template) -> _Shape:
+        """The template as walked (one per distinct rows: the copies of a value under
+        different marks share it)."""
+        found = self._shape_of.get(id(template))
+        if found is None or found[0] is not template:
+            shape = self._shapes.get(template.rows)
+            if shape is None:
+                reads = np.zeros(len(self._alphabet), dtype=bool)
+                for row in template.rows:
+                    for cs, _ in row:
+                        if cs is not None:
+                            reads |= self._member(cs)
+                shape = self._shapes[template.rows] = _Shape(template, reads, self._alphabet)
+            found = self._shape_of[id(template)] = (template, shape)
+        return found[1]
 
     def _texts(self, residual: Residual) -> _Table | None:
         """:meth:`_walk` of a rest that is a few texts (an attribute's or an enum field's

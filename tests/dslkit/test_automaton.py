@@ -20,6 +20,8 @@ from dslkit.automaton import (
     min_length,
     regex,
     seq,
+    star,
+    template,
 )
 
 PATTERNS = [
@@ -75,6 +77,51 @@ def test_regex_reads_what_re_reads(pattern: str, data: st.DataObject) -> None:
     assert _accepts(pattern, matching), matching
     other = data.draw(st.text(st.sampled_from("aAb_0919.-\"'\\ \n[]éx×\u2028"), max_size=8))
     assert _accepts(pattern, other) == bool(re.fullmatch(pattern, other)), other
+
+
+class _Twice:
+    """``pattern, pattern`` and a newline, each value a copy of one template of the pattern."""
+
+    def __init__(self, pattern: str) -> None:
+        value = template(regex(pattern))
+        self.pattern = seq(value, star(seq(lit(", "), value)), lit("\n"))
+
+    def pieces(self) -> list[Piece]:
+        return [Piece(self.pattern, _End())]
+
+    def min_rest(self) -> int:
+        return min_length(self.pattern)
+
+    accepting = False
+    final = False
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_a_template_reads_what_its_pattern_reads_in_each_copy(
+    pattern: str, data: st.DataObject
+) -> None:
+    # a template is copied state for state wherever the pattern is written: the language is
+    # the pattern's, each copy is recorded where it lies (its state 0 is where the build
+    # starts, its state k the copy's base + k)
+    auto = Automaton(_Twice(pattern))
+    values = data.draw(st.lists(st.from_regex(pattern, fullmatch=True), min_size=1, max_size=3))
+    bits = st.sampled_from(["a", "b", "_", "0", "9", ".", '"', ", ", "\n", "×"])
+    other = data.draw(st.lists(bits, max_size=6).map("".join))
+    assert auto.accepts(", ".join(values) + "\n"), values
+    one = pattern.removesuffix(r"\Z")  # (an anchor reads nothing: no use between values)
+    wanted = bool(re.fullmatch(rf"(?:{one})(?:, (?:{one}))*", other))
+    assert auto.accepts(other + "\n") == wanted, other
+    piece = _Piece(_Twice(pattern).pattern)
+    first, second = piece.nfa.edges.copies
+    assert first.template is second.template and first.base < second.base
+    rows, edges = first.template.rows, piece.nfa.edges
+    for copy in (first, second):
+        for k, row in enumerate(rows[1:], 1):
+            # (the copy's end reads on into what follows: its own edges come first)
+            mine = edges[copy.base + k][: len(row)]
+            assert mine == tuple((cs, copy.base + t if t else copy.entry) for cs, t in row)
 
 
 def test_charsets_are_infinite_and_exclude() -> None:

@@ -562,3 +562,137 @@ def test_a_vocabulary_without_a_text_token_is_refused_clearly() -> None:
         TokenMasker(trace_dsl.prefix_automaton(), ["<eos>", "", "<pad>"], {0, 2}, 0)
     one = TokenMasker(trace_dsl.prefix_automaton(), ["<eos>", "e"], {0}, 0)  # one is enough
     assert one.info(one.start).mask.tolist() == [False, True]
+
+
+@pytest.mark.parametrize("kind", ["atomic", "bpe", "unigram"])
+def test_walks_read_off_a_template_equal_the_walk_of_each_copy(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rest that starts in a copy of a template (a trace's names, numbers and arguments,
+    # written in every step line) is read off the template's own walk from the same states,
+    # the tokens that write on past the copy read on through the piece: the same table as a
+    # walk of the vocabulary through the copy itself, and the same masks.
+    from dslkit.train import token_mask
+
+    read, walked = masker_for(kind, "trace"), masker_for(kind, "trace")
+    copied = token_mask.TokenMasker._copy_walk
+    found = []
+
+    def counted(self: TokenMasker, residual: Any) -> Any:
+        if self is walked:  # the reference walks every copy of its own
+            return None
+        table = copied(self, residual)
+        if table is not None:
+            found.append(residual.key)
+        return table
+
+    monkeypatch.setattr(token_mask.TokenMasker, "_copy_walk", counted)
+    for text in _texts("trace", 4, seed=13):
+        states = [read.automaton.start, walked.automaton.start]
+        for ch in text:
+            masks = [m.info(s).mask for m, s in zip((read, walked), states, strict=True)]
+            assert np.array_equal(*masks), text
+            states = [m.automaton.step(s, ch) for m, s in zip((read, walked), states, strict=True)]
+    assert len(found) > 5
+    reads, walks = _saved(read), _saved(walked)
+    assert reads.keys() == walks.keys()
+    for key in map(_saved_key, found):
+        table, other = reads[key], walks[key]
+        assert _rows(table) == _rows(other), key
+        assert table.ids[table.rest].tolist() == other.ids[other.rest].tolist()
+
+
+def _zeros(nfa: Any, s: int) -> int:
+    """``0`` one or more times, ending in the state that reads them (a hand-written fragment)."""
+    zeros = nfa.new()
+    nfa.add(s, zeros, "0")
+    nfa.add(zeros, zeros, "0")
+    return zeros
+
+
+class _Copies:
+    """Pieces that copy templates where a copy's walk can and cannot be read off the
+    template's: a name then ``;`` (it can); a name then ``a;`` (what follows reads a letter
+    the name reads too); a list of numbers (the copy inside the repetition is entered again
+    from its end); a name at the piece's very end (it completes the piece)."""
+
+    def __init__(self) -> None:
+        from dslkit.automaton import alt, plus, regex, seq, star, template
+
+        name, number = template(regex("[a-z]+")), template(regex("[0-9]+"))
+        self._pieces = [
+            Piece(seq(lit("v="), name, lit(";\n")), _ChainEnd()),
+            Piece(seq(lit("w="), name, lit("a;\n")), _ChainEnd()),
+            Piece(seq(lit("l=["), number, star(seq(lit(","), number)), lit("]\n")), _ChainEnd()),
+            Piece(seq(lit("p="), plus(template(regex("[a-z]"))), lit(";\n")), _ChainEnd()),
+            Piece(seq(lit("z="), template(regex("[a-z]+!\n"))), _ChainEnd()),
+            Piece(seq(lit("q="), star(lit("0")), name, lit(";\n")), _ChainEnd()),
+            Piece(seq(lit("r="), _zeros, name, lit(";\n")), _ChainEnd()),
+            Piece(seq(lit("s="), template(regex("b*")), lit(";\n")), _ChainEnd()),
+            Piece(seq(lit("t="), alt(name, lit("9")), lit(";\n")), _ChainEnd()),
+        ]
+
+    def pieces(self) -> list[Piece]:
+        return self._pieces
+
+    def min_rest(self) -> int:
+        return 4
+
+    accepting = False
+    final = False
+
+
+def test_copies_a_template_cannot_stand_for_are_walked_on_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Tokens that cross a copy's end (``b;``, ``ba;``, ``1,2``, ``a;\n``), on copies whose walk
+    # the template's gives and on those it cannot (the masker refuses those and walks them
+    # itself): every state keeps its brute-force mask and next states.
+    from dslkit.train import token_mask
+
+    vocab = [*"vwlpz=;[],\nab0129!", "ab", "ba", "b;", "ba;", "a;", "a;\n", ";\n", "1,", "1,2",
+             ",2]", "2]\n", "=a", "v=ab", "bab", "12", "a!\n", "!\n", "q=", "00", "0a", "r=0", "s=b", "bb;", "<eos>"]  # fmt: skip
+    eos = len(vocab) - 1
+    masker = TokenMasker(Automaton(_Copies()), vocab, [eos], eos)
+    auto = masker.automaton
+    copied = token_mask.TokenMasker._copy_walk
+    outcomes = []
+
+    def counted(self: TokenMasker, residual: Any) -> Any:
+        table = copied(self, residual)
+        outcomes.append(table is not None)
+        return table
+
+    monkeypatch.setattr(token_mask.TokenMasker, "_copy_walk", counted)
+    # (every rest walked through the vocabulary, none read from its few tokens: this one is
+    # small)
+    monkeypatch.setattr(token_mask, "_FEW", -1)
+    monkeypatch.setattr(token_mask, "_TEXTS", -1)
+    texts = [
+        "v=abba;\n",
+        "w=bba;\n",
+        "w=aa;\n",
+        "l=[12,0,9]\n",
+        "p=ab;\n",
+        "z=ba!\n",
+        "q=00ab;\n",
+        "q=b;\n",
+        "r=00ab;\n",
+        "r=0b;\n",
+        "s=bb;\n",
+        "s=;\n",
+        "t=9;\n",
+        "t=ab;\n",
+    ]
+    for text in texts:
+        sid = auto.start
+        for ch in text:
+            info = masker.info(sid)
+            slow = brute_force_mask(auto, vocab, {eos: ""}, eos, sid)
+            assert np.array_equal(info.mask, slow), (text, np.flatnonzero(info.mask != slow))
+            for t in info.ids.tolist():
+                want = DEAD if t == eos else auto.advance(sid, vocab[t])
+                assert masker.advance(sid, t) == want, (text, vocab[t])
+            sid = auto.step(sid, ch)
+        assert auto.accepting(sid), text
+    assert any(outcomes) and not all(outcomes)
