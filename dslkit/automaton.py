@@ -678,14 +678,6 @@ class PieceName:
         return None
 
 
-class PieceRows(list):
-    """A piece's NFA rows (per state, its ``(chars, target)`` edges) with the template copies
-    they hold (:class:`Copy`, see :func:`template`), which a token masker reads off a
-    :class:`Residual`'s ``edges``."""
-
-    copies: tuple[Copy, ...] = ()
-
-
 class _Piece:
     """One piece pattern as an NFA of its own (state 0 its start), built once and shared by
     every context that lists the pattern."""
@@ -701,10 +693,8 @@ class _Piece:
         self.end = pattern(self.nfa, self.nfa.new())
         # built: each row frozen to a tuple of (str | CharSet | None, int) pairs, which the
         # cyclic collector untracks (a list never is), as it does the pairs
-        rows = PieceRows([tuple(row) for row in self.nfa.edges])
-        if self.nfa.copies:
-            rows.copies = tuple(self.nfa.copies)
-        self.nfa.edges = rows
+        self.nfa.edges = [tuple(row) for row in self.nfa.edges]  # type: ignore[misc]
+        self.copies = tuple(self.nfa.copies)
         self.residuals: dict[frozenset[int], Residual] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -791,7 +781,7 @@ class _Piece:
             return self._by_piece(states)
         key = ("rest", len(states), index.get(self.end, -1), *flat)
         start = tuple(order[: len(states)])
-        return Residual(key, start, edges, self.end, tuple(order))
+        return Residual(key, start, edges, self.end, tuple(order), self.copies)
 
     def _long_from(self, states: frozenset[int]) -> bool:
         """Whether the rest from ``states`` is named by the piece without a search: the
@@ -809,7 +799,9 @@ class _Piece:
     def _by_piece(self, states: frozenset[int]) -> Residual:
         """The rest from ``states`` named by the piece and the states (see :attr:`name`)."""
         start = tuple(sorted(states))
-        return Residual(("piece", self.name, start), start, self.nfa.edges, self.end, None)
+        return Residual(
+            ("piece", self.name, start), start, self.nfa.edges, self.end, None, self.copies
+        )
 
     @cached_property
     def digest(self) -> str:
@@ -1040,6 +1032,7 @@ class Residual:
     ``(character set or None, target)`` pairs); reaching ``end`` completes the piece.
     ``order[i]`` is the piece's state numbered ``i`` canonically (None: the key uses the
     piece's own numbers), the numbering a walk table, shared by equal keys, stores.
+    ``copies`` are the templates copied into the piece (see :func:`template`).
     """
 
     key: Hashable
@@ -1047,11 +1040,12 @@ class Residual:
     edges: Sequence[Sequence[tuple[Chars | None, int]]]
     end: int
     order: tuple[int, ...] | None
+    copies: tuple[Copy, ...] = ()
 
     def __reduce__(self) -> tuple[object, ...]:
         # made again by the constructor: a slotted dataclass's own pickling reads its fields
         # one by one in Python, and a saved masker holds thousands of these
-        return (Residual, (self.key, self.start, self.edges, self.end, self.order))
+        return (Residual, (self.key, self.start, self.edges, self.end, self.order, self.copies))
 
 
 @dataclass(frozen=True, slots=True)

@@ -572,7 +572,7 @@ class _Shape:
 # A template's walk from a start, less the tokens that die past a copy (see
 # TokenMasker._past_copy): its sets; the ids, codes, characters read and mask of the others;
 # their lengths; the rows that write on past the piece; and the rows that write on past the
-# copy, (row, id, characters read) each
+# copy
 _Past = tuple[
     list[tuple[int, ...]],
     np.ndarray,
@@ -581,7 +581,7 @@ _Past = tuple[
     np.ndarray,
     np.ndarray,
     np.ndarray,
-    list[tuple[int, int, int]],
+    np.ndarray,
 ]
 
 
@@ -740,6 +740,8 @@ class TokenMasker:
         self._shape_of: dict[int, tuple[Template, _Shape]] = {}
         # (id(piece edges), copy base) -> (the edges, kept alive; the copy's check or None)
         self._copy_checks: dict[tuple[int, int], tuple[object, _CopyCheck | None]] = {}
+        # characters (bool over the alphabet, as bytes) -> the ids that start with one
+        self._firsts: dict[bytes, np.ndarray] = {}
 
     @cached_property
     def _walk_texts(self) -> tuple[str, ...]:
@@ -804,12 +806,13 @@ class TokenMasker:
             "_shapes",
             "_shape_of",
             "_copy_checks",
+            "_firsts",
             "_ref",
         ):
             del state[name]
         # derived from the vocabulary when first needed again (a loaded masker replaying the
         # states it saved walks nothing)
-        for name in ("_walk_texts", "_text_pos", "_heads", "_first_starts"):
+        for name in ("_walk_texts", "_text_pos", "_heads", "_first_starts", "_position"):
             state.pop(name, None)
         return state
 
@@ -1161,7 +1164,7 @@ class TokenMasker:
 
         def make() -> Residual:
             mine = tuple(map(order.__getitem__, numbering))
-            return Residual(key, mine[:starts], residual.edges, residual.end, mine)
+            return Residual(key, mine[:starts], residual.edges, residual.end, mine, residual.copies)
 
         return self.automaton.piece_residual(sid, piece, local, make)
 
@@ -1450,8 +1453,31 @@ class TokenMasker:
                 keep = ~short
                 act, cur = act[keep], cur[keep]
             j = 1
+        self._walk_on(dfa, act, cur, self._offsets[act] + j, found)
+        live, code, at = found.arrays()
+        ids = self._walk_ids[live]
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        mask[ids] = True
+        # the table numbers its own DFA states (0..): tables are shared by key and saved
+        inner = code >= 0
+        used = np.flatnonzero(np.bincount(code[inner], minlength=len(dfa.sets)))
+        local = np.zeros(len(dfa.sets), dtype=np.int32)
+        local[used] = np.arange(len(used), dtype=np.int32)
+        code[inner] = local[code[inner]]
+        sets = [dfa.sets[g] for g in used.tolist()]
+        if residual.order is not None:  # tables are shared by key: store canonical numbers
+            sets = _canonical(residual.order, sets)
+        rest = np.flatnonzero((code <= -2) & (at < self._lengths[live]))
+        return _Table(ids, code, at, sets, rest, mask)
+
+    def _walk_on(
+        self, dfa: _PieceDfa, act: np.ndarray, cur: np.ndarray, pos: np.ndarray, found: _Settled
+    ) -> None:
+        """Walk the tokens at walk positions ``act`` on through ``dfa`` from its states ``cur``,
+        each from its character ``pos`` (a position in the vocabulary's characters), settling
+        each in ``found`` where it ends, completes the piece or (not recorded) dies: a
+        vectorised step while many are active, the last few one by one."""
         flat, offsets, ends = self._flat, self._offsets, self._ends
-        pos = offsets[act] + j  # per active token: where in ``flat`` it reads next
         while act.size:
             if act.size <= _FEW:
                 dfa.finish(act, cur, pos, found, self._flat_view, offsets, ends)
@@ -1489,21 +1515,6 @@ class TokenMasker:
                 found.put(act[ended], cur[ended])
                 keep = ~ended
                 act, cur, pos = act[keep], cur[keep], pos[keep]
-        live, code, at = found.arrays()
-        ids = self._walk_ids[live]
-        mask = np.zeros(self.vocab_size, dtype=bool)
-        mask[ids] = True
-        # the table numbers its own DFA states (0..): tables are shared by key and saved
-        inner = code >= 0
-        used = np.flatnonzero(np.bincount(code[inner], minlength=len(dfa.sets)))
-        local = np.zeros(len(dfa.sets), dtype=np.int32)
-        local[used] = np.arange(len(used), dtype=np.int32)
-        code[inner] = local[code[inner]]
-        sets = [dfa.sets[g] for g in used.tolist()]
-        if residual.order is not None:  # tables are shared by key: store canonical numbers
-            sets = _canonical(residual.order, sets)
-        rest = np.flatnonzero((code <= -2) & (at < self._lengths[live]))
-        return _Table(ids, code, at, sets, rest, mask)
 
     def _copy_walk(self, residual: Residual) -> _Table | None:
         """:meth:`_walk` of a rest that starts in a copy of a template (a value a language
@@ -1516,8 +1527,7 @@ class TokenMasker:
         A token that ends inside the copy ends in the template's states, renumbered; one that
         writes on past the copy's end stops in the template's walk at the first character
         the template cannot read, and is read on from there through the piece's NFA."""
-        copies: tuple[Copy, ...] = getattr(residual.edges, "copies", ())
-        for copy in copies:
+        for copy in residual.copies:
             lo, hi = copy.base + 1, copy.base + len(copy.template.rows)
             # (a state can lie in two copies: the end of one is where the next starts)
             if any(lo <= s < hi or s == copy.entry for s in residual.start):
@@ -1544,11 +1554,15 @@ class TokenMasker:
             else:
                 outside.add(s)
         # the start is the copy's states and, when its end is among them, what that reaches
-        if outside != others if end in start else outside:
+        at_end = end in start
+        if outside != others if at_end else outside:
             return None
-        tsets, ids, code, at, mask, lengths, rest, on = self._past_copy(
-            shape, tuple(sorted(inside)), after
-        )
+        # From the copy's end, a token's first character is read either by the template or by
+        # what follows the copy, never both (_copy_check): the template is walked from its
+        # other states, and the tokens that start with a character what follows reads are read
+        # through the piece from there, as those that write on past the copy are.
+        inner = tuple(sorted(k for k in inside if k != shape.exit))
+        tsets, ids, code, at, mask, lengths, rest, on = self._past_copy(shape, inner, after)
         base, entry = copy.base, copy.entry
         sets = [
             tuple(sorted({base + k if k else entry for k in st} | reach))
@@ -1556,43 +1570,105 @@ class TokenMasker:
             else tuple(sorted([base + k if k else entry for k in st]))
             for st in tsets
         ]
-        if on:
-            # the tokens that write on past the copy with a character what follows it reads:
-            # read on from there through the piece's NFA from the copy's end (no state of the
-            # template reads that character: see _copy_check)
-            move, vocab, stop = self._moves(residual.edges), self._vocab, residual.end
+        more = self._starting_in(after) if at_end else _NO_IDS
+        if len(on) or len(more):
+            # walked on from the copy's end through the piece (no state of the template reads
+            # the character they read there: see _copy_check)
             code, at = code.copy(), at.copy()
-            dead: list[int] = []
-            numbered: dict[frozenset[int], int] = {}
-            for r, token, k in on:
-                text = vocab[token]
-                states = reach
-                for i in range(k - 1, len(text)):
-                    nxt = move(states, text[i])
-                    if nxt is None:
-                        dead.append(r)
-                        break
-                    if stop in nxt:
-                        at[r] = i + 1
-                        break
-                    states = nxt
-                else:
-                    c = numbered.get(states)
+            past = np.concatenate([ids[on], more])
+            ends, died, ats = self._past_end(
+                residual, reach, past, np.concatenate([at[on], np.ones(len(more), np.int32)])
+            )
+            numbered: dict[tuple[int, ...], int] = {}
+            codes = np.full(len(past), _DEAD, dtype=np.int32)
+            reads = np.zeros(len(past), dtype=np.int32)
+            for n, (st, k) in enumerate(zip(ends, ats, strict=True)):
+                if isinstance(st, tuple):
+                    c = numbered.get(st)
                     if c is None:
-                        c = numbered[states] = len(sets)
-                        sets.append(tuple(sorted(states)))
-                    code[r] = c
-                    at[r] = 0
-            if dead:
-                keep = np.ones(len(code), dtype=bool)
-                keep[dead] = False
-                ids, code, at, lengths = ids[keep], code[keep], at[keep], lengths[keep]
+                        c = numbered[st] = len(sets)
+                        sets.append(st)
+                    codes[n] = c
+                elif st is not None:
+                    codes[n], reads[n] = -2, k
+            code[on], at[on] = codes[: len(on)], reads[: len(on)]
+            if len(more):
+                new = codes[len(on) :] != _DEAD
+                ids = np.concatenate([ids, more[new]])
+                code = np.concatenate([code, codes[len(on) :][new]])
+                at = np.concatenate([at, reads[len(on) :][new]])
+                order = np.argsort(ids, kind="stable")
+                ids, code, at = ids[order], code[order], at[order]
+            if died or len(more):
+                keep = code != _DEAD
+                ids, code, at = ids[keep], code[keep], at[keep]
                 mask = np.zeros(self.vocab_size, dtype=bool)
                 mask[ids] = True
+            lengths = self._lengths[self._position[ids]]
             rest = np.flatnonzero((code <= -2) & (at < lengths))
         if residual.order is not None:  # tables are shared by key: store canonical numbers
             sets = _canonical(residual.order, sets)
         return _Table(ids, code, at, sets, rest, mask)
+
+    def _starting_in(self, chars: np.ndarray) -> np.ndarray:
+        """The ids of the walkable tokens whose first character is one of ``chars`` (bool
+        over the alphabet), ascending (found once per set, from the tokens grouped by first
+        character: no pass over the vocabulary)."""
+        key = chars.tobytes()
+        found = self._firsts.get(key)
+        if found is None:
+            starts, order = self._first_starts, self._heads[1]
+            picked: list[int] = []
+            for f in np.flatnonzero(chars).tolist():
+                picked += order[starts[f] : starts[f + 1]]
+            found = self._firsts[key] = np.sort(self._walk_ids[picked])
+        return found
+
+    def _past_end(
+        self, residual: Residual, reach: frozenset[int], ids: np.ndarray, at: np.ndarray
+    ) -> tuple[list[tuple[int, ...] | int | None], bool, list[int]]:
+        """Where the tokens ``ids`` end when read on through the piece from the states
+        ``reach`` at their character ``at - 1``: per token, the piece's NFA states it ends
+        in (a sorted tuple), -2 when it completes the piece (with the characters it read
+        then), or None when it dies; and whether any died. One by one through the piece's
+        NFA for a few, through its DFA (:meth:`_walk_on`) for more."""
+        pos = self._position[ids]
+        out: list[tuple[int, ...] | int | None] = [None] * len(ids)
+        ats = [0] * len(ids)
+        if len(ids) <= _FEW:
+            move, vocab, stop = self._moves(residual.edges), self._vocab, residual.end
+            for n, (token, k) in enumerate(zip(ids.tolist(), at.tolist(), strict=True)):
+                text, states = vocab[token], reach
+                for i in range(k - 1, len(text)):
+                    nxt = move(states, text[i])
+                    if nxt is None:
+                        break
+                    if stop in nxt:
+                        out[n], ats[n] = -2, i + 1
+                        break
+                    states = nxt
+                else:
+                    out[n] = tuple(sorted(states))
+        else:
+            dfa, found = self._dfa(residual), _Settled()
+            order = np.argsort(pos)
+            start = np.full(len(ids), dfa.state(reach), dtype=np.int32)
+            self._walk_on(dfa, pos[order], start, self._offsets[pos[order]] + at[order] - 1, found)
+            live, code, read = found.arrays()
+            which = order[np.searchsorted(pos[order], live)]
+            for n, c, k in zip(which.tolist(), code.tolist(), read.tolist(), strict=True):
+                if c >= 0:
+                    out[n] = dfa.sets[c]
+                else:
+                    out[n], ats[n] = -2, k
+        return out, any(st is None for st in out), ats
+
+    @cached_property
+    def _position(self) -> np.ndarray:
+        """id -> its walk position (-1: a token not walked; found when first needed)."""
+        pos = np.full(self.vocab_size, -1, dtype=np.int64)
+        pos[self._walk_ids] = np.arange(len(self._walk_ids), dtype=np.int64)
+        return pos
 
     def _past_copy(self, shape: _Shape, start: tuple[int, ...], after: np.ndarray) -> _Past:
         """The template's walk from ``start`` (its own numbering) less the tokens that write
@@ -1605,11 +1681,13 @@ class TokenMasker:
         if found is None:
             table = shape.tables.get(start)
             if table is None:
-                table = shape.tables[start] = self._walk(
-                    Residual(("template", start), start, shape.edges, shape.end, None)
+                table = shape.tables[start] = (
+                    self._walk(Residual(("template", start), start, shape.edges, shape.end, None))
+                    if start
+                    else self._small_table([], [], [], [], [])  # (only the copy's end)
                 )
             ids, code, at, mask = table.ids, table.code, table.at, table.mask
-            pos = np.searchsorted(self._walk_ids, ids)
+            pos = self._position[ids]
             lengths = self._lengths[pos]
             out = np.flatnonzero(code <= -2)
             if len(out):
@@ -1621,9 +1699,8 @@ class TokenMasker:
                     mask = np.zeros(self.vocab_size, dtype=bool)
                     mask[ids] = True
                     out = np.flatnonzero(code <= -2)
-            on = list(zip(out.tolist(), ids[out].tolist(), at[out].tolist(), strict=True))
             rest = np.flatnonzero((code <= -2) & (at < lengths))
-            found = shape.past[key] = (table.sets, ids, code, at, mask, lengths, rest, on)
+            found = shape.past[key] = (table.sets, ids, code, at, mask, lengths, rest, out)
         return found
 
     def _copy_check(self, residual: Residual, copy: Copy) -> _CopyCheck | None:
@@ -2220,6 +2297,7 @@ def _nfa_moves(
 
 
 _UNREAD = object()  # a move not memoised yet
+_NO_IDS = np.zeros(0, dtype=np.int64)
 
 
 def _single_characters(

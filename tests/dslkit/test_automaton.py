@@ -114,7 +114,7 @@ def test_a_template_reads_what_its_pattern_reads_in_each_copy(
     wanted = bool(re.fullmatch(rf"(?:{one})(?:, (?:{one}))*", other))
     assert auto.accepts(other + "\n") == wanted, other
     piece = _Piece(_Twice(pattern).pattern)
-    first, second = piece.nfa.edges.copies
+    first, second = piece.copies
     assert first.template is second.template and first.base < second.base
     rows, edges = first.template.rows, piece.nfa.edges
     for copy in (first, second):
