@@ -215,6 +215,23 @@ class Template:
     def __repr__(self) -> str:
         return f"Template({len(self.rows)} states, end {self.end})"
 
+    @cached_property
+    def digest(self) -> str:
+        """A hash of the template's edges (not its marks: copies of one value under other
+        marks read alike), equal in every process."""
+        return _rows_digest(self.rows, self.end).hex()
+
+
+class _Block(NamedTuple):
+    """A template copy as a piece's rest search writes it (see :meth:`_Piece.blocks`)."""
+
+    digest: str  # the template's edges (see Template.digest)
+    states: tuple[int, ...]  # the copy's states, in the template's order
+    prior: int  # edges of the first state before the copy's own
+    own: int  # edges of the end that are the template's (what follows adds the others)
+    entry: int  # the copy's first state
+    end: int  # and its end
+
 
 class Copy(NamedTuple):
     """A template copied into an NFA: ``entry`` is its state 0, ``base + k`` its state ``k``."""
@@ -761,27 +778,129 @@ class _Piece:
         # per edge: these live as long as the process and the collector walks each), written
         # as the breadth-first search numbers the states (a row's targets are numbered when
         # it is read, so one pass does both).
-        flat: list[object] = []
-        put, number, find = flat.append, order.append, index.get  # (a hot loop: locals)
-        n = len(order)
-        for s in order:  # (the iteration reads the states numbered as it goes)
-            row = edges[s]
-            put(len(row))
-            for cs, t in row:
-                i = find(t)
-                if i is None:
-                    i = index[t] = n
-                    n += 1
-                    number(t)
-                put(cs)
-                put(i)
-            if n > _SMALL:
-                break
-        if n > _SMALL:  # a long rest (a trace step): named by the piece, not copied
+        if self.copies and self.blocks[0]:
+            flat = self._search_blocks(order, index)
+        else:
+            flat = []
+            put, number, find = flat.append, order.append, index.get  # (a hot loop: locals)
+            n = len(order)
+            for s in order:  # (the iteration reads the states numbered as it goes)
+                row = edges[s]
+                put(len(row))
+                for cs, t in row:
+                    i = find(t)
+                    if i is None:
+                        i = index[t] = n
+                        n += 1
+                        number(t)
+                    put(cs)
+                    put(i)
+                if n > _SMALL:
+                    break
+        if len(order) > _SMALL:  # a long rest (a trace step): named by the piece, not copied
             return self._by_piece(states)
         key = ("rest", len(states), index.get(self.end, -1), *flat)
         start = tuple(order[: len(states)])
         return Residual(key, start, edges, self.end, tuple(order), self.copies)
+
+    def _search_blocks(self, order: list[int], index: dict[int, int]) -> list[object]:
+        """:meth:`_residual`'s search where the piece holds template copies (:attr:`blocks`):
+        a copy the search enters at its first state is numbered whole there, in the template's
+        order, and written as its template's digest and the number of its first state; of
+        its states, only the edges its first state and end have besides the template's are
+        written (the others are the template's). The same rest is written the same way in
+        every piece, in a few items a copy where its edges were dozens."""
+        edges = self.nfa.edges
+        blocks, owner = self.blocks
+        flat: list[object] = []
+        put, number, find = flat.append, order.append, index.get  # (a hot loop: locals)
+        rows: list[int] = []  # the states whose edges are written, in the order numbered
+        todo = rows.append
+        # the copies the rest is in from its start, or meets other than at their first
+        # state: searched state by state (numbered whole, their states before the start would
+        # name the same rest apart from each place it starts in a copy)
+        plain = {owner[s] for s in order}
+
+        def number_copy(k: int) -> None:
+            block = blocks[k]
+            states = block.states
+            n = len(order)
+            order.extend(states)
+            index.update(zip(states, range(n, n + len(states)), strict=True))
+            todo(block.entry)
+            todo(block.end)
+            put((block.digest, n))
+
+        for s in order:  # (the iteration reads the states listed as it goes)
+            todo(s)
+        for s in rows:  # (the iteration reads the states listed as it goes)
+            k = owner[s]
+            if k < 0 or k in plain:
+                row = edges[s]
+            elif s == blocks[k].entry:
+                row = edges[s][: blocks[k].prior]
+            else:
+                row = edges[s][blocks[k].own :]
+            put(len(row))
+            for cs, t in row:
+                i = find(t)
+                if i is None:
+                    k = owner[t]
+                    if k >= 0 and k not in plain and t == blocks[k].entry:
+                        number_copy(k)
+                        i = index[t]
+                    else:
+                        if k >= 0:
+                            plain.add(k)
+                        i = index[t] = len(order)
+                        number(t)
+                        todo(t)
+                put(cs)
+                put(i)
+            if len(order) > _SMALL:
+                break
+        return flat
+
+    @cached_property
+    def blocks(self) -> tuple[list[_Block], list[int]]:
+        """The template copies whose first state and end have the template's edges (the first
+        state's last, the end's first: what comes before and after the copy adds its own
+        around them; the copy's other states are its own, made by the copy), as
+        :class:`_Block` s, and per state the block it lies in (-1: none); a state of two
+        copies (one's end where the next one starts) is in neither. Found when a rest is first
+        searched."""
+        edges = self.nfa.edges
+        owner = [-1] * len(edges)
+        blocks: list[_Block] = []
+        dropped: set[int] = set()
+        for copy in self.copies:
+            rows, entry, base = copy.template.rows, copy.entry, copy.base
+            end = copy.template.end
+            first, last = edges[entry], edges[base + end]
+            prior, own = len(first) - len(rows[0]), len(rows[end])
+            if (
+                not end
+                or prior < 0
+                or len(last) < own
+                or any(
+                    (cs, base + t if t else entry) != edge
+                    for row, mine in ((rows[0], first[prior:]), (rows[end], last[:own]))
+                    for (cs, t), edge in zip(row, mine, strict=True)
+                )
+            ):
+                continue
+            k = len(blocks)
+            states = (entry, *range(base + 1, base + len(rows)))
+            blocks.append(_Block(copy.template.digest, states, prior, own, entry, base + end))
+            owner[base + 1 : base + len(rows)] = [k] * (len(rows) - 1)
+            if owner[entry] >= 0:  # (the end of the copy before: in neither)
+                dropped.update((k, owner[entry]))
+            owner[entry] = k
+        for k in dropped:
+            for x in blocks[k].states:
+                if owner[x] == k:
+                    owner[x] = -1
+        return ([] if len(dropped) == len(blocks) else blocks), owner
 
     def _long_from(self, states: frozenset[int]) -> bool:
         """Whether the rest from ``states`` is named by the piece without a search: the
@@ -843,12 +962,19 @@ def _nfa_digest(part: Frag) -> bytes:
     """A hash of the NFA a hand-written fragment builds from a fresh state 0."""
     nfa = Nfa()
     end = part(nfa, nfa.new())
+    h = hashlib.sha256(_rows_digest(nfa.edges, end))
+    h.update(repr(sorted(nfa.tags.items())).encode())
+    return h.digest()
+
+
+def _rows_digest(rows: Sequence[Sequence[tuple[Chars | None, int]]], end: int) -> bytes:
+    """A hash of an NFA's edges and end (from state 0)."""
     # the edges as one int array (per state: its edge count, then per edge the number of its
     # character set's text and the target) and the set texts once each
     index: dict[int, int] = {}  # id(character set) -> number of its text (shared sets)
     numbers: dict[str, int] = {}  # text -> number, in order of first use
-    flat = [end, len(nfa.edges)]
-    for row in nfa.edges:
+    flat = [end, len(rows)]
+    for row in rows:
         flat.append(len(row))
         for cs, t in row:
             k = index.get(id(cs))
@@ -857,7 +983,6 @@ def _nfa_digest(part: Frag) -> bytes:
             flat += (k, t)
     h = hashlib.sha256(array.array("q", flat).tobytes())
     h.update("\n".join(numbers).encode("utf-8", "surrogatepass"))
-    h.update(repr(sorted(nfa.tags.items())).encode())
     return h.digest()
 
 

@@ -303,3 +303,45 @@ def test_a_repetition_ends_in_the_same_state_however_often_it_ran() -> None:
     at = marked.advance(marked.start, "@")
     assert marked.payload(at) is None and marked.commits(at) == "ref"
     assert marked.payload(marked.advance(at, "ab")) == "ref"
+
+
+def test_rests_named_alike_are_the_same_graph_with_or_without_template_copies() -> None:
+    # A rest is named by a search that writes a template copy as its template's digest and
+    # the numbers its states got: two rests of the trace's step lines with one name must be
+    # one graph under their canonical numberings (state i of one is state i of the other,
+    # edge for edge), and they are named alike exactly when the plain search, which writes
+    # every edge, names them alike.
+    from dslkit.automaton import empty_closure
+    from trace_dsl.automaton import _TraceLang
+
+    lines = {id(line): line for lines in _TraceLang().lines.values() for line in lines}
+    # and copies that differ only in their template's edges or in what reads before them
+    name, digits = template(regex("[a-z]+")), template(regex("[0-9]+"))
+    for value in (name, digits, seq(star(lit("0")), name), seq(star(lit("1")), name)):
+        line = seq(lit("a="), value, lit(";"), value, lit(";\n"))
+        lines[id(line)] = line
+    named: dict[object, tuple[_Piece, tuple[int, ...]]] = {}
+    plain_of: dict[object, object] = {}
+    blocked = 0
+    for line in lines.values():
+        piece, plain = _Piece(line), _Piece(line)
+        plain.__dict__["blocks"] = ([], [])  # (the search that writes every edge)
+        blocked += bool(piece.blocks[0])
+        edges = piece.nfa.edges
+        for s in range(len(edges)):
+            states = frozenset(x for x in empty_closure(edges, s) if edges[x])
+            if not states:
+                continue
+            rest, other = piece._residual(states), plain._residual(states)
+            if rest.order is None:
+                assert other.order is None  # (a long rest either way)
+                continue
+            # (a copy is numbered whole: its states before the start too)
+            assert set(rest.order) >= set(other.order) and rest.start == other.start
+            assert plain_of.setdefault(rest.key, other.key) == other.key
+            first = named.setdefault(rest.key, (piece, rest.order))
+            mapping = dict(zip(first[1], rest.order, strict=True))
+            for x, y in mapping.items():
+                row = [(cs, mapping[t]) for cs, t in first[0].nfa.edges[x]]
+                assert row == list(edges[y]), (rest.key[:3], x, y)
+    assert blocked > 5 and len(plain_of) == len(set(plain_of.values()))
