@@ -425,12 +425,7 @@ def test_rests_of_a_few_texts_read_by_text_equal_the_walk(
                 sid = masker.automaton.step(sid, ch)
     assert sum(calls) > 10  # many rests were read by text
 
-    reads, walks = _saved(read), _saved(walked)
-    assert reads.keys() == walks.keys()
-    for key, table in reads.items():
-        other = walks[key]
-        assert _rows(table) == _rows(other), key
-        assert table.ids[table.rest].tolist() == other.ids[other.rest].tolist()
+    _same_tables(read, walked)
 
 
 @pytest.mark.parametrize("kind", ["atomic", "bpe", "unigram"])
@@ -455,15 +450,7 @@ def test_few_tokens_after_a_literal_run_read_one_by_one_equal_the_walk(
     monkeypatch.setattr(token_mask.TokenMasker, "_read", counted)
     # and the rests whose first characters start few tokens at all (no literal run): read the
     # same way, from the tokens those characters start
-    firsts = token_mask.TokenMasker._few_first
-    few_first = []
-
-    def noted(self: TokenMasker, residual: Any) -> Any:
-        found = firsts(self, residual)
-        few_first.append(found is not None)
-        return found
-
-    monkeypatch.setattr(token_mask.TokenMasker, "_few_first", noted)
+    few_first = _calls(monkeypatch, "_few_first")
     read, walked = masker_for(kind, language), masker_for(kind, language)
     for text in _texts(language, 3, seed=11):
         states = [read.automaton.start, walked.automaton.start]
@@ -480,10 +467,36 @@ def test_few_tokens_after_a_literal_run_read_one_by_one_equal_the_walk(
             assert np.array_equal(*masks), text
     assert len(runs) > 5
     if language == "trace":  # (a trace's values: a number's or a name's first characters)
-        assert sum(few_first) > 5
+        assert sum(ok for _, ok in few_first) > 5
+    _same_tables(read, walked, runs)
+
+
+def _calls(
+    monkeypatch: pytest.MonkeyPatch, name: str, skip: TokenMasker | None = None
+) -> list[tuple[Any, bool]]:
+    """Wrap the masker's ``name`` (a method of a residual that may give None): each call is
+    noted as (the residual's key, whether it gave something); on the masker ``skip`` it gives
+    None, so that one does without it."""
+    from dslkit.train import token_mask
+
+    method = getattr(token_mask.TokenMasker, name)
+    calls: list[tuple[Any, bool]] = []
+
+    def noted(self: TokenMasker, residual: Any) -> Any:
+        found = None if self is skip else method(self, residual)
+        calls.append((residual.key, found is not None))
+        return found
+
+    monkeypatch.setattr(token_mask.TokenMasker, name, noted)
+    return calls
+
+
+def _same_tables(read: TokenMasker, walked: TokenMasker, keys: Any = None) -> None:
+    """Both maskers hold tables under the same keys, and those of ``keys`` (all: None) read
+    alike, row for row and in the tokens that write on past their piece."""
     reads, walks = _saved(read), _saved(walked)
     assert reads.keys() == walks.keys()
-    for key in map(_saved_key, runs):
+    for key in reads if keys is None else map(_saved_key, keys):
         table, other = reads[key], walks[key]
         assert _rows(table) == _rows(other), key
         assert table.ids[table.rest].tolist() == other.ids[other.rest].tolist()
@@ -572,34 +585,18 @@ def test_walks_read_off_a_template_equal_the_walk_of_each_copy(
     # written in every step line) is read off the template's own walk from the same states,
     # the tokens that write on past the copy read on through the piece: the same table as a
     # walk of the vocabulary through the copy itself, and the same masks.
-    from dslkit.train import token_mask
 
     read, walked = masker_for(kind, "trace"), masker_for(kind, "trace")
-    copied = token_mask.TokenMasker._copy_walk
-    found = []
-
-    def counted(self: TokenMasker, residual: Any) -> Any:
-        if self is walked:  # the reference walks every copy of its own
-            return None
-        table = copied(self, residual)
-        if table is not None:
-            found.append(residual.key)
-        return table
-
-    monkeypatch.setattr(token_mask.TokenMasker, "_copy_walk", counted)
+    calls = _calls(monkeypatch, "_copy_walk", skip=walked)  # (the reference walks every copy)
     for text in _texts("trace", 4, seed=13):
         states = [read.automaton.start, walked.automaton.start]
         for ch in text:
             masks = [m.info(s).mask for m, s in zip((read, walked), states, strict=True)]
             assert np.array_equal(*masks), text
             states = [m.automaton.step(s, ch) for m, s in zip((read, walked), states, strict=True)]
+    found = [key for key, ok in calls if ok]
     assert len(found) > 5
-    reads, walks = _saved(read), _saved(walked)
-    assert reads.keys() == walks.keys()
-    for key in map(_saved_key, found):
-        table, other = reads[key], walks[key]
-        assert _rows(table) == _rows(other), key
-        assert table.ids[table.rest].tolist() == other.ids[other.rest].tolist()
+    _same_tables(read, walked, found)
 
 
 def _zeros(nfa: Any, s: int) -> int:
@@ -655,15 +652,7 @@ def test_copies_a_template_cannot_stand_for_are_walked_on_their_own(
     eos = len(vocab) - 1
     masker = TokenMasker(Automaton(_Copies()), vocab, [eos], eos)
     auto = masker.automaton
-    copied = token_mask.TokenMasker._copy_walk
-    outcomes = []
-
-    def counted(self: TokenMasker, residual: Any) -> Any:
-        table = copied(self, residual)
-        outcomes.append(table is not None)
-        return table
-
-    monkeypatch.setattr(token_mask.TokenMasker, "_copy_walk", counted)
+    calls = _calls(monkeypatch, "_copy_walk")
     # (every rest walked through the vocabulary, none read from its few tokens: this one is
     # small)
     monkeypatch.setattr(token_mask, "_FEW", -1)
@@ -695,4 +684,5 @@ def test_copies_a_template_cannot_stand_for_are_walked_on_their_own(
                 assert masker.advance(sid, t) == want, (text, vocab[t])
             sid = auto.step(sid, ch)
         assert auto.accepting(sid), text
+    outcomes = [ok for _, ok in calls]
     assert any(outcomes) and not all(outcomes)
