@@ -734,10 +734,9 @@ class TokenMasker:
         self._stops_of = _stops_in(self._flat)
         # (id(stop positions), skip) -> (them, kept alive so the id is not reused; _whole)
         self._wholes: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-        # templates as walked (see _copy_walk): by the template's rows (copies of one value
-        # under different marks share them), and id(template) -> (it, kept alive; its shape)
-        self._shapes: dict[object, _Shape] = {}
-        self._shape_of: dict[int, tuple[Template, _Shape]] = {}
+        # templates as walked (see _copy_walk), by the digest of their edges (copies of one
+        # value under different marks share one)
+        self._shapes: dict[str, _Shape] = {}
         # (id(piece edges), copy base) -> (the edges, kept alive; the copy's check or None)
         self._copy_checks: dict[tuple[int, int], tuple[object, _CopyCheck | None]] = {}
         # characters (bool over the alphabet, as bytes) -> the ids that start with one
@@ -804,7 +803,6 @@ class TokenMasker:
             "_stops_of",
             "_wholes",
             "_shapes",
-            "_shape_of",
             "_copy_checks",
             "_firsts",
             "_ref",
@@ -946,8 +944,7 @@ class TokenMasker:
             if len(tables) == 1:
                 union = tables[0].mask
             elif tables:
-                union = np.zeros(self.vocab_size, dtype=bool)
-                union[np.concatenate([table.ids for table in tables])] = True
+                union = self._mask_of(np.concatenate([table.ids for table in tables]))
             else:
                 union = self._nothing
             found = self._by_parts[parts] = (tables, union)
@@ -1250,11 +1247,17 @@ class TokenMasker:
         firsts = np.flatnonzero(held).tolist()
         if sum(starts[f + 1] - starts[f] for f in firsts) > _FEW:
             return None
-        order = self._heads[1]
+        return sorted(self._led_by(firsts))
+
+    def _led_by(self, firsts: Iterable[int]) -> list[int]:
+        """The walk positions of the tokens whose first character is one of ``firsts``
+        (alphabet indices), in no particular order: read off the tokens grouped by first
+        character (:attr:`_heads`), no pass over the vocabulary."""
+        starts, order = self._first_starts, self._heads[1]
         out: list[int] = []
         for f in firsts:
             out += order[starts[f] : starts[f + 1]]
-        return sorted(out)
+        return out
 
     @cached_property
     def _first_starts(self) -> list[int]:
@@ -1456,8 +1459,7 @@ class TokenMasker:
         self._walk_on(dfa, act, cur, self._offsets[act] + j, found)
         live, code, at = found.arrays()
         ids = self._walk_ids[live]
-        mask = np.zeros(self.vocab_size, dtype=bool)
-        mask[ids] = True
+        mask = self._mask_of(ids)
         # the table numbers its own DFA states (0..): tables are shared by key and saved
         inner = code >= 0
         used = np.flatnonzero(np.bincount(code[inner], minlength=len(dfa.sets)))
@@ -1602,8 +1604,7 @@ class TokenMasker:
             if died or len(more):
                 keep = code != _DEAD
                 ids, code, at = ids[keep], code[keep], at[keep]
-                mask = np.zeros(self.vocab_size, dtype=bool)
-                mask[ids] = True
+                mask = self._mask_of(ids)
             lengths = self._lengths[self._position[ids]]
             rest = np.flatnonzero((code <= -2) & (at < lengths))
         if residual.order is not None:  # tables are shared by key: store canonical numbers
@@ -1617,10 +1618,7 @@ class TokenMasker:
         key = chars.tobytes()
         found = self._firsts.get(key)
         if found is None:
-            starts, order = self._first_starts, self._heads[1]
-            picked: list[int] = []
-            for f in np.flatnonzero(chars).tolist():
-                picked += order[starts[f] : starts[f + 1]]
+            picked = self._led_by(np.flatnonzero(chars).tolist())
             found = self._firsts[key] = np.sort(self._walk_ids[picked])
         return found
 
@@ -1638,15 +1636,11 @@ class TokenMasker:
         if len(ids) <= _FEW:
             move, vocab, stop = self._moves(residual.edges), self._vocab, residual.end
             for n, (token, k) in enumerate(zip(ids.tolist(), at.tolist(), strict=True)):
-                text, states = vocab[token], reach
-                for i in range(k - 1, len(text)):
-                    nxt = move(states, text[i])
-                    if nxt is None:
-                        break
-                    if stop in nxt:
-                        out[n], ats[n] = -2, i + 1
-                        break
-                    states = nxt
+                states, read = _read_token(move, reach, vocab[token], k - 1, stop)
+                if states is None:
+                    continue
+                if stop in states:
+                    out[n], ats[n] = -2, read
                 else:
                     out[n] = tuple(sorted(states))
         else:
@@ -1662,6 +1656,12 @@ class TokenMasker:
                 else:
                     out[n], ats[n] = -2, k
         return out, any(st is None for st in out), ats
+
+    def _mask_of(self, ids: np.ndarray) -> np.ndarray:
+        """Bool over the vocabulary: ``ids``."""
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        mask[ids] = True
+        return mask
 
     @cached_property
     def _position(self) -> np.ndarray:
@@ -1696,8 +1696,7 @@ class TokenMasker:
                     keep = np.ones(len(ids), dtype=bool)
                     keep[dead] = False
                     ids, code, at, lengths = ids[keep], code[keep], at[keep], lengths[keep]
-                    mask = np.zeros(self.vocab_size, dtype=bool)
-                    mask[ids] = True
+                    mask = self._mask_of(ids)
                     out = np.flatnonzero(code <= -2)
             rest = np.flatnonzero((code <= -2) & (at < lengths))
             found = shape.past[key] = (table.sets, ids, code, at, mask, lengths, rest, out)
@@ -1737,20 +1736,17 @@ class TokenMasker:
         return shape, end, reach, others, after
 
     def _shape(self, template: Template) -> _Shape:
-        """The template as walked (one per distinct rows: the copies of a value under
+        """The template as walked (one per distinct edges: the copies of a value under
         different marks share it)."""
-        found = self._shape_of.get(id(template))
-        if found is None or found[0] is not template:
-            shape = self._shapes.get(template.rows)
-            if shape is None:
-                reads = np.zeros(len(self._alphabet), dtype=bool)
-                for row in template.rows:
-                    for cs, _ in row:
-                        if cs is not None:
-                            reads |= self._member(cs)
-                shape = self._shapes[template.rows] = _Shape(template, reads, self._alphabet)
-            found = self._shape_of[id(template)] = (template, shape)
-        return found[1]
+        shape = self._shapes.get(template.digest)
+        if shape is None:
+            reads = np.zeros(len(self._alphabet), dtype=bool)
+            for row in template.rows:
+                for cs, _ in row:
+                    if cs is not None:
+                        reads |= self._member(cs)
+            shape = self._shapes[template.digest] = _Shape(template, reads, self._alphabet)
+        return shape
 
     def _texts(self, residual: Residual) -> _Table | None:
         """:meth:`_walk` of a rest that is a few texts (an attribute's or an enum field's
@@ -1827,28 +1823,24 @@ class TokenMasker:
         local: dict[frozenset[int], int] = {}  # NFA states a token ends in -> their code
         sets: list[tuple[int, ...]] = []
         for q in cands:
-            states = start
             text = texts[q]
-            for i, ch in enumerate(text):
-                nxt = move(states, ch)
-                if nxt is None:
-                    break
-                if end in nxt:
-                    if i + 1 < len(text):
-                        rest.append(len(live))
-                    live.append(q)
-                    codes.append(-2)
-                    ats.append(i + 1)
-                    break
-                states = nxt
-            else:
-                number = local.get(states)
-                if number is None:
-                    number = local[states] = len(sets)
-                    sets.append(tuple(sorted(states)))
+            states, at = _read_token(move, start, text, 0, end)
+            if states is None:
+                continue
+            if end in states:
+                if at < len(text):
+                    rest.append(len(live))
                 live.append(q)
-                codes.append(number)
-                ats.append(0)
+                codes.append(-2)
+                ats.append(at)
+                continue
+            number = local.get(states)
+            if number is None:
+                number = local[states] = len(sets)
+                sets.append(tuple(sorted(states)))
+            live.append(q)
+            codes.append(number)
+            ats.append(0)
         if residual.order is not None:  # tables are shared by key: store canonical numbers
             sets = _canonical(residual.order, sets)
         return self._small_table(live, codes, ats, rest, sets)
@@ -1914,8 +1906,7 @@ class TokenMasker:
         found = self._row_arrays.get(key)
         if found is None:
             ids = self._walk_ids[live]
-            mask = np.zeros(self.vocab_size, dtype=bool)
-            mask[ids] = True
+            mask = self._mask_of(ids)
             found = self._row_arrays[key] = (
                 ids,
                 np.array(codes, dtype=np.int32),
@@ -2107,9 +2098,7 @@ class TokenMasker:
                 after[k] = min(int(after[k]), d)
             info.tokens_after = after
         limit = max(remaining - 1, int(after.min(initial=INF)))
-        mask = np.zeros(self.vocab_size, dtype=bool)
-        mask[info.ids[after <= limit]] = True
-        return mask
+        return self._mask_of(info.ids[after <= limit])
 
     @property
     def n_cached(self) -> int:
@@ -2297,6 +2286,26 @@ def _nfa_moves(
 
 
 _UNREAD = object()  # a move not memoised yet
+
+
+def _read_token(
+    move: Callable[[frozenset[int], str], frozenset[int] | None],
+    states: frozenset[int],
+    text: str,
+    k: int,
+    end: int,
+) -> tuple[frozenset[int] | None, int]:
+    """Read ``text`` from its character ``k`` through a piece's NFA moves (:func:`_nfa_moves`)
+    from ``states``: the states after it, or None (it dies), with the characters read; the
+    reading stops at the first states that hold ``end`` (the piece is complete)."""
+    for i in range(k, len(text)):
+        nxt = move(states, text[i])
+        if nxt is None or end in nxt:
+            return nxt, i + 1
+        states = nxt
+    return states, len(text)
+
+
 _NO_IDS = np.zeros(0, dtype=np.int64)
 
 
