@@ -780,7 +780,7 @@ class _Piece:
         # it is read, so one pass does both).
         if self.copies and self.blocks[0]:
             flat = self._search_blocks(order, index)
-        else:
+        else:  # (_search_blocks with no copy, written out: it costs the scenes 1.2-1.7% more)
             flat = []
             put, number, find = flat.append, order.append, index.get  # (a hot loop: locals)
             n = len(order)

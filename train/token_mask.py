@@ -1636,11 +1636,11 @@ class TokenMasker:
         if len(ids) <= _FEW:
             move, vocab, stop = self._moves(residual.edges), self._vocab, residual.end
             for n, (token, k) in enumerate(zip(ids.tolist(), at.tolist(), strict=True)):
-                states, read = _read_token(move, reach, vocab[token], k - 1, stop)
+                states, chars = _read_token(move, reach, vocab[token], k - 1, stop)
                 if states is None:
                     continue
                 if stop in states:
-                    out[n], ats[n] = -2, read
+                    out[n], ats[n] = -2, chars
                 else:
                     out[n] = tuple(sorted(states))
         else:
