@@ -713,6 +713,9 @@ class _Piece:
         self.nfa.edges = [tuple(row) for row in self.nfa.edges]  # type: ignore[misc]
         self.copies = tuple(self.nfa.copies)
         self.residuals: dict[frozenset[int], Residual] = {}
+        # residual -> the 1-tuple of it that the parts of every state set lying in this piece
+        # alone hold (one per residual, not one per state set: see Parts)
+        self._alone: dict[Residual, tuple[Residual]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # the key may hold hand-written fragments (closures): a saved piece keeps its digest
@@ -760,6 +763,13 @@ class _Piece:
         """State -> characters to the end (found when first asked: only shortest completions
         and budget steering need it)."""
         return _to_end(self.nfa.edges, [self.end])
+
+    def alone(self, residual: Residual) -> tuple[Residual]:
+        """``(residual,)``, one tuple per residual of the piece."""
+        found = self._alone.get(residual)
+        if found is None:
+            found = self._alone[residual] = (residual,)
+        return found
 
     def residual(self, states: frozenset[int]) -> Residual:
         """What is left to read from ``states`` (see :class:`Residual`)."""
@@ -1128,11 +1138,17 @@ class _Compiled:
             )
         elif found is None:
             split = self.split(states)
-            found = self._parts[states] = Parts(
-                tuple(p for p, _, _ in split),
-                tuple(base for _, base, _ in split),
-                tuple(self.pieces[p].residual(local) for p, _, local in split),
-            )
+            if len(split) == 1:
+                p, base, local = split[0]
+                piece = self.pieces[p]
+                found = Parts((p,), (base,), piece.alone(piece.residual(local)))
+            else:
+                found = Parts(
+                    tuple(p for p, _, _ in split),
+                    tuple(base for _, base, _ in split),
+                    tuple(self.pieces[p].residual(local) for p, _, local in split),
+                )
+            self._parts[states] = found
         return found
 
 
@@ -1205,43 +1221,44 @@ class Parts:
         return map(Part, self.pieces, self.bases, self.residuals)
 
 
+_Nexts = tuple["Context | Callable[[Any], Context]", ...]  # what a context's pieces lead to
+
+
 class _Ctx:
     """A context, compiled: its structure and the contexts its pieces lead to (as the pieces
-    give them: a context, or a function of this context that makes it; made once, see
-    :meth:`next`)."""
+    give them: a context, or a function of this context that makes it; see :meth:`next`)."""
 
-    __slots__ = ("comp", "ctx", "entered", "interned", "made", "nexts", "rests", "sids")
+    __slots__ = ("comp", "ctx", "entered", "interned", "nexts", "rests", "sids")
 
     def __init__(
         self,
         comp: _Compiled,
         ctx: Context,
-        nexts: list[Context | Callable[[Any], Context]],
+        nexts: _Nexts,
         interned: dict[Context, Context],
     ) -> None:
         self.comp = comp
         self.ctx = ctx
-        self.nexts = nexts
+        self.nexts = nexts  # (one tuple shared by every context whose pieces lead alike)
         self.interned = interned  # the automaton's one object per distinct context
-        self.made: list[Context | None] = [None] * len(nexts)  # per piece, once made
-        self.rests: list[int | None] = [None] * len(nexts)  # its min_rest(), on first use
+        # per piece, filled as asked (dicts, not lists: an int-valued dict is no object to
+        # the cyclic collector, and a long decode compiles thousands of contexts)
+        self.rests: dict[int, int] = {}  # the min_rest() of the context it leads to
         self.sids: dict[frozenset[int], int] = {}  # NFA state set -> the automaton's state
-        self.entered: list[int | None] = [None] * len(nexts)  # per piece: the state after it
+        self.entered: dict[int, int] = {}  # the state after it
 
     def next(self, piece: int) -> Context:
-        """The context piece ``piece`` leads to, made on first use (a completion or a
-        shortest-rest question) and kept as one object per distinct context: a language
-        builds them anew in every context that lists them (an attribute's value leads to the
-        same top level from many places), and they live as long as the automaton."""
-        made = self.made[piece]
-        if made is None:
-            nxt = self.nexts[piece]
-            nxt = nxt(self.ctx) if callable(nxt) else nxt
-            made = self.made[piece] = self.interned.setdefault(nxt, nxt)
-        return made
+        """The context piece ``piece`` leads to, as one object per distinct context: a
+        language builds them anew in every context that lists them (an attribute's value
+        leads to the same top level from many places), and they live as long as the
+        automaton. Asked at most twice per piece (the state after it and its shortest rest
+        are kept), so it is not kept here."""
+        nxt = self.nexts[piece]
+        nxt = nxt(self.ctx) if callable(nxt) else nxt
+        return self.interned.setdefault(nxt, nxt)
 
     def rest(self, piece: int) -> int:
-        r = self.rests[piece]
+        r = self.rests.get(piece)
         if r is None:
             r = self.rests[piece] = self.next(piece).min_rest()
         return r
@@ -1278,12 +1295,18 @@ class Automaton:
         # alive by _by_pattern)
         self._by_patterns: dict[tuple[int, ...], _Compiled] = {}
         self._digests: dict[int, tuple[object, bytes]] = {}  # the pieces' (see _key_digest)
+        # what the pieces of contexts lead to, one tuple per distinct one (most contexts of a
+        # language list pieces that lead alike: a block's fields under any parent)
+        self._nexts: dict[_Nexts, _Nexts] = {}
         # A state is (context, NFA state set) (see _intern); None stands for the context's
         # start set, so a context is only compiled once something is read in it: a first
         # visit that walks a vocabulary reaches hundreds of contexts it never reads on (an
         # atomic tag token ends its piece), and compiling each would dominate the walk.
         self._entered: dict[Context, int] = {}  # context -> the state at its start
-        self._keys: list[tuple[Context, frozenset[int] | None]] = []
+        # per state: its context and NFA state set, in two lists (a (context, set) pair per
+        # state would be one more long-lived object each for the cyclic collector to walk)
+        self._ctx_key: list[Context] = []
+        self._set_key: list[frozenset[int] | None] = []
         self._ctx_of: list[_Ctx | None] = []  # per state: its context, compiled (no hashing)
         self._trans: list[dict[str, int]] = []
         self._payload: dict[int, str | None] = {}
@@ -1299,6 +1322,7 @@ class Automaton:
         state["_by_pattern"] = {}
         state["_by_patterns"] = {}
         state["_digests"] = {}
+        state["_nexts"] = {}  # (the compiled contexts keep theirs)
         # _contexts stays: every compiled context shares it (the contexts its pieces made)
         return state
 
@@ -1315,7 +1339,9 @@ class Automaton:
                 comp = self._by_patterns[ids] = self._structure(pieces)
             # the contexts the pieces lead to are made (or looked up) when a piece is first
             # completed: most never are
-            cx = self._compiled[ctx] = _Ctx(comp, ctx, list(map(_NEXT, pieces)), self._contexts)
+            nexts = tuple(map(_NEXT, pieces))
+            nexts = self._nexts.setdefault(nexts, nexts)  # (one tuple per distinct list)
+            cx = self._compiled[ctx] = _Ctx(comp, ctx, nexts, self._contexts)
         return cx
 
     def _structure(self, pieces: Sequence[Piece]) -> _Compiled:
@@ -1359,22 +1385,23 @@ class Automaton:
         return sid
 
     def _new_state(self, ctx: Context, states: frozenset[int] | None, cx: _Ctx | None) -> int:
-        self._keys.append((ctx, states))
+        self._ctx_key.append(ctx)
+        self._set_key.append(states)
         self._trans.append({})
         self._ctx_of.append(cx)
-        return len(self._keys) - 1
+        return len(self._ctx_key) - 1
 
     def _completed(self, cx: _Ctx, piece: int) -> int:
         """The state once piece ``piece`` of the compiled context ``cx`` is complete (found
         once per context and piece)."""
-        sid = cx.entered[piece]
+        sid = cx.entered.get(piece)
         if sid is None:
             sid = cx.entered[piece] = self._enter(cx.next(piece))
         return sid
 
     def _at(self, sid: int) -> tuple[Context, _Ctx, frozenset[int]]:
         """A state's context, compiled context and NFA state set (compiling on first use)."""
-        ctx, states = self._keys[sid]
+        ctx, states = self._ctx_key[sid], self._set_key[sid]
         cx = self._ctx_of[sid]
         if cx is None:
             cx = self._ctx_of[sid] = self._comp(ctx)
@@ -1387,7 +1414,7 @@ class Automaton:
 
     def context(self, sid: int) -> Context:
         """The context of a state."""
-        return self._keys[sid][0]
+        return self._ctx_key[sid]
 
     def step(self, sid: int, ch: str) -> int:
         """The state after one more character, or :data:`DEAD`."""
@@ -1445,6 +1472,12 @@ class Automaton:
             )
         return found
 
+    def alone(self, sid: int, piece: int, residual: Residual) -> tuple[Residual]:
+        """``(residual,)`` for a residual of piece ``piece`` of the context of ``sid``: the
+        residuals of the parts of a state set that lies in one piece (one tuple per residual,
+        shared by every state set in every structure that holds it)."""
+        return self._cx(sid).comp.pieces[piece].alone(residual)
+
     def seed_parts(self, sid: int, make: Callable[..., Parts], *args: Any) -> None:
         """Record what :meth:`parts` of ``sid`` is, as ``make(*args)`` gives it, when it is
         not known yet (its state set was not met in a context of the same structure): a
@@ -1459,7 +1492,7 @@ class Automaton:
         """A state's structure and NFA state set, without the context (:meth:`_at`, which
         also compiles a context met for the first time, only when needed)."""
         cx = self._ctx_of[sid]
-        states = self._keys[sid][1]
+        states = self._set_key[sid]
         if cx is None or states is None:  # (not compiled yet, or a start set: _at finds it)
             _, cx, states = self._at(sid)
         return cx.comp, states
@@ -1509,7 +1542,7 @@ class Automaton:
         """Characters of the shortest completion from this state (0 for a finished program)."""
         if sid == DEAD:
             return INF
-        ctx, states = self._keys[sid]
+        ctx, states = self._ctx_key[sid], self._set_key[sid]
         if ctx.final:
             return 0
         if states is None:  # the start of a context: its own shortest completion, uncompiled
@@ -1624,12 +1657,12 @@ class Automaton:
         """True when the text so far is a complete program."""
         if sid == DEAD:
             return False
-        ctx, states = self._keys[sid]
+        ctx, states = self._ctx_key[sid], self._set_key[sid]
         return states is None and ctx.accepting  # (a context's flag may be a property)
 
     def final(self, sid: int) -> bool:
         """True when the program is complete and nothing but end-of-sequence may follow."""
-        return sid != DEAD and self._keys[sid][0].final
+        return sid != DEAD and self._ctx_key[sid].final
 
     def complete(self, sid: int, alphabet: str, limit: int = 10_000) -> str | None:
         """The shortest completion of a state, character by character (for tests and repair).
@@ -1656,4 +1689,4 @@ class Automaton:
     @property
     def n_states(self) -> int:
         """States interned so far."""
-        return len(self._keys)
+        return len(self._ctx_key)

@@ -87,6 +87,12 @@ class _SceneLang:
         self._attr_pieces: dict[tuple[tuple[tuple[str, str], ...], int, str | None], _Pieces] = {}
         self._top_pieces: dict[tuple[str, frozenset[str], bool], _Pieces] = {}
         self._block_pieces: dict[tuple[str, int, frozenset[str], bool], _Pieces] = {}
+        # the pieces those tuples share (see _opening)
+        self._rank_pieces: dict[tuple[tuple[tuple[str, str], ...], int, str | None], _Pieces] = {}
+        self._openings: dict[tuple[str, tuple[str | None, bool] | None], _Pieces] = {}
+        self._after_comp: dict[tuple[str | None, bool], partial[_Top]] = {}
+        self._field_pieces: dict[tuple[str, int], Piece] = {}
+        self._closings: dict[str, Piece] = {}
 
     def __reduce__(self) -> tuple[object, ...]:
         # pickled by what builds it (the shape cache holds pattern closures), so a compiled
@@ -134,27 +140,44 @@ class _SceneLang:
         found = self._attr_pieces.get(key)
         if found is not None:
             return found
-        known = dict(rule_attrs)
         out: list[Piece] = []
-        for rank, a in enumerate(self.attrs):
-            if rank <= last_rank or (layout is None and rank > self.layout_rank):
-                continue
-            same = partial(_after_attr, rule_attrs, rank, layout)  # (whatever the value)
-            if a.kind == "id":
-                out.append(Piece(self.id_frag(a.name), same))
-                continue
-            values = self.values_after(a, rule_attrs, known)
+        for rank in range(last_rank + 1, len(self.attrs)):
+            if layout is None and rank > self.layout_rank:
+                break
+            out += self._attr_rank_pieces(rule_attrs, rank, layout)
+        found = self._attr_pieces[key] = tuple(out)
+        return found
+
+    def _attr_rank_pieces(
+        self, rule_attrs: tuple[tuple[str, str], ...], rank: int, layout: str | None
+    ) -> _Pieces:
+        """The pieces of the attribute of rank ``rank`` after the rule-read values
+        ``rule_attrs`` and the layout ``layout``: the same whatever attribute came last, so
+        the top-level contexts that differ only in that share them (their pieces and the
+        functions that make their next contexts are thousands of long-lived objects in a long
+        decode otherwise)."""
+        key = (rule_attrs, rank, layout)
+        found = self._rank_pieces.get(key)
+        if found is not None:
+            return found
+        a = self.attrs[rank]
+        same = partial(_after_attr, rule_attrs, rank, layout)  # (whatever the value)
+        out: list[Piece] = []
+        if a.kind == "id":
+            out.append(Piece(self.id_frag(a.name), same))
+        else:
+            values = self.values_after(a, rule_attrs, dict(rule_attrs))
             if a.name not in self.rule_keys and a.name != "layout":
                 # every value leads to the same context: one piece reads them all (a
                 # top-level context lists a few dozen pieces, not one per value)
                 if values:
                     out.append(Piece(self.values_frag(a.name, values), same))
-                continue
-            for v in values:
-                after = (*rule_attrs, (a.name, v)) if a.name in self.rule_keys else rule_attrs
-                nxt = partial(_after_attr, after, rank, v if a.name == "layout" else layout)
-                out.append(Piece(lit(f" [{a.name}:{v}]"), nxt))
-        found = self._attr_pieces[key] = tuple(out)
+            else:
+                for v in values:
+                    after = (*rule_attrs, (a.name, v)) if a.name in self.rule_keys else rule_attrs
+                    nxt = partial(_after_attr, after, rank, v if a.name == "layout" else layout)
+                    out.append(Piece(lit(f" [{a.name}:{v}]"), nxt))
+        found = self._rank_pieces[key] = tuple(out)
         return found
 
     def top_pieces(self, layout: str, singles: frozenset[str], has_required: bool) -> _Pieces:
@@ -165,21 +188,14 @@ class _SceneLang:
         if found is not None:
             return found
         out: list[Piece] = []
-        # the context after a component: one per singleton (its own set of used ones), and
-        # one shared by the others, per whether the family's requirement is met
-        shared: dict[bool, partial[_Top]] = {}
         for name, singleton, required in self.top_components(layout):
             if singleton and name in singles:
                 continue
-            met = has_required or required
-            after = None if singleton else shared.get(met)
-            if after is None:
-                after = partial(_after_component, name if singleton else None, met)
-                if not singleton:
-                    shared[met] = after
-            out += _component_pieces(self, name, after)
+            # the context after a component: one per singleton (its own set of used ones),
+            # and one shared by the others, per whether the family's requirement is met
+            out += self._opening(name, (name if singleton else None, has_required or required))
         if has_required or not self.c.families[layout].requires_any:
-            out.append(Piece(lit(f" {SCENE_END}"), _DONE))
+            out.append(_END_PIECE)
         found = self._top_pieces[key] = tuple(out)
         return found
 
@@ -209,14 +225,51 @@ class _SceneLang:
                     and not any(spec.field_index[r] > i for r in spec.requires_any)
                 ):
                     continue
-                out.append(Piece(self.field_frag(spec, i), partial(_after_field, i, f.name)))
+                out.append(self._field_piece(spec, i))
         if ra_met and all(not f.required or f.name in seen for f in spec.fields):
             for child in spec.children:
-                out += _component_pieces(self, child, _in_children)
+                out += self._opening(child, None)
             # in row form the printer writes a block only for a component with children
             if not (self.row and spec.children and not in_children):
-                out.append(Piece(lit(f" [/{name}]"), _parent))
+                out.append(self._closing(name))
         found = self._block_pieces[key] = tuple(out)
+        return found
+
+    # One Piece per thing that decides it, shared by every pieces tuple that lists it: the
+    # tuples differ context by context (the singletons used, the fields seen), their pieces
+    # and the functions that make their next contexts need not (in a long decode they were
+    # the most numerous long-lived objects, each walked by every full pass of the collector).
+    def _opening(self, name: str, after: tuple[str | None, bool] | None) -> _Pieces:
+        """The openings of component ``name`` at the top level (``after``: the singleton it
+        is or None, and whether the family's requirement is met once it is closed) or, with
+        ``after`` None, as a child (the parent block among its children once it is closed)."""
+        key = (name, after)
+        found = self._openings.get(key)
+        if found is None:
+            if after is None:
+                close: Callable[[Any], _Top | _Block] = _in_children
+            else:
+                close = self._after_comp.get(after)  # type: ignore[assignment]
+                if close is None:
+                    close = self._after_comp[after] = partial(_after_component, *after)
+            found = self._openings[key] = tuple(_component_pieces(self, name, close))
+        return found
+
+    def _field_piece(self, comp: ComponentSpec, i: int) -> Piece:
+        """Field ``i`` of a component, leading to the block after it."""
+        key = (comp.name, i)
+        found = self._field_pieces.get(key)
+        if found is None:
+            found = self._field_pieces[key] = Piece(
+                self.field_frag(comp, i), partial(_after_field, i, comp.fields[i].name)
+            )
+        return found
+
+    def _closing(self, name: str) -> Piece:
+        """``" [/name]"``, leading to the context the block was opened in."""
+        found = self._closings.get(name)
+        if found is None:
+            found = self._closings[name] = Piece(lit(f" [/{name}]"), _parent)
         return found
 
     def values_frag(self, name: str, values: tuple[str, ...]) -> Frag:
@@ -341,6 +394,7 @@ class _Done:
 
 
 _DONE = _Done()
+_END_PIECE = Piece(lit(f" {SCENE_END}"), _DONE)
 
 
 @dataclass(frozen=True)

@@ -254,12 +254,12 @@ class _Table:
     sets: list[tuple[int, ...]]  # DFA state -> residual NFA states
     rest: np.ndarray  # int64: positions in ids of tokens that write on after their piece
     mask: np.ndarray  # bool over the vocabulary: ids
-    # the tokens of rest as Python lists (a state reads a few of them: list lookups, where
-    # numpy calls on arrays of a few tokens cost more than the work), found when first
-    # needed (TokenMasker._rest_rows): per token its id, the characters it reads when it
-    # completes the piece and the id of the token that writes its text after the piece (-1:
-    # none)
-    rest_rows: tuple[list[int], list[int], list[int]] | None = None
+    # the tokens of rest as int tuples (a state reads a few of them: tuple lookups, where
+    # numpy calls on arrays of a few tokens cost more than the work; tuples, not lists, since
+    # the cyclic collector stops walking a tuple of ints), found when first needed
+    # (TokenMasker._rest_rows): per token its id, the characters it reads when it completes
+    # the piece and the id of the token that writes its text after the piece (-1: none)
+    rest_rows: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] | None = None
     # a small table's rows by token, (code, at) each, made when first read (see _row)
     index: dict[int, tuple[int, int]] | None = None
     # the rows of rest_rows by the first character written after the piece (_rest_heads)
@@ -699,18 +699,25 @@ class TokenMasker:
         self._by_residual: dict[Residual, _Table] = {}  # residual -> walk
         # parts -> (their tables; the union of the tables' masks)
         self._by_parts: dict[Parts, tuple[tuple[_Table, ...], np.ndarray]] = {}
+        # table -> (its 1-tuple, its mask): _union's answer for every parts of one piece
+        # whose residual it walks (one pair per table, not per state set: see _union)
+        self._alone: dict[_Table, tuple[tuple[_Table], np.ndarray]] = {}
         # parts -> their write-on tokens
         self._writes: dict[Parts, frozenset[int]] = {}
         # the rows of a small walk table -> its arrays (see _small_table)
         self._row_arrays: dict[tuple[tuple[int, ...], ...], tuple[np.ndarray, ...]] = {}
         # (table, next parts) -> _rest_fate's lists
-        self._fates: dict[tuple[_Table, Parts], tuple[tuple[int, ...], list[int], list[int]]] = {}
+        self._fates: dict[
+            tuple[_Table, Parts], tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+        ] = {}
         # (residual, walk code) -> the residual after a token that ends there, or None (see
         # _seeded)
         self._derived: dict[tuple[Residual, int], Residual | None] = {}
-        # (parts, part, walk code) -> the NFA states after a token that ends at that code of
-        # the part (see _inside)
-        self._next_sets: dict[tuple[Parts, int, int], frozenset[int]] = {}
+        # (id(parts), part, walk code) -> the NFA states after a token that ends at that code
+        # of the part (see _inside). By id: a tuple of ints is no object to the cyclic
+        # collector once it has seen it, and the parts outlive the memo (the automaton's
+        # structures keep every parts they made, as long as the masker holds the automaton)
+        self._next_sets: dict[tuple[int, int, int], frozenset[int]] = {}
         # (table, walk code) -> _Derived
         self._named: dict[tuple[_Table, int], _Derived] = {}
         # the distinct masks less dead tokens, by the base mask, the dead ids and whether
@@ -785,6 +792,7 @@ class TokenMasker:
         for name in (
             "_by_residual",
             "_by_parts",
+            "_alone",
             "_writes",
             "_fates",
             "_row_arrays",
@@ -932,7 +940,15 @@ class TokenMasker:
         """The walk tables of a state set's parts and the union of their masks (found once
         per state set: states of one set in contexts of the same structure share its parts)."""
         found = self._by_parts.get(parts)
-        if found is None:
+        if found is None and len(parts.residuals) == 1:
+            # one piece: the table's own pair, shared by every state set whose rest it is
+            residual = parts.residuals[0]
+            table = self._by_residual.get(residual) or self._table(residual)
+            found = self._alone.get(table)
+            if found is None:
+                found = self._alone[table] = ((table,), table.mask)
+            self._by_parts[parts] = found
+        elif found is None:
             # (the tables met before by their residual, in one pass; _table for the others)
             by_residual, table_of = self._by_residual, self._table
             tables = tuple(
@@ -962,7 +978,7 @@ class TokenMasker:
 
     def _rest_fate(
         self, table: _Table, nstart: int
-    ) -> tuple[tuple[int, ...], list[int], list[int]]:
+    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         """The tokens of ``table.rest`` when the piece leads to the context entered at state
         ``nstart``: those that die there (ascending), and those whose
         rest must be walked on through the contexts (it completes a piece of the next context,
@@ -1000,7 +1016,7 @@ class TokenMasker:
                 else:
                     live.append(rows)
             if not live:  # (the rows are in id order: so are their tokens)
-                found = self._fates[key] = (tuple(tokens), [], [])
+                found = self._fates[key] = (tokens, (), ())
                 return found
             for rows in gone:
                 lost += map(tokens.__getitem__, rows)
@@ -1023,7 +1039,7 @@ class TokenMasker:
                             continue
                     walked.append(token)
                     walked_ats.append(at)
-            found = self._fates[key] = (tuple(sorted(lost)), walked, walked_ats)
+            found = self._fates[key] = (tuple(sorted(lost)), tuple(walked), tuple(walked_ats))
         return found
 
     def _rest_heads(self, table: _Table) -> list[tuple[int, list[int]]]:
@@ -1040,16 +1056,18 @@ class TokenMasker:
             found = table.rest_heads = [(self._token_of(ch), rows) for ch, rows in by_head.items()]
         return found
 
-    def _rest_rows(self, table: _Table) -> tuple[list[int], list[int], list[int]]:
+    def _rest_rows(self, table: _Table) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         """Per token of ``table.rest``: its id, the characters it reads when it completes
         the piece, and the id of a token whose text is what it writes after the piece (-1:
         no token writes exactly that)."""
         found = table.rest_rows
         if found is None:
             vocab, token_of = self._vocab, self._token_of
-            tokens = table.ids[table.rest].tolist()
-            ats = table.at[table.rest].tolist()
-            rids = [token_of(vocab[token][at:]) for token, at in zip(tokens, ats, strict=True)]
+            tokens = tuple(table.ids[table.rest].tolist())
+            ats = tuple(table.at[table.rest].tolist())
+            rids = tuple(
+                [token_of(vocab[token][at:]) for token, at in zip(tokens, ats, strict=True)]
+            )
             found = table.rest_rows = (tokens, ats, rids)
         return found
 
@@ -1080,7 +1098,7 @@ class TokenMasker:
         # the NFA states it leaves the state in are the same in every context of the
         # structure (parts are one per structure and state set): found once, and a new
         # context's state is then one lookup of the set (its hash kept) in the context
-        key = (parts, k, code)
+        key = (id(parts), k, code)
         found = self._next_sets.get(key)
         if found is not None:  # (its parts are known in the structure: seeded below)
             return self.automaton.resume(info.sid, found)
@@ -1123,6 +1141,10 @@ class TokenMasker:
                 pieces.append(parts.pieces[k])
                 bases.append(parts.bases[k])
                 residuals.append(found)
+        if len(residuals) == 1:  # (one piece: its residual's own 1-tuple)
+            return Parts(
+                (pieces[0],), (bases[0],), self.automaton.alone(sid, pieces[0], residuals[0])
+            )
         return Parts(tuple(pieces), tuple(bases), tuple(residuals))
 
     def _derive(
