@@ -8,7 +8,10 @@ contract / step schema: dslkit its prefix automaton, xgrammar an EBNF and llguid
 grammar in Lark syntax (converted with ``llguidance.gbnf_to_lark``, with ``no_forcing``: the
 reserved tokens of an atomic vocabulary would otherwise be forced byte by byte). The peers'
 grammars are looser than dslkit's automaton (no per-family component sets, no singleton or
-canonical-default rules, no value checks), which only makes their masks cheaper.
+canonical-default rules, no value checks), which only makes their masks cheaper. dslkit's
+masker runs on one thread; xgrammar compiles on ``--threads`` (default 1: the same budget;
+its compile splits the vocabulary, so 2 threads cut its 32k trace compile about in half).
+``--text-seed`` samples other texts of the same languages (the default, 0, is the issue's).
 
 At every step each engine computes the full mask of the state, the benchmark checks the gold
 token is allowed (a refused gold token is counted and printed), then advances. Per engine it
@@ -29,7 +32,7 @@ engine is skipped and says so.
 Part 2: HF ``generate`` tokens/s of a tiny random ``LlamaForCausalLM`` with and without
 :class:`dslkit.train.hf_decoding.GrammarLogitsProcessor` (greedy, batch of 8, one thread).
 
-    python benchmarks/decode_mask.py [--texts 20] [--threads 1] [--repeat 5] [--skip-gen]
+    python benchmarks/decode_mask.py [--texts 20] [--text-seed 0] [--threads 1] [--repeat 5] [--skip-gen]
         [--tokenizer-cache DIR] [--languages scene,trace] [--vocabularies 'byte-level BPE 32k']
 """
 
@@ -164,15 +167,16 @@ def corpus(n: int, seed: int = 1) -> list[str]:
     return out
 
 
-def canonical_texts(n: int) -> dict[str, list[str]]:
+def canonical_texts(n: int, seed: int = 0) -> dict[str, list[str]]:
     """The texts every engine replays: ``n`` sampled scenes (block form), then ``n`` sampled
-    traces, from one seeded generator (benchmarks/decode_mask_work.py replays the same)."""
+    traces, from one generator seeded with ``seed`` (benchmarks/decode_mask_work.py replays
+    the same)."""
     import scene_dsl
     import trace_dsl
     from scene_dsl.strategies import sample_scene
     from trace_dsl.strategies import sample_trace
 
-    rng = random.Random(0)
+    rng = random.Random(seed)
     scenes = [scene_dsl.canonical_text(sample_scene(rng), inline=True) for _ in range(n)]
     return {"scene": scenes, "trace": [trace_dsl.to_text(sample_trace(rng)) for _ in range(n)]}
 
@@ -314,12 +318,15 @@ def dslkit_engine(
     return mask, advance, root, lambda: None
 
 
-def xgrammar_engine(tok: Any, language: str, grammar: str) -> tuple[Any, Any, Any, Any]:
+def xgrammar_engine(
+    tok: Any, language: str, grammar: str, threads: int = 1
+) -> tuple[Any, Any, Any, Any]:
     import torch
     import xgrammar as xg
 
     info = xg.TokenizerInfo.from_huggingface(tok, vocab_size=len(tok))
-    compiled = xg.GrammarCompiler(info, max_threads=1).compile_grammar(grammar)
+    # (its compile splits the vocabulary over ``threads`` threads; dslkit uses one)
+    compiled = xg.GrammarCompiler(info, max_threads=threads).compile_grammar(grammar)
     matcher = xg.GrammarMatcher(compiled)
     bitmask = xg.allocate_token_bitmask(1, info.vocab_size)
 
@@ -497,7 +504,18 @@ def main() -> int:
     p.add_argument("--texts", type=int, default=20, help="canonical texts per language")
     p.add_argument("--corpus", type=int, default=3000, help="generated cases to train the BPEs on")
     p.add_argument("--generic-mb", type=float, default=12.0, help="generic text for the BPEs")
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads, and xgrammar's compile threads (dslkit's masker uses one)",
+    )
+    p.add_argument(
+        "--text-seed",
+        type=int,
+        default=0,
+        help="seed of the sampled canonical texts (other samples of the same languages)",
+    )
     p.add_argument(
         "--repeat",
         type=int,
@@ -536,7 +554,12 @@ def main() -> int:
         ("dslkit", dslkit_engine, lambda m, t: bool(m is None or m[t]))
     ]
     for name, module, engine, allows in (
-        ("xgrammar", "xgrammar", xgrammar_engine, xgrammar_allows),
+        (
+            "xgrammar",
+            "xgrammar",
+            functools.partial(xgrammar_engine, threads=args.threads),
+            xgrammar_allows,
+        ),
         ("llguidance", "llguidance", llguidance_engine, llguidance_allows),
     ):
         try:
@@ -556,7 +579,7 @@ def main() -> int:
     cache = args.tokenizer_cache
     if cache:
         cache = cache / f"corpus{args.corpus}-generic{args.generic_mb:g}"
-    replayed = canonical_texts(args.texts)
+    replayed = canonical_texts(args.texts, args.text_seed)
     cases = {"scene": (replayed["scene"], scene_gbnf()), "trace": (replayed["trace"], trace_gbnf())}
     vocabularies: dict[str, dict[str, Any]] = {}
     for language in args.languages.split(","):
