@@ -203,17 +203,11 @@ class StateInfo:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # the mask is unpacked when first read (a loaded masker holds thousands of states, most
-        # never visited by the next decode): until then it is not an attribute, and
-        # __getattr__, which Python calls only for a missing one, unpacks it
+        # never visited by the next decode): until then it is not an attribute, and the
+        # class is _UnreadStateInfo, whose __getattr__ unpacks it
         state["_packed"] = state.pop("mask")
         self.__dict__.update(state)
-
-    def __getattr__(self, name: str) -> Any:
-        if name != "mask" or "_packed" not in self.__dict__:
-            raise AttributeError(name)
-        packed = self.__dict__.pop("_packed")
-        self.mask = mask = self.tables[0].mask if packed is None else packed.unpack()
-        return mask
+        self.__class__ = _UnreadStateInfo
 
     @cached_property
     def ids(self) -> np.ndarray:
@@ -240,6 +234,21 @@ class StateInfo:
         tokens left after this one every allowed id can still be finished and the budget
         filter is skipped."""
         return int(self.dist_after.max(initial=0))
+
+
+class _UnreadStateInfo(StateInfo):
+    """A loaded state whose mask is not read yet. Its ``__getattr__`` (which Python calls only
+    for a missing attribute) unpacks the mask, and the state becomes a plain
+    :class:`StateInfo` again: a class with ``__getattr__`` reads every attribute of its
+    instances through a slow path (no specialised load), and a step reads several."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "mask" or "_packed" not in self.__dict__:
+            raise AttributeError(name)
+        packed = self.__dict__.pop("_packed")
+        self.mask = mask = self.tables[0].mask if packed is None else packed.unpack()
+        self.__class__ = StateInfo  # type: ignore[assignment]
+        return mask
 
 
 @dataclass(eq=False)
@@ -276,11 +285,17 @@ class _Table:
     def __setstate__(self, state: dict[str, Any]) -> None:
         state["_packed"] = state.pop("mask")  # unpacked when first read, as a state's mask
         self.__dict__.update(state)
+        self.__class__ = _UnreadTable
+
+
+class _UnreadTable(_Table):
+    """A loaded table whose mask is not read yet (see :class:`_UnreadStateInfo`)."""
 
     def __getattr__(self, name: str) -> Any:
         if name != "mask" or "_packed" not in self.__dict__:
             raise AttributeError(name)
         self.mask = mask = self.__dict__.pop("_packed").unpack()
+        self.__class__ = _Table  # type: ignore[assignment]
         return mask
 
 
@@ -339,7 +354,7 @@ class _PieceDfa:
     ``cls_list``) are found when first read: a piece that is one literal (an atomic tag, an
     attribute's value) is walked by its text and never reads them."""
 
-    # set by _ready() on first read (see __getattr__)
+    # set by _ready() on first read (see _UnreadyDfa)
     cls: np.ndarray  # alphabet index -> character class
     reps: list[str]  # class -> a character of it
     trans: np.ndarray
@@ -376,15 +391,6 @@ class _PieceDfa:
         # what :meth:`finish` reads
         self.rows: list[tuple[int, ...] | None] = []
 
-    def __getattr__(self, name: str) -> Any:
-        # called only for a missing attribute: the class-dependent ones before _ready()
-        if name not in ("cls", "reps", "trans", "loop", "cls_list") or "_classes" not in (
-            self.__dict__
-        ):
-            raise AttributeError(name)
-        self._ready()
-        return self.__dict__[name]
-
     def _ready(self) -> None:
         cls, reps = self.__dict__.pop("_classes")()
         self.cls = cls
@@ -393,6 +399,7 @@ class _PieceDfa:
         self.trans = np.full((size, len(reps)), _UNKNOWN, dtype=np.int32)
         self.loop = np.full(size, _UNKNOWN, dtype=np.int32)
         self.cls_list = cls.tolist()
+        self.__class__ = _PieceDfa
 
     def classes_of(self, cs: object) -> frozenset[int]:
         """The classes an edge's character set holds."""
@@ -544,6 +551,21 @@ class _PieceDfa:
                     break
         if ks:
             found.put(np.array(ks, dtype=np.int64), np.array(codes), np.array(ats))
+
+
+class _UnreadyDfa(_PieceDfa):
+    """A piece DFA whose character classes are not found yet: its ``__getattr__`` (called
+    only for a missing attribute) finds them when a class-dependent attribute is first read,
+    and it becomes a plain :class:`_PieceDfa` (whose attribute reads are not slowed by a
+    ``__getattr__``: see :class:`_UnreadStateInfo`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ("cls", "reps", "trans", "loop", "cls_list") or "_classes" not in (
+            self.__dict__
+        ):
+            raise AttributeError(name)
+        self._ready()
+        return self.__dict__[name]
 
 
 class _Shape:
@@ -1349,7 +1371,7 @@ class TokenMasker:
                     memo[cs] = found
                 return found
 
-            dfa = _PieceDfa(edges, residual.end, piece_classes, classes_of, self._stops_of)
+            dfa = _UnreadyDfa(edges, residual.end, piece_classes, classes_of, self._stops_of)
             found = self._piece_dfas[id(edges)] = (edges, dfa)
         return found[1]
 

@@ -22,7 +22,15 @@ import pytest
 pytest.importorskip("tokenizers")
 
 from dslkit.tokenizer import read_vocabulary
-from dslkit.train.token_mask import TokenMasker, brute_force_mask, shared_masks
+from dslkit.train.token_mask import (
+    StateInfo,
+    TokenMasker,
+    _Table,
+    _UnreadStateInfo,
+    _UnreadTable,
+    brute_force_mask,
+    shared_masks,
+)
 from vocabulary_kinds import train_tokenizer
 
 import scene_dsl
@@ -202,11 +210,17 @@ def test_a_loaded_masker_gives_identical_masks_and_next_states(language: str) ->
     loaded = pickle.loads(pickle.dumps(pickle.loads(pickle.dumps(masker))))
     assert sorted(loaded._info) == sorted(masker._info)
     assert set(loaded._tables) == set(_saved(masker))  # long rests named by their digests
+    # until a mask is read, a loaded state or table is of a class whose __getattr__ unpacks
+    # it; once read, a plain one again (a __getattr__ slows every attribute read)
+    assert {type(info) for info in loaded._info.values()} == {_UnreadStateInfo}
     for key, table in _saved(masker).items():
+        assert type(loaded._tables[key]) is _UnreadTable
         assert np.array_equal(loaded._tables[key].mask, table.mask)
+        assert type(loaded._tables[key]) is _Table
     for sid, info in masker._info.items():
         again = loaded.info(sid)
         assert np.array_equal(again.mask, info.mask)
+        assert type(again) is StateInfo
         assert again.masker is loaded  # the loaded states answer for the loaded masker
         assert again.nexts.tolist() == info.nexts.tolist()
         assert again.dist_after.tolist() == info.dist_after.tolist()
