@@ -39,10 +39,12 @@ Part 2: HF ``generate`` tokens/s of a tiny random ``LlamaForCausalLM`` with and 
 from __future__ import annotations
 
 import argparse
+import atexit
 import functools
 import gc
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -579,6 +581,9 @@ def main() -> int:
     cache = args.tokenizer_cache
     if cache:
         cache = cache / f"corpus{args.corpus}-generic{args.generic_mb:g}"
+    # dslkit's cache folder of each replay lies in one scratch folder, removed on exit
+    scratch = tempfile.mkdtemp(prefix="decode_mask-")
+    atexit.register(shutil.rmtree, scratch, True)
     replayed = canonical_texts(args.texts, args.text_seed)
     cases = {"scene": (replayed["scene"], scene_gbnf()), "trace": (replayed["trace"], trace_gbnf())}
     vocabularies: dict[str, dict[str, Any]] = {}
@@ -607,7 +612,9 @@ def main() -> int:
                         # its empty cache folder made here, untimed: a user's exists already
                         # (the processor's own look for a saved masker in it is timed), and
                         # the peers make none
-                        timed = functools.partial(dslkit_engine, cache_dir=tempfile.mkdtemp())
+                        timed = functools.partial(
+                            dslkit_engine, cache_dir=tempfile.mkdtemp(dir=scratch)
+                        )
                     try:
                         r = replay(timed, allows, tok, language, grammar, texts)
                     except Exception as exc:  # a peer that cannot take this grammar or vocabulary
