@@ -288,9 +288,10 @@ def template(part: Frag) -> Frag:
     the vocabulary through the part once and reads each copy's walk off that one
     (``dslkit.train.token_mask``): a value that a language writes in many places (the
     trace's names and numbers, in every step line) is then walked once, not once per place.
-    (A hand-written fragment, a function, is always built so.)"""
-    part = _frag(part)
-    inner = part.build  # type: ignore[attr-defined]
+    (A hand-written fragment, a function, is always built so: it is returned as it is.)"""
+    if not isinstance(part, _Frag):
+        return _frag(part)
+    inner = part.build
     made: list[Template] = []  # (built on first use)
 
     def build(nfa: Nfa, s: int) -> int:
@@ -1123,6 +1124,12 @@ class _Compiled:
             stack.extend(t for cs, t in self.edges(s) if cs is None)
         return frozenset(out)
 
+    def one_part(self, piece: int, base: int, residual: Residual) -> Parts:
+        """The parts of a state set that lies in piece ``piece`` alone (at ``base``), with
+        ``residual`` left to read there: their residuals are the residual's own 1-tuple, one
+        per residual and not one per state set (see :class:`Parts`)."""
+        return Parts((piece,), (base,), self.pieces[piece].alone(residual))
+
     def parts(self, states: frozenset[int]) -> Parts:
         """A state set split by piece (see :meth:`Automaton.parts`)."""
         found = self._parts.get(states)
@@ -1140,8 +1147,7 @@ class _Compiled:
             split = self.split(states)
             if len(split) == 1:
                 p, base, local = split[0]
-                piece = self.pieces[p]
-                found = Parts((p,), (base,), piece.alone(piece.residual(local)))
+                found = self.one_part(p, base, self.pieces[p].residual(local))
             else:
                 found = Parts(
                     tuple(p for p, _, _ in split),
@@ -1472,11 +1478,10 @@ class Automaton:
             )
         return found
 
-    def alone(self, sid: int, piece: int, residual: Residual) -> tuple[Residual]:
-        """``(residual,)`` for a residual of piece ``piece`` of the context of ``sid``: the
-        residuals of the parts of a state set that lies in one piece (one tuple per residual,
-        shared by every state set in every structure that holds it)."""
-        return self._cx(sid).comp.pieces[piece].alone(residual)
+    def one_part(self, sid: int, piece: int, base: int, residual: Residual) -> Parts:
+        """The parts of a state set of the context of ``sid`` that lies in its piece ``piece``
+        alone (see :meth:`_Compiled.one_part`)."""
+        return self._cx(sid).comp.one_part(piece, base, residual)
 
     def seed_parts(self, sid: int, make: Callable[..., Parts], *args: Any) -> None:
         """Record what :meth:`parts` of ``sid`` is, as ``make(*args)`` gives it, when it is

@@ -979,9 +979,7 @@ class TokenMasker:
                     for r in parts.residuals
                 ]
             )
-            if len(tables) == 1:
-                union = tables[0].mask
-            elif tables:
+            if tables:
                 union = self._mask_of(np.concatenate([table.ids for table in tables]))
             else:
                 union = self._nothing
@@ -1163,10 +1161,8 @@ class TokenMasker:
                 pieces.append(parts.pieces[k])
                 bases.append(parts.bases[k])
                 residuals.append(found)
-        if len(residuals) == 1:  # (one piece: its residual's own 1-tuple)
-            return Parts(
-                (pieces[0],), (bases[0],), self.automaton.alone(sid, pieces[0], residuals[0])
-            )
+        if len(residuals) == 1:
+            return self.automaton.one_part(sid, pieces[0], bases[0], residuals[0])
         return Parts(tuple(pieces), tuple(bases), tuple(residuals))
 
     def _derive(
@@ -1769,11 +1765,7 @@ class TokenMasker:
         if residual.end in reach:
             return None
         shape = self._shape(template)
-        after = np.zeros(len(self._alphabet), dtype=bool)
-        for s in reach:
-            for cs, _ in edges[s]:
-                if cs is not None:
-                    after |= self._member(cs)
+        after = self._chars_read([edges[s] for s in reach])
         if (after & shape.reads).any():
             return None
         others = frozenset(s for s in reach if s != end and edges[s])
@@ -1784,13 +1776,18 @@ class TokenMasker:
         different marks share it)."""
         shape = self._shapes.get(template.digest)
         if shape is None:
-            reads = np.zeros(len(self._alphabet), dtype=bool)
-            for row in template.rows:
-                for cs, _ in row:
-                    if cs is not None:
-                        reads |= self._member(cs)
+            reads = self._chars_read(template.rows)
             shape = self._shapes[template.digest] = _Shape(template, reads, self._alphabet)
         return shape
+
+    def _chars_read(self, rows: Iterable[Sequence[tuple[Any, int]]]) -> np.ndarray:
+        """Bool over the alphabet: the characters some edge of ``rows`` reads."""
+        reads = np.zeros(len(self._alphabet), dtype=bool)
+        for row in rows:
+            for cs, _ in row:
+                if cs is not None:
+                    reads |= self._member(cs)
+        return reads
 
     def _texts(self, residual: Residual) -> _Table | None:
         """:meth:`_walk` of a rest that is a few texts (an attribute's or an enum field's
