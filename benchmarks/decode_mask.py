@@ -74,6 +74,7 @@ def scene_gbnf(contract: Any = "v1") -> str:
         "id": "ident",
         "idref": "ident",
         "int": "[0-9]+",
+        "text": "[A-Za-z0-9_] [A-Za-z0-9_.-]*",  # a display slug (scene_dsl.contract.TEXT_RE)
     }
     lines = [
         "ident ::= [A-Za-z_] [A-Za-z0-9_]*",
@@ -181,6 +182,45 @@ def canonical_texts(n: int, seed: int = 0) -> dict[str, list[str]]:
     rng = random.Random(seed)
     scenes = [scene_dsl.canonical_text(sample_scene(rng), inline=True) for _ in range(n)]
     return {"scene": scenes, "trace": [trace_dsl.to_text(sample_trace(rng)) for _ in range(n)]}
+
+
+def scene_files(paths: list[Path], contract: str, n: int, seed: int) -> list[str]:
+    """The canonical inline block-form texts of real scene files (any dialect dslkit reads:
+    ``dialect="auto"``), ``n`` of them in an order shuffled with ``seed``. A folder stands
+    for every ``*.dsl`` file under it. A file that does not read, or whose scene does not
+    validate under ``contract``, is left out and counted (it is not a program of the
+    language the engines are built for: every engine would refuse it)."""
+    import scene_dsl
+    from scene_dsl.dialects import parse as read_scene
+
+    files = sorted(f for p in paths for f in (p.rglob("*.dsl") if p.is_dir() else [p]))
+    if not files:
+        raise SystemExit(f"--scene-files: no .dsl file in {', '.join(map(str, paths))}")
+    texts: list[str] = []
+    unread: list[str] = []
+    invalid: list[str] = []
+    for f in files:
+        try:
+            scene = read_scene(f.read_text(encoding="utf-8"), dialect="auto", contract=contract)
+        except (scene_dsl.DslkitError, UnicodeDecodeError) as exc:
+            unread.append(f"{f}: {str(exc).splitlines()[0]}")
+            continue
+        bad = [d for d in scene_dsl.validate(scene, contract) if d.severity == "error"]
+        if bad:
+            invalid.append(f"{f}: {str(bad[0]).splitlines()[0]}")
+            continue
+        texts.append(scene_dsl.canonical_text(scene, inline=True, contract=contract))
+    random.Random(seed).shuffle(texts)
+    print(
+        f"scene files: {len(files)} read, {len(texts)} valid under contract {contract}, "
+        f"replaying {min(n, len(texts))}; left out: {len(unread)} that do not read, "
+        f"{len(invalid)} that do not validate"
+    )
+    for line in (unread + invalid)[:5]:
+        print(f"  left out {line}")
+    if not texts:
+        raise SystemExit("--scene-files: no file holds a valid scene")
+    return texts[:n]
 
 
 def generic_text(megabytes: float) -> list[str]:
@@ -295,15 +335,25 @@ _LAST: dict[str, Any] = {}  # the last dslkit processor built (to save its maske
 
 
 def dslkit_engine(
-    tok: Any, language: str, grammar: str, cache_dir: str | None = None
+    tok: Any,
+    language: str,
+    grammar: str,
+    cache_dir: str | None = None,
+    contract: str = "v1",
 ) -> tuple[Any, Any, Any, Any]:
     """dslkit built from scratch (``cache_dir`` empty, or None: a new temporary folder), or
-    loaded from the masker saved in ``cache_dir``."""
+    loaded from the masker saved in ``cache_dir``; scenes under ``contract``."""
     from dslkit.train import hf_decoding
 
     hf_decoding._MASKERS.clear()  # first visits count: nothing from earlier runs
     cache = cache_dir or tempfile.mkdtemp()
-    proc = hf_decoding.GrammarLogitsProcessor(tok, language, check_values=False, cache_dir=cache)  # type: ignore[arg-type]
+    proc = hf_decoding.GrammarLogitsProcessor(
+        tok,
+        language,  # type: ignore[arg-type]
+        check_values=False,
+        cache_dir=cache,
+        **({"contract": contract} if language == "scene" else {}),
+    )
     _LAST["proc"] = proc
 
     # The state is the processor's row itself, as generate's steps hold it (no tuple per step:
@@ -525,6 +575,21 @@ def main() -> int:
         help="replays per engine and cell, the engines taking turns; each line is the run "
         "with the median total (a shared machine's load moves single runs by a tenth or more)",
     )
+    p.add_argument(
+        "--scene-files",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="replay these real scene files (or every .dsl file under these folders; any "
+        "dialect dslkit reads, e.g. the CKE v7 corpus) instead of sampled scenes: --texts of "
+        "them, shuffled with --text-seed, as canonical inline block-form text",
+    )
+    p.add_argument(
+        "--scene-contract",
+        default="v1",
+        help="the contract every engine's scene grammar is built from (v1: the sampled "
+        "scenes'; v2 for the CKE vocabulary)",
+    )
     p.add_argument("--skip-gen", action="store_true", help="skip the HF generate comparison")
     p.add_argument("--languages", default="scene,trace")
     p.add_argument(
@@ -585,7 +650,15 @@ def main() -> int:
     scratch = tempfile.mkdtemp(prefix="decode_mask-")
     atexit.register(shutil.rmtree, scratch, True)
     replayed = canonical_texts(args.texts, args.text_seed)
-    cases = {"scene": (replayed["scene"], scene_gbnf()), "trace": (replayed["trace"], trace_gbnf())}
+    if args.scene_files:
+        replayed["scene"] = scene_files(
+            args.scene_files, args.scene_contract, args.texts, args.text_seed
+        )
+    cases = {
+        "scene": (replayed["scene"], scene_gbnf(args.scene_contract)),
+        "trace": (replayed["trace"], trace_gbnf()),
+    }
+    ours = functools.partial(dslkit_engine, contract=args.scene_contract)
     vocabularies: dict[str, dict[str, Any]] = {}
     for language in args.languages.split(","):
         texts, grammar = cases[language]
@@ -612,9 +685,7 @@ def main() -> int:
                         # its empty cache folder made here, untimed: a user's exists already
                         # (the processor's own look for a saved masker in it is timed), and
                         # the peers make none
-                        timed = functools.partial(
-                            dslkit_engine, cache_dir=tempfile.mkdtemp(dir=scratch)
-                        )
+                        timed = functools.partial(ours, cache_dir=tempfile.mkdtemp(dir=scratch))
                     try:
                         r = replay(timed, allows, tok, language, grammar, texts)
                     except Exception as exc:  # a peer that cannot take this grammar or vocabulary
@@ -641,7 +712,7 @@ def main() -> int:
                     folder = str(_LAST.pop("proc").save_cache().parent)
                     hf_decoding._MASKERS.clear()
                     loaded = replay(
-                        functools.partial(dslkit_engine, cache_dir=folder),
+                        functools.partial(ours, cache_dir=folder),
                         allows,
                         tok,
                         language,
