@@ -193,6 +193,9 @@ def scene_files(paths: list[Path], contract: str, n: int, seed: int) -> list[str
     import scene_dsl
     from scene_dsl.dialects import parse as read_scene
 
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise SystemExit(f"--scene-files: no such file or folder: {', '.join(missing)}")
     files = sorted(f for p in paths for f in (p.rglob("*.dsl") if p.is_dir() else [p]))
     if not files:
         raise SystemExit(f"--scene-files: no .dsl file in {', '.join(map(str, paths))}")
@@ -212,7 +215,7 @@ def scene_files(paths: list[Path], contract: str, n: int, seed: int) -> list[str
         texts.append(scene_dsl.canonical_text(scene, inline=True, contract=contract))
     random.Random(seed).shuffle(texts)
     print(
-        f"scene files: {len(files)} read, {len(texts)} valid under contract {contract}, "
+        f"scene files: {len(files)}, {len(texts)} valid under contract {contract}, "
         f"replaying {min(n, len(texts))}; left out: {len(unread)} that do not read, "
         f"{len(invalid)} that do not validate"
     )
@@ -220,6 +223,26 @@ def scene_files(paths: list[Path], contract: str, n: int, seed: int) -> list[str
         print(f"  left out {line}")
     if not texts:
         raise SystemExit("--scene-files: no file holds a valid scene")
+    return texts[:n]
+
+
+def gsm8k_traces(path: Path, n: int, seed: int) -> list[str]:
+    """``n`` canonical traces converted from a GSM8K JSONL file (``trace_dsl.gsm8k``; the
+    problems it cannot turn into a trace are left out and counted), in an order shuffled
+    with ``seed``, from the first ``max(200, 10 n)`` problems."""
+    from dslkit.train.data import trace_rows
+
+    limit = max(200, 10 * n)
+    rows, notes = trace_rows(path, limit=limit)
+    for note in notes:
+        print(f"gsm8k: {note}")
+    if not rows:
+        raise SystemExit(f"--gsm8k: no trace from {path}")
+    texts = [row.target for row in rows]
+    random.Random(seed).shuffle(texts)
+    print(
+        f"gsm8k: {len(texts)} traces from the first {limit} problems, replaying {min(n, len(texts))}"
+    )
     return texts[:n]
 
 
@@ -590,6 +613,13 @@ def main() -> int:
         help="the contract every engine's scene grammar is built from (v1: the sampled "
         "scenes'; v2 for the CKE vocabulary)",
     )
+    p.add_argument(
+        "--gsm8k",
+        type=Path,
+        default=None,
+        help="replay traces converted from this GSM8K JSONL file (e.g. "
+        "../shared/data/gsm8k/train.jsonl) instead of sampled traces",
+    )
     p.add_argument("--skip-gen", action="store_true", help="skip the HF generate comparison")
     p.add_argument("--languages", default="scene,trace")
     p.add_argument(
@@ -654,6 +684,8 @@ def main() -> int:
         replayed["scene"] = scene_files(
             args.scene_files, args.scene_contract, args.texts, args.text_seed
         )
+    if args.gsm8k:
+        replayed["trace"] = gsm8k_traces(args.gsm8k, args.texts, args.text_seed)
     cases = {
         "scene": (replayed["scene"], scene_gbnf(args.scene_contract)),
         "trace": (replayed["trace"], trace_gbnf()),
