@@ -7,6 +7,7 @@ example trace fed through the processor keeps its own tokens unmasked."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import sys
 from functools import cache
@@ -22,6 +23,7 @@ import torch
 from dslkit.tokenizer import read_vocabulary
 from dslkit.tokenizer import vocab as vocab_module
 from dslkit.tokenizer.vocab import byte_alphabet
+from dslkit.train.data import trace_rows
 from dslkit.train.hf_decoding import GrammarLogitsProcessor, compiled_masker
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -193,6 +195,22 @@ def test_example_traces_are_never_masked(kind: str) -> None:
     texts += [trace_dsl.to_text(sample_trace(rng)) for _ in range(8)]
     proc = GrammarLogitsProcessor(tok, "trace")
     _replay(proc, tok, texts, [2 + i % 4 for i in range(len(texts))])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_gsm8k_traces_are_never_masked(kind: str) -> None:
+    """Real material: the traces the converter makes from the first GSM8K problems (words
+    and numbers nobody here chose, in tokens the tokenizer was not trained on)."""
+    env = os.environ.get("DSLKIT_GSM8K")
+    path = Path(env) if env else ROOT.parent / "shared" / "data" / "gsm8k" / "train.jsonl"
+    if not path.is_file():
+        pytest.skip(f"GSM8K train split not found at {path} (set DSLKIT_GSM8K)")
+    rows, _ = trace_rows(path, limit=60)
+    assert len(rows) >= 50  # the converter turns nearly all of them into traces
+    tok = hf_tokenizer(kind)
+    proc = GrammarLogitsProcessor(tok, "trace")
+    texts = [row.target for row in rows]
+    _replay(proc, tok, texts, [1 + i % 5 for i in range(len(texts))])
 
 
 class _Closer:
