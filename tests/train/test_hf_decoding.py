@@ -188,6 +188,18 @@ def test_gold_scenes_are_never_masked(kind: str, form: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_scenes_of_the_cke_vocabulary_are_never_masked(kind: str) -> None:
+    """The v2 contract (CKE's components, whole-object refs, display slugs), with content."""
+    tok = hf_tokenizer(kind)
+    rng = random.Random(11)
+    scenes = [sample_scene(rng, "v2") for _ in range(10)]
+    texts = [scene_dsl.canonical_text(s, inline=True, contract="v2") for s in scenes]
+    contents = [sample_content(s, "v2", rng) for s in scenes]
+    proc = GrammarLogitsProcessor(tok, "scene", contract="v2", content=contents)
+    _replay(proc, tok, texts, [1 + i % 3 for i in range(len(texts))])
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_example_traces_are_never_masked(kind: str) -> None:
     tok = hf_tokenizer(kind)
     texts = [p.read_text(encoding="utf-8") for p in TRACES]
