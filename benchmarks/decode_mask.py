@@ -12,6 +12,10 @@ canonical-default rules, no value checks), which only makes their masks cheaper.
 masker runs on one thread; xgrammar compiles on ``--threads`` (default 1: the same budget;
 its compile splits the vocabulary, so 2 threads cut its 32k trace compile about in half).
 ``--text-seed`` samples other texts of the same languages (the default, 0, is the issue's).
+Real material instead of sampled texts: ``--scene-files`` replays scene files (any dialect
+dslkit reads, e.g. the CKE v7 corpus, with ``--scene-contract v2`` for its vocabulary; a file
+that does not read or validate is left out and counted) and ``--gsm8k`` traces converted from
+GSM8K problems.
 
 At every step each engine computes the full mask of the state, the benchmark checks the gold
 token is allowed (a refused gold token is counted and printed), then advances. Per engine it
@@ -34,6 +38,7 @@ Part 2: HF ``generate`` tokens/s of a tiny random ``LlamaForCausalLM`` with and 
 
     python benchmarks/decode_mask.py [--texts 20] [--text-seed 0] [--threads 1] [--repeat 5] [--skip-gen]
         [--tokenizer-cache DIR] [--languages scene,trace] [--vocabularies 'byte-level BPE 32k']
+        [--scene-files DIR... --scene-contract v2] [--gsm8k ../shared/data/gsm8k/train.jsonl]
 """
 
 from __future__ import annotations
