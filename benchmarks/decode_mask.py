@@ -599,9 +599,10 @@ def main() -> int:
     p.add_argument(
         "--repeat",
         type=int,
-        default=1,
+        default=5,
         help="replays per engine and cell, the engines taking turns; each line is the run "
-        "with the median total (a shared machine's load moves single runs by a tenth or more)",
+        "with the median total (a shared machine's load moves single runs by a tenth or more, "
+        "so one run can cross a ratio of 1 that the median does not)",
     )
     p.add_argument(
         "--scene-files",
