@@ -268,7 +268,10 @@ class GrammarLogitsProcessor(LogitsProcessor):
             ``tokenizers.Tokenizer`` or a :class:`dslkit.tokenizer.DslTokenizer`).
         language: ``"scene"`` or ``"trace"``.
         form: scene form the outputs must take, ``"block"`` or ``"row"`` (ignored for traces).
-        contract: scene contract name, path or object.
+        contract: scene contract name, path or object. The default, ``"v1"``, is the one
+            dslkit's sampler and training data write; scenes with the CKE vocabulary (its
+            components, whole-object refs, display slugs) need ``"v2"``, which also takes
+            every v1 scene, written the same way.
         content: per prompt of the batch, its content.json (or None): content refs must then
             resolve in it. With ``num_return_sequences`` the rows of one prompt share its entry.
         max_new_tokens: the budget ``generate`` runs with; near its end only tokens after which
