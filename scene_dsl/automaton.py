@@ -67,6 +67,18 @@ class _SceneLang:
         self.attrs = contract.attributes
         self.layout_rank = contract.attribute_names.index("layout")
         self.rule_keys = frozenset(k for r in contract.rules for k, _ in r.when)
+        # per rank: the attributes of the rules that involve an attribute of a later rank. A
+        # value no such rule reads is dropped from the top-level contexts after that rank
+        # (tone's rule reads theme: from tone on, the contexts no longer differ by theme all
+        # the way to the first component, each meeting new states)
+        ranks = {a.name: i for i, a in enumerate(contract.attributes)}
+        involved = [(r.attribute, *(k for k, _ in r.when)) for r in contract.rules]
+        self.read_after = [
+            frozenset(
+                k for names in involved if max(map(ranks.__getitem__, names)) > rank for k in names
+            )
+            for rank in range(len(contract.attributes))
+        ]
         # attribute -> the rules that read it: a rule that reads none of a new value's
         # attribute holds after it as it held before (and every reachable context holds all)
         self.rules_for = {
@@ -161,7 +173,9 @@ class _SceneLang:
         if found is not None:
             return found
         a = self.attrs[rank]
-        same = partial(_after_attr, rule_attrs, rank, layout)  # (whatever the value)
+        later = self.read_after[rank]
+        kept = tuple(kv for kv in rule_attrs if kv[0] in later)  # (what a later rule reads)
+        same = partial(_after_attr, kept, rank, layout)  # (whatever the value)
         out: list[Piece] = []
         if a.kind == "id":
             out.append(Piece(self.id_frag(a.name), same))
@@ -174,7 +188,7 @@ class _SceneLang:
                     out.append(Piece(self.values_frag(a.name, values), same))
             else:
                 for v in values:
-                    after = (*rule_attrs, (a.name, v)) if a.name in self.rule_keys else rule_attrs
+                    after = (*kept, (a.name, v)) if a.name in later else kept
                     nxt = partial(_after_attr, after, rank, v if a.name == "layout" else layout)
                     out.append(Piece(lit(f" [{a.name}:{v}]"), nxt))
         found = self._rank_pieces[key] = tuple(out)

@@ -14,8 +14,10 @@ characters here are mutations, which both sides must refuse.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +25,7 @@ from hypothesis import strategies as st
 
 import scene_dsl
 from dslkit.automaton import DEAD
+from scene_dsl.ast import Attr
 from scene_dsl.automaton import SCENE_END, _Top
 from scene_dsl.strategies import sample_scene, scenes
 
@@ -248,3 +251,31 @@ def test_the_top_level_forgets_the_attributes_once_a_component_is_written() -> N
         assert with_attrs != DEAD and with_attrs == without, (attrs, component)
         met += 1
     assert met >= 5
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_combination_rules_get_the_parsers_verdict_and_are_forgotten_after(form: str) -> None:
+    # Every pair of values a combination rule reads and constrains (theme then tone), with an
+    # attribute after them, gets the parser's verdict; once no later rule can read a value
+    # the top level forgets it: scenes that differ only in it are in the same state from the
+    # next attribute on, not all the way to their first component.
+    auto, rng = AUTOMATA[form], random.Random(7)
+    by_name = {a.name: a for a in CONTRACT.attributes}
+    for rule in CONTRACT.rules:
+        scene = sample_scene(rng, CONTRACT)
+        read = [k for k, _ in rule.when]
+        states: dict[str, set[int]] = {}  # the constrained attribute's value -> states after
+        for values in itertools.product(*(by_name[k].all_values for k in read)):
+            for v in by_name[rule.attribute].all_values:
+                given_ = {**dict(zip(read, values, strict=True)), rule.attribute: v}
+                frame = by_name["frame"].all_values[0]
+                attrs = [a for a in scene.attrs if a.key not in {*given_, "frame"}]
+                attrs += [Attr(k, x) for k, x in given_.items()] + [Attr("frame", frame)]
+                text = canonical(replace(scene, attrs=tuple(attrs)), form)
+                verdict = parser_accepts(text, form)
+                assert auto.accepts(text) == verdict, text
+                if verdict:
+                    upto = text.index(f" [frame:{frame}]") + len(f" [frame:{frame}]")
+                    states.setdefault(v, set()).add(auto.advance(auto.start, text[:upto]))
+        # each value of the constrained attribute: one state after frame, whatever was read
+        assert states and all(len(s) == 1 for s in states.values()), states
