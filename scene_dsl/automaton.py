@@ -99,6 +99,7 @@ class _SceneLang:
         self._attr_pieces: dict[tuple[tuple[tuple[str, str], ...], int, str | None], _Pieces] = {}
         self._top_pieces: dict[tuple[str, frozenset[str], bool], _Pieces] = {}
         self._block_pieces: dict[tuple[str, int, frozenset[str], bool], _Pieces] = {}
+        self._deciding: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
         # the pieces those tuples share (see _opening)
         self._rank_pieces: dict[tuple[tuple[tuple[str, str], ...], int, str | None], _Pieces] = {}
         self._openings: dict[tuple[str, tuple[str | None, bool] | None], _Pieces] = {}
@@ -211,6 +212,24 @@ class _SceneLang:
         if has_required or not self.c.families[layout].requires_any:
             out.append(_END_PIECE)
         found = self._top_pieces[key] = tuple(out)
+        return found
+
+    def deciding_fields(self, name: str, seen: frozenset[str]) -> frozenset[str]:
+        """What of the fields ``seen`` of a ``[name]`` block decides what may follow: the
+        required ones (every one before the last field written is there, or that field could
+        not have been), and whether one of the component's ``requires_any`` fields is there,
+        written as the first of them in contract order (it lies before the last field
+        written, so when it is required it is there anyway). The optional others only ever
+        come before the next field in contract order, so blocks that differ only in them are
+        one context (and their states are met once)."""
+        key = (name, seen)
+        found = self._deciding.get(key)
+        if found is None:
+            spec = self.c.components[name]
+            kept = {f.name for f in spec.fields if f.required and f.name in seen}
+            if seen & set(spec.requires_any):
+                kept.add(min(spec.requires_any, key=spec.field_index.__getitem__))
+            found = self._deciding[key] = frozenset(kept)
         return found
 
     def block_pieces(
@@ -452,7 +471,7 @@ class _Block:
     lang: _SceneLang
     name: str
     last: int  # index of the last field written (-1: none)
-    seen: frozenset[str]
+    seen: frozenset[str]  # the fields written that decide what follows (deciding_fields)
     in_children: bool
     parent: _Top | _Block  # the context after the closing tag
 
@@ -502,7 +521,8 @@ def _after_component(single: str | None, met: bool, top: _Top) -> _Top:
 
 def _after_field(i: int, name: str, block: _Block) -> _Block:
     """The block once field ``name`` (index ``i``) is written."""
-    return _Block(block.lang, block.name, i, block.seen | {name}, False, block.parent)
+    seen = block.lang.deciding_fields(block.name, block.seen | {name})
+    return _Block(block.lang, block.name, i, seen, False, block.parent)
 
 
 def _in_children(block: _Block) -> _Block:
