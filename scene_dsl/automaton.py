@@ -435,7 +435,7 @@ class _Top:
     """Top level of the scene: attributes (while no component yet), components, the end."""
 
     lang: _SceneLang
-    rule_attrs: tuple[tuple[str, str], ...]  # values of attributes that combination rules read
+    rule_attrs: tuple[tuple[str, str], ...]  # values a rule on a later attribute may still read
     last_rank: int  # canonical rank of the last attribute written
     layout: str | None
     singles: frozenset[str]  # singleton components already used
