@@ -140,6 +140,7 @@ def cache_key(
     language: Language, vocabulary: Vocabulary, form: str = "block", contract: Any = "v1"
 ) -> str:
     """The hash naming a compiled masker: language, form, contract, vocabulary, engine code."""
+    _check_language(language)
     h = hashlib.sha256()
     h.update(language.encode())
     if language == "scene":
@@ -157,6 +158,11 @@ def cache_key(
     h.update(repr(sorted(vocabulary.special_ids)).encode())
     h.update(repr(vocabulary.eos_id).encode())
     return h.hexdigest()[:32]
+
+
+def _check_language(language: object) -> None:
+    if language not in ("scene", "trace"):
+        raise ValueError(f"language must be 'scene' or 'trace', not {language!r}")
 
 
 def _default_cache_dir() -> Path:
@@ -187,8 +193,7 @@ def compiled_masker(
     Returns:
         The :class:`TokenMasker` (shared: every processor of the same pair uses it).
     """
-    if language not in ("scene", "trace"):
-        raise ValueError(f"language must be 'scene' or 'trace', not {language!r}")
+    _check_language(language)
     if vocabulary.eos_id is None:
         raise ValueError("the tokenizer names no end-of-sequence token (eos_token_id is None)")
     if key is None:

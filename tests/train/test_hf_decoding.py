@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import sys
 from functools import cache
 from pathlib import Path
@@ -413,3 +414,17 @@ def test_rows_are_followed_by_their_ids_when_the_batch_is_reordered() -> None:
         scores = proc(torch.tensor(batch), torch.zeros(len(batch), len(tok)))
         want = torch.cat([blocked([r]) for r in batch])
         assert torch.equal(torch.isinf(scores), want)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "says"),
+    [
+        ({"language": "scenes"}, ValueError, "language must be 'scene' or 'trace', not 'scenes'"),
+        ({"form": "rows"}, ValueError, "form must be 'block' or 'row', not 'rows'"),
+        ({"content": {"title": "x"}}, TypeError, "one content.json per prompt"),
+        ({"contract": "v9"}, scene_dsl.ContractError, "no bundled contract named 'v9'"),
+    ],
+)
+def test_bad_arguments_get_a_clear_error(kwargs: dict, error: type, says: str) -> None:
+    with pytest.raises(error, match=re.escape(says)):
+        GrammarLogitsProcessor(hf_tokenizer("bpe"), **kwargs)
