@@ -55,7 +55,8 @@ def _run_probe(args: argparse.Namespace) -> int:
     import torch
     from dslkit.train import probe
     from dslkit.train.checkpoint import find_model, load_model
-    from dslkit.train.decoding import Decoder, Language
+    from dslkit.train.decoding import Decoder
+    from dslkit.train.languages import LANGUAGES
 
     from dslkit import tokenizer
 
@@ -73,8 +74,7 @@ def _run_probe(args: argparse.Namespace) -> int:
     label = "constrained decoding" if args.constrained else "greedy decoding"
     name = args.name or ("constrained" if args.constrained else "greedy")
     outputs: dict[str, Any] = {}
-    languages: tuple[Language, ...] = ("scene", "trace")
-    for kind in languages:  # one decoder per language: each has its own grammar mask
+    for kind in LANGUAGES:  # one decoder per language: each has its own grammar mask
         kind_cases = [c for c in cases.cases if c.kind == kind]
         if not kind_cases:
             continue

@@ -20,9 +20,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from dslkit.compilers.scene_verdict import SceneCompiler, verify_scene
+from dslkit.train.languages import Language
 
 import scene_dsl
 from dslkit.errors import CompileError, DslkitError
@@ -52,7 +53,6 @@ __all__ = [
     "write_jsonl",
 ]
 
-Language = Literal["scene", "trace"]
 SPLITS = ("train", "dev", "test", "hidden")
 DEFAULT_FRACTIONS: tuple[tuple[str, float], ...] = (
     ("train", 0.8),

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import torch
 from dslkit.tokenizer.reserved import SPECIAL_TOKENS
+from dslkit.train.languages import Language, check_language
 from dslkit.train.model import GPT
 from dslkit.train.model import Generation as ModelGeneration
 from dslkit.train.token_mask import TokenMasker
@@ -41,8 +42,6 @@ from dslkit.automaton import DEAD, Automaton
 from scene_dsl.automaton import SCENE_END, SceneForm
 
 __all__ = ["Decoder", "Generation", "GrammarConstraint", "Language"]
-
-Language = Literal["scene", "trace"]
 
 
 @dataclass(frozen=True)
@@ -178,6 +177,7 @@ class Decoder:
         contract: str = "v1",
         form: SceneForm = "block",
     ) -> None:
+        check_language(language)
         if form not in ("block", "row"):
             raise ValueError(f"form must be 'block' or 'row', not {form!r}")
         self.tokenizer = tokenizer

@@ -49,11 +49,12 @@ import pickle
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 from dslkit.tokenizer.vocab import Vocabulary, read_vocabulary
+from dslkit.train.languages import Language, check_language
 from dslkit.train.token_mask import TokenMasker, shared_masks
 from dslkit.train.values import RowValues, ValueRules
 
@@ -66,7 +67,6 @@ from transformers import LogitsProcessor  # noqa: E402
 
 __all__ = ["GrammarLogitsProcessor", "cache_file", "cache_key", "compiled_masker", "save_masker"]
 
-Language = Literal["scene", "trace"]
 _MASKERS: dict[str, TokenMasker] = {}  # cache key -> masker, shared in the process
 # the sources whose code decides the masks: a change in any of them is a new cache key
 _ENGINE = ("dslkit/automaton.py", "train/token_mask.py")
@@ -140,7 +140,7 @@ def cache_key(
     language: Language, vocabulary: Vocabulary, form: str = "block", contract: Any = "v1"
 ) -> str:
     """The hash naming a compiled masker: language, form, contract, vocabulary, engine code."""
-    _check_language(language)
+    check_language(language)
     h = hashlib.sha256()
     h.update(language.encode())
     if language == "scene":
@@ -158,11 +158,6 @@ def cache_key(
     h.update(repr(sorted(vocabulary.special_ids)).encode())
     h.update(repr(vocabulary.eos_id).encode())
     return h.hexdigest()[:32]
-
-
-def _check_language(language: object) -> None:
-    if language not in ("scene", "trace"):
-        raise ValueError(f"language must be 'scene' or 'trace', not {language!r}")
 
 
 def _default_cache_dir() -> Path:
@@ -193,7 +188,7 @@ def compiled_masker(
     Returns:
         The :class:`TokenMasker` (shared: every processor of the same pair uses it).
     """
-    _check_language(language)
+    check_language(language)
     if vocabulary.eos_id is None:
         raise ValueError("the tokenizer names no end-of-sequence token (eos_token_id is None)")
     if key is None:
