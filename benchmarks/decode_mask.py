@@ -373,7 +373,7 @@ def dslkit_engine(
     loaded from the masker saved in ``cache_dir``; scenes under ``contract``."""
     from dslkit.train import hf_decoding
 
-    hf_decoding._MASKERS.clear()  # first visits count: nothing from earlier runs
+    hf_decoding.clear_caches()  # first visits count: nothing from earlier runs (maskers, vocabularies)
     cache = cache_dir or tempfile.mkdtemp()
     proc = hf_decoding.GrammarLogitsProcessor(
         tok,
@@ -716,7 +716,7 @@ def main() -> int:
                     # the last masker is dropped here, untimed (each dslkit build starts
                     # empty), with the processor that holds it before dslkit's own turn (a
                     # build never pays for freeing the one before)
-                    hf_decoding._MASKERS.clear()
+                    hf_decoding.clear_caches()
                     timed = engine
                     if name == "dslkit":
                         _LAST.clear()
@@ -748,7 +748,7 @@ def main() -> int:
                     # it, and replay with it loaded from disk (a second process's view; printed
                     # apart, never in the ratios: the line above built it from scratch)
                     folder = str(_LAST.pop("proc").save_cache().parent)
-                    hf_decoding._MASKERS.clear()
+                    hf_decoding.clear_caches()
                     loaded = replay(
                         functools.partial(ours, cache_dir=folder),
                         allows,
@@ -758,7 +758,7 @@ def main() -> int:
                         texts,
                     )
                     _LAST.clear()
-                    hf_decoding._MASKERS.clear()
+                    hf_decoding.clear_caches()
                     print_line("  (loaded)", loaded, "masker loaded from disk, not in the ratios")
     if not args.skip_gen:
         print()

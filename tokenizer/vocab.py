@@ -14,17 +14,26 @@ raise :class:`ValueError` rather than guess.
 
 from __future__ import annotations
 
+import array
 import codecs
 import functools
+import hashlib
 import itertools
 import json
 import re
+import sys
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Vocabulary", "byte_alphabet", "read_vocabulary"]
+__all__ = ["Vocabulary", "byte_alphabet", "forget_vocabularies", "read_vocabulary"]
 
 _BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
+# backend tokenizer -> (what its texts were read from, the Vocabulary read): a processor made
+# per generate call (its prompts' content changes) reads the vocabulary once, not each time
+_READ: weakref.WeakKeyDictionary[Any, tuple[tuple[object, ...], Vocabulary]] = (
+    weakref.WeakKeyDictionary()
+)
 # decoders that change no token's text (they join, clean or strip the whole output)
 _NEUTRAL = {"Fuse", "Strip", "CTC", "BPEDecoder"}
 
@@ -43,6 +52,22 @@ class Vocabulary:
     # the decoder drops a space that starts the decoded text (SentencePiece's dummy prefix):
     # a first token "▁[" decodes to "["
     strips_leading_space: bool
+
+    @functools.cached_property
+    def fingerprint(self) -> bytes:
+        """A SHA-256 of everything above, the same in every process (found once per
+        vocabulary: a processor made per generate call asks again)."""
+        h = hashlib.sha256()
+        # every token's text with its length (in characters) in front, the texts as the bytes
+        # they write (one buffer: a hash update per token costs more than the hashing)
+        lengths = array.array("I", map(len, self.token_texts))
+        if sys.byteorder == "big":
+            lengths.byteswap()
+        h.update(lengths.tobytes())
+        h.update("".join(self.token_texts).encode("utf-8", "surrogateescape"))
+        h.update(repr(sorted(self.special_ids)).encode())
+        h.update(repr(self.eos_id).encode())
+        return h.digest()
 
     @functools.cached_property
     def pieces(self) -> tuple[bytes, ...]:
@@ -133,6 +158,49 @@ def read_vocabulary(tokenizer: Any) -> Vocabulary:
     added = backend.get_added_tokens_decoder()
     special = {i for i, t in added.items() if t.special} | extra_special
     size = backend.get_vocab_size(with_added_tokens=True)
+    # What the texts are read from, checked at every call (a few dozen microseconds, where the
+    # reading takes ~14 ms on 32k ids): a tokenizer that gained tokens, or whose decoder, eos
+    # or specials changed, is read anew; a few pieces across the ids stand for the model's.
+    read_from = (
+        size,
+        tuple(sorted((i, t.content, t.special) for i, t in added.items())),
+        json.dumps(decoder, sort_keys=True),
+        eos,
+        tuple(sorted(special)),
+        tuple(map(backend.id_to_token, range(0, size, max(1, size // 16)))),
+    )
+    try:
+        found = _READ.get(backend)
+        kept = True
+    except TypeError:  # (a backend no weak reference can name: read every time)
+        found, kept = None, False
+    if found is not None and found[0] == read_from:
+        return found[1]
+    vocabulary = _read_texts(
+        backend, size, added, special, eos, strips, space, byte_level, byte_fallback
+    )
+    if kept:
+        _READ[backend] = (read_from, vocabulary)
+    return vocabulary
+
+
+def forget_vocabularies() -> None:
+    """Forget the vocabularies :func:`read_vocabulary` kept (each is read anew when asked)."""
+    _READ.clear()
+
+
+def _read_texts(
+    backend: Any,
+    size: int,
+    added: dict[int, Any],
+    special: set[int],
+    eos: int | None,
+    strips: bool,
+    space: str | None,
+    byte_level: bool,
+    byte_fallback: bool,
+) -> Vocabulary:
+    """:func:`read_vocabulary`'s reading of every id's text, once it knows how."""
     # id -> piece, read in id order (a third cheaper than the piece -> id dict and its
     # inversion on a 32k vocabulary); an id with no token (a hole) writes nothing
     id_to_token = backend.id_to_token  # (bound once: 32k lookups of it cost ~0.4 ms)

@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from dslkit.tokenizer.vocab import Vocabulary, read_vocabulary
+from dslkit.tokenizer.vocab import Vocabulary, forget_vocabularies, read_vocabulary
 from dslkit.train.languages import Language, check_language
 from dslkit.train.token_mask import TokenMasker, shared_masks
 from dslkit.train.values import RowValues, ValueRules
@@ -65,9 +65,17 @@ require("transformers", extra="hf", feature="dslkit.train.hf_decoding", load=Fal
 
 from transformers import LogitsProcessor  # noqa: E402
 
-__all__ = ["GrammarLogitsProcessor", "cache_file", "cache_key", "compiled_masker", "save_masker"]
+__all__ = [
+    "GrammarLogitsProcessor",
+    "cache_file",
+    "cache_key",
+    "clear_caches",
+    "compiled_masker",
+    "save_masker",
+]
 
 _MASKERS: dict[str, TokenMasker] = {}  # cache key -> masker, shared in the process
+
 # the sources whose code decides the masks: a change in any of them is a new cache key
 _ENGINE = ("dslkit/automaton.py", "train/token_mask.py")
 _LANG_SOURCES = {
@@ -136,6 +144,13 @@ def _canonical(value: object) -> object:
 _PLAIN = {str, int, float, bool, type(None)}
 
 
+def clear_caches() -> None:
+    """Forget the maskers and vocabularies this process built or read (the next processor
+    starts cold: what a benchmark of the first visits needs, or to free their memory)."""
+    _MASKERS.clear()
+    forget_vocabularies()
+
+
 def cache_key(
     language: Language, vocabulary: Vocabulary, form: str = "block", contract: Any = "v1"
 ) -> str:
@@ -149,14 +164,7 @@ def cache_key(
         h.update(form.encode())
         h.update(_contract_text(scene_dsl.load_contract(contract)))
     h.update(_source_hash(language))
-    # every token's text with its length (in characters) in front, the texts as the bytes
-    # they write (one buffer: a hash update per token costs more than the hashing)
-    texts = vocabulary.token_texts
-    lengths = np.fromiter(map(len, texts), dtype="<u4", count=len(texts))
-    h.update(lengths.tobytes())
-    h.update("".join(texts).encode("utf-8", "surrogateescape"))
-    h.update(repr(sorted(vocabulary.special_ids)).encode())
-    h.update(repr(vocabulary.eos_id).encode())
+    h.update(vocabulary.fingerprint)
     return h.hexdigest()[:32]
 
 

@@ -25,7 +25,7 @@ from dslkit.tokenizer import read_vocabulary
 from dslkit.tokenizer import vocab as vocab_module
 from dslkit.tokenizer.vocab import byte_alphabet
 from dslkit.train.data import trace_rows
-from dslkit.train.hf_decoding import GrammarLogitsProcessor, compiled_masker
+from dslkit.train.hf_decoding import GrammarLogitsProcessor, clear_caches, compiled_masker
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers import (
@@ -158,8 +158,31 @@ def test_read_vocabulary_texts_are_each_byte_level_piece_read_alone(
 
 def test_read_vocabulary_is_the_same_without_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
     with_numpy = [read_vocabulary(hf_tokenizer(kind)) for kind in KINDS]
+    vocab_module.forget_vocabularies()  # (read again, not the vocabularies kept above)
     monkeypatch.setitem(sys.modules, "numpy", None)
-    assert [read_vocabulary(hf_tokenizer(kind)) for kind in KINDS] == with_numpy
+    without = [read_vocabulary(hf_tokenizer(kind)) for kind in KINDS]
+    assert without == with_numpy
+    assert all(a is not b for a, b in zip(without, with_numpy, strict=True))
+
+
+def test_read_vocabulary_keeps_what_it_read_until_the_tokenizer_changes() -> None:
+    # A processor made per generate call (its prompts' content changes) reads the vocabulary
+    # once; a tokenizer that gains a token or names another eos is read anew.
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=train_tokenizer("bpe", _corpus()[:60], vocab_size=300),
+        eos_token="</s>",
+        pad_token="<pad>",
+    )
+    first = read_vocabulary(tok)
+    assert read_vocabulary(tok) is first
+    tok.add_tokens(["<region>"])
+    grown = read_vocabulary(tok)
+    assert grown.token_texts == (*first.token_texts, "<region>")
+    tok.eos_token = "<pad>"
+    assert read_vocabulary(tok).eos_id == tok.pad_token_id != first.eos_id
+    again = read_vocabulary(tok)
+    clear_caches()  # (a benchmark's cold start: read anew)
+    assert read_vocabulary(tok) == again and read_vocabulary(tok) is not again
 
 
 def _replay(proc: GrammarLogitsProcessor, tok: Any, texts: list[str], prompt_lens: list[int]):
@@ -349,9 +372,7 @@ def test_the_masker_is_saved_and_loaded_by_hash(tmp_path: Path) -> None:
     cached = proc.warm([p.read_text(encoding="utf-8") for p in TRACES])
     path = proc.save_cache()
     assert path.parent == tmp_path and path.is_file()
-    from dslkit.train import hf_decoding
-
-    hf_decoding._MASKERS.clear()  # as in a new process
+    clear_caches()  # as in a new process
     loaded = compiled_masker("trace", read_vocabulary(tok), cache_dir=tmp_path)
     assert loaded is not proc.masker and loaded.n_cached == cached
     # another grammar (scene) over the same vocabulary has another key
