@@ -46,6 +46,7 @@ import gc
 import hashlib
 import os
 import pickle
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,8 @@ __all__ = [
 ]
 
 _MASKERS: dict[str, TokenMasker] = {}  # cache key -> masker, shared in the process
+# masker -> its first tokens (see GrammarLogitsProcessor._first_tokens), as long as it lives
+_FIRSTS: weakref.WeakKeyDictionary[TokenMasker, dict[int, int]] = weakref.WeakKeyDictionary()
 
 # the sources whose code decides the masks: a change in any of them is a new cache key
 _ENGINE = ("dslkit/automaton.py", "train/token_mask.py")
@@ -322,9 +325,16 @@ class GrammarLogitsProcessor(LogitsProcessor):
         self._reserves: dict[int, int] = {}  # id(rules) -> steering reserve (rules live here)
 
     def _first_tokens(self) -> dict[int, int]:
-        """Tokens allowed first only because the decoder drops their leading space -> state."""
+        """Tokens allowed first only because the decoder drops their leading space -> state
+        (found once per masker: a processor made per generate call asks again)."""
         if not self.vocabulary.strips_leading_space:
             return {}
+        found = _FIRSTS.get(self.masker)
+        if found is None:
+            found = _FIRSTS[self.masker] = self._find_first_tokens()
+        return found
+
+    def _find_first_tokens(self) -> dict[int, int]:
         auto, start = self.masker.automaton, self.masker.start
         specials = self.vocabulary.special_ids
         out = {}

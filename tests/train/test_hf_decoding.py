@@ -449,3 +449,13 @@ def test_rows_are_followed_by_their_ids_when_the_batch_is_reordered() -> None:
 def test_bad_arguments_get_a_clear_error(kwargs: dict, error: type, says: str) -> None:
     with pytest.raises(error, match=re.escape(says)):
         GrammarLogitsProcessor(hf_tokenizer("bpe"), **kwargs)
+
+
+def test_a_processor_per_generate_call_reuses_what_the_first_found() -> None:
+    # The vocabulary, the masker and the tokens allowed first only because the decoder drops
+    # their leading space are found once for a tokenizer and grammar, not per processor.
+    tok = hf_tokenizer("unigram")
+    first = GrammarLogitsProcessor(tok, "scene")
+    again = GrammarLogitsProcessor(tok, "scene", content=[None])
+    assert again.vocabulary is first.vocabulary and again.masker is first.masker
+    assert first._first and again._first is first._first
