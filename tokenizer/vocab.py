@@ -55,8 +55,9 @@ class Vocabulary:
 
     @functools.cached_property
     def fingerprint(self) -> bytes:
-        """A SHA-256 of everything above, the same in every process (found once per
-        vocabulary: a processor made per generate call asks again)."""
+        """A SHA-256 of the token texts, the special ids and the eos id (what a token masker
+        is built from), the same in every process; found once per vocabulary (a processor
+        made per generate call asks again)."""
         h = hashlib.sha256()
         # every token's text with its length (in characters) in front, the texts as the bytes
         # they write (one buffer: a hash update per token costs more than the hashing)
