@@ -380,7 +380,7 @@ def dslkit_engine(
         language,  # type: ignore[arg-type]
         check_values=False,
         cache_dir=cache,
-        **({"contract": contract} if language == "scene" else {}),
+        contract=contract,  # (a trace has none: ignored)
     )
     _LAST["proc"] = proc
 

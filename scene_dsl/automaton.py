@@ -66,11 +66,11 @@ class _SceneLang:
         self.row = form == "row"
         self.attrs = contract.attributes
         self.layout_rank = contract.attribute_names.index("layout")
-        self.rule_keys = frozenset(k for r in contract.rules for k, _ in r.when)
         # per rank: the attributes of the rules that involve an attribute of a later rank. A
         # value no such rule reads is dropped from the top-level contexts after that rank
         # (tone's rule reads theme: from tone on, the contexts no longer differ by theme all
-        # the way to the first component, each meeting new states)
+        # the way to the first component, each meeting new states), and an attribute whose
+        # value none reads is one piece for all its values
         ranks = {a.name: i for i, a in enumerate(contract.attributes)}
         involved = [(r.attribute, *(k for k, _ in r.when)) for r in contract.rules]
         self.read_after = [
@@ -181,8 +181,8 @@ class _SceneLang:
         if a.kind == "id":
             out.append(Piece(self.id_frag(a.name), same))
         else:
-            values = self.values_after(a, rule_attrs, dict(rule_attrs))
-            if a.name not in self.rule_keys and a.name != "layout":
+            values = self.values_after(a, rule_attrs)
+            if a.name not in later and a.name != "layout":
                 # every value leads to the same context: one piece reads them all (a
                 # top-level context lists a few dozen pieces, not one per value)
                 if values:
@@ -324,15 +324,16 @@ class _SceneLang:
         return found
 
     def values_after(
-        self, a: AttributeSpec, rule_attrs: tuple[tuple[str, str], ...], known: dict[str, str]
+        self, a: AttributeSpec, rule_attrs: tuple[tuple[str, str], ...]
     ) -> tuple[str, ...]:
         """The values of attribute ``a`` no combination rule refuses after the rule-read
-        values ``rule_attrs`` (``known``: the same as a dict), found once per pair (the
-        top-level contexts of a decode ask again and again)."""
+        values ``rule_attrs``, found once per pair (the top-level contexts of a decode ask
+        again and again)."""
         key = (a.name, rule_attrs)
         found = self._allowed.get(key)
         if found is None:
             rules = self.rules_for[a.name]
+            known = dict(rule_attrs)
             found = self._allowed[key] = tuple(
                 v
                 for v in a.all_values

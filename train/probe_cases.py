@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dslkit.train.data import SPLITS
+from dslkit.train.languages import LANGUAGES
 
 from dslkit.errors import ContractError
 
@@ -72,7 +73,7 @@ class ProbeCase:
             if not isinstance(data.get(key), str):
                 raise ContractError(f"{where}probe case needs a string {key!r}")
         case = cls(**dict(data))
-        if case.kind not in ("scene", "trace"):
+        if case.kind not in LANGUAGES:
             raise ContractError(
                 f"{where}probe case kind must be 'scene' or 'trace', got {case.kind!r}"
             )

@@ -7,7 +7,6 @@ example trace fed through the processor keeps its own tokens unmasked."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import sys
@@ -234,14 +233,10 @@ def test_example_traces_are_never_masked(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_gsm8k_traces_are_never_masked(kind: str) -> None:
+def test_gsm8k_traces_are_never_masked(kind: str, gsm8k_train: Path) -> None:
     """Real material: the traces the converter makes from the first GSM8K problems (words
     and numbers nobody here chose, in tokens the tokenizer was not trained on)."""
-    env = os.environ.get("DSLKIT_GSM8K")
-    path = Path(env) if env else ROOT.parent / "shared" / "data" / "gsm8k" / "train.jsonl"
-    if not path.is_file():
-        pytest.skip(f"GSM8K train split not found at {path} (set DSLKIT_GSM8K)")
-    rows, _ = trace_rows(path, limit=60)
+    rows, _ = trace_rows(gsm8k_train, limit=60)
     assert len(rows) >= 50  # the converter turns nearly all of them into traces
     tok = hf_tokenizer(kind)
     proc = GrammarLogitsProcessor(tok, "trace")
